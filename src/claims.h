@@ -1,0 +1,31 @@
+/*
+ * The claims policy (RFC 7519 section 4.1 plus the product's lifetime rule):
+ * a pure function of the payload, the tenant's settings and the time.
+ */
+#ifndef TG_CLAIMS_H
+#define TG_CLAIMS_H
+
+#include "tenant.h"
+
+struct json_object;
+
+/*
+ * sub: required non-empty string. exp: required JSON number;
+ * rejected when exp <= now - leeway, when exp > now + max_lifetime + leeway,
+ * or (iat present) when exp - iat > max_lifetime. nbf/iat beyond now + leeway
+ * are rejected. iss must equal the tenant's issuer when set. aud (string or
+ * array of strings) must contain the tenant's audience when set, and is
+ * refused when the tenant has none (RFC 7519 4.1.3).
+ */
+enum tg_err claims_check(const struct json_object *payload, const struct tg_tenant *t, int64_t now,
+			 struct tg_verdict *v);
+
+/*
+ * Finds a claim by name: registered claims and "scope" at top level, others
+ * inside the tenant's namespace object when one is set, with dotted paths
+ * descending into nested objects. Borrowed; NULL when absent.
+ */
+struct json_object *claims_lookup(const struct json_object *payload, const struct tg_tenant *t,
+				  const char *path);
+
+#endif

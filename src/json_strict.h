@@ -1,0 +1,24 @@
+/*
+ * RFC 8259 JSON, strictly: the checks json-c's tokener does not make
+ * (duplicate member names, comments, single quotes, trailing commas,
+ * data after the value, invalid UTF-8, unpaired surrogate escapes, depth).
+ */
+#ifndef TG_JSON_STRICT_H
+#define TG_JSON_STRICT_H
+
+#include "tokengate.h"
+
+struct json_object;
+
+#define TG_JSON_MAX_DEPTH 32
+
+/*
+ * Parses exactly one JSON value (optionally surrounded by JSON whitespace) of
+ * len bytes. Duplicate member names are detected in every object at any depth,
+ * compared after unescaping. On TG_ERR_INVALID *why points to a static sentence
+ * describing the first problem (never quoting the input).
+ * On TG_OK *out holds one reference owned by the caller (json_object_put()).
+ */
+enum tg_err json_strict_parse(const char *buf, size_t len, struct json_object **out, const char **why);
+
+#endif

@@ -1,0 +1,24 @@
+/*
+ * Owner of secret bytes (HMAC secrets, private keys, API keys, refresh tokens).
+ * Secret memory is released only through secret_free(), which wipes it.
+ */
+#ifndef TG_SECRET_H
+#define TG_SECRET_H
+
+#include "tokengate.h"
+
+struct tg_secret {
+	unsigned char *p;
+	size_t len;
+};
+
+/* Copies len bytes into s (which must be empty); p may be NULL when len is 0. */
+void secret_set(struct tg_secret *s, const void *p, size_t len);
+/* Wipes and frees the bytes and leaves s empty; safe on an empty secret. */
+void secret_free(struct tg_secret *s);
+/* Constant-time for equal lengths; NULL or length mismatch compares unequal. */
+bool secret_equal(const void *a, size_t alen, const void *b, size_t blen);
+/* Fills out with n bytes from the OpenSSL CSPRNG. */
+enum tg_err secret_random(unsigned char *out, size_t n);
+
+#endif

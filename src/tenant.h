@@ -1,0 +1,43 @@
+/*
+ * The tenant record: a customer team's verification policy and options, and
+ * its JSON form for storage and for `tokengatectl ... --json`.
+ */
+#ifndef TG_TENANT_H
+#define TG_TENANT_H
+
+#include "tokengate.h"
+
+struct json_object;
+
+#define TG_TENANT_ID_MAX 64
+#define TG_DEFAULT_MAX_LIFETIME 60
+#define TG_DEFAULT_LEEWAY 5
+
+struct tg_tenant {
+	char *id;
+	char *issuer;       /* NULL: none set */
+	char *audience;     /* NULL: tokens must carry no aud */
+	int64_t max_lifetime;
+	int64_t leeway;
+	char *claims_ns;    /* NULL: custom claims at top level */
+	struct tg_strlist map_claims;      /* "PATH=NAME" */
+	struct tg_strlist require_claims;  /* "NAME" or "NAME=VALUE" */
+	struct tg_strlist allowed_origins;
+	struct tg_strlist require_amr;
+	char *signing_alg;  /* gateway-issued tokens; NULL: HS256 */
+	int64_t rate_limit_per_key; /* 0: configuration default */
+	int64_t rate_limit_burst;
+	int64_t created;
+};
+
+/* Valid ids: 1..TG_TENANT_ID_MAX of [A-Za-z0-9._-], not starting with '.' or '-'. */
+bool tenant_id_is_valid(const char *id);
+struct tg_tenant *tenant_new(const char *id);
+void tenant_free(struct tg_tenant *t);
+struct tg_tenant *tenant_dup(const struct tg_tenant *t);
+void tenant_list_free(struct tg_tenant **v, size_t n);
+
+struct json_object *tenant_to_json(const struct tg_tenant *t);
+enum tg_err tenant_from_json(const struct json_object *o, struct tg_tenant **out);
+
+#endif

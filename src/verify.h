@@ -1,0 +1,36 @@
+/*
+ * The one validation every entry point calls (CLI, authorizer, API):
+ * token + (optional tenant) -> verdict. Order after libjwt, signature before
+ * claims: structure -> alg allowlist -> tenant -> kid -> key -> alg pin ->
+ * signature -> claims.
+ */
+#ifndef TG_VERIFY_H
+#define TG_VERIFY_H
+
+#include "keyring.h"
+
+struct json_object;
+
+struct tg_verified {
+	char *tenant;
+	char *sub;
+	char *kid;
+	enum tg_alg alg;
+	int64_t exp;
+	struct json_object *claims; /* owned: the whole payload */
+	struct json_object *header; /* owned */
+};
+
+void verified_free(struct tg_verified *v);
+
+/*
+ * tenant NULL: the tenant is the one whose issuer equals the token's "iss".
+ * A token is only ever checked against its tenant's keys. With a "kid" header
+ * only that key is tried (unknown kid: unknown_key); without, every active key
+ * of the tenant with the token's alg is tried.
+ * TG_OK with *out, or TG_ERR_REJECTED with *verdict filled.
+ */
+enum tg_err verify_token(const struct keyring *kr, const char *tenant, const char *token, size_t len,
+			 int64_t now, struct tg_verified **out, struct tg_verdict *verdict);
+
+#endif
