@@ -57,7 +57,7 @@ enum tg_err keys_import(const char *kid, enum tg_alg alg, bool is_private, const
 
 /* Public JWK for a JWKS document (asymmetric keys only; HMAC keys TG_ERR_UNSUPPORTED). */
 enum tg_err keys_public_jwk(const struct tg_key *k, struct json_object **out);
-/* A fresh key for the gateway to sign with (HS*: 64 random bytes; ES*/EdDSA; RS*/PS* 2048-bit). */
+/* A fresh key for the gateway to sign with (HMAC: 64 random bytes; ECDSA, EdDSA, RSA 2048-bit). */
 enum tg_err keys_generate(const char *kid, enum tg_alg alg, struct tg_key **out);
 
 #endif

@@ -1,0 +1,219 @@
+/*
+ * The claims policy: RFC 7519 section 4.1 registered claims plus the product's
+ * rule that tokens live about a minute. Pure: no I/O, no clock of its own
+ * (the caller passes now), so every boundary is testable.
+ */
+#include "claims.h"
+
+#include <json.h>
+#include <math.h>
+#include <string.h>
+
+/* NumericDate (RFC 7519 section 2): any JSON number; non-finite values are not dates. */
+static bool
+numeric_date(const struct json_object *o, double *out)
+{
+	double d;
+
+	switch (json_object_get_type(o)) {
+	case json_type_int:
+		d = (double)json_object_get_int64(o);
+		break;
+	case json_type_double:
+		d = json_object_get_double(o);
+		break;
+	default:
+		return false;
+	}
+	if (!isfinite(d))
+		return false;
+	*out = d;
+	return true;
+}
+
+static struct json_object *
+member(const struct json_object *o, const char *name)
+{
+	struct json_object *m = NULL;
+
+	if (!json_object_object_get_ex(o, name, &m))
+		return NULL;
+	return m;
+}
+
+/* Optional date claim; TG_OK when absent (*present false) or a valid date. */
+static enum tg_err
+optional_date(const struct json_object *payload, const char *name, bool *present, double *out,
+	      struct tg_verdict *v)
+{
+	struct json_object *m = member(payload, name);
+
+	*present = m != NULL;
+	if (m && !numeric_date(m, out))
+		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"%s\" claim is not a NumericDate", name);
+	return TG_OK;
+}
+
+static enum tg_err
+check_subject(const struct json_object *payload, struct tg_verdict *v)
+{
+	struct json_object *sub = member(payload, "sub");
+
+	if (!sub)
+		return tg_reject(v, TG_R_MISSING_CLAIM, "the token has no \"sub\" claim");
+	if (!json_object_is_type(sub, json_type_string) || json_object_get_string_len(sub) == 0)
+		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"sub\" claim is not a non-empty string");
+	return TG_OK;
+}
+
+/* RFC 7519 4.1.4 (exp), 4.1.5 (nbf), 4.1.6 (iat), plus the tenant's lifetime cap. */
+static enum tg_err
+check_times(const struct json_object *payload, const struct tg_tenant *t, int64_t now,
+	    struct tg_verdict *v)
+{
+	struct json_object *expo = member(payload, "exp");
+	double exp, nbf = 0, iat = 0;
+	double leeway = (double)t->leeway, max_life = (double)t->max_lifetime, n = (double)now;
+	bool has_nbf, has_iat;
+	enum tg_err rc;
+
+	if (!expo)
+		return tg_reject(v, TG_R_MISSING_CLAIM, "the token has no \"exp\" claim");
+	if (!numeric_date(expo, &exp))
+		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"exp\" claim is not a NumericDate");
+	rc = optional_date(payload, "nbf", &has_nbf, &nbf, v);
+	if (rc != TG_OK)
+		return rc;
+	rc = optional_date(payload, "iat", &has_iat, &iat, v);
+	if (rc != TG_OK)
+		return rc;
+
+	if (exp <= n - leeway)
+		return tg_reject(v, TG_R_EXPIRED, "the token expired %.0f s ago", n - exp);
+	if (has_nbf && nbf > n + leeway)
+		return tg_reject(v, TG_R_NOT_YET_VALID, "the token is not valid for another %.0f s",
+				 nbf - n);
+	if (has_iat && iat > n + leeway)
+		return tg_reject(v, TG_R_ISSUED_IN_FUTURE, "the token was issued %.0f s in the future",
+				 iat - n);
+	if (exp > n + max_life + leeway)
+		return tg_reject(v, TG_R_LIFETIME_TOO_LONG,
+				 "the token expires more than %lld s from now, the tenant's maximum",
+				 (long long)t->max_lifetime);
+	if (has_iat && exp - iat > max_life)
+		return tg_reject(v, TG_R_LIFETIME_TOO_LONG,
+				 "the token lives %.0f s from iat to exp, more than the tenant's %lld s",
+				 exp - iat, (long long)t->max_lifetime);
+	return TG_OK;
+}
+
+static enum tg_err
+check_issuer(const struct json_object *payload, const struct tg_tenant *t, struct tg_verdict *v)
+{
+	struct json_object *iss = member(payload, "iss");
+
+	if (iss && !json_object_is_type(iss, json_type_string))
+		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"iss\" claim is not a string");
+	if (!t->issuer)
+		return TG_OK;
+	if (!iss || strcmp(json_object_get_string(iss), t->issuer) != 0)
+		return tg_reject(v, TG_R_WRONG_ISSUER, "the token's issuer is not the tenant's issuer");
+	return TG_OK;
+}
+
+/* RFC 7519 4.1.3: a principal that does not identify itself with the aud value must reject. */
+static enum tg_err
+check_audience(const struct json_object *payload, const struct tg_tenant *t, struct tg_verdict *v)
+{
+	struct json_object *aud = member(payload, "aud");
+	size_t n;
+
+	if (!aud) {
+		if (t->audience)
+			return tg_reject(v, TG_R_WRONG_AUDIENCE, "the token has no \"aud\" claim");
+		return TG_OK;
+	}
+	if (!t->audience)
+		return tg_reject(v, TG_R_WRONG_AUDIENCE,
+				 "the token names an audience but the tenant has none configured");
+	if (json_object_is_type(aud, json_type_string)) {
+		if (strcmp(json_object_get_string(aud), t->audience) == 0)
+			return TG_OK;
+		return tg_reject(v, TG_R_WRONG_AUDIENCE, "the token is for another audience");
+	}
+	if (!json_object_is_type(aud, json_type_array))
+		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"aud\" claim is neither string nor array");
+	n = json_object_array_length(aud);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *a = json_object_array_get_idx(aud, i);
+
+		if (!json_object_is_type(a, json_type_string))
+			return tg_reject(v, TG_R_INVALID_CLAIM, "the \"aud\" array holds a non-string");
+		if (strcmp(json_object_get_string(a), t->audience) == 0)
+			return TG_OK;
+	}
+	return tg_reject(v, TG_R_WRONG_AUDIENCE, "the token is for another audience");
+}
+
+enum tg_err
+claims_check(const struct json_object *payload, const struct tg_tenant *t, int64_t now,
+	     struct tg_verdict *v)
+{
+	enum tg_err rc;
+
+	rc = check_subject(payload, v);
+	if (rc == TG_OK)
+		rc = check_times(payload, t, now, v);
+	if (rc == TG_OK)
+		rc = check_issuer(payload, t, v);
+	if (rc == TG_OK)
+		rc = check_audience(payload, t, v);
+	return rc;
+}
+
+/* Claims that always live at the top level, whatever the tenant's namespace. */
+static bool
+is_top_level(const char *name)
+{
+	static const char *const names[] = { "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
+					     "scope", "sid", "tid", "amr", "azp", NULL };
+
+	for (size_t i = 0; names[i]; i++)
+		if (strcmp(names[i], name) == 0)
+			return true;
+	return false;
+}
+
+struct json_object *
+claims_lookup(const struct json_object *payload, const struct tg_tenant *t, const char *path)
+{
+	const struct json_object *cur = payload;
+	const char *p = path, *dot;
+	char seg[256];
+
+	if (is_top_level(path))
+		return member(payload, path);
+	if (t->claims_ns) {
+		cur = member(payload, t->claims_ns);
+		if (!cur)
+			return NULL;
+	}
+	for (;;) {
+		struct json_object *next;
+		size_t n;
+
+		if (!json_object_is_type(cur, json_type_object))
+			return NULL;
+		dot = strchr(p, '.');
+		n = dot ? (size_t)(dot - p) : strlen(p);
+		if (n == 0 || n >= sizeof(seg))
+			return NULL;
+		memcpy(seg, p, n);
+		seg[n] = '\0';
+		next = member(cur, seg);
+		if (!next || !dot)
+			return next;
+		cur = next;
+		p = dot + 1;
+	}
+}

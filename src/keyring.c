@@ -1,0 +1,225 @@
+/*
+ * A worker's parsed view of tenants and keys. Rebuilt whole from one store
+ * snapshot when the store's generation moves, so per-request work is one
+ * generation read; keys are parsed here once per change, never per request.
+ */
+#include "keyring.h"
+
+#include "store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct kr_tenant {
+	struct tg_tenant *t;
+	struct tg_key **keys; /* active keys (verification and signing), kid order */
+	size_t nkeys;
+	const struct tg_key *signing; /* newest active signing key */
+	int64_t signing_created;
+};
+
+struct keyring {
+	bool is_loaded;
+	uint64_t generation;
+	struct kr_tenant *tenants; /* sorted by id */
+	size_t ntenants;
+	struct kr_tenant **by_issuer; /* tenants with an issuer, sorted by issuer */
+	size_t nissuers;
+};
+
+struct keyring *
+keyring_new(void)
+{
+	return tg_xcalloc(1, sizeof(struct keyring));
+}
+
+static void
+clear(struct keyring *kr)
+{
+	for (size_t i = 0; i < kr->ntenants; i++) {
+		struct kr_tenant *kt = &kr->tenants[i];
+
+		for (size_t k = 0; k < kt->nkeys; k++)
+			key_free(kt->keys[k]);
+		free(kt->keys);
+		tenant_free(kt->t);
+	}
+	free(kr->tenants);
+	free(kr->by_issuer);
+	kr->tenants = NULL;
+	kr->by_issuer = NULL;
+	kr->ntenants = 0;
+	kr->nissuers = 0;
+}
+
+void
+keyring_free(struct keyring *kr)
+{
+	if (!kr)
+		return;
+	clear(kr);
+	free(kr);
+}
+
+static int
+cmp_tenant_id(const void *a, const void *b)
+{
+	const struct kr_tenant *x = a, *y = b;
+
+	return strcmp(x->t->id, y->t->id);
+}
+
+static int
+cmp_issuer(const void *a, const void *b)
+{
+	const struct kr_tenant *const *x = a, *const *y = b;
+
+	return strcmp((*x)->t->issuer, (*y)->t->issuer);
+}
+
+static int
+cmp_id_with_tenant(const void *id, const void *elem)
+{
+	const struct kr_tenant *kt = elem;
+
+	return strcmp(id, kt->t->id);
+}
+
+static int
+cmp_issuer_with_tenant(const void *iss, const void *elem)
+{
+	const struct kr_tenant *const *kt = elem;
+
+	return strcmp(iss, (*kt)->t->issuer);
+}
+
+static struct kr_tenant *
+find_tenant(const struct keyring *kr, const char *id)
+{
+	if (!kr->ntenants)
+		return NULL;
+	return bsearch(id, kr->tenants, kr->ntenants, sizeof(*kr->tenants), cmp_id_with_tenant);
+}
+
+/*
+ * A stored key that no longer parses (a newer OpenSSL refusing it, say) is left
+ * out rather than failing the whole reload: it can only make fewer tokens valid.
+ */
+static void
+add_key(struct kr_tenant *kt, const struct tg_key_record *r)
+{
+	bool is_private = r->use == TG_KEY_USE_SIGN && alg_family(r->alg) != TG_FAMILY_HMAC;
+	struct tg_key *k = NULL;
+
+	if (r->state != TG_KEY_ACTIVE)
+		return;
+	if (keys_import(r->kid, r->alg, is_private, r->material.p, r->material.len, &k) != TG_OK)
+		return;
+	kt->keys = tg_xrealloc(kt->keys, (kt->nkeys + 1) * sizeof(*kt->keys));
+	kt->keys[kt->nkeys++] = k;
+	if (r->use == TG_KEY_USE_SIGN && (!kt->signing || r->created >= kt->signing_created)) {
+		kt->signing = k;
+		kt->signing_created = r->created;
+	}
+}
+
+static void
+build(struct keyring *kr, struct tg_tenant **tenants, size_t ntenants, struct tg_key_record **keys,
+      size_t nkeys)
+{
+	kr->tenants = tg_xcalloc(ntenants, sizeof(*kr->tenants));
+	kr->by_issuer = tg_xcalloc(ntenants, sizeof(*kr->by_issuer));
+	for (size_t i = 0; i < ntenants; i++) {
+		kr->tenants[i].t = tenants[i];
+		tenants[i] = NULL; /* ownership moves to the keyring */
+	}
+	kr->ntenants = ntenants;
+	qsort(kr->tenants, kr->ntenants, sizeof(*kr->tenants), cmp_tenant_id);
+	for (size_t i = 0; i < kr->ntenants; i++)
+		if (kr->tenants[i].t->issuer)
+			kr->by_issuer[kr->nissuers++] = &kr->tenants[i];
+	qsort(kr->by_issuer, kr->nissuers, sizeof(*kr->by_issuer), cmp_issuer);
+
+	/* The store lists keys in tenant then kid order, which keyring_keys promises. */
+	for (size_t i = 0; i < nkeys; i++) {
+		struct kr_tenant *kt = find_tenant(kr, keys[i]->tenant);
+
+		if (kt)
+			add_key(kt, keys[i]);
+	}
+}
+
+enum tg_err
+keyring_refresh(struct keyring *kr, struct tg_store *s, bool *changed)
+{
+	struct tg_tenant **tenants = NULL;
+	struct tg_key_record **keys = NULL;
+	size_t ntenants = 0, nkeys = 0;
+	uint64_t gen;
+	enum tg_err rc;
+
+	if (changed)
+		*changed = false;
+	rc = store_generation(s, &gen);
+	if (rc != TG_OK)
+		goto out;
+	if (kr->is_loaded && gen == kr->generation)
+		goto out;
+	rc = store_snapshot(s, &gen, &tenants, &ntenants, &keys, &nkeys);
+	if (rc != TG_OK)
+		goto out;
+	clear(kr);
+	build(kr, tenants, ntenants, keys, nkeys);
+	kr->generation = gen;
+	kr->is_loaded = true;
+	if (changed)
+		*changed = true;
+out:
+	tenant_list_free(tenants, ntenants);
+	keyrec_list_free(keys, nkeys);
+	return rc;
+}
+
+uint64_t
+keyring_generation(const struct keyring *kr)
+{
+	return kr->generation;
+}
+
+const struct tg_tenant *
+keyring_tenant(const struct keyring *kr, const char *id)
+{
+	const struct kr_tenant *kt = find_tenant(kr, id);
+
+	return kt ? kt->t : NULL;
+}
+
+const struct tg_tenant *
+keyring_tenant_by_issuer(const struct keyring *kr, const char *iss)
+{
+	struct kr_tenant *const *hit;
+
+	if (!kr->nissuers)
+		return NULL;
+	hit = bsearch(iss, kr->by_issuer, kr->nissuers, sizeof(*kr->by_issuer),
+		      cmp_issuer_with_tenant);
+	return hit ? (*hit)->t : NULL;
+}
+
+void
+keyring_keys(const struct keyring *kr, const char *tenant, const struct tg_key *const **keys,
+	     size_t *n)
+{
+	const struct kr_tenant *kt = find_tenant(kr, tenant);
+
+	*keys = kt ? (const struct tg_key *const *)kt->keys : NULL;
+	*n = kt ? kt->nkeys : 0;
+}
+
+const struct tg_key *
+keyring_signing_key(const struct keyring *kr, const char *tenant)
+{
+	const struct kr_tenant *kt = find_tenant(kr, tenant);
+
+	return kt ? kt->signing : NULL;
+}

@@ -1,0 +1,134 @@
+/*
+ * The single validation path for every entry point. Order (libjwt's, with the
+ * signature before any claim is trusted): structure and header rules (jws.c),
+ * tenant, kid -> key, alg pin and key type (jws.c), signature, claims (claims.c).
+ * The unverified "iss" is read only to choose a tenant whose keys must then verify.
+ */
+#include "verify.h"
+
+#include "claims.h"
+#include "jws.h"
+
+#include <json.h>
+#include <stdlib.h>
+#include <string.h>
+
+void
+verified_free(struct tg_verified *v)
+{
+	if (!v)
+		return;
+	free(v->tenant);
+	free(v->sub);
+	free(v->kid);
+	json_object_put(v->claims);
+	json_object_put(v->header);
+	free(v);
+}
+
+static enum tg_err
+resolve_tenant(const struct keyring *kr, const char *tenant, const struct jws *j,
+	       const struct tg_tenant **out, struct tg_verdict *v)
+{
+	struct json_object *iss = NULL;
+	const struct tg_tenant *t;
+
+	if (tenant) {
+		t = keyring_tenant(kr, tenant);
+		if (!t)
+			return tg_reject(v, TG_R_UNKNOWN_TENANT, "no such tenant is configured");
+		*out = t;
+		return TG_OK;
+	}
+	if (!json_object_object_get_ex(j->payload, "iss", &iss) ||
+	    !json_object_is_type(iss, json_type_string))
+		return tg_reject(v, TG_R_UNKNOWN_TENANT,
+				 "the token has no \"iss\" claim and no tenant was named for this location");
+	t = keyring_tenant_by_issuer(kr, json_object_get_string(iss));
+	if (!t)
+		return tg_reject(v, TG_R_UNKNOWN_TENANT, "no tenant has the token's issuer");
+	*out = t;
+	return TG_OK;
+}
+
+/*
+ * With a kid only that key may verify (RFC 7515 4.1.4); without, each active key
+ * of the token's algorithm is tried. jku/x5u/jwk/x5c never contribute a key.
+ */
+static enum tg_err
+check_signature(const struct keyring *kr, const struct tg_tenant *t, const struct jws *j,
+		const char *token, const struct tg_key **used, struct tg_verdict *v)
+{
+	const struct tg_key *const *keys;
+	size_t n;
+	bool has_alg_key = false;
+
+	keyring_keys(kr, t->id, &keys, &n);
+	for (size_t i = 0; i < n; i++) {
+		if (j->kid) {
+			if (strcmp(keys[i]->kid, j->kid) != 0)
+				continue;
+			if (jws_verify(j, token, keys[i], v) != TG_OK)
+				return TG_ERR_REJECTED;
+			*used = keys[i];
+			return TG_OK;
+		}
+		if (keys[i]->alg != j->alg)
+			continue;
+		has_alg_key = true;
+		if (jws_verify(j, token, keys[i], v) == TG_OK) {
+			*used = keys[i];
+			return TG_OK;
+		}
+	}
+	if (j->kid)
+		return tg_reject(v, TG_R_UNKNOWN_KEY, "the token's kid names no active key of the tenant");
+	if (!has_alg_key)
+		return tg_reject(v, n ? TG_R_ALG_MISMATCH : TG_R_UNKNOWN_KEY,
+				 "the tenant has no active key for the token's algorithm %s",
+				 alg_name(j->alg));
+	return tg_reject(v, TG_R_BAD_SIGNATURE, "the signature does not verify");
+}
+
+enum tg_err
+verify_token(const struct keyring *kr, const char *tenant, const char *token, size_t len,
+	     int64_t now, struct tg_verified **out, struct tg_verdict *verdict)
+{
+	struct jws *j = NULL;
+	const struct tg_tenant *t = NULL;
+	const struct tg_key *key = NULL;
+	struct tg_verified *res;
+	struct json_object *sub = NULL, *exp = NULL;
+	enum tg_err rc;
+
+	rc = jws_parse(token, len, &j, verdict);
+	if (rc != TG_OK)
+		goto out;
+	rc = resolve_tenant(kr, tenant, j, &t, verdict);
+	if (rc != TG_OK)
+		goto out;
+	rc = check_signature(kr, t, j, token, &key, verdict);
+	if (rc != TG_OK)
+		goto out;
+	rc = claims_check(j->payload, t, now, verdict);
+	if (rc != TG_OK)
+		goto out;
+
+	json_object_object_get_ex(j->payload, "sub", &sub);
+	json_object_object_get_ex(j->payload, "exp", &exp);
+	res = tg_xcalloc(1, sizeof(*res));
+	res->tenant = tg_xstrdup(t->id);
+	res->sub = tg_xstrdup(json_object_get_string(sub));
+	res->kid = tg_xstrdup(key->kid);
+	res->alg = key->alg;
+	/* json-c saturates on conversion, and claims_check bounded exp near now. */
+	res->exp = json_object_get_int64(exp);
+	res->claims = j->payload;
+	res->header = j->header;
+	j->payload = NULL; /* ownership moves to the result */
+	j->header = NULL;
+	*out = res;
+out:
+	jws_free(j);
+	return rc;
+}
