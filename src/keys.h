@@ -23,6 +23,13 @@ struct tg_key {
 	EVP_PKEY *pkey;          /* RS/PS/ES/EdDSA: public, or private when signing; NULL for HMAC */
 	struct tg_secret secret; /* HS*: the secret's exact bytes; empty otherwise */
 	bool is_private;         /* pkey holds a private key (gateway signing, `token sign`) */
+	/*
+	 * Prepared once by keys.c, read-only afterwards, so jws.c verifies with
+	 * no per-call fetch or re-keying; private to keys.c and jws.c.
+	 */
+	EVP_MD_CTX *verify;      /* RS/PS/ES/EdDSA: EVP_DigestVerifyInit done, copied for each use */
+	EVP_MD_CTX *sign;        /* the same for EVP_DigestSignInit, when pkey is private */
+	EVP_MAC_CTX *mac;        /* HS*: HMAC keyed with secret, duplicated for each use */
 };
 
 void key_free(struct tg_key *k);

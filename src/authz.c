@@ -1,0 +1,558 @@
+/*
+ * The authorizer role's decision and its rendering. Order: find the token
+ * (Authorization: Bearer, else the cookie; never the query string) -> HTTPS
+ * rule -> CSRF rule -> cached or fresh verify_token -> tenant's origin list ->
+ * required claims and amr -> variables. Never parses JOSE (verify.c does),
+ * never echoes the token, and does no I/O so every rule is testable.
+ */
+#include "authz.h"
+
+#include "claims.h"
+
+#include <ctype.h>
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+enum source { SRC_NONE, SRC_BEARER, SRC_COOKIE };
+
+/* ------------------------------------------------------------ sanitising */
+
+/* Length of the valid, non-control UTF-8 sequence at p (RFC 3629 section 4), 0 if none. */
+static size_t
+utf8_seq(const unsigned char *p, size_t avail)
+{
+	size_t n;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (p[0] >= 0x20 && p[0] < 0x7f)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (p[0] == 0xc2)
+		lo = 0xa0; /* U+0080..U+009F are the C1 controls */
+	else if (p[0] == 0xe0)
+		lo = 0xa0;
+	else if (p[0] == 0xed)
+		hi = 0x9f; /* surrogates */
+	else if (p[0] == 0xf0)
+		lo = 0x90;
+	else if (p[0] == 0xf4)
+		hi = 0x8f;
+	if (n > avail || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (p[i] < 0x80 || p[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+size_t
+authz_sanitize(const char *in, size_t len, char *out, size_t outsz)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t i = 0, o = 0;
+
+	if (outsz == 0)
+		return 0;
+	while (i < len) {
+		size_t n = utf8_seq(p + i, len - i);
+
+		if (o + (n ? n : 1) > outsz - 1)
+			break;
+		if (n == 0) {
+			out[o++] = '?';
+			i++;
+			continue;
+		}
+		memcpy(out + o, p + i, n);
+		o += n;
+		i += n;
+	}
+	out[o] = '\0';
+	return o;
+}
+
+static char *
+sanitized_dup(const char *s, size_t len)
+{
+	char buf[AUTHZ_VALUE_MAX + 1];
+
+	authz_sanitize(s, len, buf, sizeof(buf));
+	return tg_xstrdup(buf);
+}
+
+/* Variable names: upper case letters, digits and '_', so they are safe environment names. */
+static bool
+var_name(const char *in, size_t len, char out[AUTHZ_NAME_MAX + 1])
+{
+	size_t n = len < AUTHZ_NAME_MAX ? len : AUTHZ_NAME_MAX;
+
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[i] = isalnum(c) && c < 0x80 ? (char)toupper(c) : '_';
+	}
+	out[n] = '\0';
+	return n > 0;
+}
+
+static void
+add_var(struct authz_decision *d, const char *name, const char *value, size_t len)
+{
+	struct authz_var *v;
+
+	d->vars = tg_xrealloc(d->vars, (d->nvars + 1) * sizeof(*d->vars));
+	v = &d->vars[d->nvars++];
+	v->name = tg_xstrdup(name);
+	v->value = sanitized_dup(value, len);
+}
+
+/* ------------------------------------------------------------ decisions */
+
+static void
+refuse(struct authz_decision *d, int status, const char *error, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void
+refuse(struct authz_decision *d, int status, const char *error, const char *fmt, ...)
+{
+	va_list ap;
+
+	d->status = status;
+	d->error = error;
+	va_start(ap, fmt);
+	vsnprintf(d->description, sizeof(d->description), fmt, ap);
+	va_end(ap);
+}
+
+void
+authz_decision_fini(struct authz_decision *d)
+{
+	for (size_t i = 0; i < d->nvars; i++) {
+		free(d->vars[i].name);
+		free(d->vars[i].value);
+	}
+	free(d->vars);
+	free(d->user);
+	memset(d, 0, sizeof(*d));
+}
+
+/* The last hop's value: a proxy appends to what the client sent. */
+static bool
+forwarded_https(const char *xfp)
+{
+	const char *last = strrchr(xfp, ',');
+
+	last = last ? last + 1 : xfp;
+	while (*last == ' ' || *last == '\t')
+		last++;
+	return strncasecmp(last, "https", 5) == 0 && strspn(last + 5, " \t") == strlen(last + 5);
+}
+
+bool
+authz_is_https(const struct tg_config *cfg, const struct http_request *req)
+{
+	if (req->https && strcasecmp(req->https, "on") == 0)
+		return true;
+	return req->forwarded_proto && config_is_trusted_proxy(cfg, req->remote_addr) &&
+	       forwarded_https(req->forwarded_proto);
+}
+
+/* RFC 6750 2.1 first, then the cookie (2.3, the query string, is never read). */
+static bool
+find_token(const struct tg_config *cfg, const struct http_request *req, const char **tok,
+	   size_t *len, enum source *src, struct authz_decision *d)
+{
+	enum tg_err rc = http_bearer(req->authorization, tok, len);
+
+	if (rc == TG_OK) {
+		*src = SRC_BEARER;
+		d->source = "bearer";
+		return true;
+	}
+	if (rc == TG_ERR_INVALID) {
+		refuse(d, 400, "invalid_request",
+		       "the Authorization header is not a valid Bearer credential");
+		return false;
+	}
+	rc = http_cookie(req->cookie, cfg->cookie_name, tok, len);
+	if (rc == TG_OK) {
+		*src = SRC_COOKIE;
+		d->source = "cookie";
+		return true;
+	}
+	if (rc == TG_ERR_INVALID) {
+		refuse(d, 400, "invalid_request", "the %s cookie is sent more than once",
+		       cfg->cookie_name);
+		return false;
+	}
+	/* RFC 6750 3.1: no error code when the request carried no credentials at all. */
+	refuse(d, 401, NULL, "the request carries no access token");
+	return false;
+}
+
+static bool
+origin_allowed(const struct tg_tenant *t, const struct http_request *req)
+{
+	char *origin = NULL, *allowed = NULL;
+	bool ok = false;
+
+	if (http_origin_of(req->origin ? req->origin : req->referer, &origin) != TG_OK)
+		return false;
+	for (size_t i = 0; i < t->allowed_origins.n && !ok; i++) {
+		if (http_origin_of(t->allowed_origins.v[i], &allowed) != TG_OK)
+			continue;
+		ok = strcmp(origin, allowed) == 0;
+		free(allowed);
+	}
+	free(origin);
+	return ok;
+}
+
+/* Whether word is in a space-separated string or an array of strings. */
+static bool
+in_set(struct json_object *claim, const char *word, size_t wlen)
+{
+	if (json_object_is_type(claim, json_type_string)) {
+		const char *s = json_object_get_string(claim);
+
+		while (*s) {
+			size_t n = strcspn(s, " ");
+
+			if (n == wlen && memcmp(s, word, n) == 0)
+				return true;
+			s += n;
+			s += strspn(s, " ");
+		}
+		return false;
+	}
+	if (!json_object_is_type(claim, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(claim); i++) {
+		struct json_object *e = json_object_array_get_idx(claim, i);
+
+		if (json_object_is_type(e, json_type_string) &&
+		    (size_t)json_object_get_string_len(e) == wlen &&
+		    memcmp(json_object_get_string(e), word, wlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* Every space-separated word of words is in the claim's set. */
+static bool
+has_all(struct json_object *claim, const char *words)
+{
+	const char *s = words + strspn(words, " ");
+
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (!claim || !in_set(claim, s, n))
+			return false;
+		s += n;
+		s += strspn(s, " ");
+	}
+	return true;
+}
+
+/* A number or boolean compared by its JSON text, a string by its value, an array by membership. */
+static bool
+claim_equals(struct json_object *c, const char *value)
+{
+	switch (json_object_get_type(c)) {
+	case json_type_string:
+		return strcmp(json_object_get_string(c), value) == 0;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(c); i++)
+			if (claim_equals(json_object_array_get_idx(c, i), value))
+				return true;
+		return false;
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean:
+		return strcmp(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN), value) == 0;
+	default:
+		return false;
+	}
+}
+
+/* "NAME" (present, not null) or "NAME=VALUE"; scope's VALUE is a set of words to contain. */
+static bool
+meets(const struct json_object *payload, const struct tg_tenant *t, const char *spec,
+      char *name, size_t namesz)
+{
+	const char *eq = strchr(spec, '=');
+	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+	struct json_object *claim;
+
+	snprintf(name, namesz, "%.*s", (int)n, spec);
+	claim = claims_lookup(payload, t, name);
+	if (!claim || json_object_is_type(claim, json_type_null))
+		return false;
+	if (!eq)
+		return true;
+	if (strcmp(name, "scope") == 0)
+		return has_all(claim, eq + 1);
+	return claim_equals(claim, eq + 1);
+}
+
+static bool
+check_requirements(const struct json_object *payload, const struct tg_tenant *t,
+		   const struct http_request *req, struct authz_decision *d)
+{
+	struct json_object *amr = claims_lookup(payload, t, "amr");
+	char name[128];
+
+	for (size_t i = 0; i < t->require_claims.n; i++) {
+		if (!meets(payload, t, t->require_claims.v[i], name, sizeof(name))) {
+			refuse(d, 403, "insufficient_scope",
+			       "the token does not carry the required \"%s\" claim value", name);
+			return false;
+		}
+	}
+	for (size_t i = 0; i < t->require_amr.n; i++) {
+		if (!has_all(amr, t->require_amr.v[i])) {
+			refuse(d, 403, "insufficient_scope",
+			       "the tenant requires the authentication method \"%s\"",
+			       t->require_amr.v[i]);
+			return false;
+		}
+	}
+	if (req->require_amr && !has_all(amr, req->require_amr)) {
+		refuse(d, 403, "insufficient_scope",
+		       "this location requires the authentication methods \"%s\"", req->require_amr);
+		return false;
+	}
+	return true;
+}
+
+/* A claim as one line of text: arrays joined by spaces, objects as compact JSON. */
+static char *
+claim_text(struct json_object *o)
+{
+	size_t n;
+	char *s = NULL;
+
+	switch (json_object_get_type(o)) {
+	case json_type_null:
+		return NULL;
+	case json_type_string:
+		return tg_xstrdup(json_object_get_string(o));
+	case json_type_array:
+		n = json_object_array_length(o);
+		s = tg_xstrdup("");
+		for (size_t i = 0; i < n && strlen(s) <= AUTHZ_VALUE_MAX; i++) {
+			char *e = claim_text(json_object_array_get_idx(o, i)), *joined;
+
+			joined = tg_xasprintf("%s%s%s", s, *s ? " " : "", e ? e : "null");
+			free(e);
+			free(s);
+			s = joined;
+		}
+		return s;
+	default:
+		return tg_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								     JSON_C_TO_STRING_NOSLASHESCAPE));
+	}
+}
+
+static void
+add_claim_var(struct authz_decision *d, const char *name, struct json_object *o)
+{
+	char *text = o ? claim_text(o) : NULL;
+
+	if (text)
+		add_var(d, name, text, strlen(text));
+	free(text);
+}
+
+static void
+build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_decision *d)
+{
+	char exp[24], name[AUTHZ_NAME_MAX + 1], *full;
+	struct json_object *sid = claims_lookup(v->claims, t, "sid");
+
+	add_var(d, "SUB", v->sub, strlen(v->sub));
+	add_var(d, "TENANT", v->tenant, strlen(v->tenant));
+	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
+	add_var(d, "EXP", exp, strlen(exp));
+	add_var(d, "KID", v->kid, strlen(v->kid));
+	if (sid && json_object_is_type(sid, json_type_string))
+		add_claim_var(d, "SID", sid);
+	add_claim_var(d, "AMR", claims_lookup(v->claims, t, "amr"));
+	for (size_t i = 0; i < t->map_claims.n; i++) {
+		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
+		char *path;
+
+		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
+			continue;
+		path = tg_xstrndup(spec, (size_t)(eq - spec));
+		full = tg_xasprintf("CLAIM_%s", name);
+		add_claim_var(d, full, claims_lookup(v->claims, t, path));
+		free(full);
+		free(path);
+	}
+	d->user = sanitized_dup(v->sub, strlen(v->sub));
+}
+
+/* The checks that need the verified token and its tenant. */
+static void
+decide_verified(const struct authz_env *env, const struct http_request *req, enum source src,
+		const struct tg_verified *v, struct authz_decision *d)
+{
+	const struct tg_tenant *t = keyring_tenant(env->kr, v->tenant);
+
+	if (!t) {
+		refuse(d, 500, "server_error", "the token's tenant vanished from the keyring");
+		return;
+	}
+	/* CSRF: a browser attaches the cookie to cross-site requests too. */
+	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && t->allowed_origins.n &&
+	    !origin_allowed(t, req)) {
+		refuse(d, 403, "invalid_request",
+		       "the request's Origin is not one of the tenant's allowed origins");
+		return;
+	}
+	if (!check_requirements(v->claims, t, req, d))
+		return;
+	d->status = 200;
+	build_vars(v, t, d);
+}
+
+void
+authz_decide(const struct authz_env *env, const struct http_request *req,
+	     struct authz_decision *d)
+{
+	const char *pin = req->tenant && *req->tenant ? req->tenant : NULL;
+	const struct tg_verified *v;
+	struct tg_verified *owned = NULL;
+	struct tg_verdict verdict = { 0 };
+	enum source src = SRC_NONE;
+	const char *tok;
+	size_t len;
+	uint64_t gen = keyring_generation(env->kr);
+	enum tg_err rc;
+
+	memset(d, 0, sizeof(*d));
+	if (!find_token(env->cfg, req, &tok, &len, &src, d))
+		return;
+	log_mask(tok, len, d->token_mask);
+	if (env->cfg->require_https && !authz_is_https(env->cfg, req)) {
+		refuse(d, 403, "invalid_request",
+		       "the token arrived over plain HTTP and this gateway requires HTTPS");
+		return;
+	}
+	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && !req->origin &&
+	    !req->referer) {
+		refuse(d, 403, "invalid_request",
+		       "a cookie-carried token on an unsafe method needs an Origin or Referer header");
+		return;
+	}
+	v = cache_get(env->cache, tok, len, pin, gen, env->now);
+	d->is_cached = v != NULL;
+	if (!v) {
+		rc = verify_token(env->kr, pin, tok, len, env->now, &owned, &verdict);
+		if (rc == TG_ERR_REJECTED && verdict.reason != TG_R_INTERNAL) {
+			d->reason = verdict.reason;
+			refuse(d, 401, "invalid_token", "%s", verdict.why);
+			return;
+		}
+		if (rc != TG_OK) {
+			d->reason = TG_R_INTERNAL;
+			refuse(d, 500, "server_error", "the token could not be checked: %s",
+			       rc == TG_ERR_REJECTED ? verdict.why : tg_err_str(rc));
+			return;
+		}
+		v = owned;
+		if (env->cache) {
+			cache_put(env->cache, tok, len, pin, gen, env->now, owned);
+			owned = NULL; /* the cache owns it; v stays valid until the next put */
+		}
+	}
+	decide_verified(env, req, src, v, d);
+	verified_free(owned);
+}
+
+/* ------------------------------------------------------------ rendering */
+
+/* "CLAIM_ORG_ID" -> "Claim-Org-Id" */
+static char *
+header_case(const char *name)
+{
+	char *h = tg_xstrdup(name);
+	bool is_start = true;
+
+	for (char *p = h; *p; p++) {
+		if (*p == '_') {
+			*p = '-';
+			is_start = true;
+			continue;
+		}
+		*p = is_start ? (char)toupper((unsigned char)*p) : (char)tolower((unsigned char)*p);
+		is_start = false;
+	}
+	return h;
+}
+
+/* RFC 6750 3: error_description may hold %x20-21 / %x23-5B / %x5D-7E only. */
+static void
+challenge(const struct authz_decision *d, const char *realm, struct http_response *r)
+{
+	char desc[TG_WHY_MAX], *h;
+	size_t i;
+
+	for (i = 0; d->description[i] && i < sizeof(desc) - 1; i++) {
+		unsigned char c = (unsigned char)d->description[i];
+
+		desc[i] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? '\'' : (char)c;
+	}
+	desc[i] = '\0';
+	if (d->error)
+		h = tg_xasprintf("Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"", realm,
+				 d->error, desc);
+	else
+		h = tg_xasprintf("Bearer realm=\"%s\"", realm);
+	http_header_add(r, "WWW-Authenticate", h);
+	free(h);
+}
+
+void
+authz_render(const struct authz_decision *d, enum http_role role, const char *realm,
+	     struct http_response *r)
+{
+	http_response_init(r, d->status);
+	if (d->status != 200) {
+		if (d->status != 500)
+			challenge(d, realm, r);
+		http_set_error(r, d->status, d->error ? d->error : "unauthorized", d->description);
+		return;
+	}
+	for (size_t i = 0; i < d->nvars; i++) {
+		char *name;
+
+		if (role == HTTP_ROLE_AUTHORIZER) {
+			name = tg_xasprintf("Variable-TOKENGATE_%s", d->vars[i].name);
+		} else {
+			char *hc = header_case(d->vars[i].name);
+
+			name = tg_xasprintf("X-Tokengate-%s", hc);
+			free(hc);
+		}
+		http_header_add(r, name, d->vars[i].value);
+		free(name);
+	}
+	if (role == HTTP_ROLE_AUTHORIZER && d->user)
+		http_header_add(r, "Variable-REMOTE_USER", d->user);
+	if (role == HTTP_ROLE_RESPONDER)
+		http_header_add(r, "Cache-Control", "no-store");
+}

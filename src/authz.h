@@ -1,0 +1,66 @@
+/*
+ * The authorizer decision: request facts -> allow with variables, or a
+ * refusal with its status and RFC 6750 error. A pure function of the request,
+ * configuration, keyring, cache and time (no I/O), shared by the FastCGI
+ * authorizer role and the responder's /v1/authorize.
+ */
+#ifndef TG_AUTHZ_H
+#define TG_AUTHZ_H
+
+#include "cache.h"
+#include "config.h"
+#include "http.h"
+#include "keyring.h"
+
+#define AUTHZ_VALUE_MAX 512 /* bytes of a variable's value after sanitising */
+#define AUTHZ_NAME_MAX 48   /* bytes of a mapped claim's variable name */
+
+struct authz_var {
+	char *name;  /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
+	char *value; /* sanitised: no control characters, valid UTF-8, bounded */
+};
+
+struct authz_decision {
+	int status;         /* 200 allows; 400, 401, 403 or 500 refuse */
+	const char *error;  /* RFC 6750 3.1 code; NULL when allowed or no token was sent */
+	char description[TG_WHY_MAX];
+	enum tg_reason reason;     /* the verdict's reason when verification refused */
+	const char *source;        /* "bearer", "cookie" or NULL: for the log */
+	char token_mask[TG_MASK_MAX]; /* log_mask() of the token, never more */
+	bool is_cached;            /* the verification came from the cache */
+	char *user;                /* the subject (sanitised) when allowed */
+	struct authz_var *vars;
+	size_t nvars;
+};
+
+struct authz_env {
+	const struct tg_config *cfg;
+	const struct keyring *kr;
+	struct tg_cache *cache; /* NULL: off */
+	int64_t now;
+};
+
+/* Always fills d; release with authz_decision_fini. */
+void authz_decide(const struct authz_env *env, const struct http_request *req,
+		  struct authz_decision *d);
+void authz_decision_fini(struct authz_decision *d);
+
+/*
+ * The decision as a response: the authorizer role gets Variable-TOKENGATE_*
+ * (and Variable-REMOTE_USER) headers, the responder X-Tokengate-* headers; a
+ * refusal gets WWW-Authenticate and a JSON body, never the token.
+ */
+void authz_render(const struct authz_decision *d, enum http_role role, const char *realm,
+		  struct http_response *r);
+
+/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
+bool authz_is_https(const struct tg_config *cfg, const struct http_request *req);
+
+/*
+ * Copies at most outsz - 1 bytes of in into out, NUL-terminated: control
+ * characters (C0, DEL, C1) and bytes that are not valid UTF-8 become '?', and
+ * a cut never splits a character. Returns the bytes written.
+ */
+size_t authz_sanitize(const char *in, size_t len, char *out, size_t outsz);
+
+#endif

@@ -1,0 +1,427 @@
+/*
+ * The configuration file: one static table of keys (lighttpd's cpk[]) with
+ * type, range and default, a line parser whose every error names the file,
+ * line and key, and a second pass for rules that span keys. Never keeps a
+ * partly parsed configuration and never reads a file other than the one named.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+enum cfg_type {
+	CFG_PATH,      /* absolute file system path */
+	CFG_BOOL,      /* yes/no, on/off, true/false */
+	CFG_INT,       /* decimal, range min..max */
+	CFG_TOKEN,     /* RFC 7230 token, e.g. a cookie name */
+	CFG_QUOTABLE,  /* printable ASCII that fits in a quoted-string unescaped */
+	CFG_LOG_LEVEL,
+	CFG_ADDRS,     /* addresses or CIDR prefixes, separated by spaces or commas */
+};
+
+struct cfg_key {
+	const char *key;
+	enum cfg_type type;
+	int64_t min, max; /* integers: the value; strings: the length */
+	const char *dflt; /* NULL: no default */
+	size_t offset;
+};
+
+#define OFF(m) offsetof(struct tg_config, m)
+
+static const struct cfg_key keys[] = {
+	{ "database", CFG_PATH, 1, 4096, NULL, OFF(database) },
+	{ "require_https", CFG_BOOL, 0, 0, "yes", OFF(require_https) },
+	{ "cookie_name", CFG_TOKEN, 1, 64, "tg_session", OFF(cookie_name) },
+	{ "realm", CFG_QUOTABLE, 1, 128, "tokengate", OFF(realm) },
+	{ "token_cache_entries", CFG_INT, 0, 1000000, "1024", OFF(token_cache_entries) },
+	{ "log_level", CFG_LOG_LEVEL, 0, 0, "warn", OFF(log_level) },
+	{ "trusted_proxies", CFG_ADDRS, 0, 0, "", OFF(trusted_proxies) },
+	{ "rate_limit_per_key", CFG_INT, 0, 1000000, "10", OFF(rate_limit_per_key) },
+	{ "rate_limit_burst", CFG_INT, 1, 1000000, "20", OFF(rate_limit_burst) },
+	{ "max_body_bytes", CFG_INT, 1024, 16 * 1024 * 1024, "65536", OFF(max_body_bytes) },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *
+config_key_name(size_t i)
+{
+	return i < NKEYS ? keys[i].key : NULL;
+}
+
+const char *
+config_path(void)
+{
+	const char *p = getenv("TOKENGATE_CONFIG");
+
+	return p && *p ? p : TG_SYSCONFDIR "/tokengate/tokengate.conf";
+}
+
+void
+config_free(struct tg_config *c)
+{
+	if (!c)
+		return;
+	free(c->file);
+	free(c->database);
+	free(c->cookie_name);
+	free(c->realm);
+	free(c->trusted_proxies);
+	free(c);
+}
+
+/* Strict decimal: digits only, no sign, no blanks, no trailing junk, in range. */
+static const char *
+parse_int(const char *v, const struct cfg_key *k, int64_t *out)
+{
+	char *end;
+	long long n;
+
+	if (*v < '0' || *v > '9')
+		return "expected a whole number";
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || *end != '\0' || n < k->min || n > k->max)
+		return "out of range";
+	*out = n;
+	return NULL;
+}
+
+static const char *
+parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "on", "true" }, *const no[] = { "no", "off", "false" };
+
+	for (size_t i = 0; i < 3; i++) {
+		if (strcmp(v, yes[i]) == 0) {
+			*out = true;
+			return NULL;
+		}
+		if (strcmp(v, no[i]) == 0) {
+			*out = false;
+			return NULL;
+		}
+	}
+	return "expected yes or no";
+}
+
+static bool
+is_tchar(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+static const char *
+check_string(const char *v, const struct cfg_key *k)
+{
+	size_t len = strlen(v);
+
+	if ((int64_t)len < k->min || (int64_t)len > k->max)
+		return k->min > 0 && len == 0 ? "needs a value" : "too long";
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)v[i];
+
+		if (c < 0x20 || c == 0x7f)
+			return "contains a control character";
+		if (k->type == CFG_TOKEN && !is_tchar(c))
+			return "may hold only letters, digits and !#$%&'*+-.^_`|~";
+		if (k->type == CFG_QUOTABLE && (c == '"' || c == '\\' || c >= 0x80))
+			return "may not hold '\"', '\\' or non-ASCII characters";
+	}
+	if (k->type == CFG_PATH && v[0] != '/')
+		return "must be an absolute path (servers start the gateway in varying directories)";
+	return NULL;
+}
+
+static const char *
+parse_cidr(const char *s, struct tg_cidr *out)
+{
+	char addr[INET6_ADDRSTRLEN + 1];
+	const char *slash = strchr(s, '/');
+	size_t n = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned max;
+	int64_t prefix;
+	struct cfg_key range = { .min = 0 };
+
+	if (n == 0 || n >= sizeof(addr))
+		return "holds something that is not an IP address";
+	memcpy(addr, s, n);
+	addr[n] = '\0';
+	memset(out, 0, sizeof(*out));
+	if (inet_pton(AF_INET, addr, out->addr) == 1) {
+		out->family = AF_INET;
+		max = 32;
+	} else if (inet_pton(AF_INET6, addr, out->addr) == 1) {
+		out->family = AF_INET6;
+		max = 128;
+	} else {
+		return "holds something that is not an IP address";
+	}
+	out->prefix = max;
+	if (!slash)
+		return NULL;
+	range.max = max;
+	if (parse_int(slash + 1, &range, &prefix) != NULL)
+		return "has a prefix length out of range";
+	out->prefix = (unsigned)prefix;
+	return NULL;
+}
+
+static const char *
+parse_addrs(const char *v, struct tg_cidr **list, size_t *n)
+{
+	char *copy = tg_xstrdup(v), *save = NULL, *tok;
+	const char *err = NULL;
+	struct tg_cidr *l = NULL;
+	size_t cnt = 0;
+
+	for (tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
+		l = tg_xrealloc(l, (cnt + 1) * sizeof(*l));
+		err = parse_cidr(tok, &l[cnt]);
+		if (err)
+			break;
+		cnt++;
+	}
+	free(copy);
+	if (err) {
+		free(l);
+		return err;
+	}
+	free(*list);
+	*list = l;
+	*n = cnt;
+	return NULL;
+}
+
+/* Returns NULL or a static sentence saying what is wrong with the value. */
+static const char *
+set_value(struct tg_config *c, const struct cfg_key *k, const char *v)
+{
+	void *field = (char *)c + k->offset;
+	const char *err = NULL;
+
+	switch (k->type) {
+	case CFG_INT:
+		return parse_int(v, k, field);
+	case CFG_BOOL:
+		return parse_bool(v, field);
+	case CFG_LOG_LEVEL:
+		if (log_level_from_name(v, field) != TG_OK)
+			return "expected error, warn, info or debug";
+		return NULL;
+	case CFG_ADDRS:
+		return parse_addrs(v, &c->trusted_proxies, &c->ntrusted_proxies);
+	case CFG_PATH:
+	case CFG_TOKEN:
+	case CFG_QUOTABLE:
+		err = check_string(v, k);
+		if (!err) {
+			free(*(char **)field);
+			*(char **)field = tg_xstrdup(v);
+		}
+		return err;
+	}
+	return "has an unknown type";
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static const struct cfg_key *
+find_key(const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].key, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* One line; NULL when fine, else a malloc'd sentence. */
+static char *
+parse_line(struct tg_config *c, const char *name, unsigned lineno, char *line, bool seen[NKEYS])
+{
+	char *eq, *key, *val;
+	const struct cfg_key *k;
+	const char *err;
+
+	line = trim(line);
+	if (*line == '\0' || *line == '#')
+		return NULL;
+	eq = strchr(line, '=');
+	if (!eq)
+		return tg_xasprintf("%s:%u: expected `key = value`", name, lineno);
+	*eq = '\0';
+	key = trim(line);
+	val = trim(eq + 1);
+	k = find_key(key);
+	if (!k)
+		return tg_xasprintf("%s:%u: unknown key \"%.64s\"", name, lineno, key);
+	if (seen[k - keys])
+		return tg_xasprintf("%s:%u: %s is set twice", name, lineno, k->key);
+	seen[k - keys] = true;
+	err = set_value(c, k, val);
+	if (err)
+		return tg_xasprintf("%s:%u: %s: value \"%.64s\" %s", name, lineno, k->key, val, err);
+	return NULL;
+}
+
+/* The second pass: rules no single line can break alone. */
+static char *
+check_config(const struct tg_config *c, const char *name)
+{
+	if (!c->database)
+		return tg_xasprintf("%s: no database: set `database = /var/lib/tokengate` (the "
+				    "directory `tokengatectl init` created) or TOKENGATE_DB", name);
+	return NULL;
+}
+
+static struct tg_config *
+config_defaults(void)
+{
+	struct tg_config *c = tg_xcalloc(1, sizeof(*c));
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		/* The defaults pass the same checks as a file; a failure is a bug in the table. */
+		if (keys[i].dflt && set_value(c, &keys[i], keys[i].dflt) != NULL)
+			abort();
+	}
+	return c;
+}
+
+enum tg_err
+config_parse(const char *name, const char *text, size_t len, const char *db_override,
+	     struct tg_config **out, char **why)
+{
+	struct tg_config *c = config_defaults();
+	bool seen[NKEYS] = { false };
+	char *buf = NULL, *line, *next, *err = NULL;
+	const char *verr;
+	unsigned lineno = 0;
+	enum tg_err rc = TG_ERR_INVALID;
+
+	if (memchr(text, '\0', len)) {
+		err = tg_xasprintf("%s: holds a NUL byte; is it a text file?", name);
+		goto out;
+	}
+	buf = tg_xstrndup(text, len);
+	for (line = buf; line && !err; line = next) {
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		err = parse_line(c, name, ++lineno, line, seen);
+	}
+	if (err)
+		goto out;
+	if (db_override && *db_override) {
+		verr = set_value(c, find_key("database"), db_override);
+		if (verr) {
+			err = tg_xasprintf("TOKENGATE_DB: value \"%.64s\" %s", db_override, verr);
+			goto out;
+		}
+	}
+	err = check_config(c, name);
+	if (err)
+		goto out;
+	c->file = tg_xstrdup(name);
+	*out = c; /* ownership moves to the caller */
+	c = NULL;
+	rc = TG_OK;
+out:
+	if (err)
+		*why = err;
+	free(buf);
+	config_free(c);
+	return rc;
+}
+
+enum tg_err
+config_load(const char *path, struct tg_config **out, char **why)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len;
+	enum tg_err rc = TG_ERR_IO;
+
+	if (!f) {
+		*why = tg_xasprintf("%s: cannot open the configuration: %s (set TOKENGATE_CONFIG to "
+				    "use another file)", path, strerror(errno));
+		goto out;
+	}
+	text = tg_xmalloc(CONFIG_FILE_MAX + 1);
+	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f)) {
+		*why = tg_xasprintf("%s: cannot read the configuration: %s", path, strerror(errno));
+		goto out;
+	}
+	if (len > CONFIG_FILE_MAX) {
+		*why = tg_xasprintf("%s: larger than %d bytes; is it the right file?", path,
+				    CONFIG_FILE_MAX);
+		rc = TG_ERR_TOO_LARGE;
+		goto out;
+	}
+	rc = config_parse(path, text, len, getenv("TOKENGATE_DB"), out, why);
+out:
+	if (f)
+		fclose(f);
+	free(text);
+	return rc;
+}
+
+static bool
+prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
+{
+	unsigned whole = bits / 8, rest = bits % 8;
+	unsigned char mask = (unsigned char)(0xff << (8 - rest));
+
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	return rest == 0 || ((a[whole] ^ b[whole]) & mask) == 0;
+}
+
+bool
+config_is_trusted_proxy(const struct tg_config *c, const char *addr)
+{
+	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	unsigned char bin[16];
+	int family;
+
+	if (!addr || c->ntrusted_proxies == 0)
+		return false;
+	if (inet_pton(AF_INET, addr, bin) == 1)
+		family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, bin) == 1)
+		family = AF_INET6;
+	else
+		return false;
+	/* A dual-stack socket reports an IPv4 peer as ::ffff:a.b.c.d. */
+	if (family == AF_INET6 && memcmp(bin, v4mapped, sizeof(v4mapped)) == 0) {
+		memmove(bin, bin + sizeof(v4mapped), 4);
+		family = AF_INET;
+	}
+	for (size_t i = 0; i < c->ntrusted_proxies; i++) {
+		const struct tg_cidr *p = &c->trusted_proxies[i];
+
+		if (p->family == family && prefix_match(bin, p->addr, p->prefix))
+			return true;
+	}
+	return false;
+}

@@ -1,0 +1,53 @@
+/*
+ * The gateway's configuration: one file of `key = value` lines, read once at
+ * start-up into an immutable struct. Every key, its type, range and default
+ * live in one table in config.c; nothing else reads the file or TOKENGATE_*.
+ */
+#ifndef TG_CONFIG_H
+#define TG_CONFIG_H
+
+#include "log.h"
+
+/* One trusted_proxies entry: an address with a prefix length (CIDR). */
+struct tg_cidr {
+	int family; /* AF_INET or AF_INET6 */
+	unsigned char addr[16];
+	unsigned prefix;
+};
+
+struct tg_config {
+	char *file; /* where it was read from, for messages */
+	char *database;
+	bool require_https;
+	char *cookie_name;
+	char *realm;
+	int64_t token_cache_entries; /* 0: no cache */
+	enum tg_log_level log_level;
+	struct tg_cidr *trusted_proxies;
+	size_t ntrusted_proxies;
+	int64_t rate_limit_per_key; /* requests per second, 0: no limit */
+	int64_t rate_limit_burst;
+	int64_t max_body_bytes;
+};
+
+/* TOKENGATE_CONFIG when set, else TG_SYSCONFDIR "/tokengate/tokengate.conf". */
+const char *config_path(void);
+
+/*
+ * Parses text (len bytes, named name in messages) and applies db_override
+ * (TOKENGATE_DB; NULL: none) over the `database` key. On failure *why gets a
+ * malloc'd sentence naming the file, the line and the key.
+ */
+enum tg_err config_parse(const char *name, const char *text, size_t len, const char *db_override,
+			 struct tg_config **out, char **why);
+/* Reads path and parses it with TOKENGATE_DB from the environment. */
+enum tg_err config_load(const char *path, struct tg_config **out, char **why);
+void config_free(struct tg_config *c);
+
+/* Whether addr (textual IPv4 or IPv6, as in REMOTE_ADDR) is in trusted_proxies. */
+bool config_is_trusted_proxy(const struct tg_config *c, const char *addr);
+
+/* The table's keys in order, NULL-terminated: for the guard test against the example file. */
+const char *config_key_name(size_t i);
+
+#endif

@@ -1,0 +1,124 @@
+/*
+ * tokengatectl internals: the command context, the one option parser every
+ * command uses, and helpers that turn failures into the CLI's exit codes
+ * (0 ok, 1 rejected or not found, 2 usage or environment). Not a library API.
+ */
+#ifndef TG_CTL_H
+#define TG_CTL_H
+
+#include "alg.h"
+#include "secret.h"
+
+struct json_object;
+struct tg_store;
+
+enum ctl_exit { CTL_EXIT_OK = 0, CTL_EXIT_REJECTED = 1, CTL_EXIT_USAGE = 2 };
+
+struct ctl {
+	const char *db;          /* --db or TOKENGATE_DB; NULL until given */
+	struct tg_store *store;  /* opened on first use by ctl_store() */
+};
+
+/* One option a command accepts; the parser adds --db, --help and -h to every table. */
+struct ctl_opt {
+	const char *name; /* without the leading "--" */
+	bool has_arg;
+	int id;
+};
+
+/* Options in command-line order, so "--issuer A --no-issuer" means what it says. */
+struct ctl_optval {
+	int id;
+	const char *value; /* NULL for a flag */
+};
+
+#define CTL_MAX_POS 4
+
+struct ctl_args {
+	const char *pos[CTL_MAX_POS];
+	size_t npos;
+	struct ctl_optval *opts; /* owned; free with ctl_args_fini */
+	size_t nopts;
+	bool wants_help;
+};
+
+/*
+ * Parses argv (argv[0] is the command's own name and is skipped) against opts,
+ * a table ended by a NULL name, accepting "--opt value", "--opt=value" and "--"
+ * before positionals. Only "--" starts an option (besides -h), so a token that
+ * begins with '-' is still a positional. Exactly npos positionals are required.
+ * On a usage error the message goes to stderr and CTL_EXIT_USAGE is returned;
+ * with --help the usage goes to stdout and wants_help is set.
+ */
+int ctl_parse(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts, size_t npos,
+	      const char *usage, struct ctl_args *out);
+void ctl_args_fini(struct ctl_args *a);
+/* The id's last value (NULL when absent) and whether a flag was given. */
+const char *ctl_last(const struct ctl_args *a, int id);
+bool ctl_has(const struct ctl_args *a, int id);
+
+/* Prints "tokengatectl: <message>" and the usage synopsis to stderr; returns CTL_EXIT_USAGE. */
+int ctl_usage_error(const char *usage, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints "tokengatectl: <message>" to stderr and returns code. */
+int ctl_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Exit code for a library error: rejected/not found/exists/weak key 1, environment 2. */
+int ctl_exit_for(enum tg_err rc);
+
+/* Strict decimal in [min, max]; on failure prints a usage error naming opt and returns 2. */
+int ctl_number(const char *usage, const char *opt, const char *s, int64_t min, int64_t max,
+	       int64_t *out);
+/* An algorithm name on the allowlist; otherwise a usage error (2). */
+int ctl_alg(const char *usage, const char *s, enum tg_alg *out);
+
+/* Opens the database named by --db/TOKENGATE_DB once; 0 or an exit code with a message. */
+int ctl_store(struct ctl *c, struct tg_store **out);
+/* "no tenant ID" with the next step; returns CTL_EXIT_REJECTED. */
+int ctl_tenant_not_found(const char *id);
+/* 0 when the tenant exists, otherwise an exit code after saying why. */
+int ctl_need_tenant(struct tg_store *s, const char *id);
+
+/* Largest key file, JWKS or stdin token read; far above any real one. */
+#define CTL_FILE_CAP (1024 * 1024)
+
+/*
+ * Reads a whole file ("-" is stdin) into a secret, byte for byte. Files larger
+ * than cap give TG_ERR_TOO_LARGE; unreadable ones TG_ERR_IO with *why set to
+ * strerror's sentence.
+ */
+enum tg_err ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **why);
+
+/* Pretty JSON on stdout, then drops the caller's reference. */
+void ctl_print_json(struct json_object *o_owned);
+/* "2024-05-01T12:00:00Z" in buf (at least 21 bytes). */
+void ctl_format_time(int64_t t, char *buf, size_t size);
+
+/* Left-aligned text columns, widths fitted to the longest cell. */
+struct ctl_table {
+	size_t ncols;
+	char **cells; /* owned, row-major */
+	size_t ncells;
+};
+
+void ctl_table_init(struct ctl_table *t, size_t ncols);
+/* Appends one row of exactly ncols strings (copied; NULL shows as "-"). */
+void ctl_table_row(struct ctl_table *t, ...);
+void ctl_table_print(const struct ctl_table *t);
+void ctl_table_fini(struct ctl_table *t);
+
+/* Commands: argv[0] is the command word; each returns an exit code. */
+int ctl_cmd_tenant(struct ctl *c, int argc, char **argv);
+int ctl_cmd_key(struct ctl *c, int argc, char **argv);
+int ctl_cmd_apikey(struct ctl *c, int argc, char **argv);
+int ctl_cmd_verify(struct ctl *c, int argc, char **argv);
+int ctl_cmd_token(struct ctl *c, int argc, char **argv);
+
+/* Runs the subcommand of a group ("tenant add ..."): argv[0] is the group word. */
+struct ctl_sub {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+};
+
+int ctl_dispatch(struct ctl *c, int argc, char **argv, const struct ctl_sub *subs,
+		 const char *usage);
+
+#endif

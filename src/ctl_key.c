@@ -1,0 +1,500 @@
+/*
+ * `tokengatectl key ...`: importing a tenant's verification keys (HMAC secret
+ * files byte for byte, PEM, JWK, JWKS all-or-nothing), listing, retiring and
+ * removing them. Keys are parsed by keys.c only; file bytes are wiped here.
+ */
+#include "ctl.h"
+
+#include "json_strict.h"
+#include "keys.h"
+#include "store.h"
+
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage_key[] =
+	"usage: tokengatectl [--db DIR] key SUBCOMMAND ...\n"
+	"\n"
+	"  add TENANT KID --alg ALG (--secret-file F | --pem F | --jwk F)\n"
+	"  import-jwks TENANT FILE   add every key of a JWKS, or none of them\n"
+	"  list TENANT [--json]\n"
+	"  retire TENANT KID         stop verifying with the key; it stays listed\n"
+	"  remove TENANT KID         delete the key\n";
+
+static const char usage_add[] =
+	"usage: tokengatectl [--db DIR] key add TENANT KID --alg ALG (--secret-file F | --pem F | "
+	"--jwk F)\n"
+	"\n"
+	"  --alg ALG          the one algorithm the key serves: HS256 HS384 HS512 RS256 RS384\n"
+	"                     RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA (optional with\n"
+	"                     --jwk when the JWK names its alg)\n"
+	"  --secret-file F    HMAC secret: the file's exact bytes, a trailing newline included\n"
+	"  --pem F            PEM public key (SPKI or PKCS#1); a private key's public half is kept\n"
+	"  --jwk F            one JWK (RFC 7517) as a JSON file\n"
+	"\n"
+	"Weak keys are refused: RSA under 2048 bits, HMAC secrets shorter than the hash.\n";
+
+static const char usage_import[] =
+	"usage: tokengatectl [--db DIR] key import-jwks TENANT FILE\n"
+	"\n"
+	"FILE is a JWK Set ({\"keys\": [...]}). Every member needs \"kid\" and \"alg\"; the\n"
+	"keys are all checked first and added only if every one is acceptable.\n";
+
+static const char usage_list[] = "usage: tokengatectl [--db DIR] key list TENANT [--json]\n";
+
+static const char usage_retire[] =
+	"usage: tokengatectl [--db DIR] key retire TENANT KID\n"
+	"\n"
+	"A retired key no longer verifies tokens but stays listed until removed.\n";
+
+static const char usage_remove[] = "usage: tokengatectl [--db DIR] key remove TENANT KID\n";
+
+enum { OPT_ALG, OPT_SECRET_FILE, OPT_PEM, OPT_JWK, OPT_JSON };
+
+static const struct ctl_opt add_opts[] = {
+	{ "alg", true, OPT_ALG },
+	{ "secret-file", true, OPT_SECRET_FILE },
+	{ "pem", true, OPT_PEM },
+	{ "jwk", true, OPT_JWK },
+	{ NULL, false, 0 },
+};
+
+static const struct ctl_opt json_opts[] = {
+	{ "json", false, OPT_JSON },
+	{ NULL, false, 0 },
+};
+
+static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
+
+static int
+read_input(const char *path, struct tg_secret *out)
+{
+	const char *why = NULL;
+	enum tg_err err = ctl_read_file(path, CTL_FILE_CAP, out, &why);
+
+	if (err == TG_ERR_TOO_LARGE)
+		return ctl_fail(CTL_EXIT_REJECTED, "%s is larger than %d bytes; it is not a key file",
+				path, CTL_FILE_CAP);
+	if (err != TG_OK)
+		return ctl_fail(CTL_EXIT_USAGE, "cannot read %s: %s", path, why);
+	return CTL_EXIT_OK;
+}
+
+static int
+parse_json(const char *path, const struct tg_secret *bytes, struct json_object **out)
+{
+	const char *why = NULL;
+
+	if (json_strict_parse((const char *)bytes->p, bytes->len, out, &why) != TG_OK)
+		return ctl_fail(CTL_EXIT_REJECTED, "%s is not valid JSON: %s", path, why);
+	return CTL_EXIT_OK;
+}
+
+/* Verification needs only the public half, so a private key given by mistake is not stored. */
+static enum tg_err
+keep_public_half(struct tg_key **k, const char *path, const char **why)
+{
+	struct json_object *jwk = NULL;
+	struct tg_key *pub = NULL;
+	enum tg_err err;
+
+	err = keys_public_jwk(*k, &jwk);
+	if (err == TG_OK)
+		err = keys_from_jwk((*k)->kid, (*k)->alg, jwk, false, &pub, why);
+	if (err != TG_OK)
+		goto out;
+	fprintf(stderr, "tokengatectl: note: %s holds a private key; only its public half is "
+		"stored\n", path);
+	key_free(*k);
+	*k = pub;
+out:
+	json_object_put(jwk);
+	return err;
+}
+
+/* Turns the one key source given into a checked key; 0 or an exit code. */
+static int
+load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
+{
+	const char *src = ctl_last(a, OPT_SECRET_FILE), *why = "unknown reason";
+	struct tg_secret bytes = { 0 };
+	struct json_object *jwk = NULL;
+	enum tg_err err = TG_OK;
+	int rc;
+
+	if (!src)
+		src = ctl_last(a, OPT_PEM);
+	if (!src)
+		src = ctl_last(a, OPT_JWK);
+	rc = read_input(src, &bytes);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	if (ctl_has(a, OPT_SECRET_FILE)) {
+		err = keys_from_secret(kid, alg, bytes.p, bytes.len, out, &why);
+	} else if (ctl_has(a, OPT_PEM)) {
+		err = keys_from_pem(kid, alg, (const char *)bytes.p, bytes.len, out, &why);
+	} else {
+		rc = parse_json(src, &bytes, &jwk);
+		if (rc != CTL_EXIT_OK)
+			goto out;
+		err = keys_from_jwk(kid, alg, jwk, true, out, &why);
+	}
+	if (err == TG_OK && (*out)->is_private) {
+		err = keep_public_half(out, src, &why);
+		if (err != TG_OK) {
+			key_free(*out);
+			*out = NULL;
+		}
+	}
+	if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "key %s from %s refused: %s", kid, src, why);
+out:
+	json_object_put(jwk);
+	secret_free(&bytes);
+	return rc;
+}
+
+static enum tg_err
+store_key(struct tg_store *s, const char *tenant, const struct tg_key *k)
+{
+	struct tg_key_record rec = { 0 };
+	enum tg_err err;
+
+	err = keys_export(k, &rec.material);
+	if (err != TG_OK)
+		return err;
+	rec.tenant = tg_xstrdup(tenant);
+	rec.kid = tg_xstrdup(k->kid);
+	rec.alg = k->alg;
+	rec.state = TG_KEY_ACTIVE;
+	rec.use = TG_KEY_USE_VERIFY;
+	rec.created = (int64_t)time(NULL);
+	err = store_key_add(s, &rec);
+	free(rec.tenant);
+	free(rec.kid);
+	secret_free(&rec.material);
+	return err;
+}
+
+static int
+key_exists(const char *tenant, const char *kid)
+{
+	return ctl_fail(CTL_EXIT_REJECTED,
+			"tenant %s already has a key %s (remove it first with `tokengatectl key "
+			"remove %s %s`, or choose another kid)", tenant, kid, tenant, kid);
+}
+
+static int
+cmd_add(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_key *k = NULL;
+	enum tg_alg alg = TG_ALG_INVALID;
+	struct tg_store *s;
+	const char *tenant, *kid;
+	enum tg_err err;
+	int rc, nsrc;
+
+	rc = ctl_parse(c, argc, argv, add_opts, 2, usage_add, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	tenant = a.pos[0];
+	kid = a.pos[1];
+	nsrc = ctl_has(&a, OPT_SECRET_FILE) + ctl_has(&a, OPT_PEM) + ctl_has(&a, OPT_JWK);
+	if (nsrc != 1) {
+		rc = ctl_usage_error(usage_add, "give exactly one of --secret-file, --pem and --jwk");
+		goto out;
+	}
+	if (strlen(kid) == 0 || strlen(kid) > TG_KID_MAX) {
+		rc = ctl_usage_error(usage_add, "KID must be 1 to %d characters", TG_KID_MAX);
+		goto out;
+	}
+	if (ctl_has(&a, OPT_ALG))
+		rc = ctl_alg(usage_add, ctl_last(&a, OPT_ALG), &alg);
+	else if (!ctl_has(&a, OPT_JWK))
+		rc = ctl_usage_error(usage_add, "--alg is required: each key serves one algorithm");
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_need_tenant(s, tenant);
+	if (rc == CTL_EXIT_OK)
+		rc = load_key(&a, kid, alg, &k);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_key(s, tenant, k);
+	if (err == TG_ERR_EXISTS)
+		rc = key_exists(tenant, kid);
+	else if (err == TG_ERR_NOT_FOUND)
+		rc = ctl_tenant_not_found(tenant);
+	else if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "cannot add key %s: %s", kid, tg_err_str(err));
+	else
+		printf("key %s (%s) added to tenant %s\n", kid, alg_name(k->alg), tenant);
+out:
+	key_free(k);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- import-jwks */
+
+struct jwks_keys {
+	struct tg_key **v;
+	size_t n;
+};
+
+static void
+jwks_keys_fini(struct jwks_keys *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		key_free(ks->v[i]);
+	free(ks->v);
+}
+
+static bool
+has_string(const struct json_object *o, const char *name)
+{
+	struct json_object *m;
+
+	return json_object_object_get_ex(o, name, &m) && json_object_is_type(m, json_type_string);
+}
+
+/* One member, checked alone and against the ones before it. */
+static int
+jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks_keys *ks)
+{
+	const char *why = "unknown reason";
+	struct tg_key *k = NULL;
+	enum tg_err err;
+
+	if (!json_object_is_type(m, json_type_object) || !has_string(m, "kid"))
+		return ctl_fail(CTL_EXIT_REJECTED, "%s: key %zu has no \"kid\"; nothing was imported",
+				path, i);
+	/* An alg implied by kty would let one RSA key serve RS256 and PS512 alike. */
+	if (!has_string(m, "alg"))
+		return ctl_fail(CTL_EXIT_REJECTED,
+				"%s: key %zu has no \"alg\"; each key must name its one algorithm. "
+				"Nothing was imported", path, i);
+	err = keys_from_jwk(NULL, TG_ALG_INVALID, m, false, &k, &why);
+	if (err != TG_OK)
+		return ctl_fail(ctl_exit_for(err), "%s: key %zu refused: %s; nothing was imported",
+				path, i, why);
+	for (size_t j = 0; j < ks->n; j++) {
+		if (strcmp(ks->v[j]->kid, k->kid) == 0) {
+			key_free(k);
+			return ctl_fail(CTL_EXIT_REJECTED,
+					"%s: keys %zu and %zu share a kid; nothing was imported",
+					path, j, i);
+		}
+	}
+	ks->v = tg_xrealloc(ks->v, (ks->n + 1) * sizeof(*ks->v));
+	ks->v[ks->n++] = k;
+	return CTL_EXIT_OK;
+}
+
+static int
+jwks_parse(const char *path, const struct json_object *doc, struct jwks_keys *ks)
+{
+	struct json_object *arr;
+	size_t n;
+	int rc = CTL_EXIT_OK;
+
+	if (!json_object_is_type(doc, json_type_object) ||
+	    !json_object_object_get_ex(doc, "keys", &arr) ||
+	    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0)
+		return ctl_fail(CTL_EXIT_REJECTED,
+				"%s is not a JWK Set: it needs a non-empty \"keys\" array", path);
+	n = json_object_array_length(arr);
+	for (size_t i = 0; i < n && rc == CTL_EXIT_OK; i++)
+		rc = jwks_member(path, json_object_array_get_idx(arr, i), i, ks);
+	return rc;
+}
+
+/* Adds every key; if one fails after all, the ones already added are taken out again. */
+static int
+jwks_store(struct tg_store *s, const char *tenant, const struct jwks_keys *ks)
+{
+	struct tg_key_record *existing = NULL;
+	enum tg_err err = TG_OK;
+	size_t added = 0;
+
+	for (size_t i = 0; i < ks->n; i++) {
+		if (store_key_get(s, tenant, ks->v[i]->kid, &existing) == TG_OK) {
+			keyrec_free(existing);
+			return key_exists(tenant, ks->v[i]->kid);
+		}
+	}
+	for (; added < ks->n && err == TG_OK; added++)
+		err = store_key(s, tenant, ks->v[added]);
+	if (err == TG_OK)
+		return CTL_EXIT_OK;
+	for (size_t i = 0; i + 1 < added; i++)
+		store_key_remove(s, tenant, ks->v[i]->kid);
+	if (err == TG_ERR_EXISTS)
+		return key_exists(tenant, ks->v[added - 1]->kid);
+	return ctl_fail(ctl_exit_for(err), "cannot add key %s: %s; nothing was imported",
+			ks->v[added - 1]->kid, tg_err_str(err));
+}
+
+static int
+cmd_import(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_secret bytes = { 0 };
+	struct json_object *doc = NULL;
+	struct jwks_keys ks = { 0 };
+	struct tg_store *s;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_import, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_need_tenant(s, a.pos[0]);
+	if (rc == CTL_EXIT_OK)
+		rc = read_input(a.pos[1], &bytes);
+	if (rc == CTL_EXIT_OK)
+		rc = parse_json(a.pos[1], &bytes, &doc);
+	if (rc == CTL_EXIT_OK)
+		rc = jwks_parse(a.pos[1], doc, &ks);
+	if (rc == CTL_EXIT_OK)
+		rc = jwks_store(s, a.pos[0], &ks);
+	if (rc == CTL_EXIT_OK)
+		printf("%zu key%s imported into tenant %s\n", ks.n, ks.n == 1 ? "" : "s", a.pos[0]);
+out:
+	jwks_keys_fini(&ks);
+	json_object_put(doc);
+	secret_free(&bytes);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- list, retire, remove */
+
+static void
+list_text(const char *tenant, struct tg_key_record **v, size_t n)
+{
+	struct ctl_table tab;
+
+	if (n == 0) {
+		printf("tenant %s has no keys (add one with `tokengatectl key add`)\n", tenant);
+		return;
+	}
+	ctl_table_init(&tab, 5);
+	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED");
+	for (size_t i = 0; i < n; i++) {
+		char created[32];
+
+		ctl_format_time(v[i]->created, created, sizeof(created));
+		ctl_table_row(&tab, v[i]->kid, alg_name(v[i]->alg), keyrec_state_name(v[i]->state),
+			      v[i]->use == TG_KEY_USE_SIGN ? "sign" : "verify", created);
+	}
+	ctl_table_print(&tab);
+	ctl_table_fini(&tab);
+}
+
+static int
+cmd_list(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_key_record **v = NULL;
+	size_t n = 0;
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_list, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_need_tenant(s, a.pos[0]);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_key_list(s, a.pos[0], &v, &n);
+	if (err != TG_OK) {
+		rc = ctl_fail(ctl_exit_for(err), "cannot list keys: %s", tg_err_str(err));
+		goto out;
+	}
+	if (ctl_has(&a, OPT_JSON)) {
+		struct json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, keyrec_to_json_public(v[i]));
+		ctl_print_json(arr);
+	} else {
+		list_text(a.pos[0], v, n);
+	}
+out:
+	keyrec_list_free(v, n);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+/* retire and remove differ only in the store call and the words printed. */
+static int
+change_key(struct ctl *c, int argc, char **argv, bool is_remove, const char *usage)
+{
+	struct ctl_args a = { 0 };
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, no_opts, 2, usage, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_need_tenant(s, a.pos[0]);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	if (is_remove)
+		err = store_key_remove(s, a.pos[0], a.pos[1]);
+	else
+		err = store_key_set_state(s, a.pos[0], a.pos[1], TG_KEY_RETIRED);
+	if (err == TG_ERR_NOT_FOUND)
+		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no key %s (see `tokengatectl key list "
+			      "%s`)", a.pos[0], a.pos[1], a.pos[0]);
+	else if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "cannot change key %s: %s", a.pos[1],
+			      tg_err_str(err));
+	else if (is_remove)
+		printf("key %s of tenant %s removed\n", a.pos[1], a.pos[0]);
+	else
+		printf("key %s of tenant %s retired: it no longer verifies tokens\n", a.pos[1],
+		       a.pos[0]);
+out:
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static int
+cmd_retire(struct ctl *c, int argc, char **argv)
+{
+	return change_key(c, argc, argv, false, usage_retire);
+}
+
+static int
+cmd_remove(struct ctl *c, int argc, char **argv)
+{
+	return change_key(c, argc, argv, true, usage_remove);
+}
+
+static const struct ctl_sub subs[] = {
+	{ "add", cmd_add },
+	{ "import-jwks", cmd_import },
+	{ "list", cmd_list },
+	{ "retire", cmd_retire },
+	{ "remove", cmd_remove },
+	{ NULL, NULL },
+};
+
+int
+ctl_cmd_key(struct ctl *c, int argc, char **argv)
+{
+	return ctl_dispatch(c, argc, argv, subs, usage_key);
+}

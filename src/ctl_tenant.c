@@ -1,0 +1,705 @@
+/*
+ * `tokengatectl tenant ...`: adding, changing, listing, showing and removing
+ * tenants. Every option value is checked here before the store sees it, and a
+ * call either applies all of its options or none.
+ */
+#include "ctl.h"
+
+#include "store.h"
+#include "tenant.h"
+
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define POLICY_OPTIONS \
+	"  --issuer ISS             tokens must carry this iss (unique across tenants)\n" \
+	"  --audience AUD           tokens must carry this aud\n" \
+	"  --max-lifetime S         longest token lifetime in seconds (1-86400, default 60)\n" \
+	"  --leeway S               clock skew allowed in seconds (0-3600, default 5)\n" \
+	"  --claims-namespace NS    member holding the custom claims (e.g. a URL)\n"
+
+#define SET_OPTIONS \
+	"  --no-issuer, --no-audience, --no-claims-namespace   clear that setting\n" \
+	"  --map-claim PATH=NAME    pass claim PATH to the application as TOKENGATE_CLAIM_NAME\n" \
+	"  --unmap-claim NAME       stop passing NAME\n" \
+	"  --require-claim NAME[=VALUE]  refuse tokens without the claim (or that value)\n" \
+	"  --drop-claim NAME        remove that requirement\n" \
+	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests\n" \
+	"  --drop-origin URL        remove an allowed origin\n" \
+	"  --signing-alg ALG        gateway-issued tokens: HS256 (default), ES256 or EdDSA\n" \
+	"  --require-amr M          require authentication method M in gateway tokens\n" \
+	"  --drop-amr M             remove that requirement\n" \
+	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
+	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \
+	"The list options repeat and accumulate across calls.\n"
+
+static const char usage_tenant[] =
+	"usage: tokengatectl [--db DIR] tenant SUBCOMMAND ...\n"
+	"\n"
+	"  add TENANT [options]     create a tenant\n"
+	"  set TENANT options       change a tenant\n"
+	"  list [--json]            list tenants\n"
+	"  show TENANT [--json]     show one tenant's settings\n"
+	"  remove TENANT            remove a tenant with its keys and API keys\n";
+
+static const char usage_add[] =
+	"usage: tokengatectl [--db DIR] tenant add TENANT [options]\n"
+	"\n"
+	"TENANT is 1-64 characters of A-Z a-z 0-9 . _ - (not starting with . or -).\n"
+	"\n" POLICY_OPTIONS
+	"Every option of `tenant set` is accepted as well.\n";
+
+static const char usage_set[] =
+	"usage: tokengatectl [--db DIR] tenant set TENANT options\n"
+	"\n" POLICY_OPTIONS SET_OPTIONS;
+
+static const char usage_list[] =
+	"usage: tokengatectl [--db DIR] tenant list [--json]\n";
+
+static const char usage_show[] =
+	"usage: tokengatectl [--db DIR] tenant show TENANT [--json]\n";
+
+static const char usage_remove[] =
+	"usage: tokengatectl [--db DIR] tenant remove TENANT\n"
+	"\n"
+	"Removes the tenant, its keys and its API keys.\n";
+
+enum {
+	OPT_ISSUER, OPT_AUDIENCE, OPT_MAX_LIFETIME, OPT_LEEWAY, OPT_CLAIMS_NS,
+	OPT_NO_ISSUER, OPT_NO_AUDIENCE, OPT_NO_CLAIMS_NS,
+	OPT_MAP_CLAIM, OPT_UNMAP_CLAIM, OPT_REQUIRE_CLAIM, OPT_DROP_CLAIM,
+	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
+	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_JSON,
+};
+
+static const struct ctl_opt policy_opts[] = {
+	{ "issuer", true, OPT_ISSUER },
+	{ "audience", true, OPT_AUDIENCE },
+	{ "max-lifetime", true, OPT_MAX_LIFETIME },
+	{ "leeway", true, OPT_LEEWAY },
+	{ "claims-namespace", true, OPT_CLAIMS_NS },
+	{ "no-issuer", false, OPT_NO_ISSUER },
+	{ "no-audience", false, OPT_NO_AUDIENCE },
+	{ "no-claims-namespace", false, OPT_NO_CLAIMS_NS },
+	{ "map-claim", true, OPT_MAP_CLAIM },
+	{ "unmap-claim", true, OPT_UNMAP_CLAIM },
+	{ "require-claim", true, OPT_REQUIRE_CLAIM },
+	{ "drop-claim", true, OPT_DROP_CLAIM },
+	{ "allowed-origin", true, OPT_ALLOWED_ORIGIN },
+	{ "drop-origin", true, OPT_DROP_ORIGIN },
+	{ "signing-alg", true, OPT_SIGNING_ALG },
+	{ "require-amr", true, OPT_REQUIRE_AMR },
+	{ "drop-amr", true, OPT_DROP_AMR },
+	{ "rate-limit-per-key", true, OPT_RATE_PER_KEY },
+	{ "rate-limit-burst", true, OPT_RATE_BURST },
+	{ NULL, false, 0 },
+};
+
+static const struct ctl_opt json_opts[] = {
+	{ "json", false, OPT_JSON },
+	{ NULL, false, 0 },
+};
+
+static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
+
+#define MAX_LIFETIME_LIMIT 86400
+#define LEEWAY_LIMIT 3600
+#define RATE_LIMIT 1000000
+#define NAME_MAX_LEN 64
+
+/* ---------------------------------------------------------------- value checks */
+
+static bool
+is_name_char(char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+	       ch == '_';
+}
+
+/* NAME becomes part of an environment variable, TOKENGATE_CLAIM_<NAME>. */
+static bool
+is_env_name(const char *s, size_t len)
+{
+	if (len == 0 || len > NAME_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_name_char(s[i]))
+			return false;
+	return true;
+}
+
+/* A dotted claim path: no empty segment, no control characters. */
+static bool
+is_claim_path(const char *s, size_t len)
+{
+	bool is_segment_empty = true;
+
+	if (len == 0 || len > 255)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+			return false;
+		if (s[i] == '.') {
+			if (is_segment_empty)
+				return false;
+			is_segment_empty = true;
+		} else {
+			is_segment_empty = false;
+		}
+	}
+	return !is_segment_empty;
+}
+
+/* What browsers send in Origin (RFC 6454): scheme://host[:port], nothing after. */
+static bool
+is_origin(const char *s)
+{
+	const char *host;
+
+	if (strncmp(s, "https://", 8) == 0)
+		host = s + 8;
+	else if (strncmp(s, "http://", 7) == 0)
+		host = s + 7;
+	else
+		return false;
+	if (host[0] == '\0' || strlen(s) > 255)
+		return false;
+	for (const char *p = host; *p; p++)
+		if (*p == '/' || *p == '?' || *p == '#' || *p == '@' || (unsigned char)*p <= ' ' ||
+		    (unsigned char)*p >= 0x7f)
+			return false;
+	return true;
+}
+
+static bool
+is_amr_value(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > NAME_MAX_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!is_name_char(s[i]) && s[i] != '-')
+			return false;
+	return true;
+}
+
+/* ---------------------------------------------------------------- list options */
+
+/* Length of an entry's key: NAME in "PATH=NAME" (after the last '='), NAME in "NAME=VALUE". */
+static const char *
+map_name(const char *entry)
+{
+	const char *eq = strrchr(entry, '=');
+
+	return eq ? eq + 1 : entry;
+}
+
+static size_t
+require_name_len(const char *entry)
+{
+	const char *eq = strchr(entry, '=');
+
+	return eq ? (size_t)(eq - entry) : strlen(entry);
+}
+
+/* Removes every entry matching; true when one was there. */
+static bool
+drop_map(struct tg_strlist *l, const char *name)
+{
+	bool was_there = false;
+
+	for (size_t i = l->n; i > 0; i--) {
+		if (strcmp(map_name(l->v[i - 1]), name) == 0) {
+			strlist_remove(l, l->v[i - 1]);
+			was_there = true;
+		}
+	}
+	return was_there;
+}
+
+static bool
+drop_require(struct tg_strlist *l, const char *name)
+{
+	bool was_there = false;
+	size_t n = strlen(name);
+
+	for (size_t i = l->n; i > 0; i--) {
+		const char *e = l->v[i - 1];
+
+		if (require_name_len(e) == n && strncmp(e, name, n) == 0) {
+			strlist_remove(l, e);
+			was_there = true;
+		}
+	}
+	return was_there;
+}
+
+static int
+map_claim(struct tg_tenant *t, const char *v, const char *usage)
+{
+	const char *eq = strrchr(v, '=');
+
+	if (!eq || !is_claim_path(v, (size_t)(eq - v)) || !is_env_name(eq + 1, strlen(eq + 1)))
+		return ctl_usage_error(usage,
+				       "--map-claim wants PATH=NAME, PATH a dotted claim path and NAME "
+				       "1-64 of A-Z a-z 0-9 _, not \"%s\"", v);
+	/* Mapping a NAME again moves it to the new path rather than exporting it twice. */
+	drop_map(&t->map_claims, eq + 1);
+	strlist_add(&t->map_claims, v);
+	return CTL_EXIT_OK;
+}
+
+static int
+require_claim(struct tg_tenant *t, const char *v, const char *usage)
+{
+	size_t n = require_name_len(v);
+	char *name;
+
+	if (!is_claim_path(v, n))
+		return ctl_usage_error(usage,
+				       "--require-claim wants NAME or NAME=VALUE with NAME a dotted "
+				       "claim path, not \"%s\"", v);
+	name = tg_xstrndup(v, n);
+	drop_require(&t->require_claims, name);
+	free(name);
+	strlist_add(&t->require_claims, v);
+	return CTL_EXIT_OK;
+}
+
+static int
+not_there(const struct tg_tenant *t, const char *what, const char *v)
+{
+	return ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no %s \"%s\" (see `tokengatectl tenant "
+			"show %s`); nothing was changed", t->id, what, v, t->id);
+}
+
+/* ---------------------------------------------------------------- applying options */
+
+static int
+set_text(char **dst, const char *opt, const char *v, const char *usage)
+{
+	if (v[0] == '\0')
+		return ctl_usage_error(usage, "%s wants a non-empty value (use --no-%s to clear)",
+				       opt, opt + 2);
+	free(*dst);
+	*dst = tg_xstrdup(v);
+	return CTL_EXIT_OK;
+}
+
+static void
+clear_text(char **dst)
+{
+	free(*dst);
+	*dst = NULL;
+}
+
+static int
+set_signing_alg(struct tg_tenant *t, const char *v, const char *usage)
+{
+	static const char *const allowed[] = { "HS256", "ES256", "EdDSA", NULL };
+
+	for (size_t i = 0; allowed[i]; i++) {
+		if (strcmp(allowed[i], v) == 0) {
+			free(t->signing_alg);
+			t->signing_alg = tg_xstrdup(v);
+			return CTL_EXIT_OK;
+		}
+	}
+	return ctl_usage_error(usage, "--signing-alg must be HS256, ES256 or EdDSA, not \"%s\"",
+			       v);
+}
+
+static int
+apply_list_option(struct tg_tenant *t, int id, const char *v, const char *usage)
+{
+	switch (id) {
+	case OPT_MAP_CLAIM:
+		return map_claim(t, v, usage);
+	case OPT_UNMAP_CLAIM:
+		return drop_map(&t->map_claims, v) ? CTL_EXIT_OK : not_there(t, "mapped claim", v);
+	case OPT_REQUIRE_CLAIM:
+		return require_claim(t, v, usage);
+	case OPT_DROP_CLAIM:
+		return drop_require(&t->require_claims, v) ? CTL_EXIT_OK
+							   : not_there(t, "required claim", v);
+	case OPT_ALLOWED_ORIGIN:
+		if (!is_origin(v))
+			return ctl_usage_error(usage,
+					       "--allowed-origin wants scheme://host[:port] with no "
+					       "path, as browsers send it, not \"%s\"", v);
+		strlist_add(&t->allowed_origins, v);
+		return CTL_EXIT_OK;
+	case OPT_DROP_ORIGIN:
+		return strlist_remove(&t->allowed_origins, v) ? CTL_EXIT_OK
+							      : not_there(t, "allowed origin", v);
+	case OPT_REQUIRE_AMR:
+		if (!is_amr_value(v))
+			return ctl_usage_error(usage, "--require-amr wants a method name such as "
+					       "otp or pwd (A-Z a-z 0-9 _ -), not \"%s\"", v);
+		strlist_add(&t->require_amr, v);
+		return CTL_EXIT_OK;
+	case OPT_DROP_AMR:
+		return strlist_remove(&t->require_amr, v) ? CTL_EXIT_OK
+							  : not_there(t, "required amr", v);
+	}
+	return ctl_fail(CTL_EXIT_USAGE, "internal error: unhandled option %d", id);
+}
+
+static int
+apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
+{
+	const char *v = o->value;
+
+	switch (o->id) {
+	case OPT_ISSUER:
+		return set_text(&t->issuer, "--issuer", v, usage);
+	case OPT_AUDIENCE:
+		return set_text(&t->audience, "--audience", v, usage);
+	case OPT_CLAIMS_NS:
+		return set_text(&t->claims_ns, "--claims-namespace", v, usage);
+	case OPT_NO_ISSUER:
+		clear_text(&t->issuer);
+		return CTL_EXIT_OK;
+	case OPT_NO_AUDIENCE:
+		clear_text(&t->audience);
+		return CTL_EXIT_OK;
+	case OPT_NO_CLAIMS_NS:
+		clear_text(&t->claims_ns);
+		return CTL_EXIT_OK;
+	case OPT_MAX_LIFETIME:
+		return ctl_number(usage, "--max-lifetime", v, 1, MAX_LIFETIME_LIMIT,
+				  &t->max_lifetime);
+	case OPT_LEEWAY:
+		return ctl_number(usage, "--leeway", v, 0, LEEWAY_LIMIT, &t->leeway);
+	case OPT_RATE_PER_KEY:
+		return ctl_number(usage, "--rate-limit-per-key", v, 0, RATE_LIMIT,
+				  &t->rate_limit_per_key);
+	case OPT_RATE_BURST:
+		return ctl_number(usage, "--rate-limit-burst", v, 0, RATE_LIMIT,
+				  &t->rate_limit_burst);
+	case OPT_SIGNING_ALG:
+		return set_signing_alg(t, v, usage);
+	}
+	return apply_list_option(t, o->id, v, usage);
+}
+
+static int
+apply_options(struct tg_tenant *t, const struct ctl_args *a, const char *usage)
+{
+	int rc = CTL_EXIT_OK;
+
+	for (size_t i = 0; i < a->nopts && rc == CTL_EXIT_OK; i++)
+		rc = apply_option(t, &a->opts[i], usage);
+	return rc;
+}
+
+/* The store says only "exists"; tell the operator which of the two rules it was. */
+static int
+explain_exists(struct tg_store *s, const struct tg_tenant *t)
+{
+	char *owner = NULL;
+	int rc;
+
+	if (t->issuer && store_tenant_by_issuer(s, t->issuer, &owner) == TG_OK &&
+	    strcmp(owner, t->id) != 0)
+		rc = ctl_fail(CTL_EXIT_REJECTED,
+			      "issuer \"%s\" already belongs to tenant %s; an issuer names exactly "
+			      "one tenant", t->issuer, owner);
+	else
+		rc = ctl_fail(CTL_EXIT_REJECTED,
+			      "tenant %s already exists (change it with `tokengatectl tenant set %s`)",
+			      t->id, t->id);
+	free(owner);
+	return rc;
+}
+
+int
+ctl_tenant_not_found(const char *id)
+{
+	return ctl_fail(CTL_EXIT_REJECTED,
+			"no tenant %s (see `tokengatectl tenant list`, or create it with "
+			"`tokengatectl tenant add %s`)", id, id);
+}
+
+int
+ctl_need_tenant(struct tg_store *s, const char *id)
+{
+	struct tg_tenant *t = NULL;
+	enum tg_err err = store_tenant_get(s, id, &t);
+
+	tenant_free(t);
+	if (err == TG_ERR_NOT_FOUND)
+		return ctl_tenant_not_found(id);
+	if (err != TG_OK)
+		return ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s", id, tg_err_str(err));
+	return CTL_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- subcommands */
+
+static int
+cmd_add(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_tenant *t = NULL;
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, policy_opts, 1, usage_add, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	if (!tenant_id_is_valid(a.pos[0])) {
+		rc = ctl_usage_error(usage_add, "\"%s\" is not a valid tenant id", a.pos[0]);
+		goto out;
+	}
+	t = tenant_new(a.pos[0]);
+	t->created = (int64_t)time(NULL);
+	rc = apply_options(t, &a, usage_add);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_store(c, &s);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_tenant_add(s, t);
+	if (err == TG_ERR_EXISTS)
+		rc = explain_exists(s, t);
+	else if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "cannot add tenant %s: %s", t->id, tg_err_str(err));
+	else
+		printf("tenant %s added\n", t->id);
+out:
+	tenant_free(t);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static int
+cmd_set(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_tenant *t = NULL;
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, policy_opts, 1, usage_set, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	if (a.nopts == 0) {
+		rc = ctl_usage_error(usage_set, "tenant set needs at least one option to change");
+		goto out;
+	}
+	rc = ctl_store(c, &s);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_tenant_get(s, a.pos[0], &t);
+	if (err != TG_OK) {
+		rc = err == TG_ERR_NOT_FOUND ? ctl_tenant_not_found(a.pos[0])
+					     : ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s",
+							a.pos[0], tg_err_str(err));
+		goto out;
+	}
+	rc = apply_options(t, &a, usage_set);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_tenant_update(s, t);
+	if (err == TG_ERR_EXISTS)
+		rc = explain_exists(s, t);
+	else if (err == TG_ERR_NOT_FOUND)
+		rc = ctl_tenant_not_found(t->id);
+	else if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "cannot update tenant %s: %s", t->id,
+			      tg_err_str(err));
+	else
+		printf("tenant %s updated\n", t->id);
+out:
+	tenant_free(t);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static char *
+join(const struct tg_strlist *l)
+{
+	char *s = tg_xstrdup(l->n ? "" : "-");
+
+	for (size_t i = 0; i < l->n; i++) {
+		char *longer = tg_xasprintf("%s%s%s", s, i ? ", " : "", l->v[i]);
+
+		free(s);
+		s = longer;
+	}
+	return s;
+}
+
+static void
+show_text(const struct tg_tenant *t)
+{
+	struct ctl_table tab;
+	char created[32], life[32], leeway[32], per_key[32], burst[32];
+	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
+	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
+
+	ctl_format_time(t->created, created, sizeof(created));
+	snprintf(life, sizeof(life), "%lld s", (long long)t->max_lifetime);
+	snprintf(leeway, sizeof(leeway), "%lld s", (long long)t->leeway);
+	snprintf(per_key, sizeof(per_key), "%lld", (long long)t->rate_limit_per_key);
+	snprintf(burst, sizeof(burst), "%lld", (long long)t->rate_limit_burst);
+	ctl_table_init(&tab, 2);
+	ctl_table_row(&tab, "tenant", t->id);
+	ctl_table_row(&tab, "issuer", t->issuer);
+	ctl_table_row(&tab, "audience", t->audience);
+	ctl_table_row(&tab, "max lifetime", life);
+	ctl_table_row(&tab, "leeway", leeway);
+	ctl_table_row(&tab, "claims namespace", t->claims_ns);
+	ctl_table_row(&tab, "mapped claims", maps);
+	ctl_table_row(&tab, "required claims", reqs);
+	ctl_table_row(&tab, "allowed origins", origins);
+	ctl_table_row(&tab, "required amr", amr);
+	ctl_table_row(&tab, "signing alg", t->signing_alg ? t->signing_alg : "HS256 (default)");
+	ctl_table_row(&tab, "rate limit per key", t->rate_limit_per_key ? per_key : "default");
+	ctl_table_row(&tab, "rate limit burst", t->rate_limit_burst ? burst : "default");
+	ctl_table_row(&tab, "created", created);
+	ctl_table_print(&tab);
+	ctl_table_fini(&tab);
+	free(maps);
+	free(reqs);
+	free(origins);
+	free(amr);
+}
+
+static int
+cmd_show(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_tenant *t = NULL;
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_show, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_tenant_get(s, a.pos[0], &t);
+	if (err == TG_ERR_NOT_FOUND) {
+		rc = ctl_tenant_not_found(a.pos[0]);
+	} else if (err != TG_OK) {
+		rc = ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s", a.pos[0],
+			      tg_err_str(err));
+	} else if (ctl_has(&a, OPT_JSON)) {
+		ctl_print_json(tenant_to_json(t));
+	} else {
+		show_text(t);
+	}
+out:
+	tenant_free(t);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static void
+list_text(struct tg_tenant **v, size_t n)
+{
+	struct ctl_table tab;
+
+	if (n == 0) {
+		puts("no tenants (add one with `tokengatectl tenant add TENANT`)");
+		return;
+	}
+	ctl_table_init(&tab, 5);
+	ctl_table_row(&tab, "TENANT", "ISSUER", "AUDIENCE", "MAX_LIFETIME", "LEEWAY");
+	for (size_t i = 0; i < n; i++) {
+		char life[24], leeway[24];
+
+		snprintf(life, sizeof(life), "%lld", (long long)v[i]->max_lifetime);
+		snprintf(leeway, sizeof(leeway), "%lld", (long long)v[i]->leeway);
+		ctl_table_row(&tab, v[i]->id, v[i]->issuer, v[i]->audience, life, leeway);
+	}
+	ctl_table_print(&tab);
+	ctl_table_fini(&tab);
+}
+
+static int
+cmd_list(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_tenant **v = NULL;
+	size_t n = 0;
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, json_opts, 0, usage_list, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_tenant_list(s, &v, &n);
+	if (err != TG_OK) {
+		rc = ctl_fail(ctl_exit_for(err), "cannot list tenants: %s", tg_err_str(err));
+		goto out;
+	}
+	if (ctl_has(&a, OPT_JSON)) {
+		struct json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, tenant_to_json(v[i]));
+		ctl_print_json(arr);
+	} else {
+		list_text(v, n);
+	}
+out:
+	tenant_list_free(v, n);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static int
+cmd_remove(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, no_opts, 1, usage_remove, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_tenant_remove(s, a.pos[0]);
+	if (err == TG_ERR_NOT_FOUND)
+		rc = ctl_tenant_not_found(a.pos[0]);
+	else if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "cannot remove tenant %s: %s", a.pos[0],
+			      tg_err_str(err));
+	else
+		printf("tenant %s removed with its keys and API keys\n", a.pos[0]);
+out:
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static const struct ctl_sub subs[] = {
+	{ "add", cmd_add },
+	{ "set", cmd_set },
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "remove", cmd_remove },
+	{ NULL, NULL },
+};
+
+int
+ctl_cmd_tenant(struct ctl *c, int argc, char **argv)
+{
+	return ctl_dispatch(c, argc, argv, subs, usage_tenant);
+}

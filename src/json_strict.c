@@ -1,0 +1,653 @@
+/*
+ * Strict JSON: one validating pass over the bytes for what json-c lets through (RFC 8259 grammar,
+ * RFC 3629 UTF-8, RFC 7493 I-JSON names and numbers), then json-c builds the object. Never quotes
+ * the input in an error, never allocates per member name, and never hands back a partial object.
+ */
+#include "json_strict.h"
+
+#include <json-c/json.h>
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define STR(x) #x
+#define XSTR(x) STR(x)
+
+/* Objects this small are checked pairwise; larger ones are sorted so the work stays n log n. */
+#define PAIRWISE_MAX 16
+#define INLINE_NAMES 32
+
+/*
+ * json-c keeps a stack level per container and one per value inside it, so its own cap must sit
+ * above ours: the validator, not json-c, is what refuses deep nesting.
+ */
+#define JSONC_DEPTH (2 * TG_JSON_MAX_DEPTH + 2)
+
+/* A member name as it appears between its quotes; len is its length once unescaped. */
+struct name {
+	const unsigned char *p;
+	size_t rawlen;
+	size_t len;
+	bool has_escape;
+};
+
+struct parser {
+	const unsigned char *p, *end;
+	const char *why;
+	int depth;
+	/* Names of every object still open, innermost last; each object truncates back to its base. */
+	struct name *names;
+	size_t nnames, cap;
+	struct name inline_names[INLINE_NAMES];
+};
+
+enum { C_PLAIN, C_QUOTE, C_BACKSLASH, C_CONTROL, C_UTF8 };
+
+#define CLASS(c)                                                                                  \
+	((c) < 0x20 ? C_CONTROL : (c) == '"' ? C_QUOTE : (c) == '\\' ? C_BACKSLASH                 \
+	 : (c) >= 0x80 ? C_UTF8 : C_PLAIN)
+#define ROW4(c) CLASS(c), CLASS((c) + 1), CLASS((c) + 2), CLASS((c) + 3)
+#define ROW16(c) ROW4(c), ROW4((c) + 4), ROW4((c) + 8), ROW4((c) + 12)
+#define ROW64(c) ROW16(c), ROW16((c) + 16), ROW16((c) + 32), ROW16((c) + 48)
+
+/* How a byte inside a string is treated; a table keeps the common run of plain bytes tight. */
+static const uint8_t str_class[256] = { ROW64(0), ROW64(64), ROW64(128), ROW64(192) };
+
+static bool parse_value(struct parser *ps);
+
+static bool
+fail(struct parser *ps, const char *why)
+{
+	if (!ps->why)
+		ps->why = why;
+	return false;
+}
+
+/* Names the usual non-JSON suspects (comments, single quotes, NUL) instead of a generic sentence. */
+static bool
+unexpected(struct parser *ps, const char *what)
+{
+	if (ps->p == ps->end)
+		return fail(ps, "the document ends before its value is complete");
+	switch (*ps->p) {
+	case '/': return fail(ps, "comments are not allowed in JSON");
+	case '\'': return fail(ps, "strings must be in double quotes, not single quotes");
+	case '\0': return fail(ps, "the document contains a NUL byte outside a string");
+	default: return fail(ps, what);
+	}
+}
+
+static void
+skip_ws(struct parser *ps)
+{
+	while (ps->p < ps->end &&
+	       (*ps->p == ' ' || *ps->p == '\n' || *ps->p == '\r' || *ps->p == '\t'))
+		ps->p++;
+}
+
+static bool
+at(const struct parser *ps, unsigned char c)
+{
+	return ps->p < ps->end && *ps->p == c;
+}
+
+static bool
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* RFC 3629 section 4: length of the well-formed sequence at p, 0 for overlongs, surrogates,
+ * code points above U+10FFFF, stray continuation bytes and truncation. */
+static size_t
+utf8_len(const unsigned char *p, const unsigned char *end)
+{
+	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (c >= 0xc2 && c <= 0xdf) {
+		n = 2;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		lo = c == 0xe0 ? 0xa0 : lo;
+		hi = c == 0xed ? 0x9f : hi;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		lo = c == 0xf0 ? 0x90 : lo;
+		hi = c == 0xf4 ? 0x8f : hi;
+	} else {
+		return 0;
+	}
+	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if ((p[i] & 0xc0) != 0x80)
+			return 0;
+	return n;
+}
+
+static size_t
+utf8_encode(uint32_t cp, unsigned char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xc0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xe0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xf0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3f));
+	out[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3f));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static bool
+hex4(const unsigned char *p, const unsigned char *end, uint32_t *out)
+{
+	uint32_t v = 0;
+
+	if (end - p < 4)
+		return false;
+	for (int i = 0; i < 4; i++) {
+		unsigned char c = p[i];
+
+		if (is_digit(c))
+			v = v << 4 | (uint32_t)(c - '0');
+		else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f')
+			v = v << 4 | (uint32_t)((c | 0x20) - 'a' + 10);
+		else
+			return false;
+	}
+	*out = v;
+	return true;
+}
+
+/*
+ * RFC 8259 section 7: the escape at *pp (on its backslash) as one code point, joining a UTF-16
+ * surrogate pair. Returns NULL and advances *pp, or the reason it is not an escape we accept.
+ */
+static const char *
+read_escape(const unsigned char **pp, const unsigned char *end, uint32_t *cp)
+{
+	const unsigned char *p = *pp + 1;
+	uint32_t lo;
+
+	if (p == end)
+		return "a string ends inside an escape";
+	switch (*p) {
+	case '"': *cp = '"'; break;
+	case '\\': *cp = '\\'; break;
+	case '/': *cp = '/'; break;
+	case 'b': *cp = '\b'; break;
+	case 'f': *cp = '\f'; break;
+	case 'n': *cp = '\n'; break;
+	case 'r': *cp = '\r'; break;
+	case 't': *cp = '\t'; break;
+	case 'u':
+		if (!hex4(p + 1, end, cp))
+			return "a \\u escape is not followed by four hex digits";
+		p += 4;
+		/* RFC 7493 section 2.1: lone surrogates are not characters and must not get through. */
+		if (*cp >= 0xdc00 && *cp <= 0xdfff)
+			return "a \\u escape is an unpaired low surrogate";
+		if (*cp >= 0xd800 && *cp <= 0xdbff) {
+			if (end - p < 3 || p[1] != '\\' || p[2] != 'u' || !hex4(p + 3, end, &lo) ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return "a \\u escape is an unpaired high surrogate";
+			*cp = 0x10000 + ((*cp - 0xd800) << 10) + (lo - 0xdc00);
+			p += 6;
+		}
+		break;
+	default: return "a string contains an escape RFC 8259 does not define";
+	}
+	*pp = p + 1;
+	return NULL;
+}
+
+/* A string at ps->p (on its opening quote); when nm is given it is a member name to record. */
+static bool
+parse_string(struct parser *ps, struct name *nm)
+{
+	const unsigned char *start = ps->p + 1, *p = start, *run;
+	size_t ulen = 0, n;
+	bool has_escape = false;
+	const char *err;
+	uint32_t cp;
+	unsigned char tmp[4];
+
+	for (;;) {
+		run = p;
+		while (p < ps->end && str_class[*p] == C_PLAIN)
+			p++;
+		ulen += (size_t)(p - run);
+		if (p == ps->end)
+			return fail(ps, "a string is not terminated");
+		switch (str_class[*p]) {
+		case C_QUOTE:
+			goto done;
+		case C_BACKSLASH:
+			err = read_escape(&p, ps->end, &cp);
+			if (err)
+				return fail(ps, err);
+			/* json-c keeps member names as C strings, so "a\u0000b" would become "a". */
+			if (nm && cp == 0)
+				return fail(ps, "a member name contains U+0000");
+			ulen += utf8_encode(cp, tmp);
+			has_escape = true;
+			break;
+		case C_CONTROL:
+			return fail(ps, "a string contains an unescaped control character");
+		default:
+			n = utf8_len(p, ps->end);
+			if (n == 0)
+				return fail(ps, "a string is not valid UTF-8");
+			p += n;
+			ulen += n;
+			break;
+		}
+	}
+done:
+	if (nm) {
+		nm->p = start;
+		nm->rawlen = (size_t)(p - start);
+		nm->len = ulen;
+		nm->has_escape = has_escape;
+	}
+	ps->p = p + 1;
+	return true;
+}
+
+/* Integers beyond int64/uint64 are clamped silently by json-c, so they are refused instead. */
+static bool
+integer_fits(const unsigned char *d, size_t n, bool is_negative)
+{
+	const char *lim = is_negative ? "9223372036854775808" : "18446744073709551615";
+	size_t limlen = strlen(lim);
+
+	if (n != limlen)
+		return n < limlen;
+	return memcmp(d, lim, n) <= 0;
+}
+
+/*
+ * A number whose value json-c would turn into an infinity (RFC 7493 section 2.2). The leading
+ * significant digit sits at 10^e10; at e10 == 308 the digits are compared with DBL_MAX's.
+ */
+static bool
+double_fits(const unsigned char *lead, const unsigned char *mant_end, int64_t e10)
+{
+	static const char dbl_max[] = "17976931348623157";
+	const unsigned char *q = lead;
+	size_t i = 0;
+
+	if (e10 != 308)
+		return e10 < 308;
+	for (;; q++) {
+		unsigned char d;
+
+		if (q < mant_end && *q == '.')
+			continue;
+		d = q < mant_end ? *q : '0';
+		if (i == sizeof(dbl_max) - 1)
+			break;
+		if (d != (unsigned char)dbl_max[i])
+			return d < (unsigned char)dbl_max[i];
+		i++;
+	}
+	for (; q < mant_end; q++)
+		if (*q != '0' && *q != '.')
+			return false;
+	return true;
+}
+
+static const unsigned char *
+skip_digits(const unsigned char *p, const unsigned char *end)
+{
+	while (p < end && is_digit(*p))
+		p++;
+	return p;
+}
+
+/* RFC 8259 section 6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
+static bool
+parse_number(struct parser *ps)
+{
+	const unsigned char *p = ps->p, *end = ps->end, *ip, *iend, *fp = NULL, *fend = NULL, *mend;
+	const unsigned char *lead;
+	bool is_negative = *p == '-', is_exp_negative = false, is_double;
+	int64_t exp = 0, e10;
+
+	p += is_negative;
+	if (p == end || !is_digit(*p))
+		return fail(ps, "a minus sign is not followed by a digit");
+	ip = p;
+	p = *p == '0' ? p + 1 : skip_digits(p, end);
+	if (p < end && is_digit(*p))
+		return fail(ps, "a number has a leading zero");
+	iend = mend = p;
+	if (p < end && *p == '.') {
+		fp = p + 1;
+		fend = skip_digits(fp, end);
+		if (fend == fp)
+			return fail(ps, "a decimal point is not followed by a digit");
+		p = mend = fend;
+	}
+	is_double = fp || (p < end && (*p == 'e' || *p == 'E'));
+	if (p < end && (*p == 'e' || *p == 'E')) {
+		p++;
+		if (p < end && (*p == '+' || *p == '-'))
+			is_exp_negative = *p++ == '-';
+		if (p == end || !is_digit(*p))
+			return fail(ps, "a number's exponent has no digits");
+		for (; p < end && is_digit(*p); p++)
+			exp = exp < 100000000 ? exp * 10 + (*p - '0') : exp;
+	}
+	ps->p = p;
+	if (!is_double) {
+		if (!integer_fits(ip, (size_t)(iend - ip), is_negative))
+			return fail(ps, "an integer is outside the 64-bit range");
+		return true;
+	}
+	if (*ip != '0') {
+		lead = ip;
+		e10 = (int64_t)(iend - ip) - 1;
+	} else {
+		for (lead = fp; lead && lead < fend && *lead == '0'; lead++)
+			;
+		if (!lead || lead == fend)
+			return true; /* zero, whatever the exponent */
+		e10 = -(int64_t)(lead - fp) - 1;
+	}
+	e10 += is_exp_negative ? -exp : exp;
+	if (!double_fits(lead, mend, e10))
+		return fail(ps, "a number is too large for a double");
+	return true;
+}
+
+static bool
+parse_literal(struct parser *ps, const char *word, size_t n)
+{
+	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
+		return fail(ps, "a literal is not exactly true, false or null");
+	ps->p += n;
+	return true;
+}
+
+static bool
+enter(struct parser *ps)
+{
+	if (ps->depth == TG_JSON_MAX_DEPTH)
+		return fail(ps, "arrays and objects nest deeper than " XSTR(TG_JSON_MAX_DEPTH) " levels");
+	ps->depth++;
+	ps->p++;
+	skip_ws(ps);
+	return true;
+}
+
+static bool
+parse_array(struct parser *ps)
+{
+	bool ok = false;
+
+	if (!enter(ps))
+		return false;
+	if (at(ps, ']')) {
+		ps->p++;
+		ok = true;
+		goto out;
+	}
+	for (;;) {
+		if (!parse_value(ps))
+			goto out;
+		skip_ws(ps);
+		if (at(ps, ']'))
+			break;
+		if (!at(ps, ',')) {
+			unexpected(ps, "an array element is followed by neither a comma nor ']'");
+			goto out;
+		}
+		ps->p++;
+		skip_ws(ps);
+		if (at(ps, ']')) {
+			fail(ps, "an array has a trailing comma");
+			goto out;
+		}
+	}
+	ps->p++;
+	ok = true;
+out:
+	ps->depth--;
+	return ok;
+}
+
+/* Byte by byte through an escaped name, yielding its unescaped UTF-8; -1 at the end. */
+struct name_reader {
+	const unsigned char *p, *end;
+	unsigned char buf[4];
+	size_t nbuf, ibuf;
+};
+
+static int
+reader_next(struct name_reader *r)
+{
+	uint32_t cp;
+
+	if (r->ibuf < r->nbuf)
+		return r->buf[r->ibuf++];
+	if (r->p == r->end)
+		return -1;
+	if (*r->p != '\\')
+		return *r->p++;
+	/* parse_string already accepted this escape, so it cannot fail here. */
+	(void)read_escape(&r->p, r->end, &cp);
+	r->nbuf = utf8_encode(cp, r->buf);
+	r->ibuf = 1;
+	return r->buf[0];
+}
+
+/* A total order on names as their unescaped bytes; 0 means duplicates. */
+static int
+name_cmp(const void *va, const void *vb)
+{
+	const struct name *a = va, *b = vb;
+	struct name_reader ra = { .p = a->p, .end = a->p + a->rawlen };
+	struct name_reader rb = { .p = b->p, .end = b->p + b->rawlen };
+	int ca, cb;
+
+	if (a->len != b->len)
+		return a->len < b->len ? -1 : 1;
+	if (!a->has_escape && !b->has_escape)
+		return memcmp(a->p, b->p, a->len);
+	do {
+		ca = reader_next(&ra);
+		cb = reader_next(&rb);
+	} while (ca == cb && ca != -1);
+	return ca - cb;
+}
+
+/* RFC 7493 section 2.3 (RFC 8259 section 4 only says SHOULD): names within an object are unique. */
+static bool
+has_duplicate(struct name *v, size_t n)
+{
+	if (n <= PAIRWISE_MAX) {
+		for (size_t i = 1; i < n; i++)
+			for (size_t j = 0; j < i; j++)
+				if (name_cmp(&v[i], &v[j]) == 0)
+					return true;
+		return false;
+	}
+	qsort(v, n, sizeof(*v), name_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (name_cmp(&v[i - 1], &v[i]) == 0)
+			return true;
+	return false;
+}
+
+static void
+push_name(struct parser *ps, const struct name *nm)
+{
+	if (ps->nnames == ps->cap) {
+		ps->cap *= 2;
+		if (ps->names == ps->inline_names) {
+			ps->names = tg_xmalloc(ps->cap * sizeof(*ps->names));
+			memcpy(ps->names, ps->inline_names, sizeof(ps->inline_names));
+		} else {
+			ps->names = tg_xrealloc(ps->names, ps->cap * sizeof(*ps->names));
+		}
+	}
+	ps->names[ps->nnames++] = *nm;
+}
+
+static bool
+parse_member(struct parser *ps)
+{
+	struct name nm;
+
+	if (!at(ps, '"'))
+		return unexpected(ps, "an object member does not start with a double-quoted name");
+	if (!parse_string(ps, &nm))
+		return false;
+	push_name(ps, &nm);
+	skip_ws(ps);
+	if (!at(ps, ':'))
+		return unexpected(ps, "an object member name is not followed by a colon");
+	ps->p++;
+	skip_ws(ps);
+	return parse_value(ps);
+}
+
+static bool
+parse_object(struct parser *ps)
+{
+	size_t base = ps->nnames;
+	bool ok = false;
+
+	if (!enter(ps))
+		return false;
+	if (at(ps, '}')) {
+		ps->p++;
+		ok = true;
+		goto out;
+	}
+	for (;;) {
+		if (!parse_member(ps))
+			goto out;
+		skip_ws(ps);
+		if (at(ps, '}'))
+			break;
+		if (!at(ps, ',')) {
+			unexpected(ps, "an object member is followed by neither a comma nor '}'");
+			goto out;
+		}
+		ps->p++;
+		skip_ws(ps);
+		if (at(ps, '}')) {
+			fail(ps, "an object has a trailing comma");
+			goto out;
+		}
+	}
+	ps->p++;
+	if (has_duplicate(ps->names + base, ps->nnames - base)) {
+		fail(ps, "an object has a duplicate member name");
+		goto out;
+	}
+	ok = true;
+out:
+	ps->nnames = base;
+	ps->depth--;
+	return ok;
+}
+
+static bool
+parse_value(struct parser *ps)
+{
+	if (ps->p == ps->end)
+		return fail(ps, "the document ends where a value was expected");
+	switch (*ps->p) {
+	case '{': return parse_object(ps);
+	case '[': return parse_array(ps);
+	case '"': return parse_string(ps, NULL);
+	case 't': return parse_literal(ps, "true", 4);
+	case 'f': return parse_literal(ps, "false", 5);
+	case 'n': return parse_literal(ps, "null", 4);
+	case '-':
+	case '0' ... '9': return parse_number(ps);
+	case '+': return fail(ps, "a number has a leading plus sign");
+	case '.': return fail(ps, "a number starts with a bare decimal point");
+	case 'N':
+	case 'I': return fail(ps, "NaN and Infinity are not JSON numbers");
+	case ']':
+	case '}': return fail(ps, "a value is missing before a closing bracket");
+	default: return unexpected(ps, "a value starts with a byte no JSON value starts with");
+	}
+}
+
+static const char *
+validate(const char *buf, size_t len)
+{
+	struct parser ps = { .p = (const unsigned char *)buf, .end = (const unsigned char *)buf + len,
+			     .cap = INLINE_NAMES };
+
+	ps.names = ps.inline_names;
+	skip_ws(&ps);
+	if (ps.p == ps.end)
+		fail(&ps, "the document is empty");
+	else if (parse_value(&ps)) {
+		skip_ws(&ps);
+		if (ps.p != ps.end)
+			unexpected(&ps, "data follows the JSON value");
+	}
+	if (ps.names != ps.inline_names)
+		free(ps.names);
+	return ps.why;
+}
+
+enum tg_err
+json_strict_parse(const char *buf, size_t len, struct json_object **out, const char **why)
+{
+	struct json_tokener *tok = NULL;
+	struct json_object *o = NULL;
+	const char *err;
+
+	if (!buf && len)
+		err = "the document is missing";
+	else if (len > INT32_MAX)
+		err = "the document is too large to parse";
+	else
+		err = validate(buf, len);
+	if (err)
+		goto out;
+	tok = json_tokener_new_ex(JSONC_DEPTH);
+	if (!tok)
+		abort();
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	o = json_tokener_parse_ex(tok, buf, (int)len);
+	/* A top-level number may go on in json-c's eyes until it sees a delimiter: give it one. */
+	if (json_tokener_get_error(tok) == json_tokener_continue)
+		o = json_tokener_parse_ex(tok, " ", 1);
+	else if (json_tokener_get_parse_end(tok) != len)
+		err = "json-c stopped before the end of the document";
+	if (!err && json_tokener_get_error(tok) != json_tokener_success)
+		err = "json-c refused a document the validator accepted";
+	if (err)
+		goto out;
+	*out = o;
+	o = NULL;
+out:
+	json_object_put(o);
+	json_tokener_free(tok);
+	if (err)
+		*why = err;
+	return err ? TG_ERR_INVALID : TG_OK;
+}

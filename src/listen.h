@@ -1,0 +1,42 @@
+/*
+ * The process model: worker threads serving one listening socket until a
+ * stop signal, and the --listen supervisor that binds the socket, pre-forks
+ * worker processes, replaces dead ones and stops them all on SIGTERM.
+ */
+#ifndef TG_LISTEN_H
+#define TG_LISTEN_H
+
+#include "http.h"
+
+/* What a worker process runs; arg is handed back to every hook. */
+struct listen_ops {
+	/* In each worker process before its threads start: opens what must not cross fork. */
+	enum tg_err (*process_init)(void *arg);
+	void (*process_fini)(void *arg);
+	/* Per thread state, never shared between threads. */
+	void *(*thread_init)(void *arg);
+	void (*thread_fini)(void *thread);
+	/* Answers one request (http_send); the caller finishes it. */
+	void (*handle)(void *thread, struct http_conn *conn, const struct http_request *req);
+};
+
+#define LISTEN_MAX_THREADS 64
+#define LISTEN_MAX_WORKERS 256
+
+/*
+ * Serves the listening socket fd with nthreads threads until SIGTERM, SIGINT
+ * or SIGHUP; requests in progress are finished first. Returns an exit status.
+ */
+int listen_serve(int fd, unsigned nthreads, const struct listen_ops *ops, void *arg);
+
+struct listen_opts {
+	const char *addr;    /* unix socket path or IP:PORT */
+	unsigned workers;
+	unsigned threads;
+	const char *pidfile; /* NULL: none */
+};
+
+/* Runs in the foreground until SIGTERM/SIGINT/SIGHUP; returns an exit status. */
+int listen_supervise(const struct listen_opts *o, const struct listen_ops *ops, void *arg);
+
+#endif

@@ -1,0 +1,275 @@
+/*
+ * The tenant record and its JSON form. tenant_from_json is the one gate for
+ * tenant settings coming from storage or an operator: it checks every member's
+ * type and range and refuses unknown members, so a misspelt policy key is an
+ * error rather than a silently weaker policy. Never touches the database.
+ */
+#include "tenant.h"
+
+#include "alg.h"
+
+#include <json.h>
+#include <stdlib.h>
+#include <string.h>
+
+bool
+tenant_id_is_valid(const char *id)
+{
+	size_t n;
+
+	if (!id)
+		return false;
+	n = strlen(id);
+	if (n == 0 || n > TG_TENANT_ID_MAX || id[0] == '.' || id[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = id[i];
+		bool is_alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+				(c >= '0' && c <= '9');
+
+		if (!is_alnum && c != '.' && c != '_' && c != '-')
+			return false;
+	}
+	return true;
+}
+
+struct tg_tenant *
+tenant_new(const char *id)
+{
+	struct tg_tenant *t = tg_xcalloc(1, sizeof(*t));
+
+	t->id = tg_xstrdup(id);
+	t->max_lifetime = TG_DEFAULT_MAX_LIFETIME;
+	t->leeway = TG_DEFAULT_LEEWAY;
+	return t;
+}
+
+void
+tenant_free(struct tg_tenant *t)
+{
+	if (!t)
+		return;
+	free(t->id);
+	free(t->issuer);
+	free(t->audience);
+	free(t->claims_ns);
+	free(t->signing_alg);
+	strlist_free(&t->map_claims);
+	strlist_free(&t->require_claims);
+	strlist_free(&t->allowed_origins);
+	strlist_free(&t->require_amr);
+	free(t);
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? tg_xstrdup(s) : NULL;
+}
+
+struct tg_tenant *
+tenant_dup(const struct tg_tenant *t)
+{
+	struct tg_tenant *d = tenant_new(t->id);
+
+	d->issuer = dup_or_null(t->issuer);
+	d->audience = dup_or_null(t->audience);
+	d->max_lifetime = t->max_lifetime;
+	d->leeway = t->leeway;
+	d->claims_ns = dup_or_null(t->claims_ns);
+	strlist_copy(&d->map_claims, &t->map_claims);
+	strlist_copy(&d->require_claims, &t->require_claims);
+	strlist_copy(&d->allowed_origins, &t->allowed_origins);
+	strlist_copy(&d->require_amr, &t->require_amr);
+	d->signing_alg = dup_or_null(t->signing_alg);
+	d->rate_limit_per_key = t->rate_limit_per_key;
+	d->rate_limit_burst = t->rate_limit_burst;
+	d->created = t->created;
+	return d;
+}
+
+void
+tenant_list_free(struct tg_tenant **v, size_t n)
+{
+	if (!v)
+		return;
+	for (size_t i = 0; i < n; i++)
+		tenant_free(v[i]);
+	free(v);
+}
+
+static struct json_object *
+str_or_null(const char *s)
+{
+	return s ? json_object_new_string(s) : NULL;
+}
+
+static struct json_object *
+strlist_to_json(const struct tg_strlist *l)
+{
+	struct json_object *a = json_object_new_array();
+
+	for (size_t i = 0; i < l->n; i++)
+		json_object_array_add(a, json_object_new_string(l->v[i]));
+	return a;
+}
+
+struct json_object *
+tenant_to_json(const struct tg_tenant *t)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(t->id));
+	json_object_object_add(o, "issuer", str_or_null(t->issuer));
+	json_object_object_add(o, "audience", str_or_null(t->audience));
+	json_object_object_add(o, "max_lifetime", json_object_new_int64(t->max_lifetime));
+	json_object_object_add(o, "leeway", json_object_new_int64(t->leeway));
+	json_object_object_add(o, "claims_ns", str_or_null(t->claims_ns));
+	json_object_object_add(o, "map_claims", strlist_to_json(&t->map_claims));
+	json_object_object_add(o, "require_claims", strlist_to_json(&t->require_claims));
+	json_object_object_add(o, "allowed_origins", strlist_to_json(&t->allowed_origins));
+	json_object_object_add(o, "require_amr", strlist_to_json(&t->require_amr));
+	json_object_object_add(o, "signing_alg", str_or_null(t->signing_alg));
+	json_object_object_add(o, "rate_limit_per_key", json_object_new_int64(t->rate_limit_per_key));
+	json_object_object_add(o, "rate_limit_burst", json_object_new_int64(t->rate_limit_burst));
+	json_object_object_add(o, "created", json_object_new_int64(t->created));
+	return o;
+}
+
+/* Absent or null leaves *dst NULL; anything but a string is invalid. */
+static enum tg_err
+get_str(const struct json_object *o, const char *name, char **dst)
+{
+	struct json_object *v;
+
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return TG_OK;
+	if (!json_object_is_type(v, json_type_string))
+		return TG_ERR_INVALID;
+	*dst = tg_xstrdup(json_object_get_string(v));
+	return TG_OK;
+}
+
+/* Absent or null keeps the default already in *dst; must be an integer >= min. */
+static enum tg_err
+get_int(const struct json_object *o, const char *name, int64_t min, int64_t *dst)
+{
+	struct json_object *v;
+	int64_t n;
+
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return TG_OK;
+	if (!json_object_is_type(v, json_type_int))
+		return TG_ERR_INVALID;
+	n = json_object_get_int64(v);
+	if (n < min)
+		return TG_ERR_INVALID;
+	*dst = n;
+	return TG_OK;
+}
+
+static enum tg_err
+get_strlist(const struct json_object *o, const char *name, struct tg_strlist *dst)
+{
+	struct json_object *v;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return TG_OK;
+	if (!json_object_is_type(v, json_type_array))
+		return TG_ERR_INVALID;
+	n = json_object_array_length(v);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_string))
+			return TG_ERR_INVALID;
+		strlist_add(dst, json_object_get_string(e));
+	}
+	return TG_OK;
+}
+
+static const char *const known_members[] = {
+	"id", "issuer", "audience", "max_lifetime", "leeway", "claims_ns", "map_claims",
+	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
+	"rate_limit_burst", "created",
+};
+
+static bool
+has_only_known_members(const struct json_object *o)
+{
+	struct lh_entry *e;
+
+	for (e = lh_table_head(json_object_get_object(o)); e; e = lh_entry_next(e)) {
+		const char *name = lh_entry_k(e);
+		bool is_known = false;
+
+		for (size_t i = 0; i < sizeof(known_members) / sizeof(known_members[0]); i++)
+			if (strcmp(name, known_members[i]) == 0)
+				is_known = true;
+		if (!is_known)
+			return false;
+	}
+	return true;
+}
+
+static enum tg_err
+read_members(const struct json_object *o, struct tg_tenant *t)
+{
+	enum tg_alg alg;
+	enum tg_err rc;
+
+	rc = get_str(o, "issuer", &t->issuer);
+	if (rc == TG_OK)
+		rc = get_str(o, "audience", &t->audience);
+	if (rc == TG_OK)
+		rc = get_str(o, "claims_ns", &t->claims_ns);
+	if (rc == TG_OK)
+		rc = get_str(o, "signing_alg", &t->signing_alg);
+	if (rc == TG_OK)
+		rc = get_int(o, "max_lifetime", 1, &t->max_lifetime);
+	if (rc == TG_OK)
+		rc = get_int(o, "leeway", 0, &t->leeway);
+	if (rc == TG_OK)
+		rc = get_int(o, "rate_limit_per_key", 0, &t->rate_limit_per_key);
+	if (rc == TG_OK)
+		rc = get_int(o, "rate_limit_burst", 0, &t->rate_limit_burst);
+	if (rc == TG_OK)
+		rc = get_int(o, "created", 0, &t->created);
+	if (rc == TG_OK)
+		rc = get_strlist(o, "map_claims", &t->map_claims);
+	if (rc == TG_OK)
+		rc = get_strlist(o, "require_claims", &t->require_claims);
+	if (rc == TG_OK)
+		rc = get_strlist(o, "allowed_origins", &t->allowed_origins);
+	if (rc == TG_OK)
+		rc = get_strlist(o, "require_amr", &t->require_amr);
+	/* A signing algorithm we could never use would only fail later, at token issue. */
+	if (rc == TG_OK && t->signing_alg && alg_from_name(t->signing_alg, &alg) != TG_OK)
+		rc = TG_ERR_INVALID;
+	return rc;
+}
+
+enum tg_err
+tenant_from_json(const struct json_object *o, struct tg_tenant **out)
+{
+	struct tg_tenant *t = NULL;
+	struct json_object *id;
+	enum tg_err rc = TG_ERR_INVALID;
+
+	if (!json_object_is_type(o, json_type_object) || !has_only_known_members(o))
+		goto out;
+	if (!json_object_object_get_ex(o, "id", &id) || !json_object_is_type(id, json_type_string))
+		goto out;
+	if (!tenant_id_is_valid(json_object_get_string(id)))
+		goto out;
+	t = tenant_new(json_object_get_string(id));
+	rc = read_members(o, t);
+	if (rc != TG_OK)
+		goto out;
+	*out = t; /* ownership moves to the caller */
+	t = NULL;
+out:
+	tenant_free(t);
+	return rc;
+}

@@ -1,0 +1,519 @@
+# servers.sh: real lighttpd, Apache (mod_fcgid or mod_cgi) and nginx for integration tests,
+# each rendered from the shipped snippet in etc/, bound to 127.0.0.1 on a free port, awaited in
+# bounded loops and stopped by PID from an EXIT trap. Sourced by tests/integration/*.test; it
+# never touches the system's server configuration, logs or runtime directories.
+#
+# Inputs (set before calling a start function):
+#   srcdir, builddir     as exported by `make check` (srcdir is the tests/ directory)
+#   SRV_AUTHZ            the FastCGI authorizer program (tokengate, or trivial_authz)
+#   SRV_TG_CONFIG        the tokengate.conf handed to it as TOKENGATE_CONFIG
+#   SRV_PIN              a tenant to pin on the protected location, or empty
+#   SRV_CLAIMS           mapped claim NAMEs whose Variable-TOKENGATE_CLAIM_<NAME> Apache strips
+# Outputs: LIGHTTPD_URL, APACHE_URL, NGINX_URL (http://127.0.0.1:PORT), SRV_DIR (scratch).
+# Run as root, servers drop to SRV_RUNAS (www-data); srv_run runs a command as that user, so
+# files tokengatectl creates stay writable by the workers.
+
+PATH=$PATH:/usr/sbin:/sbin
+SRV_TOP=${SRV_TOP:-$(cd "$srcdir/.." && pwd)}
+SRV_PIDS=""
+SRV_PORTS=""
+SRV_AUTHZ=${SRV_AUTHZ:-}
+SRV_TG_CONFIG=${SRV_TG_CONFIG:-/dev/null}
+SRV_PIN=${SRV_PIN:-}
+SRV_CLAIMS=${SRV_CLAIMS:-}
+SRV_APACHE_MODULES=${SRV_APACHE_MODULES:-/usr/lib/apache2/modules}
+if [ "$(id -u)" -eq 0 ]; then
+	SRV_RUNAS=${SRV_RUNAS:-www-data}
+	# setpriv execs in place (unlike runuser), so a PID we record is the program's own.
+	SRV_AS=(setpriv --reuid="$SRV_RUNAS" --regid="$(id -g "$SRV_RUNAS")" --init-groups --)
+else
+	SRV_RUNAS=""
+	SRV_AS=()
+fi
+
+srv_init() {
+	SRV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tokengate-it.XXXXXX") || exit 99
+	chmod 755 "$SRV_DIR"
+	srv_give "$SRV_DIR"
+	trap srv_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
+# TG_KEEP=1 keeps the scratch directory (configs, server logs) for a post-mortem.
+srv_cleanup() {
+	srv_stop_all
+	if [ -n "${TG_KEEP:-}" ]; then
+		echo "# kept $SRV_DIR" >&2
+	else
+		rm -rf "$SRV_DIR"
+	fi
+}
+
+# srv_give PATH...: hand files the servers write to the unprivileged user.
+srv_give() {
+	[ -z "$SRV_RUNAS" ] || chown -R "$SRV_RUNAS:" "$@"
+}
+
+srv_mkdir() {
+	mkdir -p "$@" && srv_give "$@"
+}
+
+srv_run() {
+	"${SRV_AS[@]}" "$@"
+}
+
+# srv_free_port VAR: a port nothing listens on and this test has not handed out yet.
+srv_free_port() {
+	local p i
+	for i in $(seq 1 100); do
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		case " $SRV_PORTS " in *" $p "*) continue ;; esac
+		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
+			SRV_PORTS="$SRV_PORTS $p"
+			printf -v "$1" '%s' "$p"
+			return 0
+		fi
+	done
+	echo "servers.sh: no free port found" >&2
+	return 1
+}
+
+# srv_wait_port PORT PID LOG: up to 10 s for a listener; gives up at once if PID died.
+srv_wait_port() {
+	local port=$1 pid=$2 log=$3 i
+	for i in $(seq 1 100); do
+		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			echo "servers.sh: PID $pid exited before listening on $port; its log:" >&2
+			sed 's/^/#   /' "$log" >&2 2>/dev/null
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "servers.sh: nothing listens on 127.0.0.1:$port after 10 s; log $log:" >&2
+	sed 's/^/#   /' "$log" >&2 2>/dev/null
+	return 1
+}
+
+# srv_spawn LOG CMD...: start CMD in the background (it must stay in the foreground) and
+# remember its PID for srv_stop_all. The PID is left in SRV_LAST_PID.
+srv_spawn() {
+	local log=$1
+	shift
+	"$@" >"$log" 2>&1 </dev/null &
+	SRV_LAST_PID=$!
+	SRV_PIDS="$SRV_PIDS $SRV_LAST_PID"
+}
+
+srv_stop_pid() {
+	local pid=$1 i
+	kill -TERM "$pid" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	return 0
+}
+
+srv_stop_all() {
+	local pid
+	for pid in $SRV_PIDS; do
+		srv_stop_pid "$pid"
+	done
+	SRV_PIDS=""
+}
+
+# srv_render SRC DST FROM TO [FROM TO]...: copy a shipped snippet, replacing each literal
+# FROM (a default path or address of the snippet) by TO. A FROM missing from SRC is an error,
+# so a snippet edited out of step with this harness fails loudly instead of testing nothing.
+srv_render() {
+	local src=$1 dst=$2 text from to
+	shift 2
+	text=$(cat "$src") || return 1
+	while [ $# -ge 2 ]; do
+		from=$1 to=$2
+		shift 2
+		case $text in
+		*"$from"*) text=${text//"$from"/"$to"} ;;
+		*)
+			echo "servers.sh: '$from' not found in $src" >&2
+			return 1
+			;;
+		esac
+	done
+	printf '%s\n' "$text" >"$dst"
+}
+
+# Values every server start needs: the snippet's defaults and what replaces them.
+srv_common_render_args() {
+	SRV_ARGS=(
+		/usr/local/bin/tokengate "$SRV_AUTHZ"
+		/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG"
+	)
+}
+
+srv_docroot() {
+	local d=$1
+	mkdir -p "$d/www"
+	echo "public" >"$d/www/index.html"
+	echo "static file" >"$d/www/static.txt"
+}
+
+# ---------------------------------------------------------------- lighttpd
+
+# srv_lighttpd_start: the protected app is cgi-bin/ under /app/ (demo-app.cgi via mod_cgi).
+srv_lighttpd_start() {
+	local d=$SRV_DIR/lighttpd port
+	srv_mkdir "$d" "$d/run"
+	srv_docroot "$d"
+	srv_free_port port || return 1
+	srv_common_render_args
+	SRV_ARGS+=(/run/lighttpd/tokengate.sock "$d/run/tokengate.sock")
+	if [ -n "$SRV_PIN" ]; then
+		SRV_ARGS+=("#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
+			"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"$SRV_PIN\" )")
+	fi
+	srv_render "$SRV_TOP/etc/lighttpd/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+		return 1
+	{
+		echo 'server.modules = ( "mod_access", "mod_alias", "mod_cgi" )'
+		echo 'server.bind = "127.0.0.1"'
+		echo "server.port = $port"
+		echo "server.document-root = \"$d/www\""
+		echo "server.errorlog = \"$d/run/error.log\""
+		echo 'mimetype.assign = ( ".txt" => "text/plain", ".html" => "text/html" )'
+		echo "alias.url = ( \"/app/\" => \"$SRV_TOP/cgi-bin/\" )"
+		echo 'cgi.assign = ( ".cgi" => "" )'
+		if [ -n "$SRV_RUNAS" ]; then
+			echo "server.username = \"$SRV_RUNAS\""
+			echo "server.groupname = \"$(id -gn "$SRV_RUNAS")\""
+		fi
+		echo "include \"$d/tokengate.conf\""
+	} >"$d/lighttpd.conf"
+	srv_spawn "$d/run/stderr.log" lighttpd -D -f "$d/lighttpd.conf"
+	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
+	LIGHTTPD_URL=http://127.0.0.1:$port
+}
+
+# ---------------------------------------------------------------- Apache
+
+srv_apache_conf_head() {
+	local d=$1 port=$2 m
+	echo "ServerRoot $d"
+	echo "DefaultRuntimeDir $d/run"
+	echo "PidFile $d/run/httpd.pid"
+	echo "ErrorLog $d/run/error.log"
+	echo "LogLevel ${SRV_APACHE_LOGLEVEL:-warn}"
+	echo "Listen 127.0.0.1:$port"
+	echo "ServerName 127.0.0.1"
+	if [ -n "$SRV_RUNAS" ]; then
+		echo "User $SRV_RUNAS"
+		echo "Group $(id -gn "$SRV_RUNAS")"
+	fi
+	for m in mpm_event authz_core authn_core mime alias env headers setenvif cgi; do
+		echo "LoadModule ${m}_module $SRV_APACHE_MODULES/mod_$m.so"
+	done
+	echo "TypesConfig /etc/mime.types"
+	echo "DocumentRoot $d/www"
+	echo "<Directory $d/www>"
+	echo "	Require all granted"
+	echo "</Directory>"
+	echo "ScriptAlias /app/ $SRV_TOP/cgi-bin/"
+	echo "<Directory $SRV_TOP/cgi-bin>"
+	echo "	Require all granted"
+	echo "</Directory>"
+	# Sanitizer settings reach CGI children through PassEnv (mod_cgi builds their env).
+	echo "PassEnv ASAN_OPTIONS UBSAN_OPTIONS"
+}
+
+srv_apache_spawn() {
+	local d=$1 port=$2
+	apache2 -t -f "$d/httpd.conf" >"$d/run/configtest.log" 2>&1 || {
+		sed 's/^/#   /' "$d/run/configtest.log" >&2
+		return 1
+	}
+	srv_spawn "$d/run/stderr.log" apache2 -f "$d/httpd.conf" -DFOREGROUND
+	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
+	APACHE_URL=http://127.0.0.1:$port
+}
+
+# srv_apache_fcgid_start: tokengate (SRV_AUTHZ) as FcgidAccessChecker on /app/, the demo app
+# behind it through mod_cgi.
+srv_apache_fcgid_start() {
+	local d=$SRV_DIR/apache-fcgid port c
+	srv_mkdir "$d" "$d/run"
+	srv_docroot "$d"
+	srv_free_port port || return 1
+	srv_common_render_args
+	if [ -n "$SRV_PIN" ]; then
+		SRV_ARGS+=('#SetEnvIf Request_URI "^" TOKENGATE_TENANT=acme'
+			"SetEnvIf Request_URI \"^\" TOKENGATE_TENANT=$SRV_PIN")
+	fi
+	srv_render "$SRV_TOP/etc/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+		return 1
+	for c in $SRV_CLAIMS; do
+		sed -i "s|^\(\t*\)#Header always unset Variable-TOKENGATE_CLAIM_ROLE|&\n\1Header always unset Variable-TOKENGATE_CLAIM_$c|" \
+			"$d/tokengate.conf"
+	done
+	{
+		srv_apache_conf_head "$d" "$port"
+		echo "LoadModule fcgid_module $SRV_APACHE_MODULES/mod_fcgid.so"
+		echo "FcgidIPCDir $d/run/fcgid"
+		echo "FcgidProcessTableFile $d/run/fcgid_shm"
+		[ -z "${ASAN_OPTIONS:-}" ] || echo "FcgidInitialEnv ASAN_OPTIONS $ASAN_OPTIONS"
+		[ -z "${UBSAN_OPTIONS:-}" ] || echo "FcgidInitialEnv UBSAN_OPTIONS $UBSAN_OPTIONS"
+		echo "Include $d/tokengate.conf"
+	} >"$d/httpd.conf"
+	srv_apache_spawn "$d" "$port"
+}
+
+# srv_apache_cgi_start CGI: the CGI build (CGI = path of tokengate.cgi) under mod_cgi, at
+# /tokengate as the shipped snippet mounts it.
+srv_apache_cgi_start() {
+	local cgi=$1 d=$SRV_DIR/apache-cgi port
+	srv_mkdir "$d" "$d/run"
+	srv_docroot "$d"
+	srv_free_port port || return 1
+	srv_common_render_args
+	SRV_ARGS+=(/usr/local/lib/cgi-bin/tokengate.cgi "$cgi")
+	srv_render "$SRV_TOP/etc/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+		return 1
+	{
+		srv_apache_conf_head "$d" "$port"
+		echo "<Directory $(dirname "$cgi")>"
+		echo "	Require all granted"
+		echo "</Directory>"
+		echo "Include $d/tokengate.conf"
+	} >"$d/httpd.conf"
+	srv_apache_spawn "$d" "$port"
+}
+
+# ---------------------------------------------------------------- nginx
+
+# srv_fcgi_listen NAME PORT: start SRV_AUTHZ listening on 127.0.0.1:PORT. tokengate runs its
+# own pre-forked listener; anything else (trivial_authz) goes under spawn-fcgi.
+srv_fcgi_listen() {
+	local name=$1 port=$2 prog=${3:-$SRV_AUTHZ} d=$SRV_DIR/$1 i
+	srv_mkdir "$d"
+	case $(basename "$prog") in
+	tokengate*)
+		srv_spawn "$d/stderr.log" "${SRV_AS[@]}" env TOKENGATE_CONFIG="$SRV_TG_CONFIG" "$prog" \
+			--listen "127.0.0.1:$port" --workers "${SRV_WORKERS:-2}" \
+			--threads "${SRV_THREADS:-4}" --pidfile "$d/pid"
+		;;
+	*)
+		# spawn-fcgi forks and exits; the workers' PIDs come from its pidfile.
+		spawn-fcgi -a 127.0.0.1 -p "$port" -F "${SRV_WORKERS:-1}" -P "$d/pid" \
+			${SRV_RUNAS:+-u "$SRV_RUNAS"} -- "$prog" >"$d/stderr.log" 2>&1 || return 1
+		for i in $(cat "$d/pid"); do
+			SRV_PIDS="$SRV_PIDS $i"
+		done
+		SRV_LAST_PID=$(head -n1 "$d/pid")
+		;;
+	esac
+	srv_wait_port "$port" "$SRV_LAST_PID" "$d/stderr.log"
+}
+
+# srv_nginx_start: SRV_AUTHZ behind auth_request; the protected app is trivial_authz's echo
+# responder (SRV_ECHO_APP), which prints the TOKENGATE_* params nginx passed it as JSON.
+srv_nginx_start() {
+	local d=$SRV_DIR/nginx port aport eport
+	srv_mkdir "$d" "$d/run" "$d/tmp"
+	srv_docroot "$d"
+	srv_free_port port || return 1
+	srv_free_port aport || return 1
+	srv_free_port eport || return 1
+	srv_fcgi_listen authz "$aport" || return 1
+	srv_fcgi_listen echo-app "$eport" "${SRV_ECHO_APP:?trivial_authz path}" || return 1
+	SRV_ARGS=(
+		"listen 127.0.0.1:8080;" "listen 127.0.0.1:$port;"
+		"root /var/www/html;" "root $d/www;"
+		"server unix:/run/tokengate/tokengate.sock;" "server 127.0.0.1:$aport;"
+		"fastcgi_pass 127.0.0.1:9000;" "fastcgi_pass 127.0.0.1:$eport;"
+	)
+	if [ -n "$SRV_PIN" ]; then
+		SRV_ARGS+=("#set \$tokengate_tenant acme;" "set \$tokengate_tenant $SRV_PIN;")
+	fi
+	srv_render "$SRV_TOP/etc/nginx/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+		return 1
+	cp /etc/nginx/fastcgi_params "$d/fastcgi_params"
+	{
+		[ -z "$SRV_RUNAS" ] || echo "user $SRV_RUNAS;"
+		echo "worker_processes ${SRV_NGINX_WORKERS:-1};"
+		echo "pid $d/run/nginx.pid;"
+		echo "error_log $d/run/error.log warn;"
+		echo "daemon off;"
+		echo "events { worker_connections 1024; }"
+		echo "http {"
+		echo "	access_log off;"
+		echo "	default_type application/octet-stream;"
+		for t in client_body proxy fastcgi uwsgi scgi; do
+			echo "	${t}_temp_path $d/tmp/$t;"
+		done
+		echo "	include $d/tokengate.conf;"
+		echo "}"
+	} >"$d/nginx.conf"
+	nginx -t -p "$d/" -c "$d/nginx.conf" >"$d/run/configtest.log" 2>&1 || {
+		sed 's/^/#   /' "$d/run/configtest.log" >&2
+		return 1
+	}
+	srv_spawn "$d/run/stderr.log" nginx -p "$d/" -c "$d/nginx.conf"
+	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
+	NGINX_URL=http://127.0.0.1:$port
+}
+
+# ---------------------------------------------------------------- requests and checks
+
+# srv_req URL [curl args...]: one request; SRV_STATUS gets the status, the headers and body
+# land in $SRV_DIR/resp.hdr and $SRV_DIR/resp.body for srv_hdr and srv_json.
+srv_req() {
+	SRV_STATUS=$(curl -sS --max-time 10 -o "$SRV_DIR/resp.body" -D "$SRV_DIR/resp.hdr" \
+		-w '%{http_code}' "$@") || SRV_STATUS="curl-failed"
+}
+
+# srv_hdr NAME: the value of the first response header NAME (case-insensitive).
+srv_hdr() {
+	awk -v n="$1" 'BEGIN { n = tolower(n) ":" }
+		tolower(substr($0, 1, length(n))) == n {
+			v = substr($0, length(n) + 1); sub(/^[ \t]+/, "", v); sub(/\r$/, "", v)
+			print v; exit }' "$SRV_DIR/resp.hdr"
+}
+
+# srv_hdr_count PREFIX: how many response headers start with PREFIX (case-insensitive).
+srv_hdr_count() {
+	awk -v p="$1" 'BEGIN { p = tolower(p); c = 0 }
+		tolower(substr($0, 1, length(p))) == p { c++ } END { print c }' "$SRV_DIR/resp.hdr"
+}
+
+# srv_json FILTER: jq over the last body ("" when it is not JSON).
+srv_json() {
+	jq -r "$1" "$SRV_DIR/resp.body" 2>/dev/null
+}
+
+# srv_is GOT WANT DESCRIPTION
+srv_is() {
+	if [ "$1" = "$2" ]; then
+		pass "$3"
+	else
+		fail "$3"
+		echo "#   got:  '$1'" >&2
+		echo "#   want: '$2'" >&2
+	fi
+}
+
+# srv_like GOT GLOB DESCRIPTION
+srv_like() {
+	# shellcheck disable=SC2254
+	case $1 in
+	$2) pass "$3" ;;
+	*)
+		fail "$3"
+		echo "#   got:  '$1'" >&2
+		echo "#   want: $2" >&2
+		;;
+	esac
+}
+
+# srv_need PROGRAM...: skip the whole test when a server is not installed.
+srv_need() {
+	local p
+	for p in "$@"; do
+		if ! command -v "$p" >/dev/null 2>&1; then
+			echo "1..0 # SKIP $p is not installed"
+			exit 0
+		fi
+	done
+}
+
+# ---------------------------------------------------------------- tokengate fixture
+
+# tg_fixture: a database with two tenants, a configuration for loopback (require_https off)
+# and the tokens the checks use. Needs builddir/tokengatectl. Sets SRV_TG_CONFIG, TG_DB,
+# TG_CTL (array) and TOK_* variables.
+tg_fixture() {
+	local d=$SRV_DIR/tg
+	srv_mkdir "$d"
+	TG_DB=$d/db
+	TG_CTL=("${SRV_AS[@]}" "$builddir/tokengatectl" --db "$TG_DB")
+	SRV_TG_CONFIG=$d/tokengate.conf
+	tg_write_config no
+	head -c 32 /dev/urandom >"$d/acme-k1.secret"
+	head -c 32 /dev/urandom >"$d/acme-k2.secret"
+	head -c 32 /dev/urandom >"$d/globex-g1.secret"
+	chmod 644 "$d"/*.secret
+	{
+		"${TG_CTL[@]}" init &&
+			"${TG_CTL[@]}" tenant add acme --issuer https://acme.example \
+				--audience api://acme --max-lifetime 600 --map-claim role=ROLE \
+				--allowed-origin https://app.acme.example &&
+			"${TG_CTL[@]}" key add acme k1 --alg HS256 --secret-file "$d/acme-k1.secret" &&
+			"${TG_CTL[@]}" tenant add globex --issuer https://globex.example \
+				--max-lifetime 600 &&
+			"${TG_CTL[@]}" key add globex g1 --alg HS256 \
+				--secret-file "$d/globex-g1.secret"
+	} >"$d/setup.log" 2>&1 || {
+		sed 's/^/#   /' "$d/setup.log" >&2
+		return 1
+	}
+	TOK_GOOD=$(tg_sign acme k1 alice --claim role=editor) || return 1
+	TOK_BOB=$(tg_sign acme k1 bob) || return 1
+	TOK_EXPIRED=$(tg_sign acme k1 alice --ttl -30) || return 1
+	TOK_GLOBEX=$(tg_sign globex g1 gina) || return 1
+	TOK_AUD=$(tg_sign acme k1 alice --claim aud=api://other) || return 1
+	TOK_FORGED=$(tg_forge "$TOK_GOOD")
+	TOK_NONE=$(tg_alg_none "$TOK_GOOD")
+}
+
+# tg_write_config REQUIRE_HTTPS: (re)writes the gateway configuration.
+tg_write_config() {
+	{
+		echo "# written by tests/lib/servers.sh"
+		echo "database = $TG_DB"
+		echo "require_https = $1"
+		echo "realm = tokengate-test"
+		echo "token_cache_entries = 1024"
+		echo "log_level = info"
+	} >"$SRV_TG_CONFIG"
+	chmod 644 "$SRV_TG_CONFIG"
+}
+
+# tg_sign TENANT KID SUB [tokengatectl token sign options]
+tg_sign() {
+	local tenant=$1 kid=$2 sub=$3
+	shift 3
+	"${TG_CTL[@]}" token sign "$tenant" --kid "$kid" --sub "$sub" \
+		--key-file "$SRV_DIR/tg/$tenant-$kid.secret" "$@"
+}
+
+tg_b64url() {
+	openssl base64 -A | tr '+/' '-_' | tr -d '='
+}
+
+# The payload swapped for another subject, the signature kept.
+tg_forge() {
+	local h p s
+	IFS=. read -r h p s <<<"$1"
+	printf '%s.%s.%s' "$h" \
+		"$(printf '{"iss":"https://acme.example","aud":"api://acme","sub":"mallory","exp":%d}' \
+			$(($(date +%s) + 300)) | tg_b64url)" "$s"
+}
+
+# The same claims with "alg":"none" and no signature (RFC 7519 6.1's unsecured JWT).
+tg_alg_none() {
+	local h p s
+	IFS=. read -r h p s <<<"$1"
+	printf '%s.%s.' "$(printf '{"alg":"none","typ":"JWT"}' | tg_b64url)" "$p"
+}
+
+# tg_no_token_in_response TOKEN WHAT: the last response does not echo TOKEN anywhere.
+tg_no_token_in_response() {
+	if grep -qF -- "$1" "$SRV_DIR/resp.hdr" "$SRV_DIR/resp.body"; then
+		fail "$2: the response does not echo the token"
+	else
+		pass "$2: the response does not echo the token"
+	fi
+}
