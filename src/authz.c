@@ -444,6 +444,7 @@ authz_decide(const struct authz_env *env, const struct http_request *req,
 	enum tg_err rc;
 
 	memset(d, 0, sizeof(*d));
+	d->is_tenant_pinned = pin != NULL;
 	if (!find_token(env->cfg, req, &tok, &len, &src, d))
 		return;
 	log_mask(tok, len, d->token_mask);
@@ -540,6 +541,9 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 	for (size_t i = 0; i < d->nvars; i++) {
 		char *name;
 
+		if (role == HTTP_ROLE_AUTHORIZER && d->is_tenant_pinned &&
+		    strcmp(d->vars[i].name, "TENANT") == 0)
+			continue;
 		if (role == HTTP_ROLE_AUTHORIZER) {
 			name = tg_xasprintf("Variable-TOKENGATE_%s", d->vars[i].name);
 		} else {

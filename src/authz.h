@@ -28,6 +28,7 @@ struct authz_decision {
 	const char *source;        /* "bearer", "cookie" or NULL: for the log */
 	char token_mask[TG_MASK_MAX]; /* log_mask() of the token, never more */
 	bool is_cached;            /* the verification came from the cache */
+	bool is_tenant_pinned;     /* the server named the tenant (TOKENGATE_TENANT) */
 	char *user;                /* the subject (sanitised) when allowed */
 	struct authz_var *vars;
 	size_t nvars;
@@ -47,8 +48,10 @@ void authz_decision_fini(struct authz_decision *d);
 
 /*
  * The decision as a response: the authorizer role gets Variable-TOKENGATE_*
- * (and Variable-REMOTE_USER) headers, the responder X-Tokengate-* headers; a
- * refusal gets WWW-Authenticate and a JSON body, never the token.
+ * (and Variable-REMOTE_USER) headers, except TENANT when the server pinned it
+ * (lighttpd appends, so the app would see "acme, acme"); the responder gets
+ * X-Tokengate-* headers. A refusal gets WWW-Authenticate and a JSON body,
+ * never the token.
  */
 void authz_render(const struct authz_decision *d, enum http_role role, const char *realm,
 		  struct http_response *r);

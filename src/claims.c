@@ -41,6 +41,13 @@ member(const struct json_object *o, const char *name)
 	return m;
 }
 
+/* A member whose value is JSON null is present (and invalid), not absent. */
+static bool
+has_member(const struct json_object *o, const char *name)
+{
+	return json_object_object_get_ex(o, name, NULL);
+}
+
 /* Optional date claim; TG_OK when absent (*present false) or a valid date. */
 static enum tg_err
 optional_date(const struct json_object *payload, const char *name, bool *present, double *out,
@@ -48,8 +55,8 @@ optional_date(const struct json_object *payload, const char *name, bool *present
 {
 	struct json_object *m = member(payload, name);
 
-	*present = m != NULL;
-	if (m && !numeric_date(m, out))
+	*present = has_member(payload, name);
+	if (*present && !numeric_date(m, out))
 		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"%s\" claim is not a NumericDate", name);
 	return TG_OK;
 }
@@ -59,7 +66,7 @@ check_subject(const struct json_object *payload, struct tg_verdict *v)
 {
 	struct json_object *sub = member(payload, "sub");
 
-	if (!sub)
+	if (!has_member(payload, "sub"))
 		return tg_reject(v, TG_R_MISSING_CLAIM, "the token has no \"sub\" claim");
 	if (!json_object_is_type(sub, json_type_string) || json_object_get_string_len(sub) == 0)
 		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"sub\" claim is not a non-empty string");
@@ -77,7 +84,7 @@ check_times(const struct json_object *payload, const struct tg_tenant *t, int64_
 	bool has_nbf, has_iat;
 	enum tg_err rc;
 
-	if (!expo)
+	if (!has_member(payload, "exp"))
 		return tg_reject(v, TG_R_MISSING_CLAIM, "the token has no \"exp\" claim");
 	if (!numeric_date(expo, &exp))
 		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"exp\" claim is not a NumericDate");
@@ -112,7 +119,7 @@ check_issuer(const struct json_object *payload, const struct tg_tenant *t, struc
 {
 	struct json_object *iss = member(payload, "iss");
 
-	if (iss && !json_object_is_type(iss, json_type_string))
+	if (has_member(payload, "iss") && !json_object_is_type(iss, json_type_string))
 		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"iss\" claim is not a string");
 	if (!t->issuer)
 		return TG_OK;
@@ -128,7 +135,7 @@ check_audience(const struct json_object *payload, const struct tg_tenant *t, str
 	struct json_object *aud = member(payload, "aud");
 	size_t n;
 
-	if (!aud) {
+	if (!has_member(payload, "aud")) {
 		if (t->audience)
 			return tg_reject(v, TG_R_WRONG_AUDIENCE, "the token has no \"aud\" claim");
 		return TG_OK;

@@ -19,10 +19,10 @@
 #define INLINE_NAMES 32
 
 /*
- * json-c keeps a stack level per container and one per value inside it, so its own cap must sit
- * above ours: the validator, not json-c, is what refuses deep nesting.
+ * json-c spends a stack level on the value inside the innermost container, so its cap sits one
+ * above ours; the validator, not json-c, is what refuses deep nesting.
  */
-#define JSONC_DEPTH (2 * TG_JSON_MAX_DEPTH + 2)
+#define JSONC_DEPTH (TG_JSON_MAX_DEPTH + 1)
 
 /* A member name as it appears between its quotes; len is its length once unescaped. */
 struct name {
@@ -36,7 +36,7 @@ struct parser {
 	const unsigned char *p, *end;
 	const char *why;
 	int depth;
-	/* Names of every object still open, innermost last; each object truncates back to its base. */
+	/* Names of every object still open, innermost last; each truncates back to its base. */
 	struct name *names;
 	size_t nnames, cap;
 	struct name inline_names[INLINE_NAMES];
@@ -64,7 +64,7 @@ fail(struct parser *ps, const char *why)
 	return false;
 }
 
-/* Names the usual non-JSON suspects (comments, single quotes, NUL) instead of a generic sentence. */
+/* Names the usual non-JSON suspects (comments, single quotes, NUL) rather than a generic why. */
 static bool
 unexpected(struct parser *ps, const char *what)
 {
@@ -98,8 +98,10 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/* RFC 3629 section 4: length of the well-formed sequence at p, 0 for overlongs, surrogates,
- * code points above U+10FFFF, stray continuation bytes and truncation. */
+/*
+ * RFC 3629 section 4: length of the well-formed sequence at p, 0 for overlongs, surrogates,
+ * code points above U+10FFFF, stray continuation bytes and truncation.
+ */
 static size_t
 utf8_len(const unsigned char *p, const unsigned char *end)
 {
@@ -198,7 +200,7 @@ read_escape(const unsigned char **pp, const unsigned char *end, uint32_t *cp)
 		if (!hex4(p + 1, end, cp))
 			return "a \\u escape is not followed by four hex digits";
 		p += 4;
-		/* RFC 7493 section 2.1: lone surrogates are not characters and must not get through. */
+		/* RFC 7493 section 2.1: lone surrogates are not characters and must not pass. */
 		if (*cp >= 0xdc00 && *cp <= 0xdfff)
 			return "a \\u escape is an unpaired low surrogate";
 		if (*cp >= 0xd800 && *cp <= 0xdbff) {
@@ -240,7 +242,7 @@ parse_string(struct parser *ps, struct name *nm)
 			err = read_escape(&p, ps->end, &cp);
 			if (err)
 				return fail(ps, err);
-			/* json-c keeps member names as C strings, so "a\u0000b" would become "a". */
+			/* json-c keeps member names as C strings: "a\u0000b" would become "a". */
 			if (nm && cp == 0)
 				return fail(ps, "a member name contains U+0000");
 			ulen += utf8_encode(cp, tmp);
@@ -289,21 +291,16 @@ double_fits(const unsigned char *lead, const unsigned char *mant_end, int64_t e1
 {
 	static const char dbl_max[] = "17976931348623157";
 	const unsigned char *q = lead;
-	size_t i = 0;
+	unsigned char d;
 
 	if (e10 != 308)
 		return e10 < 308;
-	for (;; q++) {
-		unsigned char d;
-
-		if (q < mant_end && *q == '.')
-			continue;
-		d = q < mant_end ? *q : '0';
-		if (i == sizeof(dbl_max) - 1)
-			break;
+	for (size_t i = 0; i < sizeof(dbl_max) - 1; i++) {
+		while (q < mant_end && *q == '.')
+			q++;
+		d = q < mant_end ? *q++ : '0';
 		if (d != (unsigned char)dbl_max[i])
 			return d < (unsigned char)dbl_max[i];
-		i++;
 	}
 	for (; q < mant_end; q++)
 		if (*q != '0' && *q != '.')
@@ -388,7 +385,8 @@ static bool
 enter(struct parser *ps)
 {
 	if (ps->depth == TG_JSON_MAX_DEPTH)
-		return fail(ps, "arrays and objects nest deeper than " XSTR(TG_JSON_MAX_DEPTH) " levels");
+		return fail(ps, "arrays and objects nest deeper than " XSTR(TG_JSON_MAX_DEPTH)
+				" levels");
 	ps->depth++;
 	ps->p++;
 	skip_ws(ps);
@@ -596,7 +594,8 @@ parse_value(struct parser *ps)
 static const char *
 validate(const char *buf, size_t len)
 {
-	struct parser ps = { .p = (const unsigned char *)buf, .end = (const unsigned char *)buf + len,
+	struct parser ps = { .p = (const unsigned char *)buf,
+			     .end = (const unsigned char *)buf + len,
 			     .cap = INLINE_NAMES };
 
 	ps.names = ps.inline_names;
@@ -620,7 +619,7 @@ json_strict_parse(const char *buf, size_t len, struct json_object **out, const c
 	struct json_object *o = NULL;
 	const char *err;
 
-	if (!buf && len)
+	if (!buf)
 		err = "the document is missing";
 	else if (len > INT32_MAX)
 		err = "the document is too large to parse";
@@ -646,7 +645,8 @@ json_strict_parse(const char *buf, size_t len, struct json_object **out, const c
 	o = NULL;
 out:
 	json_object_put(o);
-	json_tokener_free(tok);
+	if (tok) /* json-c 0.16 dereferences NULL here */
+		json_tokener_free(tok);
 	if (err)
 		*why = err;
 	return err ? TG_ERR_INVALID : TG_OK;

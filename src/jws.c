@@ -9,10 +9,8 @@
 #include "json_strict.h"
 
 #include <json-c/json.h>
-#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/ec.h>
-#include <openssl/rsa.h>
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -72,7 +70,7 @@ header_string(struct json_object *v)
 	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
 }
 
-/* RFC 7515 section 4.1 and RFC 8725 section 3.1: the header rules, in the order they are reported. */
+/* RFC 7515 section 4.1, RFC 8725 section 3.1: the header rules, in the order reported. */
 static enum tg_err
 check_header(struct jws *j, struct tg_verdict *v)
 {
@@ -85,16 +83,20 @@ check_header(struct jws *j, struct tg_verdict *v)
 	if (!alg)
 		return tg_reject(v, TG_R_MALFORMED, "the token header's alg is not a string");
 	if (strcasecmp(alg, "none") == 0)
-		return tg_reject(v, TG_R_UNSUPPORTED_ALG, "unsecured tokens (alg none) are refused");
+		return tg_reject(v, TG_R_UNSUPPORTED_ALG,
+				 "unsecured tokens (alg none) are refused");
 	if (alg_from_name(alg, &j->alg) != TG_OK)
-		return tg_reject(v, TG_R_UNSUPPORTED_ALG, "the token's alg is not on the allowlist");
+		return tg_reject(v, TG_R_UNSUPPORTED_ALG,
+				 "the token's alg is not on the allowlist");
 	/* Section 4.1.11: we understand no extension, so any crit makes the token unusable. */
 	if (json_object_object_get_ex(j->header, "crit", NULL))
-		return tg_reject(v, TG_R_UNSUPPORTED_HEADER, "the token header has crit extensions");
+		return tg_reject(v, TG_R_UNSUPPORTED_HEADER,
+				 "the token header has crit extensions");
 	/* RFC 7797: an unencoded payload changes the signing input; only the default is taken. */
 	if (json_object_object_get_ex(j->header, "b64", &m) &&
 	    !(json_object_is_type(m, json_type_boolean) && json_object_get_boolean(m)))
-		return tg_reject(v, TG_R_UNSUPPORTED_HEADER, "unencoded payloads (b64) are refused");
+		return tg_reject(v, TG_R_UNSUPPORTED_HEADER,
+				 "unencoded payloads (b64) are refused");
 	if (json_object_object_get_ex(j->header, "kid", &m)) {
 		j->kid = header_string(m);
 		if (!j->kid || j->kid[0] == '\0' || strlen(j->kid) > TG_KID_MAX)
@@ -118,17 +120,20 @@ jws_parse(const char *token, size_t len, struct jws **out, struct tg_verdict *v)
 	dot2 = dot1 ? memchr(dot1 + 1, '.', len - (size_t)(dot1 + 1 - token)) : NULL;
 	sig = dot2 ? dot2 + 1 : NULL;
 	if (!dot2 || memchr(sig, '.', len - (size_t)(sig - token)))
-		return tg_reject(v, TG_R_MALFORMED, "the token is not three dot-separated segments");
+		return tg_reject(v, TG_R_MALFORMED,
+				 "the token is not three dot-separated segments");
 	j = tg_xcalloc(1, sizeof(*j));
 	if (decode_object(token, (size_t)(dot1 - token), &j->header) != TG_OK) {
-		rc = tg_reject(v, TG_R_MALFORMED, "the token header is not base64url of a JSON object");
+		rc = tg_reject(v, TG_R_MALFORMED,
+			       "the token header is not base64url of a JSON object");
 		goto out;
 	}
 	rc = check_header(j, v);
 	if (rc != TG_OK)
 		goto out;
 	if (decode_object(dot1 + 1, (size_t)(dot2 - dot1 - 1), &j->payload) != TG_OK) {
-		rc = tg_reject(v, TG_R_MALFORMED, "the token payload is not base64url of a JSON object");
+		rc = tg_reject(v, TG_R_MALFORMED,
+			       "the token payload is not base64url of a JSON object");
 		goto out;
 	}
 	if (b64url_decode(sig, len - (size_t)(sig - token), &j->sig, &j->siglen) != TG_OK ||
@@ -153,7 +158,8 @@ key_fits(const struct tg_key *key)
 	switch (alg_family(key->alg)) {
 	case TG_FAMILY_HMAC: return !key->pkey && key->mac && key->alg != TG_ALG_INVALID;
 	case TG_FAMILY_RSA: return id == EVP_PKEY_RSA && key->verify;
-	case TG_FAMILY_RSA_PSS: return (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) && key->verify;
+	case TG_FAMILY_RSA_PSS:
+		return (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) && key->verify;
 	case TG_FAMILY_EC: return id == EVP_PKEY_EC && key->verify;
 	case TG_FAMILY_OKP: return id == EVP_PKEY_ED25519 && key->verify;
 	}
@@ -208,8 +214,12 @@ digest_verify(const struct tg_key *key, const unsigned char *msg, size_t msglen,
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	enum tg_err rc = TG_ERR_CRYPTO;
 
-	if (mctx && EVP_MD_CTX_copy_ex(mctx, key->verify) == 1)
-		rc = EVP_DigestVerify(mctx, sig, siglen, msg, msglen) == 1 ? TG_OK : TG_ERR_REJECTED;
+	if (mctx && EVP_MD_CTX_copy_ex(mctx, key->verify) == 1) {
+		/* 0 is a wrong signature; negative values are malformed ones (bad length, DER). */
+		int res = EVP_DigestVerify(mctx, sig, siglen, msg, msglen);
+
+		rc = res == 1 ? TG_OK : TG_ERR_REJECTED;
+	}
 	EVP_MD_CTX_free(mctx);
 	return rc;
 }
@@ -243,8 +253,7 @@ jws_verify_raw(const struct tg_key *key, const unsigned char *msg, size_t msglen
 		return digest_verify(key, msg, msglen, der, derlen);
 	case TG_FAMILY_RSA:
 	case TG_FAMILY_RSA_PSS:
-	case TG_FAMILY_OKP:
-		break;
+	case TG_FAMILY_OKP: break;
 	}
 	return digest_verify(key, msg, msglen, sig, siglen);
 }
@@ -258,9 +267,11 @@ jws_verify(const struct jws *j, const char *token, const struct tg_key *key, str
 		return tg_reject(v, TG_R_INTERNAL, "verification was called without token or key");
 	/* RFC 8725 section 3.1: the key decides the algorithm; the header only has to agree. */
 	if (key->alg != j->alg)
-		return tg_reject(v, TG_R_ALG_MISMATCH, "the token's alg is not the key's algorithm");
+		return tg_reject(v, TG_R_ALG_MISMATCH,
+				 "the token's alg is not the key's algorithm");
 	if (!key_fits(key))
-		return tg_reject(v, TG_R_ALG_MISMATCH, "the key's type does not fit the token's alg");
+		return tg_reject(v, TG_R_ALG_MISMATCH,
+				 "the key's type does not fit the token's alg");
 	rc = jws_verify_raw(key, (const unsigned char *)token, j->signing_input_len, j->sig,
 			    j->siglen);
 	if (rc == TG_OK)
@@ -291,8 +302,8 @@ ecdsa_der_to_raw(const unsigned char *der, size_t derlen, unsigned char *raw, si
 
 /* Copies the key's prepared signing context, as digest_verify does. */
 static enum tg_err
-digest_sign(const struct tg_key *key, const unsigned char *msg, size_t msglen,
-	    unsigned char **sig, size_t *siglen)
+digest_sign(const struct tg_key *key, const unsigned char *msg, size_t msglen, unsigned char **sig,
+	    size_t *siglen)
 {
 	EVP_MD_CTX *mctx = EVP_MD_CTX_new();
 	unsigned char *buf = NULL;
@@ -353,11 +364,11 @@ sign_raw(const struct tg_key *key, const unsigned char *msg, size_t msglen, unsi
 static char *
 b64_json(const struct json_object *o)
 {
-	/* json-c's printer takes a mutable object (it caches the text) but leaves the value alone. */
+	/* json-c's printer wants a mutable object (it caches the text); the value is unchanged. */
 	struct json_object *m = (struct json_object *)(uintptr_t)o;
 	size_t len = 0;
 	const char *s = json_object_to_json_string_length(
-		m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	    m, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 
 	return b64url_encode((const unsigned char *)s, len);
 }

@@ -152,7 +152,8 @@ keys_from_secret(const char *kid, enum tg_alg alg, const unsigned char *p, size_
 	enum tg_err rc;
 
 	if (!is_known_alg(alg) || alg_family(alg) != TG_FAMILY_HMAC)
-		return refuse(why, TG_ERR_INVALID, "a raw secret can only be an HS256/HS384/HS512 key");
+		return refuse(why, TG_ERR_INVALID,
+			      "a raw secret can only be an HS256/HS384/HS512 key");
 	if (kid && !is_valid_kid(kid))
 		return refuse(why, TG_ERR_INVALID, "kid must be 1 to 128 characters");
 	/* RFC 7518 section 3.2: the key must be at least as long as the hash output. */
@@ -176,7 +177,7 @@ out:
 }
 
 static enum tg_err
-check_ec(enum tg_alg alg, EVP_PKEY *pkey, bool is_private, const char **why)
+check_ec(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
 {
 	char group[64];
 	EVP_PKEY_CTX *ctx = NULL;
@@ -187,22 +188,23 @@ check_ec(enum tg_alg alg, EVP_PKEY *pkey, bool is_private, const char **why)
 		return refuse(why, TG_ERR_INVALID, "EC key must use a named curve");
 	/* RFC 7518 section 3.4: each ES* algorithm names exactly one curve. */
 	if (strcmp(group, alg_ec_group(alg)) != 0)
-		return refuse(why, TG_ERR_INVALID, "EC key is not on the curve its algorithm requires");
+		return refuse(why, TG_ERR_INVALID,
+			      "EC key is not on the curve its algorithm requires");
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (!ctx)
-		return refuse(why, TG_ERR_CRYPTO, "the cryptographic library could not check the key");
-	/* The point must lie on the curve (invalid-curve attacks), and d must match it. */
+		return refuse(why, TG_ERR_CRYPTO,
+			      "the cryptographic library could not check the key");
+	/* The point must lie on the curve and in its group (invalid-curve attacks). */
 	if (EVP_PKEY_public_check(ctx) != 1)
-		rc = refuse(why, TG_ERR_INVALID, "EC public point is not a valid point on the curve");
-	else if (is_private && EVP_PKEY_pairwise_check(ctx) != 1)
-		rc = refuse(why, TG_ERR_INVALID, "EC private key does not match its public point");
+		rc = refuse(why, TG_ERR_INVALID,
+			    "EC public point is not a valid point on the curve");
 	EVP_PKEY_CTX_free(ctx);
 	return rc;
 }
 
 /* Refuses a key that is weak or could serve another algorithm than alg. */
 static enum tg_err
-check_pkey(enum tg_alg alg, EVP_PKEY *pkey, bool is_private, const char **why)
+check_pkey(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
 {
 	int id = EVP_PKEY_get_id(pkey);
 
@@ -219,9 +221,9 @@ check_pkey(enum tg_alg alg, EVP_PKEY *pkey, bool is_private, const char **why)
 	case TG_FAMILY_EC:
 		if (id != EVP_PKEY_EC)
 			return refuse(why, TG_ERR_INVALID, "ES* algorithms need an EC key");
-		return check_ec(alg, pkey, is_private, why);
+		return check_ec(alg, pkey, why);
 	case TG_FAMILY_OKP:
-		/* RFC 8037: EdDSA is Ed25519 here; Ed448 and X25519 are not signature keys we take. */
+		/* RFC 8037: EdDSA means Ed25519 here; Ed448 and X25519 keys are refused. */
 		if (id != EVP_PKEY_ED25519)
 			return refuse(why, TG_ERR_INVALID, "EdDSA needs an Ed25519 key");
 		return TG_OK;
@@ -232,6 +234,28 @@ check_pkey(enum tg_alg alg, EVP_PKEY *pkey, bool is_private, const char **why)
 	if (EVP_PKEY_get_bits(pkey) < TG_RSA_MIN_BITS)
 		return refuse(why, TG_ERR_WEAK_KEY, "RSA key is shorter than 2048 bits");
 	return TG_OK;
+}
+
+/*
+ * A private key must sign what its own public half verifies: this refuses a
+ * JWK or PEM whose private numbers do not belong to its public key.
+ */
+static bool
+signs_verifiably(const struct tg_key *k)
+{
+	static const unsigned char probe[] = "tokengate key self-test";
+	EVP_MD_CTX *sctx = EVP_MD_CTX_new(), *vctx = EVP_MD_CTX_new();
+	size_t len = (size_t)EVP_PKEY_get_size(k->pkey);
+	unsigned char *sig = tg_xmalloc(len);
+	bool is_ok = sctx && vctx && EVP_MD_CTX_copy_ex(sctx, k->sign) == 1 &&
+		     EVP_MD_CTX_copy_ex(vctx, k->verify) == 1 &&
+		     EVP_DigestSign(sctx, sig, &len, probe, sizeof(probe)) == 1 &&
+		     EVP_DigestVerify(vctx, sig, len, probe, sizeof(probe)) == 1;
+
+	EVP_MD_CTX_free(sctx);
+	EVP_MD_CTX_free(vctx);
+	free(sig);
+	return is_ok;
 }
 
 /* Takes ownership of pkey whatever the outcome. */
@@ -250,7 +274,7 @@ key_from_pkey(const char *kid, enum tg_alg alg, EVP_PKEY *pkey, bool is_private,
 		rc = refuse(why, TG_ERR_INVALID, "kid must be 1 to 128 characters");
 		goto out;
 	}
-	rc = check_pkey(alg, pkey, is_private, why);
+	rc = check_pkey(alg, pkey, why);
 	if (rc != TG_OK)
 		goto out;
 	k = tg_xcalloc(1, sizeof(*k));
@@ -262,6 +286,10 @@ key_from_pkey(const char *kid, enum tg_alg alg, EVP_PKEY *pkey, bool is_private,
 	rc = key_prepare(k);
 	if (rc != TG_OK) {
 		refuse(why, rc, "the cryptographic library could not prepare the key");
+		goto out;
+	}
+	if (is_private && !signs_verifiably(k)) {
+		rc = refuse(why, TG_ERR_INVALID, "the private key does not match its public key");
 		goto out;
 	}
 	*out = k;
@@ -339,8 +367,9 @@ keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len, str
 		if (strcmp(label, pem_kinds[i].label) == 0)
 			kind = &pem_kinds[i];
 	if (!kind) {
-		rc = refuse(why, TG_ERR_INVALID,
-			    "PEM block is not a public key, RSA public key or unencrypted private key");
+		rc = refuse(
+		    why, TG_ERR_INVALID,
+		    "PEM block is not a public key, RSA public key or unencrypted private key");
 		goto out;
 	}
 	pkey = decode_der(der, (size_t)derlen, kind->structure, kind->type,
@@ -432,8 +461,9 @@ enum { RSA_N, RSA_E, RSA_D, RSA_P, RSA_Q, RSA_DP, RSA_DQ, RSA_QI, RSA_NPARTS };
 
 static const char *const rsa_members[RSA_NPARTS] = { "n", "e", "d", "p", "q", "dp", "dq", "qi" };
 static const char *const rsa_params[RSA_NPARTS] = {
-	OSSL_PKEY_PARAM_RSA_N,	      OSSL_PKEY_PARAM_RSA_E,	      OSSL_PKEY_PARAM_RSA_D,
-	OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+	OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,
+	OSSL_PKEY_PARAM_RSA_D,         OSSL_PKEY_PARAM_RSA_FACTOR1,
+	OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
 	OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 };
 
@@ -686,7 +716,8 @@ keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk, b
 	if (!kty_fits(kty, alg))
 		return refuse(why, TG_ERR_INVALID, "JWK kty does not fit its algorithm");
 	if (!is_signature_jwk(jwk))
-		return refuse(why, TG_ERR_INVALID, "JWK is not marked for signatures (use/key_ops)");
+		return refuse(why, TG_ERR_INVALID,
+			      "JWK is not marked for signatures (use/key_ops)");
 	if (!kid)
 		kid = own_kid;
 	if (!kid || !is_valid_kid(kid))
@@ -700,7 +731,8 @@ keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk, b
 	}
 	is_private = has_private_members(jwk);
 	if (is_private && !allow_private)
-		return refuse(why, TG_ERR_INVALID, "JWK holds private key members; give the public key");
+		return refuse(why, TG_ERR_INVALID,
+			      "JWK holds private key members; give the public key");
 	if (alg_family(alg) == TG_FAMILY_EC)
 		pkey = jwk_ec(jwk, alg, is_private, &sentence);
 	else if (alg_family(alg) == TG_FAMILY_OKP)
@@ -824,8 +856,7 @@ public_members(struct json_object *o, const struct tg_key *k)
 		json_object_object_add(o, "crv", json_object_new_string("Ed25519"));
 		add_b64(o, "x", pub, publen);
 		return true;
-	case TG_FAMILY_HMAC:
-		break;
+	case TG_FAMILY_HMAC: break;
 	}
 	return false;
 }
@@ -876,9 +907,7 @@ keys_generate(const char *kid, enum tg_alg alg, struct tg_key **out)
 			return TG_ERR_INVALID;
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg_ec_group(alg));
 		break;
-	case TG_FAMILY_OKP:
-		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
-		break;
+	case TG_FAMILY_OKP: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"); break;
 	}
 	if (!pkey)
 		return TG_ERR_CRYPTO;

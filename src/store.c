@@ -276,12 +276,16 @@ tenant_decode(const DBT *data, struct tg_tenant **out)
 
 /* ------------------------------------------------------------ environment */
 
+/*
+ * DB_NOSYNC: the log already holds every commit, and a sync here could wait
+ * forever on a log mutex that a killed process held.
+ */
 static void
 close_handles(struct tg_store *s)
 {
 	for (int i = 0; i < T_COUNT; i++) {
 		if (s->db[i])
-			s->db[i]->close(s->db[i], 0);
+			s->db[i]->close(s->db[i], DB_NOSYNC);
 		s->db[i] = NULL;
 	}
 	if (s->env)
@@ -497,20 +501,42 @@ backoff(int attempt)
 	usleep(cap / 2 + x % (cap / 2));
 }
 
+static bool
+is_conflict(int ret)
+{
+	return ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED;
+}
+
 /*
- * The one retry loop. A lock conflict is retried after a backoff; when one
- * persists, failchk asks whether its holder died, and releases what a process
- * that died outside BDB held. One that died inside BDB makes failchk panic the
- * environment: every process then sees DB_RUNRECOVERY, closes and reopens,
- * and the first reopen runs recovery (DB_REGISTER) while the others wait for
- * it. A commit that failed is not retried: it may have reached the log, and
- * repeating it could act twice.
+ * A conflict that outlasts FAILCHK_EVERY backoffs may be held by a dead
+ * process. failchk releases what a process that died outside BDB held; one
+ * that died inside BDB may have left shared memory half-changed, so failchk
+ * answers DB_RUNRECOVERY, and panicking the environment sends every process
+ * to reopen it, the first of them running recovery (DB_REGISTER).
+ */
+static int
+after_conflict(struct tg_store *s, int attempt)
+{
+	if (attempt % FAILCHK_EVERY == FAILCHK_EVERY - 1 &&
+	    s->env->failchk(s->env, 0) == DB_RUNRECOVERY) {
+		(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
+		return DB_RUNRECOVERY;
+	}
+	backoff(attempt);
+	return 0;
+}
+
+/*
+ * The one retry loop: lock conflicts back off and retry (after_conflict),
+ * a panicked environment is closed and reopened, which recovers it. A commit
+ * that failed is not retried: it may have reached the log, and repeating it
+ * could act twice.
  */
 static enum tg_err
 run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 {
-	int reopens = 0;
 	bool is_committing = false;
+	int reopens = 0;
 
 	for (int attempt = 0;; attempt++) {
 		int ret = 0;
@@ -528,19 +554,18 @@ run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 				close_handles(s);
 			return TG_ERR_DB;
 		}
-		if ((ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED) &&
-		    attempt < MAX_RETRIES) {
-			if (attempt % FAILCHK_EVERY == FAILCHK_EVERY - 1)
-				(void)s->env->failchk(s->env, 0);
-			backoff(attempt);
-			continue;
+		if (is_conflict(ret) && attempt < MAX_RETRIES) {
+			ret = after_conflict(s, attempt);
+			if (ret == 0)
+				continue;
 		}
 		if (ret == DB_RUNRECOVERY && reopens++ < MAX_REOPENS) {
 			report(s, "a process died inside Berkeley DB; reopening to recover", ret);
 			close_handles(s);
+			attempt = -1;
 			continue;
 		}
-		if (ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED)
+		if (is_conflict(ret))
 			return TG_ERR_BUSY;
 		report(s, "operation failed", ret);
 		if (ret == DB_RUNRECOVERY)

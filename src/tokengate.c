@@ -51,13 +51,14 @@ authorize(struct worker *w, const struct http_request *req, enum http_role role,
 
 	authz_decide(&env, req, &d);
 	if (d.status == 200)
-		TG_LOG(TG_LOG_DEBUG, "allow %s token %s%s for \"%s\"", d.source, d.token_mask,
+		TG_LOG(TG_LOG_DEBUG, "allow %s %s%s for \"%s\"", d.source, d.token_mask,
 		       d.is_cached ? " (cached)" : "", d.user);
 	else
-		TG_LOG(d.status == 500 ? TG_LOG_ERR : TG_LOG_INFO, "refuse %d %s%s%s %s%s: %s",
-		       d.status, d.error ? d.error : "no_token",
-		       d.reason ? " " : "", d.reason ? tg_reason_code(d.reason) : "",
-		       d.source ? d.source : "", d.source ? d.token_mask : "", d.description);
+		TG_LOG(d.status == 500 ? TG_LOG_ERR : TG_LOG_INFO, "refuse %d %s%s%s%s%s%s%s: %s",
+		       d.status, d.error ? d.error : "no_token", d.reason ? " " : "",
+		       d.reason ? tg_reason_code(d.reason) : "", d.source ? " " : "",
+		       d.source ? d.source : "", d.source ? " " : "", d.source ? d.token_mask : "",
+		       d.description);
 	authz_render(&d, role, w->g->cfg->realm, r);
 	authz_decision_fini(&d);
 }

@@ -24,10 +24,10 @@ struct bench {
 	const struct tg_key *key; /* the public (verification) key */
 	const char *token;
 	size_t len;
-	size_t input_len;         /* signing input: the token up to its second '.' */
-	unsigned char *sig;       /* what raw OpenSSL verifies: DER for ECDSA */
+	size_t input_len;   /* signing input: the token up to its second '.' */
+	unsigned char *sig; /* what raw OpenSSL verifies: DER for ECDSA */
 	size_t siglen;
-	const EVP_MD *md;         /* looked up by name each time, as plain OpenSSL code does */
+	const EVP_MD *md; /* looked up by name each time, as plain OpenSSL code does */
 };
 
 static double
@@ -70,8 +70,9 @@ raw_openssl(const struct bench *b)
 		unsigned char tag[EVP_MAX_MD_SIZE];
 		size_t taglen = 0;
 
-		return EVP_Q_mac(NULL, "HMAC", NULL, alg_digest(b->key->alg), NULL, b->key->secret.p,
-				 b->key->secret.len, msg, b->input_len, tag, sizeof(tag), &taglen) &&
+		return EVP_Q_mac(NULL, "HMAC", NULL, alg_digest(b->key->alg), NULL,
+				 b->key->secret.p, b->key->secret.len, msg, b->input_len, tag,
+				 sizeof(tag), &taglen) &&
 		       taglen == b->siglen && CRYPTO_memcmp(tag, b->sig, taglen) == 0;
 	}
 	m = EVP_MD_CTX_new();
@@ -171,7 +172,8 @@ run(enum tg_alg alg)
 	openssl_sig(&b, j->sig, j->siglen);
 	r_ours = rate(ours, &b);
 	r_raw = rate(raw_openssl, &b);
-	printf("%-6s %5zu %12.0f %12.0f %8.2f\n", alg_name(alg), b.len, r_ours, r_raw, r_raw / r_ours);
+	printf("%-6s %5zu %12.0f %12.0f %8.2f\n", alg_name(alg), b.len, r_ours, r_raw,
+	       r_raw / r_ours);
 	fflush(stdout);
 	free(b.sig);
 	jws_free(j);
@@ -192,7 +194,9 @@ main(void)
 	printf("%-6s %5s %12s %12s %8s\n", "alg", "bytes", "tokengate/s", "openssl/s", "cost");
 	for (size_t i = 0; i < sizeof(algs) / sizeof(algs[0]); i++)
 		run(algs[i]);
-	printf("tokengate/s: jws_parse + jws_verify of the whole token; openssl/s: raw verify of the\n"
-	       "same signing input and key (HMAC: one-shot EVP_Q_mac); cost = openssl/s / tokengate/s.\n");
+	printf(
+	    "tokengate/s: jws_parse + jws_verify of the whole token; openssl/s: raw verify of the\n"
+	    "same signing input and key (HMAC: one-shot EVP_Q_mac); cost = openssl/s / "
+	    "tokengate/s.\n");
 	return 0;
 }

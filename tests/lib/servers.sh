@@ -9,6 +9,8 @@
 #   SRV_TG_CONFIG        the tokengate.conf handed to it as TOKENGATE_CONFIG
 #   SRV_PIN              a tenant to pin on the protected location, or empty
 #   SRV_CLAIMS           mapped claim NAMEs whose Variable-TOKENGATE_CLAIM_<NAME> Apache strips
+#   SRV_EDIT             a sed script applied to the rendered snippet (benchmark variants)
+#   SRV_APP_DIR          what /app/ serves (lighttpd, Apache); default cgi-bin/ (the demo app)
 # Outputs: LIGHTTPD_URL, APACHE_URL, NGINX_URL (http://127.0.0.1:PORT), SRV_DIR (scratch).
 # Run as root, servers drop to SRV_RUNAS (www-data); srv_run runs a command as that user, so
 # files tokengatectl creates stay writable by the workers.
@@ -63,10 +65,13 @@ srv_run() {
 }
 
 # srv_free_port VAR: a port nothing listens on and this test has not handed out yet.
+# Ports come from below the kernel's ephemeral range, where no client socket can hold them.
 srv_free_port() {
-	local p i
+	local p i lo
+	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
+	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
 	for i in $(seq 1 100); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
+		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
 		case " $SRV_PORTS " in *" $p "*) continue ;; esac
 		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
 			SRV_PORTS="$SRV_PORTS $p"
@@ -85,7 +90,7 @@ srv_wait_port() {
 		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
 			return 0
 		fi
-		if ! kill -0 "$pid" 2>/dev/null; then
+		if ! srv_alive "$pid"; then
 			echo "servers.sh: PID $pid exited before listening on $port; its log:" >&2
 			sed 's/^/#   /' "$log" >&2 2>/dev/null
 			return 1
@@ -107,11 +112,19 @@ srv_spawn() {
 	SRV_PIDS="$SRV_PIDS $SRV_LAST_PID"
 }
 
+# A zombie counts as gone: spawn-fcgi's children are not ours to reap.
+srv_alive() {
+	local state
+	kill -0 "$1" 2>/dev/null || return 1
+	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
+	[ "$state" != Z ]
+}
+
 srv_stop_pid() {
 	local pid=$1 i
 	kill -TERM "$pid" 2>/dev/null || return 0
 	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
+		srv_alive "$pid" || break
 		sleep 0.1
 	done
 	kill -KILL "$pid" 2>/dev/null
@@ -146,6 +159,8 @@ srv_render() {
 		esac
 	done
 	printf '%s\n' "$text" >"$dst"
+	# SRV_EDIT: a sed script for variants (benchmarks) that differ from the shipped snippet.
+	[ -z "${SRV_EDIT:-}" ] || sed -i -e "$SRV_EDIT" "$dst"
 }
 
 # Values every server start needs: the snippet's defaults and what replaces them.
@@ -186,7 +201,7 @@ srv_lighttpd_start() {
 		echo "server.document-root = \"$d/www\""
 		echo "server.errorlog = \"$d/run/error.log\""
 		echo 'mimetype.assign = ( ".txt" => "text/plain", ".html" => "text/html" )'
-		echo "alias.url = ( \"/app/\" => \"$SRV_TOP/cgi-bin/\" )"
+		echo "alias.url = ( \"/app/\" => \"${SRV_APP_DIR:-$SRV_TOP/cgi-bin}/\" )"
 		echo 'cgi.assign = ( ".cgi" => "" )'
 		if [ -n "$SRV_RUNAS" ]; then
 			echo "server.username = \"$SRV_RUNAS\""
@@ -222,8 +237,13 @@ srv_apache_conf_head() {
 	echo "<Directory $d/www>"
 	echo "	Require all granted"
 	echo "</Directory>"
-	echo "ScriptAlias /app/ $SRV_TOP/cgi-bin/"
-	echo "<Directory $SRV_TOP/cgi-bin>"
+	if [ -n "${SRV_APP_DIR:-}" ]; then
+		echo "Alias /app/ $SRV_APP_DIR/"
+		echo "<Directory $SRV_APP_DIR>"
+	else
+		echo "ScriptAlias /app/ $SRV_TOP/cgi-bin/"
+		echo "<Directory $SRV_TOP/cgi-bin>"
+	fi
 	echo "	Require all granted"
 	echo "</Directory>"
 	# Sanitizer settings reach CGI children through PassEnv (mod_cgi builds their env).
@@ -321,7 +341,7 @@ srv_fcgi_listen() {
 # srv_nginx_start: SRV_AUTHZ behind auth_request; the protected app is trivial_authz's echo
 # responder (SRV_ECHO_APP), which prints the TOKENGATE_* params nginx passed it as JSON.
 srv_nginx_start() {
-	local d=$SRV_DIR/nginx port aport eport
+	local d=$SRV_DIR/nginx port aport eport c l t
 	srv_mkdir "$d" "$d/run" "$d/tmp"
 	srv_docroot "$d"
 	srv_free_port port || return 1
@@ -340,6 +360,12 @@ srv_nginx_start() {
 	fi
 	srv_render "$SRV_TOP/etc/nginx/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
+	for c in $SRV_CLAIMS; do
+		l=$(echo "$c" | tr 'A-Z' 'a-z')
+		sed -i -e "s|^\(\t*\)#auth_request_set \$tokengate_claim_role .*|&\n\1auth_request_set \$tokengate_claim_$l \$upstream_http_x_tokengate_claim_$l;|" \
+			-e "s|^\(\t*\)#fastcgi_param TOKENGATE_CLAIM_ROLE .*|&\n\1fastcgi_param TOKENGATE_CLAIM_$c \$tokengate_claim_$l if_not_empty;|" \
+			"$d/tokengate.conf"
+	done
 	cp /etc/nginx/fastcgi_params "$d/fastcgi_params"
 	{
 		[ -z "$SRV_RUNAS" ] || echo "user $SRV_RUNAS;"
@@ -515,5 +541,181 @@ tg_no_token_in_response() {
 		fail "$2: the response does not echo the token"
 	else
 		pass "$2: the response does not echo the token"
+	fi
+}
+
+# ---------------------------------------------------------------- tokengate checks
+
+# The kind of front end decides where the app's view is read and which refusals survive:
+#   lighttpd, apache  demo-app.cgi's JSON (.variables.TOKENGATE_*, .remote_user)
+#   nginx             trivial_authz's echo app JSON (.TOKENGATE_*)
+#   cgi               tokengate.cgi's own X-Tokengate-* response headers
+#   apache turns every refusal into 401 with its own HTML body (docs/servers.md).
+TG_KIND=""
+
+tg_var() {
+	case $TG_KIND in
+	lighttpd | apache) srv_json ".variables.TOKENGATE_$1 // empty" ;;
+	nginx) srv_json ".TOKENGATE_$1 // empty" ;;
+	cgi)
+		srv_hdr "X-Tokengate-$(echo "$1" | awk -F_ '{ for (i = 1; i <= NF; i++)
+			printf "%s%s%s", (i > 1 ? "-" : ""), substr($i, 1, 1), tolower(substr($i, 2)) }')"
+		;;
+	esac
+}
+
+# tg_refused WHAT STATUS ERROR TOKEN: the last response is that refusal.
+tg_refused() {
+	local what=$1 status=$2 error=$3 token=${4:-}
+	if [ "$TG_KIND" = apache ]; then
+		srv_is "$SRV_STATUS" 401 "$what: refused with 401 (mod_fcgid's only refusal status)"
+	else
+		srv_is "$SRV_STATUS" "$status" "$what: refused with $status"
+	fi
+	srv_like "$(srv_hdr WWW-Authenticate)" "Bearer realm=\"tokengate-test\", error=\"$error\"*" \
+		"$what: WWW-Authenticate says $error"
+	if [ "$TG_KIND" != apache ]; then
+		srv_is "$(srv_json .error)" "$error" "$what: the JSON body says $error"
+	fi
+	srv_is "$(srv_hdr_count Variable-)" 0 "$what: no Variable-* header reaches the client"
+	[ -z "$token" ] || tg_no_token_in_response "$token" "$what"
+}
+
+# tg_allowed WHAT SUB: the last response is the app's, for SUB of the pinned tenant.
+tg_allowed() {
+	srv_is "$SRV_STATUS" 200 "$1: allowed"
+	srv_is "$(tg_var SUB)" "$2" "$1: the app sees TOKENGATE_SUB=$2"
+}
+
+tg_bearer() {
+	srv_req "$TG_URL" -H "Authorization: Bearer $1" "${@:2}"
+}
+
+# tg_checks KIND URL TENANT: everything issue 4 asks of a front end, against a running server
+# whose protected URL is URL and whose location pins TENANT (empty: found by iss).
+tg_checks() {
+	TG_KIND=$1 TG_URL=$2
+	local pin=$3 k n
+
+	tg_bearer "$TOK_GOOD"
+	tg_allowed "valid token" alice
+	srv_is "$(tg_var TENANT)" acme "valid token: the app sees TOKENGATE_TENANT=acme (exactly once)"
+	srv_is "$(tg_var KID)" k1 "valid token: the app sees TOKENGATE_KID"
+	srv_like "$(tg_var EXP)" '[1-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9][0-9]*' \
+		"valid token: TOKENGATE_EXP is NumericDate seconds"
+	srv_is "$(tg_var CLAIM_ROLE)" editor "valid token: the mapped claim arrives as TOKENGATE_CLAIM_ROLE"
+	case $TG_KIND in
+	lighttpd | apache)
+		srv_is "$(srv_json .remote_user)" alice "valid token: REMOTE_USER is the subject"
+		;;
+	esac
+	srv_is "$(srv_hdr_count Variable-)" 0 "valid token: no Variable-* header reaches the client"
+	if [ "$TG_KIND" != cgi ]; then
+		srv_is "$(srv_hdr_count X-Tokengate-)" 0 "valid token: no X-Tokengate-* header reaches the client"
+	fi
+
+	srv_req "$TG_URL"
+	srv_is "$SRV_STATUS" 401 "no token: 401"
+	srv_is "$(srv_hdr WWW-Authenticate)" 'Bearer realm="tokengate-test"' \
+		"no token: a bare Bearer challenge"
+
+	tg_bearer "$TOK_EXPIRED"
+	tg_refused "expired token" 401 invalid_token "$TOK_EXPIRED"
+	tg_bearer "$TOK_FORGED"
+	tg_refused "forged token" 401 invalid_token "$TOK_FORGED"
+	tg_bearer "$TOK_NONE"
+	tg_refused "alg none token" 401 invalid_token "$TOK_NONE"
+	tg_bearer "$TOK_AUD"
+	tg_refused "wrong audience" 401 invalid_token "$TOK_AUD"
+	tg_bearer "not.a-token"
+	tg_refused "malformed token" 401 invalid_token "not.a-token"
+	srv_req "$TG_URL" -H "Authorization: Bearer two words"
+	tg_refused "unreadable Authorization" 400 invalid_request
+	srv_req "$TG_URL?access_token=$TOK_GOOD"
+	srv_is "$SRV_STATUS" 401 "query-string token: not accepted"
+	if [ -n "$pin" ]; then
+		tg_bearer "$TOK_GLOBEX"
+		tg_refused "another tenant's valid token on a pinned location" 401 invalid_token \
+			"$TOK_GLOBEX"
+	else
+		tg_bearer "$TOK_GLOBEX"
+		tg_allowed "another tenant's token, tenant found by iss" gina
+		srv_is "$(tg_var TENANT)" globex "tenant found by iss: TOKENGATE_TENANT=globex"
+	fi
+	k=$(tg_cross_sign)
+	tg_bearer "$k"
+	tg_refused "acme's iss signed with globex's key" 401 invalid_token "$k"
+
+	srv_req "$TG_URL" -H "Cookie: tg_session=$TOK_GOOD"
+	tg_allowed "cookie token, GET" alice
+	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD"
+	tg_refused "cookie token, POST without Origin or Referer" 403 invalid_request "$TOK_GOOD"
+	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
+		-H "Origin: https://evil.example"
+	tg_refused "cookie token, POST from another origin" 403 invalid_request "$TOK_GOOD"
+	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
+		-H "Origin: https://app.acme.example"
+	tg_allowed "cookie token, POST from an allowed origin" alice
+	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
+		-H "Referer: https://app.acme.example/page"
+	tg_allowed "cookie token, POST with an allowed Referer" alice
+	tg_bearer "$TOK_GOOD" -X POST -d x=1
+	tg_allowed "Bearer token, POST without Origin (no CSRF rule for headers)" alice
+
+	# Key rotation on running workers: several requests, so every worker answers.
+	"${TG_CTL[@]}" key add acme k2 --alg HS256 --secret-file "$SRV_DIR/tg/acme-k2.secret" \
+		>/dev/null 2>&1
+	k=$(tg_sign acme k2 carol)
+	n=0
+	for _ in 1 2 3 4 5 6; do
+		tg_bearer "$k"
+		[ "$SRV_STATUS" = 200 ] && [ "$(tg_var SUB)" = carol ] && n=$((n + 1))
+	done
+	srv_is "$n" 6 "a key added with tokengatectl works at once on running workers"
+	"${TG_CTL[@]}" key remove acme k1 >/dev/null 2>&1
+	n=0
+	for _ in 1 2 3 4 5 6; do
+		tg_bearer "$TOK_GOOD"
+		[ "$SRV_STATUS" = 401 ] && n=$((n + 1))
+	done
+	srv_is "$n" 6 "a removed key's (cached) token is refused at once by running workers"
+	tg_refused "token of a removed key" 401 invalid_token "$TOK_GOOD"
+}
+
+# tg_cross_sign: iss of acme, kid g1, signed with globex's secret, made by hand.
+tg_cross_sign() {
+	local h p s now
+	now=$(date +%s)
+	h=$(printf '{"alg":"HS256","typ":"JWT","kid":"g1"}' | tg_b64url)
+	p=$(printf '{"iss":"https://acme.example","aud":"api://acme","sub":"mallory","iat":%d,"exp":%d}' \
+		"$now" $((now + 300)) | tg_b64url)
+	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -mac HMAC \
+		-macopt "hexkey:$(od -An -tx1 -v "$SRV_DIR/tg/globex-g1.secret" | tr -d ' \n')" \
+		-binary | tg_b64url)
+	printf '%s.%s.%s' "$h" "$p" "$s"
+}
+
+# tg_https_checks: with require_https = yes, the same valid token over plain HTTP is refused.
+tg_https_checks() {
+	srv_req "$TG_URL" -H "Authorization: Bearer $1"
+	tg_refused "require_https on, plain HTTP" 403 invalid_request "$1"
+	if [ "$TG_KIND" != apache ]; then
+		srv_like "$(srv_json .error_description)" '*[Hh][Tt][Tt][Pp][Ss]*' \
+			"require_https on: the description says why"
+	fi
+}
+
+# tg_need_build FILE...: the built programs the test needs; missing ones fail the test.
+tg_need_build() {
+	local f missing=0
+	for f in "$@"; do
+		if [ ! -x "$f" ]; then
+			fail "$f is built"
+			missing=1
+		fi
+	done
+	if [ "$missing" -ne 0 ]; then
+		done_testing
+		exit 1
 	fi
 }

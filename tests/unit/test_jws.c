@@ -103,7 +103,8 @@ member(struct json_object *o, const char *path)
 	char *copy = tg_xstrdup(path), *save = NULL;
 	struct json_object *cur = o;
 
-	for (char *name = strtok_r(copy, "/", &save); name && cur; name = strtok_r(NULL, "/", &save))
+	for (char *name = strtok_r(copy, "/", &save); name && cur;
+	     name = strtok_r(NULL, "/", &save))
 		if (!json_object_object_get_ex(cur, name, &cur))
 			cur = NULL;
 	free(copy);
@@ -130,8 +131,8 @@ raw_verify(const struct tg_key *key, const char *compact)
 	enum tg_err rc = TG_ERR_INVALID;
 
 	if (dot && b64url_decode(dot + 1, strlen(dot + 1), &sig, &siglen) == TG_OK)
-		rc = jws_verify_raw(key, (const unsigned char *)compact, (size_t)(dot - compact), sig,
-				    siglen);
+		rc = jws_verify_raw(key, (const unsigned char *)compact, (size_t)(dot - compact),
+				    sig, siglen);
 	free(sig);
 	return rc;
 }
@@ -195,10 +196,11 @@ test_rfc7515(void)
 	}
 	/* Appendix A.5, the unsecured JWS: {"alg":"none"} over A.1's payload, empty signature. */
 	if (a1_payload) {
-		char *none = tg_xasprintf("eyJhbGciOiJub25lIn0.%.*s.", (int)strcspn(a1_payload, "."),
-					  a1_payload);
+		char *none = tg_xasprintf("eyJhbGciOiJub25lIn0.%.*s.",
+					  (int)strcspn(a1_payload, "."), a1_payload);
 
-		is_int(check(none), TG_R_UNSUPPORTED_ALG, "RFC 7515 A.5 unsecured JWS: unsupported_alg");
+		is_int(check(none), TG_R_UNSUPPORTED_ALG,
+		       "RFC 7515 A.5 unsecured JWS: unsupported_alg");
 		free(none);
 	}
 	json_object_put(doc);
@@ -227,8 +229,8 @@ test_rfc7520_8037(void)
 		char *bad;
 
 		compact = member(doc, "output/compact");
-		if (!compact ||
-		    keys_from_jwk(NULL, f[i].alg, member_obj(doc, "input", "key"), true, &k, &why) != TG_OK) {
+		if (!compact || keys_from_jwk(NULL, f[i].alg, member_obj(doc, "input", "key"), true,
+					      &k, &why) != TG_OK) {
 			ok(0, "RFC 7520 %s: vector and key load", sec);
 			json_object_put(doc);
 			continue;
@@ -239,7 +241,8 @@ test_rfc7520_8037(void)
 		       "RFC 7520 %.3s: plain-text payload refused as a token", sec);
 		bad = tg_xstrdup(compact);
 		bad[strchr(bad, '.') - bad + 5] ^= 1; /* one payload bit */
-		ok(raw_verify(k, bad) != TG_OK, "RFC 7520 %.3s: changed payload does not verify", sec);
+		ok(raw_verify(k, bad) != TG_OK, "RFC 7520 %.3s: changed payload does not verify",
+		   sec);
 		free(bad);
 		key_free(k);
 		k = NULL;
@@ -260,9 +263,11 @@ test_rfc7520_8037(void)
 		is_int(raw_verify(k, compact), TG_OK, "RFC 8037 A.4 EdDSA: signature verifies");
 		/* Ed25519 is deterministic: the imported private key must give the RFC's bytes. */
 		EVP_DigestSignInit(m, NULL, NULL, NULL, k->pkey);
-		EVP_DigestSign(m, sig, &siglen, (const unsigned char *)compact, (size_t)(dot - compact));
+		EVP_DigestSign(m, sig, &siglen, (const unsigned char *)compact,
+			       (size_t)(dot - compact));
 		b64 = b64url_encode(sig, siglen);
-		is_str(b64, dot + 1, "RFC 8037 A.4: signing with the JWK's d gives the RFC signature");
+		is_str(b64, dot + 1,
+		       "RFC 8037 A.4: signing with the JWK's d gives the RFC signature");
 		free(b64);
 		EVP_MD_CTX_free(m);
 		is_int(check_with(compact, strlen(compact), k, &v), TG_R_MALFORMED,
@@ -299,18 +304,20 @@ test_round_trips(void)
 		if (!j)
 			goto next;
 		ok(j->alg == (enum tg_alg)a && j->kid && strcmp(j->kid, "kid-1") == 0 &&
-			   strcmp(member(j->header, "typ"), "JWT") == 0 &&
-			   strcmp(member(j->header, "alg"), n) == 0,
+		       strcmp(member(j->header, "typ"), "JWT") == 0 &&
+		       strcmp(member(j->header, "alg"), n) == 0,
 		   "%s: header carries alg, typ JWT and kid", n);
-		ok(strcmp(member(j->payload, "sub"), "alice/bob") == 0, "%s: payload round trips", n);
+		ok(strcmp(member(j->payload, "sub"), "alice/bob") == 0, "%s: payload round trips",
+		   n);
 		if (alg_ecdsa_sig_len((enum tg_alg)a))
 			is_int(j->siglen, alg_ecdsa_sig_len((enum tg_alg)a),
 			       "%s: signature is raw R||S of fixed length", n);
 		is_int(jws_verify(j, tok, k, &v), TG_OK, "%s: verifies with its key", n);
-		is_int(jws_verify(j, tok, other, &v), TG_ERR_REJECTED, "%s: another key refuses it", n);
+		is_int(jws_verify(j, tok, other, &v), TG_ERR_REJECTED, "%s: another key refuses it",
+		       n);
 		is_int(v.reason, TG_R_BAD_SIGNATURE, "%s: ... as bad_signature", n);
 		{
-			/* One payload character changed (still valid base64url and JSON is not needed). */
+			/* One signature character changed, still valid base64url. */
 			char *bad = tg_xstrdup(tok);
 			size_t sigat = (size_t)(strrchr(bad, '.') - bad);
 
@@ -384,10 +391,12 @@ test_structure(void)
 		is_int(check(u), TG_R_NONE, "token with '-' and '_' in its payload accepted");
 		if (dash && under) {
 			*dash = '+';
-			is_int(check(u), TG_R_MALFORMED, "'+' (standard base64) instead of '-': malformed");
+			is_int(check(u), TG_R_MALFORMED,
+			       "'+' (standard base64) instead of '-': malformed");
 			*dash = '-';
 			*under = '/';
-			is_int(check(u), TG_R_MALFORMED, "'/' (standard base64) instead of '_': malformed");
+			is_int(check(u), TG_R_MALFORMED,
+			       "'/' (standard base64) instead of '_': malformed");
 		} else {
 			ok(0, "test token has '-' and '_' in its payload");
 		}
@@ -406,33 +415,39 @@ test_structure(void)
 	{
 		/* 32 bytes encode to 43 characters, the last carrying 2 unused bits: set one. */
 		static const char alphabet[] =
-			"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 		size_t idx = (size_t)(strchr(alphabet, t[n - 1]) - alphabet);
 
 		t[n - 1] = alphabet[idx | 1];
-		is_int(check(t), TG_R_MALFORMED, "non-zero unused bits in the last character: malformed");
+		is_int(check(t), TG_R_MALFORMED,
+		       "non-zero unused bits in the last character: malformed");
 	}
 	free(t);
 	t = tg_xstrdup(good);
 	t[n - 5] = '*';
 	is_int(check(t), TG_R_MALFORMED, "character outside base64url: malformed");
 	free(t);
-	t = tg_xasprintf("%.*s%%2E%s", (int)(strchr(good, '.') - good), good, strchr(good, '.') + 1);
+	t = tg_xasprintf("%.*s%%2E%s", (int)(strchr(good, '.') - good), good,
+			 strchr(good, '.') + 1);
 	is_int(check(t), TG_R_MALFORMED, "percent-encoded dot: malformed");
 	free(t);
 
 	is_int(check_hs("[\"HS256\"]", PAY), TG_R_MALFORMED, "header an array: malformed");
 	is_int(check_hs("\"HS256\"", PAY), TG_R_MALFORMED, "header a string: malformed");
 	is_int(check_hs("null", PAY), TG_R_MALFORMED, "header null: malformed");
-	is_int(check_hs("{\"alg\":\"HS256\"", PAY), TG_R_MALFORMED, "header truncated JSON: malformed");
-	is_int(check_hs("{\"alg\":\"HS256\"}x", PAY), TG_R_MALFORMED, "data after the header: malformed");
+	is_int(check_hs("{\"alg\":\"HS256\"", PAY), TG_R_MALFORMED,
+	       "header truncated JSON: malformed");
+	is_int(check_hs("{\"alg\":\"HS256\"}x", PAY), TG_R_MALFORMED,
+	       "data after the header: malformed");
 	is_int(check_hs("{\"alg\":\"none\",\"alg\":\"HS256\"}", PAY), TG_R_MALFORMED,
 	       "duplicate alg members (parser differential): malformed");
 	is_int(check_hs(HDR, "[1,2]"), TG_R_MALFORMED, "payload an array: malformed");
 	is_int(check_hs(HDR, "\"alice\""), TG_R_MALFORMED, "payload a string: malformed");
 	is_int(check_hs(HDR, ""), TG_R_MALFORMED, "empty payload: malformed");
-	is_int(check_hs(HDR, "{\"sub\":\"a\"} {}"), TG_R_MALFORMED, "two payload values: malformed");
-	is_int(check_hs(HDR, "{\"sub\":\"a\",}"), TG_R_MALFORMED, "trailing comma in payload: malformed");
+	is_int(check_hs(HDR, "{\"sub\":\"a\"} {}"), TG_R_MALFORMED,
+	       "two payload values: malformed");
+	is_int(check_hs(HDR, "{\"sub\":\"a\",}"), TG_R_MALFORMED,
+	       "trailing comma in payload: malformed");
 	free(good);
 }
 
@@ -449,11 +464,11 @@ test_header(void)
 	is_int(check_hs("{\"alg\":256}", PAY), TG_R_MALFORMED, "alg a number: malformed");
 	is_int(check_hs("{\"alg\":null}", PAY), TG_R_MALFORMED, "alg null: malformed");
 	is_int(check_hs("{\"alg\":[\"HS256\"]}", PAY), TG_R_MALFORMED, "alg an array: malformed");
-	for (const char *const *a = (const char *const[]){ "none", "None", "NONE", "nOnE", NULL }; *a;
-	     a++) {
+	for (const char *const *a = (const char *const[]){ "none", "None", "NONE", "nOnE", NULL };
+	     *a; a++) {
 		h = tg_xasprintf("{\"alg\":\"%s\"}", *a);
-		is_int(check_hs(h, PAY), TG_R_UNSUPPORTED_ALG, "alg %s (with an HS256 MAC): unsupported_alg",
-		       *a);
+		is_int(check_hs(h, PAY), TG_R_UNSUPPORTED_ALG,
+		       "alg %s (with an HS256 MAC): unsupported_alg", *a);
 		free(h);
 	}
 	is_int(check_hs("{\"alg\":\"\"}", PAY), TG_R_UNSUPPORTED_ALG, "alg empty: unsupported_alg");
@@ -461,7 +476,8 @@ test_header(void)
 	       "alg hs256 (wrong case): unsupported_alg");
 	is_int(check_hs("{\"alg\":\"HS256 \"}", PAY), TG_R_UNSUPPORTED_ALG,
 	       "alg with trailing space: unsupported_alg");
-	is_int(check_hs("{\"alg\":\"HS1\"}", PAY), TG_R_UNSUPPORTED_ALG, "alg HS1: unsupported_alg");
+	is_int(check_hs("{\"alg\":\"HS1\"}", PAY), TG_R_UNSUPPORTED_ALG,
+	       "alg HS1: unsupported_alg");
 	is_int(check_hs("{\"alg\":\"RSA-OAEP\"}", PAY), TG_R_UNSUPPORTED_ALG,
 	       "JWE alg RSA-OAEP: unsupported_alg");
 	is_int(check_hs("{\"alg\":\"HS256\\u0000\"}", PAY), TG_R_MALFORMED,
@@ -484,10 +500,14 @@ test_header(void)
 	       "b64 the string \"true\": unsupported_header");
 	is_int(check_hs("{\"alg\":\"HS256\",\"b64\":true}", PAY), TG_R_NONE, "b64 true accepted");
 
-	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":7}", PAY), TG_R_MALFORMED, "kid a number: malformed");
-	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":null}", PAY), TG_R_MALFORMED, "kid null: malformed");
-	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":{}}", PAY), TG_R_MALFORMED, "kid an object: malformed");
-	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":\"\"}", PAY), TG_R_MALFORMED, "kid empty: malformed");
+	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":7}", PAY), TG_R_MALFORMED,
+	       "kid a number: malformed");
+	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":null}", PAY), TG_R_MALFORMED,
+	       "kid null: malformed");
+	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":{}}", PAY), TG_R_MALFORMED,
+	       "kid an object: malformed");
+	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":\"\"}", PAY), TG_R_MALFORMED,
+	       "kid empty: malformed");
 	is_int(check_hs("{\"alg\":\"HS256\",\"kid\":\"a\\u0000b\"}", PAY), TG_R_MALFORMED,
 	       "kid with an embedded NUL: malformed");
 	memset(kid, 'k', sizeof(kid) - 1);
@@ -501,17 +521,19 @@ test_header(void)
 		struct jws *j = NULL;
 
 		tok = hs_token(h, PAY);
-		is_int(jws_parse(tok, strlen(tok), &j, &v), TG_OK, "kid of 128 characters accepted");
+		is_int(jws_parse(tok, strlen(tok), &j, &v), TG_OK,
+		       "kid of 128 characters accepted");
 		ok(j && j->kid && strcmp(j->kid, kid) == 0, "parsed kid is the header's");
 		jws_free(j);
 		free(tok);
 	}
 	free(h);
-	is_int(check_hs("{\"alg\":\"HS256\",\"jku\":\"https://evil.example/jwks\","
-			"\"x5u\":\"https://evil.example/c\",\"jwk\":{\"kty\":\"oct\",\"k\":\"AAAA\"},"
-			"\"x5c\":[\"AAAA\"]}",
-			PAY),
-	       TG_R_NONE, "jku/x5u/jwk/x5c are ignored, never used to find a key");
+	is_int(
+	    check_hs("{\"alg\":\"HS256\",\"jku\":\"https://evil.example/jwks\","
+		     "\"x5u\":\"https://evil.example/c\",\"jwk\":{\"kty\":\"oct\",\"k\":\"AAAA\"},"
+		     "\"x5c\":[\"AAAA\"]}",
+		     PAY),
+	    TG_R_NONE, "jku/x5u/jwk/x5c are ignored, never used to find a key");
 }
 
 /* ---------------------------------------------------------------- size limit */
@@ -524,7 +546,8 @@ token_of_length(size_t want)
 		for (size_t pad = want * 3 / 4 - 200; pad < want; pad++) {
 			struct json_object *p = json_object_new_object();
 			struct tg_key *k = NULL;
-			char *tok = NULL, *kid = tg_xasprintf("%.*s", kidlen, "kkkkkk"), *s = tg_xmalloc(pad + 1);
+			char *tok = NULL, *kid = tg_xasprintf("%.*s", kidlen, "kkkkkk"),
+			     *s = tg_xmalloc(pad + 1);
 			const char *why;
 			size_t len;
 
@@ -573,7 +596,7 @@ test_attacks(void)
 	char *tok, *t;
 	struct jws *j = NULL;
 
-	/* Key confusion: HS256 MAC keyed with the RSA public key's PEM text, sent to an RS256 key. */
+	/* Key confusion: an HS256 MAC keyed with the RSA public key's PEM text. */
 	{
 		BIO *b = BIO_new(BIO_s_mem());
 		char *pem_text = NULL, *h = b64s("{\"alg\":\"HS256\"}"), *p = b64s(PAY), *input, *s;
@@ -588,8 +611,9 @@ test_attacks(void)
 			  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
 		s = b64url_encode(tag, taglen);
 		tok = tg_xasprintf("%s.%s", input, s);
-		is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
-		       "HS256 token MACed with the RSA public key PEM: alg_mismatch (key confusion)");
+		is_int(
+		    check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
+		    "HS256 token MACed with the RSA public key PEM: alg_mismatch (key confusion)");
 		free(tok);
 		free(input);
 		free(s);
@@ -598,7 +622,8 @@ test_attacks(void)
 		BIO_free(b);
 	}
 	tok = hs_token(HDR, PAY);
-	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH, "HS256 token vs RS256 key");
+	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
+	       "HS256 token vs RS256 key");
 	is_int(check_with(tok, strlen(tok), es, &v), TG_R_ALG_MISMATCH, "HS256 token vs ES256 key");
 	free(tok);
 	{
@@ -610,7 +635,8 @@ test_attacks(void)
 		memset(s48, 7, sizeof(s48));
 		keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, &why);
 		tok = hs_token(HDR, PAY);
-		is_int(check_with(tok, strlen(tok), k384, &v), TG_R_ALG_MISMATCH, "HS256 token vs HS384 key");
+		is_int(check_with(tok, strlen(tok), k384, &v), TG_R_ALG_MISMATCH,
+		       "HS256 token vs HS384 key");
 		free(tok);
 		key_free(k384);
 	}
@@ -623,11 +649,14 @@ test_attacks(void)
 		keys_export(rsa, &der);
 		keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
 		jws_sign(rsa, p, &tok);
-		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_ALG_MISMATCH, "RS256 token vs PS256 key");
+		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_ALG_MISMATCH,
+		       "RS256 token vs PS256 key");
 		free(tok);
 		jws_sign(ps, p, &tok);
-		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_NONE, "PS256 token vs PS256 key accepted");
-		is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH, "PS256 token vs RS256 key");
+		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_NONE,
+		       "PS256 token vs PS256 key accepted");
+		is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
+		       "PS256 token vs RS256 key");
 		free(tok);
 		secret_free(&der);
 		json_object_put(p);
@@ -642,8 +671,8 @@ test_attacks(void)
 		jws_sign(es, p, &tok);
 		is_int(check_with(tok, strlen(tok), &forged, &v), TG_R_ALG_MISMATCH,
 		       "ES256 token vs an RSA key labelled ES256: alg_mismatch (type backstop)");
-		ok(jws_verify_raw(&forged, (const unsigned char *)"a", 1, (const unsigned char *)"b", 1) ==
-			   TG_ERR_INVALID,
+		ok(jws_verify_raw(&forged, (const unsigned char *)"a", 1,
+				  (const unsigned char *)"b", 1) == TG_ERR_INVALID,
 		   "jws_verify_raw refuses the mislabelled key too");
 		free(tok);
 		json_object_put(p);
@@ -672,21 +701,25 @@ test_attacks(void)
 		       "the same signature DER-encoded: bad_signature");
 		free(t);
 		t = with_sig(tok, raw, 63);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "63-byte ES256 signature");
+		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+		       "63-byte ES256 signature");
 		free(t);
 		memcpy(tmp, raw, 64);
 		tmp[64] = 0;
 		t = with_sig(tok, tmp, 65);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "65-byte ES256 signature");
+		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+		       "65-byte ES256 signature");
 		free(t);
 		memcpy(tmp, raw + 32, 32);
 		memcpy(tmp + 32, raw, 32);
 		t = with_sig(tok, tmp, 64);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "S||R swapped: bad_signature");
+		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+		       "S||R swapped: bad_signature");
 		free(t);
 		memset(tmp, 0, 64);
 		t = with_sig(tok, tmp, 64);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "r = s = 0: bad_signature");
+		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+		       "r = s = 0: bad_signature");
 		free(t);
 		OPENSSL_free(der);
 		ECDSA_SIG_free(sig);
@@ -696,10 +729,11 @@ test_attacks(void)
 		json_object_put(p);
 	}
 	{
-		/* RFC 7518 3.5: PSS salt must equal the hash length; a max-length salt is refused. */
+		/* RFC 7518 3.5: the PSS salt is as long as the hash; a maximum salt is refused. */
 		struct tg_key *ps = NULL;
 		struct tg_secret der = { 0 };
-		char *h = b64s("{\"alg\":\"PS256\"}"), *p = b64s(PAY), *input = tg_xasprintf("%s.%s", h, p);
+		char *h = b64s("{\"alg\":\"PS256\"}"), *p = b64s(PAY),
+		     *input = tg_xasprintf("%s.%s", h, p);
 		EVP_MD_CTX *m = EVP_MD_CTX_new();
 		EVP_PKEY_CTX *pctx = NULL;
 		unsigned char sig[256];
@@ -735,7 +769,8 @@ test_attacks(void)
 		t = tg_xasprintf("%s.x", input);
 		tok = with_sig(t, tag, 16);
 		free(t);
-		is_int(check(tok), TG_R_BAD_SIGNATURE, "HS256 tag truncated to 16 bytes: bad_signature");
+		is_int(check(tok), TG_R_BAD_SIGNATURE,
+		       "HS256 tag truncated to 16 bytes: bad_signature");
 		free(tok);
 		free(input);
 		free(h);

@@ -27,7 +27,8 @@ gen_rsa(const char *type, unsigned int bits)
 	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, type, NULL);
 	EVP_PKEY *pkey = NULL;
 
-	if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) != 1 ||
+	if (!ctx || EVP_PKEY_keygen_init(ctx) != 1 ||
+	    EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) != 1 ||
 	    EVP_PKEY_generate(ctx, &pkey) != 1)
 		diag("cannot generate a %u-bit %s key", bits, type);
 	EVP_PKEY_CTX_free(ctx);
@@ -75,8 +76,8 @@ encrypted_pem(EVP_PKEY *pkey)
 	size_t len = 0;
 	char *s = tg_xstrdup("");
 
-	ectx = OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "PEM", "EncryptedPrivateKeyInfo",
-					     NULL);
+	ectx = OSSL_ENCODER_CTX_new_for_pkey(pkey, EVP_PKEY_KEYPAIR, "PEM",
+					     "EncryptedPrivateKeyInfo", NULL);
 	if (ectx && OSSL_ENCODER_CTX_set_cipher(ectx, "AES-256-CBC", NULL) == 1 &&
 	    OSSL_ENCODER_CTX_set_passphrase(ectx, (const unsigned char *)"pw", 2) == 1 &&
 	    OSSL_ENCODER_to_data(ectx, &buf, &len) == 1) {
@@ -122,7 +123,8 @@ sign_verify(const struct tg_key *signer, const struct tg_key *verifier)
 
 	json_object_object_add(p, "sub", json_object_new_string("alice"));
 	is_ok = jws_sign(signer, p, &tok) == TG_OK &&
-		jws_parse(tok, strlen(tok), &j, &v) == TG_OK && jws_verify(j, tok, verifier, &v) == TG_OK;
+		jws_parse(tok, strlen(tok), &j, &v) == TG_OK &&
+		jws_verify(j, tok, verifier, &v) == TG_OK;
 	jws_free(j);
 	free(tok);
 	json_object_put(p);
@@ -195,7 +197,8 @@ test_pem(void)
 {
 	EVP_PKEY *rsa = gen_rsa("RSA", 2048), *rsa1024 = gen_rsa("RSA", 1024);
 	EVP_PKEY *pss = gen_rsa("RSA-PSS", 2048), *p256 = gen_ec("P-256"), *p384 = gen_ec("P-384");
-	EVP_PKEY *ed = gen_plain("ED25519"), *ed448 = gen_plain("ED448"), *x25519 = gen_plain("X25519");
+	EVP_PKEY *ed = gen_plain("ED25519"), *ed448 = gen_plain("ED448"),
+		 *x25519 = gen_plain("X25519");
 	struct tg_key *pub = NULL, *priv = NULL;
 	const char *why;
 	char *s;
@@ -236,9 +239,11 @@ test_pem(void)
 	free(s);
 
 	s = spki_pem(rsa1024);
-	is_int(load_pem(TG_ALG_RS256, s, NULL, &why), TG_ERR_WEAK_KEY, "RSA 1024 refused for RS256");
+	is_int(load_pem(TG_ALG_RS256, s, NULL, &why), TG_ERR_WEAK_KEY,
+	       "RSA 1024 refused for RS256");
 	ok(why && strstr(why, "2048"), "the sentence names the minimum: %s", why ? why : "");
-	is_int(load_pem(TG_ALG_PS256, s, NULL, &why), TG_ERR_WEAK_KEY, "RSA 1024 refused for PS256");
+	is_int(load_pem(TG_ALG_PS256, s, NULL, &why), TG_ERR_WEAK_KEY,
+	       "RSA 1024 refused for PS256");
 	free(s);
 
 	s = spki_pem(pss);
@@ -291,7 +296,8 @@ test_pem(void)
 	free(s);
 
 	s = encrypted_pem(p256);
-	ok(strstr(s, "BEGIN ENCRYPTED PRIVATE KEY") != NULL, "encoder wrote an ENCRYPTED PRIVATE KEY");
+	ok(strstr(s, "BEGIN ENCRYPTED PRIVATE KEY") != NULL,
+	   "encoder wrote an ENCRYPTED PRIVATE KEY");
 	is_int(load_pem(TG_ALG_ES256, s, NULL, &why), TG_ERR_INVALID,
 	       "ENCRYPTED PRIVATE KEY refused (no passphrase prompt)");
 	free(s);
@@ -301,13 +307,14 @@ test_pem(void)
 			"-----END RSA PRIVATE KEY-----\n",
 			NULL, &why),
 	       TG_ERR_INVALID, "legacy encrypted PEM (Proc-Type) refused");
-	is_int(load_pem(TG_ALG_RS256, "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
-			NULL, &why),
+	is_int(load_pem(TG_ALG_RS256,
+			"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", NULL,
+			&why),
 	       TG_ERR_INVALID, "CERTIFICATE block refused");
 	is_int(load_pem(TG_ALG_RS256, "not a key at all", NULL, &why), TG_ERR_INVALID,
 	       "text without PEM refused");
-	is_int(load_pem(TG_ALG_RS256, "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n",
-			NULL, &why),
+	is_int(load_pem(TG_ALG_RS256,
+			"-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n", NULL, &why),
 	       TG_ERR_INVALID, "PUBLIC KEY block holding garbage DER refused");
 	s = spki_pem(rsa);
 	is_int(keys_from_pem("k1", TG_ALG_INVALID, s, strlen(s), &pub, &why), TG_ERR_INVALID,
@@ -354,9 +361,9 @@ test_secret(void)
 
 	memset(buf, 0x5a, sizeof(buf));
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
-		is_int(keys_from_secret("k", hs[i].alg, buf, hs[i].min - 1, &k, &why), TG_ERR_WEAK_KEY,
-		       "%s secret of %zu bytes refused (shorter than the hash)", alg_name(hs[i].alg),
-		       hs[i].min - 1);
+		is_int(keys_from_secret("k", hs[i].alg, buf, hs[i].min - 1, &k, &why),
+		       TG_ERR_WEAK_KEY, "%s secret of %zu bytes refused (shorter than the hash)",
+		       alg_name(hs[i].alg), hs[i].min - 1);
 		is_int(keys_from_secret("k", hs[i].alg, buf, hs[i].min, &k, &why), TG_OK,
 		       "%s secret of %zu bytes accepted", alg_name(hs[i].alg), hs[i].min);
 		ok(k && k->secret.len == hs[i].min && !k->pkey && !k->is_private,
@@ -381,7 +388,8 @@ test_jwk_rfc(void)
 	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json");
 	struct json_object *rs = load_json("vectors/rfc7520/4_1.rsa_v15_signature.json");
 	struct json_object *es = load_json("vectors/rfc7520/4_3.ecdsa_signature.json");
-	struct json_object *hs = load_json("vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json");
+	struct json_object *hs =
+	    load_json("vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json");
 	struct json_object *ed = load_json("vectors/rfc8037/examples.json");
 	struct json_object *v, *jwk, *in;
 	struct tg_key *k = NULL;
@@ -396,8 +404,8 @@ test_jwk_rfc(void)
 		json_object_object_get_ex(json_object_array_get_idx(v, i), "alg", &alg);
 		json_object_object_get_ex(json_object_array_get_idx(v, i), "name", &name);
 		alg_from_name(json_object_get_string(alg), &al);
-		is_int(keys_from_jwk("rfc", al, jwk, false, &k, &why), TG_OK, "RFC 7515 %s JWK loads",
-		       json_object_get_string(name));
+		is_int(keys_from_jwk("rfc", al, jwk, false, &k, &why), TG_OK,
+		       "RFC 7515 %s JWK loads", json_object_get_string(name));
 		key_free(k);
 		k = NULL;
 	}
@@ -423,11 +431,13 @@ test_jwk_rfc(void)
 		json_object_object_get_ex(sg, "sig-input", &si);
 		json_object_object_get_ex(sg, "sig", &sig);
 		ok(k && EVP_DigestSignInit(m, NULL, EVP_sha256(), NULL, k->pkey) == 1 &&
-			   EVP_DigestSign(m, out, &outlen, (const unsigned char *)json_object_get_string(si),
-					  (size_t)json_object_get_string_len(si)) == 1,
+		       EVP_DigestSign(m, out, &outlen,
+				      (const unsigned char *)json_object_get_string(si),
+				      (size_t)json_object_get_string_len(si)) == 1,
 		   "imported RSA private key signs");
 		b64 = b64url_encode(out, outlen);
-		is_str(b64, json_object_get_string(sig), "RSA private JWK reproduces the RFC 7520 4.1 signature");
+		is_str(b64, json_object_get_string(sig),
+		       "RSA private JWK reproduces the RFC 7520 4.1 signature");
 		free(b64);
 		EVP_MD_CTX_free(m);
 	}
@@ -435,6 +445,24 @@ test_jwk_rfc(void)
 	k = NULL;
 	is_int(load_jwk(TG_ALG_RS256, jwk_with(jwk, "dp", NULL), true, &why), TG_ERR_INVALID,
 	       "RSA private JWK with some but not all CRT members refused");
+	{
+		/* Private part without CRT values: n, e, d only; then with a d that is not n's. */
+		struct json_object *bare = jwk_with(jwk, "p", NULL);
+		static const char *const crt[] = { "q", "dp", "dq", "qi" };
+
+		for (size_t i = 0; i < sizeof(crt) / sizeof(crt[0]); i++)
+			json_object_object_del(bare, crt[i]);
+		is_int(keys_from_jwk(NULL, TG_ALG_RS256, bare, true, &k, &why), TG_OK,
+		       "RSA private JWK with n, e, d and no CRT values loads");
+		ok(k && sign_verify(k, k), "... and signs verifiably");
+		key_free(k);
+		k = NULL;
+		is_int(load_jwk(TG_ALG_RS256, jwk_with(bare, "d", json_object_new_string("AQAB")), true,
+				&why),
+		       TG_ERR_INVALID, "RSA private JWK whose d does not belong to n refused");
+		ok(why && strstr(why, "does not match"), "sentence says why: %s", why ? why : "");
+		json_object_put(bare);
+	}
 	is_int(load_jwk(TG_ALG_RS256, jwk_with(jwk, "oth", json_object_new_array()), true, &why),
 	       TG_ERR_INVALID, "multi-prime RSA JWK (oth) refused");
 
@@ -452,8 +480,9 @@ test_jwk_rfc(void)
 	       "P-521 JWK refused for ES256 (crv mismatch)");
 	is_int(load_jwk(TG_ALG_ES512,
 			jwk_with(jwk, "d",
-				 json_object_new_string("AAhRON2r9cqXX1hg-RoI6R1tX5p2rUAYdmpHZoC1XNM56Ktsc"
-							"rX6zbKipQrCW9CGZH3T4ubpnoTKLDYJ_fF3_rJu")),
+				 json_object_new_string(
+				     "AAhRON2r9cqXX1hg-RoI6R1tX5p2rUAYdmpHZoC1XNM56Ktsc"
+				     "rX6zbKipQrCW9CGZH3T4ubpnoTKLDYJ_fF3_rJu")),
 			true, &why),
 	       TG_ERR_INVALID, "EC private JWK whose d does not match x,y refused");
 
@@ -461,7 +490,8 @@ test_jwk_rfc(void)
 	json_object_object_get_ex(in, "key", &jwk);
 	is_int(keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &k, &why), TG_OK,
 	       "RFC 7520 3.5 oct JWK loads with its own alg HS256");
-	ok(k && k->alg == TG_ALG_HS256 && k->secret.len == 32, "oct key is HS256 with a 32-byte secret");
+	ok(k && k->alg == TG_ALG_HS256 && k->secret.len == 32,
+	   "oct key is HS256 with a 32-byte secret");
 	key_free(k);
 	k = NULL;
 	is_int(load_jwk(TG_ALG_HS384, jwk_with(jwk, "alg", NULL), false, &why), TG_ERR_WEAK_KEY,
@@ -478,10 +508,11 @@ test_jwk_rfc(void)
 	k = NULL;
 	is_int(load_jwk(TG_ALG_EDDSA, jwk_with(jwk, "d", NULL), false, &why), TG_OK,
 	       "RFC 8037 Ed25519 public JWK loads");
-	is_int(load_jwk(TG_ALG_EDDSA,
-			jwk_with(jwk, "d", json_object_new_string(
-						   "nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B")),
-			true, &why),
+	is_int(load_jwk(
+		   TG_ALG_EDDSA,
+		   jwk_with(jwk, "d",
+			    json_object_new_string("nWGxne_9WmC6hEr0kuwsxERJxWl7MmkZcDusAxyuf2B")),
+		   true, &why),
 	       TG_ERR_INVALID, "Ed25519 private JWK whose d does not match x refused");
 
 	json_object_put(a);
@@ -495,23 +526,26 @@ test_jwk_rfc(void)
 static void
 test_jwk_rules(void)
 {
-	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL, *rsa = NULL;
+	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL,
+			   *rsa = NULL;
 	const char *why;
 
 	json_object_object_get_ex(a, "vectors", &v);
 	json_object_object_get_ex(json_object_array_get_idx(v, 1), "jwk", &rsa);
 	json_object_object_get_ex(json_object_array_get_idx(v, 2), "jwk", &ec);
 
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "use", json_object_new_string("sig")), false, &why),
-	       TG_OK, "use sig accepted");
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "use", json_object_new_string("enc")), false, &why),
-	       TG_ERR_INVALID, "use enc refused");
+	is_int(
+	    load_jwk(TG_ALG_ES256, jwk_with(ec, "use", json_object_new_string("sig")), false, &why),
+	    TG_OK, "use sig accepted");
+	is_int(
+	    load_jwk(TG_ALG_ES256, jwk_with(ec, "use", json_object_new_string("enc")), false, &why),
+	    TG_ERR_INVALID, "use enc refused");
 	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "use", json_object_new_int(1)), false, &why),
 	       TG_ERR_INVALID, "non-string use refused");
 	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "key_ops", parse("[\"verify\"]")), false, &why),
 	       TG_OK, "key_ops [verify] accepted");
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "key_ops", parse("[\"encrypt\",\"sign\"]")), false,
-			&why),
+	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "key_ops", parse("[\"encrypt\",\"sign\"]")),
+			false, &why),
 	       TG_OK, "key_ops with sign accepted");
 	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "key_ops", parse("[\"encrypt\"]")), false, &why),
 	       TG_ERR_INVALID, "key_ops without verify refused");
@@ -529,9 +563,11 @@ test_jwk_rules(void)
 	       "RSA JWK refused for HS256 (kty mismatch)");
 	is_int(load_jwk(TG_ALG_EDDSA, jwk_with(ec, "alg", NULL), false, &why), TG_ERR_INVALID,
 	       "EC JWK refused for EdDSA (kty mismatch)");
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "alg", json_object_new_string("ES256")), false, &why),
+	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "alg", json_object_new_string("ES256")), false,
+			&why),
 	       TG_OK, "JWK alg equal to the one asked for accepted");
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "alg", json_object_new_string("ES384")), false, &why),
+	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "alg", json_object_new_string("ES384")), false,
+			&why),
 	       TG_ERR_INVALID, "JWK alg different from the one asked for refused");
 	is_int(load_jwk(TG_ALG_INVALID, jwk_with(ec, "alg", NULL), false, &why), TG_ERR_INVALID,
 	       "JWK without alg and none asked for refused");
@@ -548,11 +584,13 @@ test_jwk_rules(void)
 		struct tg_key *k = NULL;
 		struct json_object *j = jwk_with(ec, "kid", json_object_new_string("from-jwk"));
 
-		is_int(keys_from_jwk(NULL, TG_ALG_ES256, j, false, &k, &why), TG_OK, "kid from the JWK");
+		is_int(keys_from_jwk(NULL, TG_ALG_ES256, j, false, &k, &why), TG_OK,
+		       "kid from the JWK");
 		ok(k && strcmp(k->kid, "from-jwk") == 0, "the JWK's kid is the key's kid");
 		key_free(k);
 		k = NULL;
-		is_int(keys_from_jwk("given", TG_ALG_ES256, j, false, &k, &why), TG_OK, "kid given");
+		is_int(keys_from_jwk("given", TG_ALG_ES256, j, false, &k, &why), TG_OK,
+		       "kid given");
 		ok(k && strcmp(k->kid, "given") == 0, "a given kid wins over the JWK's");
 		key_free(k);
 		k = NULL;
@@ -569,58 +607,71 @@ test_jwk_rules(void)
 		json_object_put(j);
 	}
 	/* Strict base64url in key members (RFC 7515 section 2). */
-	is_int(load_jwk(TG_ALG_ES256,
-			jwk_with(ec, "x", json_object_new_string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU=")),
-			false, &why),
+	is_int(load_jwk(
+		   TG_ALG_ES256,
+		   jwk_with(ec, "x",
+			    json_object_new_string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU=")),
+		   false, &why),
 	       TG_ERR_INVALID, "x with = padding refused");
-	is_int(load_jwk(TG_ALG_ES256,
-			jwk_with(ec, "x", json_object_new_string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVE+")),
-			false, &why),
+	is_int(load_jwk(
+		   TG_ALG_ES256,
+		   jwk_with(ec, "x",
+			    json_object_new_string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVE+")),
+		   false, &why),
 	       TG_ERR_INVALID, "x with + refused");
-	is_int(load_jwk(TG_ALG_ES256,
-			jwk_with(ec, "x", json_object_new_string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEV")),
-			false, &why),
+	is_int(load_jwk(
+		   TG_ALG_ES256,
+		   jwk_with(ec, "x",
+			    json_object_new_string("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEV")),
+		   false, &why),
 	       TG_ERR_INVALID, "x with non-zero trailing bits refused");
-	is_int(load_jwk(TG_ALG_ES256,
-			jwk_with(ec, "x", json_object_new_string("83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU")),
-			false, &why),
-	       TG_ERR_INVALID, "x of 31 bytes refused (must be a full coordinate)");
+	is_int(
+	    load_jwk(TG_ALG_ES256,
+		     jwk_with(ec, "x",
+			      json_object_new_string("83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU")),
+		     false, &why),
+	    TG_ERR_INVALID, "x of 31 bytes refused (must be a full coordinate)");
 	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "y", NULL), false, &why), TG_ERR_INVALID,
 	       "EC JWK without y refused");
-	is_int(load_jwk(TG_ALG_ES256,
-			jwk_with(ec, "y", json_object_new_string("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1")),
-			false, &why),
+	is_int(load_jwk(
+		   TG_ALG_ES256,
+		   jwk_with(ec, "y",
+			    json_object_new_string("x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a1")),
+		   false, &why),
 	       TG_ERR_INVALID, "EC point off the curve refused (invalid-curve attack)");
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "crv", json_object_new_string("P-384")), false, &why),
-	       TG_ERR_INVALID, "crv P-384 refused for ES256");
-	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "crv", json_object_new_string("secp256k1")), false,
+	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "crv", json_object_new_string("P-384")), false,
 			&why),
+	       TG_ERR_INVALID, "crv P-384 refused for ES256");
+	is_int(load_jwk(TG_ALG_ES256, jwk_with(ec, "crv", json_object_new_string("secp256k1")),
+			false, &why),
 	       TG_ERR_INVALID, "crv secp256k1 refused");
-	is_int(load_jwk(TG_ALG_RS256,
-			jwk_with(rsa, "e", json_object_new_string("AQAB=")), false, &why),
+	is_int(load_jwk(TG_ALG_RS256, jwk_with(rsa, "e", json_object_new_string("AQAB=")), false,
+			&why),
 	       TG_ERR_INVALID, "RSA e with padding refused");
 	is_int(load_jwk(TG_ALG_RS256, jwk_with(rsa, "n", NULL), false, &why), TG_ERR_INVALID,
 	       "RSA JWK without n refused");
-	is_int(load_jwk(TG_ALG_RS256, jwk_with(rsa, "n", json_object_new_string("AQAB")), false, &why),
-	       TG_ERR_WEAK_KEY, "RSA JWK with a tiny n refused as weak");
+	is_int(
+	    load_jwk(TG_ALG_RS256, jwk_with(rsa, "n", json_object_new_string("AQAB")), false, &why),
+	    TG_ERR_WEAK_KEY, "RSA JWK with a tiny n refused as weak");
 	is_int(load_jwk(TG_ALG_PS256, jwk_with(rsa, "alg", NULL), false, &why), TG_OK,
 	       "RSA JWK serves PS256");
 	is_int(load_jwk_text(TG_ALG_HS256, "{\"kty\":\"oct\",\"k\":\"c2hvcnQ\"}", false, &why),
 	       TG_ERR_WEAK_KEY, "oct JWK of 5 bytes refused for HS256");
-	is_int(load_jwk_text(TG_ALG_HS256, "{\"kty\":\"oct\",\"k\":17}", false, &why), TG_ERR_INVALID,
-	       "oct JWK with a non-string k refused");
-	is_int(load_jwk_text(TG_ALG_EDDSA,
-			     "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAA\"}", false, &why),
+	is_int(load_jwk_text(TG_ALG_HS256, "{\"kty\":\"oct\",\"k\":17}", false, &why),
+	       TG_ERR_INVALID, "oct JWK with a non-string k refused");
+	is_int(load_jwk_text(TG_ALG_EDDSA, "{\"kty\":\"OKP\",\"crv\":\"Ed448\",\"x\":\"AAAA\"}",
+			     false, &why),
 	       TG_ERR_INVALID, "OKP crv Ed448 refused");
 	is_int(load_jwk_text(TG_ALG_EDDSA,
 			     "{\"kty\":\"OKP\",\"crv\":\"X25519\","
 			     "\"x\":\"hSDwCYkwp1R0i33ctD73Wg2_Og0mOBr066SpjqqbTmo\"}",
 			     false, &why),
 	       TG_ERR_INVALID, "OKP crv X25519 refused");
-	is_int(load_jwk_text(TG_ALG_EDDSA,
-			     "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg\"}",
-			     false, &why),
-	       TG_ERR_INVALID, "Ed25519 x of 16 bytes refused");
+	is_int(
+	    load_jwk_text(TG_ALG_EDDSA,
+			  "{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"x\":\"11qYAYKxCrfVS_7TyWQHOg\"}",
+			  false, &why),
+	    TG_ERR_INVALID, "Ed25519 x of 16 bytes refused");
 	is_int(load_jwk_text(TG_ALG_RS256, "[1,2]", false, &why), TG_ERR_INVALID,
 	       "a JWK that is not an object refused");
 	json_object_put(a);
@@ -655,15 +706,18 @@ test_round_trips(void)
 		ok(k->alg == alg && strcmp(k->kid, n) == 0 && k->is_private == !is_hmac,
 		   "%s: generated key has its alg, kid and private half", n);
 		is_int(keys_export(k, &der), TG_OK, "%s: export", n);
-		is_int(keys_import(n, alg, !is_hmac, der.p, der.len, &back), TG_OK, "%s: import", n);
+		is_int(keys_import(n, alg, !is_hmac, der.p, der.len, &back), TG_OK, "%s: import",
+		       n);
 		ok(back && keys_export(back, &der2) == TG_OK &&
-			   secret_equal(der.p, der.len, der2.p, der2.len),
+		       secret_equal(der.p, der.len, der2.p, der2.len),
 		   "%s: export of the imported key is byte-identical", n);
-		ok(back && sign_verify(back, k) && sign_verify(k, back), "%s: imported key interoperates", n);
+		ok(back && sign_verify(back, k) && sign_verify(k, back),
+		   "%s: imported key interoperates", n);
 		if (is_hmac) {
 			struct json_object *o = NULL;
 
-			is_int(keys_public_jwk(k, &o), TG_ERR_UNSUPPORTED, "%s: no public JWK for HMAC", n);
+			is_int(keys_public_jwk(k, &o), TG_ERR_UNSUPPORTED,
+			       "%s: no public JWK for HMAC", n);
 			goto next;
 		}
 		is_int(keys_import(n, alg, false, der.p, der.len, &pub), TG_ERR_INVALID,
@@ -675,7 +729,8 @@ test_round_trips(void)
 		ok(pub && !pub->is_private && pub->alg == alg && sign_verify(k, pub),
 		   "%s: public JWK verifies the private key's tokens", n);
 		ok(pub && keys_export(pub, &pder) == TG_OK &&
-			   keys_import(n, alg, false, pder.p, pder.len, &pub2) == TG_OK && sign_verify(k, pub2),
+		       keys_import(n, alg, false, pder.p, pder.len, &pub2) == TG_OK &&
+		       sign_verify(k, pub2),
 		   "%s: SPKI export/import of the public key", n);
 		ok(pub && jws_sign(pub, jwk, &(char *){ NULL }) == TG_ERR_INVALID,
 		   "%s: a public key cannot sign", n);
@@ -700,8 +755,8 @@ test_round_trips(void)
 			struct tg_key *k = NULL;
 			const char *why;
 
-			if (keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(keys, i), false,
-					  &k, &why) == TG_OK)
+			if (keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(keys, i),
+					  false, &k, &why) == TG_OK)
 				loaded++;
 			key_free(k);
 		}
@@ -710,11 +765,48 @@ test_round_trips(void)
 	}
 	json_object_put(jwks);
 	{
-		struct tg_key *k = NULL;
+		struct tg_key *k = NULL, *pub = NULL;
 		unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+		struct tg_secret der = { 0 };
+		unsigned char *longer;
+		struct json_object *jwk = NULL;
+		const char *why;
 
-		is_int(keys_import("x", TG_ALG_ES256, false, junk, sizeof(junk), &k), TG_ERR_INVALID,
-		       "garbage DER refused on import");
+		/* The SPKI form of a public key, as the store keeps it. */
+		keys_generate("x", TG_ALG_ES256, &k);
+		if (k && keys_public_jwk(k, &jwk) == TG_OK)
+			keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, &why);
+		json_object_put(jwk);
+		keys_export(pub, &der);
+		longer = tg_xmalloc(der.len + 1);
+		memcpy(longer, der.p, der.len);
+		longer[der.len] = 0;
+		key_free(pub);
+		pub = NULL;
+		is_int(keys_import("x", TG_ALG_ES256, false, longer, der.len, &pub), TG_OK,
+		       "SPKI DER imports");
+		key_free(pub);
+		pub = NULL;
+		is_int(keys_import("x", TG_ALG_ES256, false, longer, der.len + 1, &pub), TG_ERR_INVALID,
+		       "SPKI DER with a trailing byte refused");
+		free(longer);
+		secret_free(&der);
+		key_free(k);
+		k = NULL;
+
+		is_int(keys_import("x", TG_ALG_ES256, false, junk, sizeof(junk), &k),
+		       TG_ERR_INVALID, "garbage DER refused on import");
+	}
+	{
+		/* P-256 SPKI whose point is the encoding of infinity (a single 0x00 octet). */
+		static const unsigned char infinity[] = {
+			0x30, 0x19, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06,
+			0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x02, 0x00, 0x00,
+		};
+		struct tg_key *k = NULL;
+
+		is_int(keys_import("x", TG_ALG_ES256, false, infinity, sizeof(infinity), &k),
+		       TG_ERR_INVALID, "EC public key at the point at infinity refused");
 	}
 }
 
@@ -746,20 +838,23 @@ test_ec_fixed_length(void)
 			BN_free(bn);
 			keys_public_jwk(k, &jwk);
 			json_object_object_get_ex(jwk, "x", &x);
-			b64url_decode(json_object_get_string(x), (size_t)json_object_get_string_len(x), &raw,
-				      &rawlen);
+			b64url_decode(json_object_get_string(x),
+				      (size_t)json_object_get_string_len(x), &raw, &rawlen);
 			is_fixed = is_fixed && rawlen == c[i].len;
 			if (saw_short)
-				is_fixed = is_fixed && keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub,
-								    &why) == TG_OK &&
+				is_fixed = is_fixed &&
+					   keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub,
+							 &why) == TG_OK &&
 					   sign_verify(k, pub);
 			free(raw);
 			json_object_put(jwk);
 			key_free(pub);
 			key_free(k);
 		}
-		ok(saw_short, "%s: found a key whose x has a leading zero byte", alg_name(c[i].alg));
-		ok(is_fixed, "%s: JWK x is always %zu bytes and still loads", alg_name(c[i].alg), c[i].len);
+		ok(saw_short, "%s: found a key whose x has a leading zero byte",
+		   alg_name(c[i].alg));
+		ok(is_fixed, "%s: JWK x is always %zu bytes and still loads", alg_name(c[i].alg),
+		   c[i].len);
 	}
 }
 

@@ -72,6 +72,18 @@ mint(const struct tg_key *k, const char *iss, const char *sub, long long ttl)
 	return tok;
 }
 
+/* The same token without a "kid" header, so every key of its alg is tried. */
+static char *
+mint_without_kid(struct tg_key *k, const char *iss, const char *sub, long long ttl)
+{
+	char *kid = k->kid, *tok;
+
+	k->kid = NULL;
+	tok = mint(k, iss, sub, ttl);
+	k->kid = kid;
+	return tok;
+}
+
 static void
 expect(const char *name, const char *tenant, const char *tok, enum tg_reason want)
 {
@@ -185,7 +197,17 @@ main(void)
 	expect("unknown kid", NULL, tok, TG_R_UNKNOWN_KEY);
 	free(tok);
 	tok = mint(es, "https://beta.example", "user-1", 30);
-	expect("alg the tenant has no key for", NULL, tok, TG_R_ALG_MISMATCH);
+	expect("kid of a key only another tenant has", NULL, tok, TG_R_UNKNOWN_KEY);
+	free(tok);
+
+	tok = mint_without_kid(hs, "https://acme.example", "user-1", 30);
+	expect("no kid: the tenant's keys of that alg are tried", NULL, tok, TG_R_NONE);
+	free(tok);
+	tok = mint_without_kid(es, "https://beta.example", "user-1", 30);
+	expect("no kid, alg the tenant has no key for", NULL, tok, TG_R_ALG_MISMATCH);
+	free(tok);
+	tok = mint_without_kid(hs_other, "https://beta.example", "user-1", 30);
+	expect("no kid, no key of the tenant verifies", NULL, tok, TG_R_BAD_SIGNATURE);
 	free(tok);
 
 	tok = mint(hs, "https://acme.example", "user-1", -30);

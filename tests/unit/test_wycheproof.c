@@ -85,8 +85,9 @@ unhex(const char *hex, size_t *len)
 static bool
 group_fits_jws(const struct suite *s, const struct json_object *g)
 {
-	static const char *const shas[] = { [TG_ALG_PS256] = "SHA-256", [TG_ALG_PS384] = "SHA-384",
-					     [TG_ALG_PS512] = "SHA-512" };
+	static const char *const shas[] = {
+		[TG_ALG_PS256] = "SHA-256", [TG_ALG_PS384] = "SHA-384", [TG_ALG_PS512] = "SHA-512"
+	};
 
 	if (s->kind != K_PSS)
 		return true;
@@ -113,7 +114,7 @@ group_key(const struct suite *s, const struct json_object *g, struct tg_key **ke
 	return rc;
 }
 
-/* HMAC vectors carry their own key; secrets shorter than the hash must be refused (RFC 7518 3.2). */
+/* HMAC vectors carry their own key; one shorter than the hash is refused (RFC 7518 3.2). */
 static struct tg_key *
 hmac_key(const struct suite *s, const struct json_object *tc, struct tally *t)
 {
@@ -177,8 +178,9 @@ run_group(const struct suite *s, const struct json_object *g, struct tally *t)
 {
 	struct json_object *tests = get(g, "tests");
 	struct tg_key *key = NULL, *jwk_key = NULL;
-	/* JWS MACs are never truncated (RFC 7518 3.2): a short tag is invalid whatever the file says. */
-	bool is_truncated = s->kind == K_HMAC && (size_t)num(g, "tagSize") != 8 * alg_hash_len(s->alg);
+	/* JWS never truncates MACs (RFC 7518 3.2): a short tag is invalid whatever the file says. */
+	bool is_truncated =
+	    s->kind == K_HMAC && (size_t)num(g, "tagSize") != 8 * alg_hash_len(s->alg);
 
 	t->groups++;
 	if (s->kind != K_HMAC && group_key(s, g, &key, &jwk_key) != TG_OK) {
@@ -210,7 +212,8 @@ main(void)
 	for (size_t i = 0; i < sizeof(suites) / sizeof(suites[0]); i++) {
 		const struct suite *s = &suites[i];
 		char *path = tg_xasprintf("%s/vectors/wycheproof/%s", tap_srcdir(), s->file);
-		struct json_object *doc = json_object_from_file(path), *groups = get(doc, "testGroups");
+		struct json_object *doc = json_object_from_file(path),
+				   *groups = get(doc, "testGroups");
 		struct tally t = { 0 };
 
 		if (!groups) {
@@ -228,18 +231,20 @@ main(void)
 			run_group(s, grp, &t);
 		}
 		ok(t.failed == 0 && t.valid > 0 && t.invalid > 0,
-		   "%s (%s): %d valid accepted, %d invalid refused, %d groups (%d skipped)", s->file,
-		   alg_name(s->alg), t.valid, t.invalid, t.groups, t.skipped_groups);
+		   "%s (%s): %d valid accepted, %d invalid refused, %d groups (%d skipped)",
+		   s->file, alg_name(s->alg), t.valid, t.invalid, t.groups, t.skipped_groups);
 		if (t.acceptable)
-			diag("%s: %d acceptable vectors, %d of them accepted", s->file, t.acceptable,
-			     t.acceptable_ok);
+			diag("%s: %d acceptable vectors, %d of them accepted", s->file,
+			     t.acceptable, t.acceptable_ok);
 		if (t.weak)
 			is_int(t.weak_refused, t.weak,
-			       "%s: all %d vectors with a secret shorter than the hash refused at import",
+			       "%s: all %d vectors with a secret shorter than the hash refused at "
+			       "import",
 			       s->file, t.weak);
 		if (t.jwk_checked)
-			is_int(t.jwk_disagree, 0, "%s: the JWK form of each key agrees on all %d vectors",
-			       s->file, t.jwk_checked);
+			is_int(t.jwk_disagree, 0,
+			       "%s: the JWK form of each key agrees on all %d vectors", s->file,
+			       t.jwk_checked);
 		json_object_put(doc);
 		free(path);
 	}

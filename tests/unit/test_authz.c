@@ -1,0 +1,525 @@
+/*
+ * The authorizer decision against a real store and real keys: token sources
+ * and their order, the HTTPS and CSRF rules, every refusal's status and RFC
+ * 6750 error, required claims and amr, variables and their sanitising, the
+ * cache and its invalidation, and the rendered headers and bodies.
+ */
+#include "authz.h"
+
+#include "jws.h"
+#include "store.h"
+
+#include "../lib/tap.h"
+
+#include <json.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#define NOW 1700000000
+
+static struct tg_store *st;
+static struct keyring *kr;
+static struct tg_config *cfg;
+static struct tg_key *hs_acme, *hs_beta;
+
+static struct tg_key *
+add_key(const char *tenant, const char *kid)
+{
+	struct tg_key *k = NULL;
+	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant, .kid = (char *)(uintptr_t)kid,
+				   .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE,
+				   .use = TG_KEY_USE_VERIFY, .created = 1 };
+
+	if (keys_generate(kid, TG_ALG_HS256, &k) != TG_OK || keys_export(k, &r.material) != TG_OK ||
+	    store_key_add(st, &r) != TG_OK)
+		diag("cannot make key %s", kid);
+	secret_free(&r.material);
+	return k;
+}
+
+static void
+add_tenant(const char *id, const char *issuer)
+{
+	struct tg_tenant *t = tenant_new(id);
+
+	t->issuer = tg_xstrdup(issuer);
+	t->max_lifetime = 300;
+	strlist_add(&t->map_claims, "role=ROLE");
+	strlist_add(&t->map_claims, "org.name=org_name");
+	strlist_add(&t->map_claims, "note=NOTE");
+	strlist_add(&t->map_claims, "groups=GROUPS");
+	if (store_tenant_add(st, t) != TG_OK)
+		diag("cannot add tenant %s", id);
+	tenant_free(t);
+}
+
+static void
+update_tenant(const char *id, void (*change)(struct tg_tenant *t))
+{
+	struct tg_tenant *t = NULL;
+
+	if (store_tenant_get(st, id, &t) != TG_OK)
+		return;
+	change(t);
+	store_tenant_update(st, t);
+	tenant_free(t);
+	keyring_refresh(kr, st, NULL);
+}
+
+/* A signed token: payload is a JSON object text; exp NOW+60 unless given. */
+static char *
+sign(const struct tg_key *k, const char *payload)
+{
+	struct json_object *p = json_tokener_parse(payload);
+	char *tok = NULL;
+
+	if (!p || jws_sign(k, p, &tok) != TG_OK)
+		diag("cannot sign %s", payload);
+	json_object_put(p);
+	return tok;
+}
+
+static struct tg_config *
+conf(const char *text)
+{
+	struct tg_config *c = NULL;
+	char *why = NULL;
+
+	if (config_parse("test.conf", text, strlen(text), NULL, &c, &why) != TG_OK) {
+		diag("bad test configuration: %s", why);
+		abort();
+	}
+	return c;
+}
+
+static char *
+bearer_of(const char *tok)
+{
+	return tg_xasprintf("Bearer %s", tok);
+}
+
+static void
+decide(struct tg_cache *cache, const struct http_request *req, struct authz_decision *d)
+{
+	struct authz_env env = { .cfg = cfg, .kr = kr, .cache = cache, .now = NOW };
+
+	authz_decide(&env, req, d);
+}
+
+static const char *
+var(const struct authz_decision *d, const char *name)
+{
+	for (size_t i = 0; i < d->nvars; i++)
+		if (strcmp(d->vars[i].name, name) == 0)
+			return d->vars[i].value;
+	return NULL;
+}
+
+static void
+expect(const struct http_request *req, int status, const char *error, const char *name)
+{
+	struct authz_decision d;
+
+	decide(NULL, req, &d);
+	ok(d.status == status && ((!error && !d.error) || (error && d.error &&
+							   strcmp(d.error, error) == 0)),
+	   "%s: %d %s", name, status, error ? error : "(no error code)");
+	if (d.status != status || (error && (!d.error || strcmp(d.error, error))))
+		diag("got %d %s: %s", d.status, d.error ? d.error : "-", d.description);
+	authz_decision_fini(&d);
+}
+
+static const char *good_payload = "{\"iss\":\"https://acme.example\",\"sub\":\"alice\","
+				  "\"exp\":1700000060,\"iat\":1700000000,\"sid\":\"s-1\","
+				  "\"amr\":[\"pwd\",\"otp\"],\"scope\":\"read write\","
+				  "\"role\":\"admin\",\"org\":{\"name\":\"Acme\\nInc\"},"
+				  "\"groups\":[\"a\",\"b\",3],\"note\":null}";
+
+static void
+test_sources(const char *good)
+{
+	char *auth = bearer_of(good), *cookie = tg_xasprintf("x=1; tg_session=%s", good);
+	struct http_request req = { .method = "GET", .https = "on" };
+	struct authz_decision d;
+
+	expect(&req, 401, NULL, "no token: bare challenge");
+	req.authorization = auth;
+	decide(NULL, &req, &d);
+	ok(d.status == 200 && strcmp(d.source, "bearer") == 0, "Bearer token allowed");
+	is_str(var(&d, "SUB"), "alice", "TOKENGATE_SUB");
+	is_str(var(&d, "TENANT"), "acme", "TOKENGATE_TENANT");
+	is_str(var(&d, "EXP"), "1700000060", "TOKENGATE_EXP");
+	is_str(var(&d, "KID"), "k1", "TOKENGATE_KID");
+	is_str(var(&d, "SID"), "s-1", "TOKENGATE_SID");
+	is_str(var(&d, "AMR"), "pwd otp", "TOKENGATE_AMR space-separated");
+	is_str(var(&d, "CLAIM_ROLE"), "admin", "mapped claim");
+	is_str(var(&d, "CLAIM_ORG_NAME"), "Acme?Inc", "nested mapped claim, control char replaced");
+	is_str(var(&d, "CLAIM_GROUPS"), "a b 3", "array claim joined by spaces");
+	ok(var(&d, "CLAIM_NOTE") == NULL, "null claim maps to no variable");
+	is_str(d.user, "alice", "REMOTE_USER candidate");
+	ok(strstr(d.token_mask, "chars)") && strlen(d.token_mask) < 30, "log sees a masked token");
+	authz_decision_fini(&d);
+
+	req.authorization = "Basic dXNlcjpwYXNz";
+	expect(&req, 401, NULL, "another scheme is no token");
+	req.authorization = "Bearer a b";
+	expect(&req, 400, "invalid_request", "malformed Bearer");
+	req.authorization = NULL;
+	req.cookie = cookie;
+	decide(NULL, &req, &d);
+	ok(d.status == 200 && strcmp(d.source, "cookie") == 0, "cookie token allowed on GET");
+	authz_decision_fini(&d);
+	req.cookie = "tg_session=garbage";
+	req.authorization = auth;
+	expect(&req, 200, NULL, "Authorization wins over the cookie");
+	req.authorization = NULL;
+	req.cookie = "tg_session=a; tg_session=b";
+	expect(&req, 400, "invalid_request", "cookie sent twice");
+	free(auth);
+	free(cookie);
+}
+
+static void
+test_https(const char *good)
+{
+	char *auth = bearer_of(good);
+	struct http_request req = { .method = "GET", .authorization = auth };
+	struct tg_config *saved = cfg;
+
+	expect(&req, 403, "invalid_request", "plain HTTP refused when require_https");
+	req.https = "off";
+	expect(&req, 403, "invalid_request", "HTTPS=off refused");
+	req.https = NULL;
+	req.forwarded_proto = "https";
+	req.remote_addr = "203.0.113.9";
+	expect(&req, 403, "invalid_request", "X-Forwarded-Proto from an untrusted peer ignored");
+	cfg = conf("database=/x\ntrusted_proxies=203.0.113.0/24\n");
+	expect(&req, 200, NULL, "X-Forwarded-Proto: https from a trusted proxy");
+	req.forwarded_proto = "https, http";
+	expect(&req, 403, "invalid_request", "the last hop's value counts");
+	config_free(cfg);
+	cfg = conf("database=/x\nrequire_https=no\n");
+	req.forwarded_proto = NULL;
+	expect(&req, 200, NULL, "require_https = no allows plain HTTP");
+	config_free(cfg);
+	cfg = saved;
+	req.https = "on";
+	expect(&req, 200, NULL, "HTTPS=on");
+	free(auth);
+}
+
+static void
+set_origins(struct tg_tenant *t)
+{
+	strlist_add(&t->allowed_origins, "https://app.example.com");
+}
+
+static void
+test_csrf(const char *good)
+{
+	char *cookie = tg_xasprintf("tg_session=%s", good), *auth = bearer_of(good);
+	struct http_request req = { .method = "POST", .https = "on", .cookie = cookie };
+
+	expect(&req, 403, "invalid_request", "cookie + POST without Origin or Referer");
+	req.origin = "https://evil.example";
+	expect(&req, 200, NULL, "a tenant without allowed origins checks only presence");
+	update_tenant("acme", set_origins);
+	expect(&req, 403, "invalid_request", "cookie + POST from a foreign Origin");
+	req.origin = "https://APP.example.com:443";
+	expect(&req, 200, NULL, "cookie + POST from an allowed Origin (normalised)");
+	req.origin = NULL;
+	req.referer = "https://app.example.com/page?x=1";
+	expect(&req, 200, NULL, "Referer stands in for Origin");
+	req.referer = "https://app.example.com.evil.example/";
+	expect(&req, 403, "invalid_request", "a Referer that only starts like the origin");
+	req.origin = "null";
+	req.referer = NULL;
+	expect(&req, 403, "invalid_request", "Origin: null");
+	req.method = "GET";
+	expect(&req, 200, NULL, "safe methods need no Origin");
+	req.method = "DELETE";
+	req.cookie = NULL;
+	req.authorization = auth;
+	expect(&req, 200, NULL, "Bearer tokens are not subject to the CSRF rule");
+	free(cookie);
+	free(auth);
+}
+
+static void
+require_scope_read(struct tg_tenant *t)
+{
+	strlist_add(&t->require_claims, "scope=write read");
+	strlist_add(&t->require_claims, "role=admin");
+	strlist_add(&t->require_claims, "sid");
+}
+
+static void
+require_more(struct tg_tenant *t)
+{
+	strlist_add(&t->require_claims, "scope=admin");
+}
+
+static void
+require_amr(struct tg_tenant *t)
+{
+	strlist_free(&t->require_claims);
+	strlist_add(&t->require_amr, "otp");
+}
+
+static void
+require_hwk(struct tg_tenant *t)
+{
+	strlist_add(&t->require_amr, "hwk");
+}
+
+static void
+require_nothing(struct tg_tenant *t)
+{
+	strlist_free(&t->require_claims);
+	strlist_free(&t->require_amr);
+}
+
+static void
+test_requirements(const char *good)
+{
+	char *auth = bearer_of(good);
+	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	char *low = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"bob\","
+				  "\"exp\":1700000060,\"scope\":[\"read\"],\"role\":\"user\"}");
+	char *lowauth = bearer_of(low);
+
+	update_tenant("acme", require_scope_read);
+	expect(&req, 200, NULL, "scope set, value and presence requirements met");
+	req.authorization = lowauth;
+	expect(&req, 403, "insufficient_scope", "missing scope value and role refused");
+	req.authorization = auth;
+	update_tenant("acme", require_more);
+	expect(&req, 403, "insufficient_scope", "scope=admin not in \"read write\"");
+	update_tenant("acme", require_amr);
+	expect(&req, 200, NULL, "tenant requires amr otp: present");
+	req.require_amr = "pwd otp";
+	expect(&req, 200, NULL, "location requires pwd and otp: present");
+	req.require_amr = "hwk";
+	expect(&req, 403, "insufficient_scope", "location requires hwk: missing");
+	req.require_amr = NULL;
+	req.authorization = lowauth;
+	expect(&req, 403, "insufficient_scope", "token without amr refused");
+	req.authorization = auth;
+	update_tenant("acme", require_hwk);
+	expect(&req, 403, "insufficient_scope", "tenant requires hwk too");
+	update_tenant("acme", require_nothing);
+	expect(&req, 200, NULL, "requirements dropped: allowed again");
+	free(auth);
+	free(low);
+	free(lowauth);
+}
+
+static void
+test_refusals(void)
+{
+	struct http_request req = { .method = "GET", .https = "on" };
+	char *expired = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				      "\"exp\":1699999000}");
+	char *beta = sign(hs_beta, "{\"iss\":\"https://beta.example\",\"sub\":\"a\","
+				   "\"exp\":1700000060}");
+	char *forged = sign(hs_beta, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				     "\"exp\":1700000060}");
+	char *none = tg_xstrdup("eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2FjbWUuZXhhbXBsZSIsInN1"
+				"YiI6ImEiLCJleHAiOjE3MDAwMDAwNjB9.");
+	struct { const char *tok, *pin, *name; enum tg_reason reason; } cases[] = {
+		{ expired, NULL, "expired token", TG_R_EXPIRED },
+		{ forged, NULL, "token signed with another tenant's key", TG_R_UNKNOWN_KEY },
+		{ beta, "acme", "beta token at a location pinned to acme", TG_R_UNKNOWN_KEY },
+		{ none, NULL, "alg none", TG_R_UNSUPPORTED_ALG },
+		{ "not-a-token", NULL, "garbage", TG_R_MALFORMED },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct authz_decision d;
+		struct http_response r;
+		char *auth = bearer_of(cases[i].tok);
+		const char *challenge = NULL;
+
+		req.authorization = auth;
+		req.tenant = cases[i].pin;
+		decide(NULL, &req, &d);
+		ok(d.status == 401 && d.error && strcmp(d.error, "invalid_token") == 0,
+		   "%s: 401 invalid_token", cases[i].name);
+		if (cases[i].reason == TG_R_UNKNOWN_KEY)
+			ok(d.reason == TG_R_UNKNOWN_KEY || d.reason == TG_R_BAD_SIGNATURE ||
+			   d.reason == TG_R_WRONG_ISSUER, "%s: reason %s", cases[i].name,
+			   tg_reason_code(d.reason));
+		else
+			is_int(d.reason, cases[i].reason, "%s: reason %s", cases[i].name,
+			       tg_reason_code(cases[i].reason));
+		authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
+		for (size_t h = 0; h < r.nheaders; h++)
+			if (strcmp(r.headers[h].name, "WWW-Authenticate") == 0)
+				challenge = r.headers[h].value;
+		ok(challenge && strncmp(challenge, "Bearer realm=\"gw\", error=\"invalid_token\", "
+				       "error_description=\"", 58) == 0, "%s: RFC 6750 challenge",
+		   cases[i].name);
+		ok(r.body && !strstr(r.body, cases[i].tok) &&
+		   (strlen(cases[i].tok) < 20 || !strstr(challenge ? challenge : "", cases[i].tok)),
+		   "%s: the token is never echoed", cases[i].name);
+		http_response_fini(&r);
+		authz_decision_fini(&d);
+		free(auth);
+	}
+	free(expired);
+	free(beta);
+	free(forged);
+	free(none);
+}
+
+static void
+test_cache(const char *good)
+{
+	struct tg_cache *c = cache_new(16);
+	char *auth = bearer_of(good);
+	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct authz_decision d;
+
+	decide(c, &req, &d);
+	ok(d.status == 200 && !d.is_cached, "first use verifies");
+	authz_decision_fini(&d);
+	decide(c, &req, &d);
+	ok(d.status == 200 && d.is_cached, "second use comes from the cache");
+	is_str(var(&d, "CLAIM_ROLE"), "admin", "cached verdict carries the claims");
+	authz_decision_fini(&d);
+	req.tenant = "beta";
+	decide(c, &req, &d);
+	ok(d.status == 401 && !d.is_cached, "the cached verdict is not reused for another pin");
+	authz_decision_fini(&d);
+	req.tenant = NULL;
+	store_key_remove(st, "acme", "k1");
+	keyring_refresh(kr, st, NULL);
+	decide(c, &req, &d);
+	ok(d.status == 401 && !d.is_cached, "a removed key takes effect at once despite the cache");
+	authz_decision_fini(&d);
+	cache_free(c);
+	free(auth);
+}
+
+static void
+test_render(const char *good)
+{
+	char *auth = bearer_of(good);
+	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct authz_decision d;
+	struct http_response r;
+	char *msg;
+	size_t len;
+
+	decide(NULL, &req, &d);
+	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
+	msg = http_format(&r, &len);
+	ok(strstr(msg, "Status: 200 OK\r\n") && strstr(msg, "Variable-TOKENGATE_SUB: alice\r\n") &&
+	   strstr(msg, "Variable-TOKENGATE_CLAIM_ORG_NAME: Acme?Inc\r\n") &&
+	   strstr(msg, "Variable-REMOTE_USER: alice\r\n"), "authorizer allow: Variable-* headers");
+	ok(!strstr(msg, "Content-Length"), "authorizer allow: no body, no Content-Length");
+	free(msg);
+	http_response_fini(&r);
+	authz_render(&d, HTTP_ROLE_RESPONDER, "gw", &r);
+	msg = http_format(&r, &len);
+	ok(strstr(msg, "X-Tokengate-Sub: alice\r\n") && strstr(msg, "X-Tokengate-Claim-Org-Name: ") &&
+	   strstr(msg, "X-Tokengate-Amr: pwd otp\r\n") && !strstr(msg, "Variable-"),
+	   "responder allow: X-Tokengate-* headers for auth_request");
+	free(msg);
+	http_response_fini(&r);
+	authz_decision_fini(&d);
+
+	req.tenant = "acme";
+	decide(NULL, &req, &d);
+	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
+	msg = http_format(&r, &len);
+	ok(d.status == 200 && !strstr(msg, "TOKENGATE_TENANT") && strstr(msg, "TOKENGATE_SUB"),
+	   "a pinned tenant is not repeated (lighttpd would append a second value)");
+	free(msg);
+	http_response_fini(&r);
+	authz_render(&d, HTTP_ROLE_RESPONDER, "gw", &r);
+	msg = http_format(&r, &len);
+	ok(strstr(msg, "X-Tokengate-Tenant: acme\r\n") != NULL, "the responder always names it");
+	free(msg);
+	http_response_fini(&r);
+	authz_decision_fini(&d);
+	req.tenant = NULL;
+
+	req.authorization = NULL;
+	decide(NULL, &req, &d);
+	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
+	msg = http_format(&r, &len);
+	ok(strstr(msg, "Status: 401 Unauthorized\r\nWWW-Authenticate: Bearer realm=\"gw\"\r\n") &&
+	   strstr(msg, "\"error\":\"unauthorized\""), "no token: bare challenge, JSON body");
+	free(msg);
+	http_response_fini(&r);
+	authz_decision_fini(&d);
+	free(auth);
+}
+
+static void
+test_sanitize(void)
+{
+	char out[16];
+	char long_in[64];
+
+	authz_sanitize("a\tb\x7f" "c", 5, out, sizeof(out));
+	is_str(out, "a?b?c", "C0 and DEL replaced");
+	authz_sanitize("caf\xc3\xa9", 5, out, sizeof(out));
+	is_str(out, "caf\xc3\xa9", "valid UTF-8 kept");
+	authz_sanitize("\xc2\x85x", 3, out, sizeof(out));
+	is_str(out, "??x", "C1 control (NEL) replaced");
+	authz_sanitize("\xff\xc3", 2, out, sizeof(out));
+	is_str(out, "??", "invalid and truncated UTF-8 replaced");
+	authz_sanitize("\xed\xa0\x80", 3, out, sizeof(out));
+	is_str(out, "???", "encoded surrogate replaced");
+	memset(long_in, 'x', sizeof(long_in));
+	is_int(authz_sanitize(long_in, sizeof(long_in), out, sizeof(out)), 15, "bounded length");
+	authz_sanitize("abcdefghijklm\xc3\xa9\xc3\xa9", 17, out, sizeof(out));
+	is_str(out, "abcdefghijklm\xc3\xa9", "a cut never splits a character");
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/tg-test-authz-XXXXXX";
+	const char *why = NULL;
+	char *good;
+
+	if (!mkdtemp(dir) || store_open(dir, true, &st, &why) != TG_OK) {
+		ok(0, "store opens: %s", why ? why : "mkdtemp failed");
+		return done_testing();
+	}
+	cfg = conf("database = /x\n");
+	kr = keyring_new();
+	add_tenant("acme", "https://acme.example");
+	add_tenant("beta", "https://beta.example");
+	hs_acme = add_key("acme", "k1");
+	hs_beta = add_key("beta", "b1");
+	keyring_refresh(kr, st, NULL);
+	good = sign(hs_acme, good_payload);
+
+	test_sanitize();
+	test_sources(good);
+	test_https(good);
+	test_refusals();
+	test_render(good);
+	test_csrf(good);
+	test_requirements(good);
+	test_cache(good);
+
+	free(good);
+	key_free(hs_acme);
+	key_free(hs_beta);
+	keyring_free(kr);
+	config_free(cfg);
+	store_close(st);
+	{
+		char *cmd = tg_xasprintf("rm -rf '%s'", dir);
+
+		if (system(cmd) != 0)
+			diag("cannot remove %s", dir);
+		free(cmd);
+	}
+	return done_testing();
+}

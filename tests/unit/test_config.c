@@ -1,0 +1,244 @@
+/*
+ * The configuration parser: defaults, every key's type and range, errors that
+ * name file, line and key, TOKENGATE_DB, trusted proxy matching, and a guard
+ * that every key of the table is documented in etc/tokengate.conf.example.
+ */
+#include "config.h"
+
+#include "../lib/tap.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static struct tg_config *
+parse(const char *text, const char *db, char **why)
+{
+	struct tg_config *c = NULL;
+
+	*why = NULL;
+	if (config_parse("test.conf", text, strlen(text), db, &c, why) != TG_OK)
+		return NULL;
+	return c;
+}
+
+/* Expects a refusal whose sentence contains want. */
+static void
+refused(const char *text, const char *want, const char *name)
+{
+	char *why;
+	struct tg_config *c = parse(text, NULL, &why);
+
+	ok(c == NULL && why && strstr(why, want), "%s: refused", name);
+	if (why && !strstr(why, want))
+		diag("got: %s", why);
+	config_free(c);
+	free(why);
+}
+
+static void
+test_defaults(void)
+{
+	char *why;
+	struct tg_config *c = parse("", "/var/lib/tg", &why);
+
+	ok(c != NULL, "empty file with TOKENGATE_DB parses");
+	if (!c)
+		return;
+	is_str(c->database, "/var/lib/tg", "database from TOKENGATE_DB");
+	ok(c->require_https, "require_https defaults to yes");
+	is_str(c->cookie_name, "tg_session", "cookie_name default");
+	is_str(c->realm, "tokengate", "realm default");
+	is_int(c->token_cache_entries, 1024, "token_cache_entries default");
+	is_int(c->log_level, TG_LOG_WARN, "log_level default");
+	is_int(c->ntrusted_proxies, 0, "no trusted proxies by default");
+	is_int(c->max_body_bytes, 65536, "max_body_bytes default");
+	is_int(c->rate_limit_per_key, 10, "rate_limit_per_key default");
+	is_int(c->rate_limit_burst, 20, "rate_limit_burst default");
+	config_free(c);
+}
+
+static void
+test_values(void)
+{
+	char *why;
+	struct tg_config *c = parse("# a comment\n"
+				    "  database = /srv/tg  \r\n"
+				    "\n"
+				    "require_https=no\n"
+				    "cookie_name = __Host-tg\n"
+				    "realm = api.example.com\n"
+				    "token_cache_entries = 0\n"
+				    "log_level = debug\n"
+				    "trusted_proxies = 10.0.0.0/8, ::1 192.168.1.7\n"
+				    "rate_limit_per_key = 0\n"
+				    "rate_limit_burst = 5\n"
+				    "max_body_bytes = 1024\n", NULL, &why);
+
+	ok(c != NULL, "every key set parses");
+	if (!c) {
+		diag("%s", why);
+		free(why);
+		return;
+	}
+	is_str(c->database, "/srv/tg", "database trimmed of blanks and CR");
+	ok(!c->require_https, "require_https = no");
+	is_str(c->cookie_name, "__Host-tg", "cookie_name");
+	is_str(c->realm, "api.example.com", "realm");
+	is_int(c->token_cache_entries, 0, "cache off");
+	is_int(c->log_level, TG_LOG_DEBUG, "log_level debug");
+	is_int(c->ntrusted_proxies, 3, "three proxy entries");
+	is_str(c->file, "test.conf", "file name kept for messages");
+	config_free(c);
+
+	c = parse("database = /a\n", "/b", &why);
+	ok(c && strcmp(c->database, "/b") == 0, "TOKENGATE_DB overrides the file");
+	config_free(c);
+}
+
+static void
+test_errors(void)
+{
+	refused("database = /x\nfoo = 1\n", "test.conf:2: unknown key \"foo\"", "unknown key");
+	refused("database = /x\nrequire_https = maybe\n", "test.conf:2: require_https",
+		"bad bool");
+	refused("database = /x\ntoken_cache_entries = 10x\n", "test.conf:2: token_cache_entries",
+		"trailing junk in an integer");
+	refused("database = /x\ntoken_cache_entries = -1\n", "token_cache_entries", "negative");
+	refused("database = /x\ntoken_cache_entries = +5\n", "token_cache_entries", "plus sign");
+	refused("database = /x\ntoken_cache_entries = 1000001\n", "out of range", "above max");
+	refused("database = /x\nmax_body_bytes = 99999999999999999999\n", "out of range",
+		"overflow");
+	refused("database = /x\nrate_limit_burst = 0\n", "rate_limit_burst", "below min");
+	refused("database = relative/dir\n", "test.conf:1: database", "relative database path");
+	refused("database = /x\ncookie_name = a;b\n", "cookie_name", "cookie name with ';'");
+	refused("database = /x\ncookie_name =\n", "needs a value", "empty cookie name");
+	refused("database = /x\nrealm = a\"b\n", "realm", "realm with a quote");
+	refused("database = /x\nlog_level = loud\n", "log_level", "unknown log level");
+	refused("database = /x\ntrusted_proxies = 10.0.0.0/33\n", "prefix", "prefix too long");
+	refused("database = /x\ntrusted_proxies = proxy.example\n", "not an IP", "host name");
+	refused("database = /x\ndatabase = /y\n", "test.conf:2: database is set twice", "twice");
+	refused("database = /x\njust words\n", "test.conf:2: expected `key = value`", "no '='");
+	refused("require_https = no\n", "no database", "database is required");
+	refused("database = /x\ntoken_cache_entries = 5 # five\n", "token_cache_entries",
+		"a comment after a value is not a comment");
+
+	{
+		const char text[] = "database = /x\n\0";
+		struct tg_config *c = NULL;
+		char *why = NULL;
+
+		ok(config_parse("nul.conf", text, sizeof(text) - 1, NULL, &c, &why) != TG_OK &&
+		   why && strstr(why, "NUL"), "NUL byte refused");
+		free(why);
+	}
+	{
+		char *why = NULL;
+		struct tg_config *c = parse("", "relative", &why);
+
+		ok(!c && why && strstr(why, "TOKENGATE_DB"), "relative TOKENGATE_DB refused");
+		free(why);
+	}
+}
+
+static void
+test_proxies(void)
+{
+	char *why;
+	struct tg_config *c = parse("database = /x\n"
+				    "trusted_proxies = 10.1.0.0/16 2001:db8::/32 127.0.0.1\n", NULL, &why);
+
+	if (!ok(c != NULL, "proxy list parses"))
+		return;
+	ok(config_is_trusted_proxy(c, "10.1.200.3"), "inside a /16");
+	ok(!config_is_trusted_proxy(c, "10.2.0.1"), "outside the /16");
+	ok(config_is_trusted_proxy(c, "127.0.0.1"), "single address");
+	ok(!config_is_trusted_proxy(c, "127.0.0.2"), "single address is a /32");
+	ok(config_is_trusted_proxy(c, "::ffff:127.0.0.1"), "IPv4-mapped IPv6 peer");
+	ok(config_is_trusted_proxy(c, "2001:db8:ffff::1"), "inside an IPv6 /32");
+	ok(!config_is_trusted_proxy(c, "2001:db9::1"), "outside the IPv6 /32");
+	ok(!config_is_trusted_proxy(c, NULL), "no REMOTE_ADDR");
+	ok(!config_is_trusted_proxy(c, "garbage"), "unparsable REMOTE_ADDR");
+	config_free(c);
+}
+
+static void
+test_load(void)
+{
+	char dir[] = "/tmp/tg-test-config-XXXXXX", *path, *why = NULL;
+	struct tg_config *c = NULL;
+	FILE *f;
+
+	if (!mkdtemp(dir))
+		return;
+	path = tg_xasprintf("%s/tokengate.conf", dir);
+	unsetenv("TOKENGATE_DB");
+	ok(config_load(path, &c, &why) == TG_ERR_IO && why && strstr(why, path),
+	   "missing file: error names it");
+	free(why);
+	why = NULL;
+	f = fopen(path, "w");
+	fputs("database = /data\nrealm = r\n", f);
+	fclose(f);
+	ok(config_load(path, &c, &why) == TG_OK && strcmp(c->realm, "r") == 0, "file loads");
+	config_free(c);
+	c = NULL;
+	setenv("TOKENGATE_DB", "/other", 1);
+	ok(config_load(path, &c, &why) == TG_OK && strcmp(c->database, "/other") == 0,
+	   "TOKENGATE_DB from the environment wins");
+	config_free(c);
+	unsetenv("TOKENGATE_DB");
+	setenv("TOKENGATE_CONFIG", path, 1);
+	is_str(config_path(), path, "TOKENGATE_CONFIG names the file");
+	unsetenv("TOKENGATE_CONFIG");
+	ok(strstr(config_path(), "/tokengate/tokengate.conf") != NULL, "default path");
+	unlink(path);
+	rmdir(dir);
+	free(path);
+}
+
+/* Every key in the table is explained in the shipped example (house style's guard). */
+static void
+test_example_documents_every_key(void)
+{
+	char *path = tg_xasprintf("%s/../etc/tokengate.conf.example", tap_srcdir());
+	FILE *f = fopen(path, "r");
+	char *text = tg_xcalloc(1, 65536), *why = NULL;
+	size_t len;
+	struct tg_config *c = NULL;
+
+	if (!ok(f != NULL, "etc/tokengate.conf.example exists")) {
+		free(path);
+		free(text);
+		return;
+	}
+	len = fread(text, 1, 65535, f);
+	fclose(f);
+	for (size_t i = 0; config_key_name(i); i++) {
+		char *needle = tg_xasprintf("\n# %s =", config_key_name(i));
+		char *live = tg_xasprintf("\n%s =", config_key_name(i));
+
+		ok(strstr(text, needle) || strstr(text, live), "example documents %s",
+		   config_key_name(i));
+		free(needle);
+		free(live);
+	}
+	ok(config_parse(path, text, len, "/x", &c, &why) == TG_OK, "the example itself parses");
+	if (why)
+		diag("%s", why);
+	config_free(c);
+	free(why);
+	free(text);
+	free(path);
+}
+
+int
+main(void)
+{
+	test_defaults();
+	test_values();
+	test_errors();
+	test_proxies();
+	test_load();
+	test_example_documents_every_key();
+	return done_testing();
+}

@@ -1,0 +1,126 @@
+/*
+ * secret: copies are independent, secret_free really wipes before freeing (observed through
+ * OpenSSL's allocator hooks), comparisons fail closed, and the CSPRNG fills what it is given.
+ */
+#include "secret.h"
+
+#include "../lib/tap.h"
+
+#include <openssl/crypto.h>
+
+/* The buffer secret_free is expected to release next, and what it held when OpenSSL freed it. */
+static const unsigned char *watched;
+static size_t watched_len;
+static bool was_wiped, was_freed;
+
+static void *
+hook_malloc(size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return malloc(n);
+}
+
+static void *
+hook_realloc(void *p, size_t n, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	return realloc(p, n);
+}
+
+static void
+hook_free(void *p, const char *file, int line)
+{
+	(void)file;
+	(void)line;
+	if (p && p == watched) {
+		const unsigned char *b = p;
+
+		was_wiped = true;
+		for (size_t i = 0; i < watched_len; i++)
+			was_wiped = was_wiped && b[i] == 0;
+		was_freed = true;
+		watched = NULL;
+	}
+	free(p);
+}
+
+static void
+test_set_free(void)
+{
+	char src[] = "hunter2-hunter2-hunter2-hunter2!";
+	struct tg_secret s = { 0 }, e = { 0 };
+
+	secret_set(&s, src, strlen(src));
+	ok(s.p && s.len == strlen(src) && memcmp(s.p, src, s.len) == 0,
+	   "secret_set copies the bytes");
+	ok(s.p[s.len] == '\0', "and NUL-terminates them");
+	src[0] = 'X';
+	ok(s.p[0] == 'h', "the copy does not follow its source");
+	watched = s.p;
+	watched_len = s.len + 1;
+	secret_free(&s);
+	ok(was_freed, "secret_free releases through OpenSSL");
+	ok(was_wiped, "every byte, terminator included, is zero when it is released");
+	ok(s.p == NULL && s.len == 0, "and leaves the secret empty");
+	secret_free(&s);
+	ok(s.p == NULL && s.len == 0, "freeing an empty secret is harmless");
+	secret_set(&e, NULL, 0);
+	ok(e.p && e.len == 0 && e.p[0] == '\0', "an empty secret can be set from NULL");
+	secret_free(&e);
+}
+
+static void
+test_equal(void)
+{
+	static const unsigned char a[] = "0123456789abcdef", b[] = "0123456789abcdef";
+	unsigned char c[sizeof(a)];
+
+	ok(secret_equal(a, 16, b, 16), "equal bytes compare equal");
+	memcpy(c, a, sizeof(a));
+	c[0] ^= 1;
+	ok(!secret_equal(a, 16, c, 16), "a difference in the first byte");
+	memcpy(c, a, sizeof(a));
+	c[15] ^= 0x80;
+	ok(!secret_equal(a, 16, c, 16), "a difference in the last byte");
+	ok(!secret_equal(a, 16, b, 15), "a shorter second argument (a prefix) is unequal");
+	ok(!secret_equal(a, 15, b, 16), "a shorter first argument is unequal");
+	ok(!secret_equal(NULL, 16, b, 16), "NULL first argument fails closed");
+	ok(!secret_equal(a, 16, NULL, 16), "NULL second argument fails closed");
+	ok(!secret_equal(NULL, 0, NULL, 0), "two NULLs fail closed, even with length 0");
+	ok(secret_equal(a, 0, b, 0), "two empty non-NULL buffers are equal");
+}
+
+static void
+test_random(void)
+{
+	unsigned char x[64] = { 0 }, y[64] = { 0 }, z[1] = { 0x5a };
+	int zeros = 0;
+
+	is_int(secret_random(x, sizeof(x)), TG_OK, "secret_random succeeds");
+	is_int(secret_random(y, sizeof(y)), TG_OK, "twice");
+	for (size_t i = 0; i < sizeof(x); i++)
+		zeros += x[i] == 0;
+	/* 64 random bytes hold a quarter of a zero byte on average; 8 means a broken generator. */
+	ok(zeros < 8, "the output is not left zeroed (%d zero bytes of 64)", zeros);
+	ok(memcmp(x, y, sizeof(x)) != 0, "two draws differ");
+	is_int(secret_random(z, 0), TG_OK, "a zero-length request succeeds");
+	is_int(z[0], 0x5a, "and writes nothing");
+	is_int(secret_random(z, (size_t)INT32_MAX + 1), TG_ERR_CRYPTO,
+	       "a request OpenSSL cannot express is an error, not a short fill");
+}
+
+int
+main(void)
+{
+	/* Must come before anything allocates through OpenSSL, or the hooks are refused. */
+	if (!CRYPTO_set_mem_functions(hook_malloc, hook_realloc, hook_free)) {
+		printf("Bail out! cannot install OpenSSL allocator hooks\n");
+		return 1;
+	}
+	test_set_free();
+	test_equal();
+	test_random();
+	return done_testing();
+}
