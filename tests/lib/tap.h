@@ -47,7 +47,7 @@ tap_ok(int cond, const char *fmt, ...)
 			       tap_w_ ? tap_w_ : "(null)", __FILE__, __LINE__);                   \
 	} while (0)
 
-static inline void
+__attribute__((format(printf, 1, 2))) static inline void
 diag(const char *fmt, ...)
 {
 	va_list ap;
