@@ -1,8 +1,9 @@
 /*
  * The Berkeley DB 5.3 environment and its tables, shared by many processes.
  * The only file that includes <db.h>: every transaction begins and ends in
- * txn_once(), and deadlocks, lock timeouts and a panicked environment are
- * retried only in run(). Never parses keys or tokens, never prints secrets.
+ * txn_once(), and lock conflicts (DB_LOCK_DEADLOCK, DB_LOCK_NOTGRANTED) and a
+ * panicked environment are retried only in run(). Never parses keys or
+ * tokens, never prints secrets.
  *
  * Layout: one environment directory holding tokengate.db with these B-trees
  *   tenants      id                    -> tenant JSON (tenant_to_json)
@@ -22,6 +23,8 @@
  */
 #include "store.h"
 
+#include "log.h"
+
 #include <db.h>
 #include <errno.h>
 #include <json.h>
@@ -39,7 +42,7 @@
 #define LOG_FILE_MAX (1u * 1024 * 1024)
 #define CHECKPOINT_KBYTES 256
 #define THREAD_SLOTS 256
-#define MAX_RETRIES 100       /* about five seconds of backoff in all */
+#define MAX_RETRIES 100       /* about four seconds of backoff in all */
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
 #define KEYREC_VERSION 1
@@ -55,7 +58,7 @@ static const char *const table_names[T_COUNT] = {
 
 struct tg_store {
 	char *dir;
-	char *errpfx; /* BDB keeps the pointer, so it lives as long as the handle */
+	char *errpfx; /* "database DIR"; BDB keeps the pointer, so it lives as long as the handle */
 	DB_ENV *env;  /* NULL after a failed reopen; the next operation tries again */
 	DB *db[T_COUNT];
 };
@@ -85,17 +88,18 @@ typedef int (*body_fn)(struct tg_store *s, DB_TXN *txn, struct op *op);
 
 static _Thread_local char why_buf[512];
 
+/* BDB's own messages, one log line each so sibling processes never interleave. */
 static void
 errcall(const DB_ENV *env, const char *pfx, const char *msg)
 {
 	(void)env;
-	fprintf(stderr, "%s: %s\n", pfx ? pfx : "tokengate: database", msg);
+	TG_LOG(TG_LOG_ERR, "%s: %s", pfx ? pfx : "database", msg);
 }
 
 static void
 report(const struct tg_store *s, const char *what, int ret)
 {
-	fprintf(stderr, "%s: %s: %s\n", s->errpfx, what, db_strerror(ret));
+	TG_LOG(TG_LOG_ERR, "%s: %s: %s", s->errpfx, what, db_strerror(ret));
 }
 
 /* failchk asks whether the process behind a thread slot or registry entry still exists. */
@@ -326,7 +330,7 @@ configure_env(struct tg_store *s, DB_ENV *env)
  * processes see DB_RUNRECOVERY and reopen through run().
  */
 static int
-open_env(struct tg_store *s, bool create)
+open_env_once(struct tg_store *s, bool create)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 			  DB_REGISTER | DB_RECOVER | DB_THREAD | DB_FAILCHK;
@@ -344,6 +348,8 @@ open_env(struct tg_store *s, bool create)
 		ret = s->env->open(s->env, s->dir, flags, 0600);
 	if (ret == 0)
 		ret = s->env->failchk(s->env, 0);
+	if (ret == DB_RUNRECOVERY)
+		(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
 	for (int i = 0; ret == 0 && i < T_COUNT; i++) {
 		ret = db_create(&s->db[i], s->env, 0);
 		if (ret != 0) {
@@ -362,6 +368,17 @@ open_env(struct tg_store *s, bool create)
 	(void)chmod(reg, 0600);
 	free(reg);
 	return 0;
+}
+
+/* A panicked environment is recovered by the next DB_REGISTER open, so one retry. */
+static int
+open_env(struct tg_store *s, bool create)
+{
+	int ret = open_env_once(s, create);
+
+	if (ret == DB_RUNRECOVERY)
+		ret = open_env_once(s, create);
+	return ret;
 }
 
 static enum tg_err
@@ -399,7 +416,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 		goto out;
 	s = tg_xcalloc(1, sizeof(*s));
 	s->dir = tg_xstrdup(dir);
-	s->errpfx = tg_xasprintf("tokengate: database %s", dir);
+	s->errpfx = tg_xasprintf("database %s", dir);
 	ret = open_env(s, create);
 	if (ret != 0) {
 		rc = TG_ERR_DB;
@@ -535,10 +552,10 @@ after_conflict(struct tg_store *s, int attempt)
 static enum tg_err
 run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 {
-	bool is_committing = false;
 	int reopens = 0;
 
 	for (int attempt = 0;; attempt++) {
+		bool is_committing = false;
 		int ret = 0;
 
 		op_clear_outputs(op);
@@ -565,8 +582,10 @@ run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 			attempt = -1;
 			continue;
 		}
-		if (is_conflict(ret))
+		if (is_conflict(ret)) {
+			report(s, "gave up after retries: another process holds the records", ret);
 			return TG_ERR_BUSY;
+		}
 		report(s, "operation failed", ret);
 		if (ret == DB_RUNRECOVERY)
 			close_handles(s);
@@ -578,8 +597,8 @@ run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 static int
 corrupt(struct tg_store *s, struct op *op, const char *table)
 {
-	fprintf(stderr, "%s: a record in table %s does not decode; restore from a backup\n",
-		s->errpfx, table);
+	TG_LOG(TG_LOG_ERR, "%s: a record in table %s does not decode; restore it from a backup",
+	       s->errpfx, table);
 	op->rc = TG_ERR_DB;
 	return 0;
 }
@@ -1096,7 +1115,7 @@ store_key_add(struct tg_store *s, const struct tg_key_record *k)
 	enum tg_err rc;
 
 	if (!tenant_id_is_valid(k->tenant) || !k->kid || !k->kid[0] ||
-	    strcmp(alg_name(k->alg), "invalid") == 0 || k->state > TG_KEY_RETIRED ||
+	    k->alg <= TG_ALG_INVALID || k->alg >= TG_ALG_COUNT || k->state > TG_KEY_RETIRED ||
 	    k->use > TG_KEY_USE_SIGN || k->material.len > UINT32_MAX)
 		return TG_ERR_INVALID;
 	rc = run(s, RUN_WRITE, key_add_body, &op);

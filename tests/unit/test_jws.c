@@ -344,6 +344,7 @@ token_with_urlsafe_chars(void)
 	return hs_token(HDR, "{\"sub\":\"?\?\?\?\?\?\?\?\?>>>>>>>>>\"}");
 }
 
+/* RFC 7515 7.1 and strict base64url: a flat list of named cases (hence over 80 lines). */
 static void
 test_structure(void)
 {
@@ -589,193 +590,199 @@ test_size(void)
 
 /* ---------------------------------------------------------------- attacks */
 
+/*
+ * The classic key confusion: the attacker MACs an HS256 token with the text of
+ * the RSA public key, hoping the verifier feeds that key to HMAC. The key's own
+ * algorithm (RS256) is pinned, so the token never reaches HMAC.
+ */
 static void
-test_attacks(void)
+test_key_confusion(void)
 {
+	BIO *b = BIO_new(BIO_s_mem());
+	char *pem_text = NULL, *h = b64s("{\"alg\":\"HS256\"}"), *p = b64s(PAY), *input, *s, *tok;
+	long pemlen;
+	unsigned char tag[32];
+	size_t taglen = 0;
 	struct tg_verdict v;
-	char *tok, *t;
-	struct jws *j = NULL;
 
-	/* Key confusion: an HS256 MAC keyed with the RSA public key's PEM text. */
-	{
-		BIO *b = BIO_new(BIO_s_mem());
-		char *pem_text = NULL, *h = b64s("{\"alg\":\"HS256\"}"), *p = b64s(PAY), *input, *s;
-		long pemlen;
-		unsigned char tag[32];
-		size_t taglen = 0;
+	PEM_write_bio_PUBKEY(b, rsa->pkey);
+	pemlen = BIO_get_mem_data(b, &pem_text);
+	input = tg_xasprintf("%s.%s", h, p);
+	EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, pem_text, (size_t)pemlen,
+		  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
+	s = b64url_encode(tag, taglen);
+	tok = tg_xasprintf("%s.%s", input, s);
+	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
+	       "HS256 token MACed with the RSA public key PEM: alg_mismatch (key confusion)");
+	free(tok);
+	free(input);
+	free(s);
+	free(h);
+	free(p);
+	BIO_free(b);
+}
 
-		PEM_write_bio_PUBKEY(b, rsa->pkey);
-		pemlen = BIO_get_mem_data(b, &pem_text);
-		input = tg_xasprintf("%s.%s", h, p);
-		EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, pem_text, (size_t)pemlen,
-			  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
-		s = b64url_encode(tag, taglen);
-		tok = tg_xasprintf("%s.%s", input, s);
-		is_int(
-		    check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
-		    "HS256 token MACed with the RSA public key PEM: alg_mismatch (key confusion)");
-		free(tok);
-		free(input);
-		free(s);
-		free(h);
-		free(p);
-		BIO_free(b);
-	}
-	tok = hs_token(HDR, PAY);
+/* RFC 8725 3.1: a token is checked only under its key's single algorithm. */
+static void
+test_alg_pinning(void)
+{
+	struct tg_key *k384 = NULL, *ps = NULL;
+	struct json_object *p = json_object_new_object();
+	struct tg_secret der = { 0 };
+	unsigned char s48[48];
+	struct tg_verdict v;
+	const char *why;
+	char *tok = hs_token(HDR, PAY);
+
 	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
 	       "HS256 token vs RS256 key");
 	is_int(check_with(tok, strlen(tok), es, &v), TG_R_ALG_MISMATCH, "HS256 token vs ES256 key");
+	memset(s48, 7, sizeof(s48));
+	keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, &why);
+	is_int(check_with(tok, strlen(tok), k384, &v), TG_R_ALG_MISMATCH,
+	       "HS256 token vs HS384 key");
 	free(tok);
-	{
-		/* Same HMAC secret registered as HS384: the token's HS256 is not the key's alg. */
-		struct tg_key *k384 = NULL;
-		unsigned char s48[48];
-		const char *why;
 
-		memset(s48, 7, sizeof(s48));
-		keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, &why);
-		tok = hs_token(HDR, PAY);
-		is_int(check_with(tok, strlen(tok), k384, &v), TG_R_ALG_MISMATCH,
-		       "HS256 token vs HS384 key");
-		free(tok);
-		key_free(k384);
+	/* The same RSA material registered as PS256: PKCS#1 v1.5 and PSS do not mix. */
+	keys_export(rsa, &der);
+	keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
+	jws_sign(rsa, p, &tok);
+	is_int(check_with(tok, strlen(tok), ps, &v), TG_R_ALG_MISMATCH, "RS256 token vs PS256 key");
+	free(tok);
+	jws_sign(ps, p, &tok);
+	is_int(check_with(tok, strlen(tok), ps, &v), TG_R_NONE, "PS256 token vs PS256 key accepted");
+	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH, "PS256 token vs RS256 key");
+	free(tok);
+	secret_free(&der);
+	json_object_put(p);
+	key_free(ps);
+	key_free(k384);
+}
+
+/* Backstop: a key record whose alg says ES256 but whose material is RSA. */
+static void
+test_type_backstop(void)
+{
+	struct tg_key forged = *rsa;
+	struct json_object *p = json_object_new_object();
+	struct tg_verdict v;
+	char *tok = NULL;
+
+	forged.alg = TG_ALG_ES256;
+	jws_sign(es, p, &tok);
+	is_int(check_with(tok, strlen(tok), &forged, &v), TG_R_ALG_MISMATCH,
+	       "ES256 token vs an RSA key labelled ES256: alg_mismatch (type backstop)");
+	ok(jws_verify_raw(&forged, (const unsigned char *)"a", 1, (const unsigned char *)"b", 1) ==
+		   TG_ERR_INVALID,
+	   "jws_verify_raw refuses the mislabelled key too");
+	free(tok);
+	json_object_put(p);
+}
+
+/* RFC 7518 3.4: ES256 signatures are raw R||S of exactly 64 bytes, nothing else. */
+static void
+test_ecdsa_encodings(void)
+{
+	struct json_object *p = json_object_new_object();
+	unsigned char raw[64], tmp[65], *der = NULL;
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	struct jws *j = NULL;
+	struct tg_verdict v;
+	char *tok = NULL, *t;
+	int derlen;
+
+	jws_sign(es, p, &tok);
+	if (jws_parse(tok, strlen(tok), &j, &v) != TG_OK || j->siglen != sizeof(raw)) {
+		ok(0, "ES256 token parses with a 64-byte signature");
+		goto out;
 	}
-	{
-		/* RS256 token against the same RSA material registered as PS256. */
-		struct tg_key *ps = NULL;
-		struct json_object *p = json_object_new_object();
-		struct tg_secret der = { 0 };
+	memcpy(raw, j->sig, sizeof(raw));
+	is_int(check_with(tok, strlen(tok), es, &v), TG_R_NONE, "ES256 token accepted");
+	ECDSA_SIG_set0(sig, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL));
+	derlen = i2d_ECDSA_SIG(sig, &der);
+	t = with_sig(tok, der, (size_t)derlen);
+	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+	       "the same signature DER-encoded: bad_signature");
+	free(t);
+	t = with_sig(tok, raw, 63);
+	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "63-byte ES256 signature");
+	free(t);
+	memcpy(tmp, raw, 64);
+	tmp[64] = 0;
+	t = with_sig(tok, tmp, 65);
+	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "65-byte ES256 signature");
+	free(t);
+	memcpy(tmp, raw + 32, 32);
+	memcpy(tmp + 32, raw, 32);
+	t = with_sig(tok, tmp, 64);
+	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "S||R swapped: bad_signature");
+	free(t);
+	memset(tmp, 0, 64);
+	t = with_sig(tok, tmp, 64);
+	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "r = s = 0: bad_signature");
+	free(t);
+out:
+	OPENSSL_free(der);
+	ECDSA_SIG_free(sig);
+	jws_free(j);
+	free(tok);
+	json_object_put(p);
+}
 
-		keys_export(rsa, &der);
-		keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
-		jws_sign(rsa, p, &tok);
-		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_ALG_MISMATCH,
-		       "RS256 token vs PS256 key");
-		free(tok);
-		jws_sign(ps, p, &tok);
-		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_NONE,
-		       "PS256 token vs PS256 key accepted");
-		is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
-		       "PS256 token vs RS256 key");
-		free(tok);
-		secret_free(&der);
-		json_object_put(p);
-		key_free(ps);
-	}
-	{
-		/* Backstop: a key record whose alg says ES256 but whose material is RSA. */
-		struct tg_key forged = *rsa;
-		struct json_object *p = json_object_new_object();
+/* RFC 7518 3.5: the PSS salt is as long as the hash; a maximum-length salt is refused. */
+static void
+test_pss_salt(void)
+{
+	struct tg_key *ps = NULL;
+	struct tg_secret der = { 0 };
+	char *h = b64s("{\"alg\":\"PS256\"}"), *p = b64s(PAY), *input = tg_xasprintf("%s.%s", h, p);
+	char *t = tg_xasprintf("%s.x", input), *tok;
+	EVP_MD_CTX *m = EVP_MD_CTX_new();
+	EVP_PKEY_CTX *pctx = NULL;
+	unsigned char sig[256];
+	size_t siglen = sizeof(sig);
+	struct tg_verdict v;
 
-		forged.alg = TG_ALG_ES256;
-		jws_sign(es, p, &tok);
-		is_int(check_with(tok, strlen(tok), &forged, &v), TG_R_ALG_MISMATCH,
-		       "ES256 token vs an RSA key labelled ES256: alg_mismatch (type backstop)");
-		ok(jws_verify_raw(&forged, (const unsigned char *)"a", 1,
-				  (const unsigned char *)"b", 1) == TG_ERR_INVALID,
-		   "jws_verify_raw refuses the mislabelled key too");
-		free(tok);
-		json_object_put(p);
-	}
-	{
-		/* ECDSA encodings: only raw R||S of exactly 64 bytes for ES256. */
-		struct json_object *p = json_object_new_object();
-		unsigned char *raw = NULL, *der = NULL, tmp[65];
-		size_t rawlen = 0;
-		ECDSA_SIG *sig = ECDSA_SIG_new();
-		int derlen;
+	keys_export(rsa, &der);
+	keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
+	EVP_DigestSignInit(m, &pctx, EVP_sha256(), NULL, rsa->pkey);
+	EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
+	EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_MAX);
+	EVP_DigestSign(m, sig, &siglen, (const unsigned char *)input, strlen(input));
+	tok = with_sig(t, sig, siglen);
+	is_int(check_with(tok, strlen(tok), ps, &v), TG_R_BAD_SIGNATURE,
+	       "PS256 with a maximum-length salt: bad_signature");
+	free(tok);
+	free(t);
+	EVP_MD_CTX_free(m);
+	free(input);
+	free(h);
+	free(p);
+	secret_free(&der);
+	key_free(ps);
+}
 
-		jws_sign(es, p, &tok);
-		jws_parse(tok, strlen(tok), &j, &v);
-		raw = tg_xmalloc(j->siglen);
-		memcpy(raw, j->sig, j->siglen);
-		rawlen = j->siglen;
-		jws_free(j);
-		j = NULL;
-		is_int(check_with(tok, strlen(tok), es, &v), TG_R_NONE, "ES256 token accepted");
+/* RFC 7518 3.2: HMAC tags are never truncated. */
+static void
+test_hmac_truncation(void)
+{
+	unsigned char tag[32];
+	size_t taglen = 0;
+	char *h = b64s(HDR), *p = b64s(PAY), *input = tg_xasprintf("%s.%s", h, p);
+	char *t = tg_xasprintf("%s.x", input), *tok;
+	struct jws *j = NULL;
+	struct tg_verdict v;
 
-		ECDSA_SIG_set0(sig, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL));
-		derlen = i2d_ECDSA_SIG(sig, &der);
-		t = with_sig(tok, der, (size_t)derlen);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
-		       "the same signature DER-encoded: bad_signature");
-		free(t);
-		t = with_sig(tok, raw, 63);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
-		       "63-byte ES256 signature");
-		free(t);
-		memcpy(tmp, raw, 64);
-		tmp[64] = 0;
-		t = with_sig(tok, tmp, 65);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
-		       "65-byte ES256 signature");
-		free(t);
-		memcpy(tmp, raw + 32, 32);
-		memcpy(tmp + 32, raw, 32);
-		t = with_sig(tok, tmp, 64);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
-		       "S||R swapped: bad_signature");
-		free(t);
-		memset(tmp, 0, 64);
-		t = with_sig(tok, tmp, 64);
-		is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
-		       "r = s = 0: bad_signature");
-		free(t);
-		OPENSSL_free(der);
-		ECDSA_SIG_free(sig);
-		free(raw);
-		free(tok);
-		(void)rawlen;
-		json_object_put(p);
-	}
-	{
-		/* RFC 7518 3.5: the PSS salt is as long as the hash; a maximum salt is refused. */
-		struct tg_key *ps = NULL;
-		struct tg_secret der = { 0 };
-		char *h = b64s("{\"alg\":\"PS256\"}"), *p = b64s(PAY),
-		     *input = tg_xasprintf("%s.%s", h, p);
-		EVP_MD_CTX *m = EVP_MD_CTX_new();
-		EVP_PKEY_CTX *pctx = NULL;
-		unsigned char sig[256];
-		size_t siglen = sizeof(sig);
+	EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hs->secret.p, hs->secret.len,
+		  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
+	tok = with_sig(t, tag, 16);
+	is_int(check(tok), TG_R_BAD_SIGNATURE, "HS256 tag truncated to 16 bytes: bad_signature");
+	free(tok);
+	free(t);
+	free(input);
+	free(h);
+	free(p);
 
-		keys_export(rsa, &der);
-		keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
-		EVP_DigestSignInit(m, &pctx, EVP_sha256(), NULL, rsa->pkey);
-		EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
-		EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_MAX);
-		EVP_DigestSign(m, sig, &siglen, (const unsigned char *)input, strlen(input));
-		t = tg_xasprintf("%s.x", input);
-		tok = with_sig(t, sig, siglen);
-		free(t);
-		is_int(check_with(tok, strlen(tok), ps, &v), TG_R_BAD_SIGNATURE,
-		       "PS256 with a maximum-length salt: bad_signature");
-		free(tok);
-		EVP_MD_CTX_free(m);
-		free(input);
-		free(h);
-		free(p);
-		secret_free(&der);
-		key_free(ps);
-	}
-	{
-		/* HMAC tags are never truncated (RFC 7518 3.2). */
-		unsigned char tag[32];
-		size_t taglen = 0;
-		char *h = b64s(HDR), *p = b64s(PAY), *input = tg_xasprintf("%s.%s", h, p);
-
-		EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hs->secret.p, hs->secret.len,
-			  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
-		t = tg_xasprintf("%s.x", input);
-		tok = with_sig(t, tag, 16);
-		free(t);
-		is_int(check(tok), TG_R_BAD_SIGNATURE,
-		       "HS256 tag truncated to 16 bytes: bad_signature");
-		free(tok);
-		free(input);
-		free(h);
-		free(p);
-	}
 	tok = hs_token(HDR, PAY);
 	jws_parse(tok, strlen(tok), &j, &v);
 	is_int(jws_verify(j, tok, NULL, &v), TG_ERR_REJECTED, "verify without a key is refused");
@@ -804,7 +811,12 @@ main(void)
 	test_structure();
 	test_header();
 	test_size();
-	test_attacks();
+	test_key_confusion();
+	test_alg_pinning();
+	test_type_backstop();
+	test_ecdsa_encodings();
+	test_pss_salt();
+	test_hmac_truncation();
 	key_free(hs);
 	key_free(rsa);
 	key_free(es);

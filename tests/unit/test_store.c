@@ -1,0 +1,433 @@
+/*
+ * The Berkeley DB store against real environment files in a mkdtemp
+ * directory: opening, every table's operations and their error codes, issuer
+ * uniqueness, cascading tenant removal, the generation counter (moves on each
+ * tenant or key change, never on reads), persistence across reopen, file
+ * modes, and log files that do not pile up.
+ */
+#include "store.h"
+
+#include "../lib/tap.h"
+
+#include <dirent.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char root[] = "/tmp/tokengate-test_store.XXXXXX";
+static char dir[sizeof(root) + 16];
+
+static uint64_t
+gen(struct tg_store *s)
+{
+	uint64_t g = 0;
+
+	if (store_generation(s, &g) != TG_OK)
+		diag("store_generation failed");
+	return g;
+}
+
+static struct tg_tenant *
+tenant(const char *id, const char *issuer)
+{
+	struct tg_tenant *t = tenant_new(id);
+
+	t->issuer = issuer ? tg_xstrdup(issuer) : NULL;
+	return t;
+}
+
+static enum tg_err
+add_tenant(struct tg_store *s, const char *id, const char *issuer)
+{
+	struct tg_tenant *t = tenant(id, issuer);
+	enum tg_err rc = store_tenant_add(s, t);
+
+	tenant_free(t);
+	return rc;
+}
+
+static enum tg_err
+add_key(struct tg_store *s, const char *tenant_id, const char *kid, size_t len)
+{
+	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant_id,
+				   .kid = (char *)(uintptr_t)kid, .alg = TG_ALG_HS256 };
+	unsigned char *bytes = tg_xmalloc(len);
+	enum tg_err rc;
+
+	for (size_t i = 0; i < len; i++)
+		bytes[i] = (unsigned char)(i * 7 + kid[0]);
+	secret_set(&r.material, bytes, len);
+	rc = store_key_add(s, &r);
+	secret_free(&r.material);
+	free(bytes);
+	return rc;
+}
+
+static enum tg_err
+add_apikey(struct tg_store *s, const char *tenant_id, const char *id, unsigned char fill)
+{
+	struct tg_apikey a = { .tenant = (char *)(uintptr_t)tenant_id, .id = (char *)(uintptr_t)id };
+
+	memset(a.hash, fill, sizeof(a.hash));
+	return store_apikey_add(s, &a);
+}
+
+static int
+rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+test_open(struct tg_store **out)
+{
+	struct tg_store *s = (struct tg_store *)&s;
+	const char *why = NULL;
+	struct dirent *e;
+	struct stat st;
+	DIR *d;
+	int nfiles = 0, loose = 0;
+
+	is_int(store_open(dir, false, &s, &why), TG_ERR_NOT_FOUND, "missing directory: not found");
+	ok(why && strstr(why, "tokengatectl --db") && strstr(why, dir), "why names the dir and init");
+	ok(s == (struct tg_store *)&s, "out-parameter untouched on failure");
+	mkdir(dir, 0700);
+	is_int(store_open(dir, false, &s, &why), TG_ERR_NOT_FOUND, "empty directory: not found");
+	d = opendir(dir);
+	while (d && (e = readdir(d)))
+		nfiles += e->d_name[0] != '.';
+	closedir(d);
+	is_int(nfiles, 0, "a failed open leaves no files behind");
+	rmdir(dir);
+
+	is_int(store_open(dir, true, out, &why), TG_OK, "create makes the directory and tables");
+	ok(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode 0700");
+	d = opendir(dir);
+	while (d && (e = readdir(d))) {
+		char path[512];
+
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		if (e->d_name[0] != '.' && stat(path, &st) == 0 && (st.st_mode & 077)) {
+			diag("%s has mode %o", e->d_name, (unsigned)st.st_mode & 0777);
+			loose++;
+		}
+	}
+	closedir(d);
+	is_int(loose, 0, "no environment file is readable by group or others");
+}
+
+static void
+test_tenants(struct tg_store *s)
+{
+	struct tg_tenant *t = NULL, **list = NULL;
+	uint64_t g0 = gen(s), g;
+	char *id = NULL;
+	size_t n = 0;
+
+	is_int(add_tenant(s, "acme", "https://a.example"), TG_OK, "tenant added");
+	ok((g = gen(s)) != g0, "generation moved on tenant add");
+	is_int(add_tenant(s, "acme", NULL), TG_ERR_EXISTS, "same id again: exists");
+	is_int(add_tenant(s, "other", "https://a.example"), TG_ERR_EXISTS,
+	       "another tenant with a taken issuer: exists");
+	is_int(add_tenant(s, "bad/id", NULL), TG_ERR_INVALID, "invalid id refused");
+	ok(gen(s) == g, "failed adds leave the generation alone");
+
+	is_int(store_tenant_get(s, "acme", &t), TG_OK, "tenant read back");
+	if (t) {
+		is_str(t->issuer, "https://a.example", "issuer stored");
+		ok(t->created > 0, "created 0 stored as the time of the add");
+		is_int(t->max_lifetime, TG_DEFAULT_MAX_LIFETIME, "defaults stored");
+	}
+	is_int(store_tenant_get(s, "nobody", &t), TG_ERR_NOT_FOUND, "unknown tenant: not found");
+	is_int(store_tenant_by_issuer(s, "https://a.example", &id), TG_OK, "issuer resolves");
+	is_str(id, "acme", "issuer maps to its tenant");
+	free(id);
+	id = NULL;
+	is_int(store_tenant_by_issuer(s, "https://z.example", &id), TG_ERR_NOT_FOUND,
+	       "unknown issuer: not found");
+
+	/* update: issuer moves, the old one is released, created is kept */
+	free(t->issuer);
+	t->issuer = tg_xstrdup("https://a2.example");
+	strlist_add(&t->require_amr, "mfa");
+	int64_t created = t->created;
+	t->created = 0;
+	g = gen(s);
+	is_int(store_tenant_update(s, t), TG_OK, "tenant updated");
+	ok(gen(s) != g, "generation moved on update");
+	tenant_free(t);
+	t = NULL;
+	store_tenant_get(s, "acme", &t);
+	ok(t && t->require_amr.n == 1 && t->created == created, "update stored, created kept");
+	is_int(store_tenant_by_issuer(s, "https://a.example", &id), TG_ERR_NOT_FOUND,
+	       "old issuer released on update");
+	is_int(add_tenant(s, "beta", "https://a.example"), TG_OK, "released issuer can be reused");
+
+	/* an update may not take another tenant's issuer, and then changes nothing */
+	free(t->issuer);
+	t->issuer = tg_xstrdup("https://a.example");
+	g = gen(s);
+	is_int(store_tenant_update(s, t), TG_ERR_EXISTS, "update to another tenant's issuer refused");
+	ok(gen(s) == g, "refused update leaves the generation alone");
+	is_int(store_tenant_by_issuer(s, "https://a2.example", &id), TG_OK,
+	       "refused update kept the tenant's own issuer");
+	free(id);
+	free(t->issuer);
+	t->issuer = tg_xstrdup("https://a2.example");
+	is_int(store_tenant_update(s, t), TG_OK, "update keeping its own issuer is fine");
+	tenant_free(t);
+
+	t = tenant("ghost", NULL);
+	is_int(store_tenant_update(s, t), TG_ERR_NOT_FOUND, "update of unknown tenant: not found");
+	tenant_free(t);
+
+	is_int(add_tenant(s, "acme.dev", NULL), TG_OK, "tenant whose id extends another's");
+	is_int(store_tenant_list(s, &list, &n), TG_OK, "tenants listed");
+	ok(n == 3 && strcmp(list[0]->id, "acme") == 0 && strcmp(list[1]->id, "acme.dev") == 0 &&
+		   strcmp(list[2]->id, "beta") == 0,
+	   "list sorted by id");
+	tenant_list_free(list, n);
+}
+
+static void
+test_keys(struct tg_store *s)
+{
+	struct tg_key_record *k = NULL, **list = NULL;
+	uint64_t g = gen(s);
+	size_t n = 0;
+
+	is_int(add_key(s, "acme", "k2", 32), TG_OK, "key added");
+	ok(gen(s) != g, "generation moved on key add");
+	is_int(add_key(s, "acme", "k1", 64), TG_OK, "second key added");
+	is_int(add_key(s, "acme.dev", "k1", 32), TG_OK, "same kid under another tenant");
+	is_int(add_key(s, "acme", "k1", 32), TG_ERR_EXISTS, "duplicate kid: exists");
+	is_int(add_key(s, "nobody", "k1", 32), TG_ERR_NOT_FOUND, "key for unknown tenant: not found");
+	is_int(add_key(s, "acme", "", 32), TG_ERR_INVALID, "empty kid refused");
+
+	is_int(store_key_get(s, "acme", "k1", &k), TG_OK, "key read back");
+	if (k) {
+		bool is_same = k->material.len == 64;
+
+		for (size_t i = 0; is_same && i < 64; i++)
+			is_same = k->material.p[i] == (unsigned char)(i * 7 + 'k');
+		ok(is_same, "material bytes round trip");
+		ok(k->alg == TG_ALG_HS256 && k->state == TG_KEY_ACTIVE && k->use == TG_KEY_USE_VERIFY,
+		   "alg, state and use round trip");
+		ok(strcmp(k->tenant, "acme") == 0 && strcmp(k->kid, "k1") == 0, "tenant and kid set");
+		ok(k->created > 0, "created 0 stored as the time of the add");
+	}
+	keyrec_free(k);
+	is_int(store_key_get(s, "acme", "k9", &k), TG_ERR_NOT_FOUND, "unknown kid: not found");
+
+	is_int(store_key_list(s, "acme", &list, &n), TG_OK, "tenant's keys listed");
+	ok(n == 2 && strcmp(list[0]->kid, "k1") == 0 && strcmp(list[1]->kid, "k2") == 0,
+	   "only that tenant's keys (not acme.dev's), sorted by kid");
+	keyrec_list_free(list, n);
+	is_int(store_key_list(s, NULL, &list, &n), TG_OK, "all keys listed");
+	ok(n == 3 && strcmp(list[2]->tenant, "acme.dev") == 0, "sorted by tenant, then kid");
+	keyrec_list_free(list, n);
+	is_int(store_key_list(s, "nobody", &list, &n), TG_ERR_NOT_FOUND,
+	       "listing an unknown tenant: not found");
+
+	g = gen(s);
+	is_int(store_key_set_state(s, "acme", "k2", TG_KEY_RETIRED), TG_OK, "key retired");
+	ok(gen(s) != g, "generation moved on retire");
+	store_key_get(s, "acme", "k2", &k);
+	ok(k && k->state == TG_KEY_RETIRED && k->material.len == 32, "retired state stored, material kept");
+	keyrec_free(k);
+	g = gen(s);
+	is_int(store_key_set_state(s, "acme", "k2", TG_KEY_RETIRED), TG_OK, "retiring again is fine");
+	ok(gen(s) == g, "a change to nothing leaves the generation alone");
+	is_int(store_key_set_state(s, "acme", "k9", TG_KEY_ACTIVE), TG_ERR_NOT_FOUND,
+	       "state of unknown key: not found");
+
+	g = gen(s);
+	is_int(store_key_remove(s, "acme", "k2"), TG_OK, "key removed");
+	ok(gen(s) != g, "generation moved on remove");
+	is_int(store_key_get(s, "acme", "k2", &k), TG_ERR_NOT_FOUND, "removed key is gone");
+	is_int(store_key_remove(s, "acme", "k2"), TG_ERR_NOT_FOUND, "removing again: not found");
+}
+
+static void
+test_apikeys(struct tg_store *s)
+{
+	struct tg_apikey *a = NULL, **list = NULL;
+	unsigned char h[TG_APIKEY_HASH_LEN];
+	uint64_t g = gen(s);
+	size_t n = 0;
+
+	is_int(add_apikey(s, "acme", "ak1", 0x11), TG_OK, "API key added");
+	is_int(add_apikey(s, "beta", "ak2", 0x22), TG_OK, "another tenant's API key added");
+	is_int(add_apikey(s, "acme", "ak1", 0x33), TG_ERR_EXISTS, "duplicate id: exists");
+	is_int(add_apikey(s, "acme", "ak3", 0x11), TG_ERR_EXISTS, "duplicate hash: exists");
+	is_int(add_apikey(s, "nobody", "ak4", 0x44), TG_ERR_NOT_FOUND, "unknown tenant: not found");
+	ok(gen(s) == g, "API keys are not keyring state: generation unchanged");
+
+	is_int(store_apikey_list(s, "acme", &list, &n), TG_OK, "tenant's API keys listed");
+	ok(n == 1 && strcmp(list[0]->id, "ak1") == 0, "only that tenant's API keys");
+	apikey_list_free(list, n);
+	is_int(store_apikey_list(s, NULL, &list, &n), TG_OK, "all API keys listed");
+	is_int(n, 2, "both API keys");
+	apikey_list_free(list, n);
+
+	memset(h, 0x11, sizeof(h));
+	is_int(store_apikey_find(s, h, &a), TG_OK, "API key found by hash");
+	ok(a && strcmp(a->id, "ak1") == 0 && strcmp(a->tenant, "acme") == 0 && !a->revoked &&
+		   a->hash[0] == 0x11,
+	   "found record is complete");
+	apikey_free(a);
+	memset(h, 0x99, sizeof(h));
+	is_int(store_apikey_find(s, h, &a), TG_ERR_NOT_FOUND, "unknown hash: not found");
+
+	is_int(store_apikey_revoke(s, "beta", "ak1"), TG_ERR_NOT_FOUND,
+	       "another tenant cannot revoke the key");
+	is_int(store_apikey_revoke(s, "acme", "ak1"), TG_OK, "API key revoked");
+	memset(h, 0x11, sizeof(h));
+	a = NULL;
+	store_apikey_find(s, h, &a);
+	ok(a && a->revoked, "revoked key is still found, marked revoked");
+	apikey_free(a);
+	is_int(store_apikey_revoke(s, "acme", "nope"), TG_ERR_NOT_FOUND, "unknown id: not found");
+}
+
+static void
+test_snapshot_and_reads(struct tg_store *s)
+{
+	struct tg_tenant **tenants = NULL, *t = NULL;
+	struct tg_key_record **keys = NULL;
+	size_t nt = 0, nk = 0;
+	uint64_t g = gen(s), sg = 0;
+	char *id = NULL;
+
+	is_int(store_snapshot(s, &sg, &tenants, &nt, &keys, &nk), TG_OK, "snapshot read");
+	ok(sg == g, "snapshot carries the current generation");
+	ok(nt == 3 && nk == 2, "snapshot holds every tenant and key");
+	tenant_list_free(tenants, nt);
+	keyrec_list_free(keys, nk);
+
+	store_tenant_get(s, "acme", &t);
+	tenant_free(t);
+	store_tenant_by_issuer(s, "https://a2.example", &id);
+	free(id);
+	ok(gen(s) == g, "reads never move the generation");
+}
+
+static void
+test_cascade(struct tg_store *s)
+{
+	struct tg_key_record **keys = NULL, *k = NULL;
+	struct tg_apikey *a = NULL, **list = NULL;
+	struct tg_tenant *t = NULL;
+	unsigned char h[TG_APIKEY_HASH_LEN];
+	uint64_t g = gen(s);
+	size_t n = 0;
+	char *id = NULL;
+
+	is_int(store_tenant_remove(s, "acme"), TG_OK, "tenant removed");
+	ok(gen(s) != g, "generation moved on tenant remove");
+	is_int(store_tenant_get(s, "acme", &t), TG_ERR_NOT_FOUND, "removed tenant is gone");
+	is_int(store_tenant_by_issuer(s, "https://a2.example", &id), TG_ERR_NOT_FOUND,
+	       "its issuer is released");
+	store_key_list(s, NULL, &keys, &n);
+	ok(n == 1 && strcmp(keys[0]->tenant, "acme.dev") == 0,
+	   "its keys are gone, acme.dev's key (a longer id) stays");
+	keyrec_list_free(keys, n);
+	memset(h, 0x11, sizeof(h));
+	is_int(store_apikey_find(s, h, &a), TG_ERR_NOT_FOUND, "its API keys are gone, hash index too");
+	store_apikey_list(s, NULL, &list, &n);
+	ok(n == 1 && strcmp(list[0]->tenant, "beta") == 0, "other tenants' API keys stay");
+	apikey_list_free(list, n);
+	is_int(store_tenant_remove(s, "acme"), TG_ERR_NOT_FOUND, "removing again: not found");
+
+	is_int(add_tenant(s, "acme", NULL), TG_OK, "the id can be used again");
+	is_int(store_key_get(s, "acme", "k1", &k), TG_ERR_NOT_FOUND, "and starts with no keys");
+	is_int(add_apikey(s, "acme", "ak1", 0x11), TG_OK, "removed API key id and hash are free");
+}
+
+static void
+test_reopen(struct tg_store **s)
+{
+	struct tg_key_record *k = NULL;
+	struct tg_apikey *a = NULL;
+	unsigned char h[TG_APIKEY_HASH_LEN];
+	uint64_t g = gen(*s);
+	char *id = NULL;
+
+	store_close(*s);
+	*s = NULL;
+	is_int(store_open(dir, false, s, NULL), TG_OK, "reopened without create");
+	if (!*s)
+		return;
+	ok(gen(*s) == g, "generation survives reopen");
+	is_int(store_tenant_by_issuer(*s, "https://a.example", &id), TG_OK, "tenants survive reopen");
+	is_str(id, "beta", "issuer index survives reopen");
+	free(id);
+	is_int(store_key_get(*s, "acme.dev", "k1", &k), TG_OK, "keys survive reopen");
+	keyrec_free(k);
+	memset(h, 0x22, sizeof(h));
+	is_int(store_apikey_find(*s, h, &a), TG_OK, "API keys survive reopen");
+	apikey_free(a);
+}
+
+static int
+count_logs(void)
+{
+	struct dirent *e;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	while (d && (e = readdir(d)))
+		n += strncmp(e->d_name, "log.", 4) == 0;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/* ~3 MiB of log through 1 MiB log files: checkpoints let old files be removed. */
+static void
+test_log_bounded(struct tg_store *s)
+{
+	enum tg_err rc = TG_OK;
+	char kid[32];
+
+	for (int i = 0; i < 600 && rc == TG_OK; i++) {
+		snprintf(kid, sizeof(kid), "bulk%d", i);
+		rc = add_key(s, "beta", kid, 4096);
+	}
+	for (int i = 0; i < 600 && rc == TG_OK; i++) {
+		snprintf(kid, sizeof(kid), "bulk%d", i);
+		rc = store_key_remove(s, "beta", kid);
+	}
+	is_int(rc, TG_OK, "600 large keys added and removed");
+	ok(count_logs() <= 3, "old log files are removed (%d left)", count_logs());
+}
+
+int
+main(void)
+{
+	struct tg_store *s = NULL;
+
+	if (!mkdtemp(root)) {
+		diag("mkdtemp failed");
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/db", root);
+	test_open(&s);
+	if (s) {
+		test_tenants(s);
+		test_keys(s);
+		test_apikeys(s);
+		test_snapshot_and_reads(s);
+		test_cascade(s);
+		test_reopen(&s);
+	}
+	if (s)
+		test_log_bounded(s);
+	store_close(s);
+	store_close(NULL);
+	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	return done_testing();
+}

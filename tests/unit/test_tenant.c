@@ -1,0 +1,208 @@
+/*
+ * Tenant records: id rules, defaults, the JSON round trip of every field, and
+ * tenant_from_json refusing wrong types, out-of-range numbers, bad ids and
+ * unknown (misspelt) members without touching its out-parameter.
+ */
+#include "tenant.h"
+
+#include "../lib/tap.h"
+
+#include <json.h>
+
+static struct json_object *
+parse(const char *doc)
+{
+	struct json_object *o = json_tokener_parse(doc);
+
+	if (!o)
+		diag("bad test document: %s", doc);
+	return o;
+}
+
+static const char *
+to_string(const struct tg_tenant *t, char *buf, size_t len)
+{
+	struct json_object *o = tenant_to_json(t);
+
+	snprintf(buf, len, "%s", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
+	json_object_put(o);
+	return buf;
+}
+
+static void
+test_ids(void)
+{
+	char longest[TG_TENANT_ID_MAX + 2];
+
+	ok(tenant_id_is_valid("acme"), "plain id is valid");
+	ok(tenant_id_is_valid("a"), "one character id is valid");
+	ok(tenant_id_is_valid("Team_1.prod-eu"), "letters, digits, '.', '_' and '-' are valid");
+	memset(longest, 'x', TG_TENANT_ID_MAX);
+	longest[TG_TENANT_ID_MAX] = '\0';
+	ok(tenant_id_is_valid(longest), "id of exactly TG_TENANT_ID_MAX characters is valid");
+	longest[TG_TENANT_ID_MAX] = 'x';
+	longest[TG_TENANT_ID_MAX + 1] = '\0';
+	ok(!tenant_id_is_valid(longest), "id one character too long is refused");
+	ok(!tenant_id_is_valid(NULL), "NULL id is refused");
+	ok(!tenant_id_is_valid(""), "empty id is refused");
+	ok(!tenant_id_is_valid(".hidden"), "id starting with '.' is refused");
+	ok(!tenant_id_is_valid("-opt"), "id starting with '-' (an option) is refused");
+	ok(!tenant_id_is_valid("a b"), "id with a space is refused");
+	ok(!tenant_id_is_valid("a/b"), "id with '/' is refused");
+	ok(!tenant_id_is_valid("caf\xc3\xa9"), "id with non-ASCII bytes is refused");
+}
+
+static void
+test_defaults(void)
+{
+	struct tg_tenant *t = tenant_new("acme"), *back = NULL;
+	struct json_object *o = tenant_to_json(t), *v;
+	enum tg_err rc;
+
+	is_str(t->id, "acme", "tenant_new copies the id");
+	is_int(t->max_lifetime, TG_DEFAULT_MAX_LIFETIME, "default max_lifetime");
+	is_int(t->leeway, TG_DEFAULT_LEEWAY, "default leeway");
+	ok(!t->issuer && !t->audience && !t->claims_ns && !t->signing_alg,
+	   "optional strings start unset");
+	ok(json_object_object_get_ex(o, "issuer", &v) && v == NULL, "unset issuer is JSON null");
+	ok(json_object_object_get_ex(o, "map_claims", &v) &&
+		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
+	   "empty list is an empty JSON array");
+	is_int(json_object_object_length(o), 14, "JSON carries all 14 fields");
+	json_object_put(o);
+	tenant_free(t);
+
+	o = parse("{\"id\":\"min\"}");
+	rc = tenant_from_json(o, &back);
+	is_int(rc, TG_OK, "only an id is enough");
+	if (rc == TG_OK) {
+		is_int(back->max_lifetime, TG_DEFAULT_MAX_LIFETIME, "absent max_lifetime: default");
+		is_int(back->leeway, TG_DEFAULT_LEEWAY, "absent leeway: default");
+		ok(!back->issuer && back->require_claims.n == 0, "absent members stay unset");
+	}
+	json_object_put(o);
+	tenant_free(back);
+}
+
+static struct tg_tenant *
+full_tenant(void)
+{
+	struct tg_tenant *t = tenant_new("acme.prod");
+
+	t->issuer = tg_xstrdup("https://issuer.example/");
+	t->audience = tg_xstrdup("api://acme");
+	t->max_lifetime = 3600;
+	t->leeway = 0;
+	t->claims_ns = tg_xstrdup("https://acme/claims");
+	strlist_add(&t->map_claims, "org.id=ORG");
+	strlist_add(&t->map_claims, "email=EMAIL");
+	strlist_add(&t->require_claims, "scope=admin");
+	strlist_add(&t->allowed_origins, "https://app.acme.example");
+	strlist_add(&t->require_amr, "mfa");
+	t->signing_alg = tg_xstrdup("ES256");
+	t->rate_limit_per_key = 100;
+	t->rate_limit_burst = 20;
+	t->created = 1700000000;
+	return t;
+}
+
+static void
+test_round_trip(void)
+{
+	struct tg_tenant *t = full_tenant(), *back = NULL, *dup;
+	struct json_object *o = tenant_to_json(t), *reparsed;
+	char a[2048], b[2048];
+	enum tg_err rc;
+
+	reparsed = parse(json_object_to_json_string(o));
+	rc = tenant_from_json(reparsed, &back);
+	is_int(rc, TG_OK, "full tenant parses back");
+	if (rc == TG_OK) {
+		is_str(to_string(back, a, sizeof(a)), to_string(t, b, sizeof(b)),
+		       "every field survives the JSON round trip");
+		is_str(back->claims_ns, "https://acme/claims", "claims_ns round trip");
+		is_int(back->map_claims.n, 2, "both map_claims entries round trip");
+		is_str(back->map_claims.v[1], "email=EMAIL", "list order is kept");
+		is_int(back->leeway, 0, "leeway 0 is kept, not replaced by the default");
+		is_int(back->created, 1700000000, "created round trip");
+	}
+
+	dup = tenant_dup(t);
+	is_str(to_string(dup, a, sizeof(a)), to_string(t, b, sizeof(b)), "tenant_dup copies every field");
+	strlist_add(&dup->require_amr, "hwk");
+	free(dup->issuer);
+	dup->issuer = NULL;
+	ok(t->require_amr.n == 1 && t->issuer != NULL, "tenant_dup shares nothing with the original");
+
+	tenant_free(dup);
+	tenant_free(back);
+	tenant_free(t);
+	json_object_put(reparsed);
+	json_object_put(o);
+}
+
+static void
+test_nulls(void)
+{
+	struct json_object *o = parse("{\"id\":\"n\",\"issuer\":null,\"audience\":null,"
+				      "\"map_claims\":null,\"max_lifetime\":null}");
+	struct tg_tenant *t = NULL;
+
+	is_int(tenant_from_json(o, &t), TG_OK, "null members are accepted as unset");
+	if (t) {
+		ok(!t->issuer && !t->audience && t->map_claims.n == 0, "null leaves members unset");
+		is_int(t->max_lifetime, TG_DEFAULT_MAX_LIFETIME, "null number keeps the default");
+	}
+	tenant_free(t);
+	json_object_put(o);
+}
+
+static void
+expect_invalid(const char *name, const char *doc)
+{
+	struct tg_tenant *sentinel = (struct tg_tenant *)&sentinel, *t = sentinel;
+	struct json_object *o = parse(doc);
+
+	is_int(tenant_from_json(o, &t), TG_ERR_INVALID, "%s: refused", name);
+	ok(t == sentinel, "%s: out-parameter untouched", name);
+	json_object_put(o);
+}
+
+static void
+test_invalid(void)
+{
+	expect_invalid("array instead of object", "[]");
+	expect_invalid("string instead of object", "\"acme\"");
+	expect_invalid("missing id", "{\"issuer\":\"x\"}");
+	expect_invalid("numeric id", "{\"id\":7}");
+	expect_invalid("id with a slash", "{\"id\":\"a/b\"}");
+	expect_invalid("id starting with a dot", "{\"id\":\".a\"}");
+	expect_invalid("issuer as a number", "{\"id\":\"a\",\"issuer\":1}");
+	expect_invalid("audience as an array", "{\"id\":\"a\",\"audience\":[\"x\"]}");
+	expect_invalid("max_lifetime as a string", "{\"id\":\"a\",\"max_lifetime\":\"60\"}");
+	expect_invalid("max_lifetime as a fraction", "{\"id\":\"a\",\"max_lifetime\":1.5}");
+	expect_invalid("max_lifetime of zero", "{\"id\":\"a\",\"max_lifetime\":0}");
+	expect_invalid("negative leeway", "{\"id\":\"a\",\"leeway\":-1}");
+	expect_invalid("negative rate limit", "{\"id\":\"a\",\"rate_limit_per_key\":-5}");
+	expect_invalid("boolean burst", "{\"id\":\"a\",\"rate_limit_burst\":true}");
+	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
+	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
+	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */
+	expect_invalid("misspelt member", "{\"id\":\"a\",\"requre_claims\":[\"sub\"]}");
+	expect_invalid("signing_alg none", "{\"id\":\"a\",\"signing_alg\":\"none\"}");
+	expect_invalid("signing_alg wrong case", "{\"id\":\"a\",\"signing_alg\":\"hs256\"}");
+}
+
+int
+main(void)
+{
+	test_ids();
+	test_defaults();
+	test_round_trip();
+	test_nulls();
+	test_invalid();
+	tenant_free(NULL);
+	tenant_list_free(NULL, 0);
+	ok(1, "freeing NULL is a no-op");
+	return done_testing();
+}
