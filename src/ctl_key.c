@@ -97,22 +97,19 @@ parse_json(const char *path, const struct tg_secret *bytes, struct json_object *
 static enum tg_err
 keep_public_half(struct tg_key **k, const char *path, const char **why)
 {
-	struct json_object *jwk = NULL;
 	struct tg_key *pub = NULL;
 	enum tg_err err;
 
-	err = keys_public_jwk(*k, &jwk);
-	if (err == TG_OK)
-		err = keys_from_jwk((*k)->kid, (*k)->alg, jwk, false, &pub, why);
-	if (err != TG_OK)
-		goto out;
+	err = keys_public_half(*k, &pub);
+	if (err != TG_OK) {
+		*why = "the key's public half could not be extracted";
+		return err;
+	}
 	fprintf(stderr, "tokengatectl: note: %s holds a private key; only its public half is "
 		"stored\n", path);
 	key_free(*k);
 	*k = pub;
-out:
-	json_object_put(jwk);
-	return err;
+	return TG_OK;
 }
 
 /* Turns the one key source given into a checked key; 0 or an exit code. */

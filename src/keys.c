@@ -780,6 +780,25 @@ keys_export(const struct tg_key *k, struct tg_secret *der)
 }
 
 enum tg_err
+keys_public_half(const struct tg_key *k, struct tg_key **out)
+{
+	unsigned char *buf = NULL;
+	enum tg_err rc;
+	int n;
+
+	if (!k)
+		return TG_ERR_INVALID;
+	if (!k->pkey)
+		return TG_ERR_UNSUPPORTED; /* an HMAC secret has no public half */
+	n = i2d_PUBKEY(k->pkey, &buf);
+	if (n <= 0)
+		return TG_ERR_CRYPTO;
+	rc = keys_import(k->kid, k->alg, false, buf, (size_t)n, out);
+	OPENSSL_free(buf);
+	return rc;
+}
+
+enum tg_err
 keys_import(const char *kid, enum tg_alg alg, bool is_private, const unsigned char *der, size_t len,
 	    struct tg_key **out)
 {

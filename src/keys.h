@@ -62,6 +62,8 @@ enum tg_err keys_export(const struct tg_key *k, struct tg_secret *der);
 enum tg_err keys_import(const char *kid, enum tg_alg alg, bool is_private, const unsigned char *der,
 			size_t len, struct tg_key **out);
 
+/* The verification-only copy of an asymmetric key (TG_ERR_UNSUPPORTED for HMAC). */
+enum tg_err keys_public_half(const struct tg_key *k, struct tg_key **out);
 /* Public JWK for a JWKS document (asymmetric keys only; HMAC keys TG_ERR_UNSUPPORTED). */
 enum tg_err keys_public_jwk(const struct tg_key *k, struct json_object **out);
 /* A fresh key for the gateway to sign with (HMAC: 64 random bytes; ECDSA, EdDSA, RSA 2048-bit). */

@@ -16,13 +16,20 @@ static struct tg_store *st;
 static void
 add_key(const char *tenant, const char *kid, enum tg_alg alg, enum tg_key_use use, int64_t created)
 {
-	struct tg_key *k = NULL;
+	struct tg_key *k = NULL, *pub = NULL;
 	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant, .kid = (char *)(uintptr_t)kid,
 				   .alg = alg, .state = TG_KEY_ACTIVE, .use = use,
 				   .created = created };
 
-	if (keys_generate(kid, alg, &k) != TG_OK || keys_export(k, &r.material) != TG_OK)
+	if (keys_generate(kid, alg, &k) != TG_OK)
 		diag("cannot make key %s", kid);
+	/* Verification keys are stored public-only, as `tokengatectl key add` stores them. */
+	if (use == TG_KEY_USE_VERIFY && k->is_private && keys_public_half(k, &pub) == TG_OK) {
+		key_free(k);
+		k = pub;
+	}
+	if (keys_export(k, &r.material) != TG_OK)
+		diag("cannot export key %s", kid);
 	if (store_key_add(st, &r) != TG_OK)
 		diag("cannot store key %s", kid);
 	secret_free(&r.material);

@@ -38,12 +38,7 @@ store_key(const char *tenant, const struct tg_key *k, enum tg_key_use use)
 
 	if (k->is_private && use == TG_KEY_USE_VERIFY) {
 		/* a verification key is stored public-only, as `key add --pem` would */
-		struct json_object *jwk = NULL;
-		const char *why;
-
-		keys_public_jwk(k, &jwk);
-		keys_from_jwk(k->kid, k->alg, jwk, false, &pub, &why);
-		json_object_put(jwk);
+		keys_public_half(k, &pub);
 		keys_export(pub, &r.material);
 		key_free(pub);
 	} else {
