@@ -1,37 +1,94 @@
 #!/usr/bin/env bash
-# The quickstart demo: a demo tenant in a local database, a token minted the
-# way a tenant's backend would, verified, and forged/expired ones refused.
-# Run by ./quickstart with TG_BUILD (build directory) and TG_ONCE (yes|no).
+# The quickstart demo: a demo tenant in a local database, tokengate as a FastCGI authorizer
+# in front of a real lighttpd on 127.0.0.1 (configured from the shipped snippet
+# etc/lighttpd/tokengate.conf), the demo app in cgi-bin/ behind it, and curl showing an
+# allowed request, an expired token and a forged token being refused.
+# Run by ./quickstart with TG_BUILD (build directory) and TG_ONCE (yes: exit after the round trip).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${TG_BUILD:?run ./quickstart}
-DEMO=$TOP/demo
-CTL="$BUILD/tokengatectl --db $DEMO/db"
+ONCE=${TG_ONCE:-no}
+export srcdir=$TOP/tests builddir=$BUILD
+
+. "$TOP/tests/lib/servers.sh"
 
 step() { printf '\n\033[1m--- %s\033[0m\n' "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+# Prints the command as a reader would type it: without the privilege drop, token as $TOKEN.
+show() {
+	local shown=("$@")
+	[ "${shown[0]}" != setpriv ] || shown=("${shown[@]:${#SRV_AS[@]}}")
+	printf '$ %s\n' "${shown[*]//$TOKEN_SHOWN/\$TOKEN}"
+	"$@"
+}
+# refused TOKEN: shows the answer to a request carrying TOKEN, which must be a 401.
+refused() {
+	local out
+	TOKEN_SHOWN=$1
+	out=$(show curl -sS -i -H "Authorization: Bearer $1" "$APP")
+	printf '%s\n' "$out" | grep -Ei '^(\$ |HTTP|WWW-Authenticate)|^\{'
+	case $out in
+	*"HTTP/1.1 401"*) ;;
+	*) echo "demo: expected a 401 refusal" >&2; exit 1 ;;
+	esac
+}
+TOKEN_SHOWN=unset
 
+srv_init
+DEMO=$TOP/demo
 rm -rf "$DEMO"
-mkdir -p "$DEMO"
+srv_mkdir "$DEMO"
+CTL=("${SRV_AS[@]}" "$BUILD/tokengatectl" --db "$DEMO/db")
+
 step "a fresh database and a demo tenant"
-show $CTL init
-show $CTL tenant add demo --issuer https://demo.example --max-lifetime 60
+show "${CTL[@]}" init
+show "${CTL[@]}" tenant add demo --issuer https://demo.example --max-lifetime 60 \
+	--map-claim role=ROLE
 openssl rand 32 >"$DEMO/hs256.secret"
-show $CTL key add demo k1 --alg HS256 --secret-file "$DEMO/hs256.secret"
-show $CTL tenant show demo
+srv_give "$DEMO/hs256.secret"
+show "${CTL[@]}" key add demo k1 --alg HS256 --secret-file "$DEMO/hs256.secret"
 
-step "the tenant's backend mints a short-lived token"
-TOKEN=$($CTL token sign demo --kid k1 --sub alice --ttl 60 --claim role=editor --key-file "$DEMO/hs256.secret")
+step "the tenant's backend mints a short-lived token (tokengatectl token sign does it the same way)"
+TOKEN=$("${CTL[@]}" token sign demo --kid k1 --sub alice --claim role=editor \
+	--key-file "$DEMO/hs256.secret")
 echo "$TOKEN"
+TOKEN_SHOWN=$TOKEN
+show "${CTL[@]}" verify demo "$TOKEN"
 
-step "tokengate verifies it"
-show $CTL verify demo "$TOKEN"
+step "lighttpd on 127.0.0.1 with tokengate as its FastCGI authorizer"
+SRV_AUTHZ=$BUILD/tokengate
+SRV_TG_CONFIG=$DEMO/tokengate.conf
+cat >"$SRV_TG_CONFIG" <<CONF
+# Demo configuration: loopback only, so plain HTTP is allowed here.
+database = $DEMO/db
+require_https = no
+realm = tokengate-demo
+CONF
+srv_give "$SRV_TG_CONFIG"
+srv_lighttpd_start
+APP=$LIGHTTPD_URL/app/demo-app.cgi
+echo "serving $APP"
 
-step "a forged token (payload changed, signature kept) is refused"
-IFS=. read -r h p s <<<"$TOKEN"
-FORGED="$h.$(printf '{"iss":"https://demo.example","sub":"mallory","exp":%d}' $(( $(date +%s) + 30 )) | openssl base64 -A | tr '+/' '-_' | tr -d '=').$s"
-show $CTL verify demo "$FORGED" || echo "(exit $?)"
+step "an allowed request: the app sees who the user is"
+show curl -fsS -H "Authorization: Bearer $TOKEN" "$APP"
 
 step "an expired token is refused"
-EXPIRED=$($CTL token sign demo --kid k1 --sub alice --ttl -30 --key-file "$DEMO/hs256.secret")
-show $CTL verify demo "$EXPIRED" || echo "(exit $?)"
+EXPIRED=$("${CTL[@]}" token sign demo --kid k1 --sub alice --ttl -30 --key-file "$DEMO/hs256.secret")
+refused "$EXPIRED"
+
+step "a forged token (payload changed, signature kept) is refused"
+IFS=. read -r h _ sig <<<"$TOKEN"
+FORGED="$h.$(printf '{"iss":"https://demo.example","sub":"mallory","exp":%d}' $(($(date +%s) + 30)) |
+	tg_b64url).$sig"
+refused "$FORGED"
+
+step "no token at all"
+show curl -sS -i "$APP" | grep -Ei '^(HTTP|WWW-Authenticate)'
+
+if [ "$ONCE" = yes ]; then
+	step "round trip done"
+	exit 0
+fi
+step "still serving $APP (Ctrl-C stops). Try:"
+echo "  TOKEN=\$(_build/release/tokengatectl --db demo/db token sign demo --kid k1 --sub you --key-file demo/hs256.secret)"
+echo "  curl -H \"Authorization: Bearer \$TOKEN\" $APP"
+wait
