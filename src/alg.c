@@ -60,7 +60,7 @@ alg_name(enum tg_alg a)
 enum tg_key_family
 alg_family(enum tg_alg a)
 {
-	return is_valid(a) ? algs[a].family : TG_FAMILY_HMAC;
+	return is_valid(a) ? algs[a].family : TG_FAMILY_NONE; /* fails closed */
 }
 
 const char *

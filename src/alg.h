@@ -18,7 +18,7 @@ enum tg_alg {
 	TG_ALG_COUNT
 };
 
-enum tg_key_family { TG_FAMILY_HMAC, TG_FAMILY_RSA, TG_FAMILY_RSA_PSS, TG_FAMILY_EC, TG_FAMILY_OKP };
+enum tg_key_family { TG_FAMILY_NONE = 0, TG_FAMILY_HMAC, TG_FAMILY_RSA, TG_FAMILY_RSA_PSS, TG_FAMILY_EC, TG_FAMILY_OKP };
 
 /* Exact, case-sensitive match against the allowlist; anything else is TG_ERR_UNSUPPORTED. */
 enum tg_err alg_from_name(const char *name, enum tg_alg *out);

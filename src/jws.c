@@ -162,6 +162,7 @@ key_fits(const struct tg_key *key)
 		return (id == EVP_PKEY_RSA || id == EVP_PKEY_RSA_PSS) && key->verify;
 	case TG_FAMILY_EC: return id == EVP_PKEY_EC && key->verify;
 	case TG_FAMILY_OKP: return id == EVP_PKEY_ED25519 && key->verify;
+	case TG_FAMILY_NONE: return false;
 	}
 	return false;
 }
@@ -254,6 +255,7 @@ jws_verify_raw(const struct tg_key *key, const unsigned char *msg, size_t msglen
 	case TG_FAMILY_RSA:
 	case TG_FAMILY_RSA_PSS:
 	case TG_FAMILY_OKP: break;
+	case TG_FAMILY_NONE: return TG_ERR_INVALID;
 	}
 	return digest_verify(key, msg, msglen, sig, siglen);
 }

@@ -229,6 +229,8 @@ check_pkey(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
 		return TG_OK;
 	case TG_FAMILY_HMAC:
 		return refuse(why, TG_ERR_INVALID, "HS* algorithms take a secret, not a key pair");
+	case TG_FAMILY_NONE:
+		return refuse(why, TG_ERR_INVALID, "the algorithm is not supported");
 	}
 	/* RFC 7518 sections 3.3 and 3.5: RSA keys of 2048 bits or more. */
 	if (EVP_PKEY_get_bits(pkey) < TG_RSA_MIN_BITS)
@@ -631,6 +633,7 @@ kty_fits(const char *kty, enum tg_alg alg)
 	case TG_FAMILY_RSA_PSS: return strcmp(kty, "RSA") == 0;
 	case TG_FAMILY_EC: return strcmp(kty, "EC") == 0;
 	case TG_FAMILY_OKP: return strcmp(kty, "OKP") == 0;
+	case TG_FAMILY_NONE: return false;
 	}
 	return false;
 }
@@ -875,7 +878,8 @@ public_members(struct json_object *o, const struct tg_key *k)
 		json_object_object_add(o, "crv", json_object_new_string("Ed25519"));
 		add_b64(o, "x", pub, publen);
 		return true;
-	case TG_FAMILY_HMAC: break;
+	case TG_FAMILY_HMAC:
+	case TG_FAMILY_NONE: break;
 	}
 	return false;
 }
@@ -927,6 +931,7 @@ keys_generate(const char *kid, enum tg_alg alg, struct tg_key **out)
 		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", alg_ec_group(alg));
 		break;
 	case TG_FAMILY_OKP: pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519"); break;
+	case TG_FAMILY_NONE: return TG_ERR_INVALID;
 	}
 	if (!pkey)
 		return TG_ERR_CRYPTO;

@@ -12,7 +12,7 @@ struct tg_secret {
 	size_t len;
 };
 
-/* Copies len bytes into s (which must be empty); p may be NULL when len is 0. */
+/* Copies len bytes into s, which must be empty (secret_free it first); p may be NULL when len is 0. */
 void secret_set(struct tg_secret *s, const void *p, size_t len);
 /* Wipes and frees the bytes and leaves s empty; safe on an empty secret. */
 void secret_free(struct tg_secret *s);

@@ -96,6 +96,18 @@ errcall(const DB_ENV *env, const char *pfx, const char *msg)
 	TG_LOG(TG_LOG_ERR, "%s: %s", pfx ? pfx : "database", msg);
 }
 
+/*
+ * BDB's informational messages (failchk's "Freeing locks for process ...")
+ * would otherwise go to stdout, which in CGI mode is the HTTP response.
+ */
+static void
+msgcall(const DB_ENV *env, const char *msg)
+{
+	const struct tg_store *s = env->app_private;
+
+	TG_LOG(TG_LOG_INFO, "%s: %s", s ? s->errpfx : "database", msg);
+}
+
 static void
 report(const struct tg_store *s, const char *what, int ret)
 {
@@ -302,8 +314,10 @@ configure_env(struct tg_store *s, DB_ENV *env)
 {
 	int ret;
 
+	env->app_private = s;
 	env->set_errcall(env, errcall);
 	env->set_errpfx(env, s->errpfx);
+	env->set_msgcall(env, msgcall);
 	ret = env->set_cachesize(env, 0, CACHE_BYTES, 1);
 	if (ret == 0)
 		ret = env->set_lg_max(env, LOG_FILE_MAX);

@@ -80,6 +80,7 @@ struct tg_strlist {
 	size_t n;
 };
 
+/* Adds a copy of s unless the list already holds it (options accumulate as sets). */
 void strlist_add(struct tg_strlist *l, const char *s);
 bool strlist_remove(struct tg_strlist *l, const char *s);
 bool strlist_contains(const struct tg_strlist *l, const char *s);

@@ -157,5 +157,8 @@ main(void)
 	test_refusals();
 	test_families();
 	test_against_openssl();
+	/* An invalid algorithm must not look like any family, HMAC least of all (fails closed). */
+	ok(alg_family(TG_ALG_INVALID) == TG_FAMILY_NONE && alg_family(TG_ALG_COUNT) == TG_FAMILY_NONE,
+	   "invalid algorithms have no key family");
 	return done_testing();
 }
