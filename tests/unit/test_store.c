@@ -87,6 +87,7 @@ test_open(struct tg_store **out)
 	struct tg_store *s = (struct tg_store *)&s;
 	const char *why = NULL;
 	struct dirent *e;
+	char path[512];
 	struct stat st;
 	DIR *d;
 	int nfiles = 0, loose = 0;
@@ -103,12 +104,15 @@ test_open(struct tg_store **out)
 	is_int(nfiles, 0, "a failed open leaves no files behind");
 	rmdir(dir);
 
+	snprintf(path, sizeof(path), "%s/no/such/parent", root);
+	why = NULL;
+	is_int(store_open(path, true, &s, &why), TG_ERR_IO, "create under a missing parent: I/O error");
+	ok(why && strstr(why, "cannot create") && strstr(why, path), "why names the directory");
+
 	is_int(store_open(dir, true, out, &why), TG_OK, "create makes the directory and tables");
 	ok(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode 0700");
 	d = opendir(dir);
 	while (d && (e = readdir(d))) {
-		char path[512];
-
 		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
 		if (e->d_name[0] != '.' && stat(path, &st) == 0 && (st.st_mode & 077)) {
 			diag("%s has mode %o", e->d_name, (unsigned)st.st_mode & 0777);
@@ -206,6 +210,11 @@ test_keys(struct tg_store *s)
 	is_int(add_key(s, "acme", "k1", 32), TG_ERR_EXISTS, "duplicate kid: exists");
 	is_int(add_key(s, "nobody", "k1", 32), TG_ERR_NOT_FOUND, "key for unknown tenant: not found");
 	is_int(add_key(s, "acme", "", 32), TG_ERR_INVALID, "empty kid refused");
+	{
+		struct tg_key_record bad = { .tenant = "acme", .kid = "k3", .alg = TG_ALG_INVALID };
+
+		is_int(store_key_add(s, &bad), TG_ERR_INVALID, "key without an algorithm refused");
+	}
 
 	is_int(store_key_get(s, "acme", "k1", &k), TG_OK, "key read back");
 	if (k) {
