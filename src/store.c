@@ -141,12 +141,20 @@ dbt_out(DBT *d)
 	d->flags = DB_DBT_MALLOC; /* required on DB_THREAD handles */
 }
 
-/* Returned record bytes may hold key material, so they are wiped. */
+/* Record bytes may hold key material. BDB and tg_xmalloc allocate with malloc. */
+static void
+wipe_free(void *p, size_t n)
+{
+	if (p)
+		OPENSSL_cleanse(p, n);
+	free(p);
+}
+
 static void
 dbt_free(DBT *d)
 {
-	if (d->data && (d->flags & DB_DBT_MALLOC))
-		OPENSSL_clear_free(d->data, d->size);
+	if (d->flags & DB_DBT_MALLOC)
+		wipe_free(d->data, d->size);
 	d->data = NULL;
 	d->size = 0;
 }
@@ -439,8 +447,8 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 				 "recovery of the database in %s failed: restore it from a backup, "
 				 "or run `db5.3_recover -c -h %s` as its owner", dir, dir);
 		else
-			snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
-				 db_strerror(ret));
+			snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s",
+				 dir, db_strerror(ret));
 		if (why)
 			*why = why_buf;
 		goto out;
@@ -1116,8 +1124,7 @@ key_add_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	if (rec)
-		OPENSSL_clear_free(rec, reclen);
+	wipe_free(rec, reclen);
 	free(id);
 	return ret;
 }
@@ -1255,8 +1262,7 @@ key_state_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	if (rec)
-		OPENSSL_clear_free(rec, reclen);
+	wipe_free(rec, reclen);
 	keyrec_free(r);
 	dbt_free(&d);
 	free(id);
