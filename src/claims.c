@@ -178,9 +178,8 @@ claims_check(const struct json_object *payload, const struct tg_tenant *t, int64
 	return rc;
 }
 
-/* Claims that always live at the top level, whatever the tenant's namespace. */
-static bool
-is_top_level(const char *name)
+bool
+claims_is_top_level(const char *name)
 {
 	static const char *const names[] = { "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
 					     "scope", "sid", "tid", "amr", "azp", NULL };
@@ -198,7 +197,7 @@ claims_lookup(const struct json_object *payload, const struct tg_tenant *t, cons
 	const char *p = path, *dot;
 	char seg[256];
 
-	if (is_top_level(path))
+	if (claims_is_top_level(path))
 		return member(payload, path);
 	if (t->claims_ns) {
 		cur = member(payload, t->claims_ns);

@@ -92,17 +92,6 @@ out:
 	return err;
 }
 
-static enum tg_err
-hash_key(const struct tg_secret *key, unsigned char out[TG_APIKEY_HASH_LEN])
-{
-	unsigned int len = 0;
-
-	if (EVP_Digest(key->p, key->len, out, &len, EVP_sha256(), NULL) != 1 ||
-	    len != TG_APIKEY_HASH_LEN)
-		return TG_ERR_CRYPTO;
-	return TG_OK;
-}
-
 static void
 print_created(const char *tenant, const char *id, const struct tg_secret *key, bool is_json)
 {
@@ -139,7 +128,7 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	if (err == TG_OK)
 		err = new_key(&key);
 	if (err == TG_OK)
-		err = hash_key(&key, rec.hash);
+		err = apikey_hash(key.p, key.len, rec.hash);
 	if (err != TG_OK) {
 		rc = ctl_fail(ctl_exit_for(err), "cannot make an API key: %s", tg_err_str(err));
 		goto out;

@@ -4,6 +4,7 @@
  * mints a token the way a tenant's backend would. Tokens and key bytes are
  * wiped after use; a hostile token only ever yields "rejected: reason".
  */
+#include "claims.h"
 #include "ctl.h"
 
 #include "json_strict.h"
@@ -165,19 +166,6 @@ wipe_free(char *s)
 	free(s);
 }
 
-/* The claims claims_lookup reads at the top level whatever the namespace (claims.c). */
-static bool
-is_top_level(const char *name)
-{
-	static const char *const names[] = { "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-					     "scope", "sid", "tid", "amr", "azp", NULL };
-
-	for (size_t i = 0; names[i]; i++)
-		if (strcmp(names[i], name) == 0)
-			return true;
-	return false;
-}
-
 static struct json_object *
 claim_value(const char *v)
 {
@@ -204,7 +192,7 @@ add_claims(struct json_object *payload, const struct tg_tenant *t, const struct 
 		if (!eq || eq == arg)
 			return ctl_usage_error(usage_sign, "--claim wants NAME=VALUE, not \"%s\"", arg);
 		name = tg_xstrndup(arg, (size_t)(eq - arg));
-		if (!t->claims_ns || is_top_level(name)) {
+		if (!t->claims_ns || claims_is_top_level(name)) {
 			json_object_object_add(payload, name, claim_value(eq + 1));
 		} else {
 			if (!ns) {

@@ -6,6 +6,7 @@
 #include "keyrec.h"
 
 #include <json.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 
 void
@@ -93,4 +94,14 @@ apikey_to_json_public(const struct tg_apikey *a)
 	json_object_object_add(o, "created", json_object_new_int64(a->created));
 	json_object_object_add(o, "revoked", json_object_new_boolean(a->revoked));
 	return o;
+}
+
+enum tg_err
+apikey_hash(const void *key, size_t len, unsigned char out[TG_APIKEY_HASH_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(key, len, out, &n, EVP_sha256(), NULL) != 1 || n != TG_APIKEY_HASH_LEN)
+		return TG_ERR_CRYPTO;
+	return TG_OK;
 }

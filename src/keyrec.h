@@ -39,6 +39,11 @@ struct tg_apikey {
 	bool revoked;
 };
 
+/*
+ * What is stored of a presented API key: SHA-256 over the whole key string. The CLI that
+ * creates keys and the API that checks them must hash identically, hence one function.
+ */
+enum tg_err apikey_hash(const void *key, size_t len, unsigned char out[TG_APIKEY_HASH_LEN]);
 void apikey_free(struct tg_apikey *a);
 void apikey_list_free(struct tg_apikey **v, size_t n);
 struct json_object *apikey_to_json_public(const struct tg_apikey *a);

@@ -16,6 +16,15 @@ has_member(struct json_object *o, const char *name)
 	return json_object_object_get_ex(o, name, NULL);
 }
 
+static bool
+member_is(struct json_object *o, const char *name, const char *want)
+{
+	struct json_object *v;
+
+	return json_object_object_get_ex(o, name, &v) &&
+	       strcmp(json_object_get_string(v), want) == 0;
+}
+
 static void
 test_keyrec_json(void)
 {
@@ -29,17 +38,11 @@ test_keyrec_json(void)
 	secret_set(&r.material, material, sizeof(material) - 1);
 	o = keyrec_to_json_public(&r);
 	s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	ok(json_object_object_get_ex(o, "tenant", &v) && strcmp(json_object_get_string(v), "acme") == 0,
-	   "tenant present");
-	ok(json_object_object_get_ex(o, "kid", &v) && strcmp(json_object_get_string(v), "k1") == 0,
-	   "kid present");
-	ok(json_object_object_get_ex(o, "alg", &v) && strcmp(json_object_get_string(v), "ES256") == 0,
-	   "alg by its JWS name");
-	ok(json_object_object_get_ex(o, "state", &v) &&
-		   strcmp(json_object_get_string(v), "retired") == 0,
-	   "state by name");
-	ok(json_object_object_get_ex(o, "use", &v) && strcmp(json_object_get_string(v), "sign") == 0,
-	   "use by name");
+	ok(member_is(o, "tenant", "acme"), "tenant present");
+	ok(member_is(o, "kid", "k1"), "kid present");
+	ok(member_is(o, "alg", "ES256"), "alg by its JWS name");
+	ok(member_is(o, "state", "retired"), "state by name");
+	ok(member_is(o, "use", "sign"), "use by name");
 	ok(json_object_object_get_ex(o, "created", &v) && json_object_get_int64(v) == 1700000000,
 	   "created present");
 	ok(!has_member(o, "material"), "no material member");
@@ -57,12 +60,12 @@ test_apikey_json(void)
 
 	memset(a.hash, 0xab, sizeof(a.hash));
 	o = apikey_to_json_public(&a);
-	ok(json_object_object_get_ex(o, "id", &v) && strcmp(json_object_get_string(v), "ak_123") == 0,
-	   "API key id present");
+	ok(member_is(o, "id", "ak_123"), "API key id present");
 	ok(json_object_object_get_ex(o, "revoked", &v) && json_object_get_boolean(v),
 	   "revoked present");
 	ok(!has_member(o, "hash"), "no hash member");
-	ok(!strstr(json_object_to_json_string(o), "abab"), "hash bytes appear nowhere, not even as hex");
+	ok(!strstr(json_object_to_json_string(o), "abab"),
+	   "hash bytes appear nowhere, not even as hex");
 	is_int(json_object_object_length(o), 4, "exactly the four public fields");
 	json_object_put(o);
 }
@@ -99,5 +102,17 @@ main(void)
 	test_keyrec_json();
 	test_apikey_json();
 	test_names_and_free();
+	{
+		/* SHA-256("abc"), FIPS 180-2 appendix B.1: the stored form of an API key. */
+		static const unsigned char want[TG_APIKEY_HASH_LEN] = {
+			0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40,
+			0xde, 0x5d, 0xae, 0x22, 0x23, 0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17,
+			0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad
+		};
+		unsigned char got[TG_APIKEY_HASH_LEN];
+
+		ok(apikey_hash("abc", 3, got) == TG_OK && memcmp(got, want, sizeof(want)) == 0,
+		   "apikey_hash is SHA-256 of the key string");
+	}
 	return done_testing();
 }
