@@ -1,12 +1,13 @@
 /*
- * Strict JSON: one validating pass over the bytes for what json-c lets through (RFC 8259 grammar,
- * RFC 3629 UTF-8, RFC 7493 I-JSON names and numbers), then json-c builds the object. Never quotes
- * the input in an error, never allocates per member name, and never hands back a partial object.
+ * Strict JSON: one pass over the bytes that both validates (RFC 8259 grammar, RFC 3629 UTF-8,
+ * RFC 7493 I-JSON names and numbers) and builds the json-c object, with the values json-c's own
+ * tokener would give. Never quotes the input in an error, never hands back a partial object.
  */
 #include "json_strict.h"
 
 #include <json-c/json.h>
 
+#include <locale.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,15 +18,11 @@
 /* Objects this small are checked pairwise; larger ones are sorted so the work stays n log n. */
 #define PAIRWISE_MAX 16
 #define INLINE_NAMES 32
+/* Escaped strings, names and doubles this short wait on the stack for json-c to copy them. */
+#define SCRATCH 128
 
-/*
- * json-c spends a stack level on the value inside the innermost container, so its cap sits one
- * above ours; the validator, not json-c, is what refuses deep nesting.
- */
-#define JSONC_DEPTH (TG_JSON_MAX_DEPTH + 1)
-
-/* A member name as it appears between its quotes; len is its length once unescaped. */
-struct name {
+/* A string as it appears between its quotes; len is its length once unescaped. */
+struct str {
 	const unsigned char *p;
 	size_t rawlen;
 	size_t len;
@@ -37,9 +34,9 @@ struct parser {
 	const char *why;
 	int depth;
 	/* Names of every object still open, innermost last; each truncates back to its base. */
-	struct name *names;
+	struct str *names;
 	size_t nnames, cap;
-	struct name inline_names[INLINE_NAMES];
+	struct str inline_names[INLINE_NAMES];
 };
 
 enum { C_PLAIN, C_QUOTE, C_BACKSLASH, C_CONTROL, C_UTF8 };
@@ -54,7 +51,7 @@ enum { C_PLAIN, C_QUOTE, C_BACKSLASH, C_CONTROL, C_UTF8 };
 /* How a byte inside a string is treated; a table keeps the common run of plain bytes tight. */
 static const uint8_t str_class[256] = { ROW64(0), ROW64(64), ROW64(128), ROW64(192) };
 
-static bool parse_value(struct parser *ps);
+static bool parse_value(struct parser *ps, struct json_object **out);
 
 static bool
 fail(struct parser *ps, const char *why)
@@ -217,9 +214,9 @@ read_escape(const unsigned char **pp, const unsigned char *end, uint32_t *cp)
 	return NULL;
 }
 
-/* A string at ps->p (on its opening quote); when nm is given it is a member name to record. */
+/* The string at ps->p (on its opening quote) into *s; is_name applies json-c's rule for names. */
 static bool
-parse_string(struct parser *ps, struct name *nm)
+parse_string(struct parser *ps, struct str *s, bool is_name)
 {
 	const unsigned char *start = ps->p + 1, *p = start, *run, *end = ps->end;
 	size_t ulen = 0, n;
@@ -247,7 +244,7 @@ parse_string(struct parser *ps, struct name *nm)
 			if (err)
 				return fail(ps, err);
 			/* json-c keeps member names as C strings: "a\u0000b" would become "a". */
-			if (nm && cp == 0)
+			if (is_name && cp == 0)
 				return fail(ps, "a member name contains U+0000");
 			ulen += utf8_encode(cp, tmp);
 			has_escape = true;
@@ -264,13 +261,78 @@ parse_string(struct parser *ps, struct name *nm)
 		}
 	}
 done:
-	if (nm) {
-		nm->p = start;
-		nm->rawlen = (size_t)(p - start);
-		nm->len = ulen;
-		nm->has_escape = has_escape;
-	}
+	s->p = start;
+	s->rawlen = (size_t)(p - start);
+	s->len = ulen;
+	s->has_escape = has_escape;
 	ps->p = p + 1;
+	return true;
+}
+
+/* json-c returns NULL only when it cannot allocate: fail closed, as tg_xmalloc does. */
+static struct json_object *
+checked(struct json_object *o)
+{
+	if (!o)
+		abort();
+	return o;
+}
+
+/* The s->len bytes s stands for; parse_string already accepted every escape in it. */
+static void
+unescape(const struct str *s, unsigned char *dst)
+{
+	const unsigned char *p = s->p, *end = s->p + s->rawlen, *bs;
+	uint32_t cp;
+
+	while (p < end) {
+		bs = memchr(p, '\\', (size_t)(end - p));
+		if (!bs)
+			bs = end;
+		memcpy(dst, p, (size_t)(bs - p));
+		dst += bs - p;
+		p = bs;
+		if (p < end) {
+			(void)read_escape(&p, end, &cp);
+			dst += utf8_encode(cp, dst);
+		}
+	}
+}
+
+/* s unescaped and NUL-terminated, in buf when it fits, else on the heap. */
+static char *
+str_bytes(const struct str *s, char *buf, size_t bufsize)
+{
+	char *d = s->len < bufsize ? buf : tg_xmalloc(s->len + 1);
+
+	if (s->has_escape)
+		unescape(s, (unsigned char *)d);
+	else
+		memcpy(d, s->p, s->len);
+	d[s->len] = '\0';
+	return d;
+}
+
+/*
+ * Like json-c, a string value keeps an escaped U+0000 and its length. Lengths fit json-c's int
+ * because json_strict_parse refuses documents above INT32_MAX bytes.
+ */
+static bool
+parse_string_value(struct parser *ps, struct json_object **out)
+{
+	struct str s;
+	char buf[SCRATCH], *d;
+
+	if (!parse_string(ps, &s, false))
+		return false;
+	if (!s.has_escape) {
+		*out = checked(json_object_new_string_len((const char *)s.p, (int)s.len));
+		return true;
+	}
+	d = str_bytes(&s, buf, sizeof(buf));
+	*out = checked(json_object_new_string_len(d, (int)s.len));
+	if (d != buf)
+		free(d);
 	return true;
 }
 
@@ -320,14 +382,53 @@ skip_digits(const unsigned char *p, const unsigned char *end)
 	return p;
 }
 
+/* Digits integer_fits accepted, typed as json-c 0.16's tokener does: uint64 above INT64_MAX. */
+static struct json_object *
+new_integer(const unsigned char *d, const unsigned char *end, bool is_negative)
+{
+	uint64_t u = 0;
+
+	for (; d < end; d++)
+		u = u * 10 + (uint64_t)(*d - '0');
+	if (is_negative) /* by way of u - 1: INT64_MIN's magnitude is no int64 */
+		return checked(json_object_new_int64(u ? -(int64_t)(u - 1) - 1 : 0));
+	if (u <= INT64_MAX)
+		return checked(json_object_new_int64((int64_t)u));
+	return checked(json_object_new_uint64(u));
+}
+
+/*
+ * A double that keeps its text, as json-c's tokener does, so it serialises as it was written.
+ * strtod_l in the C locale: a process that calls setlocale() must not read "1.5" as 1.
+ * The grammar is already checked, so the whole text converts.
+ */
+static struct json_object *
+new_double(const unsigned char *start, const unsigned char *end)
+{
+	size_t n = (size_t)(end - start);
+	char buf[SCRATCH], *text = n < sizeof(buf) ? buf : tg_xmalloc(n + 1);
+	locale_t c_locale = newlocale(LC_ALL_MASK, "C", (locale_t)0);
+	struct json_object *o;
+
+	if (!c_locale)
+		abort();
+	memcpy(text, start, n);
+	text[n] = '\0';
+	o = checked(json_object_new_double_s(strtod_l(text, NULL, c_locale), text));
+	freelocale(c_locale);
+	if (text != buf)
+		free(text);
+	return o;
+}
+
 /* RFC 8259 section 6: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? */
 static bool
-parse_number(struct parser *ps)
+parse_number(struct parser *ps, struct json_object **out)
 {
-	const unsigned char *p = ps->p, *end = ps->end, *ip, *iend, *fp = NULL, *fend = NULL, *mend;
-	const unsigned char *lead;
+	const unsigned char *start = ps->p, *p = ps->p, *end = ps->end, *ip, *iend, *fp = NULL;
+	const unsigned char *fend = NULL, *mend, *lead;
 	bool is_negative = *p == '-', is_exp_negative = false, is_double;
-	int64_t exp = 0, e10;
+	int64_t exp = 0, e10 = 0;
 
 	p += is_negative;
 	if (p == end || !is_digit(*p))
@@ -358,6 +459,7 @@ parse_number(struct parser *ps)
 	if (!is_double) {
 		if (!integer_fits(ip, (size_t)(iend - ip), is_negative))
 			return fail(ps, "an integer is outside the 64-bit range");
+		*out = new_integer(ip, iend, is_negative);
 		return true;
 	}
 	if (*ip != '0') {
@@ -366,22 +468,25 @@ parse_number(struct parser *ps)
 	} else {
 		for (lead = fp; lead && lead < fend && *lead == '0'; lead++)
 			;
-		if (!lead || lead == fend)
-			return true; /* zero, whatever the exponent */
-		e10 = -(int64_t)(lead - fp) - 1;
+		if (lead == fend)
+			lead = NULL; /* zero, whatever the exponent */
+		else
+			e10 = -(int64_t)(lead - fp) - 1;
 	}
-	e10 += is_exp_negative ? -exp : exp;
-	if (!double_fits(lead, mend, e10))
+	if (lead && !double_fits(lead, mend, e10 + (is_exp_negative ? -exp : exp)))
 		return fail(ps, "a number is too large for a double");
+	*out = new_double(start, p);
 	return true;
 }
 
 static bool
-parse_literal(struct parser *ps, const char *word, size_t n)
+parse_literal(struct parser *ps, const char *word, size_t n, struct json_object **out)
 {
 	if ((size_t)(ps->end - ps->p) < n || memcmp(ps->p, word, n) != 0)
 		return fail(ps, "a literal is not exactly true, false or null");
 	ps->p += n;
+	/* json-c stands for null with NULL. */
+	*out = *word == 'n' ? NULL : checked(json_object_new_boolean(*word == 't'));
 	return true;
 }
 
@@ -398,20 +503,19 @@ enter(struct parser *ps)
 }
 
 static bool
-parse_array(struct parser *ps)
+parse_array(struct parser *ps, struct json_object **out)
 {
+	struct json_object *arr, *v;
 	bool ok = false;
 
 	if (!enter(ps))
 		return false;
-	if (at(ps, ']')) {
-		ps->p++;
-		ok = true;
-		goto out;
-	}
-	for (;;) {
-		if (!parse_value(ps))
+	arr = checked(json_object_new_array());
+	while (!at(ps, ']')) {
+		if (!parse_value(ps, &v))
 			goto out;
+		if (json_object_array_add(arr, v) != 0)
+			abort();
 		skip_ws(ps);
 		if (at(ps, ']'))
 			break;
@@ -427,8 +531,11 @@ parse_array(struct parser *ps)
 		}
 	}
 	ps->p++;
+	*out = arr;
+	arr = NULL;
 	ok = true;
 out:
+	json_object_put(arr);
 	ps->depth--;
 	return ok;
 }
@@ -462,7 +569,7 @@ reader_next(struct name_reader *r)
 static int
 name_cmp(const void *va, const void *vb)
 {
-	const struct name *a = va, *b = vb;
+	const struct str *a = va, *b = vb;
 	struct name_reader ra = { .p = a->p, .end = a->p + a->rawlen };
 	struct name_reader rb = { .p = b->p, .end = b->p + b->rawlen };
 	int ca, cb;
@@ -480,7 +587,7 @@ name_cmp(const void *va, const void *vb)
 
 /* RFC 7493 section 2.3 (RFC 8259 section 4 only says SHOULD): names within an object are unique. */
 static bool
-has_duplicate(struct name *v, size_t n)
+has_duplicate(struct str *v, size_t n)
 {
 	if (n <= PAIRWISE_MAX) {
 		for (size_t i = 1; i < n; i++)
@@ -497,7 +604,7 @@ has_duplicate(struct name *v, size_t n)
 }
 
 static void
-push_name(struct parser *ps, const struct name *nm)
+push_name(struct parser *ps, const struct str *nm)
 {
 	if (ps->nnames == ps->cap) {
 		ps->cap *= 2;
@@ -511,14 +618,30 @@ push_name(struct parser *ps, const struct name *nm)
 	ps->names[ps->nnames++] = *nm;
 }
 
-static bool
-parse_member(struct parser *ps)
+/*
+ * has_duplicate looks at the names once the object is closed, so json-c need not look them up;
+ * an object with a duplicate is thrown away whole. json-c keeps names as C strings.
+ */
+static void
+add_member(struct json_object *obj, const struct str *nm, struct json_object *v)
 {
-	struct name nm;
+	char buf[SCRATCH], *key = str_bytes(nm, buf, sizeof(buf));
+
+	if (json_object_object_add_ex(obj, key, v, JSON_C_OBJECT_ADD_KEY_IS_NEW) != 0)
+		abort();
+	if (key != buf)
+		free(key);
+}
+
+static bool
+parse_member(struct parser *ps, struct json_object *obj)
+{
+	struct str nm;
+	struct json_object *v;
 
 	if (!at(ps, '"'))
 		return unexpected(ps, "an object member does not start with a double-quoted name");
-	if (!parse_string(ps, &nm))
+	if (!parse_string(ps, &nm, true))
 		return false;
 	push_name(ps, &nm);
 	skip_ws(ps);
@@ -526,24 +649,24 @@ parse_member(struct parser *ps)
 		return unexpected(ps, "an object member name is not followed by a colon");
 	ps->p++;
 	skip_ws(ps);
-	return parse_value(ps);
+	if (!parse_value(ps, &v))
+		return false;
+	add_member(obj, &nm, v);
+	return true;
 }
 
 static bool
-parse_object(struct parser *ps)
+parse_object(struct parser *ps, struct json_object **out)
 {
 	size_t base = ps->nnames;
+	struct json_object *obj;
 	bool ok = false;
 
 	if (!enter(ps))
 		return false;
-	if (at(ps, '}')) {
-		ps->p++;
-		ok = true;
-		goto out;
-	}
-	for (;;) {
-		if (!parse_member(ps))
+	obj = checked(json_object_new_object());
+	while (!at(ps, '}')) {
+		if (!parse_member(ps, obj))
 			goto out;
 		skip_ws(ps);
 		if (at(ps, '}'))
@@ -564,27 +687,31 @@ parse_object(struct parser *ps)
 		fail(ps, "an object has a duplicate member name");
 		goto out;
 	}
+	*out = obj;
+	obj = NULL;
 	ok = true;
 out:
+	json_object_put(obj);
 	ps->nnames = base;
 	ps->depth--;
 	return ok;
 }
 
+/* On success *out holds the value (NULL for null); on failure nothing is left allocated. */
 static bool
-parse_value(struct parser *ps)
+parse_value(struct parser *ps, struct json_object **out)
 {
 	if (ps->p == ps->end)
 		return fail(ps, "the document ends where a value was expected");
 	switch (*ps->p) {
-	case '{': return parse_object(ps);
-	case '[': return parse_array(ps);
-	case '"': return parse_string(ps, NULL);
-	case 't': return parse_literal(ps, "true", 4);
-	case 'f': return parse_literal(ps, "false", 5);
-	case 'n': return parse_literal(ps, "null", 4);
+	case '{': return parse_object(ps, out);
+	case '[': return parse_array(ps, out);
+	case '"': return parse_string_value(ps, out);
+	case 't': return parse_literal(ps, "true", 4, out);
+	case 'f': return parse_literal(ps, "false", 5, out);
+	case 'n': return parse_literal(ps, "null", 4, out);
 	case '-':
-	case '0' ... '9': return parse_number(ps);
+	case '0' ... '9': return parse_number(ps, out);
 	case '+': return fail(ps, "a number has a leading plus sign");
 	case '.': return fail(ps, "a number starts with a bare decimal point");
 	case 'N':
@@ -596,9 +723,10 @@ parse_value(struct parser *ps)
 }
 
 static const char *
-validate(const char *buf, size_t len)
+parse_document(const char *buf, size_t len, struct json_object **out)
 {
 	struct parser ps; /* not zero-initialised: inline_names is scratch, 1 KiB of it */
+	struct json_object *o = NULL;
 
 	ps.p = (const unsigned char *)buf;
 	ps.end = ps.p + len;
@@ -610,52 +738,35 @@ validate(const char *buf, size_t len)
 	skip_ws(&ps);
 	if (ps.p == ps.end)
 		fail(&ps, "the document is empty");
-	else if (parse_value(&ps)) {
+	else if (parse_value(&ps, &o)) {
 		skip_ws(&ps);
 		if (ps.p != ps.end)
 			unexpected(&ps, "data follows the JSON value");
 	}
 	if (ps.names != ps.inline_names)
 		free(ps.names);
+	if (ps.why)
+		json_object_put(o);
+	else
+		*out = o;
 	return ps.why;
 }
 
 enum tg_err
 json_strict_parse(const char *buf, size_t len, struct json_object **out, const char **why)
 {
-	struct json_tokener *tok = NULL;
 	struct json_object *o = NULL;
 	const char *err;
 
 	if (!buf)
 		err = "the document is missing";
-	else if (len > INT32_MAX)
+	else if (len > INT32_MAX) /* json-c holds string lengths in an int */
 		err = "the document is too large to parse";
 	else
-		err = validate(buf, len);
-	if (err)
-		goto out;
-	tok = json_tokener_new_ex(JSONC_DEPTH);
-	if (!tok)
-		abort();
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	o = json_tokener_parse_ex(tok, buf, (int)len);
-	/* A top-level number may go on in json-c's eyes until it sees a delimiter: give it one. */
-	if (json_tokener_get_error(tok) == json_tokener_continue)
-		o = json_tokener_parse_ex(tok, " ", 1);
-	else if (json_tokener_get_parse_end(tok) != len)
-		err = "json-c stopped before the end of the document";
-	if (!err && json_tokener_get_error(tok) != json_tokener_success)
-		err = "json-c refused a document the validator accepted";
-	if (err)
-		goto out;
-	*out = o;
-	o = NULL;
-out:
-	json_object_put(o);
-	if (tok) /* json-c 0.16 dereferences NULL here */
-		json_tokener_free(tok);
+		err = parse_document(buf, len, &o);
 	if (err)
 		*why = err;
+	else
+		*out = o;
 	return err ? TG_ERR_INVALID : TG_OK;
 }

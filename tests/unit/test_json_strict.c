@@ -546,6 +546,86 @@ test_values(void)
 	json_object_put(o);
 }
 
+/* Serialised with json-c's plain flags; NULL when the document is refused. */
+static char *
+plain(const char *doc)
+{
+	struct json_object *o = must_parse(doc, strlen(doc));
+	char *s = o ? tg_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN)) : NULL;
+
+	json_object_put(o);
+	return s;
+}
+
+static char *
+repeat(const char *unit, size_t n)
+{
+	size_t ul = strlen(unit);
+	char *s = tg_xmalloc(ul * n + 1);
+
+	for (size_t i = 0; i < n; i++)
+		memcpy(s + i * ul, unit, ul);
+	s[ul * n] = '\0';
+	return s;
+}
+
+/* The tree is built as json-c's tokener built it: order, types, double text, unescaped names. */
+static void
+test_built_values(void)
+{
+	struct json_object *o, *m;
+	char *s, *doc, *want, *esc_name, *name, *esc_value, *value, *digits;
+	size_t n = 300;
+
+	s = plain("{\"b\":1,\"a\":[true,false,null,-1.50,1E22,0.1e1,-0.0],"
+		  "\"c\":{\"\\u0061lg\":\"x\\/y\",\"z\":{}},\"\":[]}");
+	is_str(s, "{\"b\":1,\"a\":[true,false,null,-1.50,1E22,0.1e1,-0.0],"
+		  "\"c\":{\"alg\":\"x\\/y\",\"z\":{}},\"\":[]}",
+	       "members keep their order, doubles their text, names are unescaped");
+	free(s);
+	o = must_parse("[9223372036854775807,9223372036854775808,-1,0.1]", 48);
+	m = json_object_array_get_idx(o, 0);
+	ok(json_object_get_int64(m) == INT64_MAX && json_object_get_uint64(m) == INT64_MAX,
+	   "INT64_MAX is an int64");
+	m = json_object_array_get_idx(o, 1);
+	ok(json_object_is_type(m, json_type_int) &&
+	   json_object_get_uint64(m) == (uint64_t)INT64_MAX + 1 &&
+	   json_object_get_int64(m) == INT64_MAX,
+	   "INT64_MAX + 1 is a uint64, which json-c clamps when read as an int64");
+	m = json_object_array_get_idx(o, 2);
+	ok(json_object_get_int64(m) == -1 && json_object_get_uint64(m) == 0, "-1 is an int64");
+	m = json_object_array_get_idx(o, 3);
+	ok(json_object_get_double(m) == 0.1, "0.1 is the double nearest 0.1");
+	json_object_put(o);
+	s = plain("[9223372036854775808,18446744073709551615,-9223372036854775808]");
+	is_str(s, "[9223372036854775808,18446744073709551615,-9223372036854775808]",
+	       "64-bit extremes serialise back as written");
+	free(s);
+
+	/* Longer than any scratch buffer on the stack: names, escaped strings, double text. */
+	esc_name = repeat("\\u0061", n);
+	name = repeat("a", n);
+	esc_value = repeat("\\u00e9", n);
+	value = repeat("\xc3\xa9", n);
+	digits = repeat("1", n);
+	doc = tg_xasprintf("{\"%s\":\"%s\",\"d\":0.%s}", esc_name, esc_value, digits);
+	want = tg_xasprintf("{\"%s\":\"%s\",\"d\":0.%s}", name, value, digits);
+	s = plain(doc);
+	is_str(s, want, "a %zu-byte escaped name and value and a %zu-digit double", n * 6, n);
+	free(s);
+	o = must_parse(doc, strlen(doc));
+	ok(json_object_object_get_ex(o, "d", &m) && json_object_get_double(m) > 0.1111 &&
+	   json_object_get_double(m) < 0.1112, "the long double has its value");
+	json_object_put(o);
+	free(esc_name);
+	free(name);
+	free(esc_value);
+	free(value);
+	free(digits);
+	free(doc);
+	free(want);
+}
+
 static void
 test_api(void)
 {
@@ -573,6 +653,7 @@ main(void)
 	test_large_objects();
 	test_bounded_work();
 	test_values();
+	test_built_values();
 	test_api();
 	return done_testing();
 }
