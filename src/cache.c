@@ -3,10 +3,13 @@
  * the whole token. An entry is good only for the keyring generation it was
  * verified under (so key and tenant changes invalidate it) and until the
  * token's exp. It stores successes only: a flood of bad tokens costs nothing
- * here, a flood of distinct good ones only evicts. Never stores token bytes.
+ * here, a flood of distinct good ones only evicts. Never stores token bytes,
+ * nor the JOSE header: nothing reads it after verification, and as a json-c
+ * tree it costs about as much memory as the claims.
  */
 #include "cache.h"
 
+#include <json.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
@@ -140,6 +143,8 @@ cache_put(struct tg_cache *c, const char *token, size_t len, const char *tenant_
 		verified_free(v_owned);
 		return;
 	}
+	json_object_put(v_owned->header);
+	v_owned->header = NULL;
 	SHA256((const unsigned char *)token, len, hash);
 	set = set_of(c, hash);
 	/* The same token under another pin replaces its entry rather than taking a second slot. */

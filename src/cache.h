@@ -22,7 +22,10 @@ void cache_free(struct tg_cache *c);
 const struct tg_verified *cache_get(struct tg_cache *c, const char *token, size_t len,
 				    const char *tenant_pin, uint64_t generation, int64_t now);
 
-/* Takes ownership of v_owned (freed at once when c is NULL). */
+/*
+ * Takes ownership of v_owned (freed at once when c is NULL). The entry keeps
+ * everything but v_owned->header, which it frees: cache_get answers header NULL.
+ */
 void cache_put(struct tg_cache *c, const char *token, size_t len, const char *tenant_pin,
 	       uint64_t generation, int64_t now, struct tg_verified *v_owned);
 
