@@ -2,8 +2,9 @@
  * The Berkeley DB 5.3 environment and its tables, shared by many processes.
  * The only file that includes <db.h>: every transaction begins and ends in
  * txn_once(), and lock conflicts (DB_LOCK_DEADLOCK, DB_LOCK_NOTGRANTED) and a
- * panicked environment are retried only in run(). Never parses keys or
- * tokens, never prints secrets.
+ * panicked environment are retried only in run(); a process wedged on a dead
+ * process's mutex stops itself (watchdog_main). Never parses keys or tokens,
+ * never prints secrets.
  *
  * Layout: one environment directory holding tokengate.db with these B-trees
  *   tenants      id                    -> tenant JSON (tenant_to_json)
@@ -20,6 +21,9 @@
  *   hash, tenant id (rest of the record, no NUL).
  * Strings are stored without their NUL. A created time of 0 handed to an
  * add means "now".
+ *
+ * One store handle per process (DB_REGISTER allows one environment handle per
+ * process); open it after fork, never before.
  */
 #include "store.h"
 
@@ -29,7 +33,9 @@
 #include <errno.h>
 #include <json.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +51,9 @@
 #define MAX_RETRIES 100       /* about four seconds of backoff in all */
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
+#define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
+#define WEDGED_SECONDS 30     /* no store call returns for this long: stop the process */
+#define WEDGED_EXIT 2         /* tokengatectl's "environment" status */
 #define KEYREC_VERSION 1
 #define APIKEY_VERSION 1
 #define APIKEY_FIXED (1 + 1 + 8 + TG_APIKEY_HASH_LEN)
@@ -61,6 +70,13 @@ struct tg_store {
 	char *errpfx; /* "database DIR"; BDB keeps the pointer, so it lives as long as the handle */
 	DB_ENV *env;  /* NULL after a failed reopen; the next operation tries again */
 	DB *db[T_COUNT];
+	atomic_int active;       /* store calls under way */
+	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
+	pthread_t watchdog;
+	pthread_mutex_t wd_lock;
+	pthread_cond_t wd_wake;
+	bool has_watchdog;
+	bool is_closing;         /* under wd_lock */
 };
 
 /* Results of one operation; run() empties the outputs before each attempt. */
@@ -347,15 +363,16 @@ configure_env(struct tg_store *s, DB_ENV *env)
 }
 
 /*
- * DB_REGISTER notices a registered process that died; DB_FAILCHK then tries
- * failchk first and falls back to recovery (DB_RECOVER), which makes the other
- * processes see DB_RUNRECOVERY and reopen through run().
+ * DB_REGISTER notices a registered process that died, and DB_RECOVER then
+ * recovers the environment, which makes the other processes see DB_RUNRECOVERY
+ * and reopen through run(). Not DB_FAILCHK: its try-failchk-first path attaches
+ * to the old regions and waits forever on any mutex the dead process held.
  */
 static int
 open_env_once(struct tg_store *s, bool create)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-			  DB_REGISTER | DB_RECOVER | DB_THREAD | DB_FAILCHK;
+			  DB_REGISTER | DB_RECOVER | DB_THREAD;
 	u_int32_t dbflags = DB_AUTO_COMMIT | DB_THREAD | (create ? DB_CREATE : 0);
 	char *reg;
 	int ret;
@@ -392,15 +409,91 @@ open_env_once(struct tg_store *s, bool create)
 	return 0;
 }
 
-/* A panicked environment is recovered by the next DB_REGISTER open, so one retry. */
+/*
+ * A panicked environment is recovered by the next DB_REGISTER open. Recovery
+ * that races a dying process can fail (EBUSY destroying a mutex still marked
+ * held); the registry then leaves the dead slot for the next open, so a few
+ * spaced retries get there.
+ */
 static int
 open_env(struct tg_store *s, bool create)
 {
 	int ret = open_env_once(s, create);
 
-	if (ret == DB_RUNRECOVERY)
+	for (int i = 1; i <= OPEN_RETRIES && (ret == DB_RUNRECOVERY || ret == EBUSY); i++) {
+		usleep(100000u * (useconds_t)i);
 		ret = open_env_once(s, create);
+	}
 	return ret;
+}
+
+/*
+ * A process killed while it held one of BDB's shared-memory mutexes (inside
+ * txn_begin, say) leaves every other process asleep on that mutex for good:
+ * BDB 5.3's mutexes are not robust, and no timeout, failchk or recovery wakes
+ * a thread already waiting. Stopping is then the only way out; the restarted
+ * process's DB_REGISTER open recovers the environment. A call that makes no
+ * progress (no attempt finishing) for WEDGED_SECONDS is taken to be such a wait.
+ */
+static void *
+watchdog_main(void *arg)
+{
+	struct tg_store *s = arg;
+	uint_fast64_t last = 0;
+	int stalled = 0;
+
+	pthread_mutex_lock(&s->wd_lock);
+	while (!s->is_closing) {
+		struct timespec ts;
+		uint_fast64_t done;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->wd_wake, &s->wd_lock, &ts);
+		done = atomic_load(&s->progress);
+		if (atomic_load(&s->active) == 0 || done != last) {
+			last = done;
+			stalled = 0;
+		} else if (++stalled >= WEDGED_SECONDS) {
+			TG_LOG(TG_LOG_ERR, "%s: wedged: a process died inside Berkeley DB holding "
+			       "shared memory; stopping so that a restart recovers the database",
+			       s->errpfx);
+			_exit(WEDGED_EXIT);
+		}
+	}
+	pthread_mutex_unlock(&s->wd_lock);
+	return NULL;
+}
+
+static bool
+watchdog_start(struct tg_store *s)
+{
+	pthread_condattr_t ca;
+	bool is_ok;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wd_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->wd_lock, NULL);
+	is_ok = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
+	if (!is_ok) {
+		pthread_cond_destroy(&s->wd_wake);
+		pthread_mutex_destroy(&s->wd_lock);
+	}
+	return is_ok;
+}
+
+static void
+watchdog_stop(struct tg_store *s)
+{
+	pthread_mutex_lock(&s->wd_lock);
+	s->is_closing = true;
+	pthread_cond_signal(&s->wd_wake);
+	pthread_mutex_unlock(&s->wd_lock);
+	pthread_join(s->watchdog, NULL);
+	pthread_cond_destroy(&s->wd_wake);
+	pthread_mutex_destroy(&s->wd_lock);
 }
 
 static enum tg_err
@@ -439,23 +532,34 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	s = tg_xcalloc(1, sizeof(*s));
 	s->dir = tg_xstrdup(dir);
 	s->errpfx = tg_xasprintf("database %s", dir);
-	ret = open_env(s, create);
-	if (ret != 0) {
-		rc = TG_ERR_DB;
-		if (ret == DB_RUNRECOVERY)
-			snprintf(why_buf, sizeof(why_buf),
-				 "recovery of the database in %s failed: restore it from a backup, "
-				 "or run `db5.3_recover -c -h %s` as its owner", dir, dir);
-		else
-			snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s",
-				 dir, db_strerror(ret));
-		if (why)
-			*why = why_buf;
+	/* Opening can wait on a mutex a dead process holds, too: the watchdog covers it. */
+	s->has_watchdog = watchdog_start(s);
+	if (!s->has_watchdog) {
+		rc = TG_ERR_IO;
+		snprintf(why_buf, sizeof(why_buf), "cannot start a thread for the database in %s",
+			 dir);
 		goto out;
 	}
+	atomic_fetch_add(&s->active, 1);
+	ret = open_env(s, create);
+	atomic_fetch_sub(&s->active, 1);
+	if (ret == DB_RUNRECOVERY) {
+		rc = TG_ERR_DB;
+		snprintf(why_buf, sizeof(why_buf),
+			 "recovery of the database in %s failed: restore it from a backup, "
+			 "or run `db5.3_recover -c -h %s` as its owner", dir, dir);
+	} else if (ret != 0) {
+		rc = TG_ERR_DB;
+		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
+			 db_strerror(ret));
+	}
+	if (rc != TG_OK)
+		goto out;
 	*out = s; /* ownership moves to the caller */
 	s = NULL;
 out:
+	if (rc != TG_OK && s && why)
+		*why = why_buf;
 	store_close(s);
 	return rc;
 }
@@ -465,7 +569,10 @@ store_close(struct tg_store *s)
 {
 	if (!s)
 		return;
+	atomic_fetch_add(&s->active, 1);
 	close_handles(s);
+	if (s->has_watchdog)
+		watchdog_stop(s);
 	free(s->dir);
 	free(s->errpfx);
 	free(s);
@@ -572,7 +679,7 @@ after_conflict(struct tg_store *s, int attempt)
  * could act twice.
  */
 static enum tg_err
-run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
+run_attempts(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 {
 	int reopens = 0;
 
@@ -585,6 +692,7 @@ run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 			ret = open_env(s, false);
 		if (ret == 0)
 			ret = txn_once(s, mode, body, op, &is_committing);
+		atomic_fetch_add(&s->progress, 1);
 		if (ret == 0)
 			return op->rc;
 		if (is_committing) {
@@ -613,6 +721,18 @@ run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
 			close_handles(s);
 		return TG_ERR_DB;
 	}
+}
+
+/* The watchdog counts calls under way; see watchdog_main. */
+static enum tg_err
+run(struct tg_store *s, enum run_mode mode, body_fn body, struct op *op)
+{
+	enum tg_err rc;
+
+	atomic_fetch_add(&s->active, 1);
+	rc = run_attempts(s, mode, body, op);
+	atomic_fetch_sub(&s->active, 1);
+	return rc;
 }
 
 /* A record we wrote no longer decodes: say which, and fail the operation. */

@@ -130,7 +130,8 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "allowed_origins", strlist_to_json(&t->allowed_origins));
 	json_object_object_add(o, "require_amr", strlist_to_json(&t->require_amr));
 	json_object_object_add(o, "signing_alg", str_or_null(t->signing_alg));
-	json_object_object_add(o, "rate_limit_per_key", json_object_new_int64(t->rate_limit_per_key));
+	json_object_object_add(o, "rate_limit_per_key",
+			       json_object_new_int64(t->rate_limit_per_key));
 	json_object_object_add(o, "rate_limit_burst", json_object_new_int64(t->rate_limit_burst));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;

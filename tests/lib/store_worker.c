@@ -4,7 +4,10 @@
  * returned, so the test can hold the store to every reported commit.
  *   store_worker DIR init      create the store and tenant "t"
  *   store_worker DIR list      print every kid of tenant "t", one a line
- *   store_worker DIR ID N      add N keys "w<ID>-<i>", checking each snapshot
+ *   store_worker DIR ID N [FIRST]  add keys "w<ID>-<i>" for i = FIRST..N-1,
+ *                              checking each snapshot; a restarted worker passes
+ *                              FIRST, and finding that key already there means
+ *                              its previous run committed it without reporting
  * Exit status: 0 ok, 1 a committed key went missing, 2 a store error.
  */
 #include "store.h"
@@ -53,7 +56,7 @@ check_snapshot(struct tg_store *s, const char *id, int upto)
 }
 
 static int
-add_key(struct tg_store *s, const char *id, int i)
+add_key(struct tg_store *s, const char *id, int i, bool may_exist)
 {
 	struct tg_key_record r = { .tenant = "t", .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE };
 	unsigned char bytes[32];
@@ -68,6 +71,8 @@ add_key(struct tg_store *s, const char *id, int i)
 	secret_set(&r.material, bytes, sizeof(bytes));
 	rc = store_key_add(s, &r);
 	secret_free(&r.material);
+	if (rc == TG_ERR_EXISTS && may_exist)
+		rc = TG_OK;
 	if (rc != TG_OK) {
 		fprintf(stderr, "store_worker %s: add %s: %s\n", id, kid, tg_err_str(rc));
 		return 2;
@@ -78,12 +83,12 @@ add_key(struct tg_store *s, const char *id, int i)
 }
 
 static int
-work(struct tg_store *s, const char *id, int n)
+work(struct tg_store *s, const char *id, int first, int n)
 {
 	int status = 0;
 
-	for (int i = 0; i < n && status == 0; i++) {
-		status = add_key(s, id, i);
+	for (int i = first; i < n && status == 0; i++) {
+		status = add_key(s, id, i, i == first && first > 0);
 		if (status == 0)
 			status = check_snapshot(s, id, i);
 	}
@@ -122,8 +127,8 @@ main(int argc, char **argv)
 	const char *why = NULL;
 	int status;
 
-	if (argc != 3 && argc != 4) {
-		fprintf(stderr, "usage: store_worker DIR init|list|ID N\n");
+	if (argc < 3 || argc > 5) {
+		fprintf(stderr, "usage: store_worker DIR init|list|ID N [FIRST]\n");
 		return 2;
 	}
 	if (store_open(argv[1], is_init, &s, &why) != TG_OK) {
@@ -134,8 +139,9 @@ main(int argc, char **argv)
 		status = init(s);
 	else if (argc == 3 && strcmp(argv[2], "list") == 0)
 		status = list(s);
-	else if (argc == 4)
-		status = work(s, argv[2], (int)strtol(argv[3], NULL, 10));
+	else if (argc >= 4)
+		status = work(s, argv[2], argc == 5 ? (int)strtol(argv[4], NULL, 10) : 0,
+			      (int)strtol(argv[3], NULL, 10));
 	else
 		status = 2;
 	store_close(s);

@@ -66,7 +66,8 @@ add_key(struct tg_store *s, const char *tenant_id, const char *kid, size_t len)
 static enum tg_err
 add_apikey(struct tg_store *s, const char *tenant_id, const char *id, unsigned char fill)
 {
-	struct tg_apikey a = { .tenant = (char *)(uintptr_t)tenant_id, .id = (char *)(uintptr_t)id };
+	struct tg_apikey a = { .tenant = (char *)(uintptr_t)tenant_id,
+			       .id = (char *)(uintptr_t)id };
 
 	memset(a.hash, fill, sizeof(a.hash));
 	return store_apikey_add(s, &a);
@@ -93,7 +94,8 @@ test_open(struct tg_store **out)
 	int nfiles = 0, loose = 0;
 
 	is_int(store_open(dir, false, &s, &why), TG_ERR_NOT_FOUND, "missing directory: not found");
-	ok(why && strstr(why, "tokengatectl --db") && strstr(why, dir), "why names the dir and init");
+	ok(why && strstr(why, "tokengatectl --db") && strstr(why, dir),
+	   "why names the dir and the init command");
 	ok(s == (struct tg_store *)&s, "out-parameter untouched on failure");
 	mkdir(dir, 0700);
 	is_int(store_open(dir, false, &s, &why), TG_ERR_NOT_FOUND, "empty directory: not found");
@@ -106,7 +108,8 @@ test_open(struct tg_store **out)
 
 	snprintf(path, sizeof(path), "%s/no/such/parent", root);
 	why = NULL;
-	is_int(store_open(path, true, &s, &why), TG_ERR_IO, "create under a missing parent: I/O error");
+	is_int(store_open(path, true, &s, &why), TG_ERR_IO,
+	       "create under a missing parent: I/O error");
 	ok(why && strstr(why, "cannot create") && strstr(why, path), "why names the directory");
 
 	is_int(store_open(dir, true, out, &why), TG_OK, "create makes the directory and tables");
@@ -174,7 +177,8 @@ test_tenants(struct tg_store *s)
 	free(t->issuer);
 	t->issuer = tg_xstrdup("https://a.example");
 	g = gen(s);
-	is_int(store_tenant_update(s, t), TG_ERR_EXISTS, "update to another tenant's issuer refused");
+	is_int(store_tenant_update(s, t), TG_ERR_EXISTS,
+	       "update to another tenant's issuer refused");
 	ok(gen(s) == g, "refused update leaves the generation alone");
 	is_int(store_tenant_by_issuer(s, "https://a2.example", &id), TG_OK,
 	       "refused update kept the tenant's own issuer");
@@ -208,7 +212,8 @@ test_keys(struct tg_store *s)
 	is_int(add_key(s, "acme", "k1", 64), TG_OK, "second key added");
 	is_int(add_key(s, "acme.dev", "k1", 32), TG_OK, "same kid under another tenant");
 	is_int(add_key(s, "acme", "k1", 32), TG_ERR_EXISTS, "duplicate kid: exists");
-	is_int(add_key(s, "nobody", "k1", 32), TG_ERR_NOT_FOUND, "key for unknown tenant: not found");
+	is_int(add_key(s, "nobody", "k1", 32), TG_ERR_NOT_FOUND,
+	       "key for unknown tenant: not found");
 	is_int(add_key(s, "acme", "", 32), TG_ERR_INVALID, "empty kid refused");
 	{
 		struct tg_key_record bad = { .tenant = "acme", .kid = "k3", .alg = TG_ALG_INVALID };
@@ -223,9 +228,11 @@ test_keys(struct tg_store *s)
 		for (size_t i = 0; is_same && i < 64; i++)
 			is_same = k->material.p[i] == (unsigned char)(i * 7 + 'k');
 		ok(is_same, "material bytes round trip");
-		ok(k->alg == TG_ALG_HS256 && k->state == TG_KEY_ACTIVE && k->use == TG_KEY_USE_VERIFY,
+		ok(k->alg == TG_ALG_HS256 && k->state == TG_KEY_ACTIVE &&
+			   k->use == TG_KEY_USE_VERIFY,
 		   "alg, state and use round trip");
-		ok(strcmp(k->tenant, "acme") == 0 && strcmp(k->kid, "k1") == 0, "tenant and kid set");
+		ok(strcmp(k->tenant, "acme") == 0 && strcmp(k->kid, "k1") == 0,
+		   "tenant and kid set");
 		ok(k->created > 0, "created 0 stored as the time of the add");
 	}
 	keyrec_free(k);
@@ -245,10 +252,12 @@ test_keys(struct tg_store *s)
 	is_int(store_key_set_state(s, "acme", "k2", TG_KEY_RETIRED), TG_OK, "key retired");
 	ok(gen(s) != g, "generation moved on retire");
 	store_key_get(s, "acme", "k2", &k);
-	ok(k && k->state == TG_KEY_RETIRED && k->material.len == 32, "retired state stored, material kept");
+	ok(k && k->state == TG_KEY_RETIRED && k->material.len == 32,
+	   "retired state stored, material kept");
 	keyrec_free(k);
 	g = gen(s);
-	is_int(store_key_set_state(s, "acme", "k2", TG_KEY_RETIRED), TG_OK, "retiring again is fine");
+	is_int(store_key_set_state(s, "acme", "k2", TG_KEY_RETIRED), TG_OK,
+	       "retiring again is fine");
 	ok(gen(s) == g, "a change to nothing leaves the generation alone");
 	is_int(store_key_set_state(s, "acme", "k9", TG_KEY_ACTIVE), TG_ERR_NOT_FOUND,
 	       "state of unknown key: not found");
@@ -345,7 +354,8 @@ test_cascade(struct tg_store *s)
 	   "its keys are gone, acme.dev's key (a longer id) stays");
 	keyrec_list_free(keys, n);
 	memset(h, 0x11, sizeof(h));
-	is_int(store_apikey_find(s, h, &a), TG_ERR_NOT_FOUND, "its API keys are gone, hash index too");
+	is_int(store_apikey_find(s, h, &a), TG_ERR_NOT_FOUND,
+	       "its API keys are gone, hash index too");
 	store_apikey_list(s, NULL, &list, &n);
 	ok(n == 1 && strcmp(list[0]->tenant, "beta") == 0, "other tenants' API keys stay");
 	apikey_list_free(list, n);
@@ -371,7 +381,8 @@ test_reopen(struct tg_store **s)
 	if (!*s)
 		return;
 	ok(gen(*s) == g, "generation survives reopen");
-	is_int(store_tenant_by_issuer(*s, "https://a.example", &id), TG_OK, "tenants survive reopen");
+	is_int(store_tenant_by_issuer(*s, "https://a.example", &id), TG_OK,
+	       "tenants survive reopen");
 	is_str(id, "beta", "issuer index survives reopen");
 	free(id);
 	is_int(store_key_get(*s, "acme.dev", "k1", &k), TG_OK, "keys survive reopen");

@@ -128,11 +128,13 @@ test_round_trip(void)
 	}
 
 	dup = tenant_dup(t);
-	is_str(to_string(dup, a, sizeof(a)), to_string(t, b, sizeof(b)), "tenant_dup copies every field");
+	is_str(to_string(dup, a, sizeof(a)), to_string(t, b, sizeof(b)),
+	       "tenant_dup copies every field");
 	strlist_add(&dup->require_amr, "hwk");
 	free(dup->issuer);
 	dup->issuer = NULL;
-	ok(t->require_amr.n == 1 && t->issuer != NULL, "tenant_dup shares nothing with the original");
+	ok(t->require_amr.n == 1 && t->issuer != NULL,
+	   "tenant_dup shares nothing with the original");
 
 	tenant_free(dup);
 	tenant_free(back);
