@@ -34,6 +34,8 @@ refused() {
 TOKEN_SHOWN=unset
 
 srv_init
+# The cleanup stops servers that may already be gone; that is not a demo failure.
+trap 'set +e; srv_cleanup' EXIT
 DEMO=$TOP/demo
 rm -rf "$DEMO"
 srv_mkdir "$DEMO"
