@@ -11,6 +11,7 @@
 
 struct json_object;
 struct tg_store;
+struct tg_tenant;
 
 enum ctl_exit { CTL_EXIT_OK = 0, CTL_EXIT_REJECTED = 1, CTL_EXIT_USAGE = 2 };
 
@@ -74,8 +75,11 @@ int ctl_alg(const char *usage, const char *s, enum tg_alg *out);
 int ctl_store(struct ctl *c, struct tg_store **out);
 /* "no tenant ID" with the next step; returns CTL_EXIT_REJECTED. */
 int ctl_tenant_not_found(const char *id);
-/* 0 when the tenant exists, otherwise an exit code after saying why. */
-int ctl_need_tenant(struct tg_store *s, const char *id);
+/*
+ * Reads tenant id; 0 with *out (caller frees; out may be NULL to check existence only), or an
+ * exit code after saying why (not found: 1 with the next step; database trouble: 2).
+ */
+int ctl_tenant_get(struct tg_store *s, const char *id, struct tg_tenant **out);
 
 /* Largest key file, JWKS or stdin token read; far above any real one. */
 #define CTL_FILE_CAP (1024 * 1024)

@@ -121,7 +121,7 @@ cmd_create(struct ctl *c, int argc, char **argv)
 		goto out;
 	rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, a.pos[0]);
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = new_id(id);
@@ -190,7 +190,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		goto out;
 	rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, a.pos[0]);
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_apikey_list(s, a.pos[0], &v, &n);
@@ -226,7 +226,7 @@ cmd_revoke(struct ctl *c, int argc, char **argv)
 		goto out;
 	rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, a.pos[0]);
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_apikey_revoke(s, a.pos[0], a.pos[1]);

@@ -216,7 +216,7 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	if (rc == CTL_EXIT_OK)
 		rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, tenant);
+		rc = ctl_tenant_get(s, tenant, NULL);
 	if (rc == CTL_EXIT_OK)
 		rc = load_key(&a, kid, alg, &k);
 	if (rc != CTL_EXIT_OK)
@@ -351,7 +351,7 @@ cmd_import(struct ctl *c, int argc, char **argv)
 		goto out;
 	rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, a.pos[0]);
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
 	if (rc == CTL_EXIT_OK)
 		rc = read_input(a.pos[1], &bytes);
 	if (rc == CTL_EXIT_OK)
@@ -409,7 +409,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		goto out;
 	rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, a.pos[0]);
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_key_list(s, a.pos[0], &v, &n);
@@ -446,7 +446,7 @@ change_key(struct ctl *c, int argc, char **argv, bool is_remove, const char *usa
 		goto out;
 	rc = ctl_store(c, &s);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_need_tenant(s, a.pos[0]);
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (is_remove)

@@ -426,16 +426,19 @@ ctl_tenant_not_found(const char *id)
 }
 
 int
-ctl_need_tenant(struct tg_store *s, const char *id)
+ctl_tenant_get(struct tg_store *s, const char *id, struct tg_tenant **out)
 {
 	struct tg_tenant *t = NULL;
 	enum tg_err err = store_tenant_get(s, id, &t);
 
-	tenant_free(t);
 	if (err == TG_ERR_NOT_FOUND)
 		return ctl_tenant_not_found(id);
 	if (err != TG_OK)
 		return ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s", id, tg_err_str(err));
+	if (out)
+		*out = t;
+	else
+		tenant_free(t);
 	return CTL_EXIT_OK;
 }
 
@@ -494,15 +497,10 @@ cmd_set(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(s, a.pos[0], &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = store_tenant_get(s, a.pos[0], &t);
-	if (err != TG_OK) {
-		rc = err == TG_ERR_NOT_FOUND ? ctl_tenant_not_found(a.pos[0])
-					     : ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s",
-							a.pos[0], tg_err_str(err));
-		goto out;
-	}
 	rc = apply_options(t, &a, usage_set);
 	if (rc != CTL_EXIT_OK)
 		goto out;
@@ -578,22 +576,17 @@ cmd_show(struct ctl *c, int argc, char **argv)
 	struct ctl_args a = { 0 };
 	struct tg_tenant *t = NULL;
 	struct tg_store *s;
-	enum tg_err err;
 	int rc;
 
 	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_show, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(s, a.pos[0], &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = store_tenant_get(s, a.pos[0], &t);
-	if (err == TG_ERR_NOT_FOUND) {
-		rc = ctl_tenant_not_found(a.pos[0]);
-	} else if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s", a.pos[0],
-			      tg_err_str(err));
-	} else if (ctl_has(&a, OPT_JSON)) {
+	if (ctl_has(&a, OPT_JSON)) {
 		ctl_print_json(tenant_to_json(t));
 	} else {
 		show_text(t);

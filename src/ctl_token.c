@@ -326,15 +326,10 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		goto out;
 	}
 	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(s, a.pos[0], &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = store_tenant_get(s, a.pos[0], &t);
-	if (err != TG_OK) {
-		rc = err == TG_ERR_NOT_FOUND ? ctl_tenant_not_found(a.pos[0])
-					     : ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s",
-							a.pos[0], tg_err_str(err));
-		goto out;
-	}
 	rc = sign_options(&a, t, &ttl);
 	if (rc == CTL_EXIT_OK)
 		rc = signing_alg(s, &a, t->id, &alg);
