@@ -67,6 +67,17 @@ done_testing(void)
 	return (tap_failed || tap_n == 0) ? 1 : 0;
 }
 
+/* Removes a scratch directory a test made with mkdtemp (its name has no quote in it). */
+static inline void
+tap_rmtree(const char *dir)
+{
+	char cmd[4200];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		diag("could not remove %s", dir);
+}
+
 /* Directory holding test data (vectors), from the harness; falls back to the source tree. */
 static inline const char *
 tap_srcdir(void)

@@ -514,12 +514,6 @@ main(void)
 	keyring_free(kr);
 	config_free(cfg);
 	store_close(st);
-	{
-		char *cmd = tg_xasprintf("rm -rf '%s'", dir);
-
-		if (system(cmd) != 0)
-			diag("cannot remove %s", dir);
-		free(cmd);
-	}
+	tap_rmtree(dir);
 	return done_testing();
 }

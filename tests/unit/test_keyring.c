@@ -111,12 +111,6 @@ main(void)
 
 	keyring_free(kr);
 	store_close(st);
-	{
-		char cmd[128];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			diag("could not remove %s", dir);
-	}
+	tap_rmtree(dir);
 	return done_testing();
 }
