@@ -143,6 +143,8 @@ authz_decision_fini(struct authz_decision *d)
 	}
 	free(d->vars);
 	free(d->user);
+	free(d->tenant);
+	free(d->sid);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -405,6 +407,39 @@ build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_
 	d->user = sanitized_dup(v->sub, strlen(v->sub));
 }
 
+/* A gateway-issued token is only as good as its session, whatever its exp says. */
+static bool
+check_session(const struct authz_env *env, const struct tg_verified *v, struct authz_decision *d)
+{
+	struct json_object *sid = NULL;
+	enum tg_err rc;
+
+	if (!json_object_object_get_ex(v->claims, "sid", &sid) ||
+	    !json_object_is_type(sid, json_type_string)) {
+		d->reason = TG_R_MISSING_CLAIM;
+		refuse(d, 401, "invalid_token", "a gateway-issued token must name its session (sid)");
+		return false;
+	}
+	if (!env->session_check) {
+		d->reason = TG_R_INTERNAL;
+		refuse(d, 500, "server_error", "this gateway cannot check session state here");
+		return false;
+	}
+	rc = env->session_check(env->session_ctx, v->tenant, json_object_get_string(sid), env->now);
+	if (rc == TG_ERR_NOT_FOUND || rc == TG_ERR_REJECTED) {
+		d->reason = TG_R_SESSION_REVOKED;
+		refuse(d, 401, "invalid_token", "the token's session has ended (logged out, revoked or expired)");
+		return false;
+	}
+	if (rc != TG_OK) {
+		d->reason = TG_R_INTERNAL;
+		refuse(d, 500, "server_error", "the session state could not be read: %s", tg_err_str(rc));
+		return false;
+	}
+	d->sid = tg_xstrdup(json_object_get_string(sid));
+	return true;
+}
+
 /* The checks that need the verified token and its tenant. */
 static void
 decide_verified(const struct authz_env *env, const struct http_request *req, enum source src,
@@ -423,9 +458,13 @@ decide_verified(const struct authz_env *env, const struct http_request *req, enu
 		       "the request's Origin is not one of the tenant's allowed origins");
 		return;
 	}
+	if (v->is_gateway && !check_session(env, v, d))
+		return;
 	if (!check_requirements(v->claims, t, req, d))
 		return;
 	d->status = 200;
+	d->tenant = tg_xstrdup(v->tenant);
+	d->exp = v->exp;
 	build_vars(v, t, d);
 }
 
@@ -448,6 +487,8 @@ authz_decide(const struct authz_env *env, const struct http_request *req,
 	if (!find_token(env->cfg, req, &tok, &len, &src, d))
 		return;
 	log_mask(tok, len, d->token_mask);
+	d->token = tok;
+	d->token_len = len;
 	if (env->cfg->require_https && !authz_is_https(env->cfg, req)) {
 		refuse(d, 403, "invalid_request",
 		       "the token arrived over plain HTTP and this gateway requires HTTPS");

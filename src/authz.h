@@ -30,6 +30,12 @@ struct authz_decision {
 	bool is_cached;            /* the verification came from the cache */
 	bool is_tenant_pinned;     /* the server named the tenant (TOKENGATE_TENANT) */
 	char *user;                /* the subject (sanitised) when allowed */
+	/* When allowed, for the API's self-service calls (/v1/logout, /v1/cookie): */
+	char *tenant;              /* the token's tenant */
+	char *sid;                 /* gateway-issued tokens: their session; NULL otherwise */
+	int64_t exp;
+	const char *token;         /* borrowed from the request */
+	size_t token_len;
 	struct authz_var *vars;
 	size_t nvars;
 };
@@ -39,6 +45,14 @@ struct authz_env {
 	const struct keyring *kr;
 	struct tg_cache *cache; /* NULL: off */
 	int64_t now;
+	/*
+	 * Gateway-issued tokens name a session that may have ended since they were
+	 * signed, so every request asks (a cache hit too): TG_OK live,
+	 * TG_ERR_NOT_FOUND or TG_ERR_REJECTED ended or unknown, anything else a
+	 * failure (500). NULL: such tokens are refused with 500 (fail closed).
+	 */
+	enum tg_err (*session_check)(void *ctx, const char *tenant, const char *sid, int64_t now);
+	void *session_ctx;
 };
 
 /* Always fills d; release with authz_decision_fini. */

@@ -24,6 +24,8 @@ tg_err_str(enum tg_err e)
 	case TG_ERR_IO: return "input/output failure";
 	case TG_ERR_TOO_LARGE: return "too large";
 	case TG_ERR_BUSY: return "database busy, try again";
+	case TG_ERR_DENIED: return "not allowed";
+	case TG_ERR_LIMITED: return "rate limit reached";
 	}
 	return "unknown error";
 }

@@ -17,6 +17,7 @@ struct http_request {
 	enum http_role role;
 	const char *method;          /* REQUEST_METHOD */
 	const char *path_info;       /* PATH_INFO: what the API routes on */
+	const char *query_string;    /* QUERY_STRING, without the '?' */
 	const char *content_type;
 	int64_t content_length;      /* -1: none or unreadable */
 	const char *authorization;   /* HTTP_AUTHORIZATION */
@@ -74,6 +75,25 @@ enum tg_err http_origin_of(const char *url, char **out);
 /* GET, HEAD, OPTIONS (RFC 9110 9.2.1); anything else, or none, is unsafe. */
 bool http_method_is_safe(const char *method);
 
+/*
+ * Whether a Content-Type header names media type mime (compared without case,
+ * parameters ignored except a charset, which must be utf-8 when present).
+ */
+bool http_content_type_is(const char *content_type, const char *mime);
+
+/*
+ * The value of field name in an application/x-www-form-urlencoded string
+ * (a request body or QUERY_STRING; '+' is a space, %XX decoded), malloc'd.
+ * TG_ERR_NOT_FOUND when absent, TG_ERR_INVALID when it appears twice, has a
+ * bad %-escape, or decodes to a NUL byte or invalid UTF-8.
+ */
+enum tg_err http_form_get(const char *form, size_t len, const char *name, char **out);
+/* Whether the form has any field other than those in the NULL-terminated allowed list. */
+bool http_form_has_other(const char *form, size_t len, const char *const *allowed);
+
+/* A Set-Cookie value: name=value; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=max_age. */
+char *http_cookie_format(const char *name, const char *value, int64_t max_age);
+
 #define HTTP_PATH_ARGS_MAX 4
 
 struct http_path_args {
@@ -109,6 +129,14 @@ void http_conn_free(struct http_conn *c);
  * failed or a stop was asked for (http_stop): the thread should end.
  */
 enum tg_err http_accept(struct http_conn *c, struct http_request *req);
+/*
+ * Reads the request body (CONTENT_LENGTH bytes, or to the end when the server
+ * gave none), NUL-terminated after *len bytes, malloc'd. TG_ERR_TOO_LARGE as
+ * soon as it is known to exceed cap (a declared length is refused unread);
+ * TG_ERR_IO when the body ends early.
+ */
+enum tg_err http_read_body(struct http_conn *c, const struct http_request *req, size_t cap,
+			   char **body, size_t *len);
 enum tg_err http_send(struct http_conn *c, const struct http_response *r);
 /* Flushes and ends the request, keeping the connection if the server asked to. */
 void http_finish(struct http_conn *c);

@@ -115,6 +115,7 @@ add_key(struct kr_tenant *kt, const struct tg_key_record *r)
 		return;
 	if (keys_import(r->kid, r->alg, is_private, r->material.p, r->material.len, &k) != TG_OK)
 		return;
+	k->is_gateway = r->use == TG_KEY_USE_SIGN;
 	kt->keys = tg_xrealloc(kt->keys, (kt->nkeys + 1) * sizeof(*kt->keys));
 	kt->keys[kt->nkeys++] = k;
 	if (r->use == TG_KEY_USE_SIGN && (!kt->signing || r->created >= kt->signing_created)) {

@@ -23,6 +23,7 @@ struct tg_key {
 	EVP_PKEY *pkey;          /* RS/PS/ES/EdDSA: public, or private when signing; NULL for HMAC */
 	struct tg_secret secret; /* HS*: the secret's exact bytes; empty otherwise */
 	bool is_private;         /* pkey holds a private key (gateway signing, `token sign`) */
+	bool is_gateway;         /* set by keyring.c: a gateway signing key, so its tokens have a session */
 	/*
 	 * Prepared once by keys.c, read-only afterwards, so jws.c verifies with
 	 * no per-call fetch or re-keying; private to keys.c and jws.c.

@@ -8,6 +8,7 @@
 #define TG_STORE_H
 
 #include "keyrec.h"
+#include "session.h"
 #include "tenant.h"
 
 struct tg_store;
@@ -62,5 +63,75 @@ enum tg_err store_apikey_revoke(struct tg_store *s, const char *tenant, const ch
 /* Looks a presented key up by its hash; revoked keys are returned with revoked set. */
 enum tg_err store_apikey_find(struct tg_store *s, const unsigned char hash[TG_APIKEY_HASH_LEN],
 			      struct tg_apikey **out);
+
+/* ---- sessions and refresh tokens (store_session.c) */
+
+/*
+ * Writes the session, its index entries and its first refresh token (hash,
+ * valid until rt_expires) in one committed transaction: after TG_OK all of it
+ * is on disk, after anything else none of it. TG_ERR_NOT_FOUND when the
+ * tenant does not exist, TG_ERR_EXISTS when the id is taken.
+ */
+enum tg_err store_session_create(struct tg_store *s, const struct tg_session *sess,
+				 const unsigned char rt_hash[TG_REFRESH_HASH_LEN], int64_t rt_expires);
+/* Any state (live, expired, revoked) until swept. TG_ERR_NOT_FOUND otherwise. */
+enum tg_err store_session_get(struct tg_store *s, const char *id, struct tg_session **out);
+/*
+ * The per-request check of the authorizer, cheaper than store_session_get:
+ * TG_OK when session id exists, belongs to tenant and is live at now;
+ * TG_ERR_NOT_FOUND when it is unknown or another tenant's; TG_ERR_REJECTED
+ * when it is revoked or expired.
+ */
+enum tg_err store_session_check(struct tg_store *s, const char *tenant, const char *id, int64_t now);
+/* A tenant's sessions (user NULL: every user's), any state, sorted by user then id. */
+enum tg_err store_session_list(struct tg_store *s, const char *tenant, const char *user,
+			       struct tg_session ***out, size_t *n);
+/*
+ * Step-up: in one transaction, method joins amr (kept once) and expires moves
+ * to max(expires, now + ttl). TG_ERR_NOT_FOUND when unknown or another
+ * tenant's, TG_ERR_REJECTED when not live. *out: the updated record.
+ */
+enum tg_err store_session_add_amr(struct tg_store *s, const char *tenant, const char *id,
+				  const char *method, int64_t now, struct tg_session **out);
+/*
+ * Ends one session (revoked = now; its refresh tokens stop working). Ending
+ * an ended session is TG_OK. TG_ERR_NOT_FOUND when unknown or another tenant's.
+ */
+enum tg_err store_session_revoke(struct tg_store *s, const char *tenant, const char *id,
+				 int64_t now);
+/* Ends every live session of one user of tenant; *count (may be NULL) gets how many. */
+enum tg_err store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user,
+				      int64_t now, size_t *count);
+
+/*
+ * Refresh with rotation, one transaction. The token hashed old_hash must be
+ * known, unused, unexpired, and its session live and bound (bind_ip) to
+ * remote_addr when bound. Then it is marked used, new_hash is stored for the
+ * same session until the session's expires, last_refreshed = now, and *out gets
+ * the session. Outcomes: TG_ERR_NOT_FOUND unknown or expired token or session
+ * gone; TG_ERR_REJECTED the token was already used: the whole session is
+ * revoked (committed) as reuse detection; TG_ERR_DENIED bind_ip differs
+ * (nothing changes).
+ */
+enum tg_err store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH_HASH_LEN],
+				 const unsigned char new_hash[TG_REFRESH_HASH_LEN],
+				 const char *remote_addr, int64_t now, struct tg_session **out);
+
+/*
+ * Deletes at most limit sessions and refresh tokens whose expiry (or a
+ * revoked session's) lies before now - grace, oldest first, in short
+ * transactions. *removed (may be NULL) gets how many records went.
+ */
+enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit,
+			size_t *removed);
+
+/*
+ * Token bucket named bucket (an API key id or "rt:" session id), shared by
+ * every process: refills rate tokens per second up to burst, takes one.
+ * TG_ERR_LIMITED when empty, with *retry_after (seconds, >= 1). Its writes
+ * are not flushed to disk: a crash only forgets recent requests.
+ */
+enum tg_err store_ratelimit_take(struct tg_store *s, const char *bucket, int64_t rate,
+				 int64_t burst, int64_t now_ms, int64_t *retry_after);
 
 #endif

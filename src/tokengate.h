@@ -24,6 +24,8 @@ enum tg_err {
 	TG_ERR_IO,
 	TG_ERR_TOO_LARGE,
 	TG_ERR_BUSY,        /* transient contention that survived the retries */
+	TG_ERR_DENIED,      /* understood and authentic, but not allowed (bind_ip, tenant) */
+	TG_ERR_LIMITED,     /* a rate limit's bucket is empty */
 };
 
 const char *tg_err_str(enum tg_err e);

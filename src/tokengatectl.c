@@ -88,6 +88,8 @@ ctl_exit_for(enum tg_err rc)
 	case TG_ERR_WEAK_KEY:
 	case TG_ERR_UNSUPPORTED:
 	case TG_ERR_TOO_LARGE:
+	case TG_ERR_DENIED:
+	case TG_ERR_LIMITED:
 		return CTL_EXIT_REJECTED;
 	case TG_ERR_CRYPTO:
 	case TG_ERR_DB:

@@ -11,12 +11,16 @@
 
 struct json_object;
 
+/* "iss" prefix of gateway-issued tokens for a tenant with no issuer of its own. */
+#define TG_GATEWAY_ISS_PREFIX "tokengate:"
+
 struct tg_verified {
 	char *tenant;
 	char *sub;
 	char *kid;
 	enum tg_alg alg;
 	int64_t exp;
+	bool is_gateway; /* signed by a gateway signing key: the token names a session (sid) */
 	struct json_object *claims; /* owned: the whole payload */
 	struct json_object *header; /* owned */
 };

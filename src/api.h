@@ -1,0 +1,29 @@
+/*
+ * The HTTP API of the responder role: the route table on PATH_INFO, API-key
+ * and refresh-token authentication, rate limits, request bodies and every
+ * endpoint's JSON in and out (docs/api.md). Builds on session.c, mint.c and
+ * the store; never touches libfcgi (http.c) or Berkeley DB (store*.c).
+ */
+#ifndef TG_API_H
+#define TG_API_H
+
+#include "authz.h"
+
+struct tg_store;
+
+struct api_env {
+	const struct tg_config *cfg;
+	struct tg_store *store;
+	struct keyring *kr;     /* refreshed for this request by the caller */
+	struct tg_cache *cache; /* NULL: off */
+	struct http_conn *conn; /* where the request body is read from */
+	int64_t now;
+};
+
+/* Routes one responder request (including /v1/authorize) and fills r. */
+void api_handle(const struct api_env *env, const struct http_request *req, struct http_response *r);
+
+/* The authz_env session_check for env->store (store_session_check). */
+enum tg_err api_session_check(void *store, const char *tenant, const char *sid, int64_t now);
+
+#endif

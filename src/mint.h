@@ -1,0 +1,58 @@
+/*
+ * Gateway-issued access tokens: the claims a session's token carries, signed
+ * with the tenant's gateway signing key, and the signing keys themselves
+ * (generated on a tenant's first issuance or by `signing-key rotate`, in the
+ * tenant's signing_alg). Never logs tokens or key bytes.
+ */
+#ifndef TG_MINT_H
+#define TG_MINT_H
+
+#include "keys.h"
+#include "keyrec.h"
+#include "session.h"
+#include "tenant.h"
+
+struct tg_store;
+struct json_object;
+
+/* The tenant's signing_alg (NULL: HS256) as an algorithm. */
+enum tg_alg mint_signing_alg(const struct tg_tenant *t);
+
+/*
+ * A fresh signing key record for tenant in its signing_alg (use SIGN,
+ * state ACTIVE, kid "gw-" + 16 random hex digits) added to the store.
+ * *out (may be NULL) receives the stored record.
+ */
+enum tg_err mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t now,
+				    struct tg_key_record **out);
+
+/*
+ * The "iss" of the tenant's gateway tokens: its issuer when set, else
+ * "tokengate:<tenant id>". Malloc'd.
+ */
+char *mint_issuer(const struct tg_tenant *t);
+
+/*
+ * Signs an access token for sess with key: iss (mint_issuer), sub, tid, sid,
+ * iat = now, exp = min(now + lifetime, sess->expires), jti (random), amr, aud
+ * when the tenant has an audience (its verification demands one), and
+ * sess->claims under the tenant's claims namespace when set, else at top level
+ * (a custom claim never replaces a registered one). *token is malloc'd,
+ * *exp_out the exp written.
+ */
+enum tg_err mint_access_token(const struct tg_key *key, const struct tg_tenant *t,
+			      const struct tg_session *sess, int64_t now, int64_t lifetime,
+			      char **token, int64_t *exp_out);
+
+/*
+ * Whether custom claims (an object) may be issued for t: every name fits and
+ * none at top level is a registered or gateway claim (iss sub aud exp nbf iat
+ * jti tid sid amr). TG_ERR_INVALID with *why (static sentence) otherwise.
+ */
+enum tg_err mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
+			      const char **why);
+
+/* {"keys": [...]}: public JWKs of the tenant's active asymmetric signing keys (HS256: none). */
+struct json_object *mint_jwks(const struct tg_key *const *keys, size_t n);
+
+#endif

@@ -1,0 +1,67 @@
+/*
+ * Gateway sessions: the record a backend's POST /v1/sessions creates, its
+ * lifecycle rules as pure functions of the record and the time, its JSON view
+ * for the API and tokengatectl, and the random session ids and refresh tokens
+ * (refresh tokens are only ever stored as their SHA-256). No I/O, no store.
+ */
+#ifndef TG_SESSION_H
+#define TG_SESSION_H
+
+#include "tokengate.h"
+
+struct json_object;
+
+#define TG_SESSION_ID_LEN 22      /* 128 random bits, base64url without padding */
+#define TG_REFRESH_TOKEN_LEN 43   /* 256 random bits, base64url without padding */
+#define TG_REFRESH_HASH_LEN 32    /* SHA-256 */
+#define TG_SESSION_USER_MAX 256   /* bytes of a user id */
+#define TG_AMR_MAX 16             /* methods in a session's amr */
+#define TG_AMR_LEN_MAX 32         /* bytes of one method name */
+#define TG_DEFAULT_SESSION_TTL 86400
+#define TG_MAX_SESSION_TTL (90 * 86400)
+
+struct tg_session {
+	char *id;
+	char *tenant;
+	char *user;
+	int64_t created;
+	int64_t expires;        /* the session and its refresh tokens end here */
+	int64_t ttl;            /* session_ttl asked at issuance: a step-up moves expires to now + ttl */
+	int64_t last_refreshed; /* 0: never */
+	int64_t revoked;        /* 0: live; otherwise when it was ended */
+	struct tg_strlist amr;  /* in the order the methods were added */
+	char *bind_ip;          /* NULL: a refresh may come from any address */
+	struct json_object *claims; /* custom claims given at issuance (an object), NULL: none */
+};
+
+void session_free(struct tg_session *s);
+void session_list_free(struct tg_session **v, size_t n);
+struct tg_session *session_dup(const struct tg_session *s);
+
+/* Not revoked and now < expires. */
+bool session_is_live(const struct tg_session *s, int64_t now);
+
+/*
+ * The API and `session show --json` view: session_id, tenant, user_id,
+ * created, expires, last_refreshed (null when never), amr, bind_ip (null),
+ * revoked (bool), revoked_at (null), active (live at now). Never the claims'
+ * secrets: claims are shown as given, they are the tenant's own data.
+ */
+struct json_object *session_to_json(const struct tg_session *s, int64_t now);
+
+/* Stored form (the store keeps it opaque): the full record as JSON text, malloc'd. */
+char *session_encode(const struct tg_session *s, size_t *len);
+enum tg_err session_decode(const char *p, size_t len, struct tg_session **out);
+
+/* A fresh random session id, NUL-terminated. */
+enum tg_err session_id_new(char out[TG_SESSION_ID_LEN + 1]);
+/* A fresh random refresh token, NUL-terminated, and the hash that is stored of it. */
+enum tg_err refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1],
+			      unsigned char hash[TG_REFRESH_HASH_LEN]);
+/* SHA-256 of a presented refresh token (any length: a wrong one simply finds nothing). */
+enum tg_err refresh_token_hash(const char *tok, size_t len, unsigned char hash[TG_REFRESH_HASH_LEN]);
+
+/* An amr method name: 1..TG_AMR_LEN_MAX of [A-Za-z0-9_.-] (RFC 8176 names fit). */
+bool session_amr_is_valid(const char *method);
+
+#endif
