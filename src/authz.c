@@ -399,7 +399,7 @@ build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_
 		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
 			continue;
 		path = tg_xstrndup(spec, (size_t)(eq - spec));
-		full = tg_xasprintf("CLAIM_%s", name);
+		full = tg_xconcat("CLAIM_", name);
 		add_claim_var(d, full, claims_lookup(v->claims, t, path));
 		free(full);
 		free(path);
@@ -586,11 +586,11 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		    strcmp(d->vars[i].name, "TENANT") == 0)
 			continue;
 		if (role == HTTP_ROLE_AUTHORIZER) {
-			name = tg_xasprintf("Variable-TOKENGATE_%s", d->vars[i].name);
+			name = tg_xconcat("Variable-TOKENGATE_", d->vars[i].name);
 		} else {
 			char *hc = header_case(d->vars[i].name);
 
-			name = tg_xasprintf("X-Tokengate-%s", hc);
+			name = tg_xconcat("X-Tokengate-", hc);
 			free(hc);
 		}
 		http_header_add(r, name, d->vars[i].value);

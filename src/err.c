@@ -120,6 +120,17 @@ tg_xstrndup(const char *s, size_t n)
 }
 
 char *
+tg_xconcat(const char *a, const char *b)
+{
+	size_t na = strlen(a), nb = strlen(b);
+	char *d = tg_xmalloc(na + nb + 1);
+
+	memcpy(d, a, na);
+	memcpy(d + na, b, nb + 1);
+	return d;
+}
+
+char *
 tg_xasprintf(const char *fmt, ...)
 {
 	va_list ap;

@@ -75,6 +75,8 @@ void *tg_xrealloc(void *p, size_t n);
 char *tg_xstrdup(const char *s);
 char *tg_xstrndup(const char *s, size_t n);
 char *tg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* a followed by b: the per-request paths build names this way, without printf's cost. */
+char *tg_xconcat(const char *a, const char *b);
 
 /* Growable list of owned strings; used for tenant options that repeat. */
 struct tg_strlist {

@@ -23,18 +23,24 @@ static struct tg_config *cfg;
 static struct tg_key *hs_acme, *hs_beta;
 
 static struct tg_key *
-add_key(const char *tenant, const char *kid)
+add_key_for(const char *tenant, const char *kid, enum tg_key_use use)
 {
 	struct tg_key *k = NULL;
 	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant, .kid = (char *)(uintptr_t)kid,
 				   .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE,
-				   .use = TG_KEY_USE_VERIFY, .created = 1 };
+				   .use = use, .created = 1 };
 
 	if (keys_generate(kid, TG_ALG_HS256, &k) != TG_OK || keys_export(k, &r.material) != TG_OK ||
 	    store_key_add(st, &r) != TG_OK)
 		diag("cannot make key %s", kid);
 	secret_free(&r.material);
 	return k;
+}
+
+static struct tg_key *
+add_key(const char *tenant, const char *kid)
+{
+	return add_key_for(tenant, kid, TG_KEY_USE_VERIFY);
 }
 
 static void
@@ -479,6 +485,102 @@ test_sanitize(void)
 	is_str(out, "abcdefghijklm\xc3\xa9", "a cut never splits a character");
 }
 
+/* The session state a fake store answers, and how often it was asked. */
+static enum tg_err session_answer;
+static int session_asks;
+static char session_asked[64];
+
+static enum tg_err
+fake_session_check(void *ctx, const char *tenant, const char *sid, int64_t now)
+{
+	(void)ctx;
+	session_asks++;
+	snprintf(session_asked, sizeof(session_asked), "%s/%s@%lld", tenant, sid, (long long)now);
+	return session_answer;
+}
+
+static void
+decide_gw(struct tg_cache *cache, const char *tok, bool has_check, struct authz_decision *d)
+{
+	char *auth = bearer_of(tok);
+	struct http_request req = { .role = HTTP_ROLE_AUTHORIZER, .method = "GET", .https = "on",
+				    .authorization = auth };
+	struct authz_env env = { .cfg = cfg, .kr = kr, .cache = cache, .now = NOW,
+				 .session_check = has_check ? fake_session_check : NULL };
+
+	authz_decide(&env, &req, d);
+	free(auth);
+}
+
+/* Gateway-issued tokens: the session is asked on every request, cached or not. */
+static void
+test_gateway_session(void)
+{
+	struct tg_key *gw = add_key_for("acme", "gw1", TG_KEY_USE_SIGN);
+	struct tg_cache *cache = cache_new(8);
+	struct authz_decision d;
+	char *tok, *nosid;
+
+	keyring_refresh(kr, st, NULL);
+	tok = sign(gw, "{\"iss\":\"https://acme.example\",\"sub\":\"u1\",\"sid\":\"S1\","
+		       "\"exp\":1700000060,\"iat\":1700000000}");
+	nosid = sign(gw, "{\"iss\":\"https://acme.example\",\"sub\":\"u1\","
+			 "\"exp\":1700000060,\"iat\":1700000000}");
+
+	session_answer = TG_OK;
+	session_asks = 0;
+	decide_gw(cache, tok, true, &d);
+	is_int(d.status, 200, "gateway token with a live session is allowed");
+	is_str(session_asked, "acme/S1@1700000000", "the session is asked by tenant, sid and time");
+	is_str(d.sid, "S1", "the decision names the session");
+	is_str(d.tenant, "acme", "the decision names the tenant");
+	authz_decision_fini(&d);
+	decide_gw(cache, tok, true, &d);
+	ok(d.is_cached && d.status == 200 && session_asks == 2,
+	   "a cache hit still asks the session (asked %d times)", session_asks);
+	authz_decision_fini(&d);
+
+	session_answer = TG_ERR_REJECTED;
+	decide_gw(cache, tok, true, &d);
+	ok(d.status == 401 && d.reason == TG_R_SESSION_REVOKED && strcmp(d.error, "invalid_token") == 0,
+	   "an ended session refuses its cached token: 401 invalid_token session_revoked");
+	authz_decision_fini(&d);
+	session_answer = TG_ERR_NOT_FOUND;
+	decide_gw(NULL, tok, true, &d);
+	ok(d.status == 401 && d.reason == TG_R_SESSION_REVOKED, "an unknown session refuses: 401");
+	authz_decision_fini(&d);
+	session_answer = TG_ERR_DB;
+	decide_gw(NULL, tok, true, &d);
+	is_int(d.status, 500, "a store failure fails closed: 500");
+	authz_decision_fini(&d);
+	decide_gw(NULL, tok, false, &d);
+	is_int(d.status, 500, "no way to check sessions: gateway tokens refused with 500");
+	authz_decision_fini(&d);
+
+	session_answer = TG_OK;
+	decide_gw(NULL, nosid, true, &d);
+	ok(d.status == 401 && d.reason == TG_R_MISSING_CLAIM,
+	   "a gateway-signed token without sid is refused: 401 missing_claim");
+	authz_decision_fini(&d);
+
+	session_asks = 0;
+	{
+		char *dev = sign(hs_beta, "{\"iss\":\"https://beta.example\",\"sub\":\"u1\","
+					  "\"sid\":\"S1\",\"exp\":1700000060,\"iat\":1700000000}");
+
+		session_answer = TG_ERR_NOT_FOUND;
+		decide_gw(NULL, dev, true, &d);
+		ok(d.status == 200 && session_asks == 0 && !d.sid,
+		   "a developer-signed token with a sid claim is not checked against sessions");
+		authz_decision_fini(&d);
+		free(dev);
+	}
+	free(tok);
+	free(nosid);
+	cache_free(cache);
+	key_free(gw);
+}
+
 int
 main(void)
 {
@@ -507,6 +609,7 @@ main(void)
 	test_csrf(good);
 	test_requirements(good);
 	test_cache(good);
+	test_gateway_session();
 
 	free(good);
 	key_free(hs_acme);

@@ -106,6 +106,12 @@ test_alloc(void)
 	s = tg_xasprintf("%s-%d-%zu", "t", -1, (size_t)7);
 	is_str(s, "t--1-7", "tg_xasprintf formats");
 	free(s);
+	s = tg_xconcat("Variable-", "TOKENGATE_SUB");
+	is_str(s, "Variable-TOKENGATE_SUB", "tg_xconcat joins");
+	free(s);
+	s = tg_xconcat("", "");
+	is_str(s, "", "tg_xconcat of two empty strings");
+	free(s);
 }
 
 static void
