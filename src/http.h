@@ -91,7 +91,12 @@ enum tg_err http_form_get(const char *form, size_t len, const char *name, char *
 /* Whether the form has any field other than those in the NULL-terminated allowed list. */
 bool http_form_has_other(const char *form, size_t len, const char *const *allowed);
 
-/* A Set-Cookie value: name=value; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=max_age. */
+/*
+ * A Set-Cookie value: name=value; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=max_age
+ * (malloc'd; an empty value with max_age 0 clears the cookie). NULL, so that no
+ * header is sent, when name is not an RFC 9110 token, value holds a byte
+ * outside RFC 6265 cookie-octet (a JWT never does) or max_age is negative.
+ */
 char *http_cookie_format(const char *name, const char *value, int64_t max_age);
 
 #define HTTP_PATH_ARGS_MAX 4
@@ -133,7 +138,8 @@ enum tg_err http_accept(struct http_conn *c, struct http_request *req);
  * Reads the request body (CONTENT_LENGTH bytes, or to the end when the server
  * gave none), NUL-terminated after *len bytes, malloc'd. TG_ERR_TOO_LARGE as
  * soon as it is known to exceed cap (a declared length is refused unread);
- * TG_ERR_IO when the body ends early.
+ * TG_ERR_IO when the body ends early; TG_ERR_INVALID when CONTENT_LENGTH is
+ * neither empty nor a decimal. Under CGI the body is file descriptor 0.
  */
 enum tg_err http_read_body(struct http_conn *c, const struct http_request *req, size_t cap,
 			   char **body, size_t *len);
