@@ -1,8 +1,17 @@
 /*
  * The Berkeley DB environment and its tables: tenants, issuer index, keys,
- * API keys and a generation counter bumped by every tenant or key change.
- * The only file that includes <db.h>. Every transaction begins and ends in one
- * function here, and DB_LOCK_DEADLOCK is retried here and nowhere else.
+ * API keys, a generation counter bumped by every tenant or key change
+ * (store.c), sessions, refresh tokens and rate buckets (store_session.c).
+ * Only store*.c include <db.h>; every transaction begins and ends in one
+ * function of store_env.c, and lock conflicts are retried there and nowhere
+ * else.
+ *
+ * Threads: one handle serves every thread of a process, no lock needed
+ * around it. Each call holds the handle's read-write lock shared for its
+ * transaction; reopening a panicked environment takes it exclusively, so no
+ * thread is inside Berkeley DB while the handles change. Only store_close
+ * must not run alongside other calls. One handle per process (DB_REGISTER):
+ * open it after fork, never before.
  */
 #ifndef TG_STORE_H
 #define TG_STORE_H
@@ -88,8 +97,10 @@ enum tg_err store_session_list(struct tg_store *s, const char *tenant, const cha
 			       struct tg_session ***out, size_t *n);
 /*
  * Step-up: in one transaction, method joins amr (kept once) and expires moves
- * to max(expires, now + ttl). TG_ERR_NOT_FOUND when unknown or another
- * tenant's, TG_ERR_REJECTED when not live. *out: the updated record.
+ * to max(expires, now + ttl), and with it the expiry of the session's unused
+ * refresh tokens. TG_ERR_NOT_FOUND when unknown or another tenant's,
+ * TG_ERR_REJECTED when not live, TG_ERR_TOO_LARGE when amr already holds
+ * TG_AMR_MAX methods. *out: the updated record.
  */
 enum tg_err store_session_add_amr(struct tg_store *s, const char *tenant, const char *id,
 				  const char *method, int64_t now, struct tg_session **out);
@@ -111,16 +122,19 @@ enum tg_err store_session_revoke_user(struct tg_store *s, const char *tenant, co
  * the session. Outcomes: TG_ERR_NOT_FOUND unknown or expired token or session
  * gone; TG_ERR_REJECTED the token was already used: the whole session is
  * revoked (committed) as reuse detection; TG_ERR_DENIED bind_ip differs
- * (nothing changes).
+ * (nothing changes); TG_ERR_EXISTS new_hash is already stored (nothing
+ * changes).
  */
 enum tg_err store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH_HASH_LEN],
 				 const unsigned char new_hash[TG_REFRESH_HASH_LEN],
 				 const char *remote_addr, int64_t now, struct tg_session **out);
 
 /*
- * Deletes at most limit sessions and refresh tokens whose expiry (or a
- * revoked session's) lies before now - grace, oldest first, in short
- * transactions. *removed (may be NULL) gets how many records went.
+ * Deletes at most limit sessions whose expiry (or a revoked session's
+ * revocation) lies before now - grace, each with its refresh tokens and
+ * index entries, oldest first within each of the expiry index's shards, in
+ * short transactions. *removed (may be NULL) gets how many records went
+ * (sessions and refresh tokens).
  */
 enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit,
 			size_t *removed);

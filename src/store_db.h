@@ -1,0 +1,108 @@
+/*
+ * Internal to the store (store.c, store_env.c, store_session.c), the only
+ * files that may include this header or <db.h>: the table list, the one retry
+ * loop that runs every transaction (store_run), and the record helpers.
+ * Nothing outside store*.c sees a DB_TXN or a DBT.
+ */
+#ifndef TG_STORE_DB_H
+#define TG_STORE_DB_H
+
+#include "store.h"
+
+#include <db.h>
+#include <stddef.h>
+
+/* The B-trees of tokengate.db; their record formats are listed at the top of store.c. */
+enum store_table {
+	T_TENANTS,
+	T_ISSUERS,
+	T_KEYS,
+	T_APIKEYS,
+	T_APIKEY_HASH,
+	T_META,
+	T_SESSIONS,
+	T_SESSION_USER,
+	T_SESSION_END,
+	T_SESSION_REFRESH,
+	T_REFRESH,
+	T_RATE,
+	T_COUNT
+};
+
+enum store_mode {
+	STORE_READ,
+	STORE_WRITE,        /* the commit waits for the log to reach the disk */
+	STORE_WRITE_NOSYNC, /* the commit does not wait: only for state a crash may lose */
+};
+
+struct store_call;
+
+/*
+ * One attempt's work inside transaction txn. Returns a Berkeley DB error
+ * (retried or reported by store_run); a logical outcome goes to c->rc.
+ */
+typedef int (*store_body_fn)(struct tg_store *s, DB_TXN *txn, struct store_call *c);
+
+/*
+ * The head of every operation: each file embeds it as the member `call` of
+ * its own operation struct and gets back to that struct with STORE_OP_OF.
+ */
+struct store_call {
+	store_body_fn body;
+	void (*reset)(struct store_call *c); /* empties outputs; NULL: none */
+	enum store_mode mode;
+	enum tg_err rc;   /* set by body: anything but TG_OK aborts the transaction... */
+	bool must_commit; /* ...unless body also sets this (a failure whose writes must stand) */
+};
+
+#define STORE_OP_OF(c, type) ((type *)(void *)((char *)(c) - offsetof(type, call)))
+
+/*
+ * Runs c->body in a transaction until it commits, aborts on a logical
+ * outcome, or fails: lock conflicts back off and retry, a panicked
+ * environment is reopened. Before each attempt c->rc is TG_OK and c->reset
+ * has emptied the outputs. Safe from many threads at once.
+ */
+enum tg_err store_run(struct tg_store *s, struct store_call *c);
+
+/* A record that no longer decodes: logs which table and sets c->rc to TG_ERR_DB. */
+int store_corrupt(struct tg_store *s, struct store_call *c, const char *table);
+
+/* The handle of a table, for reads the helpers below do not cover. */
+DB *store_db(struct tg_store *s, enum store_table t);
+
+/* ---- records */
+
+void store_dbt_in(DBT *d, const void *p, size_t n);
+void store_dbt_out(DBT *d);
+/* Wipes and frees what store_dbt_out received. */
+void store_dbt_free(DBT *d);
+/* Record bytes may hold key material: wiped before they are freed. */
+void store_wipe_free(void *p, size_t n);
+void store_put_u64(unsigned char *p, uint64_t v);
+uint64_t store_get_u64(const unsigned char *p);
+
+/* Reads one record into d (release with store_dbt_free); a miss is not an error. */
+int store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
+		u_int32_t flags, DBT *d, bool *is_found);
+int store_exists(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
+		 u_int32_t flags, bool *is_found);
+int store_put(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t kn,
+	      const void *data, size_t dn);
+/* DB_NOTFOUND when there was nothing to delete. */
+int store_del(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n);
+
+typedef int (*store_visit_fn)(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k,
+			      const DBT *d, struct store_call *c);
+
+/*
+ * Calls visit for every record whose key starts with prefix (every record
+ * when plen is 0), in key order, until visit fails or sets c->rc.
+ */
+int store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
+	       size_t plen, u_int32_t flags, store_visit_fn visit, struct store_call *c);
+
+/* Sets c->rc to TG_ERR_NOT_FOUND when tenant id does not exist (store.c). */
+int store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct store_call *c);
+
+#endif

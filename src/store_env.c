@@ -1,0 +1,743 @@
+/*
+ * The Berkeley DB 5.3 environment shared by many processes and, through one
+ * handle, by many threads; the one retry loop (store_run) in which every
+ * transaction of store*.c begins and ends; and the record helpers. Lock
+ * conflicts and a panicked environment are retried only here; a process
+ * wedged on a dead process's mutex stops itself (watchdog_main). Knows no
+ * table's record format and never prints a record.
+ */
+#include "store_db.h"
+
+#include "log.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DB_FILE "tokengate.db"
+#define CACHE_BYTES (4u * 1024 * 1024)
+#define LOG_FILE_MAX (1u * 1024 * 1024)
+#define CHECKPOINT_KBYTES 256
+#define THREAD_SLOTS 256
+#define MAX_RETRIES 100       /* about four seconds of backoff in all */
+#define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
+#define MAX_REOPENS 3
+#define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
+#define WEDGED_SECONDS 30     /* no store call returns for this long: stop the process */
+#define WEDGED_EXIT 2         /* tokengatectl's "environment" status */
+
+static const char *const table_names[T_COUNT] = {
+	[T_TENANTS] = "tenants",
+	[T_ISSUERS] = "issuers",
+	[T_KEYS] = "keys",
+	[T_APIKEYS] = "apikeys",
+	[T_APIKEY_HASH] = "apikey_hash",
+	[T_META] = "meta",
+	[T_SESSIONS] = "sessions",
+	[T_SESSION_USER] = "session_user",
+	[T_SESSION_END] = "session_end",
+	[T_SESSION_REFRESH] = "session_refresh",
+	[T_REFRESH] = "refresh",
+	[T_RATE] = "rate",
+};
+
+struct tg_store {
+	char *dir;
+	char *errpfx; /* "database DIR"; BDB keeps the pointer, so it lives as long as the handle */
+	/*
+	 * Shared by every attempt for its whole transaction; exclusive to
+	 * close and reopen the handles below, so no thread is inside BDB then.
+	 */
+	pthread_rwlock_t lock;
+	DB_ENV *env;    /* NULL after a failed reopen; the next operation tries again */
+	DB *db[T_COUNT];
+	uint64_t epoch; /* handles closed so far: a thread drops only the handles it failed on */
+	atomic_int active;       /* store calls under way */
+	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
+	pthread_t watchdog;
+	pthread_mutex_t wd_lock;
+	pthread_cond_t wd_wake;
+	bool has_watchdog;
+	bool is_closing;         /* under wd_lock */
+};
+
+static _Thread_local char why_buf[512];
+
+/* BDB's own messages, one log line each so sibling processes never interleave. */
+static void
+errcall(const DB_ENV *env, const char *pfx, const char *msg)
+{
+	(void)env;
+	TG_LOG(TG_LOG_ERR, "%s: %s", pfx ? pfx : "database", msg);
+}
+
+/*
+ * BDB's informational messages (failchk's "Freeing locks for process ...")
+ * would otherwise go to stdout, which in CGI mode is the HTTP response.
+ */
+static void
+msgcall(const DB_ENV *env, const char *msg)
+{
+	const struct tg_store *s = env->app_private;
+
+	TG_LOG(TG_LOG_INFO, "%s: %s", s ? s->errpfx : "database", msg);
+}
+
+static void
+report(const struct tg_store *s, const char *what, int ret)
+{
+	TG_LOG(TG_LOG_ERR, "%s: %s: %s", s->errpfx, what, db_strerror(ret));
+}
+
+/* failchk asks whether the process behind a thread slot or registry entry still exists. */
+static int
+is_alive(DB_ENV *env, pid_t pid, db_threadid_t tid, u_int32_t flags)
+{
+	(void)env;
+	(void)tid;
+	(void)flags;
+	return pid == getpid() || kill(pid, 0) == 0 || errno == EPERM;
+}
+
+/* ------------------------------------------------------------ environment */
+
+/*
+ * DB_NOSYNC: the log already holds every commit, and a sync here could wait
+ * forever on a log mutex that a killed process held.
+ */
+static void
+close_handles(struct tg_store *s)
+{
+	for (int i = 0; i < T_COUNT; i++) {
+		if (s->db[i])
+			s->db[i]->close(s->db[i], DB_NOSYNC);
+		s->db[i] = NULL;
+	}
+	if (s->env)
+		s->env->close(s->env, 0);
+	s->env = NULL;
+}
+
+static int
+configure_env(struct tg_store *s, DB_ENV *env)
+{
+	int ret;
+
+	env->app_private = s;
+	env->set_errcall(env, errcall);
+	env->set_errpfx(env, s->errpfx);
+	env->set_msgcall(env, msgcall);
+	ret = env->set_cachesize(env, 0, CACHE_BYTES, 1);
+	if (ret == 0)
+		ret = env->set_lg_max(env, LOG_FILE_MAX);
+	if (ret == 0)
+		ret = env->set_lg_filemode(env, 0600);
+	if (ret == 0)
+		ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	/*
+	 * Transactions never wait for locks (DB_TXN_NOWAIT, see txn_once), so
+	 * this only matters for BDB's own internal lockers, such as DB->open.
+	 */
+	if (ret == 0)
+		ret = env->set_lk_detect(env, DB_LOCK_YOUNGEST);
+	if (ret == 0)
+		ret = env->set_thread_count(env, THREAD_SLOTS);
+	if (ret == 0)
+		ret = env->set_isalive(env, is_alive);
+	return ret;
+}
+
+/*
+ * DB_REGISTER notices a registered process that died, and DB_RECOVER then
+ * recovers the environment, which makes the other processes see DB_RUNRECOVERY
+ * and reopen through store_run(). Not DB_FAILCHK: its try-failchk-first path
+ * attaches to the old regions and waits forever on any mutex the dead process
+ * held. Tables are always created when missing (prepare_dir has already
+ * refused a directory without tokengate.db unless asked to create one), so a
+ * tokengate.db from an older version gains the tables added since.
+ */
+static int
+open_env_once(struct tg_store *s)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+			  DB_REGISTER | DB_RECOVER | DB_THREAD;
+	u_int32_t dbflags = DB_AUTO_COMMIT | DB_THREAD | DB_CREATE;
+	char *reg;
+	int ret;
+
+	ret = db_env_create(&s->env, 0);
+	if (ret != 0) {
+		s->env = NULL;
+		return ret;
+	}
+	ret = configure_env(s, s->env);
+	if (ret == 0)
+		ret = s->env->open(s->env, s->dir, flags, 0600);
+	if (ret == 0)
+		ret = s->env->failchk(s->env, 0);
+	if (ret == DB_RUNRECOVERY)
+		(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
+	for (int i = 0; ret == 0 && i < T_COUNT; i++) {
+		ret = db_create(&s->db[i], s->env, 0);
+		if (ret != 0) {
+			s->db[i] = NULL;
+			break;
+		}
+		ret = s->db[i]->open(s->db[i], NULL, DB_FILE, table_names[i], DB_BTREE, dbflags,
+				     0600);
+	}
+	if (ret != 0) {
+		close_handles(s);
+		return ret;
+	}
+	/* BDB creates its registry 0660 whatever mode we ask for. */
+	reg = tg_xasprintf("%s/__db.register", s->dir);
+	(void)chmod(reg, 0600);
+	free(reg);
+	return 0;
+}
+
+/*
+ * A panicked environment is recovered by the next DB_REGISTER open. Recovery
+ * that races a dying process can fail (EBUSY destroying a mutex still marked
+ * held); the registry then leaves the dead slot for the next open, so a few
+ * spaced retries get there.
+ */
+static int
+open_env(struct tg_store *s)
+{
+	int ret = open_env_once(s);
+
+	for (int i = 1; i <= OPEN_RETRIES && (ret == DB_RUNRECOVERY || ret == EBUSY); i++) {
+		usleep(100000u * (useconds_t)i);
+		ret = open_env_once(s);
+	}
+	return ret;
+}
+
+/* Opens the handles if no other thread has (exclusive hold). */
+static int
+env_ensure(struct tg_store *s)
+{
+	int ret = 0;
+
+	pthread_rwlock_wrlock(&s->lock);
+	if (!s->env)
+		ret = open_env(s);
+	pthread_rwlock_unlock(&s->lock);
+	return ret;
+}
+
+/*
+ * Closes the handles an attempt failed on, unless another thread already
+ * replaced them (epoch moved): those may be a freshly recovered environment.
+ */
+static void
+env_drop(struct tg_store *s, uint64_t epoch)
+{
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->env && s->epoch == epoch) {
+		close_handles(s);
+		s->epoch++;
+	}
+	pthread_rwlock_unlock(&s->lock);
+}
+
+/*
+ * A process killed while it held one of BDB's shared-memory mutexes (inside
+ * txn_begin, say) leaves every other process asleep on that mutex for good:
+ * BDB 5.3's mutexes are not robust, and no timeout, failchk or recovery wakes
+ * a thread already waiting. Stopping is then the only way out; the restarted
+ * process's DB_REGISTER open recovers the environment. A call that makes no
+ * progress (no attempt finishing) for WEDGED_SECONDS is taken to be such a wait.
+ */
+static void *
+watchdog_main(void *arg)
+{
+	struct tg_store *s = arg;
+	uint_fast64_t last = 0;
+	int stalled = 0;
+
+	pthread_mutex_lock(&s->wd_lock);
+	while (!s->is_closing) {
+		struct timespec ts;
+		uint_fast64_t done;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&s->wd_wake, &s->wd_lock, &ts);
+		done = atomic_load(&s->progress);
+		if (atomic_load(&s->active) == 0 || done != last) {
+			last = done;
+			stalled = 0;
+		} else if (++stalled >= WEDGED_SECONDS) {
+			TG_LOG(TG_LOG_ERR, "%s: wedged: a process died inside Berkeley DB holding "
+			       "shared memory; stopping so that a restart recovers the database",
+			       s->errpfx);
+			_exit(WEDGED_EXIT);
+		}
+	}
+	pthread_mutex_unlock(&s->wd_lock);
+	return NULL;
+}
+
+static bool
+watchdog_start(struct tg_store *s)
+{
+	pthread_condattr_t ca;
+	bool is_ok;
+
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->wd_wake, &ca);
+	pthread_condattr_destroy(&ca);
+	pthread_mutex_init(&s->wd_lock, NULL);
+	is_ok = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
+	if (!is_ok) {
+		pthread_cond_destroy(&s->wd_wake);
+		pthread_mutex_destroy(&s->wd_lock);
+	}
+	return is_ok;
+}
+
+static void
+watchdog_stop(struct tg_store *s)
+{
+	pthread_mutex_lock(&s->wd_lock);
+	s->is_closing = true;
+	pthread_cond_signal(&s->wd_wake);
+	pthread_mutex_unlock(&s->wd_lock);
+	pthread_join(s->watchdog, NULL);
+	pthread_cond_destroy(&s->wd_wake);
+	pthread_mutex_destroy(&s->wd_lock);
+}
+
+/* Writer preference: a reopen must not wait behind an endless stream of readers. */
+static void
+lock_init(struct tg_store *s)
+{
+	pthread_rwlockattr_t la;
+
+	pthread_rwlockattr_init(&la);
+	pthread_rwlockattr_setkind_np(&la, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlock_init(&s->lock, &la);
+	pthread_rwlockattr_destroy(&la);
+}
+
+static enum tg_err
+prepare_dir(const char *dir, bool create, const char **why)
+{
+	struct stat st;
+	char *file = tg_xasprintf("%s/%s", dir, DB_FILE);
+	enum tg_err rc = TG_OK;
+
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+		snprintf(why_buf, sizeof(why_buf), "cannot create database directory %s: %s", dir,
+			 strerror(errno));
+		rc = TG_ERR_IO;
+	} else if (!create && stat(file, &st) != 0) {
+		snprintf(why_buf, sizeof(why_buf),
+			 "no tokengate database in %s: run `tokengatectl --db %s init` first", dir,
+			 dir);
+		rc = TG_ERR_NOT_FOUND;
+	}
+	if (rc != TG_OK && why)
+		*why = why_buf;
+	free(file);
+	return rc;
+}
+
+enum tg_err
+store_open(const char *dir, bool create, struct tg_store **out, const char **why)
+{
+	struct tg_store *s = NULL;
+	enum tg_err rc;
+	int ret;
+
+	rc = prepare_dir(dir, create, why);
+	if (rc != TG_OK)
+		goto out;
+	s = tg_xcalloc(1, sizeof(*s));
+	s->dir = tg_xstrdup(dir);
+	s->errpfx = tg_xasprintf("database %s", dir);
+	lock_init(s);
+	/* Opening can wait on a mutex a dead process holds, too: the watchdog covers it. */
+	s->has_watchdog = watchdog_start(s);
+	if (!s->has_watchdog) {
+		rc = TG_ERR_IO;
+		snprintf(why_buf, sizeof(why_buf), "cannot start a thread for the database in %s",
+			 dir);
+		goto out;
+	}
+	atomic_fetch_add(&s->active, 1);
+	ret = open_env(s);
+	atomic_fetch_sub(&s->active, 1);
+	if (ret == DB_RUNRECOVERY) {
+		rc = TG_ERR_DB;
+		snprintf(why_buf, sizeof(why_buf),
+			 "recovery of the database in %s failed: restore it from a backup, "
+			 "or run `db5.3_recover -c -h %s` as its owner", dir, dir);
+	} else if (ret != 0) {
+		rc = TG_ERR_DB;
+		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
+			 db_strerror(ret));
+	}
+	if (rc != TG_OK)
+		goto out;
+	*out = s; /* ownership moves to the caller */
+	s = NULL;
+out:
+	if (rc != TG_OK && s && why)
+		*why = why_buf;
+	store_close(s);
+	return rc;
+}
+
+void
+store_close(struct tg_store *s)
+{
+	if (!s)
+		return;
+	atomic_fetch_add(&s->active, 1);
+	close_handles(s);
+	if (s->has_watchdog)
+		watchdog_stop(s);
+	pthread_rwlock_destroy(&s->lock);
+	free(s->dir);
+	free(s->errpfx);
+	free(s);
+}
+
+DB *
+store_db(struct tg_store *s, enum store_table t)
+{
+	return s->db[t];
+}
+
+/* ------------------------------------------------------------ transactions */
+
+/*
+ * One attempt: the only place a transaction begins and ends. A body error or
+ * a logical failure (c->rc, unless c->must_commit) aborts. Runs under the
+ * shared hold of s->lock.
+ *
+ * DB_TXN_NOWAIT: a lock conflict returns at once instead of sleeping inside
+ * BDB. BDB 5.3 only times a lock wait out when its deadlock detector happens
+ * to run again, so a process killed while holding locks would leave every
+ * waiter asleep for good, and a waiter asleep in BDB never sees the panic
+ * that recovery raises. Waiting in store_run() instead keeps every process
+ * able to notice a dead holder (failchk) or a recovered environment
+ * (DB_RUNRECOVERY).
+ */
+static int
+txn_once(struct tg_store *s, struct store_call *c, bool *is_committing)
+{
+	DB_TXN *txn = NULL;
+	int ret;
+
+	*is_committing = false;
+	ret = s->env->txn_begin(s->env, NULL, &txn, DB_TXN_NOWAIT);
+	if (ret != 0)
+		return ret;
+	ret = c->body(s, txn, c);
+	if (ret != 0 || (c->rc != TG_OK && !c->must_commit)) {
+		int aret = txn->abort(txn);
+
+		return ret != 0 ? ret : aret;
+	}
+	*is_committing = true;
+	ret = txn->commit(txn, c->mode == STORE_WRITE_NOSYNC ? DB_TXN_NOSYNC : 0);
+	if (ret == 0 && c->mode != STORE_READ)
+		(void)s->env->txn_checkpoint(s->env, CHECKPOINT_KBYTES, 0, 0);
+	return ret;
+}
+
+/*
+ * Takes the shared hold (opening the handles first when a failed reopen left
+ * none) and runs one attempt; *epoch names the handles it ran on.
+ */
+static int
+attempt(struct tg_store *s, struct store_call *c, bool *is_committing, uint64_t *epoch)
+{
+	int ret;
+
+	*is_committing = false;
+	pthread_rwlock_rdlock(&s->lock);
+	while (!s->env) {
+		pthread_rwlock_unlock(&s->lock);
+		ret = env_ensure(s);
+		if (ret != 0)
+			return ret;
+		pthread_rwlock_rdlock(&s->lock);
+	}
+	*epoch = s->epoch;
+	ret = txn_once(s, c, is_committing);
+	pthread_rwlock_unlock(&s->lock);
+	return ret;
+}
+
+/* Exponential backoff up to 50 ms with jitter, so conflicting threads fall out of step. */
+static void
+backoff(int attempt_no)
+{
+	static _Thread_local uint32_t x;
+	useconds_t cap = attempt_no < 6 ? 1000u << attempt_no : 50000u;
+
+	if (!x)
+		x = ((uint32_t)getpid() ^ (uint32_t)(uintptr_t)&x) * 2654435761u | 1;
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	usleep(cap / 2 + x % (cap / 2));
+}
+
+static bool
+is_conflict(int ret)
+{
+	return ret == DB_LOCK_DEADLOCK || ret == DB_LOCK_NOTGRANTED;
+}
+
+/*
+ * A conflict that outlasts FAILCHK_EVERY backoffs may be held by a dead
+ * process. failchk releases what a process that died outside BDB held; one
+ * that died inside BDB may have left shared memory half-changed, so failchk
+ * answers DB_RUNRECOVERY, and panicking the environment sends every process
+ * to reopen it, the first of them running recovery (DB_REGISTER). The
+ * backoff sleeps without the shared hold, so a reopen never waits for it.
+ */
+static int
+after_conflict(struct tg_store *s, int attempt_no)
+{
+	int ret = 0;
+
+	if (attempt_no % FAILCHK_EVERY == FAILCHK_EVERY - 1) {
+		pthread_rwlock_rdlock(&s->lock);
+		if (s->env && s->env->failchk(s->env, 0) == DB_RUNRECOVERY) {
+			(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
+			ret = DB_RUNRECOVERY;
+		}
+		pthread_rwlock_unlock(&s->lock);
+	}
+	if (ret == 0)
+		backoff(attempt_no);
+	return ret;
+}
+
+/*
+ * The one retry loop: lock conflicts back off and retry (after_conflict),
+ * a panicked environment is closed and reopened, which recovers it. A commit
+ * that failed is not retried: it may have reached the log, and repeating it
+ * could act twice.
+ */
+static enum tg_err
+run_attempts(struct tg_store *s, struct store_call *c)
+{
+	int reopens = 0;
+
+	for (int n = 0;; n++) {
+		bool is_committing = false;
+		uint64_t epoch = UINT64_MAX;
+		int ret;
+
+		c->rc = TG_OK;
+		c->must_commit = false;
+		if (c->reset)
+			c->reset(c);
+		ret = attempt(s, c, &is_committing, &epoch);
+		atomic_fetch_add(&s->progress, 1);
+		if (ret == 0)
+			return c->rc;
+		if (is_committing) {
+			report(s, "commit failed", ret);
+			if (ret == DB_RUNRECOVERY)
+				env_drop(s, epoch);
+			return TG_ERR_DB;
+		}
+		if (is_conflict(ret) && n < MAX_RETRIES) {
+			ret = after_conflict(s, n);
+			if (ret == 0)
+				continue;
+		}
+		if (ret == DB_RUNRECOVERY && reopens++ < MAX_REOPENS) {
+			report(s, "a process died inside Berkeley DB; reopening to recover", ret);
+			env_drop(s, epoch);
+			n = -1;
+			continue;
+		}
+		if (is_conflict(ret)) {
+			report(s, "gave up after retries: another process holds the records", ret);
+			return TG_ERR_BUSY;
+		}
+		report(s, "operation failed", ret);
+		if (ret == DB_RUNRECOVERY)
+			env_drop(s, epoch);
+		return TG_ERR_DB;
+	}
+}
+
+/* The watchdog counts calls under way; see watchdog_main. */
+enum tg_err
+store_run(struct tg_store *s, struct store_call *c)
+{
+	enum tg_err rc;
+
+	atomic_fetch_add(&s->active, 1);
+	rc = run_attempts(s, c);
+	atomic_fetch_sub(&s->active, 1);
+	return rc;
+}
+
+int
+store_corrupt(struct tg_store *s, struct store_call *c, const char *table)
+{
+	TG_LOG(TG_LOG_ERR, "%s: a record in table %s does not decode; restore it from a backup",
+	       s->errpfx, table);
+	c->rc = TG_ERR_DB;
+	return 0;
+}
+
+/* ------------------------------------------------------------ records */
+
+void
+store_dbt_in(DBT *d, const void *p, size_t n)
+{
+	memset(d, 0, sizeof(*d));
+	d->data = (void *)(uintptr_t)p; /* BDB reads input DBTs only */
+	d->size = (u_int32_t)n;
+}
+
+void
+store_dbt_out(DBT *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->flags = DB_DBT_MALLOC; /* required on DB_THREAD handles */
+}
+
+/* BDB and tg_xmalloc allocate with malloc. */
+void
+store_wipe_free(void *p, size_t n)
+{
+	if (p)
+		OPENSSL_cleanse(p, n);
+	free(p);
+}
+
+void
+store_dbt_free(DBT *d)
+{
+	if (d->flags & DB_DBT_MALLOC)
+		store_wipe_free(d->data, d->size);
+	d->data = NULL;
+	d->size = 0;
+}
+
+void
+store_put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (unsigned char)(v & 0xff);
+}
+
+uint64_t
+store_get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = (v << 8) | p[i];
+	return v;
+}
+
+int
+store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
+	    u_int32_t flags, DBT *d, bool *is_found)
+{
+	DBT k;
+	int ret;
+
+	store_dbt_in(&k, key, n);
+	store_dbt_out(d);
+	ret = s->db[t]->get(s->db[t], txn, &k, d, flags);
+	*is_found = ret == 0;
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
+int
+store_exists(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
+	     u_int32_t flags, bool *is_found)
+{
+	DBT d;
+	int ret = store_fetch(s, t, txn, key, n, flags, &d, is_found);
+
+	store_dbt_free(&d);
+	return ret;
+}
+
+int
+store_put(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t kn,
+	  const void *data, size_t dn)
+{
+	DBT k, d;
+
+	store_dbt_in(&k, key, kn);
+	store_dbt_in(&d, data, dn);
+	return s->db[t]->put(s->db[t], txn, &k, &d, 0);
+}
+
+int
+store_del(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n)
+{
+	DBT k;
+
+	store_dbt_in(&k, key, n);
+	return s->db[t]->del(s->db[t], txn, &k, 0);
+}
+
+int
+store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix, size_t plen,
+	   u_int32_t flags, store_visit_fn visit, struct store_call *c)
+{
+	u_int32_t how = plen ? DB_SET_RANGE : DB_FIRST;
+	DBC *cur = NULL;
+	DBT k, d;
+	int ret, cret;
+
+	ret = s->db[t]->cursor(s->db[t], txn, &cur, 0);
+	if (ret != 0)
+		return ret;
+	store_dbt_out(&k);
+	store_dbt_out(&d);
+	if (plen) {
+		k.data = (void *)(uintptr_t)prefix; /* replaced by the found key on success */
+		k.size = (u_int32_t)plen;
+	}
+	for (;;) {
+		ret = cur->get(cur, &k, &d, how | flags);
+		if (ret != 0) {
+			k.data = NULL; /* still ours (the prefix) or never allocated */
+			break;
+		}
+		how = DB_NEXT;
+		if (plen && (k.size < plen || memcmp(k.data, prefix, plen) != 0))
+			break;
+		ret = visit(s, txn, cur, &k, &d, c);
+		store_dbt_free(&k);
+		store_dbt_free(&d);
+		if (ret != 0 || c->rc != TG_OK)
+			break;
+	}
+	store_dbt_free(&k);
+	store_dbt_free(&d);
+	cret = cur->close(cur);
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	return ret != 0 ? ret : cret;
+}

@@ -1,0 +1,915 @@
+/*
+ * Sessions, refresh tokens and rate buckets in tokengate.db (store.h, bottom
+ * half; record formats at the top of store.c). Every operation is one body
+ * run by store_run(); this file never begins or ends a transaction itself,
+ * and never sees a refresh token, only its hash.
+ *
+ * Why the records look as they do:
+ * - The session record's fixed binary prefix (tenant, expires, revoked)
+ *   serves store_session_check, run on every authorizer request: a partial
+ *   read of SESSION_HEAD_MAX bytes into the stack, no JSON parse, no malloc.
+ * - session_end keys start with a shard byte. With a plain (end, sid) key
+ *   every issuance would insert at the same rightmost leaf and hold its page
+ *   lock through the commit's log flush, so concurrent issuances could not
+ *   share a group commit. The sweep walks each shard oldest first.
+ * - Used refresh tokens stay until their session is swept: presenting one
+ *   again is how reuse is detected. They go with the session, never before
+ *   it, and so does the session's "rt:" rate bucket.
+ */
+#include "store_db.h"
+
+#include "ratelimit.h"
+
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SESSION_VERSION 1
+#define SESSION_FIXED (1 + 1 + 8 + 8)
+#define SESSION_HEAD_MAX (SESSION_FIXED + TG_TENANT_ID_MAX)
+#define END_KEY_LEN (1 + 8 + TG_SESSION_ID_LEN)
+#define REFRESH_VERSION 1
+#define REFRESH_LEN (1 + 1 + 8 + TG_SESSION_ID_LEN)
+#define SESSION_REFRESH_LEN (TG_SESSION_ID_LEN + TG_REFRESH_HASH_LEN)
+#define RATE_VERSION 1
+#define RATE_LEN (1 + 8 + 8)
+#define RATE_SESSION_PREFIX "rt:"
+#define SWEEP_BATCH 64 /* sessions per sweep transaction: other writers wait at most that long */
+
+/* What the authorizer's check reads of a session: the record's fixed prefix. */
+struct session_head {
+	const char *tenant; /* not NUL-terminated */
+	size_t tenant_len;
+	int64_t expires;
+	int64_t revoked;
+};
+
+struct refresh {
+	bool is_used;
+	int64_t expires;
+	char sid[TG_SESSION_ID_LEN + 1];
+};
+
+/* One operation: its inputs, and outputs that sop_reset empties before each attempt. */
+struct sop {
+	struct store_call call;
+	const struct tg_session *sess;
+	const char *tenant, *id, *user, *method, *remote_addr;
+	const unsigned char *hash, *new_hash;
+	int64_t now, expires;
+	int64_t rate, burst;
+	size_t limit;     /* sweep: sessions this batch may still remove */
+	unsigned shard;   /* sweep: where this batch starts */
+	/* outputs */
+	struct tg_session **sessions;
+	size_t nsessions;
+	size_t count;      /* revoked sessions; swept records (sessions and refresh tokens) */
+	size_t swept;      /* sessions swept */
+	int64_t retry_after;
+	unsigned next_shard; /* sweep: where the next batch starts, 256 when every shard is done */
+};
+
+static void
+sop_reset(struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+
+	session_list_free(op->sessions, op->nsessions);
+	op->sessions = NULL;
+	op->nsessions = 0;
+	op->count = 0;
+	op->swept = 0;
+	op->retry_after = 0;
+	op->next_shard = 256;
+}
+
+static enum tg_err
+sop_run(struct tg_store *s, enum store_mode mode, store_body_fn body, struct sop *op)
+{
+	op->call.body = body;
+	op->call.reset = sop_reset;
+	op->call.mode = mode;
+	return store_run(s, &op->call);
+}
+
+/* Moves the first session found to *out on success; always releases the rest. */
+static enum tg_err
+sop_finish_one(struct sop *op, enum tg_err rc, struct tg_session **out)
+{
+	if (rc == TG_OK && out) {
+		*out = op->sessions[0]; /* ownership moves to the caller */
+		op->sessions[0] = NULL;
+	}
+	sop_reset(&op->call);
+	return rc;
+}
+
+static void
+append_session(struct sop *op, struct tg_session *ss)
+{
+	op->sessions = tg_xrealloc(op->sessions, (op->nsessions + 1) * sizeof(*op->sessions));
+	op->sessions[op->nsessions++] = ss;
+}
+
+/* ------------------------------------------------------------ records */
+
+static int64_t
+session_end(const struct tg_session *ss)
+{
+	return ss->revoked && ss->revoked < ss->expires ? ss->revoked : ss->expires;
+}
+
+static unsigned char *
+session_encode_rec(const struct tg_session *ss, size_t *n)
+{
+	size_t tl = strlen(ss->tenant), jl;
+	char *json = session_encode(ss, &jl);
+	unsigned char *p = tg_xmalloc(SESSION_FIXED + tl + jl);
+
+	p[0] = SESSION_VERSION;
+	p[1] = (unsigned char)tl;
+	store_put_u64(p + 2, (uint64_t)ss->expires);
+	store_put_u64(p + 10, (uint64_t)ss->revoked);
+	memcpy(p + SESSION_FIXED, ss->tenant, tl);
+	memcpy(p + SESSION_FIXED + tl, json, jl);
+	*n = SESSION_FIXED + tl + jl;
+	free(json);
+	return p;
+}
+
+static bool
+session_head_decode(const unsigned char *p, size_t n, struct session_head *h)
+{
+	if (n < SESSION_FIXED || p[0] != SESSION_VERSION || p[1] == 0 ||
+	    p[1] > TG_TENANT_ID_MAX || n < SESSION_FIXED + (size_t)p[1])
+		return false;
+	h->tenant_len = p[1];
+	h->expires = (int64_t)store_get_u64(p + 2);
+	h->revoked = (int64_t)store_get_u64(p + 10);
+	h->tenant = (const char *)p + SESSION_FIXED;
+	return true;
+}
+
+static bool
+is_tenant(const struct session_head *h, const char *tenant)
+{
+	return strlen(tenant) == h->tenant_len && memcmp(h->tenant, tenant, h->tenant_len) == 0;
+}
+
+static bool
+session_decode_rec(const DBT *key, const DBT *data, struct tg_session **out)
+{
+	struct session_head h;
+	struct tg_session *ss = NULL;
+	size_t off;
+
+	if (!session_head_decode(data->data, data->size, &h))
+		return false;
+	off = SESSION_FIXED + h.tenant_len;
+	if (session_decode((const char *)data->data + off, data->size - off, &ss) != TG_OK)
+		return false;
+	if (strlen(ss->id) != key->size || memcmp(ss->id, key->data, key->size) != 0 ||
+	    !is_tenant(&h, ss->tenant) || ss->expires != h.expires || ss->revoked != h.revoked) {
+		session_free(ss);
+		return false;
+	}
+	*out = ss;
+	return true;
+}
+
+static void
+end_key(unsigned char k[END_KEY_LEN], int64_t end, const char *sid)
+{
+	k[0] = (unsigned char)sid[0];
+	store_put_u64(k + 1, (uint64_t)end);
+	memcpy(k + 9, sid, TG_SESSION_ID_LEN);
+}
+
+/* tenant '\0' user '\0' sid, or the prefix of it that ends after user (sid NULL) or tenant. */
+static unsigned char *
+user_key(const char *tenant, const char *user, const char *sid, size_t *n)
+{
+	size_t tl = strlen(tenant), ul = user ? strlen(user) : 0, sl = sid ? strlen(sid) : 0;
+	unsigned char *p = tg_xmalloc(tl + 1 + ul + 1 + sl);
+
+	memcpy(p, tenant, tl);
+	p[tl] = '\0';
+	*n = tl + 1;
+	if (user) {
+		memcpy(p + *n, user, ul);
+		p[*n + ul] = '\0';
+		*n += ul + 1;
+	}
+	if (sid) {
+		memcpy(p + *n, sid, sl);
+		*n += sl;
+	}
+	return p;
+}
+
+static bool
+refresh_decode(const DBT *d, struct refresh *r)
+{
+	const unsigned char *p = d->data;
+
+	if (d->size != REFRESH_LEN || p[0] != REFRESH_VERSION || p[1] > 1)
+		return false;
+	r->is_used = p[1] == 1;
+	r->expires = (int64_t)store_get_u64(p + 2);
+	memcpy(r->sid, p + 10, TG_SESSION_ID_LEN);
+	r->sid[TG_SESSION_ID_LEN] = '\0';
+	return true;
+}
+
+static int
+refresh_put(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const struct refresh *r)
+{
+	unsigned char rec[REFRESH_LEN];
+
+	rec[0] = REFRESH_VERSION;
+	rec[1] = r->is_used ? 1 : 0;
+	store_put_u64(rec + 2, (uint64_t)r->expires);
+	memcpy(rec + 10, r->sid, TG_SESSION_ID_LEN);
+	return store_put(s, T_REFRESH, txn, hash, TG_REFRESH_HASH_LEN, rec, sizeof(rec));
+}
+
+/* A new, unused refresh token of session sid and its entry in the session's list. */
+static int
+refresh_add(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const char *sid,
+	    int64_t expires)
+{
+	struct refresh r = { .is_used = false, .expires = expires };
+	unsigned char k[SESSION_REFRESH_LEN];
+	int ret;
+
+	memcpy(r.sid, sid, sizeof(r.sid));
+	ret = refresh_put(s, txn, hash, &r);
+	memcpy(k, sid, TG_SESSION_ID_LEN);
+	memcpy(k + TG_SESSION_ID_LEN, hash, TG_REFRESH_HASH_LEN);
+	if (ret == 0)
+		ret = store_put(s, T_SESSION_REFRESH, txn, k, sizeof(k), "", 0);
+	return ret;
+}
+
+/* Reads session id for update; a miss or another tenant's session sets NOT_FOUND. */
+static int
+session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant, u_int32_t flags,
+	     struct sop *op, struct tg_session **out)
+{
+	bool is_found = false;
+	DBT k, d;
+	int ret;
+
+	store_dbt_in(&k, id, strlen(id));
+	ret = store_fetch(s, T_SESSIONS, txn, id, strlen(id), flags, &d, &is_found);
+	if (ret == 0 && !is_found)
+		op->call.rc = TG_ERR_NOT_FOUND;
+	else if (ret == 0 && !session_decode_rec(&k, &d, out))
+		ret = store_corrupt(s, &op->call, "sessions");
+	else if (ret == 0 && tenant && strcmp((*out)->tenant, tenant) != 0) {
+		op->call.rc = TG_ERR_NOT_FOUND; /* another tenant's session is not there for this one */
+		session_free(*out);
+		*out = NULL;
+	}
+	store_dbt_free(&d);
+	return ret;
+}
+
+/* Rewrites a stored session whose end (before the change) was old_end. */
+static int
+session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss, int64_t old_end)
+{
+	unsigned char *rec, k[END_KEY_LEN];
+	size_t n;
+	int ret;
+
+	rec = session_encode_rec(ss, &n);
+	ret = store_put(s, T_SESSIONS, txn, ss->id, strlen(ss->id), rec, n);
+	free(rec);
+	if (ret != 0 || old_end == session_end(ss))
+		return ret;
+	end_key(k, old_end, ss->id);
+	ret = store_del(s, T_SESSION_END, txn, k, sizeof(k));
+	end_key(k, session_end(ss), ss->id);
+	if (ret == 0)
+		ret = store_put(s, T_SESSION_END, txn, k, sizeof(k), "", 0);
+	return ret;
+}
+
+/* Ends a loaded session at now; one already ended stays as it is. */
+static int
+session_end_now(struct tg_store *s, DB_TXN *txn, struct tg_session *ss, int64_t now)
+{
+	int64_t old_end = session_end(ss);
+
+	if (ss->revoked)
+		return 0;
+	ss->revoked = now > 0 ? now : 1; /* 0 would read as live */
+	return session_store(s, txn, ss, old_end);
+}
+
+/* ------------------------------------------------------------ create, read */
+
+static int
+create_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	const struct tg_session *ss = op->sess;
+	unsigned char *rec = NULL, *uk = NULL, ek[END_KEY_LEN];
+	size_t n, ukn;
+	bool is_found = false;
+	int ret;
+
+	ret = store_tenant_exists(s, txn, ss->tenant, c);
+	if (ret == 0 && c->rc == TG_OK)
+		ret = store_exists(s, T_SESSIONS, txn, ss->id, strlen(ss->id), DB_RMW, &is_found);
+	if (ret == 0 && !is_found && c->rc == TG_OK)
+		ret = store_exists(s, T_REFRESH, txn, op->hash, TG_REFRESH_HASH_LEN, DB_RMW,
+				   &is_found);
+	if (ret == 0 && is_found)
+		c->rc = TG_ERR_EXISTS;
+	if (ret != 0 || c->rc != TG_OK)
+		return ret;
+	rec = session_encode_rec(ss, &n);
+	ret = store_put(s, T_SESSIONS, txn, ss->id, strlen(ss->id), rec, n);
+	uk = user_key(ss->tenant, ss->user, ss->id, &ukn);
+	if (ret == 0)
+		ret = store_put(s, T_SESSION_USER, txn, uk, ukn, "", 0);
+	end_key(ek, session_end(ss), ss->id);
+	if (ret == 0)
+		ret = store_put(s, T_SESSION_END, txn, ek, sizeof(ek), "", 0);
+	if (ret == 0)
+		ret = refresh_add(s, txn, op->hash, ss->id, op->expires);
+	free(uk);
+	free(rec);
+	return ret;
+}
+
+/* A record the store would not read back is refused before it is written. */
+static bool
+session_is_storable(const struct tg_session *ss)
+{
+	struct tg_session *back = NULL;
+	size_t n;
+	char *json = session_encode(ss, &n);
+	bool is_ok = session_decode(json, n, &back) == TG_OK;
+
+	session_free(back);
+	free(json);
+	return is_ok;
+}
+
+enum tg_err
+store_session_create(struct tg_store *s, const struct tg_session *sess,
+		     const unsigned char rt_hash[TG_REFRESH_HASH_LEN], int64_t rt_expires)
+{
+	struct sop op = { .sess = sess, .hash = rt_hash, .expires = rt_expires };
+
+	if (!sess->id || !sess->tenant || !sess->user || !session_is_storable(sess))
+		return TG_ERR_INVALID;
+	return sop_finish_one(&op, sop_run(s, STORE_WRITE, create_body, &op), NULL);
+}
+
+static int
+get_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct tg_session *ss = NULL;
+	int ret = session_load(s, txn, op->id, NULL, 0, op, &ss);
+
+	if (ss)
+		append_session(op, ss);
+	return ret;
+}
+
+enum tg_err
+store_session_get(struct tg_store *s, const char *id, struct tg_session **out)
+{
+	struct sop op = { .id = id };
+
+	return sop_finish_one(&op, sop_run(s, STORE_READ, get_body, &op), out);
+}
+
+/* The per-request check: the record's prefix only, read into the stack. */
+static int
+check_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	unsigned char buf[SESSION_HEAD_MAX];
+	struct session_head h;
+	DB *db = store_db(s, T_SESSIONS);
+	DBT k, d;
+	int ret;
+
+	store_dbt_in(&k, op->id, strlen(op->id));
+	memset(&d, 0, sizeof(d));
+	d.data = buf;
+	d.ulen = sizeof(buf);
+	d.dlen = sizeof(buf);
+	d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+	ret = db->get(db, txn, &k, &d, 0);
+	if (ret == DB_NOTFOUND) {
+		c->rc = TG_ERR_NOT_FOUND;
+		return 0;
+	}
+	if (ret != 0)
+		return ret;
+	if (!session_head_decode(buf, d.size, &h))
+		return store_corrupt(s, c, "sessions");
+	if (!is_tenant(&h, op->tenant))
+		c->rc = TG_ERR_NOT_FOUND;
+	else if (h.revoked || op->now >= h.expires)
+		c->rc = TG_ERR_REJECTED;
+	return 0;
+}
+
+enum tg_err
+store_session_check(struct tg_store *s, const char *tenant, const char *id, int64_t now)
+{
+	struct sop op = { .tenant = tenant, .id = id, .now = now };
+
+	if (!tenant || !id)
+		return TG_ERR_INVALID;
+	op.call.body = check_body;
+	op.call.mode = STORE_READ;
+	return store_run(s, &op.call);
+}
+
+static int
+visit_list(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+	   struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct tg_session *ss = NULL;
+	char sid[TG_SESSION_ID_LEN + 1];
+	int ret;
+
+	(void)cur;
+	(void)d;
+	if (k->size <= TG_SESSION_ID_LEN)
+		return store_corrupt(s, c, "session_user");
+	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
+	sid[TG_SESSION_ID_LEN] = '\0';
+	ret = session_load(s, txn, sid, op->tenant, 0, op, &ss);
+	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
+		return store_corrupt(s, c, "session_user"); /* an index entry without its session */
+	if (ss)
+		append_session(op, ss);
+	return ret;
+}
+
+static int
+list_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	size_t n;
+	unsigned char *prefix = user_key(op->tenant, op->user, NULL, &n);
+	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit_list, c);
+
+	free(prefix);
+	return ret;
+}
+
+enum tg_err
+store_session_list(struct tg_store *s, const char *tenant, const char *user,
+		   struct tg_session ***out, size_t *n)
+{
+	struct sop op = { .tenant = tenant, .user = user };
+	enum tg_err rc = sop_run(s, STORE_READ, list_body, &op);
+
+	if (rc == TG_OK) {
+		*out = op.sessions; /* ownership moves to the caller */
+		*n = op.nsessions;
+		op.sessions = NULL;
+		op.nsessions = 0;
+	}
+	sop_reset(&op.call);
+	return rc;
+}
+
+/* ------------------------------------------------------------ step-up, logout */
+
+/* Unused refresh tokens of a session live as long as it does. */
+static int
+visit_extend_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+		     struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	const unsigned char *hash = (const unsigned char *)k->data + TG_SESSION_ID_LEN;
+	struct refresh r;
+	bool is_found = false;
+	DBT rd;
+	int ret;
+
+	(void)cur;
+	(void)d;
+	if (k->size != SESSION_REFRESH_LEN)
+		return store_corrupt(s, c, "session_refresh");
+	ret = store_fetch(s, T_REFRESH, txn, hash, TG_REFRESH_HASH_LEN, DB_RMW, &rd, &is_found);
+	if (ret == 0 && is_found && !refresh_decode(&rd, &r))
+		ret = store_corrupt(s, c, "refresh");
+	else if (ret == 0 && is_found && !r.is_used && r.expires < op->expires) {
+		r.expires = op->expires;
+		ret = refresh_put(s, txn, hash, &r);
+	}
+	store_dbt_free(&rd);
+	return ret;
+}
+
+static int
+add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct tg_session *ss = NULL;
+	int64_t old_end;
+	int ret;
+
+	ret = session_load(s, txn, op->id, op->tenant, DB_RMW, op, &ss);
+	if (ret != 0 || c->rc != TG_OK)
+		goto out;
+	if (!session_is_live(ss, op->now)) {
+		c->rc = TG_ERR_REJECTED;
+		goto out;
+	}
+	if (!strlist_contains(&ss->amr, op->method) && ss->amr.n >= TG_AMR_MAX) {
+		c->rc = TG_ERR_TOO_LARGE;
+		goto out;
+	}
+	strlist_add(&ss->amr, op->method);
+	old_end = session_end(ss);
+	if (op->now + ss->ttl > ss->expires)
+		ss->expires = op->now + ss->ttl;
+	ret = session_store(s, txn, ss, old_end);
+	op->expires = ss->expires;
+	if (ret == 0 && ss->expires != old_end)
+		ret = store_scan(s, T_SESSION_REFRESH, txn, ss->id, TG_SESSION_ID_LEN, 0,
+				 visit_extend_refresh, c);
+	if (ret == 0) {
+		append_session(op, ss);
+		ss = NULL;
+	}
+out:
+	session_free(ss);
+	return ret;
+}
+
+enum tg_err
+store_session_add_amr(struct tg_store *s, const char *tenant, const char *id, const char *method,
+		      int64_t now, struct tg_session **out)
+{
+	struct sop op = { .tenant = tenant, .id = id, .method = method, .now = now };
+
+	if (!session_amr_is_valid(method))
+		return TG_ERR_INVALID;
+	return sop_finish_one(&op, sop_run(s, STORE_WRITE, add_amr_body, &op), out);
+}
+
+static int
+revoke_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct tg_session *ss = NULL;
+	int ret = session_load(s, txn, op->id, op->tenant, DB_RMW, op, &ss);
+
+	if (ret == 0 && c->rc == TG_OK)
+		ret = session_end_now(s, txn, ss, op->now);
+	session_free(ss);
+	return ret;
+}
+
+enum tg_err
+store_session_revoke(struct tg_store *s, const char *tenant, const char *id, int64_t now)
+{
+	struct sop op = { .tenant = tenant, .id = id, .now = now };
+
+	return sop_finish_one(&op, sop_run(s, STORE_WRITE, revoke_body, &op), NULL);
+}
+
+static int
+visit_revoke(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+	     struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct tg_session *ss = NULL;
+	char sid[TG_SESSION_ID_LEN + 1];
+	int ret;
+
+	(void)cur;
+	(void)d;
+	if (k->size <= TG_SESSION_ID_LEN)
+		return store_corrupt(s, c, "session_user");
+	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
+	sid[TG_SESSION_ID_LEN] = '\0';
+	ret = session_load(s, txn, sid, op->tenant, DB_RMW, op, &ss);
+	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
+		return store_corrupt(s, c, "session_user");
+	/* Only live sessions end: an expired one keeps its record as it was. */
+	if (ret == 0 && session_is_live(ss, op->now)) {
+		ret = session_end_now(s, txn, ss, op->now);
+		op->count++;
+	}
+	session_free(ss);
+	return ret;
+}
+
+static int
+revoke_user_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	size_t n;
+	unsigned char *prefix = user_key(op->tenant, op->user, NULL, &n);
+	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit_revoke, c);
+
+	free(prefix);
+	return ret;
+}
+
+enum tg_err
+store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user, int64_t now,
+			  size_t *count)
+{
+	struct sop op = { .tenant = tenant, .user = user, .now = now };
+	enum tg_err rc;
+
+	if (!tenant || !user)
+		return TG_ERR_INVALID;
+	rc = sop_run(s, STORE_WRITE, revoke_user_body, &op);
+	if (rc == TG_OK && count)
+		*count = op.count;
+	sop_reset(&op.call);
+	return rc;
+}
+
+/* ------------------------------------------------------------ refresh */
+
+static int
+rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *old,
+	       struct tg_session *ss)
+{
+	bool is_found = false;
+	int ret;
+
+	if (old->expires <= op->now || !session_is_live(ss, op->now)) {
+		op->call.rc = TG_ERR_NOT_FOUND;
+		return 0;
+	}
+	if (ss->bind_ip && (!op->remote_addr || strcmp(ss->bind_ip, op->remote_addr) != 0)) {
+		op->call.rc = TG_ERR_DENIED;
+		return 0;
+	}
+	ret = store_exists(s, T_REFRESH, txn, op->new_hash, TG_REFRESH_HASH_LEN, DB_RMW, &is_found);
+	if (ret == 0 && is_found)
+		op->call.rc = TG_ERR_EXISTS;
+	if (ret != 0 || is_found)
+		return ret;
+	old->is_used = true;
+	ret = refresh_put(s, txn, op->hash, old);
+	if (ret == 0)
+		ret = refresh_add(s, txn, op->new_hash, ss->id, ss->expires);
+	ss->last_refreshed = op->now;
+	if (ret == 0)
+		ret = session_store(s, txn, ss, session_end(ss));
+	return ret;
+}
+
+/*
+ * A used token presented again means two parties hold the session's refresh
+ * chain: the session ends, and that write stands though the call fails.
+ */
+static int
+rotate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct tg_session *ss = NULL;
+	struct refresh old = { 0 };
+	bool is_found = false;
+	DBT d;
+	int ret;
+
+	ret = store_fetch(s, T_REFRESH, txn, op->hash, TG_REFRESH_HASH_LEN, DB_RMW, &d, &is_found);
+	if (ret == 0 && !is_found)
+		c->rc = TG_ERR_NOT_FOUND;
+	else if (ret == 0 && !refresh_decode(&d, &old))
+		ret = store_corrupt(s, c, "refresh");
+	store_dbt_free(&d);
+	if (ret == 0 && c->rc == TG_OK)
+		ret = session_load(s, txn, old.sid, NULL, DB_RMW, op, &ss);
+	if (ret != 0 || c->rc != TG_OK)
+		goto out;
+	if (old.is_used) {
+		ret = session_end_now(s, txn, ss, op->now);
+		c->rc = TG_ERR_REJECTED;
+		c->must_commit = true;
+		goto out;
+	}
+	ret = rotate_checked(s, txn, op, &old, ss);
+	if (ret == 0 && c->rc == TG_OK) {
+		append_session(op, ss);
+		ss = NULL;
+	}
+out:
+	session_free(ss);
+	return ret;
+}
+
+enum tg_err
+store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH_HASH_LEN],
+		     const unsigned char new_hash[TG_REFRESH_HASH_LEN], const char *remote_addr,
+		     int64_t now, struct tg_session **out)
+{
+	struct sop op = { .hash = old_hash, .new_hash = new_hash, .remote_addr = remote_addr,
+			  .now = now };
+
+	if (CRYPTO_memcmp(old_hash, new_hash, TG_REFRESH_HASH_LEN) == 0)
+		return TG_ERR_INVALID;
+	return sop_finish_one(&op, sop_run(s, STORE_WRITE, rotate_body, &op), out);
+}
+
+/* ------------------------------------------------------------ sweep */
+
+static int
+visit_drop_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+		   struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	int ret;
+
+	(void)d;
+	if (k->size != SESSION_REFRESH_LEN)
+		return store_corrupt(s, c, "session_refresh");
+	ret = store_del(s, T_REFRESH, txn, (const unsigned char *)k->data + TG_SESSION_ID_LEN,
+			TG_REFRESH_HASH_LEN);
+	if (ret == 0)
+		op->count++;
+	if (ret == 0 || ret == DB_NOTFOUND)
+		ret = cur->del(cur, 0);
+	return ret;
+}
+
+/* A session with everything that hangs off it; its session_end entry is the caller's. */
+static int
+sweep_session(struct tg_store *s, DB_TXN *txn, struct sop *op, const char *sid)
+{
+	struct tg_session *ss = NULL;
+	unsigned char *uk = NULL;
+	char bucket[sizeof(RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
+	size_t n;
+	int ret;
+
+	ret = session_load(s, txn, sid, NULL, DB_RMW, op, &ss);
+	if (ret != 0 || op->call.rc != TG_OK) {
+		op->call.rc = TG_OK; /* an end entry without its session: only the entry goes */
+		return ret;
+	}
+	uk = user_key(ss->tenant, ss->user, ss->id, &n);
+	ret = store_del(s, T_SESSION_USER, txn, uk, n);
+	if (ret == 0 || ret == DB_NOTFOUND)
+		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
+	if (ret == 0) {
+		op->count++;
+		op->swept++;
+	}
+	if (ret == 0)
+		ret = store_scan(s, T_SESSION_REFRESH, txn, sid, TG_SESSION_ID_LEN, DB_RMW,
+				 visit_drop_refresh, &op->call);
+	snprintf(bucket, sizeof(bucket), "%s%s", RATE_SESSION_PREFIX, sid);
+	if (ret == 0)
+		ret = store_del(s, T_RATE, txn, bucket, strlen(bucket));
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	free(uk);
+	session_free(ss);
+	return ret;
+}
+
+/*
+ * One short transaction: at most SWEEP_BATCH sessions of the first shard at
+ * or after op->next_shard whose end lies before op->now (the cut-off), oldest
+ * first; next_shard then says where the next batch starts.
+ */
+static int
+sweep_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	DB *db = store_db(s, T_SESSION_END);
+	unsigned char start = (unsigned char)op->shard, *key;
+	DBC *cur = NULL;
+	DBT k, d;
+	int ret, cret;
+
+	ret = db->cursor(db, txn, &cur, 0);
+	if (ret != 0)
+		return ret;
+	store_dbt_out(&k);
+	store_dbt_out(&d);
+	k.data = &start; /* replaced by the found key */
+	k.size = 1;
+	ret = cur->get(cur, &k, &d, DB_SET_RANGE | DB_RMW);
+	if (ret == 0)
+		op->next_shard = *(unsigned char *)k.data + 1u;
+	while (ret == 0) {
+		char sid[TG_SESSION_ID_LEN + 1];
+
+		key = k.data;
+		if (k.size != END_KEY_LEN || key[0] + 1u != op->next_shard ||
+		    (int64_t)store_get_u64(key + 1) >= op->now)
+			break;
+		if (op->swept == SWEEP_BATCH || op->swept == op->limit) {
+			op->next_shard = key[0]; /* this shard has more */
+			break;
+		}
+		memcpy(sid, key + 9, TG_SESSION_ID_LEN);
+		sid[TG_SESSION_ID_LEN] = '\0';
+		ret = sweep_session(s, txn, op, sid);
+		if (ret == 0)
+			ret = cur->del(cur, 0);
+		store_dbt_free(&k);
+		store_dbt_free(&d);
+		if (ret == 0)
+			ret = cur->get(cur, &k, &d, DB_NEXT | DB_RMW);
+	}
+	if (ret != 0)
+		k.data = NULL; /* still ours (start) or never allocated */
+	store_dbt_free(&k);
+	store_dbt_free(&d);
+	cret = cur->close(cur);
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	return ret != 0 ? ret : cret;
+}
+
+enum tg_err
+store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit, size_t *removed)
+{
+	struct sop op = { .now = now - grace };
+	enum tg_err rc = TG_OK;
+	size_t records = 0, sessions = 0;
+
+	while (rc == TG_OK && op.shard < 256 && sessions < limit) {
+		op.limit = limit - sessions;
+		rc = sop_run(s, STORE_WRITE, sweep_body, &op);
+		records += op.count;
+		sessions += op.swept;
+		op.shard = op.next_shard;
+	}
+	sop_reset(&op.call);
+	if (rc == TG_OK && removed)
+		*removed = records;
+	return rc;
+}
+
+/* ------------------------------------------------------------ rate limits */
+
+static int
+rate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	unsigned char rec[RATE_LEN];
+	struct tg_bucket b;
+	bool is_found = false;
+	DBT d;
+	int ret;
+
+	ret = store_fetch(s, T_RATE, txn, op->id, strlen(op->id), DB_RMW, &d, &is_found);
+	if (ret == 0 && is_found && (d.size != RATE_LEN || ((unsigned char *)d.data)[0] != RATE_VERSION))
+		ret = store_corrupt(s, c, "rate");
+	else if (ret == 0 && is_found) {
+		b.milli = (int64_t)store_get_u64((unsigned char *)d.data + 1);
+		b.updated_ms = (int64_t)store_get_u64((unsigned char *)d.data + 9);
+	} else if (ret == 0)
+		ratelimit_init(&b, op->burst, op->now);
+	store_dbt_free(&d);
+	if (ret != 0 || c->rc != TG_OK)
+		return ret;
+	c->rc = ratelimit_take(&b, op->rate, op->burst, op->now, &op->retry_after);
+	if (c->rc != TG_OK)
+		return 0; /* nothing taken: the refill alone need not be written */
+	rec[0] = RATE_VERSION;
+	store_put_u64(rec + 1, (uint64_t)b.milli);
+	store_put_u64(rec + 9, (uint64_t)b.updated_ms);
+	return store_put(s, T_RATE, txn, op->id, strlen(op->id), rec, sizeof(rec));
+}
+
+/*
+ * STORE_WRITE_NOSYNC: a bucket is worth a log flush on every request only
+ * if losing it mattered, and a crash merely forgets recent requests (the
+ * buckets a crash rolls back are fuller, never emptier, than they were).
+ */
+enum tg_err
+store_ratelimit_take(struct tg_store *s, const char *bucket, int64_t rate, int64_t burst,
+		     int64_t now_ms, int64_t *retry_after)
+{
+	struct sop op = { .id = bucket, .rate = rate, .burst = burst, .now = now_ms };
+	enum tg_err rc;
+
+	if (rate < 0 || burst < 1 || !bucket || !bucket[0])
+		return TG_ERR_INVALID;
+	if (rate == 0)
+		return TG_OK; /* rate_limit_per_key = 0: no limit */
+	rc = sop_run(s, STORE_WRITE_NOSYNC, rate_body, &op);
+	if (rc == TG_ERR_LIMITED && retry_after)
+		*retry_after = op.retry_after;
+	sop_reset(&op.call);
+	return rc;
+}
