@@ -20,39 +20,14 @@ enum source { SRC_NONE, SRC_BEARER, SRC_COOKIE };
 
 /* ------------------------------------------------------------ sanitising */
 
-/* Length of the valid, non-control UTF-8 sequence at p (RFC 3629 section 4), 0 if none. */
+/* Length of the valid, non-control UTF-8 sequence at p, 0 if none. */
 static size_t
 utf8_seq(const unsigned char *p, size_t avail)
 {
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (p[0] >= 0x20 && p[0] < 0x7f)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4;
-	else
+	/* C0 controls and DEL; C2 80..C2 9F encode U+0080..U+009F, the C1 controls. */
+	if (p[0] < 0x20 || p[0] == 0x7f || (p[0] == 0xc2 && avail >= 2 && p[1] < 0xa0))
 		return 0;
-	if (p[0] == 0xc2)
-		lo = 0xa0; /* U+0080..U+009F are the C1 controls */
-	else if (p[0] == 0xe0)
-		lo = 0xa0;
-	else if (p[0] == 0xed)
-		hi = 0x9f; /* surrogates */
-	else if (p[0] == 0xf0)
-		lo = 0x90;
-	else if (p[0] == 0xf4)
-		hi = 0x8f;
-	if (n > avail || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (p[i] < 0x80 || p[i] > 0xbf)
-			return 0;
-	return n;
+	return tg_utf8_len(p, avail);
 }
 
 size_t

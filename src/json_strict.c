@@ -95,37 +95,6 @@ is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-/*
- * RFC 3629 section 4: length of the well-formed sequence at p, 0 for overlongs, surrogates,
- * code points above U+10FFFF, stray continuation bytes and truncation.
- */
-static size_t
-utf8_len(const unsigned char *p, const unsigned char *end)
-{
-	unsigned char c = p[0], lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (c >= 0xc2 && c <= 0xdf) {
-		n = 2;
-	} else if (c >= 0xe0 && c <= 0xef) {
-		n = 3;
-		lo = c == 0xe0 ? 0xa0 : lo;
-		hi = c == 0xed ? 0x9f : hi;
-	} else if (c >= 0xf0 && c <= 0xf4) {
-		n = 4;
-		lo = c == 0xf0 ? 0x90 : lo;
-		hi = c == 0xf4 ? 0x8f : hi;
-	} else {
-		return 0;
-	}
-	if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-	return n;
-}
-
 static size_t
 utf8_encode(uint32_t cp, unsigned char *out)
 {
@@ -252,7 +221,7 @@ parse_string(struct parser *ps, struct str *s, bool is_name)
 		case C_CONTROL:
 			return fail(ps, "a string contains an unescaped control character");
 		default:
-			n = utf8_len(p, end);
+			n = tg_utf8_len(p, (size_t)(end - p));
 			if (n == 0)
 				return fail(ps, "a string is not valid UTF-8");
 			p += n;

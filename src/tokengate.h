@@ -78,6 +78,14 @@ char *tg_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* a followed by b: the per-request paths build names this way, without printf's cost. */
 char *tg_xconcat(const char *a, const char *b);
 
+/*
+ * Length (1 to 4) of the well-formed UTF-8 sequence at p, looking at no more
+ * than n bytes; 0 for overlongs, surrogates, code points above U+10FFFF, stray
+ * continuation bytes, truncation and n == 0 (RFC 3629 section 4). Any ASCII
+ * byte, NUL and controls included, is 1: callers apply their own byte rules.
+ */
+size_t tg_utf8_len(const unsigned char *p, size_t n);
+
 /* Growable list of owned strings; used for tenant options that repeat. */
 struct tg_strlist {
 	char **v;
