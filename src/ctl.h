@@ -115,6 +115,8 @@ int ctl_cmd_key(struct ctl *c, int argc, char **argv);
 int ctl_cmd_apikey(struct ctl *c, int argc, char **argv);
 int ctl_cmd_verify(struct ctl *c, int argc, char **argv);
 int ctl_cmd_token(struct ctl *c, int argc, char **argv);
+int ctl_cmd_signing_key(struct ctl *c, int argc, char **argv);
+int ctl_cmd_session(struct ctl *c, int argc, char **argv);
 
 /* Runs the subcommand of a group ("tenant add ..."): argv[0] is the group word. */
 struct ctl_sub {

@@ -37,17 +37,26 @@ char *mint_issuer(const struct tg_tenant *t);
  * iat = now, exp = min(now + lifetime, sess->expires), jti (random), amr, aud
  * when the tenant has an audience (its verification demands one), and
  * sess->claims under the tenant's claims namespace when set, else at top level
- * (a custom claim never replaces a registered one). *token is malloc'd,
- * *exp_out the exp written.
+ * (a custom claim never replaces a registered one; "scope" and "azp" stay at
+ * top level, where claims_lookup reads them). *token is malloc'd, *exp_out
+ * the exp written. key must be a gateway signing key (is_gateway, as
+ * keyring_signing_key gives) and sess one of t's sessions; lifetime must be
+ * 1..t->max_lifetime, the verifier refusing longer tokens (callers cap
+ * expires_in first): TG_ERR_INVALID otherwise. TG_ERR_REJECTED when sess is
+ * not live at now, TG_ERR_TOO_LARGE when the token would exceed TG_JWS_MAX_LEN.
  */
 enum tg_err mint_access_token(const struct tg_key *key, const struct tg_tenant *t,
 			      const struct tg_session *sess, int64_t now, int64_t lifetime,
 			      char **token, int64_t *exp_out);
 
+#define TG_MINT_CLAIM_NAME_MAX 255 /* bytes of a custom claim's name */
+#define TG_MINT_CLAIMS_MAX 4096    /* custom claims as compact JSON, so tokens fit TG_JWS_MAX_LEN */
+
 /*
- * Whether custom claims (an object) may be issued for t: every name fits and
- * none at top level is a registered or gateway claim (iss sub aud exp nbf iat
- * jti tid sid amr). TG_ERR_INVALID with *why (static sentence) otherwise.
+ * Whether custom claims (an object; NULL: none) may be issued for t: every
+ * name is 1..TG_MINT_CLAIM_NAME_MAX bytes, none at top level is a registered
+ * or gateway claim (iss sub aud exp nbf iat jti tid sid amr), and all of them
+ * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID with *why (static sentence) otherwise.
  */
 enum tg_err mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
 			      const char **why);

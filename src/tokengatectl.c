@@ -27,6 +27,8 @@ static const char usage_main[] =
 	"  tenant add|set|list|show|remove       manage tenants and their policy\n"
 	"  key add|import-jwks|list|retire|remove  manage a tenant's verification keys\n"
 	"  apikey create|list|revoke             manage a tenant's backend API keys\n"
+	"  signing-key rotate|list|retire        manage a tenant's gateway signing keys\n"
+	"  session list|show|revoke              inspect and end a tenant's sessions\n"
 	"  verify TENANT TOKEN                   check a token (\"-\" reads it from stdin)\n"
 	"  token sign TENANT ...                 mint a token the way a backend would\n"
 	"\n"
@@ -460,6 +462,8 @@ static const struct ctl_sub commands[] = {
 	{ "apikey", ctl_cmd_apikey },
 	{ "verify", ctl_cmd_verify },
 	{ "token", ctl_cmd_token },
+	{ "signing-key", ctl_cmd_signing_key },
+	{ "session", ctl_cmd_session },
 	{ NULL, NULL },
 };
 

@@ -1,0 +1,300 @@
+/*
+ * `tokengatectl session ...`: an operator's view of a tenant's gateway
+ * sessions (list, show) and the way to end one (revoke). Sessions are only
+ * ever looked up within the named tenant: another tenant's session reads as
+ * unknown. Refresh tokens exist here only as hashes and are never shown.
+ */
+#include "ctl.h"
+
+#include "session.h"
+#include "store.h"
+
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage_group[] =
+	"usage: tokengatectl [--db DIR] session SUBCOMMAND ...\n"
+	"\n"
+	"  list TENANT [--user U] [--json]   the tenant's sessions, live and ended\n"
+	"  show TENANT SID [--json]          one session's state\n"
+	"  revoke TENANT SID                 end a session: its tokens are refused at once\n";
+
+static const char usage_list[] =
+	"usage: tokengatectl [--db DIR] session list TENANT [--user U] [--json]\n"
+	"\n"
+	"Lists the tenant's sessions (every user's, or user U's), sorted by user, with\n"
+	"their state: active, expired or revoked. Expired and revoked sessions stay\n"
+	"listed until the gateway's sweep removes them.\n";
+
+static const char usage_show[] =
+	"usage: tokengatectl [--db DIR] session show TENANT SID [--json]\n";
+
+static const char usage_revoke[] =
+	"usage: tokengatectl [--db DIR] session revoke TENANT SID\n"
+	"\n"
+	"Ends the session: its access tokens are refused by the authorizer from the next\n"
+	"request on and its refresh token stops working. Revoking an ended session is harmless.\n";
+
+enum { OPT_JSON, OPT_USER };
+
+static const struct ctl_opt list_opts[] = {
+	{ "json", false, OPT_JSON },
+	{ "user", true, OPT_USER },
+	{ NULL, false, 0 },
+};
+
+static const struct ctl_opt json_opts[] = {
+	{ "json", false, OPT_JSON },
+	{ NULL, false, 0 },
+};
+
+static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
+
+static int
+no_session(const char *tenant, const char *sid)
+{
+	return ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no session %s (see `tokengatectl session "
+			"list %s`)", tenant, sid, tenant);
+}
+
+static const char *
+state_name(const struct tg_session *s, int64_t now)
+{
+	if (s->revoked)
+		return "revoked";
+	return session_is_live(s, now) ? "active" : "expired";
+}
+
+/*
+ * User ids and claims come from a tenant's backend: in text output their
+ * control bytes are shown as '?', so none can drive the operator's terminal.
+ */
+static char *
+printable(const char *s)
+{
+	char *copy = tg_xstrdup(s);
+
+	for (char *p = copy; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = '?';
+	return copy;
+}
+
+static char *
+amr_text(const struct tg_session *s)
+{
+	char *text = tg_xstrdup(s->amr.n ? "" : "-");
+
+	for (size_t i = 0; i < s->amr.n; i++) {
+		char *longer = tg_xasprintf("%s%s%s", text, i ? "," : "", s->amr.v[i]);
+
+		free(text);
+		text = longer;
+	}
+	return text;
+}
+
+/* ---------------------------------------------------------------- list */
+
+static void
+list_text(const char *tenant, const char *user, struct tg_session **v, size_t n, int64_t now)
+{
+	struct ctl_table tab;
+
+	if (n == 0) {
+		printf("tenant %s has no sessions%s%s\n", tenant, user ? " for user " : "",
+		       user ? user : "");
+		return;
+	}
+	ctl_table_init(&tab, 6);
+	ctl_table_row(&tab, "SESSION", "USER", "STATE", "CREATED", "EXPIRES", "AMR");
+	for (size_t i = 0; i < n; i++) {
+		char created[32], expires[32];
+		char *amr = amr_text(v[i]), *who = printable(v[i]->user);
+
+		ctl_format_time(v[i]->created, created, sizeof(created));
+		ctl_format_time(v[i]->expires, expires, sizeof(expires));
+		ctl_table_row(&tab, v[i]->id, who, state_name(v[i], now), created, expires, amr);
+		free(who);
+		free(amr);
+	}
+	ctl_table_print(&tab);
+	ctl_table_fini(&tab);
+}
+
+static int
+cmd_list(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_session **v = NULL;
+	size_t n = 0;
+	int64_t now = (int64_t)time(NULL);
+	const char *user;
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, list_opts, 1, usage_list, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	user = ctl_last(&a, OPT_USER);
+	if (user && (user[0] == '\0' || strlen(user) > TG_SESSION_USER_MAX)) {
+		rc = ctl_usage_error(usage_list, "--user must be 1 to %d bytes", TG_SESSION_USER_MAX);
+		goto out;
+	}
+	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_session_list(s, a.pos[0], user, &v, &n);
+	if (err != TG_OK) {
+		rc = ctl_fail(ctl_exit_for(err), "cannot list sessions: %s", tg_err_str(err));
+		goto out;
+	}
+	if (ctl_has(&a, OPT_JSON)) {
+		struct json_object *arr = json_object_new_array();
+
+		for (size_t i = 0; i < n; i++)
+			json_object_array_add(arr, session_to_json(v[i], now));
+		ctl_print_json(arr);
+	} else {
+		list_text(a.pos[0], user, v, n, now);
+	}
+out:
+	session_list_free(v, n);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- show */
+
+static void
+show_text(const struct tg_session *s, int64_t now)
+{
+	struct ctl_table tab;
+	char created[32], expires[32], refreshed[32], revoked[32];
+	char *amr = amr_text(s), *who = printable(s->user);
+	char *claims = s->claims ? printable(json_object_to_json_string_ext(
+					   s->claims, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE))
+				 : NULL;
+
+	ctl_format_time(s->created, created, sizeof(created));
+	ctl_format_time(s->expires, expires, sizeof(expires));
+	ctl_format_time(s->last_refreshed, refreshed, sizeof(refreshed));
+	ctl_format_time(s->revoked, revoked, sizeof(revoked));
+	ctl_table_init(&tab, 2);
+	ctl_table_row(&tab, "session", s->id);
+	ctl_table_row(&tab, "tenant", s->tenant);
+	ctl_table_row(&tab, "user", who);
+	ctl_table_row(&tab, "state", state_name(s, now));
+	ctl_table_row(&tab, "created", created);
+	ctl_table_row(&tab, "expires", expires);
+	ctl_table_row(&tab, "last refreshed", s->last_refreshed ? refreshed : "never");
+	ctl_table_row(&tab, "revoked", s->revoked ? revoked : "no");
+	ctl_table_row(&tab, "amr", amr);
+	ctl_table_row(&tab, "bound to", s->bind_ip ? s->bind_ip : "any address");
+	ctl_table_row(&tab, "claims", claims);
+	ctl_table_print(&tab);
+	ctl_table_fini(&tab);
+	free(claims);
+	free(who);
+	free(amr);
+}
+
+/* The session sid of tenant; another tenant's reads exactly like an unknown one. */
+static int
+get_session(struct tg_store *s, const char *tenant, const char *sid, struct tg_session **out)
+{
+	struct tg_session *sess = NULL;
+	enum tg_err err = store_session_get(s, sid, &sess);
+
+	if (err == TG_OK && strcmp(sess->tenant, tenant) != 0)
+		err = TG_ERR_NOT_FOUND;
+	if (err == TG_OK) {
+		*out = sess;
+		return CTL_EXIT_OK;
+	}
+	session_free(sess);
+	if (err == TG_ERR_NOT_FOUND)
+		return no_session(tenant, sid);
+	return ctl_fail(ctl_exit_for(err), "cannot read session %s: %s", sid, tg_err_str(err));
+}
+
+static int
+cmd_show(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_session *sess = NULL;
+	int64_t now = (int64_t)time(NULL);
+	struct tg_store *s;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, json_opts, 2, usage_show, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
+	if (rc == CTL_EXIT_OK)
+		rc = get_session(s, a.pos[0], a.pos[1], &sess);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	if (ctl_has(&a, OPT_JSON))
+		ctl_print_json(session_to_json(sess, now));
+	else
+		show_text(sess, now);
+out:
+	session_free(sess);
+	ctl_args_fini(&a);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- revoke */
+
+static int
+cmd_revoke(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	struct tg_store *s;
+	enum tg_err err;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_revoke, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_store(c, &s);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(s, a.pos[0], NULL);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = store_session_revoke(s, a.pos[0], a.pos[1], (int64_t)time(NULL));
+	if (err == TG_ERR_NOT_FOUND)
+		rc = no_session(a.pos[0], a.pos[1]);
+	else if (err != TG_OK)
+		rc = ctl_fail(ctl_exit_for(err), "cannot revoke session %s: %s", a.pos[1],
+			      tg_err_str(err));
+	else
+		printf("session %s of tenant %s revoked: its access and refresh tokens are refused "
+		       "from now on\n", a.pos[1], a.pos[0]);
+out:
+	ctl_args_fini(&a);
+	return rc;
+}
+
+static const struct ctl_sub subs[] = {
+	{ "list", cmd_list },
+	{ "show", cmd_show },
+	{ "revoke", cmd_revoke },
+	{ NULL, NULL },
+};
+
+int
+ctl_cmd_session(struct ctl *c, int argc, char **argv)
+{
+	return ctl_dispatch(c, argc, argv, subs, usage_group);
+}

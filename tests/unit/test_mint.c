@@ -1,0 +1,538 @@
+/*
+ * Gateway-issued tokens against a real store and the project's own verifier:
+ * signing keys rotated per tenant in HS256, ES256 and EdDSA, tokens minted
+ * for sessions and verified with the tenant pinned and resolved by "iss",
+ * the claims they carry (exp capped by the session, custom claims in the
+ * namespace, registered claims never replaced), the refusals, and the JWKS.
+ */
+#include "mint.h"
+#include "store.h"
+#include "verify.h"
+
+#include "../lib/tap.h"
+
+#include <json.h>
+#include <stdlib.h>
+#include <time.h>
+
+static struct tg_store *st;
+static struct keyring *kr;
+static int64_t now;
+
+static void
+add_tenant(const char *id, const char *issuer, const char *audience, const char *ns,
+	   const char *alg)
+{
+	struct tg_tenant *t = tenant_new(id);
+
+	t->issuer = issuer ? tg_xstrdup(issuer) : NULL;
+	t->audience = audience ? tg_xstrdup(audience) : NULL;
+	t->claims_ns = ns ? tg_xstrdup(ns) : NULL;
+	t->signing_alg = alg ? tg_xstrdup(alg) : NULL;
+	t->max_lifetime = 300;
+	if (store_tenant_add(st, t) != TG_OK)
+		diag("store_tenant_add %s failed", id);
+	tenant_free(t);
+}
+
+static struct tg_session *
+new_session(const char *tenant, const char *user, int64_t ttl, const char *claims)
+{
+	struct tg_session *s = tg_xcalloc(1, sizeof(*s));
+	char id[TG_SESSION_ID_LEN + 1];
+
+	if (session_id_new(id) != TG_OK)
+		diag("session_id_new failed");
+	s->id = tg_xstrdup(id);
+	s->tenant = tg_xstrdup(tenant);
+	s->user = tg_xstrdup(user);
+	s->created = now;
+	s->expires = now + ttl;
+	s->ttl = ttl;
+	if (claims)
+		s->claims = json_tokener_parse(claims);
+	return s;
+}
+
+static const struct tg_tenant *
+tenant(const char *id)
+{
+	if (keyring_refresh(kr, st, NULL) != TG_OK)
+		diag("keyring_refresh failed");
+	return keyring_tenant(kr, id);
+}
+
+/* Mints for sess with the tenant's current signing key; NULL (and a failed case) on error. */
+static char *
+mint(const char *tid, const struct tg_session *sess, int64_t lifetime, int64_t *exp)
+{
+	const struct tg_tenant *t = tenant(tid);
+	const struct tg_key *key = keyring_signing_key(kr, tid);
+	char *tok = NULL;
+	enum tg_err rc;
+
+	if (!t || !key) {
+		ok(0, "tenant %s and its signing key are in the keyring", tid);
+		return NULL;
+	}
+	rc = mint_access_token(key, t, sess, now, lifetime, &tok, exp);
+	if (rc != TG_OK)
+		ok(0, "mint for %s: %s", tid, tg_err_str(rc));
+	return tok;
+}
+
+static struct tg_verified *
+verify(const char *pin, const char *tok, struct tg_verdict *v)
+{
+	struct tg_verified *out = NULL;
+
+	if (keyring_refresh(kr, st, NULL) != TG_OK)
+		diag("keyring_refresh failed");
+	if (!tok || verify_token(kr, pin, tok, strlen(tok), now, &out, v) != TG_OK)
+		return NULL;
+	return out;
+}
+
+static const char *
+claim_str(const struct json_object *o, const char *name)
+{
+	struct json_object *m = NULL;
+
+	if (!json_object_object_get_ex(o, name, &m) || !json_object_is_type(m, json_type_string))
+		return NULL;
+	return json_object_get_string(m);
+}
+
+static int64_t
+claim_int(const struct json_object *o, const char *name)
+{
+	struct json_object *m = NULL;
+
+	if (!json_object_object_get_ex(o, name, &m) || !json_object_is_type(m, json_type_int))
+		return -1;
+	return json_object_get_int64(m);
+}
+
+/* One algorithm end to end: rotate, mint, verify pinned and by iss, check every claim. */
+static void
+round_trip(const char *tid, const char *iss, const char *aud, const char *ns, enum tg_alg alg)
+{
+	struct tg_key_record *rec = NULL;
+	struct tg_session *sess = new_session(tid, "alice", 3600,
+					      "{\"role\": \"admin\", \"scope\": \"read\", "
+					      "\"org\": {\"id\": 7}}");
+	struct tg_verdict v = { 0 };
+	struct tg_verified *res;
+	struct json_object *custom, *m;
+	int64_t exp = 0;
+	char *tok;
+	const char *name = alg_name(alg);
+
+	strlist_add(&sess->amr, "pwd");
+	ok(mint_rotate_signing_key(st, tenant(tid), now, &rec) == TG_OK && rec, "%s: rotate", name);
+	if (!rec)
+		goto out;
+	ok(rec->use == TG_KEY_USE_SIGN && rec->alg == alg && rec->state == TG_KEY_ACTIVE &&
+		   strncmp(rec->kid, "gw-", 3) == 0 && strlen(rec->kid) == 19 &&
+		   strspn(rec->kid + 3, "0123456789abcdef") == 16,
+	   "%s: the record is an active signing key, kid gw-<16 hex>", name);
+	tok = mint(tid, sess, 120, &exp);
+	is_int(exp, now + 120, "%s: exp = now + lifetime", name);
+
+	res = verify(tid, tok, &v);
+	if (!ok(res != NULL, "%s: the project's verifier accepts it, tenant pinned", name))
+		diag("%s: %s", tg_reason_code(v.reason), v.why);
+	verified_free(res);
+	res = verify(NULL, tok, &v);
+	if (!ok(res != NULL, "%s: accepted with the tenant found by iss", name))
+		diag("%s: %s", tg_reason_code(v.reason), v.why);
+	if (!res)
+		goto free_tok;
+	ok(res->is_gateway, "%s: is_gateway", name);
+	is_str(res->tenant, tid, "%s: tenant", name);
+	is_str(res->kid, rec->kid, "%s: signed by the new key", name);
+	is_int(res->alg, alg, "%s: alg", name);
+	is_str(claim_str(res->claims, "iss"), iss, "%s: iss", name);
+	is_str(claim_str(res->claims, "sub"), "alice", "%s: sub", name);
+	is_str(claim_str(res->claims, "tid"), tid, "%s: tid", name);
+	is_str(claim_str(res->claims, "sid"), sess->id, "%s: sid", name);
+	is_int(claim_int(res->claims, "iat"), now, "%s: iat", name);
+	is_int(claim_int(res->claims, "exp"), now + 120, "%s: exp", name);
+	ok(claim_str(res->claims, "jti") && strlen(claim_str(res->claims, "jti")) == 22,
+	   "%s: jti of 128 bits", name);
+	ok(json_object_object_get_ex(res->claims, "amr", &m) && json_object_array_length(m) == 1 &&
+		   strcmp(json_object_get_string(json_object_array_get_idx(m, 0)), "pwd") == 0,
+	   "%s: amr", name);
+	if (aud)
+		is_str(claim_str(res->claims, "aud"), aud, "%s: aud", name);
+	else
+		ok(!json_object_object_get_ex(res->claims, "aud", NULL), "%s: no aud", name);
+	is_str(claim_str(res->claims, "scope"), "read", "%s: scope stays at top level", name);
+	custom = res->claims;
+	if (ns)
+		ok(json_object_object_get_ex(res->claims, ns, &custom) &&
+			   !json_object_object_get_ex(res->claims, "role", NULL) &&
+			   !json_object_object_get_ex(custom, "scope", NULL),
+		   "%s: custom claims inside the namespace only", name);
+	is_str(claim_str(custom, "role"), "admin", "%s: custom claim role", name);
+	ok(json_object_object_get_ex(custom, "org", &m) && claim_int(m, "id") == 7,
+	   "%s: a nested custom claim keeps its structure", name);
+	verified_free(res);
+free_tok:
+	free(tok);
+out:
+	keyrec_free(rec);
+	session_free(sess);
+}
+
+static void
+test_caps_and_refusals(void)
+{
+	const struct tg_tenant *t = tenant("hs");
+	const struct tg_key *key = keyring_signing_key(kr, "hs");
+	struct tg_session *sess = new_session("hs", "bob", 10, NULL);
+	struct tg_session *other = new_session("ed", "bob", 3600, NULL);
+	struct tg_verdict v = { 0 };
+	struct tg_verified *res;
+	struct json_object *m;
+	struct tg_key *plain = NULL;
+	char *tok = NULL, *tok2;
+	int64_t exp = 0;
+
+	tok = mint("hs", sess, 120, &exp);
+	is_int(exp, sess->expires, "exp is capped by the session's expires");
+	res = verify("hs", tok, &v);
+	ok(res && claim_int(res->claims, "exp") == sess->expires, "the capped token verifies");
+	ok(res && json_object_object_get_ex(res->claims, "amr", &m) &&
+		   json_object_is_type(m, json_type_array) && json_object_array_length(m) == 0,
+	   "no methods: amr is an empty array");
+	verified_free(res);
+	tok2 = mint("hs", sess, 120, &exp);
+	ok(tok && tok2 && strcmp(tok, tok2) != 0, "two tokens for one session differ (jti)");
+	free(tok2);
+	free(tok);
+	tok = NULL;
+
+	ok(mint_access_token(key, t, sess, now, t->max_lifetime + 1, &tok, &exp) == TG_ERR_INVALID &&
+		   !tok, "a lifetime above the tenant's max_lifetime is refused");
+	ok(mint_access_token(key, t, sess, now, 0, &tok, &exp) == TG_ERR_INVALID && !tok,
+	   "a lifetime of 0 is refused");
+	ok(mint_access_token(key, t, other, now, 60, &tok, &exp) == TG_ERR_INVALID && !tok,
+	   "another tenant's session is refused");
+	ok(mint_access_token(keyring_signing_key(kr, "ed"), t, sess, now, 60, &tok, &exp) == TG_OK,
+	   "another tenant's key signs: mint cannot tell a key's tenant");
+	res = verify(NULL, tok, &v);
+	ok(!res && v.reason == TG_R_UNKNOWN_KEY, "but that token never verifies for the tenant");
+	verified_free(res);
+	free(tok);
+	tok = NULL;
+	ok(mint_access_token(key, t, sess, sess->expires, 60, &tok, &exp) == TG_ERR_REJECTED && !tok,
+	   "at now == expires the session is over: refused");
+	sess->revoked = now;
+	ok(mint_access_token(key, t, sess, now, 60, &tok, &exp) == TG_ERR_REJECTED && !tok,
+	   "a revoked session gets no token");
+	sess->revoked = 0;
+
+	/* A verification-only key: its tokens would skip the authorizer's session check. */
+	keys_generate("plain", TG_ALG_HS256, &plain);
+	ok(mint_access_token(plain, t, sess, now, 60, &tok, &exp) == TG_ERR_INVALID && !tok,
+	   "a key that is not a gateway signing key is refused");
+	key_free(plain);
+
+	/* Reserved names handed in unchecked are dropped, never written over the gateway's. */
+	json_object_put(sess->claims);
+	sess->claims = json_tokener_parse("{\"sub\": \"mallory\", \"sid\": \"x\", \"tid\": \"ed\", "
+					  "\"exp\": 9999999999, \"ok\": 1}");
+	tok = mint("hs", sess, 5, &exp);
+	res = verify(NULL, tok, &v);
+	ok(res && strcmp(claim_str(res->claims, "sub"), "bob") == 0 &&
+		   strcmp(claim_str(res->claims, "sid"), sess->id) == 0 &&
+		   strcmp(claim_str(res->claims, "tid"), "hs") == 0 &&
+		   claim_int(res->claims, "exp") == now + 5 && claim_int(res->claims, "ok") == 1,
+	   "a custom claim never replaces a registered one");
+	verified_free(res);
+	free(tok);
+	tok = NULL;
+
+	{
+		char *big = tg_xmalloc(7002);
+
+		memset(big, 'x', 7001);
+		big[7001] = '\0';
+		json_object_put(sess->claims);
+		sess->claims = json_object_new_object();
+		json_object_object_add(sess->claims, "big", json_object_new_string(big));
+		ok(mint_access_token(key, t, sess, now, 60, &tok, &exp) == TG_ERR_TOO_LARGE && !tok,
+		   "a token the verifier would refuse as too large is not minted");
+		free(big);
+	}
+	session_free(sess);
+	session_free(other);
+}
+
+static void
+check_claims_case(const char *tid, const char *json, enum tg_err want, const char *desc)
+{
+	struct json_object *o = json ? json_tokener_parse(json) : NULL;
+	const char *why = NULL;
+	enum tg_err rc = mint_check_claims(tenant(tid), o, &why);
+
+	if (!ok(rc == want && (rc == TG_OK || why), "check_claims: %s", desc))
+		diag("got %s (%s)", tg_err_str(rc), why ? why : "no sentence");
+	json_object_put(o);
+}
+
+static void
+test_check_claims(void)
+{
+	char *big, *longname;
+
+	check_claims_case("hs", NULL, TG_OK, "no claims");
+	check_claims_case("hs", "{}", TG_OK, "an empty object");
+	check_claims_case("hs", "{\"role\": \"a\", \"scope\": \"read\", \"x\": {\"sub\": 1}}", TG_OK,
+			  "ordinary names, scope, a nested sub");
+	check_claims_case("hs", "[1]", TG_ERR_INVALID, "an array");
+	check_claims_case("hs", "\"s\"", TG_ERR_INVALID, "a string");
+	for (const char *const *n = (const char *const[]){ "iss", "sub", "aud", "exp", "nbf", "iat",
+							    "jti", "tid", "sid", "amr", NULL };
+	     *n; n++) {
+		char *j = tg_xasprintf("{\"%s\": \"v\"}", *n);
+		char *d = tg_xasprintf("\"%s\" refused at top level", *n);
+
+		check_claims_case("hs", j, TG_ERR_INVALID, d);
+		free(d);
+		free(j);
+	}
+	check_claims_case("es", "{\"sub\": \"v\"}", TG_ERR_INVALID,
+			  "\"sub\" refused for a tenant with a namespace too");
+	check_claims_case("es", "{\"role\": \"v\"}", TG_OK, "a namespaced tenant's ordinary claim");
+	check_claims_case("hs", "{\"\": 1}", TG_ERR_INVALID, "an empty name");
+	longname = tg_xmalloc(TG_MINT_CLAIM_NAME_MAX + 10);
+	memset(longname, 'n', TG_MINT_CLAIM_NAME_MAX + 9);
+	longname[0] = '{';
+	longname[1] = '"';
+	longname[TG_MINT_CLAIM_NAME_MAX + 2] = '"';
+	longname[TG_MINT_CLAIM_NAME_MAX + 3] = ':';
+	longname[TG_MINT_CLAIM_NAME_MAX + 4] = '1';
+	longname[TG_MINT_CLAIM_NAME_MAX + 5] = '}';
+	longname[TG_MINT_CLAIM_NAME_MAX + 6] = '\0';
+	check_claims_case("hs", longname, TG_OK, "a name of TG_MINT_CLAIM_NAME_MAX bytes");
+	longname[TG_MINT_CLAIM_NAME_MAX + 2] = 'n';
+	longname[TG_MINT_CLAIM_NAME_MAX + 3] = '"';
+	longname[TG_MINT_CLAIM_NAME_MAX + 4] = ':';
+	longname[TG_MINT_CLAIM_NAME_MAX + 5] = '1';
+	longname[TG_MINT_CLAIM_NAME_MAX + 6] = '}';
+	longname[TG_MINT_CLAIM_NAME_MAX + 7] = '\0';
+	check_claims_case("hs", longname, TG_ERR_INVALID, "a name one byte longer");
+	free(longname);
+	big = tg_xmalloc(TG_MINT_CLAIMS_MAX + 16);
+	memcpy(big, "{\"b\":\"", 6);
+	memset(big + 6, 'x', TG_MINT_CLAIMS_MAX - 8);
+	memcpy(big + TG_MINT_CLAIMS_MAX - 2, "\"}", 3);
+	check_claims_case("hs", big, TG_OK, "claims of exactly TG_MINT_CLAIMS_MAX bytes");
+	memset(big + 6, 'x', TG_MINT_CLAIMS_MAX - 7);
+	memcpy(big + TG_MINT_CLAIMS_MAX - 1, "\"}", 3);
+	check_claims_case("hs", big, TG_ERR_INVALID, "one byte more");
+	free(big);
+}
+
+/* The largest claims check_claims lets through still make a token the verifier takes. */
+static void
+test_largest_token(void)
+{
+	struct tg_session *sess = new_session("es", "u", 3600, NULL);
+	struct tg_verdict v = { 0 };
+	struct tg_verified *res;
+	char *big = tg_xmalloc(TG_MINT_CLAIMS_MAX);
+	const char *why = NULL;
+	int64_t exp;
+	char *tok;
+
+	memset(big, 'x', TG_MINT_CLAIMS_MAX - 9);
+	big[TG_MINT_CLAIMS_MAX - 9] = '\0';
+	sess->claims = json_object_new_object();
+	json_object_object_add(sess->claims, "b", json_object_new_string(big));
+	ok(mint_check_claims(tenant("es"), sess->claims, &why) == TG_OK, "the largest claims pass");
+	tok = mint("es", sess, 60, &exp);
+	res = verify(NULL, tok, &v);
+	if (!ok(res != NULL, "and their token verifies (%zu bytes)", tok ? strlen(tok) : 0))
+		diag("%s: %s", tg_reason_code(v.reason), v.why);
+	verified_free(res);
+	free(tok);
+	free(big);
+	session_free(sess);
+}
+
+static const char *
+signer(const char *tid)
+{
+	const struct tg_key *k;
+
+	tenant(tid); /* refreshes the keyring */
+	k = keyring_signing_key(kr, tid);
+	return k ? k->kid : "";
+}
+
+static void
+test_rotation(void)
+{
+	struct tg_session *sess = new_session("ed", "carol", 3600, NULL);
+	struct tg_key_record *second = NULL;
+	struct tg_verdict v = { 0 };
+	struct tg_verified *res;
+	char *old_kid = tg_xstrdup(signer("ed"));
+	char *old_tok, *new_tok;
+	int64_t exp;
+
+	old_tok = mint("ed", sess, 60, &exp);
+	/* The same second as the first rotation: the new key must still be the one used. */
+	ok(mint_rotate_signing_key(st, tenant("ed"), now, &second) == TG_OK && second,
+	   "rotate again in the same second");
+	ok(second && strcmp(second->kid, old_kid) != 0, "a new kid");
+	ok(second && second->created > now, "created after the previous key, to order them");
+	is_str(signer("ed"), second ? second->kid : "?", "the new key is now the signer");
+	new_tok = mint("ed", sess, 60, &exp);
+	res = verify(NULL, new_tok, &v);
+	ok(res && second && strcmp(res->kid, second->kid) == 0, "new tokens use the new key");
+	verified_free(res);
+	res = verify(NULL, old_tok, &v);
+	ok(res && strcmp(res->kid, old_kid) == 0,
+	   "a token of the old key still verifies until the key is retired");
+	verified_free(res);
+	store_key_set_state(st, "ed", old_kid, TG_KEY_RETIRED);
+	res = verify(NULL, old_tok, &v);
+	ok(!res && v.reason == TG_R_UNKNOWN_KEY, "after retiring the old key its tokens are refused");
+	verified_free(res);
+	ok(mint_rotate_signing_key(st, tenant("ed"), now, NULL) == TG_OK, "rotate with out NULL");
+	ok(second && strcmp(signer("ed"), second->kid) != 0 && strcmp(signer("ed"), old_kid) != 0,
+	   "and that third key becomes the signer");
+	free(old_kid);
+	free(old_tok);
+	free(new_tok);
+	keyrec_free(second);
+	session_free(sess);
+}
+
+static void
+test_alg_and_issuer(void)
+{
+	struct tg_tenant *t = tenant_new("x");
+	struct tg_key_record *rec = NULL;
+
+	is_int(mint_signing_alg(t), TG_ALG_HS256, "no signing_alg: HS256");
+	for (const char *const *a = (const char *const[]){ "HS256", "ES256", "EdDSA", NULL }; *a; a++) {
+		enum tg_alg want;
+
+		free(t->signing_alg);
+		t->signing_alg = tg_xstrdup(*a);
+		alg_from_name(*a, &want);
+		is_int(mint_signing_alg(t), want, "signing_alg %s", *a);
+	}
+	for (const char *const *a = (const char *const[]){ "RS256", "HS512", "es256", "none", NULL };
+	     *a; a++) {
+		free(t->signing_alg);
+		t->signing_alg = tg_xstrdup(*a);
+		is_int(mint_signing_alg(t), TG_ALG_INVALID, "signing_alg %s is not for the gateway", *a);
+	}
+	ok(mint_rotate_signing_key(st, t, now, &rec) == TG_ERR_UNSUPPORTED && !rec,
+	   "no key is made in an algorithm the gateway does not sign with");
+	free(t->signing_alg);
+	t->signing_alg = NULL;
+	ok(mint_rotate_signing_key(st, t, now, &rec) == TG_ERR_NOT_FOUND && !rec,
+	   "rotating for an unknown tenant: not found");
+
+	{
+		char *iss = mint_issuer(t);
+
+		is_str(iss, "tokengate:x", "no issuer: tokengate:<id>");
+		free(iss);
+		t->issuer = tg_xstrdup("https://x.example");
+		iss = mint_issuer(t);
+		is_str(iss, "https://x.example", "the tenant's issuer when set");
+		free(iss);
+	}
+	tenant_free(t);
+}
+
+static void
+test_jwks(void)
+{
+	struct tg_key *verify_key = NULL, *pub = NULL;
+	struct tg_key_record r = { .tenant = (char *)(uintptr_t)"es", .kid = (char *)(uintptr_t)"v1",
+				   .alg = TG_ALG_ES256, .state = TG_KEY_ACTIVE,
+				   .use = TG_KEY_USE_VERIFY, .created = 1 };
+	const struct tg_key *const *keys;
+	struct json_object *doc, *arr = NULL;
+	size_t n, nsign = 0;
+	bool is_each_ok = true;
+
+	/* The tenant's own verification key must not be published as the gateway's. */
+	keys_generate("v1", TG_ALG_ES256, &verify_key);
+	keys_public_half(verify_key, &pub);
+	keys_export(pub, &r.material);
+	store_key_add(st, &r);
+	secret_free(&r.material);
+	key_free(pub);
+	key_free(verify_key);
+
+	keyring_refresh(kr, st, NULL);
+	keyring_keys(kr, "es", &keys, &n);
+	for (size_t i = 0; i < n; i++)
+		nsign += keys[i]->is_gateway;
+	doc = mint_jwks(keys, n);
+	ok(json_object_object_get_ex(doc, "keys", &arr) && json_object_array_length(arr) == nsign &&
+		   nsign > 0 && n > nsign,
+	   "ES256 tenant: one JWK per gateway key (%zu of %zu keys)", nsign, n);
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		struct json_object *k = json_object_array_get_idx(arr, i);
+
+		is_each_ok = is_each_ok && claim_str(k, "kid") && strncmp(claim_str(k, "kid"), "gw-", 3) == 0 &&
+			     claim_str(k, "alg") && strcmp(claim_str(k, "alg"), "ES256") == 0 &&
+			     claim_str(k, "use") && strcmp(claim_str(k, "use"), "sig") == 0 &&
+			     claim_str(k, "kty") && !json_object_object_get_ex(k, "d", NULL);
+	}
+	ok(is_each_ok, "each JWK: kid gw-*, alg, use sig, public members only");
+	json_object_put(doc);
+
+	keyring_keys(kr, "hs", &keys, &n);
+	doc = mint_jwks(keys, n);
+	ok(n > 0 && json_object_object_get_ex(doc, "keys", &arr) && json_object_array_length(arr) == 0,
+	   "HS256 tenant: no public keys");
+	json_object_put(doc);
+	doc = mint_jwks(NULL, 0);
+	ok(json_object_object_get_ex(doc, "keys", &arr) && json_object_array_length(arr) == 0,
+	   "no keys: an empty set");
+	json_object_put(doc);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/tg-test-mint-XXXXXX";
+	const char *why = NULL;
+
+	now = (int64_t)time(NULL);
+	if (!mkdtemp(dir) || store_open(dir, true, &st, &why) != TG_OK) {
+		ok(0, "store opens: %s", why ? why : "mkdtemp failed");
+		return done_testing();
+	}
+	kr = keyring_new();
+	add_tenant("hs", NULL, NULL, NULL, NULL);
+	add_tenant("es", "https://es.example", "api", "https://es.example/claims", "ES256");
+	add_tenant("ed", NULL, "web", NULL, "EdDSA");
+
+	round_trip("hs", "tokengate:hs", NULL, NULL, TG_ALG_HS256);
+	round_trip("es", "https://es.example", "api", "https://es.example/claims", TG_ALG_ES256);
+	round_trip("ed", "tokengate:ed", "web", NULL, TG_ALG_EDDSA);
+	test_caps_and_refusals();
+	test_check_claims();
+	test_largest_token();
+	test_rotation();
+	test_alg_and_issuer();
+	test_jwks();
+
+	keyring_free(kr);
+	store_close(st);
+	tap_rmtree(dir);
+	return done_testing();
+}
