@@ -182,7 +182,7 @@ srv_docroot() {
 
 # srv_lighttpd_start: the protected app is cgi-bin/ under /app/ (demo-app.cgi via mod_cgi).
 srv_lighttpd_start() {
-	local d=$SRV_DIR/lighttpd port
+	local d=$SRV_DIR/lighttpd port f
 	srv_mkdir "$d" "$d/run"
 	srv_docroot "$d"
 	srv_free_port port || return 1
@@ -208,6 +208,10 @@ srv_lighttpd_start() {
 			echo "server.groupname = \"$(id -gn "$SRV_RUNAS")\""
 		fi
 		echo "include \"$d/tokengate.conf\""
+		# SRV_LIGHTTPD_INCLUDE: more configuration files (srv_lighttpd_api_start's).
+		for f in ${SRV_LIGHTTPD_INCLUDE:-}; do
+			echo "include \"$f\""
+		done
 	} >"$d/lighttpd.conf"
 	srv_spawn "$d/run/stderr.log" lighttpd -D -f "$d/lighttpd.conf"
 	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
@@ -718,4 +722,105 @@ tg_need_build() {
 		done_testing
 		exit 1
 	fi
+}
+
+# ---------------------------------------------------------------- the HTTP API (issue 5)
+
+# srv_lighttpd_api_start: srv_lighttpd_start plus the API: SRV_AUTHZ as a FastCGI responder
+# (or SRV_API_BIN, a copy under another name whose processes pgrep can tell apart) mounted at
+# /api (SRV_API_WORKERS processes, default 1; the API routes on PATH_INFO), and a
+# second protected location /step/ serving the demo app like /app/, pinned to SRV_PIN, whose
+# authorizer also requires the methods SRV_STEP_AMR (TOKENGATE_REQUIRE_AMR, default otp).
+# Sets TG, the API's base URL, and SRV_API_LOG, lighttpd's error log (the workers' stderr).
+srv_lighttpd_api_start() {
+	local d=$SRV_DIR/lighttpd
+	srv_mkdir "$d" "$d/run"
+	{
+		echo 'fastcgi.server += ('
+		echo '	"/api" => (('
+		echo "		\"bin-path\" => \"${SRV_API_BIN:-$SRV_AUTHZ}\","
+		echo "		\"socket\" => \"$d/run/api.sock\","
+		echo "		\"bin-environment\" => ( \"TOKENGATE_CONFIG\" => \"$SRV_TG_CONFIG\" ),"
+		echo '		"check-local" => "disable",'
+		echo "		\"max-procs\" => ${SRV_API_WORKERS:-1},"
+		echo '	)),'
+		echo ')'
+		echo "alias.url += ( \"/step/\" => \"${SRV_APP_DIR:-$SRV_TOP/cgi-bin}/\" )"
+	} >"$d/api.conf"
+	srv_common_render_args
+	SRV_ARGS+=(
+		'server.modules += ( "mod_fastcgi", "mod_setenv" )' ''
+		'"^/app/"' '"^/step/"'
+		/run/lighttpd/tokengate.sock "$d/run/step.sock"
+		"#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
+		"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"${SRV_PIN:?}\", \"TOKENGATE_REQUIRE_AMR\" => \"${SRV_STEP_AMR:-otp}\" )"
+	)
+	srv_render "$SRV_TOP/etc/lighttpd/tokengate.conf" "$d/step.conf" "${SRV_ARGS[@]}" || return 1
+	SRV_LIGHTTPD_INCLUDE="$d/api.conf $d/step.conf" srv_lighttpd_start || return 1
+	TG=$LIGHTTPD_URL/api
+	SRV_API_LOG=$d/run/error.log
+}
+
+# tg_api_fixture: tg_fixture with no configured rate limit (tests set one per tenant) and an
+# API key for each tenant: AK/AK_ID for acme, BK/BK_ID for globex.
+tg_api_fixture() {
+	tg_fixture || return 1
+	echo "rate_limit_per_key = 0" >>"$SRV_TG_CONFIG"
+	read -r AK_ID AK <<<"$(tg_apikey acme)"
+	read -r BK_ID BK <<<"$(tg_apikey globex)"
+	[ -n "$AK" ] && [ -n "$BK" ]
+}
+
+# tg_apikey TENANT: prints "ID KEY" of a new API key.
+tg_apikey() {
+	"${TG_CTL[@]}" apikey create "$1" --json | jq -r '"\(.id) \(.key)"'
+}
+
+# tg_call KEY METHOD PATH [JSON [curl args...]]: one API request to $TG$PATH with
+# Authorization: Bearer KEY (none when KEY is empty) and, when JSON is given, that JSON body.
+# Results as srv_req's (SRV_STATUS, srv_json, srv_hdr).
+tg_call() {
+	local key=$1 m=$2 p=$3 args=()
+	shift 3
+	[ -z "$key" ] || args+=(-H "Authorization: Bearer $key")
+	if [ $# -gt 0 ]; then
+		args+=(-H 'Content-Type: application/json' --data-binary "$1")
+		shift
+	elif [ "$m" = POST ]; then
+		# As HTTP clients send a POST without a body: lighttpd answers 411 without it.
+		args+=(-H 'Content-Length: 0')
+	fi
+	srv_req "$TG$p" -X "$m" "${args[@]}" "$@"
+}
+
+# tg_issue KEY JSON: POST /v1/sessions; on 201 sets SID, AT (access token), RT (refresh token).
+tg_issue() {
+	SID="" AT="" RT=""
+	tg_call "$1" POST /v1/sessions "$2"
+	if [ "$SRV_STATUS" = 201 ]; then
+		SID=$(srv_json .session_id) AT=$(srv_json .access_token) RT=$(srv_json .refresh_token)
+	else
+		echo "# tg_issue $2: $SRV_STATUS $(cat "$SRV_DIR/resp.body" 2>/dev/null)" >&2
+	fi
+}
+
+# tg_api_error WHAT STATUS ERROR: the last response is that API error, as JSON with a
+# description.
+tg_api_error() {
+	srv_is "$SRV_STATUS" "$2" "$1: $2"
+	srv_is "$(srv_json .error)" "$3" "$1: error $3"
+	srv_like "$(srv_json .error_description)" '?*' "$1: an error_description"
+}
+
+# tg_sessions TENANT: the tenant's stored sessions as tokengatectl lists them (JSON).
+tg_sessions() {
+	"${TG_CTL[@]}" session list "$1" --json 2>&1
+}
+
+# tg_jwt_part N TOKEN: part N (1 header, 2 payload) of a JWS, decoded.
+tg_jwt_part() {
+	local s
+	s=$(cut -d. -f"$1" <<<"$2" | tr '_-' '/+')
+	while [ $((${#s} % 4)) -ne 0 ]; do s="$s="; done
+	printf '%s' "$s" | base64 -d 2>/dev/null
 }
