@@ -9,6 +9,8 @@
 
 #include "authz.h"
 
+#include <netinet/in.h>
+
 struct tg_store;
 
 struct api_env {
@@ -18,12 +20,20 @@ struct api_env {
 	struct tg_cache *cache; /* NULL: off */
 	struct http_conn *conn; /* where the request body is read from */
 	int64_t now;
+	int64_t now_ms;         /* the same instant in milliseconds, for rate limits */
 };
 
-/* Routes one responder request (including /v1/authorize) and fills r. */
+/*
+ * Answers one request and fills r: the authorizer role's decision, or a
+ * responder request routed on PATH_INFO (including /v1/authorize). Logs one
+ * line per API request at info (method, route, status, tenant, API key id).
+ */
 void api_handle(const struct api_env *env, const struct http_request *req, struct http_response *r);
 
 /* The authz_env session_check for env->store (store_session_check). */
 enum tg_err api_session_check(void *store, const char *tenant, const char *sid, int64_t now);
+
+/* The canonical text of an IPv4 or IPv6 literal (as inet_ntop writes it); false if none. */
+bool api_ip_canonical(const char *in, char out[INET6_ADDRSTRLEN]);
 
 #endif

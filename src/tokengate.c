@@ -1,17 +1,18 @@
 /*
  * The gateway program: options, configuration, and the request dispatch
  * shared by its three ways of running (under a FastCGI server, as a --listen
- * supervisor, or as one CGI request). Roles: FastCGI AUTHORIZER answers with
- * Variable-* headers; the responder routes on PATH_INFO. Never parses tokens.
+ * supervisor, or as one CGI request): per-thread state, the keyring refresh
+ * before each request, and the sweep of ended sessions. What a request gets
+ * is api.c's business. Never parses tokens or request bodies.
  */
-#include "authz.h"
+#include "api.h"
 #include "config.h"
 #include "listen.h"
 #include "log.h"
+#include "secret.h"
 #include "store.h"
 
 #include <getopt.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,99 +21,67 @@
 /* One per worker process. */
 struct gate {
 	const struct tg_config *cfg;
-	struct tg_store *store;
-	/* store.c may reopen its environment in place, so threads take turns with it. */
-	pthread_mutex_t store_lock;
-	size_t cache_entries; /* per thread: the configured total split between threads */
+	struct tg_store *store; /* thread-safe: every thread calls it directly */
+	size_t cache_entries;   /* per thread: the configured total split between threads */
+	int64_t sweep_jitter;   /* this process's offset to SWEEP_INTERVAL */
 };
 
-/* One per thread: nothing here is shared, so the request path takes no lock but the store's. */
+/* One per thread: nothing here is shared, so the request path takes no lock. */
 struct worker {
 	struct gate *g;
 	struct keyring *kr;
 	struct tg_cache *cache;
+	int64_t last_sweep;
 };
 
-struct route {
-	const char *method; /* NULL: any */
-	const char *path;   /* http_path_match pattern, relative to the mount */
-	void (*run)(struct worker *w, const struct http_request *req,
-		    const struct http_path_args *args, struct http_response *r);
-};
+/*
+ * Ended and expired sessions and their refresh tokens are deleted by the
+ * workers themselves, a bounded slice at a time, so the database stops
+ * growing without a cron job. A thread sweeps after answering a request once
+ * SWEEP_INTERVAL plus its process's jitter (so sibling processes spread out)
+ * has passed since its last sweep: at most SWEEP_LIMIT records that ended
+ * more than SWEEP_GRACE seconds ago (kept a while for `session show`). A CGI
+ * process answers one request, so it sweeps with odds 1 in CGI_SWEEP_ODDS to
+ * keep its cold start cheap; busy sites sweep often enough that way.
+ */
+#define SWEEP_INTERVAL 60
+#define SWEEP_JITTER 30
+#define SWEEP_GRACE 3600
+#define SWEEP_LIMIT 256
+#define CGI_SWEEP_ODDS 64
 
 static void
-authorize(struct worker *w, const struct http_request *req, enum http_role role,
-	  struct http_response *r)
+sweep(struct worker *w, int64_t now)
 {
-	struct authz_env env = {
-		.cfg = w->g->cfg, .kr = w->kr, .cache = w->cache, .now = (int64_t)time(NULL),
-	};
-	struct authz_decision d;
+	size_t removed = 0;
+	enum tg_err rc;
 
-	authz_decide(&env, req, &d);
-	if (d.status == 200)
-		TG_LOG(TG_LOG_DEBUG, "allow %s %s%s for \"%s\"", d.source, d.token_mask,
-		       d.is_cached ? " (cached)" : "", d.user);
-	else
-		TG_LOG(d.status == 500 ? TG_LOG_ERR : TG_LOG_INFO, "refuse %d %s%s%s%s%s%s%s: %s",
-		       d.status, d.error ? d.error : "no_token", d.reason ? " " : "",
-		       d.reason ? tg_reason_code(d.reason) : "", d.source ? " " : "",
-		       d.source ? d.source : "", d.source ? " " : "", d.source ? d.token_mask : "",
-		       d.description);
-	authz_render(&d, role, w->g->cfg->realm, r);
-	authz_decision_fini(&d);
+	w->last_sweep = now;
+	rc = store_sweep(w->g->store, now, SWEEP_GRACE, SWEEP_LIMIT, &removed);
+	if (rc != TG_OK && rc != TG_ERR_BUSY)
+		TG_LOG(TG_LOG_WARN, "sweeping ended sessions failed: %s; the next sweep retries",
+		       tg_err_str(rc));
+	else if (removed)
+		TG_LOG(TG_LOG_DEBUG, "swept %zu ended sessions and refresh tokens", removed);
 }
 
-/* nginx auth_request: any method, since the subrequest keeps the original one. */
-static void
-route_authorize(struct worker *w, const struct http_request *req,
-		const struct http_path_args *args, struct http_response *r)
+static int64_t
+random_below(int64_t n)
 {
-	(void)args;
-	authorize(w, req, HTTP_ROLE_RESPONDER, r);
-}
+	unsigned char b[4];
 
-/* The HTTP API; the next endpoints (/v1/sessions/{} ...) join this table. */
-static const struct route routes[] = {
-	{ NULL, "/v1/authorize", route_authorize },
-};
-
-static void
-dispatch(struct worker *w, const struct http_request *req, struct http_response *r)
-{
-	struct http_path_args args;
-	const struct route *path_hit = NULL;
-
-	for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
-		const struct route *rt = &routes[i];
-
-		if (!http_path_match(rt->path, req->path_info, &args))
-			continue;
-		path_hit = rt;
-		if (!rt->method || (req->method && strcmp(rt->method, req->method) == 0)) {
-			rt->run(w, req, &args, r);
-			return;
-		}
-	}
-	if (path_hit) {
-		http_response_init(r, 405);
-		http_header_add(r, "Allow", path_hit->method);
-		http_set_error(r, 405, "method_not_allowed", "this endpoint does not take that method");
-		return;
-	}
-	http_response_init(r, 404);
-	http_set_error(r, 404, "not_found", "no such endpoint (the API routes on PATH_INFO)");
+	if (secret_random(b, sizeof(b)) != TG_OK)
+		return 0;
+	return (int64_t)(((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) %
+			 (uint32_t)n);
 }
 
 /* The per-request generation read; keys are re-parsed only when it moved. */
 static bool
 refresh(struct worker *w)
 {
-	enum tg_err rc;
+	enum tg_err rc = keyring_refresh(w->kr, w->g->store, NULL);
 
-	pthread_mutex_lock(&w->g->store_lock);
-	rc = keyring_refresh(w->kr, w->g->store, NULL);
-	pthread_mutex_unlock(&w->g->store_lock);
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_ERR, "cannot read tenants and keys from %s: %s; refusing requests",
 		       w->g->cfg->database, tg_err_str(rc));
@@ -120,23 +89,40 @@ refresh(struct worker *w)
 }
 
 static void
-handle(void *thread, struct http_conn *c, const struct http_request *req)
+answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 {
-	struct worker *w = thread;
+	struct timespec ts;
+	struct api_env env = {
+		.cfg = w->g->cfg, .store = w->g->store, .kr = w->kr, .cache = w->cache, .conn = c,
+	};
 	struct http_response r;
 
+	clock_gettime(CLOCK_REALTIME, &ts);
+	env.now = (int64_t)ts.tv_sec;
+	env.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (!refresh(w)) {
 		/* Fail closed: a stale keyring could still honour a removed key. */
 		http_response_init(&r, 500);
 		http_set_error(&r, 500, "server_error", "the gateway cannot read its database");
-	} else if (req->role == HTTP_ROLE_AUTHORIZER) {
-		authorize(w, req, HTTP_ROLE_AUTHORIZER, &r);
 	} else {
-		dispatch(w, req, &r);
+		api_handle(&env, req, &r);
 	}
 	if (http_send(c, &r) != TG_OK)
 		TG_LOG(TG_LOG_INFO, "the server closed the connection before the answer was sent");
 	http_response_fini(&r);
+}
+
+static void
+handle(void *thread, struct http_conn *c, const struct http_request *req)
+{
+	struct worker *w = thread;
+	int64_t now;
+
+	answer(w, c, req);
+	/* listen.c ends the request when this returns: the sweeping one waits, once a minute. */
+	now = (int64_t)time(NULL);
+	if (now - w->last_sweep >= SWEEP_INTERVAL + w->g->sweep_jitter)
+		sweep(w, now);
 }
 
 static enum tg_err
@@ -146,6 +132,7 @@ gate_init(void *arg)
 	const char *why = NULL;
 	enum tg_err rc;
 
+	g->sweep_jitter = random_below(SWEEP_JITTER);
 	rc = store_open(g->cfg->database, false, &g->store, &why);
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_ERR, "%s", why ? why : tg_err_str(rc));
@@ -198,24 +185,29 @@ run_cgi(struct gate *g)
 	struct http_request req;
 	struct http_response r;
 	void *w;
-	int status = 0;
 
 	http_accept(c, &req);
-	if (gate_init(g) == TG_OK) {
-		w = worker_init(g);
-		handle(w, c, &req);
-		worker_fini(w);
-		gate_fini(g);
-	} else {
+	if (gate_init(g) != TG_OK) {
 		http_response_init(&r, 500);
 		http_set_error(&r, 500, "server_error", "the gateway cannot open its database");
 		http_send(c, &r);
 		http_response_fini(&r);
-		status = 1;
+		http_finish(c);
+		http_conn_free(c);
+		return 1;
 	}
+	w = worker_init(g);
+	answer(w, c, &req);
 	http_finish(c);
 	http_conn_free(c);
-	return status;
+	if (random_below(CGI_SWEEP_ODDS) == 0) {
+		/* The server ends a CGI response at EOF: the client need not wait for the sweep. */
+		fclose(stdout);
+		sweep(w, (int64_t)time(NULL));
+	}
+	worker_fini(w);
+	gate_fini(g);
+	return 0;
 }
 
 static int
@@ -327,7 +319,6 @@ main(int argc, char **argv)
 	}
 	log_set_level(cfg->log_level);
 	g.cfg = cfg;
-	pthread_mutex_init(&g.store_lock, NULL);
 	g.cache_entries = (size_t)cfg->token_cache_entries / lo.threads;
 	if (cfg->token_cache_entries > 0 && g.cache_entries == 0)
 		g.cache_entries = 1;
@@ -343,7 +334,6 @@ main(int argc, char **argv)
 	} else {
 		status = listen_serve(0, lo.threads, &ops, &g);
 	}
-	pthread_mutex_destroy(&g.store_lock);
 	config_free(cfg);
 	return status;
 }

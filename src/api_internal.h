@@ -1,0 +1,85 @@
+/*
+ * What api.c (routing, authentication, bodies, errors, the self-service and
+ * token endpoints) shares with api_session.c (the backend's session
+ * endpoints). Not for any other file: the public surface is api.h.
+ */
+#ifndef TG_API_INTERNAL_H
+#define TG_API_INTERNAL_H
+
+#include "api.h"
+#include "session.h"
+
+struct json_object;
+
+/* One request on its way through the API. */
+struct api_ctx {
+	const struct api_env *env;
+	const struct http_request *req;
+	const struct http_path_args *args;
+	struct http_response *r;
+	char *tenant; /* the caller's tenant once known (API key, session or token): for the log */
+	char *key_id; /* the API key's public id once authenticated: for the log */
+};
+
+/* A request body: JSON (an object), a form, or neither when none was sent. */
+struct api_body {
+	struct json_object *json;
+	char *form;
+	size_t len;
+};
+
+void api_error(struct api_ctx *c, int status, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* A store or crypto failure: TG_ERR_BUSY is 503 with Retry-After: 1, the rest 500. */
+void api_fail(struct api_ctx *c, enum tg_err rc, const char *what);
+/* Takes ownership of o. */
+void api_json(struct api_ctx *c, int status, struct json_object *o_owned);
+void api_no_content(struct api_ctx *c);
+
+/* The caller's tenant from the keyring (refreshed per request), NULL once removed. */
+const struct tg_tenant *api_tenant(const struct api_ctx *c, const char *id);
+/* Path argument i (a "{}" of the route), malloc'd. */
+char *api_arg(const struct api_ctx *c, size_t i);
+/* The bucket's token, or false with 429 (or 503/500) answered. */
+bool api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant);
+
+/*
+ * Reads the body: false with 415, 413 or 400 answered. No body (no or zero
+ * Content-Length) leaves b empty. A form is taken only when is_form_ok.
+ */
+bool api_body_read(struct api_ctx *c, bool is_form_ok, struct api_body *b);
+void api_body_fini(struct api_body *b);
+/* 400 unless every member (JSON) or field (form) is one of the NULL-terminated allowed. */
+bool api_body_only(struct api_ctx *c, const struct api_body *b, const char *const *allowed);
+/* A string member or form field: *out malloc'd, NULL when absent; false with 400 answered. */
+bool api_body_string(struct api_ctx *c, const struct api_body *b, const char *name, char **out);
+/* An integer member in [min, max], else dflt when absent; false with 400 answered. */
+bool api_json_int(struct api_ctx *c, const struct json_object *o, const char *name, int64_t min,
+		  int64_t max, int64_t dflt, int64_t *out);
+
+/*
+ * The lifetime a token for tenant may have: the body's "expires_in" (o may
+ * be NULL) capped to the tenant's max_lifetime, which is also the default.
+ */
+bool api_lifetime(struct api_ctx *c, const struct json_object *o, const char *tenant,
+		  int64_t *out);
+/*
+ * Signs an access token for s with its tenant's newest signing key in the
+ * tenant's signing_alg (creating one on the tenant's first issuance and
+ * reloading the keyring, so tenant pointers taken before are stale), and adds
+ * access_token, token_type, expires_in and session_id to answer.
+ */
+bool api_mint(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
+	      struct json_object *answer);
+
+/* The handlers of api_session.c. */
+void api_session_issue(struct api_ctx *c);
+void api_session_list(struct api_ctx *c);
+void api_session_show(struct api_ctx *c);
+void api_session_token(struct api_ctx *c);
+void api_session_step_up(struct api_ctx *c);
+void api_session_end(struct api_ctx *c);
+void api_session_end_user(struct api_ctx *c);
+void api_session_refresh(struct api_ctx *c);
+
+#endif

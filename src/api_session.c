@@ -1,0 +1,475 @@
+/*
+ * The backend's session endpoints (issue, show, list, new token, step-up,
+ * end one session or a user's) and the refresh-token grant, on top of the
+ * helpers of api.c. A session of another tenant is answered exactly like an
+ * unknown one. Refresh tokens leave only in the answer that creates them.
+ */
+#include "api_internal.h"
+
+#include "log.h"
+#include "mint.h"
+#include "store.h"
+
+#include <json.h>
+#include <openssl/crypto.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void
+no_session(struct api_ctx *c)
+{
+	api_error(c, 404, "not_found", "no such session for this tenant");
+}
+
+static void
+ended(struct api_ctx *c)
+{
+	api_error(c, 409, "conflict", "the session has ended (logged out, revoked or expired); "
+		  "start a new one with POST /v1/sessions");
+}
+
+/* The session named by the path, if it is the caller's tenant's. false with the error answered. */
+static bool
+own_session(struct api_ctx *c, struct tg_session **out)
+{
+	char *id = api_arg(c, 0);
+	struct tg_session *s = NULL;
+	enum tg_err rc = store_session_get(c->env->store, id, &s);
+
+	free(id);
+	if (rc == TG_ERR_NOT_FOUND || (rc == TG_OK && strcmp(s->tenant, c->tenant) != 0)) {
+		no_session(c);
+		session_free(s);
+		return false;
+	}
+	if (rc != TG_OK) {
+		api_fail(c, rc, "reading the session");
+		return false;
+	}
+	*out = s;
+	return true;
+}
+
+/* A user id: 1..TG_SESSION_USER_MAX bytes. */
+static bool
+user_ok(struct api_ctx *c, const char *user)
+{
+	if (user && *user && strlen(user) <= TG_SESSION_USER_MAX)
+		return true;
+	api_error(c, 400, "invalid_request", "\"user_id\" must be 1 to %d bytes", TG_SESSION_USER_MAX);
+	return false;
+}
+
+static bool
+amr_from(struct api_ctx *c, const struct json_object *o, struct tg_strlist *amr)
+{
+	struct json_object *v;
+	size_t n;
+
+	if (!json_object_object_get_ex(o, "amr", &v))
+		return true;
+	n = json_object_is_type(v, json_type_array) ? json_object_array_length(v) : TG_AMR_MAX + 1;
+	for (size_t i = 0; i < n && n <= TG_AMR_MAX; i++) {
+		struct json_object *e = json_object_array_get_idx(v, i);
+
+		if (!json_object_is_type(e, json_type_string) ||
+		    !session_amr_is_valid(json_object_get_string(e)))
+			break;
+		strlist_add(amr, json_object_get_string(e));
+	}
+	if (n <= TG_AMR_MAX && amr->n == n)
+		return true;
+	api_error(c, 400, "invalid_request", "\"amr\" must be an array of at most %d method names "
+		  "(1 to %d of A-Z a-z 0-9 _ . -, each once)", TG_AMR_MAX, TG_AMR_LEN_MAX);
+	return false;
+}
+
+static bool
+claims_from(struct api_ctx *c, const struct json_object *o, struct json_object **out)
+{
+	struct json_object *v;
+	const char *why = "custom claims must be a JSON object";
+
+	if (!json_object_object_get_ex(o, "claims", &v))
+		return true;
+	if (json_object_is_type(v, json_type_object) &&
+	    mint_check_claims(api_tenant(c, c->tenant), v, &why) == TG_OK) {
+		*out = json_object_get(v);
+		return true;
+	}
+	api_error(c, 400, "invalid_request", "\"claims\": %s", why);
+	return false;
+}
+
+static bool
+bind_ip_from(struct api_ctx *c, const struct api_body *b, char **out)
+{
+	char ip[INET6_ADDRSTRLEN], *given = NULL;
+	bool is_ok = api_body_string(c, b, "bind_ip", &given);
+
+	if (is_ok && given && api_ip_canonical(given, ip))
+		*out = tg_xstrdup(ip);
+	else if (is_ok && given)
+		api_error(c, 400, "invalid_request", "\"bind_ip\" must be an IPv4 or IPv6 address");
+	is_ok = is_ok && (!given || *out);
+	free(given);
+	return is_ok;
+}
+
+/* The new session a POST /v1/sessions body describes, with a fresh id. */
+static bool
+session_from(struct api_ctx *c, const struct api_body *b, struct tg_session **out)
+{
+	struct tg_session *s = tg_xcalloc(1, sizeof(*s));
+	char id[TG_SESSION_ID_LEN + 1];
+	enum tg_err rc;
+
+	s->tenant = tg_xstrdup(c->tenant);
+	s->created = c->env->now;
+	if (!api_body_string(c, b, "user_id", &s->user) || !user_ok(c, s->user) ||
+	    !api_json_int(c, b->json, "session_ttl", 1, TG_MAX_SESSION_TTL, TG_DEFAULT_SESSION_TTL,
+			  &s->ttl) ||
+	    !amr_from(c, b->json, &s->amr) || !claims_from(c, b->json, &s->claims) ||
+	    !bind_ip_from(c, b, &s->bind_ip))
+		goto bad;
+	s->expires = s->created + s->ttl;
+	rc = session_id_new(id);
+	if (rc != TG_OK) {
+		api_fail(c, rc, "making a session id");
+		goto bad;
+	}
+	s->id = tg_xstrdup(id);
+	*out = s;
+	return true;
+bad:
+	session_free(s);
+	return false;
+}
+
+/* Adds the refresh token and its remaining life to a token answer, and sends it. */
+static void
+answer_with_refresh(struct api_ctx *c, int status, struct json_object *answer_owned,
+		    const char *rt, const struct tg_session *s)
+{
+	json_object_object_add(answer_owned, "refresh_token", json_object_new_string(rt));
+	json_object_object_add(answer_owned, "refresh_expires_in",
+			       json_object_new_int64(s->expires - c->env->now));
+	api_json(c, status, answer_owned);
+}
+
+/* POST /v1/sessions */
+void
+api_session_issue(struct api_ctx *c)
+{
+	static const char *const fields[] = { "user_id", "expires_in", "claims", "amr", "bind_ip",
+					      "session_ttl", NULL };
+	char rt[TG_REFRESH_TOKEN_LEN + 1];
+	unsigned char hash[TG_REFRESH_HASH_LEN];
+	struct json_object *answer = json_object_new_object();
+	struct tg_session *s = NULL;
+	struct api_body b;
+	int64_t lifetime;
+	enum tg_err rc;
+
+	if (!api_body_read(c, false, &b))
+		goto out;
+	if (!b.json) {
+		api_error(c, 400, "invalid_request", "send a JSON object with at least \"user_id\"");
+		goto out;
+	}
+	if (!api_body_only(c, &b, fields) || !session_from(c, &b, &s) ||
+	    !api_lifetime(c, b.json, c->tenant, &lifetime))
+		goto out;
+	rc = refresh_token_new(rt, hash);
+	if (rc != TG_OK) {
+		api_fail(c, rc, "making a refresh token");
+		goto out;
+	}
+	/* Signed before it is stored: a failure leaves no live session nobody holds a token for. */
+	if (!api_mint(c, s, lifetime, answer))
+		goto out;
+	rc = store_session_create(c->env->store, s, hash, s->expires);
+	if (rc == TG_ERR_NOT_FOUND) {
+		api_error(c, 404, "not_found", "the tenant no longer exists");
+		goto out;
+	}
+	if (rc != TG_OK) {
+		api_fail(c, rc, "storing the session");
+		goto out;
+	}
+	answer_with_refresh(c, 201, answer, rt, s);
+	answer = NULL;
+out:
+	OPENSSL_cleanse(rt, sizeof(rt));
+	OPENSSL_cleanse(hash, sizeof(hash));
+	json_object_put(answer);
+	session_free(s);
+	api_body_fini(&b);
+}
+
+/* GET /v1/sessions?user_id=U: the user's live sessions. */
+void
+api_session_list(struct api_ctx *c)
+{
+	static const char *const fields[] = { "user_id", NULL };
+	const char *q = c->req->query_string ? c->req->query_string : "";
+	struct json_object *o, *arr;
+	struct tg_session **v = NULL;
+	char *user = NULL;
+	size_t n = 0;
+	enum tg_err rc;
+
+	if (http_form_has_other(q, strlen(q), fields) ||
+	    http_form_get(q, strlen(q), "user_id", &user) != TG_OK) {
+		api_error(c, 400, "invalid_request", "name the user: /v1/sessions?user_id=ID");
+		goto out;
+	}
+	if (!user_ok(c, user))
+		goto out;
+	rc = store_session_list(c->env->store, c->tenant, user, &v, &n);
+	if (rc != TG_OK) {
+		api_fail(c, rc, "listing sessions");
+		goto out;
+	}
+	arr = json_object_new_array();
+	for (size_t i = 0; i < n; i++)
+		if (session_is_live(v[i], c->env->now))
+			json_object_array_add(arr, session_to_json(v[i], c->env->now));
+	o = json_object_new_object();
+	json_object_object_add(o, "sessions", arr);
+	api_json(c, 200, o);
+out:
+	session_list_free(v, n);
+	free(user);
+}
+
+/* GET /v1/sessions/{id} */
+void
+api_session_show(struct api_ctx *c)
+{
+	struct tg_session *s;
+
+	if (!own_session(c, &s))
+		return;
+	api_json(c, 200, session_to_json(s, c->env->now));
+	session_free(s);
+}
+
+/* A token answer for s, with the amr when is_amr. */
+static void
+answer_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime, bool is_amr)
+{
+	struct json_object *answer = json_object_new_object(), *amr;
+
+	if (!api_mint(c, s, lifetime, answer)) {
+		json_object_put(answer);
+		return;
+	}
+	if (is_amr) {
+		amr = json_object_new_array();
+		for (size_t i = 0; i < s->amr.n; i++)
+			json_object_array_add(amr, json_object_new_string(s->amr.v[i]));
+		json_object_object_add(answer, "amr", amr);
+	}
+	api_json(c, 200, answer);
+}
+
+/* POST /v1/sessions/{id}/tokens: a fresh access token for a live session. */
+void
+api_session_token(struct api_ctx *c)
+{
+	static const char *const fields[] = { "expires_in", NULL };
+	struct tg_session *s = NULL;
+	struct api_body b;
+	int64_t lifetime;
+
+	if (!api_body_read(c, false, &b))
+		return;
+	if (!api_body_only(c, &b, fields) || !api_lifetime(c, b.json, c->tenant, &lifetime) ||
+	    !own_session(c, &s))
+		goto out;
+	if (session_is_live(s, c->env->now))
+		answer_token(c, s, lifetime, false);
+	else
+		ended(c);
+out:
+	session_free(s);
+	api_body_fini(&b);
+}
+
+/* POST /v1/sessions/{id}/authentications: a step-up adds a method and answers a token with it. */
+void
+api_session_step_up(struct api_ctx *c)
+{
+	static const char *const fields[] = { "method", "expires_in", NULL };
+	struct tg_session *s = NULL;
+	struct api_body b;
+	char *method = NULL, *id = NULL;
+	int64_t lifetime;
+	enum tg_err rc;
+
+	if (!api_body_read(c, false, &b))
+		return;
+	if (!api_body_only(c, &b, fields) || !api_body_string(c, &b, "method", &method) ||
+	    !api_lifetime(c, b.json, c->tenant, &lifetime))
+		goto out;
+	if (!method || !session_amr_is_valid(method)) {
+		api_error(c, 400, "invalid_request", "\"method\" must name the method (1 to %d of "
+			  "A-Z a-z 0-9 _ . -), e.g. \"otp\"", TG_AMR_LEN_MAX);
+		goto out;
+	}
+	id = api_arg(c, 0);
+	rc = store_session_add_amr(c->env->store, c->tenant, id, method, c->env->now, &s);
+	if (rc == TG_OK)
+		answer_token(c, s, lifetime, true);
+	else if (rc == TG_ERR_NOT_FOUND)
+		no_session(c);
+	else if (rc == TG_ERR_REJECTED)
+		ended(c);
+	else
+		api_fail(c, rc, "recording the authentication");
+out:
+	free(id);
+	free(method);
+	session_free(s);
+	api_body_fini(&b);
+}
+
+/* DELETE /v1/sessions/{id}, POST /v1/sessions/{id}/logout: idempotent on an ended session. */
+void
+api_session_end(struct api_ctx *c)
+{
+	char *id = api_arg(c, 0);
+	enum tg_err rc = store_session_revoke(c->env->store, c->tenant, id, c->env->now);
+
+	if (rc == TG_OK)
+		api_no_content(c);
+	else if (rc == TG_ERR_NOT_FOUND)
+		no_session(c);
+	else
+		api_fail(c, rc, "ending the session");
+	free(id);
+}
+
+/*
+ * POST /v1/users/{user_id}/logout: every live session of the user. The web
+ * server has already percent-decoded PATH_INFO (RFC 3875 4.1.5), so the
+ * segment is taken as it is: decoding it again would turn "%2541" into "A".
+ */
+void
+api_session_end_user(struct api_ctx *c)
+{
+	char *user = api_arg(c, 0);
+	enum tg_err rc;
+
+	if (user_ok(c, user)) {
+		rc = store_session_revoke_user(c->env->store, c->tenant, user, c->env->now, NULL);
+		if (rc == TG_OK)
+			api_no_content(c);
+		else
+			api_fail(c, rc, "ending the user's sessions");
+	}
+	free(user);
+}
+
+#define GRANT_TYPE "refresh_token" /* the only grant /v1/token serves */
+
+/* The refresh token of a grant_type=refresh_token request, malloc'd. */
+static bool
+grant_token(struct api_ctx *c, const struct api_body *b, char **out)
+{
+	static const char *const fields[] = { "grant_type", "refresh_token", NULL };
+	char *grant = NULL;
+	bool is_ok = false;
+
+	*out = NULL;
+	if (!b->json && !b->form) {
+		api_error(c, 400, "invalid_request", "send grant_type=refresh_token and the "
+			  "refresh_token (JSON or a form)");
+		return false;
+	}
+	if (!api_body_only(c, b, fields) || !api_body_string(c, b, "grant_type", &grant) ||
+	    !api_body_string(c, b, "refresh_token", out))
+		goto out;
+	if (!grant)
+		api_error(c, 400, "invalid_request", "grant_type is required (refresh_token)");
+	else if (strcmp(grant, GRANT_TYPE) != 0)
+		api_error(c, 400, "unsupported_grant_type", "only grant_type=refresh_token is served");
+	else if (!*out || !**out)
+		api_error(c, 400, "invalid_request", "refresh_token is required");
+	else
+		is_ok = true;
+out:
+	free(grant);
+	return is_ok;
+}
+
+static void
+refresh_refused(struct api_ctx *c, enum tg_err rc)
+{
+	if (rc == TG_ERR_NOT_FOUND) {
+		api_error(c, 401, "invalid_grant", "the refresh token is unknown or expired, or its "
+			  "session has ended; sign in again");
+	} else if (rc == TG_ERR_REJECTED) {
+		TG_LOG(TG_LOG_WARN, "api: a used refresh token came back; its session is ended as a "
+		       "precaution");
+		api_error(c, 401, "invalid_grant", "this refresh token was already used, so its "
+			  "session has been ended as a precaution; sign in again");
+	} else if (rc == TG_ERR_DENIED) {
+		api_error(c, 403, "access_denied", "this session's refresh tokens are bound to "
+			  "another client address");
+	} else {
+		api_fail(c, rc, "refreshing the session");
+	}
+}
+
+/*
+ * POST /v1/token: the refresh token is the credential; it is used up and a
+ * new one answered with the access token (rotation).
+ */
+void
+api_session_refresh(struct api_ctx *c)
+{
+	unsigned char old[TG_REFRESH_HASH_LEN], new[TG_REFRESH_HASH_LEN];
+	char rt[TG_REFRESH_TOKEN_LEN + 1], addr[INET6_ADDRSTRLEN];
+	struct json_object *answer = NULL;
+	struct tg_session *s = NULL;
+	struct api_body b;
+	char *tok = NULL;
+	int64_t lifetime;
+	enum tg_err rc;
+
+	if (!api_body_read(c, true, &b))
+		return;
+	if (!grant_token(c, &b, &tok))
+		goto out;
+	if (!api_ip_canonical(c->req->remote_addr, addr))
+		addr[0] = '\0';
+	rc = refresh_token_hash(tok, strlen(tok), old);
+	if (rc == TG_OK)
+		rc = refresh_token_new(rt, new);
+	if (rc == TG_OK)
+		rc = store_refresh_rotate(c->env->store, old, new, addr, c->env->now, &s);
+	if (rc != TG_OK) {
+		refresh_refused(c, rc);
+		goto out;
+	}
+	c->tenant = tg_xstrdup(s->tenant);
+	if (!api_lifetime(c, NULL, s->tenant, &lifetime))
+		goto out;
+	answer = json_object_new_object();
+	if (!api_mint(c, s, lifetime, answer))
+		goto out;
+	answer_with_refresh(c, 200, answer, rt, s);
+	answer = NULL;
+out:
+	OPENSSL_cleanse(rt, sizeof(rt));
+	OPENSSL_cleanse(old, sizeof(old));
+	OPENSSL_cleanse(new, sizeof(new));
+	if (tok)
+		OPENSSL_cleanse(tok, strlen(tok));
+	free(tok);
+	json_object_put(answer);
+	session_free(s);
+	api_body_fini(&b);
+}

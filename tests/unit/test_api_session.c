@@ -1,0 +1,623 @@
+/*
+ * The session endpoints end to end against a real store in a mkdtemp
+ * directory, bodies fed on standard input as a CGI request's are: issue,
+ * show, list, new tokens, step-up, refresh with rotation and reuse detection,
+ * bind_ip, introspection, cookie and logout, tenant isolation, revoked API
+ * keys, rate limits, JWKS of an asymmetric tenant, and a log free of secrets.
+ */
+#include "api.h"
+
+#include "keyring.h"
+#include "log.h"
+#include "store.h"
+
+#include "../lib/tap.h"
+
+#include <fcntl.h>
+#include <json.h>
+#include <unistd.h>
+
+#define ACME_KEY "tgk_acme-unit-test-key-0123456789abcdefghijkl"
+#define GLOBEX_KEY "tgk_globex-unit-test-key-0123456789abcdefghij"
+#define REVOKED_KEY "tgk_revoked-unit-test-key-0123456789abcdefgh"
+#define SLOW_KEY "tgk_slow-unit-test-key-0123456789abcdefghijkl"
+#define ES_KEY "tgk_es-unit-test-key-0123456789abcdefghijklmn"
+
+static char dir[] = "/tmp/tokengate-test_api_session.XXXXXX";
+static struct tg_config *cfg;
+static struct tg_store *store;
+static struct keyring *kr;
+static int64_t now = 1700000000;
+
+struct call {
+	const char *method, *path, *query, *authorization, *body, *content_type, *cookie;
+	const char *remote_addr;
+};
+
+struct result {
+	int status;
+	struct json_object *json; /* NULL: no JSON body */
+	struct http_response r;
+};
+
+static void
+result_fini(struct result *res)
+{
+	json_object_put(res->json);
+	http_response_fini(&res->r);
+}
+
+/* The body goes to standard input, where a CGI request's is read from. */
+static void
+feed(const char *body)
+{
+	char path[sizeof(dir) + 8];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/body", dir);
+	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body) ||
+	    lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, 0) < 0)
+		diag("cannot feed the body");
+	close(fd);
+}
+
+static void
+call(const struct call *k, struct result *res)
+{
+	struct http_conn *conn = http_conn_cgi();
+	struct api_env env = { .cfg = cfg, .store = store, .kr = kr, .conn = conn, .now = now,
+			       .now_ms = now * 1000 };
+	struct http_request req = {
+		.role = HTTP_ROLE_RESPONDER, .method = k->method, .path_info = k->path,
+		.query_string = k->query, .authorization = k->authorization, .cookie = k->cookie,
+		.content_type = k->body ? (k->content_type ? k->content_type : "application/json")
+					: NULL,
+		.content_length = k->body ? (int64_t)strlen(k->body) : -1,
+		.remote_addr = k->remote_addr ? k->remote_addr : "127.0.0.1",
+	};
+
+	if (k->body)
+		feed(k->body);
+	if (keyring_refresh(kr, store, NULL) != TG_OK)
+		diag("keyring_refresh failed");
+	api_handle(&env, &req, &res->r);
+	res->status = res->r.status;
+	res->json = res->r.body ? json_tokener_parse(res->r.body) : NULL;
+	http_conn_free(conn);
+}
+
+static const char *
+str(const struct result *res, const char *name)
+{
+	struct json_object *v;
+
+	if (res->json && json_object_object_get_ex(res->json, name, &v) &&
+	    json_object_is_type(v, json_type_string))
+		return json_object_get_string(v);
+	return NULL;
+}
+
+static int64_t
+num(const struct result *res, const char *name)
+{
+	struct json_object *v;
+
+	if (res->json && json_object_object_get_ex(res->json, name, &v))
+		return json_object_get_int64(v);
+	return -1;
+}
+
+static const char *
+header(const struct result *res, const char *name)
+{
+	for (size_t i = 0; i < res->r.nheaders; i++)
+		if (strcmp(res->r.headers[i].name, name) == 0)
+			return res->r.headers[i].value;
+	return NULL;
+}
+
+/* One call whose status and error code are checked; the result is dropped. */
+static void
+expect(const struct call *k, int status, const char *error, const char *what)
+{
+	struct result res;
+
+	call(k, &res);
+	ok(res.status == status && (!error || (str(&res, "error") &&
+					       strcmp(str(&res, "error"), error) == 0)),
+	   "%s: %d %s", what, status, error ? error : "");
+	if (res.status != status)
+		diag("got %d %s", res.status, res.r.body ? res.r.body : "");
+	result_fini(&res);
+}
+
+static char *
+bearer(const char *tok)
+{
+	return tg_xasprintf("Bearer %s", tok);
+}
+
+/* GET /v1/authorize with the token: its status. */
+static int
+authorize(const char *tok)
+{
+	char *auth = bearer(tok);
+	struct result res;
+	int status;
+
+	call(&(struct call){ "GET", "/v1/authorize", .authorization = auth }, &res);
+	status = res.status;
+	result_fini(&res);
+	free(auth);
+	return status;
+}
+
+struct issued {
+	char *sid, *access, *refresh;
+};
+
+static void
+issued_fini(struct issued *i)
+{
+	free(i->sid);
+	free(i->access);
+	free(i->refresh);
+}
+
+static bool
+issue(const char *key, const char *body, struct issued *out)
+{
+	char *auth = bearer(key);
+	struct result res;
+	bool is_ok;
+
+	call(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = body }, &res);
+	is_ok = res.status == 201 && str(&res, "session_id") && str(&res, "access_token") &&
+		str(&res, "refresh_token");
+	if (is_ok) {
+		out->sid = tg_xstrdup(str(&res, "session_id"));
+		out->access = tg_xstrdup(str(&res, "access_token"));
+		out->refresh = tg_xstrdup(str(&res, "refresh_token"));
+	} else {
+		diag("issue: %d %s", res.status, res.r.body ? res.r.body : "");
+	}
+	result_fini(&res);
+	free(auth);
+	return is_ok;
+}
+
+static void
+setup(void)
+{
+	static const struct {
+		const char *tenant, *id, *key;
+		bool is_revoked;
+	} keys[] = {
+		{ "acme", "k-acme", ACME_KEY, false },
+		{ "globex", "k-globex", GLOBEX_KEY, false },
+		{ "acme", "k-revoked", REVOKED_KEY, true },
+		{ "slow", "k-slow", SLOW_KEY, false },
+		{ "es", "k-es", ES_KEY, false },
+	};
+	static const char *const tenants[] = { "acme", "globex", "slow", "es" };
+	static const char conf[] = "database = /unused\nrealm = unit\nlog_level = info\n"
+				   "require_https = no\nrate_limit_per_key = 1000\nrate_limit_burst = 1000000\n";
+	const char *why = NULL;
+	char *cwhy = NULL;
+
+	if (!mkdtemp(dir) || store_open(dir, true, &store, &why) != TG_OK ||
+	    config_parse("unit.conf", conf, strlen(conf), NULL, &cfg, &cwhy) != TG_OK) {
+		diag("setup: %s", why ? why : cwhy ? cwhy : "mkdtemp");
+		exit(1);
+	}
+	for (size_t i = 0; i < sizeof(tenants) / sizeof(tenants[0]); i++) {
+		struct tg_tenant *t = tenant_new(tenants[i]);
+
+		t->max_lifetime = 600;
+		if (strcmp(tenants[i], "slow") == 0) {
+			t->rate_limit_per_key = 1;
+			t->rate_limit_burst = 2;
+		}
+		if (strcmp(tenants[i], "es") == 0)
+			t->signing_alg = tg_xstrdup("ES256");
+		if (store_tenant_add(store, t) != TG_OK)
+			diag("tenant %s not added", tenants[i]);
+		tenant_free(t);
+	}
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		struct tg_apikey a = { .tenant = (char *)(uintptr_t)keys[i].tenant,
+				       .id = (char *)(uintptr_t)keys[i].id, .created = now };
+
+		apikey_hash(keys[i].key, strlen(keys[i].key), a.hash);
+		if (store_apikey_add(store, &a) != TG_OK ||
+		    (keys[i].is_revoked && store_apikey_revoke(store, keys[i].tenant, keys[i].id) != TG_OK))
+			diag("API key %s not added", keys[i].id);
+	}
+	log_set_level(cfg->log_level);
+	kr = keyring_new();
+}
+
+static void
+test_issue(struct issued *alice)
+{
+	char *auth = bearer(ACME_KEY);
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			     .body = "{\"user_id\":\"alice\",\"amr\":[\"pwd\"],\"expires_in\":100000,"
+				     "\"claims\":{\"role\":\"admin\"},\"session_ttl\":7200}" }, &res);
+	is_int(res.status, 201, "issue: 201");
+	ok(str(&res, "access_token") && str(&res, "session_id") &&
+	   strlen(str(&res, "session_id")) == TG_SESSION_ID_LEN && str(&res, "refresh_token") &&
+	   strlen(str(&res, "refresh_token")) == TG_REFRESH_TOKEN_LEN,
+	   "issue: access token, session id and refresh token");
+	is_str(str(&res, "token_type"), "Bearer", "issue: token_type Bearer");
+	is_int(num(&res, "expires_in"), 600, "issue: expires_in capped to the tenant's max_lifetime");
+	is_int(num(&res, "refresh_expires_in"), 7200, "issue: refresh_expires_in is the session_ttl");
+	is_str(header(&res, "Cache-Control"), "no-store", "issue: Cache-Control: no-store");
+	alice->sid = tg_xstrdup(str(&res, "session_id") ? str(&res, "session_id") : "");
+	alice->access = tg_xstrdup(str(&res, "access_token") ? str(&res, "access_token") : "");
+	alice->refresh = tg_xstrdup(str(&res, "refresh_token") ? str(&res, "refresh_token") : "");
+	result_fini(&res);
+	is_int(authorize(alice->access), 200, "the issued token is honoured by /v1/authorize");
+
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = "{}" }, 400,
+	       "invalid_request", "issue without user_id");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth }, 400,
+	       "invalid_request", "issue without a body");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"user_id\":\"b\"}" }, 400, "invalid_request",
+	       "issue with a duplicate member");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"usr\":1}" }, 400, "invalid_request",
+	       "issue with an unknown member");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"amr\":[\"p w\"]}" }, 400, "invalid_request",
+	       "issue with a bad amr");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"claims\":{\"sub\":\"x\"}}" }, 400,
+	       "invalid_request", "issue with a registered claim");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"bind_ip\":\"nowhere\"}" }, 400,
+	       "invalid_request", "issue with a bad bind_ip");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"session_ttl\":0}" }, 400,
+	       "invalid_request", "issue with session_ttl 0");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			       .body = "{\"user_id\":\"a\",\"expires_in\":1.5}" }, 400,
+	       "invalid_request", "issue with a fractional expires_in");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = "[]" }, 400,
+	       "invalid_request", "issue with an array body");
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = "user_id=a",
+			       .content_type = "application/x-www-form-urlencoded" }, 415,
+	       "unsupported_media_type", "issue with a form");
+	free(auth);
+}
+
+static void
+test_show_list(const struct issued *alice)
+{
+	char *auth = bearer(ACME_KEY), *other = bearer(GLOBEX_KEY);
+	char *path = tg_xasprintf("/v1/sessions/%s", alice->sid);
+	struct json_object *arr = NULL;
+	struct result res;
+
+	call(&(struct call){ "GET", path, .authorization = auth }, &res);
+	ok(res.status == 200 && str(&res, "user_id") && strcmp(str(&res, "user_id"), "alice") == 0,
+	   "show: 200 with user_id");
+	result_fini(&res);
+	expect(&(struct call){ "GET", path, .authorization = other }, 404, "not_found",
+	       "show: another tenant's session is not found");
+	expect(&(struct call){ "GET", "/v1/sessions/AAAAAAAAAAAAAAAAAAAAAA", .authorization = auth },
+	       404, "not_found", "show: unknown session");
+	call(&(struct call){ "GET", "/v1/sessions", .query = "user_id=alice", .authorization = auth },
+	     &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "sessions", &arr) &&
+	   json_object_array_length(arr) == 1, "list: alice's one live session");
+	result_fini(&res);
+	call(&(struct call){ "GET", "/v1/sessions", .query = "user_id=alice", .authorization = other },
+	     &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "sessions", &arr) &&
+	   json_object_array_length(arr) == 0, "list: none for another tenant");
+	result_fini(&res);
+	expect(&(struct call){ "GET", "/v1/sessions", .authorization = auth }, 400, "invalid_request",
+	       "list without user_id");
+	free(path);
+	free(other);
+	free(auth);
+}
+
+static void
+test_tokens(const struct issued *alice)
+{
+	char *auth = bearer(ACME_KEY), *other = bearer(GLOBEX_KEY);
+	char *tokens = tg_xasprintf("/v1/sessions/%s/tokens", alice->sid);
+	char *stepup = tg_xasprintf("/v1/sessions/%s/authentications", alice->sid);
+	struct json_object *amr;
+	struct result res;
+
+	call(&(struct call){ "POST", tokens, .authorization = auth, .body = "{\"expires_in\":30}" },
+	     &res);
+	ok(res.status == 200 && num(&res, "expires_in") == 30 && str(&res, "access_token") &&
+	   !str(&res, "refresh_token"), "tokens: 200, expires_in 30, no refresh token");
+	result_fini(&res);
+	call(&(struct call){ "POST", tokens, .authorization = auth }, &res);
+	is_int(res.status, 200, "tokens without a body: 200");
+	result_fini(&res);
+	expect(&(struct call){ "POST", tokens, .authorization = other }, 404, "not_found",
+	       "tokens: another tenant's session");
+	expect(&(struct call){ "POST", tokens, .authorization = auth, .body = "{\"x\":1}" }, 400,
+	       "invalid_request", "tokens: unknown member");
+	call(&(struct call){ "POST", stepup, .authorization = auth, .body = "{\"method\":\"otp\"}" },
+	     &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "amr", &amr) &&
+	   json_object_array_length(amr) == 2 &&
+	   strcmp(json_object_get_string(json_object_array_get_idx(amr, 1)), "otp") == 0,
+	   "step-up: 200 with amr [pwd, otp]");
+	result_fini(&res);
+	expect(&(struct call){ "POST", stepup, .authorization = auth, .body = "{}" }, 400,
+	       "invalid_request", "step-up without a method");
+	expect(&(struct call){ "POST", stepup, .authorization = other, .body = "{\"method\":\"otp\"}" },
+	       404, "not_found", "step-up on another tenant's session");
+	free(stepup);
+	free(tokens);
+	free(other);
+	free(auth);
+}
+
+static void
+test_refresh(struct issued *alice)
+{
+	char *body = tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"}",
+				  alice->refresh);
+	char *form, *rt2 = NULL;
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/token", .body = body }, &res);
+	ok(res.status == 200 && str(&res, "refresh_token") && str(&res, "access_token") &&
+	   strcmp(str(&res, "refresh_token"), alice->refresh) != 0 &&
+	   str(&res, "session_id") && strcmp(str(&res, "session_id"), alice->sid) == 0,
+	   "refresh: 200 with a new refresh token for the session");
+	rt2 = tg_xstrdup(str(&res, "refresh_token") ? str(&res, "refresh_token") : "");
+	result_fini(&res);
+	form = tg_xasprintf("grant_type=refresh_token&refresh_token=%s", rt2);
+	call(&(struct call){ "POST", "/v1/token", .body = form,
+			     .content_type = "application/x-www-form-urlencoded" }, &res);
+	is_int(res.status, 200, "refresh with a form: 200");
+	result_fini(&res);
+	expect(&(struct call){ "POST", "/v1/token", .body = body }, 401, "invalid_grant",
+	       "reuse of a used refresh token: invalid_grant");
+	is_int(authorize(alice->access), 401, "reuse ended the session: its tokens are refused");
+	expect(&(struct call){ "POST", "/v1/token", .body = "{\"grant_type\":\"password\"}" }, 400,
+	       "unsupported_grant_type", "another grant type");
+	expect(&(struct call){ "POST", "/v1/token", .body = "{\"grant_type\":\"refresh_token\"}" },
+	       400, "invalid_request", "refresh without a token");
+	expect(&(struct call){ "POST", "/v1/token",
+			       .body = "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"nope\"}" },
+	       401, "invalid_grant", "unknown refresh token");
+	free(form);
+	free(rt2);
+	free(body);
+}
+
+static void
+test_bind_ip(void)
+{
+	struct issued s = { 0 };
+	char *body;
+
+	if (!issue(ACME_KEY, "{\"user_id\":\"bob\",\"bind_ip\":\"192.0.2.9\"}", &s)) {
+		ok(0, "bound session issued");
+		return;
+	}
+	body = tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"}", s.refresh);
+	expect(&(struct call){ "POST", "/v1/token", .body = body }, 403, "access_denied",
+	       "bind_ip: a refresh from another address");
+	expect(&(struct call){ "POST", "/v1/token", .body = body, .remote_addr = "192.0.2.9" }, 200,
+	       NULL, "bind_ip: a refresh from the bound address");
+	free(body);
+	issued_fini(&s);
+}
+
+static void
+test_self_service(void)
+{
+	struct issued s = { 0 };
+	char *auth, *cookie, *want;
+	struct result res;
+
+	if (!issue(ACME_KEY, "{\"user_id\":\"carol\"}", &s)) {
+		ok(0, "session for self-service issued");
+		return;
+	}
+	auth = bearer(s.access);
+	call(&(struct call){ "POST", "/v1/cookie", .authorization = auth }, &res);
+	want = tg_xasprintf("tg_session=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=600",
+			    s.access);
+	is_int(res.status, 204, "cookie: 204");
+	is_str(header(&res, "Set-Cookie"), want, "cookie: Set-Cookie with the token");
+	result_fini(&res);
+	cookie = tg_xasprintf("tg_session=%s", s.access);
+	expect(&(struct call){ "POST", "/v1/cookie", .cookie = cookie }, 401, "invalid_token",
+	       "cookie: a cookie-carried token is not taken");
+	call(&(struct call){ "POST", "/v1/logout", .authorization = auth }, &res);
+	is_int(res.status, 204, "logout: 204");
+	ok(header(&res, "Set-Cookie") && strstr(header(&res, "Set-Cookie"), "tg_session=;") &&
+	   strstr(header(&res, "Set-Cookie"), "Max-Age=0"), "logout: the cookie is cleared");
+	result_fini(&res);
+	is_int(authorize(s.access), 401, "logout: the token no longer passes");
+	expect(&(struct call){ "POST", "/v1/logout", .authorization = auth }, 401, "invalid_token",
+	       "logout again: invalid_token");
+	free(want);
+	free(cookie);
+	free(auth);
+	issued_fini(&s);
+}
+
+static void
+introspect(const char *key, const char *tok, int want_active, const char *what)
+{
+	char *auth = bearer(key), *body = tg_xasprintf("{\"token\":\"%s\"}", tok);
+	struct json_object *v;
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/introspect", .authorization = auth, .body = body }, &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "active", &v) &&
+	   json_object_get_boolean(v) == want_active, "introspect %s: active %s", what,
+	   want_active ? "true" : "false");
+	if (want_active)
+		ok(str(&res, "sid") && str(&res, "tid") && strcmp(str(&res, "tid"), "acme") == 0 &&
+		   str(&res, "sub"), "introspect %s: sid, tid and sub", what);
+	result_fini(&res);
+	free(body);
+	free(auth);
+}
+
+static void
+test_introspect_and_end(void)
+{
+	char *auth = bearer(ACME_KEY), *path, *tokens;
+	struct issued s = { 0 }, t = { 0 };
+	struct json_object *arr;
+	struct result res;
+
+	if (!issue(ACME_KEY, "{\"user_id\":\"dave\"}", &s)) {
+		ok(0, "session for introspection issued");
+		free(auth);
+		return;
+	}
+	introspect(ACME_KEY, s.access, 1, "a live session's token");
+	introspect(GLOBEX_KEY, s.access, 0, "by another tenant");
+	introspect(ACME_KEY, "not.a.token", 0, "of garbage");
+	path = tg_xasprintf("/v1/sessions/%s", s.sid);
+	tokens = tg_xasprintf("/v1/sessions/%s/tokens", s.sid);
+	expect(&(struct call){ "DELETE", path, .authorization = auth }, 204, NULL, "end a session");
+	expect(&(struct call){ "DELETE", path, .authorization = auth }, 204, NULL, "end it again");
+	introspect(ACME_KEY, s.access, 0, "of an ended session");
+	expect(&(struct call){ "POST", tokens, .authorization = auth }, 409, "conflict",
+	       "tokens for an ended session");
+	expect(&(struct call){ "DELETE", "/v1/sessions/AAAAAAAAAAAAAAAAAAAAAA", .authorization = auth },
+	       404, "not_found", "end an unknown session");
+	issued_fini(&s);
+	if (issue(ACME_KEY, "{\"user_id\":\"e@x\"}", &s) && issue(ACME_KEY, "{\"user_id\":\"e@x\"}", &t))
+		expect(&(struct call){ "POST", "/v1/users/e@x/logout", .authorization = auth }, 204,
+		       NULL, "end every session of a user");
+	call(&(struct call){ "GET", "/v1/sessions", .query = "user_id=e%40x", .authorization = auth },
+	     &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "sessions", &arr) &&
+	   json_object_array_length(arr) == 0, "the user has no live session left");
+	result_fini(&res);
+	issued_fini(&s);
+	issued_fini(&t);
+	free(tokens);
+	free(path);
+	free(auth);
+}
+
+static void
+test_keys_and_limits(void)
+{
+	char *revoked = bearer(REVOKED_KEY), *slow = bearer(SLOW_KEY), *unknown = bearer("tgk_nope");
+	struct result res;
+	int statuses[3];
+
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=a", .authorization = revoked },
+	       401, "invalid_client", "a revoked API key");
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=a", .authorization = unknown },
+	       401, "invalid_client", "an unknown API key");
+	for (int i = 0; i < 3; i++) {
+		call(&(struct call){ "GET", "/v1/sessions", .query = "user_id=a",
+				     .authorization = slow }, &res);
+		statuses[i] = res.status;
+		if (i == 2)
+			ok(header(&res, "Retry-After") && atoi(header(&res, "Retry-After")) >= 1,
+			   "429 carries Retry-After");
+		result_fini(&res);
+	}
+	ok(statuses[0] == 200 && statuses[1] == 200 && statuses[2] == 429,
+	   "the tenant's burst of 2 is served, the third request is rate limited");
+	free(unknown);
+	free(slow);
+	free(revoked);
+}
+
+static void
+test_jwks(void)
+{
+	struct json_object *keys = NULL, *k;
+	struct issued s = { 0 };
+	struct result res;
+
+	call(&(struct call){ "GET", "/.well-known/jwks.json", .query = "tenant=es" }, &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "keys", &keys) &&
+	   json_object_array_length(keys) == 0, "jwks before the first issuance: no keys");
+	result_fini(&res);
+	ok(issue(ES_KEY, "{\"user_id\":\"erin\"}", &s), "an ES256 tenant's first issuance");
+	ok(s.access && authorize(s.access) == 200, "its ES256 token passes");
+	call(&(struct call){ "GET", "/.well-known/jwks.json", .query = "tenant=es" }, &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "keys", &keys) &&
+	   json_object_array_length(keys) == 1 &&
+	   json_object_object_get_ex(json_object_array_get_idx(keys, 0), "kid", &k) &&
+	   strncmp(json_object_get_string(k), "gw-", 3) == 0,
+	   "jwks: the signing key made on first issuance");
+	is_str(header(&res, "Cache-Control"), "public, max-age=300", "jwks: cacheable");
+	result_fini(&res);
+	call(&(struct call){ "GET", "/.well-known/jwks.json", .query = "tenant=acme" }, &res);
+	ok(res.status == 200 && json_object_object_get_ex(res.json, "keys", &keys) &&
+	   json_object_array_length(keys) == 0, "jwks of an HS256 tenant: no keys");
+	result_fini(&res);
+	issued_fini(&s);
+}
+
+/* Whether the file holds s. */
+static bool
+file_has(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "r");
+	char line[8192];
+	bool is_found = false;
+
+	while (f && !is_found && fgets(line, sizeof(line), f))
+		is_found = strstr(line, s) != NULL;
+	if (f)
+		fclose(f);
+	return is_found;
+}
+
+int
+main(void)
+{
+	struct issued alice = { 0 };
+	char log[sizeof(dir) + 8];
+	int saved = dup(2), fd;
+
+	setup();
+	snprintf(log, sizeof(log), "%s/log", dir);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	test_issue(&alice);
+	test_show_list(&alice);
+	test_tokens(&alice);
+	test_refresh(&alice);
+	test_bind_ip();
+	test_self_service();
+	test_introspect_and_end();
+	test_keys_and_limits();
+	test_jwks();
+	dup2(saved, 2);
+	close(saved);
+	ok(file_has(log, "api POST /v1/sessions 201 tenant=acme key=k-acme"),
+	   "the log names method, route, status, tenant and key id");
+	ok(!file_has(log, ACME_KEY) && !file_has(log, GLOBEX_KEY) && !file_has(log, SLOW_KEY) &&
+	   !file_has(log, alice.refresh) && !file_has(log, alice.access),
+	   "no API key, access token or refresh token in the log");
+	ok(!file_has(log, "runtime error"), "no sanitizer report");
+	issued_fini(&alice);
+	keyring_free(kr);
+	store_close(store);
+	config_free(cfg);
+	tap_rmtree(dir);
+	return done_testing();
+}
