@@ -30,7 +30,7 @@
 	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests\n" \
 	"  --drop-origin URL        remove an allowed origin\n" \
 	"  --signing-alg ALG        gateway-issued tokens: HS256 (default), ES256 or EdDSA\n" \
-	"  --require-amr M          require authentication method M in gateway tokens\n" \
+	"  --require-amr M          every token of the tenant must carry method M in amr (repeatable)\n" \
 	"  --drop-amr M             remove that requirement\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
 	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \

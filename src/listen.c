@@ -76,6 +76,8 @@ serve_thread(void *p)
 		if (!atomic_load(&is_stopping))
 			wt->ops->handle(st, c, &req);
 		http_finish(c);
+		if (wt->ops->after)
+			wt->ops->after(st);
 		atomic_fetch_sub(&nbusy, 1);
 	}
 	wt->ops->thread_fini(st);

@@ -18,6 +18,8 @@ struct listen_ops {
 	void (*thread_fini)(void *thread);
 	/* Answers one request (http_send); the caller finishes it. */
 	void (*handle)(void *thread, struct http_conn *conn, const struct http_request *req);
+	/* After a request is finished, so housekeeping never delays an answer; may be NULL. */
+	void (*after)(void *thread);
 };
 
 #define LISTEN_MAX_THREADS 64

@@ -115,12 +115,16 @@ answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 static void
 handle(void *thread, struct http_conn *c, const struct http_request *req)
 {
-	struct worker *w = thread;
-	int64_t now;
+	answer(thread, c, req);
+}
 
-	answer(w, c, req);
-	/* listen.c ends the request when this returns: the sweeping one waits, once a minute. */
-	now = (int64_t)time(NULL);
+/* Runs once the answer is out, so no client waits for a sweep. */
+static void
+after(void *thread)
+{
+	struct worker *w = thread;
+	int64_t now = (int64_t)time(NULL);
+
 	if (now - w->last_sweep >= SWEEP_INTERVAL + w->g->sweep_jitter)
 		sweep(w, now);
 }
@@ -175,6 +179,7 @@ static const struct listen_ops ops = {
 	.thread_init = worker_init,
 	.thread_fini = worker_fini,
 	.handle = handle,
+	.after = after,
 };
 
 /* Plain CGI: one request, then exit; cold start is the whole cost, so nothing extra is set up. */
