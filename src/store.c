@@ -1,10 +1,12 @@
 /*
- * Tenants, the issuer index, keys, API keys and the generation counter in
- * the Berkeley DB environment of store_env.c (sessions: store_session.c).
+ * Tenants, the issuer index, keys and the generation counter in the Berkeley
+ * DB environment of store_env.c (API keys: store_apikey.c; sessions and
+ * refresh tokens: store_session.c; the sweep and rate buckets: store_sweep.c).
  * Every operation is a body run by store_run(); this file never begins or
  * ends a transaction itself, never parses keys or tokens, never prints secrets.
  *
- * Layout: one environment directory holding tokengate.db with these B-trees
+ * Layout, for every store*.c (the one place it is written down): one
+ * environment directory holding tokengate.db with these B-trees
  *   tenants          id                      -> tenant JSON (tenant_to_json)
  *   issuers          issuer                  -> tenant id (unique)
  *   keys             tenant '\0' kid         -> key record v1 (below)
@@ -42,8 +44,6 @@
 #include <time.h>
 
 #define KEYREC_VERSION 1
-#define APIKEY_VERSION 1
-#define APIKEY_FIXED (1 + 1 + 8 + TG_APIKEY_HASH_LEN)
 
 struct op;
 typedef int (*op_fn)(struct tg_store *s, DB_TXN *txn, struct op *op);
@@ -54,9 +54,7 @@ struct op {
 	op_fn fn;
 	const struct tg_tenant *t;
 	const struct tg_key_record *k;
-	const struct tg_apikey *a;
-	const char *tenant, *name; /* tenant id; kid, API key id or issuer */
-	const unsigned char *hash;
+	const char *tenant, *name; /* tenant id; kid or issuer */
 	enum tg_key_state state;
 	uint64_t gen;
 	char *id_out;
@@ -64,8 +62,6 @@ struct op {
 	size_t ntenants;
 	struct tg_key_record **keys;
 	size_t nkeys;
-	struct tg_apikey **apikeys;
-	size_t napikeys;
 };
 /* ------------------------------------------------------------ encoding */
 
@@ -142,39 +138,6 @@ keyrec_decode(const DBT *key, const DBT *data, struct tg_key_record **out)
 	return true;
 }
 
-static unsigned char *
-apikey_encode(const struct tg_apikey *a, int64_t created, size_t *n)
-{
-	size_t tl = strlen(a->tenant);
-	unsigned char *p = tg_xmalloc(APIKEY_FIXED + tl);
-
-	p[0] = APIKEY_VERSION;
-	p[1] = a->revoked ? 1 : 0;
-	store_put_u64(p + 2, (uint64_t)created);
-	memcpy(p + 10, a->hash, TG_APIKEY_HASH_LEN);
-	memcpy(p + APIKEY_FIXED, a->tenant, tl);
-	*n = APIKEY_FIXED + tl;
-	return p;
-}
-
-static bool
-apikey_decode(const DBT *key, const DBT *data, struct tg_apikey **out)
-{
-	const unsigned char *p = data->data;
-	struct tg_apikey *a;
-
-	if (data->size <= APIKEY_FIXED || p[0] != APIKEY_VERSION || p[1] > 1 || key->size == 0)
-		return false;
-	a = tg_xcalloc(1, sizeof(*a));
-	a->id = tg_xstrndup(key->data, key->size);
-	a->revoked = p[1] == 1;
-	a->created = (int64_t)store_get_u64(p + 2);
-	memcpy(a->hash, p + 10, TG_APIKEY_HASH_LEN);
-	a->tenant = tg_xstrndup((const char *)p + APIKEY_FIXED, data->size - APIKEY_FIXED);
-	*out = a;
-	return true;
-}
-
 static bool
 tenant_decode(const DBT *data, struct tg_tenant **out)
 {
@@ -203,9 +166,6 @@ op_clear_outputs(struct op *op)
 	keyrec_list_free(op->keys, op->nkeys);
 	op->keys = NULL;
 	op->nkeys = 0;
-	apikey_list_free(op->apikeys, op->napikeys);
-	op->apikeys = NULL;
-	op->napikeys = 0;
 }
 
 static void
@@ -304,13 +264,6 @@ append_key(struct op *op, struct tg_key_record *r)
 {
 	op->keys = tg_xrealloc(op->keys, (op->nkeys + 1) * sizeof(*op->keys));
 	op->keys[op->nkeys++] = r;
-}
-
-static void
-append_apikey(struct op *op, struct tg_apikey *a)
-{
-	op->apikeys = tg_xrealloc(op->apikeys, (op->napikeys + 1) * sizeof(*op->apikeys));
-	op->apikeys[op->napikeys++] = a;
 }
 
 int
@@ -556,25 +509,6 @@ visit_delete(struct tg_store *s, DB_TXN *txn, DBC *c, const DBT *k, const DBT *d
 }
 
 static int
-visit_delete_apikey(struct tg_store *s, DB_TXN *txn, DBC *c, const DBT *k, const DBT *d,
-		    struct store_call *call)
-{
-	struct op *op = STORE_OP_OF(call, struct op);
-	struct tg_apikey *a = NULL;
-	int ret = 0;
-
-	if (!apikey_decode(k, d, &a))
-		return store_corrupt(s, &op->call, "apikeys");
-	if (strcmp(a->tenant, op->tenant) == 0) {
-		ret = store_del(s, T_APIKEY_HASH, txn, a->hash, TG_APIKEY_HASH_LEN);
-		if (ret == 0 || ret == DB_NOTFOUND)
-			ret = c->del(c, 0);
-	}
-	apikey_free(a);
-	return ret;
-}
-
-static int
 tenant_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 {
 	struct tg_tenant *t = NULL;
@@ -605,7 +539,7 @@ tenant_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 		ret = store_scan(s, T_KEYS, txn, prefix, plen, DB_RMW, visit_delete, &op->call);
 	free(prefix);
 	if (ret == 0)
-		ret = store_scan(s, T_APIKEYS, txn, NULL, 0, DB_RMW, visit_delete_apikey, &op->call);
+		ret = store_apikey_drop_tenant(s, txn, op->tenant, &op->call);
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 	return ret;
@@ -862,170 +796,6 @@ store_snapshot(struct tg_store *s, uint64_t *gen, struct tg_tenant ***tenants, s
 		op.ntenants = 0;
 		op.keys = NULL;
 		op.nkeys = 0;
-	}
-	op_clear_outputs(&op);
-	return rc;
-}
-
-/* ------------------------------------------------------------ API keys */
-
-static int
-apikey_add_body(struct tg_store *s, DB_TXN *txn, struct op *op)
-{
-	const struct tg_apikey *a = op->a;
-	unsigned char *rec;
-	size_t reclen;
-	bool is_found = false;
-	int ret;
-
-	ret = store_tenant_exists(s, txn, a->tenant, &op->call);
-	if (ret == 0 && op->call.rc == TG_OK)
-		ret = store_exists(s, T_APIKEYS, txn, a->id, strlen(a->id), DB_RMW, &is_found);
-	if (ret == 0 && !is_found && op->call.rc == TG_OK)
-		ret = store_exists(s, T_APIKEY_HASH, txn, a->hash, TG_APIKEY_HASH_LEN, DB_RMW, &is_found);
-	if (ret == 0 && is_found)
-		op->call.rc = TG_ERR_EXISTS;
-	if (ret != 0 || op->call.rc != TG_OK)
-		return ret;
-	rec = apikey_encode(a, a->created ? a->created : (int64_t)time(NULL), &reclen);
-	ret = store_put(s, T_APIKEYS, txn, a->id, strlen(a->id), rec, reclen);
-	free(rec);
-	if (ret == 0)
-		ret = store_put(s, T_APIKEY_HASH, txn, a->hash, TG_APIKEY_HASH_LEN, a->id, strlen(a->id));
-	return ret;
-}
-
-enum tg_err
-store_apikey_add(struct tg_store *s, const struct tg_apikey *a)
-{
-	struct op op = { .a = a };
-	enum tg_err rc;
-
-	if (!tenant_id_is_valid(a->tenant) || !a->id || !a->id[0])
-		return TG_ERR_INVALID;
-	rc = run_op(s, STORE_WRITE, apikey_add_body, &op);
-	op_clear_outputs(&op);
-	return rc;
-}
-
-static int
-visit_apikey(struct tg_store *s, DB_TXN *txn, DBC *c, const DBT *k, const DBT *d,
-	     struct store_call *call)
-{
-	struct op *op = STORE_OP_OF(call, struct op);
-	struct tg_apikey *a;
-
-	(void)txn;
-	(void)c;
-	if (!apikey_decode(k, d, &a))
-		return store_corrupt(s, &op->call, "apikeys");
-	if (op->tenant && strcmp(a->tenant, op->tenant) != 0)
-		apikey_free(a);
-	else
-		append_apikey(op, a);
-	return 0;
-}
-
-static int
-apikey_list_body(struct tg_store *s, DB_TXN *txn, struct op *op)
-{
-	int ret = 0;
-
-	if (op->tenant)
-		ret = store_tenant_exists(s, txn, op->tenant, &op->call);
-	if (ret != 0 || op->call.rc != TG_OK)
-		return ret;
-	return store_scan(s, T_APIKEYS, txn, NULL, 0, 0, visit_apikey, &op->call);
-}
-
-enum tg_err
-store_apikey_list(struct tg_store *s, const char *tenant, struct tg_apikey ***out, size_t *n)
-{
-	struct op op = { .tenant = tenant };
-	enum tg_err rc = run_op(s, STORE_READ, apikey_list_body, &op);
-
-	if (rc == TG_OK) {
-		*out = op.apikeys; /* ownership moves to the caller */
-		*n = op.napikeys;
-		op.apikeys = NULL;
-		op.napikeys = 0;
-	}
-	op_clear_outputs(&op);
-	return rc;
-}
-
-static int
-apikey_revoke_body(struct tg_store *s, DB_TXN *txn, struct op *op)
-{
-	struct tg_apikey *a = NULL;
-	unsigned char *rec = NULL;
-	size_t reclen;
-	bool is_found = false;
-	DBT k, d;
-	int ret;
-
-	store_dbt_in(&k, op->name, strlen(op->name));
-	ret = store_fetch(s, T_APIKEYS, txn, op->name, strlen(op->name), DB_RMW, &d, &is_found);
-	if (ret == 0 && !is_found)
-		op->call.rc = TG_ERR_NOT_FOUND;
-	else if (ret == 0 && !apikey_decode(&k, &d, &a))
-		ret = store_corrupt(s, &op->call, "apikeys");
-	else if (ret == 0 && strcmp(a->tenant, op->tenant) != 0)
-		op->call.rc = TG_ERR_NOT_FOUND; /* another tenant's key is not this tenant's to revoke */
-	if (ret == 0 && op->call.rc == TG_OK && !a->revoked) {
-		a->revoked = true;
-		rec = apikey_encode(a, a->created, &reclen);
-		ret = store_put(s, T_APIKEYS, txn, op->name, strlen(op->name), rec, reclen);
-	}
-	free(rec);
-	apikey_free(a);
-	store_dbt_free(&d);
-	return ret;
-}
-
-enum tg_err
-store_apikey_revoke(struct tg_store *s, const char *tenant, const char *id)
-{
-	struct op op = { .tenant = tenant, .name = id };
-	enum tg_err rc = run_op(s, STORE_WRITE, apikey_revoke_body, &op);
-
-	op_clear_outputs(&op);
-	return rc;
-}
-
-static int
-apikey_find_body(struct tg_store *s, DB_TXN *txn, struct op *op)
-{
-	struct tg_apikey *a;
-	bool is_found = false;
-	DBT id, d;
-	int ret;
-
-	store_dbt_out(&d);
-	ret = store_fetch(s, T_APIKEY_HASH, txn, op->hash, TG_APIKEY_HASH_LEN, 0, &id, &is_found);
-	if (ret == 0 && is_found)
-		ret = store_fetch(s, T_APIKEYS, txn, id.data, id.size, 0, &d, &is_found);
-	if (ret == 0 && !is_found)
-		op->call.rc = TG_ERR_NOT_FOUND;
-	else if (ret == 0 && apikey_decode(&id, &d, &a))
-		append_apikey(op, a);
-	else if (ret == 0)
-		ret = store_corrupt(s, &op->call, "apikeys");
-	store_dbt_free(&id);
-	store_dbt_free(&d);
-	return ret;
-}
-
-enum tg_err
-store_apikey_find(struct tg_store *s, const unsigned char hash[TG_APIKEY_HASH_LEN],
-		  struct tg_apikey **out)
-{
-	struct op op = { .hash = hash };
-	enum tg_err rc = run_op(s, STORE_READ, apikey_find_body, &op);
-
-	if (rc == TG_OK) {
-		*out = op.apikeys[0]; /* ownership moves to the caller */
-		op.napikeys = 0;
 	}
 	op_clear_outputs(&op);
 	return rc;

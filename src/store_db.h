@@ -1,8 +1,10 @@
 /*
- * Internal to the store (store.c, store_env.c, store_session.c), the only
- * files that may include this header or <db.h>: the table list, the one retry
- * loop that runs every transaction (store_run), and the record helpers.
- * Nothing outside store*.c sees a DB_TXN or a DBT.
+ * Internal to the store (store.c, store_apikey.c, store_env.c,
+ * store_session.c, store_sweep.c), the only files that may include this
+ * header or <db.h>: the table list, the one retry loop that runs every
+ * transaction (store_run), the record helpers, and the few record functions
+ * one of those files lends another. Nothing outside store*.c sees a DB_TXN or
+ * a DBT.
  */
 #ifndef TG_STORE_DB_H
 #define TG_STORE_DB_H
@@ -102,7 +104,32 @@ typedef int (*store_visit_fn)(struct tg_store *s, DB_TXN *txn, DBC *cur, const D
 int store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
 	       size_t plen, u_int32_t flags, store_visit_fn visit, struct store_call *c);
 
+/* ---- lent by one table's file to another */
+
 /* Sets c->rc to TG_ERR_NOT_FOUND when tenant id does not exist (store.c). */
 int store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct store_call *c);
+
+/* Deletes every API key of tenant and its hash index entry, for its removal (store_apikey.c). */
+int store_apikey_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant,
+			     struct store_call *c);
+
+/* Key lengths of session_end and session_refresh (formats at the top of store.c). */
+#define STORE_END_KEY_LEN (1 + 8 + TG_SESSION_ID_LEN)
+#define STORE_SESSION_REFRESH_LEN (TG_SESSION_ID_LEN + TG_REFRESH_HASH_LEN)
+
+/*
+ * Reads session id (flags: DB_RMW to update it). A miss, or another tenant's
+ * session when tenant is not NULL, sets c->rc to TG_ERR_NOT_FOUND; a record
+ * that does not decode is store_corrupt (store_session.c).
+ */
+int store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant,
+		       u_int32_t flags, struct store_call *c, struct tg_session **out);
+
+/*
+ * The session_user key tenant '\0' user '\0' sid, or the prefix of it that
+ * ends after user (sid NULL) or tenant (user NULL too). Caller frees (store_session.c).
+ */
+unsigned char *store_session_user_key(const char *tenant, const char *user, const char *sid,
+				      size_t *n);
 
 #endif

@@ -1,8 +1,8 @@
 /*
- * Sessions, refresh tokens and rate buckets in tokengate.db (store.h, bottom
- * half; record formats at the top of store.c). Every operation is one body
- * run by store_run(); this file never begins or ends a transaction itself,
- * and never sees a refresh token, only its hash.
+ * Sessions and refresh tokens in tokengate.db (store.h, bottom half; record
+ * formats at the top of store.c; the sweep and rate buckets: store_sweep.c).
+ * Every operation is one body run by store_run(); this file never begins or
+ * ends a transaction itself, and never sees a refresh token, only its hash.
  *
  * Why the records look as they do:
  * - The session record's fixed binary prefix (tenant, expires, revoked)
@@ -18,24 +18,15 @@
  */
 #include "store_db.h"
 
-#include "ratelimit.h"
-
 #include <openssl/crypto.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define SESSION_VERSION 1
 #define SESSION_FIXED (1 + 1 + 8 + 8)
 #define SESSION_HEAD_MAX (SESSION_FIXED + TG_TENANT_ID_MAX)
-#define END_KEY_LEN (1 + 8 + TG_SESSION_ID_LEN)
 #define REFRESH_VERSION 1
 #define REFRESH_LEN (1 + 1 + 8 + TG_SESSION_ID_LEN)
-#define SESSION_REFRESH_LEN (TG_SESSION_ID_LEN + TG_REFRESH_HASH_LEN)
-#define RATE_VERSION 1
-#define RATE_LEN (1 + 8 + 8)
-#define RATE_SESSION_PREFIX "rt:"
-#define SWEEP_BATCH 64 /* sessions per sweep transaction: other writers wait at most that long */
 
 /* What the authorizer's check reads of a session: the record's fixed prefix. */
 struct session_head {
@@ -58,16 +49,10 @@ struct sop {
 	const char *tenant, *id, *user, *method, *remote_addr;
 	const unsigned char *hash, *new_hash;
 	int64_t now, expires;
-	int64_t rate, burst;
-	size_t limit;     /* sweep: sessions this batch may still remove */
-	unsigned shard;   /* sweep: where this batch starts */
 	/* outputs */
 	struct tg_session **sessions;
 	size_t nsessions;
-	size_t count;      /* revoked sessions; swept records (sessions and refresh tokens) */
-	size_t swept;      /* sessions swept */
-	int64_t retry_after;
-	unsigned next_shard; /* sweep: where the next batch starts, 256 when every shard is done */
+	size_t count; /* revoked sessions */
 };
 
 static void
@@ -79,9 +64,6 @@ sop_reset(struct store_call *c)
 	op->sessions = NULL;
 	op->nsessions = 0;
 	op->count = 0;
-	op->swept = 0;
-	op->retry_after = 0;
-	op->next_shard = 256;
 }
 
 static enum tg_err
@@ -179,16 +161,16 @@ session_decode_rec(const DBT *key, const DBT *data, struct tg_session **out)
 }
 
 static void
-end_key(unsigned char k[END_KEY_LEN], int64_t end, const char *sid)
+end_key(unsigned char k[STORE_END_KEY_LEN], int64_t end, const char *sid)
 {
 	k[0] = (unsigned char)sid[0];
 	store_put_u64(k + 1, (uint64_t)end);
 	memcpy(k + 9, sid, TG_SESSION_ID_LEN);
 }
 
-/* tenant '\0' user '\0' sid, or the prefix of it that ends after user (sid NULL) or tenant. */
-static unsigned char *
-user_key(const char *tenant, const char *user, const char *sid, size_t *n)
+/* Lent to store_sweep.c (store_db.h), which deletes the entries this builds. */
+unsigned char *
+store_session_user_key(const char *tenant, const char *user, const char *sid, size_t *n)
 {
 	size_t tl = strlen(tenant), ul = user ? strlen(user) : 0, sl = sid ? strlen(sid) : 0;
 	unsigned char *p = tg_xmalloc(tl + 1 + ul + 1 + sl);
@@ -240,7 +222,7 @@ refresh_add(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const ch
 	    int64_t expires)
 {
 	struct refresh r = { .is_used = false, .expires = expires };
-	unsigned char k[SESSION_REFRESH_LEN];
+	unsigned char k[STORE_SESSION_REFRESH_LEN];
 	int ret;
 
 	memcpy(r.sid, sid, sizeof(r.sid));
@@ -252,10 +234,10 @@ refresh_add(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const ch
 	return ret;
 }
 
-/* Reads session id for update; a miss or another tenant's session sets NOT_FOUND. */
-static int
-session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant, u_int32_t flags,
-	     struct sop *op, struct tg_session **out)
+/* Lent to store_sweep.c (store_db.h), which removes the session it reads. */
+int
+store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant,
+		   u_int32_t flags, struct store_call *c, struct tg_session **out)
 {
 	bool is_found = false;
 	DBT k, d;
@@ -264,11 +246,11 @@ session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant
 	store_dbt_in(&k, id, strlen(id));
 	ret = store_fetch(s, T_SESSIONS, txn, id, strlen(id), flags, &d, &is_found);
 	if (ret == 0 && !is_found)
-		op->call.rc = TG_ERR_NOT_FOUND;
+		c->rc = TG_ERR_NOT_FOUND;
 	else if (ret == 0 && !session_decode_rec(&k, &d, out))
-		ret = store_corrupt(s, &op->call, "sessions");
+		ret = store_corrupt(s, c, "sessions");
 	else if (ret == 0 && tenant && strcmp((*out)->tenant, tenant) != 0) {
-		op->call.rc = TG_ERR_NOT_FOUND; /* another tenant's session is not there for this one */
+		c->rc = TG_ERR_NOT_FOUND; /* another tenant's session is not there for this one */
 		session_free(*out);
 		*out = NULL;
 	}
@@ -280,7 +262,7 @@ session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant
 static int
 session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss, int64_t old_end)
 {
-	unsigned char *rec, k[END_KEY_LEN];
+	unsigned char *rec, k[STORE_END_KEY_LEN];
 	size_t n;
 	int ret;
 
@@ -316,7 +298,7 @@ create_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	const struct tg_session *ss = op->sess;
-	unsigned char *rec = NULL, *uk = NULL, ek[END_KEY_LEN];
+	unsigned char *rec = NULL, *uk = NULL, ek[STORE_END_KEY_LEN];
 	size_t n, ukn;
 	bool is_found = false;
 	int ret;
@@ -333,7 +315,7 @@ create_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		return ret;
 	rec = session_encode_rec(ss, &n);
 	ret = store_put(s, T_SESSIONS, txn, ss->id, strlen(ss->id), rec, n);
-	uk = user_key(ss->tenant, ss->user, ss->id, &ukn);
+	uk = store_session_user_key(ss->tenant, ss->user, ss->id, &ukn);
 	if (ret == 0)
 		ret = store_put(s, T_SESSION_USER, txn, uk, ukn, "", 0);
 	end_key(ek, session_end(ss), ss->id);
@@ -376,7 +358,7 @@ get_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
-	int ret = session_load(s, txn, op->id, NULL, 0, op, &ss);
+	int ret = store_session_load(s, txn, op->id, NULL, 0, c, &ss);
 
 	if (ss)
 		append_session(op, ss);
@@ -451,7 +433,7 @@ visit_list(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d
 		return store_corrupt(s, c, "session_user");
 	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
 	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = session_load(s, txn, sid, op->tenant, 0, op, &ss);
+	ret = store_session_load(s, txn, sid, op->tenant, 0, c, &ss);
 	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
 		return store_corrupt(s, c, "session_user"); /* an index entry without its session */
 	if (ss)
@@ -464,7 +446,7 @@ list_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	size_t n;
-	unsigned char *prefix = user_key(op->tenant, op->user, NULL, &n);
+	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &n);
 	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit_list, c);
 
 	free(prefix);
@@ -504,7 +486,7 @@ visit_extend_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, co
 
 	(void)cur;
 	(void)d;
-	if (k->size != SESSION_REFRESH_LEN)
+	if (k->size != STORE_SESSION_REFRESH_LEN)
 		return store_corrupt(s, c, "session_refresh");
 	ret = store_fetch(s, T_REFRESH, txn, hash, TG_REFRESH_HASH_LEN, DB_RMW, &rd, &is_found);
 	if (ret == 0 && is_found && !refresh_decode(&rd, &r))
@@ -525,7 +507,7 @@ add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	int64_t old_end;
 	int ret;
 
-	ret = session_load(s, txn, op->id, op->tenant, DB_RMW, op, &ss);
+	ret = store_session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
 	if (ret != 0 || c->rc != TG_OK)
 		goto out;
 	if (!session_is_live(ss, op->now)) {
@@ -570,7 +552,7 @@ revoke_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
-	int ret = session_load(s, txn, op->id, op->tenant, DB_RMW, op, &ss);
+	int ret = store_session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
 
 	if (ret == 0 && c->rc == TG_OK)
 		ret = session_end_now(s, txn, ss, op->now);
@@ -601,7 +583,7 @@ visit_revoke(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT 
 		return store_corrupt(s, c, "session_user");
 	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
 	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = session_load(s, txn, sid, op->tenant, DB_RMW, op, &ss);
+	ret = store_session_load(s, txn, sid, op->tenant, DB_RMW, c, &ss);
 	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
 		return store_corrupt(s, c, "session_user");
 	/* Only live sessions end: an expired one keeps its record as it was. */
@@ -618,7 +600,7 @@ revoke_user_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	size_t n;
-	unsigned char *prefix = user_key(op->tenant, op->user, NULL, &n);
+	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &n);
 	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit_revoke, c);
 
 	free(prefix);
@@ -694,7 +676,7 @@ rotate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		ret = store_corrupt(s, c, "refresh");
 	store_dbt_free(&d);
 	if (ret == 0 && c->rc == TG_OK)
-		ret = session_load(s, txn, old.sid, NULL, DB_RMW, op, &ss);
+		ret = store_session_load(s, txn, old.sid, NULL, DB_RMW, c, &ss);
 	if (ret != 0 || c->rc != TG_OK)
 		goto out;
 	if (old.is_used) {
@@ -724,192 +706,4 @@ store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH
 	if (CRYPTO_memcmp(old_hash, new_hash, TG_REFRESH_HASH_LEN) == 0)
 		return TG_ERR_INVALID;
 	return sop_finish_one(&op, sop_run(s, STORE_WRITE, rotate_body, &op), out);
-}
-
-/* ------------------------------------------------------------ sweep */
-
-static int
-visit_drop_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
-		   struct store_call *c)
-{
-	struct sop *op = STORE_OP_OF(c, struct sop);
-	int ret;
-
-	(void)d;
-	if (k->size != SESSION_REFRESH_LEN)
-		return store_corrupt(s, c, "session_refresh");
-	ret = store_del(s, T_REFRESH, txn, (const unsigned char *)k->data + TG_SESSION_ID_LEN,
-			TG_REFRESH_HASH_LEN);
-	if (ret == 0)
-		op->count++;
-	if (ret == 0 || ret == DB_NOTFOUND)
-		ret = cur->del(cur, 0);
-	return ret;
-}
-
-/* A session with everything that hangs off it; its session_end entry is the caller's. */
-static int
-sweep_session(struct tg_store *s, DB_TXN *txn, struct sop *op, const char *sid)
-{
-	struct tg_session *ss = NULL;
-	unsigned char *uk = NULL;
-	char bucket[sizeof(RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
-	size_t n;
-	int ret;
-
-	ret = session_load(s, txn, sid, NULL, DB_RMW, op, &ss);
-	if (ret != 0 || op->call.rc != TG_OK) {
-		op->call.rc = TG_OK; /* an end entry without its session: only the entry goes */
-		return ret;
-	}
-	uk = user_key(ss->tenant, ss->user, ss->id, &n);
-	ret = store_del(s, T_SESSION_USER, txn, uk, n);
-	if (ret == 0 || ret == DB_NOTFOUND)
-		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
-	if (ret == 0) {
-		op->count++;
-		op->swept++;
-	}
-	if (ret == 0)
-		ret = store_scan(s, T_SESSION_REFRESH, txn, sid, TG_SESSION_ID_LEN, DB_RMW,
-				 visit_drop_refresh, &op->call);
-	snprintf(bucket, sizeof(bucket), "%s%s", RATE_SESSION_PREFIX, sid);
-	if (ret == 0)
-		ret = store_del(s, T_RATE, txn, bucket, strlen(bucket));
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	free(uk);
-	session_free(ss);
-	return ret;
-}
-
-/*
- * One short transaction: at most SWEEP_BATCH sessions of the first shard at
- * or after op->next_shard whose end lies before op->now (the cut-off), oldest
- * first; next_shard then says where the next batch starts.
- */
-static int
-sweep_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
-{
-	struct sop *op = STORE_OP_OF(c, struct sop);
-	DB *db = store_db(s, T_SESSION_END);
-	unsigned char start = (unsigned char)op->shard, *key;
-	DBC *cur = NULL;
-	DBT k, d;
-	int ret, cret;
-
-	ret = db->cursor(db, txn, &cur, 0);
-	if (ret != 0)
-		return ret;
-	store_dbt_out(&k);
-	store_dbt_out(&d);
-	k.data = &start; /* replaced by the found key */
-	k.size = 1;
-	ret = cur->get(cur, &k, &d, DB_SET_RANGE | DB_RMW);
-	if (ret == 0)
-		op->next_shard = *(unsigned char *)k.data + 1u;
-	while (ret == 0) {
-		char sid[TG_SESSION_ID_LEN + 1];
-
-		key = k.data;
-		if (k.size != END_KEY_LEN || key[0] + 1u != op->next_shard ||
-		    (int64_t)store_get_u64(key + 1) >= op->now)
-			break;
-		if (op->swept == SWEEP_BATCH || op->swept == op->limit) {
-			op->next_shard = key[0]; /* this shard has more */
-			break;
-		}
-		memcpy(sid, key + 9, TG_SESSION_ID_LEN);
-		sid[TG_SESSION_ID_LEN] = '\0';
-		ret = sweep_session(s, txn, op, sid);
-		if (ret == 0)
-			ret = cur->del(cur, 0);
-		store_dbt_free(&k);
-		store_dbt_free(&d);
-		if (ret == 0)
-			ret = cur->get(cur, &k, &d, DB_NEXT | DB_RMW);
-	}
-	if (ret != 0)
-		k.data = NULL; /* still ours (start) or never allocated */
-	store_dbt_free(&k);
-	store_dbt_free(&d);
-	cret = cur->close(cur);
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	return ret != 0 ? ret : cret;
-}
-
-enum tg_err
-store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit, size_t *removed)
-{
-	struct sop op = { .now = now - grace };
-	enum tg_err rc = TG_OK;
-	size_t records = 0, sessions = 0;
-
-	while (rc == TG_OK && op.shard < 256 && sessions < limit) {
-		op.limit = limit - sessions;
-		rc = sop_run(s, STORE_WRITE, sweep_body, &op);
-		records += op.count;
-		sessions += op.swept;
-		op.shard = op.next_shard;
-	}
-	sop_reset(&op.call);
-	if (rc == TG_OK && removed)
-		*removed = records;
-	return rc;
-}
-
-/* ------------------------------------------------------------ rate limits */
-
-static int
-rate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
-{
-	struct sop *op = STORE_OP_OF(c, struct sop);
-	unsigned char rec[RATE_LEN];
-	struct tg_bucket b;
-	bool is_found = false;
-	DBT d;
-	int ret;
-
-	ret = store_fetch(s, T_RATE, txn, op->id, strlen(op->id), DB_RMW, &d, &is_found);
-	if (ret == 0 && is_found && (d.size != RATE_LEN || ((unsigned char *)d.data)[0] != RATE_VERSION))
-		ret = store_corrupt(s, c, "rate");
-	else if (ret == 0 && is_found) {
-		b.milli = (int64_t)store_get_u64((unsigned char *)d.data + 1);
-		b.updated_ms = (int64_t)store_get_u64((unsigned char *)d.data + 9);
-	} else if (ret == 0)
-		ratelimit_init(&b, op->burst, op->now);
-	store_dbt_free(&d);
-	if (ret != 0 || c->rc != TG_OK)
-		return ret;
-	c->rc = ratelimit_take(&b, op->rate, op->burst, op->now, &op->retry_after);
-	if (c->rc != TG_OK)
-		return 0; /* nothing taken: the refill alone need not be written */
-	rec[0] = RATE_VERSION;
-	store_put_u64(rec + 1, (uint64_t)b.milli);
-	store_put_u64(rec + 9, (uint64_t)b.updated_ms);
-	return store_put(s, T_RATE, txn, op->id, strlen(op->id), rec, sizeof(rec));
-}
-
-/*
- * STORE_WRITE_NOSYNC: a bucket is worth a log flush on every request only
- * if losing it mattered, and a crash merely forgets recent requests (the
- * buckets a crash rolls back are fuller, never emptier, than they were).
- */
-enum tg_err
-store_ratelimit_take(struct tg_store *s, const char *bucket, int64_t rate, int64_t burst,
-		     int64_t now_ms, int64_t *retry_after)
-{
-	struct sop op = { .id = bucket, .rate = rate, .burst = burst, .now = now_ms };
-	enum tg_err rc;
-
-	if (rate < 0 || burst < 1 || !bucket || !bucket[0])
-		return TG_ERR_INVALID;
-	if (rate == 0)
-		return TG_OK; /* rate_limit_per_key = 0: no limit */
-	rc = sop_run(s, STORE_WRITE_NOSYNC, rate_body, &op);
-	if (rc == TG_ERR_LIMITED && retry_after)
-		*retry_after = op.retry_after;
-	sop_reset(&op.call);
-	return rc;
 }

@@ -1,13 +1,12 @@
 /*
  * The Berkeley DB store against real environment files in a mkdtemp
- * directory: opening, every table's operations and their error codes, issuer
- * uniqueness, cascading tenant removal, the generation counter (moves on each
- * tenant or key change, never on reads), persistence across reopen, file
- * modes, and log files that do not pile up.
+ * directory: opening, the tenant and key tables' operations and their error
+ * codes, issuer uniqueness, cascading tenant removal, the generation counter
+ * (moves on each tenant or key change, never on reads), persistence across
+ * reopen, file modes, and log files that do not pile up. API keys:
+ * test_store_apikey.c; sessions: test_store_session.c, test_store_sweep.c.
  */
-#include "store.h"
-
-#include "../lib/tap.h"
+#include "../lib/store_fixture.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -16,16 +15,6 @@
 
 static char root[] = "/tmp/tokengate-test_store.XXXXXX";
 static char dir[sizeof(root) + 16];
-
-static uint64_t
-gen(struct tg_store *s)
-{
-	uint64_t g = 0;
-
-	if (store_generation(s, &g) != TG_OK)
-		diag("store_generation failed");
-	return g;
-}
 
 static struct tg_tenant *
 tenant(const char *id, const char *issuer)
@@ -61,16 +50,6 @@ add_key(struct tg_store *s, const char *tenant_id, const char *kid, size_t len)
 	secret_free(&r.material);
 	free(bytes);
 	return rc;
-}
-
-static enum tg_err
-add_apikey(struct tg_store *s, const char *tenant_id, const char *id, unsigned char fill)
-{
-	struct tg_apikey a = { .tenant = (char *)(uintptr_t)tenant_id,
-			       .id = (char *)(uintptr_t)id };
-
-	memset(a.hash, fill, sizeof(a.hash));
-	return store_apikey_add(s, &a);
 }
 
 static int
@@ -270,48 +249,6 @@ test_keys(struct tg_store *s)
 }
 
 static void
-test_apikeys(struct tg_store *s)
-{
-	struct tg_apikey *a = NULL, **list = NULL;
-	unsigned char h[TG_APIKEY_HASH_LEN];
-	uint64_t g = gen(s);
-	size_t n = 0;
-
-	is_int(add_apikey(s, "acme", "ak1", 0x11), TG_OK, "API key added");
-	is_int(add_apikey(s, "beta", "ak2", 0x22), TG_OK, "another tenant's API key added");
-	is_int(add_apikey(s, "acme", "ak1", 0x33), TG_ERR_EXISTS, "duplicate id: exists");
-	is_int(add_apikey(s, "acme", "ak3", 0x11), TG_ERR_EXISTS, "duplicate hash: exists");
-	is_int(add_apikey(s, "nobody", "ak4", 0x44), TG_ERR_NOT_FOUND, "unknown tenant: not found");
-	ok(gen(s) == g, "API keys are not keyring state: generation unchanged");
-
-	is_int(store_apikey_list(s, "acme", &list, &n), TG_OK, "tenant's API keys listed");
-	ok(n == 1 && strcmp(list[0]->id, "ak1") == 0, "only that tenant's API keys");
-	apikey_list_free(list, n);
-	is_int(store_apikey_list(s, NULL, &list, &n), TG_OK, "all API keys listed");
-	is_int(n, 2, "both API keys");
-	apikey_list_free(list, n);
-
-	memset(h, 0x11, sizeof(h));
-	is_int(store_apikey_find(s, h, &a), TG_OK, "API key found by hash");
-	ok(a && strcmp(a->id, "ak1") == 0 && strcmp(a->tenant, "acme") == 0 && !a->revoked &&
-		   a->hash[0] == 0x11,
-	   "found record is complete");
-	apikey_free(a);
-	memset(h, 0x99, sizeof(h));
-	is_int(store_apikey_find(s, h, &a), TG_ERR_NOT_FOUND, "unknown hash: not found");
-
-	is_int(store_apikey_revoke(s, "beta", "ak1"), TG_ERR_NOT_FOUND,
-	       "another tenant cannot revoke the key");
-	is_int(store_apikey_revoke(s, "acme", "ak1"), TG_OK, "API key revoked");
-	memset(h, 0x11, sizeof(h));
-	a = NULL;
-	store_apikey_find(s, h, &a);
-	ok(a && a->revoked, "revoked key is still found, marked revoked");
-	apikey_free(a);
-	is_int(store_apikey_revoke(s, "acme", "nope"), TG_ERR_NOT_FOUND, "unknown id: not found");
-}
-
-static void
 test_snapshot_and_reads(struct tg_store *s)
 {
 	struct tg_tenant **tenants = NULL, *t = NULL;
@@ -337,9 +274,7 @@ static void
 test_cascade(struct tg_store *s)
 {
 	struct tg_key_record **keys = NULL, *k = NULL;
-	struct tg_apikey *a = NULL, **list = NULL;
 	struct tg_tenant *t = NULL;
-	unsigned char h[TG_APIKEY_HASH_LEN];
 	uint64_t g = gen(s);
 	size_t n = 0;
 	char *id = NULL;
@@ -353,25 +288,16 @@ test_cascade(struct tg_store *s)
 	ok(n == 1 && strcmp(keys[0]->tenant, "acme.dev") == 0,
 	   "its keys are gone, acme.dev's key (a longer id) stays");
 	keyrec_list_free(keys, n);
-	memset(h, 0x11, sizeof(h));
-	is_int(store_apikey_find(s, h, &a), TG_ERR_NOT_FOUND,
-	       "its API keys are gone, hash index too");
-	store_apikey_list(s, NULL, &list, &n);
-	ok(n == 1 && strcmp(list[0]->tenant, "beta") == 0, "other tenants' API keys stay");
-	apikey_list_free(list, n);
 	is_int(store_tenant_remove(s, "acme"), TG_ERR_NOT_FOUND, "removing again: not found");
 
 	is_int(add_tenant(s, "acme", NULL), TG_OK, "the id can be used again");
 	is_int(store_key_get(s, "acme", "k1", &k), TG_ERR_NOT_FOUND, "and starts with no keys");
-	is_int(add_apikey(s, "acme", "ak1", 0x11), TG_OK, "removed API key id and hash are free");
 }
 
 static void
 test_reopen(struct tg_store **s)
 {
 	struct tg_key_record *k = NULL;
-	struct tg_apikey *a = NULL;
-	unsigned char h[TG_APIKEY_HASH_LEN];
 	uint64_t g = gen(*s);
 	char *id = NULL;
 
@@ -387,9 +313,6 @@ test_reopen(struct tg_store **s)
 	free(id);
 	is_int(store_key_get(*s, "acme.dev", "k1", &k), TG_OK, "keys survive reopen");
 	keyrec_free(k);
-	memset(h, 0x22, sizeof(h));
-	is_int(store_apikey_find(*s, h, &a), TG_OK, "API keys survive reopen");
-	apikey_free(a);
 }
 
 static int
@@ -439,7 +362,6 @@ main(void)
 	if (s) {
 		test_tenants(s);
 		test_keys(s);
-		test_apikeys(s);
 		test_snapshot_and_reads(s);
 		test_cascade(s);
 		test_reopen(&s);
