@@ -2,7 +2,8 @@
 # The quickstart demo: a demo tenant in a local database, tokengate as a FastCGI authorizer
 # in front of a real lighttpd on 127.0.0.1 (configured from the shipped snippet
 # etc/lighttpd/tokengate.conf), the demo app in cgi-bin/ behind it, and curl showing an
-# allowed request, an expired token and a forged token being refused.
+# allowed request, an expired token and a forged token being refused; then the HTTP API
+# (etc/lighttpd/tokengate-api.conf) issuing a gateway session that is logged out.
 # Run by ./quickstart with TG_BUILD (build directory) and TG_ONCE (yes: exit after the round trip).
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -66,9 +67,16 @@ require_https = no
 realm = tokengate-demo
 CONF
 srv_give "$SRV_TG_CONFIG"
-srv_lighttpd_start
+srv_mkdir "$DEMO/lighttpd"
+srv_render "$TOP/etc/lighttpd/tokengate-api.conf" "$DEMO/lighttpd/api.conf" \
+	/usr/local/bin/tokengate "$SRV_AUTHZ" \
+	/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG" \
+	/run/lighttpd/tokengate-api.sock "$DEMO/lighttpd/api.sock" \
+	'"max-procs" => 4' '"max-procs" => 1'
+SRV_LIGHTTPD_INCLUDE=$DEMO/lighttpd/api.conf srv_lighttpd_start
 APP=$LIGHTTPD_URL/app/demo-app.cgi
-echo "serving $APP"
+API=$LIGHTTPD_URL/api
+echo "serving $APP, and the API under $API"
 
 step "an allowed request: the app sees who the user is"
 show curl -fsS -H "Authorization: Bearer $TOKEN" "$APP"
@@ -85,6 +93,24 @@ refused "$FORGED"
 
 step "no token at all"
 show curl -sS -i "$APP" | grep -Ei '^(HTTP|WWW-Authenticate)'
+
+step "the HTTP API: the backend asks tokengate for a session instead of signing tokens itself"
+API_KEY=$("${CTL[@]}" apikey create demo --json | jq -r .key)
+echo "API_KEY=... (tokengatectl apikey create demo; shown once)"
+ISSUED=$(curl -fsS -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
+	--data-binary '{"user_id": "bob", "amr": ["pwd"]}' "$API/v1/sessions")
+echo "\$ curl -H \"Authorization: Bearer \$API_KEY\" -d '{\"user_id\": \"bob\", \"amr\": [\"pwd\"]}' $API/v1/sessions"
+jq '{token_type, expires_in, session_id, refresh_expires_in}' <<<"$ISSUED"
+TOKEN=$(jq -r .access_token <<<"$ISSUED")
+TOKEN_SHOWN=$TOKEN
+SESSION=$(jq -r .session_id <<<"$ISSUED")
+show curl -fsS -H "Authorization: Bearer $TOKEN" "$APP"
+
+step "logout ends the session: its token is refused at once, though it has not expired"
+echo "\$ curl -X DELETE -H \"Authorization: Bearer \$API_KEY\" $API/v1/sessions/$SESSION"
+curl -fsS -o /dev/null -w '%{http_code}\n' -X DELETE -H "Authorization: Bearer $API_KEY" \
+	"$API/v1/sessions/$SESSION"
+refused "$TOKEN"
 
 if [ "$ONCE" = yes ]; then
 	step "round trip done"

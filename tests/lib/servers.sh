@@ -735,18 +735,13 @@ tg_need_build() {
 srv_lighttpd_api_start() {
 	local d=$SRV_DIR/lighttpd
 	srv_mkdir "$d" "$d/run"
-	{
-		echo 'fastcgi.server += ('
-		echo '	"/api" => (('
-		echo "		\"bin-path\" => \"${SRV_API_BIN:-$SRV_AUTHZ}\","
-		echo "		\"socket\" => \"$d/run/api.sock\","
-		echo "		\"bin-environment\" => ( \"TOKENGATE_CONFIG\" => \"$SRV_TG_CONFIG\" ),"
-		echo '		"check-local" => "disable",'
-		echo "		\"max-procs\" => ${SRV_API_WORKERS:-1},"
-		echo '	)),'
-		echo ')'
-		echo "alias.url += ( \"/step/\" => \"${SRV_APP_DIR:-$SRV_TOP/cgi-bin}/\" )"
-	} >"$d/api.conf"
+	# The shipped API snippet, with this run's paths and worker count.
+	srv_render "$SRV_TOP/etc/lighttpd/tokengate-api.conf" "$d/api.conf" \
+		/usr/local/bin/tokengate "${SRV_API_BIN:-$SRV_AUTHZ}" \
+		/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG" \
+		/run/lighttpd/tokengate-api.sock "$d/run/api.sock" \
+		'"max-procs" => 4' "\"max-procs\" => ${SRV_API_WORKERS:-1}" || return 1
+	echo "alias.url += ( \"/step/\" => \"${SRV_APP_DIR:-$SRV_TOP/cgi-bin}/\" )" >>"$d/api.conf"
 	srv_common_render_args
 	SRV_ARGS+=(
 		'server.modules += ( "mod_fastcgi", "mod_setenv" )' ''
