@@ -80,14 +80,29 @@ var_name(const char *in, size_t len, char out[AUTHZ_NAME_MAX + 1])
 	return n > 0;
 }
 
+/* a followed by b in out (size > 0), cut to fit: the per-request names, without printf. */
 static void
-add_var(struct authz_decision *d, const char *name, const char *value, size_t len)
+join(char *out, size_t size, const char *a, const char *b)
 {
-	struct authz_var *v;
+	size_t na = strnlen(a, size - 1), nb = strnlen(b, size - 1 - na);
 
-	d->vars = tg_xrealloc(d->vars, (d->nvars + 1) * sizeof(*d->vars));
-	v = &d->vars[d->nvars++];
-	v->name = tg_xstrdup(name);
+	memcpy(out, a, na);
+	memcpy(out + na, b, nb);
+	out[na + nb] = '\0';
+}
+
+/*
+ * prefix + name as the variable's name, cut to fit (var_name bounds mapped
+ * names, so nothing real is cut). d->vars has room for every variable
+ * (build_vars sized it), so naming costs no allocation per request.
+ */
+static void
+add_var(struct authz_decision *d, const char *prefix, const char *name, const char *value,
+	size_t len)
+{
+	struct authz_var *v = &d->vars[d->nvars++];
+
+	join(v->name, sizeof(v->name), prefix, name);
 	v->value = sanitized_dup(value, len);
 }
 
@@ -113,7 +128,6 @@ void
 authz_decision_fini(struct authz_decision *d)
 {
 	for (size_t i = 0; i < d->nvars; i++) {
-		free(d->vars[i].name);
 		free(d->vars[i].value);
 	}
 	free(d->vars);
@@ -344,29 +358,32 @@ claim_text(struct json_object *o)
 }
 
 static void
-add_claim_var(struct authz_decision *d, const char *name, struct json_object *o)
+add_claim_var(struct authz_decision *d, const char *prefix, const char *name,
+	      struct json_object *o)
 {
 	char *text = o ? claim_text(o) : NULL;
 
 	if (text)
-		add_var(d, name, text, strlen(text));
+		add_var(d, prefix, name, text, strlen(text));
 	free(text);
 }
 
 static void
 build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_decision *d)
 {
-	char exp[24], name[AUTHZ_NAME_MAX + 1], *full;
+	char exp[24], name[AUTHZ_NAME_MAX + 1];
 	struct json_object *sid = claims_lookup(v->claims, t, "sid");
 
-	add_var(d, "SUB", v->sub, strlen(v->sub));
-	add_var(d, "TENANT", v->tenant, strlen(v->tenant));
+	/* SUB TENANT EXP KID SID AMR and the mapped claims: the most there can be. */
+	d->vars = tg_xcalloc(6 + t->map_claims.n, sizeof(*d->vars));
+	add_var(d, "", "SUB", v->sub, strlen(v->sub));
+	add_var(d, "", "TENANT", v->tenant, strlen(v->tenant));
 	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
-	add_var(d, "EXP", exp, strlen(exp));
-	add_var(d, "KID", v->kid, strlen(v->kid));
+	add_var(d, "", "EXP", exp, strlen(exp));
+	add_var(d, "", "KID", v->kid, strlen(v->kid));
 	if (sid && json_object_is_type(sid, json_type_string))
-		add_claim_var(d, "SID", sid);
-	add_claim_var(d, "AMR", claims_lookup(v->claims, t, "amr"));
+		add_claim_var(d, "", "SID", sid);
+	add_claim_var(d, "", "AMR", claims_lookup(v->claims, t, "amr"));
 	for (size_t i = 0; i < t->map_claims.n; i++) {
 		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
 		char *path;
@@ -374,9 +391,7 @@ build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_
 		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
 			continue;
 		path = tg_xstrndup(spec, (size_t)(eq - spec));
-		full = tg_xconcat("CLAIM_", name);
-		add_claim_var(d, full, claims_lookup(v->claims, t, path));
-		free(full);
+		add_claim_var(d, "CLAIM_", name, claims_lookup(v->claims, t, path));
 		free(path);
 	}
 	d->user = sanitized_dup(v->sub, strlen(v->sub));
@@ -502,13 +517,13 @@ authz_decide(const struct authz_env *env, const struct http_request *req,
 
 /* ------------------------------------------------------------ rendering */
 
-/* "CLAIM_ORG_ID" -> "Claim-Org-Id" */
-static char *
-header_case(const char *name)
+/* "CLAIM_ORG_ID" -> "Claim-Org-Id" in h (as large as an authz_var name). */
+static void
+header_case(const char *name, char h[AUTHZ_VAR_NAME_SIZE])
 {
-	char *h = tg_xstrdup(name);
 	bool is_start = true;
 
+	join(h, AUTHZ_VAR_NAME_SIZE, name, "");
 	for (char *p = h; *p; p++) {
 		if (*p == '_') {
 			*p = '-';
@@ -518,7 +533,6 @@ header_case(const char *name)
 		*p = is_start ? (char)toupper((unsigned char)*p) : (char)tolower((unsigned char)*p);
 		is_start = false;
 	}
-	return h;
 }
 
 /* RFC 6750 3: error_description may hold %x20-21 / %x23-5B / %x5D-7E only. */
@@ -555,21 +569,20 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		return;
 	}
 	for (size_t i = 0; i < d->nvars; i++) {
-		char *name;
+		char name[sizeof("Variable-TOKENGATE_") + AUTHZ_VAR_NAME_SIZE];
 
 		if (role == HTTP_ROLE_AUTHORIZER && d->is_tenant_pinned &&
 		    strcmp(d->vars[i].name, "TENANT") == 0)
 			continue;
 		if (role == HTTP_ROLE_AUTHORIZER) {
-			name = tg_xconcat("Variable-TOKENGATE_", d->vars[i].name);
+			join(name, sizeof(name), "Variable-TOKENGATE_", d->vars[i].name);
 		} else {
-			char *hc = header_case(d->vars[i].name);
+			char hc[AUTHZ_VAR_NAME_SIZE];
 
-			name = tg_xconcat("X-Tokengate-", hc);
-			free(hc);
+			header_case(d->vars[i].name, hc);
+			join(name, sizeof(name), "X-Tokengate-", hc);
 		}
 		http_header_add(r, name, d->vars[i].value);
-		free(name);
 	}
 	if (role == HTTP_ROLE_AUTHORIZER && d->user)
 		http_header_add(r, "Variable-REMOTE_USER", d->user);

@@ -15,8 +15,10 @@
 #define AUTHZ_VALUE_MAX 512 /* bytes of a variable's value after sanitising */
 #define AUTHZ_NAME_MAX 48   /* bytes of a mapped claim's variable name */
 
+#define AUTHZ_VAR_NAME_SIZE (sizeof("CLAIM_") + AUTHZ_NAME_MAX)
+
 struct authz_var {
-	char *name;  /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
+	char name[AUTHZ_VAR_NAME_SIZE]; /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
 	char *value; /* sanitised: no control characters, valid UTF-8, bounded */
 };
 

@@ -11,6 +11,7 @@
 
 #include <json.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@ struct entry {
 };
 
 struct tg_cache {
+	/*
+	 * Fetched once: SHA256() looks the algorithm up in the provider on every
+	 * call (EVP_Q_digest), which cost more than hashing a token.
+	 */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
 	struct entry *slots;
 	size_t nsets, ways;
 	uint64_t tick;
@@ -40,6 +47,15 @@ cache_new(size_t entries)
 	if (entries == 0)
 		return NULL;
 	c = tg_xcalloc(1, sizeof(*c));
+	c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
+	c->md = EVP_MD_CTX_new();
+	if (!c->sha256 || !c->md) {
+		/* No digest: run without a cache rather than fail requests. */
+		EVP_MD_free(c->sha256);
+		EVP_MD_CTX_free(c->md);
+		free(c);
+		return NULL;
+	}
 	/* Rounded down, so the table never holds more than asked for. */
 	c->ways = entries < WAYS ? entries : WAYS;
 	c->nsets = entries / c->ways;
@@ -66,7 +82,19 @@ cache_free(struct tg_cache *c)
 	for (size_t i = 0; i < c->nsets * c->ways; i++)
 		clear_slot(c, &c->slots[i]);
 	free(c->slots);
+	EVP_MD_CTX_free(c->md);
+	EVP_MD_free(c->sha256);
 	free(c);
+}
+
+/* False only if OpenSSL fails; the caller then treats the token as not cached. */
+static bool
+hash_token(struct tg_cache *c, const char *token, size_t len,
+	   unsigned char hash[SHA256_DIGEST_LENGTH])
+{
+	return EVP_DigestInit_ex2(c->md, c->sha256, NULL) == 1 &&
+	       EVP_DigestUpdate(c->md, token, len) == 1 &&
+	       EVP_DigestFinal_ex(c->md, hash, NULL) == 1;
 }
 
 static struct entry *
@@ -93,9 +121,8 @@ cache_get(struct tg_cache *c, const char *token, size_t len, const char *tenant_
 	unsigned char hash[SHA256_DIGEST_LENGTH];
 	struct entry *set;
 
-	if (!c)
+	if (!c || !hash_token(c, token, len, hash))
 		return NULL;
-	SHA256((const unsigned char *)token, len, hash);
 	set = set_of(c, hash);
 	for (size_t i = 0; i < c->ways; i++) {
 		struct entry *e = &set[i];
@@ -139,13 +166,12 @@ cache_put(struct tg_cache *c, const char *token, size_t len, const char *tenant_
 	unsigned char hash[SHA256_DIGEST_LENGTH];
 	struct entry *set, *e = NULL;
 
-	if (!c) {
+	if (!c || !hash_token(c, token, len, hash)) {
 		verified_free(v_owned);
 		return;
 	}
 	json_object_put(v_owned->header);
 	v_owned->header = NULL;
-	SHA256((const unsigned char *)token, len, hash);
 	set = set_of(c, hash);
 	/* The same token under another pin replaces its entry rather than taking a second slot. */
 	for (size_t i = 0; i < c->ways && !e; i++)
