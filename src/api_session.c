@@ -12,6 +12,7 @@
 
 #include <json.h>
 #include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -424,6 +425,28 @@ refresh_refused(struct api_ctx *c, enum tg_err rc)
 }
 
 /*
+ * The refresh token's session takes from its own bucket, with its tenant's
+ * per-key limits, before anything rotates: a client stuck in a refresh loop
+ * is slowed down without its token being used up. An unknown token takes
+ * nothing (401), so it cannot drain anyone's bucket. false with the answer sent.
+ */
+static bool
+refresh_rate_take(struct api_ctx *c, const unsigned char hash[TG_REFRESH_HASH_LEN])
+{
+	char sid[TG_SESSION_ID_LEN + 1], tenant[TG_TENANT_ID_MAX + 1];
+	char bucket[sizeof(TG_RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
+	enum tg_err rc = store_refresh_session(c->env->store, hash, sid, tenant);
+
+	if (rc != TG_OK) {
+		refresh_refused(c, rc);
+		return false;
+	}
+	c->tenant = tg_xstrdup(tenant);
+	snprintf(bucket, sizeof(bucket), "%s%s", TG_RATE_SESSION_PREFIX, sid);
+	return api_rate_take(c, bucket, tenant);
+}
+
+/*
  * POST /v1/token: the refresh token is the credential; it is used up and a
  * new one answered with the access token (rotation).
  */
@@ -446,15 +469,19 @@ api_session_refresh(struct api_ctx *c)
 	if (!api_ip_canonical(c->req->remote_addr, addr))
 		addr[0] = '\0';
 	rc = refresh_token_hash(tok, strlen(tok), old);
-	if (rc == TG_OK)
-		rc = refresh_token_new(rt, new);
+	if (rc != TG_OK) {
+		refresh_refused(c, rc);
+		goto out;
+	}
+	if (!refresh_rate_take(c, old))
+		goto out;
+	rc = refresh_token_new(rt, new);
 	if (rc == TG_OK)
 		rc = store_refresh_rotate(c->env->store, old, new, addr, c->env->now, &s);
 	if (rc != TG_OK) {
 		refresh_refused(c, rc);
 		goto out;
 	}
-	c->tenant = tg_xstrdup(s->tenant);
 	if (!api_lifetime(c, NULL, s->tenant, &lifetime))
 		goto out;
 	answer = json_object_new_object();

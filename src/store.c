@@ -6,7 +6,8 @@
  * ends a transaction itself, never parses keys or tokens, never prints secrets.
  *
  * Layout, for every store*.c (the one place it is written down): one
- * environment directory holding tokengate.db with these B-trees
+ * environment directory holding tokengate.hint (the change counters,
+ * store_hint.c) and tokengate.db with these B-trees
  *   tenants          id                      -> tenant JSON (tenant_to_json)
  *   issuers          issuer                  -> tenant id (unique)
  *   keys             tenant '\0' kid         -> key record v1 (below)
@@ -229,7 +230,11 @@ bump_gen(struct tg_store *s, DB_TXN *txn)
 	store_put_u64(buf, gen + 1);
 	store_dbt_in(&k, "generation", 10);
 	store_dbt_in(&d, buf, sizeof(buf));
-	return store_db(s, T_META)->put(store_db(s, T_META), txn, &k, &d, 0);
+	ret = store_db(s, T_META)->put(store_db(s, T_META), txn, &k, &d, 0);
+	/* After the put: the record is write-locked until this transaction ends (store_hint.c). */
+	if (ret == 0)
+		store_hint_bump(s, STORE_HINT_KEYS);
+	return ret;
 }
 
 static int
@@ -238,12 +243,25 @@ gen_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	return read_gen(s, txn, 0, &op->gen);
 }
 
+/*
+ * Asked on every request: answered from the handle's cache while the KEYS
+ * counter has not moved since the generation was last read (store_hint.c).
+ */
 enum tg_err
 store_generation(struct tg_store *s, uint64_t *out)
 {
+	struct store_cache *cache = store_cache_of(s);
+	struct store_stamp stamp;
+	bool has_hint = store_hint_peek(s, STORE_HINT_KEYS, &stamp);
 	struct op op = { 0 };
-	enum tg_err rc = run_op(s, STORE_READ, gen_body, &op);
+	enum tg_err rc;
 
+	if (has_hint && store_cache_generation(cache, &stamp, out))
+		return TG_OK;
+	store_cache_count_read(cache, STORE_HINT_KEYS);
+	rc = run_op(s, STORE_READ, gen_body, &op);
+	if (rc == TG_OK && has_hint)
+		store_cache_keep_generation(cache, &stamp, op.gen);
 	if (rc == TG_OK)
 		*out = op.gen;
 	op_clear_outputs(&op);

@@ -130,6 +130,15 @@ enum tg_err store_refresh_rotate(struct tg_store *s, const unsigned char old_has
 				 const char *remote_addr, int64_t now, struct tg_session **out);
 
 /*
+ * The session a presented refresh token (hashed) belongs to and its tenant,
+ * whatever the state of either: what the refresh grant's rate limit is keyed
+ * on before anything rotates. TG_ERR_NOT_FOUND when the token or its session
+ * is unknown.
+ */
+enum tg_err store_refresh_session(struct tg_store *s, const unsigned char hash[TG_REFRESH_HASH_LEN],
+				  char sid[TG_SESSION_ID_LEN + 1], char tenant[TG_TENANT_ID_MAX + 1]);
+
+/*
  * Deletes at most limit sessions whose expiry (or a revoked session's
  * revocation) lies before now - grace, each with its refresh tokens and
  * index entries, oldest first within each of the expiry index's shards, in
@@ -138,6 +147,9 @@ enum tg_err store_refresh_rotate(struct tg_store *s, const unsigned char old_has
  */
 enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit,
 			size_t *removed);
+
+/* A session's refresh grants take from bucket TG_RATE_SESSION_PREFIX sid; the sweep drops it. */
+#define TG_RATE_SESSION_PREFIX "rt:"
 
 /*
  * Token bucket named bucket (an API key id or "rt:" session id), shared by

@@ -1,5 +1,5 @@
 /*
- * Internal to the store (store.c, store_apikey.c, store_env.c,
+ * Internal to the store (store.c, store_apikey.c, store_env.c, store_hint.c,
  * store_session.c, store_sweep.c), the only files that may include this
  * header or <db.h>: the table list, the one retry loop that runs every
  * transaction (store_run), the record helpers, and the few record functions
@@ -13,6 +13,7 @@
 
 #include <db.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* The B-trees of tokengate.db; their record formats are listed at the top of store.c. */
 enum store_table {
@@ -131,5 +132,71 @@ int store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const ch
  */
 unsigned char *store_session_user_key(const char *tenant, const char *user, const char *sid,
 				      size_t *n);
+
+/* ---- the change hint and the answers it keeps fresh (store_hint.c; the argument is there) */
+
+enum store_hint_counter {
+	STORE_HINT_KEYS,     /* bumped with the generation record */
+	STORE_HINT_SESSIONS, /* bumped by every write that can change a session check's answer */
+	STORE_HINT_COUNT
+};
+
+/* A counter's value, and the handles (store_env.c's epoch) whose mapping it was read from. */
+struct store_stamp {
+	uint64_t epoch;
+	uint64_t value;
+};
+
+/* What store_session_check needs of a session: its record's fixed prefix. */
+struct store_session_head {
+	int64_t expires;
+	int64_t revoked;
+	unsigned char tenant_len;
+	char tenant[TG_TENANT_ID_MAX]; /* not NUL-terminated */
+};
+
+struct store_hint;
+struct store_cache;
+
+/*
+ * Maps DIR/tokengate.hint MAP_SHARED, creating it (mode 0600, owned like
+ * tokengate.db) when missing. NULL with a sentence in why when it cannot.
+ */
+struct store_hint *store_hint_open(const char *dir, char *why, size_t whylen);
+void store_hint_close(struct store_hint *h);
+/* Loads a counter; what the caller reads next is ordered after the load. */
+uint64_t store_hint_load(const struct store_hint *h, enum store_hint_counter c);
+/* Bumps a counter; the writes before it are ordered before the bump. */
+void store_hint_add(struct store_hint *h, enum store_hint_counter c);
+
+/*
+ * store_env.c: the counter of the handle's current mapping, false when the
+ * handle has none (then every read goes to the database).
+ */
+bool store_hint_peek(struct tg_store *s, enum store_hint_counter c, struct store_stamp *out);
+/*
+ * store_env.c: for a body, after it wrote (and so locked) the records the
+ * counter covers. Without a mapping it does nothing.
+ */
+void store_hint_bump(struct tg_store *s, enum store_hint_counter c);
+struct store_cache *store_cache_of(struct tg_store *s);
+
+/* A handle's kept answers, safe from many threads; a reader never waits. */
+struct store_cache *store_cache_new(void);
+void store_cache_free(struct store_cache *c);
+/* The generation kept under stamp now, if any. */
+bool store_cache_generation(struct store_cache *c, const struct store_stamp *now, uint64_t *gen);
+/* Keeps gen, read from the database after the counter read_at was loaded. */
+void store_cache_keep_generation(struct store_cache *c, const struct store_stamp *read_at,
+				 uint64_t gen);
+bool store_cache_session(struct store_cache *c, const char *sid, const struct store_stamp *now,
+			 struct store_session_head *out);
+/* Only a session that exists is kept: one created later must be found. */
+void store_cache_keep_session(struct store_cache *c, const char *sid,
+			      const struct store_stamp *read_at,
+			      const struct store_session_head *head);
+/* Reads that went to the database, for tests and diagnostics. */
+void store_cache_count_read(struct store_cache *c, enum store_hint_counter which);
+uint64_t store_cache_reads(struct store_cache *c, enum store_hint_counter which);
 
 #endif

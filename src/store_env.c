@@ -60,6 +60,9 @@ struct tg_store {
 	DB_ENV *env;    /* NULL after a failed reopen; the next operation tries again */
 	DB *db[T_COUNT];
 	uint64_t epoch; /* handles closed so far: a thread drops only the handles it failed on */
+	struct store_hint *hint;   /* this epoch's mapping of tokengate.hint; NULL: none */
+	struct store_cache *cache; /* answers kept across epochs, each stamped with its own */
+	bool has_warned_hint;      /* under the exclusive hold */
 	atomic_int active;       /* store calls under way */
 	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
 	pthread_t watchdog;
@@ -124,6 +127,8 @@ close_handles(struct tg_store *s)
 	if (s->env)
 		s->env->close(s->env, 0);
 	s->env = NULL;
+	store_hint_close(s->hint);
+	s->hint = NULL;
 }
 
 static int
@@ -153,6 +158,24 @@ configure_env(struct tg_store *s, DB_ENV *env)
 	if (ret == 0)
 		ret = env->set_isalive(env, is_alive);
 	return ret;
+}
+
+/*
+ * Mapped anew with every set of handles, so a handle never keeps the mapping
+ * of a file that a re-created environment replaced (kept answers carry the
+ * epoch, see store_hint.c). Without it the handle only answers from the
+ * database, which is slower but never wrong.
+ */
+static void
+open_hint(struct tg_store *s)
+{
+	char why[400];
+
+	s->hint = store_hint_open(s->dir, why, sizeof(why));
+	if (!s->hint && !s->has_warned_hint)
+		TG_LOG(TG_LOG_WARN, "%s: %s; until then every request reads the database, and this "
+		       "process's changes may be missed by the others' caches", s->errpfx, why);
+	s->has_warned_hint = s->has_warned_hint || !s->hint;
 }
 
 /*
@@ -202,6 +225,7 @@ open_env_once(struct tg_store *s)
 	reg = tg_xasprintf("%s/__db.register", s->dir);
 	(void)chmod(reg, 0600);
 	free(reg);
+	open_hint(s);
 	return 0;
 }
 
@@ -368,6 +392,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	s = tg_xcalloc(1, sizeof(*s));
 	s->dir = tg_xstrdup(dir);
 	s->errpfx = tg_xasprintf("database %s", dir);
+	s->cache = store_cache_new();
 	lock_init(s);
 	/* Opening can wait on a mutex a dead process holds, too: the watchdog covers it. */
 	s->has_watchdog = watchdog_start(s);
@@ -411,6 +436,7 @@ store_close(struct tg_store *s)
 	if (s->has_watchdog)
 		watchdog_stop(s);
 	pthread_rwlock_destroy(&s->lock);
+	store_cache_free(s->cache);
 	free(s->dir);
 	free(s->errpfx);
 	free(s);
@@ -420,6 +446,36 @@ DB *
 store_db(struct tg_store *s, enum store_table t)
 {
 	return s->db[t];
+}
+
+/* Under the shared hold: the mapping and the epoch change only under the exclusive one. */
+bool
+store_hint_peek(struct tg_store *s, enum store_hint_counter c, struct store_stamp *out)
+{
+	bool has_hint;
+
+	pthread_rwlock_rdlock(&s->lock);
+	has_hint = s->env && s->hint;
+	if (has_hint) {
+		out->epoch = s->epoch;
+		out->value = store_hint_load(s->hint, c);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return has_hint;
+}
+
+/* Bodies run under the shared hold (attempt), so s->hint is this attempt's. */
+void
+store_hint_bump(struct tg_store *s, enum store_hint_counter c)
+{
+	if (s->hint)
+		store_hint_add(s->hint, c);
+}
+
+struct store_cache *
+store_cache_of(struct tg_store *s)
+{
+	return s->cache;
 }
 
 /* ------------------------------------------------------------ transactions */

@@ -28,10 +28,8 @@
 #define REFRESH_VERSION 1
 #define REFRESH_LEN (1 + 1 + 8 + TG_SESSION_ID_LEN)
 
-/* What the authorizer's check reads of a session: the record's fixed prefix. */
-struct session_head {
-	const char *tenant; /* not NUL-terminated */
-	size_t tenant_len;
+/* What a session's check answer depends on, taken before the session changes. */
+struct session_was {
 	int64_t expires;
 	int64_t revoked;
 };
@@ -50,6 +48,8 @@ struct sop {
 	const unsigned char *hash, *new_hash;
 	int64_t now, expires;
 	/* outputs */
+	struct store_session_head head;
+	char sid[TG_SESSION_ID_LEN + 1];
 	struct tg_session **sessions;
 	size_t nsessions;
 	size_t count; /* revoked sessions */
@@ -121,7 +121,7 @@ session_encode_rec(const struct tg_session *ss, size_t *n)
 }
 
 static bool
-session_head_decode(const unsigned char *p, size_t n, struct session_head *h)
+session_head_decode(const unsigned char *p, size_t n, struct store_session_head *h)
 {
 	if (n < SESSION_FIXED || p[0] != SESSION_VERSION || p[1] == 0 ||
 	    p[1] > TG_TENANT_ID_MAX || n < SESSION_FIXED + (size_t)p[1])
@@ -129,20 +129,26 @@ session_head_decode(const unsigned char *p, size_t n, struct session_head *h)
 	h->tenant_len = p[1];
 	h->expires = (int64_t)store_get_u64(p + 2);
 	h->revoked = (int64_t)store_get_u64(p + 10);
-	h->tenant = (const char *)p + SESSION_FIXED;
+	memcpy(h->tenant, p + SESSION_FIXED, h->tenant_len);
 	return true;
 }
 
 static bool
-is_tenant(const struct session_head *h, const char *tenant)
+is_tenant(const struct store_session_head *h, const char *tenant)
 {
 	return strlen(tenant) == h->tenant_len && memcmp(h->tenant, tenant, h->tenant_len) == 0;
+}
+
+static struct session_was
+session_was(const struct tg_session *ss)
+{
+	return (struct session_was){ .expires = ss->expires, .revoked = ss->revoked };
 }
 
 static bool
 session_decode_rec(const DBT *key, const DBT *data, struct tg_session **out)
 {
-	struct session_head h;
+	struct store_session_head h;
 	struct tg_session *ss = NULL;
 	size_t off;
 
@@ -258,10 +264,17 @@ store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *
 	return ret;
 }
 
-/* Rewrites a stored session whose end (before the change) was old_end. */
+/*
+ * Rewrites a stored session that was as was before the change. A change of
+ * what store_session_check answers bumps the SESSIONS hint once the record
+ * is written, so every handle's kept answer for it lapses (store_hint.c).
+ */
 static int
-session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss, int64_t old_end)
+session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss,
+	      struct session_was was)
 {
+	struct tg_session old = { .expires = was.expires, .revoked = was.revoked };
+	int64_t old_end = session_end(&old);
 	unsigned char *rec, k[STORE_END_KEY_LEN];
 	size_t n;
 	int ret;
@@ -269,6 +282,8 @@ session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss, int6
 	rec = session_encode_rec(ss, &n);
 	ret = store_put(s, T_SESSIONS, txn, ss->id, strlen(ss->id), rec, n);
 	free(rec);
+	if (ret == 0 && (was.expires != ss->expires || was.revoked != ss->revoked))
+		store_hint_bump(s, STORE_HINT_SESSIONS);
 	if (ret != 0 || old_end == session_end(ss))
 		return ret;
 	end_key(k, old_end, ss->id);
@@ -283,12 +298,12 @@ session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss, int6
 static int
 session_end_now(struct tg_store *s, DB_TXN *txn, struct tg_session *ss, int64_t now)
 {
-	int64_t old_end = session_end(ss);
+	struct session_was was = session_was(ss);
 
 	if (ss->revoked)
 		return 0;
 	ss->revoked = now > 0 ? now : 1; /* 0 would read as live */
-	return session_store(s, txn, ss, old_end);
+	return session_store(s, txn, ss, was);
 }
 
 /* ------------------------------------------------------------ create, read */
@@ -373,18 +388,17 @@ store_session_get(struct tg_store *s, const char *id, struct tg_session **out)
 	return sop_finish_one(&op, sop_run(s, STORE_READ, get_body, &op), out);
 }
 
-/* The per-request check: the record's prefix only, read into the stack. */
+/* The record's prefix only, read into the stack; a miss sets c->rc to TG_ERR_NOT_FOUND. */
 static int
-check_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+head_read(struct tg_store *s, DB_TXN *txn, const char *id, struct store_call *c,
+	  struct store_session_head *h)
 {
-	struct sop *op = STORE_OP_OF(c, struct sop);
 	unsigned char buf[SESSION_HEAD_MAX];
-	struct session_head h;
 	DB *db = store_db(s, T_SESSIONS);
 	DBT k, d;
 	int ret;
 
-	store_dbt_in(&k, op->id, strlen(op->id));
+	store_dbt_in(&k, id, strlen(id));
 	memset(&d, 0, sizeof(d));
 	d.data = buf;
 	d.ulen = sizeof(buf);
@@ -395,27 +409,60 @@ check_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		c->rc = TG_ERR_NOT_FOUND;
 		return 0;
 	}
-	if (ret != 0)
-		return ret;
-	if (!session_head_decode(buf, d.size, &h))
-		return store_corrupt(s, c, "sessions");
-	if (!is_tenant(&h, op->tenant))
-		c->rc = TG_ERR_NOT_FOUND;
-	else if (h.revoked || op->now >= h.expires)
-		c->rc = TG_ERR_REJECTED;
-	return 0;
+	if (ret == 0 && !session_head_decode(buf, d.size, h))
+		ret = store_corrupt(s, c, "sessions");
+	return ret;
 }
 
+static int
+check_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+
+	return head_read(s, txn, op->id, c, &op->head);
+}
+
+/* The check's answer, the same whether the head came from the database or the cache. */
+static enum tg_err
+check_answer(const struct store_session_head *h, const char *tenant, int64_t now)
+{
+	if (!is_tenant(h, tenant))
+		return TG_ERR_NOT_FOUND;
+	if (h->revoked || now >= h->expires)
+		return TG_ERR_REJECTED;
+	return TG_OK;
+}
+
+/*
+ * Asked on every request for a gateway-issued token: a session's head is
+ * kept while the SESSIONS counter has not moved since it was read
+ * (store_hint.c). Expiry needs no invalidation: the answer is worked out
+ * against now each time. An unknown id is never kept, so a session created
+ * later is found.
+ */
 enum tg_err
 store_session_check(struct tg_store *s, const char *tenant, const char *id, int64_t now)
 {
 	struct sop op = { .tenant = tenant, .id = id, .now = now };
+	struct store_cache *cache = store_cache_of(s);
+	struct store_stamp stamp;
+	bool has_hint;
+	enum tg_err rc;
 
 	if (!tenant || !id)
 		return TG_ERR_INVALID;
+	has_hint = store_hint_peek(s, STORE_HINT_SESSIONS, &stamp);
+	if (has_hint && store_cache_session(cache, id, &stamp, &op.head))
+		return check_answer(&op.head, tenant, now);
+	store_cache_count_read(cache, STORE_HINT_SESSIONS);
 	op.call.body = check_body;
 	op.call.mode = STORE_READ;
-	return store_run(s, &op.call);
+	rc = store_run(s, &op.call);
+	if (rc != TG_OK)
+		return rc;
+	if (has_hint)
+		store_cache_keep_session(cache, id, &stamp, &op.head);
+	return check_answer(&op.head, tenant, now);
 }
 
 static int
@@ -504,7 +551,7 @@ add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
-	int64_t old_end;
+	struct session_was was;
 	int ret;
 
 	ret = store_session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
@@ -519,12 +566,12 @@ add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		goto out;
 	}
 	strlist_add(&ss->amr, op->method);
-	old_end = session_end(ss);
+	was = session_was(ss);
 	if (op->now + ss->ttl > ss->expires)
 		ss->expires = op->now + ss->ttl;
-	ret = session_store(s, txn, ss, old_end);
+	ret = session_store(s, txn, ss, was);
 	op->expires = ss->expires;
-	if (ret == 0 && ss->expires != old_end)
+	if (ret == 0 && ss->expires != was.expires)
 		ret = store_scan(s, T_SESSION_REFRESH, txn, ss->id, TG_SESSION_ID_LEN, 0,
 				 visit_extend_refresh, c);
 	if (ret == 0) {
@@ -651,7 +698,7 @@ rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *
 		ret = refresh_add(s, txn, op->new_hash, ss->id, ss->expires);
 	ss->last_refreshed = op->now;
 	if (ret == 0)
-		ret = session_store(s, txn, ss, session_end(ss));
+		ret = session_store(s, txn, ss, session_was(ss));
 	return ret;
 }
 
@@ -706,4 +753,41 @@ store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH
 	if (CRYPTO_memcmp(old_hash, new_hash, TG_REFRESH_HASH_LEN) == 0)
 		return TG_ERR_INVALID;
 	return sop_finish_one(&op, sop_run(s, STORE_WRITE, rotate_body, &op), out);
+}
+
+static int
+refresh_session_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	struct refresh r;
+	bool is_found = false;
+	DBT d;
+	int ret;
+
+	ret = store_fetch(s, T_REFRESH, txn, op->hash, TG_REFRESH_HASH_LEN, 0, &d, &is_found);
+	if (ret == 0 && !is_found)
+		c->rc = TG_ERR_NOT_FOUND;
+	else if (ret == 0 && !refresh_decode(&d, &r))
+		ret = store_corrupt(s, c, "refresh");
+	store_dbt_free(&d);
+	if (ret != 0 || c->rc != TG_OK)
+		return ret;
+	memcpy(op->sid, r.sid, sizeof(op->sid));
+	return head_read(s, txn, r.sid, c, &op->head);
+}
+
+enum tg_err
+store_refresh_session(struct tg_store *s, const unsigned char hash[TG_REFRESH_HASH_LEN],
+		      char sid[TG_SESSION_ID_LEN + 1], char tenant[TG_TENANT_ID_MAX + 1])
+{
+	struct sop op = { .hash = hash };
+	enum tg_err rc = sop_run(s, STORE_READ, refresh_session_body, &op);
+
+	if (rc == TG_OK) {
+		memcpy(sid, op.sid, sizeof(op.sid));
+		memcpy(tenant, op.head.tenant, op.head.tenant_len);
+		tenant[op.head.tenant_len] = '\0';
+	}
+	sop_reset(&op.call);
+	return rc;
 }

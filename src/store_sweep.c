@@ -13,7 +13,6 @@
 
 #define RATE_VERSION 1
 #define RATE_LEN (1 + 8 + 8)
-#define RATE_SESSION_PREFIX "rt:"
 #define SWEEP_BATCH 64 /* sessions per sweep transaction: other writers wait at most that long */
 
 /* One sweep batch: its inputs, and outputs that sweep_reset empties before each attempt. */
@@ -73,7 +72,7 @@ sweep_session(struct tg_store *s, DB_TXN *txn, struct sweep_op *op, const char *
 {
 	struct tg_session *ss = NULL;
 	unsigned char *uk = NULL;
-	char bucket[sizeof(RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
+	char bucket[sizeof(TG_RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
 	size_t n;
 	int ret;
 
@@ -87,13 +86,15 @@ sweep_session(struct tg_store *s, DB_TXN *txn, struct sweep_op *op, const char *
 	if (ret == 0 || ret == DB_NOTFOUND)
 		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
 	if (ret == 0) {
+		/* Deleted, so locked until the commit: kept answers for it lapse (store_hint.c). */
+		store_hint_bump(s, STORE_HINT_SESSIONS);
 		op->count++;
 		op->swept++;
 	}
 	if (ret == 0)
 		ret = store_scan(s, T_SESSION_REFRESH, txn, sid, TG_SESSION_ID_LEN, DB_RMW,
 				 visit_drop_refresh, &op->call);
-	snprintf(bucket, sizeof(bucket), "%s%s", RATE_SESSION_PREFIX, sid);
+	snprintf(bucket, sizeof(bucket), "%s%s", TG_RATE_SESSION_PREFIX, sid);
 	if (ret == 0)
 		ret = store_del(s, T_RATE, txn, bucket, strlen(bucket));
 	if (ret == DB_NOTFOUND)

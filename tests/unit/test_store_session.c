@@ -249,6 +249,30 @@ test_rotate(struct tg_store *s)
 	is_int(rotate(s, 60, 63, NULL, NOW + 2, NULL), TG_OK, "and the old token is still unused");
 }
 
+/* What the refresh grant's rate limit is keyed on: the token's session and tenant. */
+static void
+test_refresh_session(struct tg_store *s)
+{
+	char id[TG_SESSION_ID_LEN + 1], got[TG_SESSION_ID_LEN + 1] = "unchanged";
+	char tenant[TG_TENANT_ID_MAX + 1] = "unchanged";
+	unsigned char h[TG_REFRESH_HASH_LEN];
+
+	create(s, sid(id, 'Q', 1), "acme.dev", "quin", NOW, TTL, 70, NULL);
+	hash(h, 70);
+	is_int(store_refresh_session(s, h, got, tenant), TG_OK, "a known refresh token");
+	ok(strcmp(got, id) == 0 && strcmp(tenant, "acme.dev") == 0, "names its session and tenant");
+	rotate(s, 70, 71, NULL, NOW + 1, NULL);
+	snprintf(got, sizeof(got), "x");
+	is_int(store_refresh_session(s, h, got, tenant), TG_OK, "a used one still names them");
+	is_str(got, id, "the same session");
+	hash(h, 71);
+	is_int(store_refresh_session(s, h, got, tenant), TG_OK, "and so does its successor");
+	snprintf(got, sizeof(got), "unchanged");
+	hash(h, 998);
+	is_int(store_refresh_session(s, h, got, tenant), TG_ERR_NOT_FOUND, "unknown: not found");
+	is_str(got, "unchanged", "outputs untouched on failure");
+}
+
 int
 main(void)
 {
@@ -265,6 +289,7 @@ main(void)
 	test_add_amr(f.s);
 	test_revoke(f.s);
 	test_rotate(f.s);
+	test_refresh_session(f.s);
 	fixture_close(&f);
 	return done_testing();
 }
