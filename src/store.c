@@ -233,7 +233,7 @@ bump_gen(struct tg_store *s, DB_TXN *txn)
 	ret = store_db(s, T_META)->put(store_db(s, T_META), txn, &k, &d, 0);
 	/* After the put: the record is write-locked until this transaction ends (store_hint.c). */
 	if (ret == 0)
-		store_hint_bump(s, STORE_HINT_KEYS);
+		ret = store_hint_bump(s, STORE_HINT_KEYS);
 	return ret;
 }
 

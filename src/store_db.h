@@ -176,9 +176,10 @@ void store_hint_add(struct store_hint *h, enum store_hint_counter c);
 bool store_hint_peek(struct tg_store *s, enum store_hint_counter c, struct store_stamp *out);
 /*
  * store_env.c: for a body, after it wrote (and so locked) the records the
- * counter covers. Without a mapping it does nothing.
+ * counter covers. Without a mapping it answers EACCES, which the body returns:
+ * a change other processes cannot be told about is not made.
  */
-void store_hint_bump(struct tg_store *s, enum store_hint_counter c);
+int store_hint_bump(struct tg_store *s, enum store_hint_counter c);
 struct store_cache *store_cache_of(struct tg_store *s);
 
 /* A handle's kept answers, safe from many threads; a reader never waits. */

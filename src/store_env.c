@@ -464,12 +464,18 @@ store_hint_peek(struct tg_store *s, enum store_hint_counter c, struct store_stam
 	return has_hint;
 }
 
-/* Bodies run under the shared hold (attempt), so s->hint is this attempt's. */
-void
+/*
+ * Bodies run under the shared hold (attempt), so s->hint is this attempt's.
+ * Without a mapping the write is refused (EACCES aborts the transaction): the
+ * other processes would keep trusting answers this change makes stale.
+ */
+int
 store_hint_bump(struct tg_store *s, enum store_hint_counter c)
 {
-	if (s->hint)
-		store_hint_add(s->hint, c);
+	if (!s->hint)
+		return EACCES;
+	store_hint_add(s->hint, c);
+	return 0;
 }
 
 struct store_cache *

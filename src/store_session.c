@@ -283,7 +283,7 @@ session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss,
 	ret = store_put(s, T_SESSIONS, txn, ss->id, strlen(ss->id), rec, n);
 	free(rec);
 	if (ret == 0 && (was.expires != ss->expires || was.revoked != ss->revoked))
-		store_hint_bump(s, STORE_HINT_SESSIONS);
+		ret = store_hint_bump(s, STORE_HINT_SESSIONS);
 	if (ret != 0 || old_end == session_end(ss))
 		return ret;
 	end_key(k, old_end, ss->id);

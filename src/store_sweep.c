@@ -85,9 +85,10 @@ sweep_session(struct tg_store *s, DB_TXN *txn, struct sweep_op *op, const char *
 	ret = store_del(s, T_SESSION_USER, txn, uk, n);
 	if (ret == 0 || ret == DB_NOTFOUND)
 		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
-	if (ret == 0) {
+	if (ret == 0)
 		/* Deleted, so locked until the commit: kept answers for it lapse (store_hint.c). */
-		store_hint_bump(s, STORE_HINT_SESSIONS);
+		ret = store_hint_bump(s, STORE_HINT_SESSIONS);
+	if (ret == 0) {
 		op->count++;
 		op->swept++;
 	}
