@@ -33,6 +33,12 @@ struct ctl_optval {
 	const char *value; /* NULL for a flag */
 };
 
+/* The table of a command that takes no options of its own. */
+extern const struct ctl_opt ctl_no_opts[];
+/* The table of a command whose one option is --json; its id is below any command's own. */
+#define CTL_OPT_JSON (-1)
+extern const struct ctl_opt ctl_json_opts[];
+
 #define CTL_MAX_POS 4
 
 struct ctl_args {
@@ -80,6 +86,40 @@ int ctl_tenant_not_found(const char *id);
  * exit code after saying why (not found: 1 with the next step; database trouble: 2).
  */
 int ctl_tenant_get(struct tg_store *s, const char *id, struct tg_tenant **out);
+/* ctl_store, then ctl_tenant_get(id, t): 0 or the first failure's exit code. */
+int ctl_open_tenant(struct ctl *c, const char *id, struct tg_store **s, struct tg_tenant **t);
+/*
+ * The opening of every command whose first positional names a tenant: ctl_parse,
+ * then (unless it failed or --help was asked) ctl_open_tenant on a->pos[0]. The
+ * caller stops when the result is not 0 or a->wants_help is set, and always
+ * finishes a with ctl_args_fini.
+ */
+int ctl_begin_tenant_cmd(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts,
+			 size_t npos, const char *usage, struct ctl_args *a, struct tg_store **s,
+			 struct tg_tenant **t);
+
+/* "tenant T has no WHAT ID (see `tokengatectl GROUP list T`)"; returns CTL_EXIT_REJECTED. */
+int ctl_no_such(const char *tenant, const char *what, const char *group, const char *id);
+/*
+ * Exit code for a store call that changed the tenant's WHAT ID: 0 on success
+ * (the caller then says what was done), ctl_no_such's when there is none, else
+ * "cannot VERB WHAT ID: why" with ctl_exit_for's code.
+ */
+int ctl_change_result(enum tg_err err, const char *tenant, const char *what, const char *group,
+		      const char *verb, const char *id);
+
+/* A command "... TENANT ID" that changes one of the tenant's things (a key, API key, session). */
+struct ctl_change {
+	const char *usage;
+	const char *what;  /* "API key": named in every sentence */
+	const char *group; /* "apikey": the command group whose list shows them */
+	const char *verb;  /* "revoke", as in "cannot revoke API key ID" */
+	const char *done;  /* ends "WHAT ID of tenant T ...": "revoked" */
+	enum tg_err (*apply)(struct tg_store *s, const char *tenant, const char *id);
+};
+
+/* Opens the tenant, applies the change and reports it as ctl_change_result; an exit code. */
+int ctl_change_cmd(struct ctl *c, int argc, char **argv, const struct ctl_change *ch);
 
 /* Largest key file, JWKS or stdin token read; far above any real one. */
 #define CTL_FILE_CAP (1024 * 1024)

@@ -33,15 +33,6 @@ static const char usage_list[] = "usage: tokengatectl [--db DIR] apikey list TEN
 
 static const char usage_revoke[] = "usage: tokengatectl [--db DIR] apikey revoke TENANT ID\n";
 
-enum { OPT_JSON };
-
-static const struct ctl_opt json_opts[] = {
-	{ "json", false, OPT_JSON },
-	{ NULL, false, 0 },
-};
-
-static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
-
 #define KEY_BYTES 32 /* 256 bits from the CSPRNG */
 #define ID_BYTES 8   /* shown as 16 hex characters */
 #define KEY_PREFIX "tgk_"
@@ -116,13 +107,8 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_create, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_create, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = new_id(id);
 	if (err == TG_OK)
@@ -142,7 +128,7 @@ cmd_create(struct ctl *c, int argc, char **argv)
 	else if (err != TG_OK)
 		rc = ctl_fail(ctl_exit_for(err), "cannot store the API key: %s", tg_err_str(err));
 	else
-		print_created(a.pos[0], id, &key, ctl_has(&a, OPT_JSON));
+		print_created(a.pos[0], id, &key, ctl_has(&a, CTL_OPT_JSON));
 	fflush(stdout);
 out:
 	free(rec.tenant);
@@ -185,20 +171,15 @@ cmd_list(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_list, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_apikey_list(s, a.pos[0], &v, &n);
 	if (err != TG_OK) {
 		rc = ctl_fail(ctl_exit_for(err), "cannot list API keys: %s", tg_err_str(err));
 		goto out;
 	}
-	if (ctl_has(&a, OPT_JSON)) {
+	if (ctl_has(&a, CTL_OPT_JSON)) {
 		struct json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
@@ -213,34 +194,19 @@ out:
 	return rc;
 }
 
+static const struct ctl_change revoke = {
+	.usage = usage_revoke,
+	.what = "API key",
+	.group = "apikey",
+	.verb = "revoke",
+	.done = "revoked",
+	.apply = store_apikey_revoke,
+};
+
 static int
 cmd_revoke(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_args a = { 0 };
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_revoke, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	err = store_apikey_revoke(s, a.pos[0], a.pos[1]);
-	if (err == TG_ERR_NOT_FOUND)
-		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no API key %s (see `tokengatectl "
-			      "apikey list %s`)", a.pos[0], a.pos[1], a.pos[0]);
-	else if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot revoke API key %s: %s", a.pos[1],
-			      tg_err_str(err));
-	else
-		printf("API key %s of tenant %s revoked\n", a.pos[1], a.pos[0]);
-out:
-	ctl_args_fini(&a);
-	return rc;
+	return ctl_change_cmd(c, argc, argv, &revoke);
 }
 
 static const struct ctl_sub subs[] = {

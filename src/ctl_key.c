@@ -52,7 +52,7 @@ static const char usage_retire[] =
 
 static const char usage_remove[] = "usage: tokengatectl [--db DIR] key remove TENANT KID\n";
 
-enum { OPT_ALG, OPT_SECRET_FILE, OPT_PEM, OPT_JWK, OPT_JSON };
+enum { OPT_ALG, OPT_SECRET_FILE, OPT_PEM, OPT_JWK };
 
 static const struct ctl_opt add_opts[] = {
 	{ "alg", true, OPT_ALG },
@@ -61,13 +61,6 @@ static const struct ctl_opt add_opts[] = {
 	{ "jwk", true, OPT_JWK },
 	{ NULL, false, 0 },
 };
-
-static const struct ctl_opt json_opts[] = {
-	{ "json", false, OPT_JSON },
-	{ NULL, false, 0 },
-};
-
-static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
 
 static int
 read_input(const char *path, struct tg_secret *out)
@@ -214,9 +207,7 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	else if (!ctl_has(&a, OPT_JWK))
 		rc = ctl_usage_error(usage_add, "--alg is required: each key serves one algorithm");
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, tenant, NULL);
+		rc = ctl_open_tenant(c, tenant, &s, NULL);
 	if (rc == CTL_EXIT_OK)
 		rc = load_key(&a, kid, alg, &k);
 	if (rc != CTL_EXIT_OK)
@@ -346,14 +337,10 @@ cmd_import(struct ctl *c, int argc, char **argv)
 	struct tg_store *s;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_import, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 2, usage_import, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc == CTL_EXIT_OK)
-		rc = read_input(a.pos[1], &bytes);
+	rc = read_input(a.pos[1], &bytes);
 	if (rc == CTL_EXIT_OK)
 		rc = parse_json(a.pos[1], &bytes, &doc);
 	if (rc == CTL_EXIT_OK)
@@ -404,20 +391,15 @@ cmd_list(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_list, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_key_list(s, a.pos[0], &v, &n);
 	if (err != TG_OK) {
 		rc = ctl_fail(ctl_exit_for(err), "cannot list keys: %s", tg_err_str(err));
 		goto out;
 	}
-	if (ctl_has(&a, OPT_JSON)) {
+	if (ctl_has(&a, CTL_OPT_JSON)) {
 		struct json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
@@ -432,53 +414,40 @@ out:
 	return rc;
 }
 
-/* retire and remove differ only in the store call and the words printed. */
-static int
-change_key(struct ctl *c, int argc, char **argv, bool is_remove, const char *usage)
+static enum tg_err
+retire_key(struct tg_store *s, const char *tenant, const char *kid)
 {
-	struct ctl_args a = { 0 };
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_parse(c, argc, argv, no_opts, 2, usage, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	if (is_remove)
-		err = store_key_remove(s, a.pos[0], a.pos[1]);
-	else
-		err = store_key_set_state(s, a.pos[0], a.pos[1], TG_KEY_RETIRED);
-	if (err == TG_ERR_NOT_FOUND)
-		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no key %s (see `tokengatectl key list "
-			      "%s`)", a.pos[0], a.pos[1], a.pos[0]);
-	else if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot change key %s: %s", a.pos[1],
-			      tg_err_str(err));
-	else if (is_remove)
-		printf("key %s of tenant %s removed\n", a.pos[1], a.pos[0]);
-	else
-		printf("key %s of tenant %s retired: it no longer verifies tokens\n", a.pos[1],
-		       a.pos[0]);
-out:
-	ctl_args_fini(&a);
-	return rc;
+	return store_key_set_state(s, tenant, kid, TG_KEY_RETIRED);
 }
+
+static const struct ctl_change retire = {
+	.usage = usage_retire,
+	.what = "key",
+	.group = "key",
+	.verb = "change",
+	.done = "retired: it no longer verifies tokens",
+	.apply = retire_key,
+};
+
+static const struct ctl_change removal = {
+	.usage = usage_remove,
+	.what = "key",
+	.group = "key",
+	.verb = "change",
+	.done = "removed",
+	.apply = store_key_remove,
+};
 
 static int
 cmd_retire(struct ctl *c, int argc, char **argv)
 {
-	return change_key(c, argc, argv, false, usage_retire);
+	return ctl_change_cmd(c, argc, argv, &retire);
 }
 
 static int
 cmd_remove(struct ctl *c, int argc, char **argv)
 {
-	return change_key(c, argc, argv, true, usage_remove);
+	return ctl_change_cmd(c, argc, argv, &removal);
 }
 
 static const struct ctl_sub subs[] = {

@@ -38,27 +38,13 @@ static const char usage_revoke[] =
 	"Ends the session: its access tokens are refused by the authorizer from the next\n"
 	"request on and its refresh token stops working. Revoking an ended session is harmless.\n";
 
-enum { OPT_JSON, OPT_USER };
+enum { OPT_USER };
 
 static const struct ctl_opt list_opts[] = {
-	{ "json", false, OPT_JSON },
+	{ "json", false, CTL_OPT_JSON },
 	{ "user", true, OPT_USER },
 	{ NULL, false, 0 },
 };
-
-static const struct ctl_opt json_opts[] = {
-	{ "json", false, OPT_JSON },
-	{ NULL, false, 0 },
-};
-
-static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
-
-static int
-no_session(const char *tenant, const char *sid)
-{
-	return ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no session %s (see `tokengatectl session "
-			"list %s`)", tenant, sid, tenant);
-}
 
 static const char *
 state_name(const struct tg_session *s, int64_t now)
@@ -145,9 +131,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		rc = ctl_usage_error(usage_list, "--user must be 1 to %d bytes", TG_SESSION_USER_MAX);
 		goto out;
 	}
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
+	rc = ctl_open_tenant(c, a.pos[0], &s, NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_session_list(s, a.pos[0], user, &v, &n);
@@ -155,7 +139,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail(ctl_exit_for(err), "cannot list sessions: %s", tg_err_str(err));
 		goto out;
 	}
-	if (ctl_has(&a, OPT_JSON)) {
+	if (ctl_has(&a, CTL_OPT_JSON)) {
 		struct json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
@@ -221,7 +205,7 @@ get_session(struct tg_store *s, const char *tenant, const char *sid, struct tg_s
 	}
 	session_free(sess);
 	if (err == TG_ERR_NOT_FOUND)
-		return no_session(tenant, sid);
+		return ctl_no_such(tenant, "session", "session", sid);
 	return ctl_fail(ctl_exit_for(err), "cannot read session %s: %s", sid, tg_err_str(err));
 }
 
@@ -234,17 +218,13 @@ cmd_show(struct ctl *c, int argc, char **argv)
 	struct tg_store *s;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 2, usage_show, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 2, usage_show, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc == CTL_EXIT_OK)
-		rc = get_session(s, a.pos[0], a.pos[1], &sess);
+	rc = get_session(s, a.pos[0], a.pos[1], &sess);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	if (ctl_has(&a, OPT_JSON))
+	if (ctl_has(&a, CTL_OPT_JSON))
 		ctl_print_json(session_to_json(sess, now));
 	else
 		show_text(sess, now);
@@ -256,34 +236,25 @@ out:
 
 /* ---------------------------------------------------------------- revoke */
 
+static enum tg_err
+revoke_now(struct tg_store *s, const char *tenant, const char *sid)
+{
+	return store_session_revoke(s, tenant, sid, (int64_t)time(NULL));
+}
+
+static const struct ctl_change revoke = {
+	.usage = usage_revoke,
+	.what = "session",
+	.group = "session",
+	.verb = "revoke",
+	.done = "revoked: its access and refresh tokens are refused from now on",
+	.apply = revoke_now,
+};
+
 static int
 cmd_revoke(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_args a = { 0 };
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_revoke, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	err = store_session_revoke(s, a.pos[0], a.pos[1], (int64_t)time(NULL));
-	if (err == TG_ERR_NOT_FOUND)
-		rc = no_session(a.pos[0], a.pos[1]);
-	else if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot revoke session %s: %s", a.pos[1],
-			      tg_err_str(err));
-	else
-		printf("session %s of tenant %s revoked: its access and refresh tokens are refused "
-		       "from now on\n", a.pos[1], a.pos[0]);
-out:
-	ctl_args_fini(&a);
-	return rc;
+	return ctl_change_cmd(c, argc, argv, &revoke);
 }
 
 static const struct ctl_sub subs[] = {

@@ -40,15 +40,6 @@ static const char usage_retire[] =
 	"Tokens the key signed are refused from now on. If it was the current key, the\n"
 	"newest remaining one signs; with none left, the next issuance makes a new one.\n";
 
-enum { OPT_JSON };
-
-static const struct ctl_opt json_opts[] = {
-	{ "json", false, OPT_JSON },
-	{ NULL, false, 0 },
-};
-
-static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
-
 static int
 cmd_rotate(struct ctl *c, int argc, char **argv)
 {
@@ -59,13 +50,8 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, no_opts, 1, usage_rotate, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 1, usage_rotate, &a, &s, &t);
 	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], &t);
-	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = mint_rotate_signing_key(s, t, (int64_t)time(NULL), &rec);
 	if (err == TG_ERR_UNSUPPORTED)
@@ -175,18 +161,13 @@ cmd_list(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_list, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], NULL);
-	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = signing_keys_load(s, a.pos[0], &k);
 	if (err != TG_OK)
 		rc = ctl_fail(ctl_exit_for(err), "cannot list signing keys: %s", tg_err_str(err));
-	else if (ctl_has(&a, OPT_JSON))
+	else if (ctl_has(&a, CTL_OPT_JSON))
 		ctl_print_json(list_json(&k));
 	else
 		list_text(a.pos[0], &k);
@@ -206,16 +187,11 @@ cmd_retire(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_retire, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 2, usage_retire, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	tenant = a.pos[0];
 	kid = a.pos[1];
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, tenant, NULL);
-	if (rc != CTL_EXIT_OK)
-		goto out;
 	err = store_key_get(s, tenant, kid, &rec);
 	if (err == TG_OK && rec->use != TG_KEY_USE_SIGN) {
 		rc = ctl_fail(CTL_EXIT_REJECTED, "key %s of tenant %s is a verification key, not a "
@@ -225,13 +201,8 @@ cmd_retire(struct ctl *c, int argc, char **argv)
 	}
 	if (err == TG_OK)
 		err = store_key_set_state(s, tenant, kid, TG_KEY_RETIRED);
-	if (err == TG_ERR_NOT_FOUND)
-		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no signing key %s (see `tokengatectl "
-			      "signing-key list %s`)", tenant, kid, tenant);
-	else if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot retire signing key %s: %s", kid,
-			      tg_err_str(err));
-	else
+	rc = ctl_change_result(err, tenant, "signing key", "signing-key", "retire", kid);
+	if (rc == CTL_EXIT_OK)
 		printf("signing key %s of tenant %s retired: tokens it signed are refused from now "
 		       "on\n", kid, tenant);
 out:

@@ -72,7 +72,7 @@ enum {
 	OPT_NO_ISSUER, OPT_NO_AUDIENCE, OPT_NO_CLAIMS_NS,
 	OPT_MAP_CLAIM, OPT_UNMAP_CLAIM, OPT_REQUIRE_CLAIM, OPT_DROP_CLAIM,
 	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
-	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_JSON,
+	OPT_RATE_PER_KEY, OPT_RATE_BURST,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -97,13 +97,6 @@ static const struct ctl_opt policy_opts[] = {
 	{ "rate-limit-burst", true, OPT_RATE_BURST },
 	{ NULL, false, 0 },
 };
-
-static const struct ctl_opt json_opts[] = {
-	{ "json", false, OPT_JSON },
-	{ NULL, false, 0 },
-};
-
-static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
 
 #define MAX_LIFETIME_LIMIT 86400
 #define LEEWAY_LIMIT 3600
@@ -496,9 +489,7 @@ cmd_set(struct ctl *c, int argc, char **argv)
 		rc = ctl_usage_error(usage_set, "tenant set needs at least one option to change");
 		goto out;
 	}
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], &t);
+	rc = ctl_open_tenant(c, a.pos[0], &s, &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	rc = apply_options(t, &a, usage_set);
@@ -578,15 +569,10 @@ cmd_show(struct ctl *c, int argc, char **argv)
 	struct tg_store *s;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 1, usage_show, &a);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_show, &a, &s, &t);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], &t);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	if (ctl_has(&a, OPT_JSON)) {
+	if (ctl_has(&a, CTL_OPT_JSON)) {
 		ctl_print_json(tenant_to_json(t));
 	} else {
 		show_text(t);
@@ -629,7 +615,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, json_opts, 0, usage_list, &a);
+	rc = ctl_parse(c, argc, argv, ctl_json_opts, 0, usage_list, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	rc = ctl_store(c, &s);
@@ -640,7 +626,7 @@ cmd_list(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail(ctl_exit_for(err), "cannot list tenants: %s", tg_err_str(err));
 		goto out;
 	}
-	if (ctl_has(&a, OPT_JSON)) {
+	if (ctl_has(&a, CTL_OPT_JSON)) {
 		struct json_object *arr = json_object_new_array();
 
 		for (size_t i = 0; i < n; i++)
@@ -663,7 +649,7 @@ cmd_remove(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, no_opts, 1, usage_remove, &a);
+	rc = ctl_parse(c, argc, argv, ctl_no_opts, 1, usage_remove, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	rc = ctl_store(c, &s);

@@ -60,8 +60,6 @@ static const struct ctl_opt sign_opts[] = {
 	{ NULL, false, 0 },
 };
 
-static const struct ctl_opt no_opts[] = { { NULL, false, 0 } };
-
 #define TTL_LIMIT 31536000 /* a year either way; enough for any test or demo */
 
 /* ---------------------------------------------------------------- verify */
@@ -133,7 +131,7 @@ ctl_cmd_verify(struct ctl *c, int argc, char **argv)
 	bool is_too_large;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, no_opts, 2, usage_verify, &a);
+	rc = ctl_parse(c, argc, argv, ctl_no_opts, 2, usage_verify, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	rc = ctl_store(c, &s);
@@ -325,9 +323,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		rc = ctl_usage_error(usage_sign, "--sub must not be empty");
 		goto out;
 	}
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_tenant_get(s, a.pos[0], &t);
+	rc = ctl_open_tenant(c, a.pos[0], &s, &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	rc = sign_options(&a, t, &ttl);

@@ -465,39 +465,57 @@ store_session_check(struct tg_store *s, const char *tenant, const char *id, int6
 	return check_answer(&op.head, tenant, now);
 }
 
+/* Visits the session_user index entries of op->user's sessions (every user's when NULL). */
 static int
-visit_list(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
-	   struct store_call *c)
+scan_user_index(struct tg_store *s, DB_TXN *txn, struct store_call *c, store_visit_fn visit)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
-	struct tg_session *ss = NULL;
+	size_t n;
+	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &n);
+	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit, c);
+
+	free(prefix);
+	return ret;
+}
+
+/* The session a session_user index entry k names; an entry without its session is corrupt. */
+static int
+load_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, u_int32_t flags,
+	     struct store_call *c, struct tg_session **out)
+{
+	struct sop *op = STORE_OP_OF(c, struct sop);
 	char sid[TG_SESSION_ID_LEN + 1];
 	int ret;
 
-	(void)cur;
-	(void)d;
 	if (k->size <= TG_SESSION_ID_LEN)
 		return store_corrupt(s, c, "session_user");
 	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
 	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = store_session_load(s, txn, sid, op->tenant, 0, c, &ss);
+	ret = store_session_load(s, txn, sid, op->tenant, flags, c, out);
 	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
-		return store_corrupt(s, c, "session_user"); /* an index entry without its session */
+		return store_corrupt(s, c, "session_user");
+	return ret;
+}
+
+static int
+visit_list(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+	   struct store_call *c)
+{
+	struct tg_session *ss = NULL;
+	int ret;
+
+	(void)cur;
+	(void)d;
+	ret = load_indexed(s, txn, k, 0, c, &ss);
 	if (ss)
-		append_session(op, ss);
+		append_session(STORE_OP_OF(c, struct sop), ss);
 	return ret;
 }
 
 static int
 list_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
-	struct sop *op = STORE_OP_OF(c, struct sop);
-	size_t n;
-	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &n);
-	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit_list, c);
-
-	free(prefix);
-	return ret;
+	return scan_user_index(s, txn, c, visit_list);
 }
 
 enum tg_err
@@ -621,18 +639,11 @@ visit_revoke(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT 
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
-	char sid[TG_SESSION_ID_LEN + 1];
 	int ret;
 
 	(void)cur;
 	(void)d;
-	if (k->size <= TG_SESSION_ID_LEN)
-		return store_corrupt(s, c, "session_user");
-	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
-	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = store_session_load(s, txn, sid, op->tenant, DB_RMW, c, &ss);
-	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
-		return store_corrupt(s, c, "session_user");
+	ret = load_indexed(s, txn, k, DB_RMW, c, &ss);
 	/* Only live sessions end: an expired one keeps its record as it was. */
 	if (ret == 0 && session_is_live(ss, op->now)) {
 		ret = session_end_now(s, txn, ss, op->now);
@@ -645,13 +656,7 @@ visit_revoke(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT 
 static int
 revoke_user_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
-	struct sop *op = STORE_OP_OF(c, struct sop);
-	size_t n;
-	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &n);
-	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit_revoke, c);
-
-	free(prefix);
-	return ret;
+	return scan_user_index(s, txn, c, visit_revoke);
 }
 
 enum tg_err

@@ -292,15 +292,81 @@ ctl_store(struct ctl *c, struct tg_store **out)
 	return CTL_EXIT_OK;
 }
 
+const struct ctl_opt ctl_no_opts[] = { { NULL, false, 0 } };
+
+const struct ctl_opt ctl_json_opts[] = {
+	{ "json", false, CTL_OPT_JSON },
+	{ NULL, false, 0 },
+};
+
+int
+ctl_open_tenant(struct ctl *c, const char *id, struct tg_store **s, struct tg_tenant **t)
+{
+	int rc = ctl_store(c, s);
+
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_tenant_get(*s, id, t);
+	return rc;
+}
+
+int
+ctl_no_such(const char *tenant, const char *what, const char *group, const char *id)
+{
+	return ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no %s %s (see `tokengatectl %s list %s`)",
+			tenant, what, id, group, tenant);
+}
+
+int
+ctl_change_result(enum tg_err err, const char *tenant, const char *what, const char *group,
+		  const char *verb, const char *id)
+{
+	if (err == TG_ERR_NOT_FOUND)
+		return ctl_no_such(tenant, what, group, id);
+	if (err != TG_OK)
+		return ctl_fail(ctl_exit_for(err), "cannot %s %s %s: %s", verb, what, id,
+				tg_err_str(err));
+	return CTL_EXIT_OK;
+}
+
+int
+ctl_begin_tenant_cmd(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts,
+		     size_t npos, const char *usage, struct ctl_args *a, struct tg_store **s,
+		     struct tg_tenant **t)
+{
+	int rc = ctl_parse(c, argc, argv, opts, npos, usage, a);
+
+	if (rc != CTL_EXIT_OK || a->wants_help)
+		return rc;
+	return ctl_open_tenant(c, a->pos[0], s, t);
+}
+
+int
+ctl_change_cmd(struct ctl *c, int argc, char **argv, const struct ctl_change *ch)
+{
+	struct ctl_args a = { 0 };
+	struct tg_store *s;
+	int rc;
+
+	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 2, ch->usage, &a, &s, NULL);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_change_result(ch->apply(s, a.pos[0], a.pos[1]), a.pos[0], ch->what, ch->group,
+			       ch->verb, a.pos[1]);
+	if (rc == CTL_EXIT_OK)
+		printf("%s %s of tenant %s %s\n", ch->what, a.pos[1], a.pos[0], ch->done);
+out:
+	ctl_args_fini(&a);
+	return rc;
+}
+
 static int
 cmd_init(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_opt opts[] = { { NULL, false, 0 } };
 	struct ctl_args a = { 0 };
 	const char *dir, *why = NULL;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, opts, 0, usage_init, &a);
+	rc = ctl_parse(c, argc, argv, ctl_no_opts, 0, usage_init, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	dir = db_dir(c);
