@@ -104,6 +104,11 @@ typedef int (*store_visit_fn)(struct tg_store *s, DB_TXN *txn, DBC *cur, const D
  */
 int store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
 	       size_t plen, u_int32_t flags, store_visit_fn visit, struct store_call *c);
+/*
+ * Ends a cursor walk: frees k and d, closes cur, and returns the walk's error
+ * (DB_NOTFOUND, the end of the records, is none) or else the close's.
+ */
+int store_cursor_done(DBC *cur, DBT *k, DBT *d, int ret);
 
 /* ---- lent by one table's file to another */
 

@@ -806,7 +806,7 @@ store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *pref
 	u_int32_t how = plen ? DB_SET_RANGE : DB_FIRST;
 	DBC *cur = NULL;
 	DBT k, d;
-	int ret, cret;
+	int ret;
 
 	ret = s->db[t]->cursor(s->db[t], txn, &cur, 0);
 	if (ret != 0)
@@ -832,8 +832,16 @@ store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *pref
 		if (ret != 0 || c->rc != TG_OK)
 			break;
 	}
-	store_dbt_free(&k);
-	store_dbt_free(&d);
+	return store_cursor_done(cur, &k, &d, ret);
+}
+
+int
+store_cursor_done(DBC *cur, DBT *k, DBT *d, int ret)
+{
+	int cret;
+
+	store_dbt_free(k);
+	store_dbt_free(d);
 	cret = cur->close(cur);
 	if (ret == DB_NOTFOUND)
 		ret = 0;

@@ -118,7 +118,7 @@ sweep_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	unsigned char start = (unsigned char)op->shard, *key;
 	DBC *cur = NULL;
 	DBT k, d;
-	int ret, cret;
+	int ret;
 
 	ret = db->cursor(db, txn, &cur, 0);
 	if (ret != 0)
@@ -153,12 +153,7 @@ sweep_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	}
 	if (ret != 0)
 		k.data = NULL; /* still ours (start) or never allocated */
-	store_dbt_free(&k);
-	store_dbt_free(&d);
-	cret = cur->close(cur);
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	return ret != 0 ? ret : cret;
+	return store_cursor_done(cur, &k, &d, ret);
 }
 
 enum tg_err
