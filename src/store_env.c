@@ -26,6 +26,7 @@
 #define CACHE_BYTES (4u * 1024 * 1024)
 #define LOG_FILE_MAX (1u * 1024 * 1024)
 #define CHECKPOINT_KBYTES 256
+#define CHECKPOINT_SECONDS 1  /* how often the checkpointer thread looks */
 #define THREAD_SLOTS 256
 #define MAX_RETRIES 100       /* about four seconds of backoff in all */
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
@@ -70,6 +71,9 @@ struct tg_store {
 	pthread_cond_t wd_wake;
 	bool has_watchdog;
 	bool is_closing;         /* under wd_lock */
+	pthread_t checkpointer;  /* shares wd_lock and wd_wake with the watchdog */
+	bool has_checkpointer;
+	bool is_checkpointer_stopping; /* under wd_lock */
 };
 
 static _Thread_local char why_buf[512];
@@ -337,11 +341,72 @@ watchdog_stop(struct tg_store *s)
 {
 	pthread_mutex_lock(&s->wd_lock);
 	s->is_closing = true;
-	pthread_cond_signal(&s->wd_wake);
+	pthread_cond_broadcast(&s->wd_wake);
 	pthread_mutex_unlock(&s->wd_lock);
 	pthread_join(s->watchdog, NULL);
 	pthread_cond_destroy(&s->wd_wake);
 	pthread_mutex_destroy(&s->wd_lock);
+}
+
+/*
+ * Checkpoints run here, in their own thread, never on a request: BDB's
+ * memp_sync sleeps a whole second (__os_yield) when a page it must write is
+ * pinned by another process, and every writer that asked for a checkpoint
+ * queued behind that sleep (measured: 1 s stalls of all writers). One is due
+ * once CHECKPOINT_KBYTES of log accumulated, read from the log region's
+ * counters (txn_checkpoint's own test reads the log file back). It counts as
+ * a store call, so the watchdog also covers a checkpoint that never returns.
+ */
+static void
+checkpoint_if_due(struct tg_store *s)
+{
+	DB_LOG_STAT *st = NULL;
+	uint64_t written = 0;
+
+	atomic_fetch_add(&s->active, 1);
+	pthread_rwlock_rdlock(&s->lock);
+	if (s->env && s->env->log_stat(s->env, &st, 0) == 0) {
+		written = (uint64_t)st->st_wc_mbytes * 1024 * 1024 + st->st_wc_bytes;
+		free(st);
+	}
+	if (written >= CHECKPOINT_KBYTES * 1024u)
+		(void)s->env->txn_checkpoint(s->env, CHECKPOINT_KBYTES, 0, 0);
+	pthread_rwlock_unlock(&s->lock);
+	atomic_fetch_add(&s->progress, 1);
+	atomic_fetch_sub(&s->active, 1);
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+	struct tg_store *s = arg;
+
+	pthread_mutex_lock(&s->wd_lock);
+	while (!s->is_checkpointer_stopping) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		ts.tv_sec += CHECKPOINT_SECONDS;
+		pthread_cond_timedwait(&s->wd_wake, &s->wd_lock, &ts);
+		if (s->is_checkpointer_stopping)
+			break;
+		pthread_mutex_unlock(&s->wd_lock);
+		checkpoint_if_due(s);
+		pthread_mutex_lock(&s->wd_lock);
+	}
+	pthread_mutex_unlock(&s->wd_lock);
+	return NULL;
+}
+
+static void
+checkpointer_stop(struct tg_store *s)
+{
+	pthread_mutex_lock(&s->wd_lock);
+	s->is_checkpointer_stopping = true;
+	pthread_cond_broadcast(&s->wd_wake);
+	pthread_mutex_unlock(&s->wd_lock);
+	pthread_join(s->checkpointer, NULL);
+	s->has_checkpointer = false;
 }
 
 /* Writer preference: a reopen must not wait behind an endless stream of readers. */
@@ -405,6 +470,13 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	atomic_fetch_add(&s->active, 1);
 	ret = open_env(s);
 	atomic_fetch_sub(&s->active, 1);
+	if (ret == 0) {
+		s->has_checkpointer =
+			pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0;
+		if (!s->has_checkpointer)
+			TG_LOG(TG_LOG_WARN, "%s: cannot start the checkpoint thread; the log grows "
+			       "until this process restarts", s->errpfx);
+	}
 	if (ret == DB_RUNRECOVERY) {
 		rc = TG_ERR_DB;
 		snprintf(why_buf, sizeof(why_buf),
@@ -431,6 +503,8 @@ store_close(struct tg_store *s)
 {
 	if (!s)
 		return;
+	if (s->has_checkpointer)
+		checkpointer_stop(s);
 	atomic_fetch_add(&s->active, 1);
 	close_handles(s);
 	if (s->has_watchdog)
@@ -487,27 +561,6 @@ store_cache_of(struct tg_store *s)
 /* ------------------------------------------------------------ transactions */
 
 /*
- * A checkpoint once CHECKPOINT_KBYTES of log accumulated, so each one is small
- * (spacing them by a count of writes made each long enough that every other
- * writer queued behind it: measured). Whether one is due comes from the log
- * region's counters: txn_checkpoint's own threshold test reads the log file
- * back (an open and a 32 KB read), which cost about as much as the commit.
- */
-static void
-checkpoint_if_due(struct tg_store *s)
-{
-	DB_LOG_STAT *st = NULL;
-	uint64_t written;
-
-	if (s->env->log_stat(s->env, &st, 0) != 0)
-		return;
-	written = (uint64_t)st->st_wc_mbytes * 1024 * 1024 + st->st_wc_bytes;
-	free(st);
-	if (written >= CHECKPOINT_KBYTES * 1024u)
-		(void)s->env->txn_checkpoint(s->env, CHECKPOINT_KBYTES, 0, 0);
-}
-
-/*
  * One attempt: the only place a transaction begins and ends. A body error or
  * a logical failure (c->rc, unless c->must_commit) aborts. Runs under the
  * shared hold of s->lock.
@@ -549,8 +602,6 @@ txn_once(struct tg_store *s, struct store_call *c, bool *is_committing)
 	ret = txn->commit(txn, c->mode == STORE_WRITE_NOSYNC ? DB_TXN_NOSYNC : DB_TXN_WRITE_NOSYNC);
 	if (ret == 0 && c->mode == STORE_WRITE)
 		ret = s->env->log_flush(s->env, NULL);
-	if (ret == 0 && c->mode != STORE_READ)
-		checkpoint_if_due(s);
 	return ret;
 }
 
