@@ -355,7 +355,7 @@ watchdog_stop(struct tg_store *s)
  * queued behind that sleep (measured: 1 s stalls of all writers). One is due
  * once CHECKPOINT_KBYTES of log accumulated, read from the log region's
  * counters (txn_checkpoint's own test reads the log file back). It counts as
- * a store call, so the watchdog also covers a checkpoint that never returns.
+ * a call under way, so the watchdog also covers a checkpoint that never returns.
  */
 static void
 checkpoint_if_due(struct tg_store *s)
@@ -372,7 +372,11 @@ checkpoint_if_due(struct tg_store *s)
 	if (written >= CHECKPOINT_KBYTES * 1024u)
 		(void)s->env->txn_checkpoint(s->env, CHECKPOINT_KBYTES, 0, 0);
 	pthread_rwlock_unlock(&s->lock);
-	atomic_fetch_add(&s->progress, 1);
+	/*
+	 * Not counted as progress: a checkpoint that returns says nothing about a
+	 * call stuck on a dead process's mutex, and must not hide it from the
+	 * watchdog (it once did, and a killed process wedged the others for good).
+	 */
 	atomic_fetch_sub(&s->active, 1);
 }
 
