@@ -1,6 +1,6 @@
 /*
  * Internal to the store (store.c, store_apikey.c, store_env.c, store_hint.c,
- * store_session.c, store_sweep.c), the only files that may include this
+ * store_session.c, store_sweep.c, store_threads.c), the only files that may include this
  * header or <db.h>: the table list, the one retry loop that runs every
  * transaction (store_run), the record helpers, and the few record functions
  * one of those files lends another. Nothing outside store*.c sees a DB_TXN or
@@ -12,6 +12,9 @@
 #include "store.h"
 
 #include <db.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,6 +112,40 @@ int store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *
  * (DB_NOTFOUND, the end of the records, is none) or else the close's.
  */
 int store_cursor_done(DBC *cur, DBT *k, DBT *d, int ret);
+
+/* ---- the handle itself: store_env.c owns it, store_threads.c runs its threads */
+
+struct tg_store {
+	char *dir;
+	char *errpfx; /* "database DIR"; BDB keeps the pointer, so it lives as long as the handle */
+	/*
+	 * Shared by every attempt for its whole transaction; exclusive to
+	 * close and reopen the handles below, so no thread is inside BDB then.
+	 */
+	pthread_rwlock_t lock;
+	DB_ENV *env;    /* NULL after a failed reopen; the next operation tries again */
+	DB *db[T_COUNT];
+	uint64_t epoch; /* handles closed so far: a thread drops only the handles it failed on */
+	struct store_hint *hint;   /* this epoch's mapping of tokengate.hint; NULL: none */
+	struct store_cache *cache; /* answers kept across epochs, each stamped with its own */
+	bool has_warned_hint;      /* under the exclusive hold */
+	atomic_int active;       /* store calls under way */
+	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
+	pthread_t watchdog;
+	pthread_mutex_t wd_lock;
+	pthread_cond_t wd_wake;
+	bool has_watchdog;
+	bool is_closing;         /* under wd_lock */
+	pthread_t checkpointer;  /* shares wd_lock and wd_wake with the watchdog */
+	bool has_checkpointer;
+	bool is_checkpointer_stopping; /* under wd_lock */
+};
+
+/* store_threads.c; each start answers whether the thread runs. */
+bool store_watchdog_start(struct tg_store *s);
+void store_watchdog_stop(struct tg_store *s);
+bool store_checkpointer_start(struct tg_store *s);
+void store_checkpointer_stop(struct tg_store *s);
 
 /* ---- lent by one table's file to another */
 

@@ -3,7 +3,7 @@
  * handle, by many threads; the one retry loop (store_run) in which every
  * transaction of store*.c begins and ends; and the record helpers. Lock
  * conflicts and a panicked environment are retried only here; a process
- * wedged on a dead process's mutex stops itself (watchdog_main). Knows no
+ * wedged on a dead process's mutex stops itself (store_threads.c). Knows no
  * table's record format and never prints a record.
  */
 #include "store_db.h"
@@ -25,15 +25,11 @@
 #define DB_FILE "tokengate.db"
 #define CACHE_BYTES (4u * 1024 * 1024)
 #define LOG_FILE_MAX (1u * 1024 * 1024)
-#define CHECKPOINT_KBYTES 256
-#define CHECKPOINT_SECONDS 1  /* how often the checkpointer thread looks */
 #define THREAD_SLOTS 256
 #define MAX_RETRIES 100       /* about four seconds of backoff in all */
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
 #define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
-#define WEDGED_SECONDS 30     /* no store call returns for this long: stop the process */
-#define WEDGED_EXIT 2         /* tokengatectl's "environment" status */
 
 static const char *const table_names[T_COUNT] = {
 	[T_TENANTS] = "tenants",
@@ -50,31 +46,6 @@ static const char *const table_names[T_COUNT] = {
 	[T_RATE] = "rate",
 };
 
-struct tg_store {
-	char *dir;
-	char *errpfx; /* "database DIR"; BDB keeps the pointer, so it lives as long as the handle */
-	/*
-	 * Shared by every attempt for its whole transaction; exclusive to
-	 * close and reopen the handles below, so no thread is inside BDB then.
-	 */
-	pthread_rwlock_t lock;
-	DB_ENV *env;    /* NULL after a failed reopen; the next operation tries again */
-	DB *db[T_COUNT];
-	uint64_t epoch; /* handles closed so far: a thread drops only the handles it failed on */
-	struct store_hint *hint;   /* this epoch's mapping of tokengate.hint; NULL: none */
-	struct store_cache *cache; /* answers kept across epochs, each stamped with its own */
-	bool has_warned_hint;      /* under the exclusive hold */
-	atomic_int active;       /* store calls under way */
-	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
-	pthread_t watchdog;
-	pthread_mutex_t wd_lock;
-	pthread_cond_t wd_wake;
-	bool has_watchdog;
-	bool is_closing;         /* under wd_lock */
-	pthread_t checkpointer;  /* shares wd_lock and wd_wake with the watchdog */
-	bool has_checkpointer;
-	bool is_checkpointer_stopping; /* under wd_lock */
-};
 
 static _Thread_local char why_buf[512];
 
@@ -279,140 +250,6 @@ env_drop(struct tg_store *s, uint64_t epoch)
 	pthread_rwlock_unlock(&s->lock);
 }
 
-/*
- * A process killed while it held one of BDB's shared-memory mutexes (inside
- * txn_begin, say) leaves every other process asleep on that mutex for good:
- * BDB 5.3's mutexes are not robust, and no timeout, failchk or recovery wakes
- * a thread already waiting. Stopping is then the only way out; the restarted
- * process's DB_REGISTER open recovers the environment. A call that makes no
- * progress (no attempt finishing) for WEDGED_SECONDS is taken to be such a wait.
- */
-static void *
-watchdog_main(void *arg)
-{
-	struct tg_store *s = arg;
-	uint_fast64_t last = 0;
-	int stalled = 0;
-
-	pthread_mutex_lock(&s->wd_lock);
-	while (!s->is_closing) {
-		struct timespec ts;
-		uint_fast64_t done;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&s->wd_wake, &s->wd_lock, &ts);
-		done = atomic_load(&s->progress);
-		if (atomic_load(&s->active) == 0 || done != last) {
-			last = done;
-			stalled = 0;
-		} else if (++stalled >= WEDGED_SECONDS) {
-			TG_LOG(TG_LOG_ERR, "%s: wedged: a process died inside Berkeley DB holding "
-			       "shared memory; stopping so that a restart recovers the database",
-			       s->errpfx);
-			_exit(WEDGED_EXIT);
-		}
-	}
-	pthread_mutex_unlock(&s->wd_lock);
-	return NULL;
-}
-
-static bool
-watchdog_start(struct tg_store *s)
-{
-	pthread_condattr_t ca;
-	bool is_ok;
-
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->wd_wake, &ca);
-	pthread_condattr_destroy(&ca);
-	pthread_mutex_init(&s->wd_lock, NULL);
-	is_ok = pthread_create(&s->watchdog, NULL, watchdog_main, s) == 0;
-	if (!is_ok) {
-		pthread_cond_destroy(&s->wd_wake);
-		pthread_mutex_destroy(&s->wd_lock);
-	}
-	return is_ok;
-}
-
-static void
-watchdog_stop(struct tg_store *s)
-{
-	pthread_mutex_lock(&s->wd_lock);
-	s->is_closing = true;
-	pthread_cond_broadcast(&s->wd_wake);
-	pthread_mutex_unlock(&s->wd_lock);
-	pthread_join(s->watchdog, NULL);
-	pthread_cond_destroy(&s->wd_wake);
-	pthread_mutex_destroy(&s->wd_lock);
-}
-
-/*
- * Checkpoints run here, in their own thread, never on a request: BDB's
- * memp_sync sleeps a whole second (__os_yield) when a page it must write is
- * pinned by another process, and every writer that asked for a checkpoint
- * queued behind that sleep (measured: 1 s stalls of all writers). One is due
- * once CHECKPOINT_KBYTES of log accumulated, read from the log region's
- * counters (txn_checkpoint's own test reads the log file back). It counts as
- * a call under way, so the watchdog also covers a checkpoint that never returns.
- */
-static void
-checkpoint_if_due(struct tg_store *s)
-{
-	DB_LOG_STAT *st = NULL;
-	uint64_t written = 0;
-
-	atomic_fetch_add(&s->active, 1);
-	pthread_rwlock_rdlock(&s->lock);
-	if (s->env && s->env->log_stat(s->env, &st, 0) == 0) {
-		written = (uint64_t)st->st_wc_mbytes * 1024 * 1024 + st->st_wc_bytes;
-		free(st);
-	}
-	if (written >= CHECKPOINT_KBYTES * 1024u)
-		(void)s->env->txn_checkpoint(s->env, CHECKPOINT_KBYTES, 0, 0);
-	pthread_rwlock_unlock(&s->lock);
-	/*
-	 * Not counted as progress: a checkpoint that returns says nothing about a
-	 * call stuck on a dead process's mutex, and must not hide it from the
-	 * watchdog (it once did, and a killed process wedged the others for good).
-	 */
-	atomic_fetch_sub(&s->active, 1);
-}
-
-static void *
-checkpointer_main(void *arg)
-{
-	struct tg_store *s = arg;
-
-	pthread_mutex_lock(&s->wd_lock);
-	while (!s->is_checkpointer_stopping) {
-		struct timespec ts;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += CHECKPOINT_SECONDS;
-		pthread_cond_timedwait(&s->wd_wake, &s->wd_lock, &ts);
-		if (s->is_checkpointer_stopping)
-			break;
-		pthread_mutex_unlock(&s->wd_lock);
-		checkpoint_if_due(s);
-		pthread_mutex_lock(&s->wd_lock);
-	}
-	pthread_mutex_unlock(&s->wd_lock);
-	return NULL;
-}
-
-static void
-checkpointer_stop(struct tg_store *s)
-{
-	pthread_mutex_lock(&s->wd_lock);
-	s->is_checkpointer_stopping = true;
-	pthread_cond_broadcast(&s->wd_wake);
-	pthread_mutex_unlock(&s->wd_lock);
-	pthread_join(s->checkpointer, NULL);
-	s->has_checkpointer = false;
-}
-
 /* Writer preference: a reopen must not wait behind an endless stream of readers. */
 static void
 lock_init(struct tg_store *s)
@@ -464,7 +301,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	s->cache = store_cache_new();
 	lock_init(s);
 	/* Opening can wait on a mutex a dead process holds, too: the watchdog covers it. */
-	s->has_watchdog = watchdog_start(s);
+	s->has_watchdog = store_watchdog_start(s);
 	if (!s->has_watchdog) {
 		rc = TG_ERR_IO;
 		snprintf(why_buf, sizeof(why_buf), "cannot start a thread for the database in %s",
@@ -475,8 +312,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	ret = open_env(s);
 	atomic_fetch_sub(&s->active, 1);
 	if (ret == 0) {
-		s->has_checkpointer =
-			pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0;
+		s->has_checkpointer = store_checkpointer_start(s);
 		if (!s->has_checkpointer)
 			TG_LOG(TG_LOG_WARN, "%s: cannot start the checkpoint thread; the log grows "
 			       "until this process restarts", s->errpfx);
@@ -508,11 +344,11 @@ store_close(struct tg_store *s)
 	if (!s)
 		return;
 	if (s->has_checkpointer)
-		checkpointer_stop(s);
+		store_checkpointer_stop(s);
 	atomic_fetch_add(&s->active, 1);
 	close_handles(s);
 	if (s->has_watchdog)
-		watchdog_stop(s);
+		store_watchdog_stop(s);
 	pthread_rwlock_destroy(&s->lock);
 	store_cache_free(s->cache);
 	free(s->dir);

@@ -315,43 +315,6 @@ test_reopen(struct tg_store **s)
 	keyrec_free(k);
 }
 
-static int
-count_logs(void)
-{
-	struct dirent *e;
-	DIR *d = opendir(dir);
-	int n = 0;
-
-	while (d && (e = readdir(d)))
-		n += strncmp(e->d_name, "log.", 4) == 0;
-	if (d)
-		closedir(d);
-	return n;
-}
-
-/* ~3 MiB of log through 1 MiB log files: checkpoints let old files be removed. */
-static void
-test_log_bounded(struct tg_store *s)
-{
-	enum tg_err rc = TG_OK;
-	char kid[32];
-
-	for (int i = 0; i < 600 && rc == TG_OK; i++) {
-		snprintf(kid, sizeof(kid), "bulk%d", i);
-		rc = add_key(s, "beta", kid, 4096);
-	}
-	for (int i = 0; i < 600 && rc == TG_OK; i++) {
-		snprintf(kid, sizeof(kid), "bulk%d", i);
-		rc = store_key_remove(s, "beta", kid);
-	}
-	is_int(rc, TG_OK, "600 large keys added and removed");
-	/* The checkpointer thread looks once a second; give it a few turns, bounded. */
-	for (int i = 0; i < 50 && count_logs() > 3; i++)
-		usleep(100000);
-	ok(count_logs() <= 3, "old log files are removed by the checkpointer (%d left)",
-	   count_logs());
-}
-
 int
 main(void)
 {
@@ -371,7 +334,6 @@ main(void)
 		test_reopen(&s);
 	}
 	if (s)
-		test_log_bounded(s);
 	store_close(s);
 	store_close(NULL);
 	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
