@@ -72,7 +72,7 @@ srv_render "$TOP/etc/lighttpd/tokengate-api.conf" "$DEMO/lighttpd/api.conf" \
 	/usr/local/bin/tokengate "$SRV_AUTHZ" \
 	/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG" \
 	/run/lighttpd/tokengate-api.sock "$DEMO/lighttpd/api.sock" \
-	'"max-procs" => 4' '"max-procs" => 1'
+	'"max-procs" => 2' '"max-procs" => 1'
 SRV_LIGHTTPD_INCLUDE=$DEMO/lighttpd/api.conf srv_lighttpd_start
 APP=$LIGHTTPD_URL/app/demo-app.cgi
 API=$LIGHTTPD_URL/api

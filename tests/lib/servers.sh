@@ -740,7 +740,7 @@ srv_lighttpd_api_start() {
 		/usr/local/bin/tokengate "${SRV_API_BIN:-$SRV_AUTHZ}" \
 		/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG" \
 		/run/lighttpd/tokengate-api.sock "$d/run/api.sock" \
-		'"max-procs" => 4' "\"max-procs\" => ${SRV_API_WORKERS:-1}" || return 1
+		'"max-procs" => 2' "\"max-procs\" => ${SRV_API_WORKERS:-1}" || return 1
 	echo "alias.url += ( \"/step/\" => \"${SRV_APP_DIR:-$SRV_TOP/cgi-bin}/\" )" >>"$d/api.conf"
 	srv_common_render_args
 	SRV_ARGS+=(
