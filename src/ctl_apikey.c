@@ -5,7 +5,6 @@
  */
 #include "ctl.h"
 
-#include "b64url.h"
 #include "store.h"
 
 #include <json.h>
@@ -40,18 +39,7 @@ static const char usage_revoke[] = "usage: tokengatectl [--db DIR] apikey revoke
 static enum tg_err
 new_id(char out[2 * ID_BYTES + 1])
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[ID_BYTES];
-	enum tg_err err = secret_random(raw, sizeof(raw));
-
-	if (err != TG_OK)
-		return err;
-	for (size_t i = 0; i < ID_BYTES; i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	out[2 * ID_BYTES] = '\0';
-	return TG_OK;
+	return secret_random_hex(ID_BYTES, out);
 }
 
 static void
@@ -67,17 +55,14 @@ wipe_free(char *s)
 static enum tg_err
 new_key(struct tg_secret *key)
 {
-	unsigned char raw[KEY_BYTES];
 	char *b64 = NULL, *s = NULL;
-	enum tg_err err = secret_random(raw, sizeof(raw));
+	enum tg_err err = secret_random_b64url(KEY_BYTES, &b64);
 
 	if (err != TG_OK)
 		goto out;
-	b64 = b64url_encode(raw, sizeof(raw));
-	s = tg_xasprintf(KEY_PREFIX "%s", b64);
+	s = tg_xconcat(KEY_PREFIX, b64);
 	secret_set(key, s, strlen(s));
 out:
-	OPENSSL_cleanse(raw, sizeof(raw));
 	wipe_free(b64);
 	wipe_free(s);
 	return err;

@@ -6,7 +6,6 @@
 #include "keyrec.h"
 
 #include <json.h>
-#include <openssl/evp.h>
 #include <stdlib.h>
 
 void
@@ -99,9 +98,5 @@ apikey_to_json_public(const struct tg_apikey *a)
 enum tg_err
 apikey_hash(const void *key, size_t len, unsigned char out[TG_APIKEY_HASH_LEN])
 {
-	unsigned int n = 0;
-
-	if (EVP_Digest(key, len, out, &n, EVP_sha256(), NULL) != 1 || n != TG_APIKEY_HASH_LEN)
-		return TG_ERR_CRYPTO;
-	return TG_OK;
+	return secret_hash(key, len, out);
 }

@@ -29,7 +29,7 @@ const char *keyrec_state_name(enum tg_key_state s);
 /* Without the material: for `key list --json`. */
 struct json_object *keyrec_to_json_public(const struct tg_key_record *r);
 
-#define TG_APIKEY_HASH_LEN 32 /* SHA-256 */
+#define TG_APIKEY_HASH_LEN TG_SECRET_HASH_LEN /* SHA-256 */
 
 struct tg_apikey {
 	char *tenant;

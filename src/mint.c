@@ -6,7 +6,6 @@
  */
 #include "mint.h"
 
-#include "b64url.h"
 #include "claims.h"
 #include "jws.h"
 #include "store.h"
@@ -69,20 +68,12 @@ mint_issuer(const struct tg_tenant *t)
 static enum tg_err
 new_kid(char **out)
 {
-	static const char hex[] = "0123456789abcdef";
-	unsigned char raw[KID_RANDOM_BYTES];
 	char digits[2 * KID_RANDOM_BYTES + 1];
-	enum tg_err rc = secret_random(raw, sizeof(raw));
+	enum tg_err rc = secret_random_hex(KID_RANDOM_BYTES, digits);
 
-	if (rc != TG_OK)
-		return rc;
-	for (size_t i = 0; i < KID_RANDOM_BYTES; i++) {
-		digits[2 * i] = hex[raw[i] >> 4];
-		digits[2 * i + 1] = hex[raw[i] & 0xf];
-	}
-	digits[2 * KID_RANDOM_BYTES] = '\0';
-	*out = tg_xconcat("gw-", digits);
-	return TG_OK;
+	if (rc == TG_OK)
+		*out = tg_xconcat("gw-", digits);
+	return rc;
 }
 
 /*
@@ -154,12 +145,7 @@ out:
 static enum tg_err
 new_jti(char **out)
 {
-	unsigned char raw[JTI_BYTES];
-	enum tg_err rc = secret_random(raw, sizeof(raw));
-
-	if (rc == TG_OK)
-		*out = b64url_encode(raw, sizeof(raw));
-	return rc;
+	return secret_random_b64url(JTI_BYTES, out);
 }
 
 static struct json_object *

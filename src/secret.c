@@ -1,12 +1,18 @@
 /*
- * Secret bytes: copied in, compared in constant time, wiped on release.
+ * Secret bytes: copied in, compared in constant time, wiped on release; fresh
+ * random ones, and the hash that is all we store of a bearer credential.
  * Nothing here ever prints a secret.
  */
 #include "secret.h"
 
+#include "b64url.h"
+
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
+
+#define RANDOM_MAX 64 /* bytes of one encoded random value */
 
 void
 secret_set(struct tg_secret *s, const void *p, size_t len)
@@ -39,6 +45,46 @@ enum tg_err
 secret_random(unsigned char *out, size_t n)
 {
 	if (n > (size_t)INT32_MAX || RAND_bytes(out, (int)n) != 1)
+		return TG_ERR_CRYPTO;
+	return TG_OK;
+}
+
+enum tg_err
+secret_random_b64url(size_t n, char **out)
+{
+	unsigned char raw[RANDOM_MAX];
+	enum tg_err rc = n <= sizeof(raw) ? secret_random(raw, n) : TG_ERR_INVALID;
+
+	if (rc == TG_OK)
+		*out = b64url_encode(raw, n);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return rc;
+}
+
+enum tg_err
+secret_random_hex(size_t n, char *out)
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char raw[RANDOM_MAX];
+	enum tg_err rc = n <= sizeof(raw) ? secret_random(raw, n) : TG_ERR_INVALID;
+
+	if (rc != TG_OK)
+		return rc;
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+	OPENSSL_cleanse(raw, sizeof(raw));
+	return TG_OK;
+}
+
+enum tg_err
+secret_hash(const void *p, size_t len, unsigned char out[TG_SECRET_HASH_LEN])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) != 1 || n != TG_SECRET_HASH_LEN)
 		return TG_ERR_CRYPTO;
 	return TG_OK;
 }

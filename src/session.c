@@ -6,7 +6,6 @@
  */
 #include "session.h"
 
-#include "b64url.h"
 #include "json_strict.h"
 #include "secret.h"
 #include "tenant.h"
@@ -330,25 +329,17 @@ out:
 
 /* ---------------------------------------------------------------- random ids and tokens */
 
-/* n random bytes as base64url into out (4n/3 rounded up characters, then NUL). */
+/* n random bytes as base64url into out, which holds exactly outlen characters and a NUL. */
 static enum tg_err
 random_b64url(size_t n, char *out, size_t outlen)
 {
-	unsigned char raw[REFRESH_TOKEN_BYTES];
 	char *enc = NULL;
-	enum tg_err rc;
+	enum tg_err rc = secret_random_b64url(n, &enc);
 
-	rc = secret_random(raw, n);
-	if (rc != TG_OK)
-		goto out;
-	enc = b64url_encode(raw, n);
-	if (strlen(enc) != outlen) {
+	if (rc == TG_OK && strlen(enc) != outlen)
 		rc = TG_ERR_CRYPTO;
-		goto out;
-	}
-	memcpy(out, enc, outlen + 1);
-out:
-	OPENSSL_cleanse(raw, sizeof(raw));
+	if (rc == TG_OK)
+		memcpy(out, enc, outlen + 1);
 	if (enc)
 		OPENSSL_cleanse(enc, strlen(enc));
 	free(enc);
@@ -364,11 +355,7 @@ session_id_new(char out[TG_SESSION_ID_LEN + 1])
 enum tg_err
 refresh_token_hash(const char *tok, size_t len, unsigned char hash[TG_REFRESH_HASH_LEN])
 {
-	unsigned int n = 0;
-
-	if (EVP_Digest(tok, len, hash, &n, EVP_sha256(), NULL) != 1 || n != TG_REFRESH_HASH_LEN)
-		return TG_ERR_CRYPTO;
-	return TG_OK;
+	return secret_hash(tok, len, hash);
 }
 
 enum tg_err

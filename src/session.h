@@ -7,13 +7,13 @@
 #ifndef TG_SESSION_H
 #define TG_SESSION_H
 
-#include "tokengate.h"
+#include "secret.h"
 
 struct json_object;
 
 #define TG_SESSION_ID_LEN 22      /* 128 random bits, base64url without padding */
 #define TG_REFRESH_TOKEN_LEN 43   /* 256 random bits, base64url without padding */
-#define TG_REFRESH_HASH_LEN 32    /* SHA-256 */
+#define TG_REFRESH_HASH_LEN TG_SECRET_HASH_LEN /* SHA-256 */
 #define TG_SESSION_USER_MAX 256   /* bytes of a user id */
 #define TG_AMR_MAX 16             /* methods in a session's amr */
 #define TG_AMR_LEN_MAX 32         /* bytes of one method name */

@@ -111,6 +111,46 @@ test_random(void)
 	       "a request OpenSSL cannot express is an error, not a short fill");
 }
 
+static void
+test_encoded_random(void)
+{
+	char hex1[2 * 8 + 1], hex2[2 * 8 + 1], *b1 = NULL, *b2 = NULL;
+	bool is_hex = true;
+
+	is_int(secret_random_hex(8, hex1), TG_OK, "secret_random_hex succeeds");
+	secret_random_hex(8, hex2);
+	for (size_t i = 0; i < 16; i++)
+		is_hex = is_hex && strchr("0123456789abcdef", hex1[i]);
+	ok(strlen(hex1) == 16 && is_hex, "16 lower-case hex digits for 8 bytes");
+	ok(strcmp(hex1, hex2) != 0, "two draws differ");
+	is_int(secret_random_hex(65, hex1), TG_ERR_INVALID, "more than 64 bytes refused");
+	is_int(secret_random_b64url(32, &b1), TG_OK, "secret_random_b64url succeeds");
+	secret_random_b64url(32, &b2);
+	ok(b1 && strlen(b1) == 43 && strspn(b1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789-_") == 43,
+	   "43 base64url characters, unpadded, for 32 bytes");
+	ok(b1 && b2 && strcmp(b1, b2) != 0, "two draws differ");
+	free(b1);
+	free(b2);
+	b1 = NULL;
+	is_int(secret_random_b64url(65, &b1), TG_ERR_INVALID, "more than 64 bytes refused");
+	ok(b1 == NULL, "and nothing handed out");
+}
+
+static void
+test_hash(void)
+{
+	/* FIPS 180-2 B.1: SHA-256("abc") */
+	static const unsigned char abc[TG_SECRET_HASH_LEN] = {
+		0xba, 0x78, 0x16, 0xbf, 0x8f, 0x01, 0xcf, 0xea, 0x41, 0x41, 0x40, 0xde, 0x5d, 0xae, 0x22, 0x23,
+		0xb0, 0x03, 0x61, 0xa3, 0x96, 0x17, 0x7a, 0x9c, 0xb4, 0x10, 0xff, 0x61, 0xf2, 0x00, 0x15, 0xad,
+	};
+	unsigned char h[TG_SECRET_HASH_LEN];
+
+	is_int(secret_hash("abc", 3, h), TG_OK, "secret_hash succeeds");
+	ok(memcmp(h, abc, sizeof(h)) == 0, "secret_hash is SHA-256 (FIPS 180-2 B.1)");
+}
+
 int
 main(void)
 {
@@ -122,5 +162,7 @@ main(void)
 	test_set_free();
 	test_equal();
 	test_random();
+	test_encoded_random();
+	test_hash();
 	return done_testing();
 }
