@@ -8,6 +8,7 @@
 #include "authz.h"
 
 #include "claims.h"
+#include "verify.h"
 
 #include <ctype.h>
 #include <json.h>
@@ -56,15 +57,6 @@ authz_sanitize(const char *in, size_t len, char *out, size_t outsz)
 	return o;
 }
 
-static char *
-sanitized_dup(const char *s, size_t len)
-{
-	char buf[AUTHZ_VALUE_MAX + 1];
-
-	authz_sanitize(s, len, buf, sizeof(buf));
-	return tg_xstrdup(buf);
-}
-
 /* Variable names: upper case letters, digits and '_', so they are safe environment names. */
 static bool
 var_name(const char *in, size_t len, char out[AUTHZ_NAME_MAX + 1])
@@ -91,22 +83,7 @@ join(char *out, size_t size, const char *a, const char *b)
 	out[na + nb] = '\0';
 }
 
-/*
- * prefix + name as the variable's name, cut to fit (var_name bounds mapped
- * names, so nothing real is cut). d->vars has room for every variable
- * (build_vars sized it), so naming costs no allocation per request.
- */
-static void
-add_var(struct authz_decision *d, const char *prefix, const char *name, const char *value,
-	size_t len)
-{
-	struct authz_var *v = &d->vars[d->nvars++];
-
-	join(v->name, sizeof(v->name), prefix, name);
-	v->value = sanitized_dup(value, len);
-}
-
-/* ------------------------------------------------------------ decisions */
+/* ------------------------------------------------------------ requests and claims */
 
 static void
 refuse(struct authz_decision *d, int status, const char *error, const char *fmt, ...)
@@ -239,21 +216,51 @@ in_set(struct json_object *claim, const char *word, size_t wlen)
 	return false;
 }
 
-/* Every space-separated word of words is in the claim's set. */
+/* Every space-separated word of words is in set, as contains() decides. */
 static bool
-has_all(struct json_object *claim, const char *words)
+has_all(const void *set, bool (*contains)(const void *set, const char *word, size_t wlen),
+	const char *words)
 {
 	const char *s = words + strspn(words, " ");
 
 	while (*s) {
 		size_t n = strcspn(s, " ");
 
-		if (!claim || !in_set(claim, s, n))
+		if (!contains(set, s, n))
 			return false;
 		s += n;
 		s += strspn(s, " ");
 	}
 	return true;
+}
+
+/* A json-c claim as has_all's set (json-c's getters take it non-const). */
+struct claim_set {
+	struct json_object *claim;
+};
+
+static bool
+claim_contains(const void *set, const char *word, size_t wlen)
+{
+	return in_set(((const struct claim_set *)set)->claim, word, wlen);
+}
+
+/* A token's amr as a grant keeps it: n NUL-terminated words, one after another. */
+struct grant_amr {
+	const char *words;
+	size_t n;
+};
+
+static bool
+amr_contains(const void *set, const char *word, size_t wlen)
+{
+	const struct grant_amr *amr = set;
+	const char *w = amr->words;
+
+	for (size_t i = 0; i < amr->n; i++, w += strlen(w) + 1)
+		if (strlen(w) == wlen && memcmp(w, word, wlen) == 0)
+			return true;
+	return false;
 }
 
 /* A number or boolean compared by its JSON text, a string by its value, an array by membership. */
@@ -293,36 +300,30 @@ meets(const struct json_object *payload, const struct tg_tenant *t, const char *
 	if (!eq)
 		return true;
 	if (strcmp(name, "scope") == 0)
-		return has_all(claim, eq + 1);
+		return has_all(&(struct claim_set){ claim }, claim_contains, eq + 1);
 	return claim_equals(claim, eq + 1);
 }
 
+/* The tenant's required claims and amr, in that order; *why names the first one missing. */
 static bool
-check_requirements(const struct json_object *payload, const struct tg_tenant *t,
-		   const struct http_request *req, struct authz_decision *d)
+meets_tenant_rules(const struct json_object *payload, const struct tg_tenant *t,
+		   const struct grant_amr *amr, char *why, size_t whysz)
 {
-	struct json_object *amr = claims_lookup(payload, t, "amr");
 	char name[128];
 
 	for (size_t i = 0; i < t->require_claims.n; i++) {
 		if (!meets(payload, t, t->require_claims.v[i], name, sizeof(name))) {
-			refuse(d, 403, "insufficient_scope",
-			       "the token does not carry the required \"%s\" claim value", name);
+			snprintf(why, whysz, "the token does not carry the required \"%s\" claim value",
+				 name);
 			return false;
 		}
 	}
 	for (size_t i = 0; i < t->require_amr.n; i++) {
-		if (!has_all(amr, t->require_amr.v[i])) {
-			refuse(d, 403, "insufficient_scope",
-			       "the tenant requires the authentication method \"%s\"",
-			       t->require_amr.v[i]);
+		if (!has_all(amr, amr_contains, t->require_amr.v[i])) {
+			snprintf(why, whysz, "the tenant requires the authentication method \"%s\"",
+				 t->require_amr.v[i]);
 			return false;
 		}
-	}
-	if (req->require_amr && !has_all(amr, req->require_amr)) {
-		refuse(d, 403, "insufficient_scope",
-		       "this location requires the authentication methods \"%s\"", req->require_amr);
-		return false;
 	}
 	return true;
 }
@@ -357,33 +358,180 @@ claim_text(struct json_object *o)
 	}
 }
 
+/* ------------------------------------------------------------ grants */
+
+/*
+ * A grant is what a verified token decides whatever the request carrying it:
+ * its tenant, user, session, amr, whether it meets the tenant's required
+ * claims and amr, and its variables, sanitised. It is computed once per token
+ * from the claims and kept in the cache as bytes (a few hundred, where the
+ * claims as a json-c tree cost well over a kilobyte); the rules that depend
+ * on the request (origins, the session's state, a location's amr) are applied
+ * to it on every request, cached or not.
+ *
+ * The bytes: struct grant_head, then NUL-terminated strings: tenant, user,
+ * sid ("" when none), refusal ("" when the tenant's rules are met), head.namr
+ * amr values, then head.nvars pairs of variable name and value.
+ */
+struct grant_head {
+	int64_t exp;
+	uint32_t namr;
+	uint32_t nvars;
+	bool is_gateway; /* signed by a gateway key: the session must be live */
+};
+
+struct grant {
+	struct grant_head head;
+	const char *tenant, *user, *sid, *refusal;
+	struct grant_amr amr;
+	const char *vars; /* nvars name/value pairs */
+};
+
+struct grant_buf {
+	char *p;
+	size_t len, cap;
+};
+
 static void
-add_claim_var(struct authz_decision *d, const char *prefix, const char *name,
+put_bytes(struct grant_buf *b, const void *x, size_t n)
+{
+	if (b->len + n > b->cap) {
+		b->cap = (b->len + n) * 2;
+		b->p = realloc(b->p, b->cap);
+		if (!b->p)
+			abort(); /* as tg_xmalloc: fail closed */
+	}
+	memcpy(b->p + b->len, x, n);
+	b->len += n;
+}
+
+static void
+put_str(struct grant_buf *b, const char *s)
+{
+	put_bytes(b, s, strlen(s) + 1);
+}
+
+static void
+put_sanitized(struct grant_buf *b, const char *s)
+{
+	char buf[AUTHZ_VALUE_MAX + 1];
+
+	authz_sanitize(s, strlen(s), buf, sizeof(buf));
+	put_str(b, buf);
+}
+
+/* The next string of the grant's bytes, or NULL past their end. */
+static const char *
+next_str(const char **at, const char *end)
+{
+	const char *s = *at, *nul;
+
+	if (s >= end || !(nul = memchr(s, '\0', (size_t)(end - s))))
+		return NULL;
+	*at = nul + 1;
+	return s;
+}
+
+static const char *
+skip_strs(const char **at, const char *end, size_t n)
+{
+	const char *first = *at;
+
+	for (size_t i = 0; i < n; i++)
+		if (!next_str(at, end))
+			return NULL;
+	return first;
+}
+
+/* False when the bytes are not a whole grant (never for put_grant's own). */
+static bool
+read_grant(const void *data, size_t size, struct grant *g)
+{
+	const char *at = (const char *)data + sizeof(g->head), *end = (const char *)data + size;
+
+	if (size < sizeof(g->head))
+		return false;
+	memcpy(&g->head, data, sizeof(g->head));
+	g->tenant = next_str(&at, end);
+	g->user = next_str(&at, end);
+	g->sid = next_str(&at, end);
+	g->refusal = next_str(&at, end);
+	g->amr.n = g->head.namr;
+	g->amr.words = skip_strs(&at, end, g->head.namr);
+	g->vars = skip_strs(&at, end, 2 * (size_t)g->head.nvars);
+	return g->tenant && g->user && g->sid && g->refusal && g->amr.words && g->vars;
+}
+
+/* amr as a list of words: an array's strings, or a string's space-separated words. */
+static void
+put_amr(struct grant_buf *b, struct json_object *claim, uint32_t *n)
+{
+	if (json_object_is_type(claim, json_type_string)) {
+		const char *s = json_object_get_string(claim);
+
+		s += strspn(s, " ");
+		while (*s) {
+			size_t len = strcspn(s, " ");
+			char nul = '\0';
+
+			put_bytes(b, s, len);
+			put_bytes(b, &nul, 1);
+			(*n)++;
+			s += len;
+			s += strspn(s, " ");
+		}
+		return;
+	}
+	for (size_t i = 0; json_object_is_type(claim, json_type_array) &&
+			   i < json_object_array_length(claim); i++) {
+		struct json_object *e = json_object_array_get_idx(claim, i);
+
+		if (json_object_is_type(e, json_type_string)) {
+			put_str(b, json_object_get_string(e));
+			(*n)++;
+		}
+	}
+}
+
+static void
+put_var(struct grant_buf *b, const char *prefix, const char *name, const char *value)
+{
+	char full[AUTHZ_VAR_NAME_SIZE];
+
+	join(full, sizeof(full), prefix, name);
+	put_str(b, full);
+	put_sanitized(b, value);
+}
+
+static void
+put_claim_var(struct grant_buf *b, uint32_t *n, const char *prefix, const char *name,
 	      struct json_object *o)
 {
 	char *text = o ? claim_text(o) : NULL;
 
-	if (text)
-		add_var(d, prefix, name, text, strlen(text));
+	if (text) {
+		put_var(b, prefix, name, text);
+		(*n)++;
+	}
 	free(text);
 }
 
-static void
-build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_decision *d)
+/* The variables: SUB TENANT EXP KID, SID and AMR when present, then the mapped claims. */
+static uint32_t
+put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
+	 struct json_object *sid)
 {
 	char exp[24], name[AUTHZ_NAME_MAX + 1];
-	struct json_object *sid = claims_lookup(v->claims, t, "sid");
+	uint32_t n = 4;
 
-	/* SUB TENANT EXP KID SID AMR and the mapped claims: the most there can be. */
-	d->vars = tg_xcalloc(6 + t->map_claims.n, sizeof(*d->vars));
-	add_var(d, "", "SUB", v->sub, strlen(v->sub));
-	add_var(d, "", "TENANT", v->tenant, strlen(v->tenant));
+	put_var(b, "", "SUB", v->sub);
+	put_var(b, "", "TENANT", v->tenant);
 	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
-	add_var(d, "", "EXP", exp, strlen(exp));
-	add_var(d, "", "KID", v->kid, strlen(v->kid));
+	put_var(b, "", "EXP", exp);
+	put_var(b, "", "KID", v->kid);
 	if (sid && json_object_is_type(sid, json_type_string))
-		add_claim_var(d, "", "SID", sid);
-	add_claim_var(d, "", "AMR", claims_lookup(v->claims, t, "amr"));
+		put_claim_var(b, &n, "", "SID", sid);
+	put_claim_var(b, &n, "", "AMR", claims_lookup(v->claims, t, "amr"));
 	for (size_t i = 0; i < t->map_claims.n; i++) {
 		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
 		char *path;
@@ -391,21 +539,48 @@ build_vars(const struct tg_verified *v, const struct tg_tenant *t, struct authz_
 		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
 			continue;
 		path = tg_xstrndup(spec, (size_t)(eq - spec));
-		add_claim_var(d, "CLAIM_", name, claims_lookup(v->claims, t, path));
+		put_claim_var(b, &n, "CLAIM_", name, claims_lookup(v->claims, t, path));
 		free(path);
 	}
-	d->user = sanitized_dup(v->sub, strlen(v->sub));
+	return n;
 }
+
+/* The grant of a verified token of tenant t, as bytes in b (the caller frees b->p). */
+static void
+put_grant(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t)
+{
+	struct grant_head head = { .exp = v->exp, .is_gateway = v->is_gateway };
+	struct json_object *sid = claims_lookup(v->claims, t, "sid");
+	struct grant_buf amr = { 0 }, vars = { 0 };
+	struct grant_amr amr_set;
+	char why[TG_WHY_MAX] = "";
+
+	put_amr(&amr, claims_lookup(v->claims, t, "amr"), &head.namr);
+	amr_set.n = head.namr;
+	amr_set.words = amr.p;
+	(void)meets_tenant_rules(v->claims, t, &amr_set, why, sizeof(why));
+	head.nvars = put_vars(&vars, v, t, sid);
+	put_bytes(b, &head, sizeof(head));
+	put_str(b, v->tenant);
+	put_sanitized(b, v->sub);
+	put_str(b, json_object_is_type(sid, json_type_string) ? json_object_get_string(sid) : "");
+	put_str(b, why);
+	if (amr.len)
+		put_bytes(b, amr.p, amr.len);
+	put_bytes(b, vars.p, vars.len);
+	free(amr.p);
+	free(vars.p);
+}
+
+/* ------------------------------------------------------------ decisions */
 
 /* A gateway-issued token is only as good as its session, whatever its exp says. */
 static bool
-check_session(const struct authz_env *env, const struct tg_verified *v, struct authz_decision *d)
+check_session(const struct authz_env *env, const struct grant *g, struct authz_decision *d)
 {
-	struct json_object *sid = NULL;
 	enum tg_err rc;
 
-	if (!json_object_object_get_ex(v->claims, "sid", &sid) ||
-	    !json_object_is_type(sid, json_type_string)) {
+	if (!*g->sid) {
 		d->reason = TG_R_MISSING_CLAIM;
 		refuse(d, 401, "invalid_token", "a gateway-issued token must name its session (sid)");
 		return false;
@@ -415,7 +590,7 @@ check_session(const struct authz_env *env, const struct tg_verified *v, struct a
 		refuse(d, 500, "server_error", "this gateway cannot check session state here");
 		return false;
 	}
-	rc = env->session_check(env->session_ctx, v->tenant, json_object_get_string(sid), env->now);
+	rc = env->session_check(env->session_ctx, g->tenant, g->sid, env->now);
 	if (rc == TG_ERR_NOT_FOUND || rc == TG_ERR_REJECTED) {
 		d->reason = TG_R_SESSION_REVOKED;
 		refuse(d, 401, "invalid_token", "the token's session has ended (logged out, revoked or expired)");
@@ -426,16 +601,16 @@ check_session(const struct authz_env *env, const struct tg_verified *v, struct a
 		refuse(d, 500, "server_error", "the session state could not be read: %s", tg_err_str(rc));
 		return false;
 	}
-	d->sid = tg_xstrdup(json_object_get_string(sid));
 	return true;
 }
 
-/* The checks that need the verified token and its tenant. */
+/* The rules that need the request as well as the token's grant, then the variables. */
 static void
-decide_verified(const struct authz_env *env, const struct http_request *req, enum source src,
-		const struct tg_verified *v, struct authz_decision *d)
+decide_granted(const struct authz_env *env, const struct http_request *req, enum source src,
+	       const struct grant *g, struct authz_decision *d)
 {
-	const struct tg_tenant *t = keyring_tenant(env->kr, v->tenant);
+	const struct tg_tenant *t = keyring_tenant(env->kr, g->tenant);
+	const char *var = g->vars;
 
 	if (!t) {
 		refuse(d, 500, "server_error", "the token's tenant vanished from the keyring");
@@ -448,14 +623,65 @@ decide_verified(const struct authz_env *env, const struct http_request *req, enu
 		       "the request's Origin is not one of the tenant's allowed origins");
 		return;
 	}
-	if (v->is_gateway && !check_session(env, v, d))
+	if (g->head.is_gateway && !check_session(env, g, d))
 		return;
-	if (!check_requirements(v->claims, t, req, d))
+	if (*g->refusal) {
+		refuse(d, 403, "insufficient_scope", "%s", g->refusal);
 		return;
+	}
+	if (req->require_amr && !has_all(&g->amr, amr_contains, req->require_amr)) {
+		refuse(d, 403, "insufficient_scope",
+		       "this location requires the authentication methods \"%s\"", req->require_amr);
+		return;
+	}
 	d->status = 200;
-	d->tenant = tg_xstrdup(v->tenant);
-	d->exp = v->exp;
-	build_vars(v, t, d);
+	d->tenant = tg_xstrdup(g->tenant);
+	d->sid = g->head.is_gateway ? tg_xstrdup(g->sid) : NULL;
+	d->exp = g->head.exp;
+	d->user = tg_xstrdup(g->user);
+	d->vars = tg_xcalloc(g->head.nvars, sizeof(*d->vars));
+	for (d->nvars = 0; d->nvars < g->head.nvars; d->nvars++) {
+		struct authz_var *v = &d->vars[d->nvars];
+
+		join(v->name, sizeof(v->name), var, "");
+		var += strlen(var) + 1;
+		v->value = tg_xstrdup(var);
+		var += strlen(var) + 1;
+	}
+}
+
+/* Verifies the token and caches its grant. False with d filled when it is refused. */
+static bool
+verify_and_grant(const struct authz_env *env, struct cache_key *key, struct grant_buf *b,
+		 struct authz_decision *d)
+{
+	struct tg_verified *v = NULL;
+	struct tg_verdict verdict = { 0 };
+	const struct tg_tenant *t;
+	enum tg_err rc;
+
+	rc = verify_token(env->kr, key->tenant_pin, key->token, key->len, env->now, &v, &verdict);
+	if (rc == TG_ERR_REJECTED && verdict.reason != TG_R_INTERNAL) {
+		d->reason = verdict.reason;
+		refuse(d, 401, "invalid_token", "%s", verdict.why);
+		return false;
+	}
+	if (rc != TG_OK) {
+		d->reason = TG_R_INTERNAL;
+		refuse(d, 500, "server_error", "the token could not be checked: %s",
+		       rc == TG_ERR_REJECTED ? verdict.why : tg_err_str(rc));
+		return false;
+	}
+	t = keyring_tenant(env->kr, v->tenant);
+	if (!t) {
+		verified_free(v);
+		refuse(d, 500, "server_error", "the token's tenant vanished from the keyring");
+		return false;
+	}
+	put_grant(b, v, t);
+	cache_put(env->cache, key, env->now, v->exp, b->p, b->len);
+	verified_free(v);
+	return true;
 }
 
 void
@@ -463,22 +689,20 @@ authz_decide(const struct authz_env *env, const struct http_request *req,
 	     struct authz_decision *d)
 {
 	const char *pin = req->tenant && *req->tenant ? req->tenant : NULL;
-	const struct tg_verified *v;
-	struct tg_verified *owned = NULL;
-	struct tg_verdict verdict = { 0 };
+	struct cache_key key = { .tenant_pin = pin, .generation = keyring_generation(env->kr) };
+	struct grant_buf fresh = { 0 };
 	enum source src = SRC_NONE;
-	const char *tok;
-	size_t len;
-	uint64_t gen = keyring_generation(env->kr);
-	enum tg_err rc;
+	const void *cached;
+	struct grant g;
+	size_t size = 0;
 
 	memset(d, 0, sizeof(*d));
 	d->is_tenant_pinned = pin != NULL;
-	if (!find_token(env->cfg, req, &tok, &len, &src, d))
+	if (!find_token(env->cfg, req, &key.token, &key.len, &src, d))
 		return;
-	log_mask(tok, len, d->token_mask);
-	d->token = tok;
-	d->token_len = len;
+	log_mask(key.token, key.len, d->token_mask);
+	d->token = key.token;
+	d->token_len = key.len;
 	if (env->cfg->require_https && !authz_is_https(env->cfg, req)) {
 		refuse(d, 403, "invalid_request",
 		       "the token arrived over plain HTTP and this gateway requires HTTPS");
@@ -490,29 +714,21 @@ authz_decide(const struct authz_env *env, const struct http_request *req,
 		       "a cookie-carried token on an unsafe method needs an Origin or Referer header");
 		return;
 	}
-	v = cache_get(env->cache, tok, len, pin, gen, env->now);
-	d->is_cached = v != NULL;
-	if (!v) {
-		rc = verify_token(env->kr, pin, tok, len, env->now, &owned, &verdict);
-		if (rc == TG_ERR_REJECTED && verdict.reason != TG_R_INTERNAL) {
-			d->reason = verdict.reason;
-			refuse(d, 401, "invalid_token", "%s", verdict.why);
-			return;
-		}
-		if (rc != TG_OK) {
-			d->reason = TG_R_INTERNAL;
-			refuse(d, 500, "server_error", "the token could not be checked: %s",
-			       rc == TG_ERR_REJECTED ? verdict.why : tg_err_str(rc));
-			return;
-		}
-		v = owned;
-		if (env->cache) {
-			cache_put(env->cache, tok, len, pin, gen, env->now, owned);
-			owned = NULL; /* the cache owns it; v stays valid until the next put */
-		}
+	cached = cache_get(env->cache, &key, env->now, &size);
+	d->is_cached = cached != NULL;
+	if (!cached) {
+		if (!verify_and_grant(env, &key, &fresh, d))
+			goto out;
+		cached = fresh.p;
+		size = fresh.len;
 	}
-	decide_verified(env, req, src, v, d);
-	verified_free(owned);
+	if (!read_grant(cached, size, &g)) {
+		refuse(d, 500, "server_error", "the gateway's token cache holds a damaged entry");
+		goto out;
+	}
+	decide_granted(env, req, src, &g, d);
+out:
+	free(fresh.p);
 }
 
 /* ------------------------------------------------------------ rendering */

@@ -1,18 +1,16 @@
 /*
  * The validated-token cache: a 4-way set-associative table keyed by SHA-256 of
- * the whole token. An entry is good only for the keyring generation it was
- * verified under (so key and tenant changes invalidate it) and until the
- * token's exp. It stores successes only: a flood of bad tokens costs nothing
- * here, a flood of distinct good ones only evicts. Never stores token bytes,
- * nor the JOSE header: nothing reads it after verification, and as a json-c
- * tree it costs about as much memory as the claims.
+ * the tenant pin and the whole token. An entry is good only for the keyring
+ * generation it was stored under (so key and tenant changes invalidate it) and
+ * until the token's exp. Entries are the caller's bytes in one allocation
+ * each: authz.c stores what it decided from the claims, not the claims, so a
+ * full table of 1024 costs a few hundred kilobytes rather than the megabytes
+ * of as many json-c trees. Never stores token bytes.
  */
 #include "cache.h"
 
-#include <json.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,10 +18,11 @@
 
 struct entry {
 	unsigned char hash[SHA256_DIGEST_LENGTH];
-	char *pin;          /* tenant pin it was verified under; NULL: by iss */
 	uint64_t generation;
+	int64_t exp;
 	uint64_t last_used; /* c->tick at the last hit, for LRU within a set */
-	struct tg_verified *v; /* NULL: slot empty */
+	size_t size;
+	unsigned char *data; /* NULL: slot empty */
 };
 
 struct tg_cache {
@@ -66,10 +65,9 @@ cache_new(size_t entries)
 static void
 clear_slot(struct tg_cache *c, struct entry *e)
 {
-	if (!e->v)
+	if (!e->data)
 		return;
-	verified_free(e->v);
-	free(e->pin);
+	free(e->data);
 	memset(e, 0, sizeof(*e));
 	c->count--;
 }
@@ -87,14 +85,29 @@ cache_free(struct tg_cache *c)
 	free(c);
 }
 
-/* False only if OpenSSL fails; the caller then treats the token as not cached. */
+/*
+ * "\0" token for no pin, "\1" pin "\0" token for a pin: a pin holds no NUL,
+ * so no two keys share the hashed bytes. False only if OpenSSL fails; the
+ * caller then treats the token as not cached.
+ */
 static bool
-hash_token(struct tg_cache *c, const char *token, size_t len,
-	   unsigned char hash[SHA256_DIGEST_LENGTH])
+hash_key(struct tg_cache *c, struct cache_key *k)
 {
-	return EVP_DigestInit_ex2(c->md, c->sha256, NULL) == 1 &&
-	       EVP_DigestUpdate(c->md, token, len) == 1 &&
-	       EVP_DigestFinal_ex(c->md, hash, NULL) == 1;
+	static const unsigned char no_pin = 0, has_pin = 1, end_of_pin = 0;
+	bool ok;
+
+	if (k->is_hashed)
+		return true;
+	ok = EVP_DigestInit_ex2(c->md, c->sha256, NULL) == 1;
+	if (k->tenant_pin)
+		ok = ok && EVP_DigestUpdate(c->md, &has_pin, 1) == 1 &&
+		     EVP_DigestUpdate(c->md, k->tenant_pin, strlen(k->tenant_pin)) == 1 &&
+		     EVP_DigestUpdate(c->md, &end_of_pin, 1) == 1;
+	else
+		ok = ok && EVP_DigestUpdate(c->md, &no_pin, 1) == 1;
+	k->is_hashed = ok && EVP_DigestUpdate(c->md, k->token, k->len) == 1 &&
+		       EVP_DigestFinal_ex(c->md, k->hash, NULL) == 1;
+	return k->is_hashed;
 }
 
 static struct entry *
@@ -106,40 +119,32 @@ set_of(struct tg_cache *c, const unsigned char hash[SHA256_DIGEST_LENGTH])
 	return &c->slots[(h % c->nsets) * c->ways];
 }
 
-static bool
-same_pin(const char *a, const char *b)
+static struct entry *
+find(struct tg_cache *c, const struct cache_key *k)
 {
-	if (!a || !b)
-		return a == b;
-	return strcmp(a, b) == 0;
+	struct entry *set = set_of(c, k->hash);
+
+	for (size_t i = 0; i < c->ways; i++)
+		if (set[i].data && CRYPTO_memcmp(set[i].hash, k->hash, sizeof(k->hash)) == 0)
+			return &set[i];
+	return NULL;
 }
 
-const struct tg_verified *
-cache_get(struct tg_cache *c, const char *token, size_t len, const char *tenant_pin,
-	  uint64_t generation, int64_t now)
+const void *
+cache_get(struct tg_cache *c, struct cache_key *key, int64_t now, size_t *size)
 {
-	unsigned char hash[SHA256_DIGEST_LENGTH];
-	struct entry *set;
+	struct entry *e;
 
-	if (!c || !hash_token(c, token, len, hash))
+	if (!c || !hash_key(c, key) || !(e = find(c, key)))
 		return NULL;
-	set = set_of(c, hash);
-	for (size_t i = 0; i < c->ways; i++) {
-		struct entry *e = &set[i];
-
-		if (!e->v || CRYPTO_memcmp(e->hash, hash, sizeof(hash)) != 0)
-			continue;
-		/* Stale for good: a new keyring, or a token past exp, never comes back. */
-		if (e->generation != generation || now >= e->v->exp) {
-			clear_slot(c, e);
-			return NULL;
-		}
-		if (!same_pin(e->pin, tenant_pin))
-			return NULL;
-		e->last_used = ++c->tick;
-		return e->v;
+	/* Stale for good: a new keyring, or a token past exp, never comes back. */
+	if (e->generation != key->generation || now >= e->exp) {
+		clear_slot(c, e);
+		return NULL;
 	}
-	return NULL;
+	e->last_used = ++c->tick;
+	*size = e->size;
+	return e->data;
 }
 
 /* An empty slot, else one that can never hit again, else the least recently used. */
@@ -151,7 +156,7 @@ victim(struct tg_cache *c, struct entry *set, uint64_t generation, int64_t now)
 	for (size_t i = 0; i < c->ways; i++) {
 		struct entry *e = &set[i];
 
-		if (!e->v || e->generation != generation || now >= e->v->exp)
+		if (!e->data || e->generation != generation || now >= e->exp)
 			return e;
 		if (e->last_used < lru->last_used)
 			lru = e;
@@ -160,31 +165,26 @@ victim(struct tg_cache *c, struct entry *set, uint64_t generation, int64_t now)
 }
 
 void
-cache_put(struct tg_cache *c, const char *token, size_t len, const char *tenant_pin,
-	  uint64_t generation, int64_t now, struct tg_verified *v_owned)
+cache_put(struct tg_cache *c, struct cache_key *key, int64_t now, int64_t exp,
+	  const void *data, size_t size)
 {
-	unsigned char hash[SHA256_DIGEST_LENGTH];
-	struct entry *set, *e = NULL;
+	struct entry *e;
 
-	if (!c || !hash_token(c, token, len, hash)) {
-		verified_free(v_owned);
+	if (!c || !hash_key(c, key))
 		return;
-	}
-	json_object_put(v_owned->header);
-	v_owned->header = NULL;
-	set = set_of(c, hash);
-	/* The same token under another pin replaces its entry rather than taking a second slot. */
-	for (size_t i = 0; i < c->ways && !e; i++)
-		if (set[i].v && CRYPTO_memcmp(set[i].hash, hash, sizeof(hash)) == 0)
-			e = &set[i];
+	e = find(c, key);
 	if (!e)
-		e = victim(c, set, generation, now);
+		e = victim(c, set_of(c, key->hash), key->generation, now);
 	clear_slot(c, e);
-	memcpy(e->hash, hash, sizeof(hash));
-	e->pin = tenant_pin ? tg_xstrdup(tenant_pin) : NULL;
-	e->generation = generation;
+	memcpy(e->hash, key->hash, sizeof(key->hash));
+	/* One byte more, so an empty value still marks the slot taken. */
+	e->data = tg_xmalloc(size + 1);
+	if (size)
+		memcpy(e->data, data, size);
+	e->size = size;
+	e->generation = key->generation;
+	e->exp = exp;
 	e->last_used = ++c->tick;
-	e->v = v_owned;
 	c->count++;
 }
 

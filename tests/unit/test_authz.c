@@ -121,18 +121,40 @@ var(const struct authz_decision *d, const char *name)
 	return NULL;
 }
 
+static bool
+same_decision(const struct authz_decision *a, const struct authz_decision *b)
+{
+	if (a->status != b->status || (!a->error != !b->error) ||
+	    (a->error && strcmp(a->error, b->error) != 0) ||
+	    strcmp(a->description, b->description) != 0 || a->nvars != b->nvars ||
+	    (!a->user != !b->user) || (a->user && strcmp(a->user, b->user) != 0))
+		return false;
+	for (size_t i = 0; i < a->nvars; i++)
+		if (strcmp(a->vars[i].name, b->vars[i].name) != 0 ||
+		    strcmp(a->vars[i].value, b->vars[i].value) != 0)
+			return false;
+	return true;
+}
+
+/* Decided twice through a fresh cache: what the cache answers must be what verifying did. */
 static void
 expect(const struct http_request *req, int status, const char *error, const char *name)
 {
-	struct authz_decision d;
+	struct tg_cache *c = cache_new(4);
+	struct authz_decision d, again;
 
-	decide(NULL, req, &d);
+	decide(c, req, &d);
+	decide(c, req, &again);
 	ok(d.status == status && ((!error && !d.error) || (error && d.error &&
 							   strcmp(d.error, error) == 0)),
 	   "%s: %d %s", name, status, error ? error : "(no error code)");
 	if (d.status != status || (error && (!d.error || strcmp(d.error, error))))
 		diag("got %d %s: %s", d.status, d.error ? d.error : "-", d.description);
+	ok(same_decision(&d, &again), "%s: the same again%s", name,
+	   again.is_cached ? " from the cache" : "");
 	authz_decision_fini(&d);
+	authz_decision_fini(&again);
+	cache_free(c);
 }
 
 static const char *good_payload = "{\"iss\":\"https://acme.example\",\"sub\":\"alice\","
@@ -293,6 +315,9 @@ test_requirements(const char *good)
 	char *low = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"bob\","
 				  "\"exp\":1700000060,\"scope\":[\"read\"],\"role\":\"user\"}");
 	char *lowauth = bearer_of(low);
+	char *words = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"carol\","
+				    "\"exp\":1700000060,\"amr\":\" pwd  otp \"}");
+	char *wordauth = bearer_of(words);
 
 	update_tenant("acme", require_scope_read);
 	expect(&req, 200, NULL, "scope set, value and presence requirements met");
@@ -314,10 +339,22 @@ test_requirements(const char *good)
 	update_tenant("acme", require_hwk);
 	expect(&req, 403, "insufficient_scope", "tenant requires hwk too");
 	update_tenant("acme", require_nothing);
+	update_tenant("acme", require_amr);
+	req.authorization = wordauth;
+	expect(&req, 200, NULL, "amr as a space-separated string: otp among its words");
+	req.require_amr = "otp  pwd";
+	expect(&req, 200, NULL, "location requires otp and pwd from the string");
+	req.require_amr = "pwd hw";
+	expect(&req, 403, "insufficient_scope", "a word's prefix is not the word");
+	req.require_amr = NULL;
+	update_tenant("acme", require_nothing);
+	req.authorization = auth;
 	expect(&req, 200, NULL, "requirements dropped: allowed again");
 	free(auth);
 	free(low);
 	free(lowauth);
+	free(words);
+	free(wordauth);
 }
 
 static void
@@ -384,15 +421,27 @@ test_cache(const char *good)
 	struct tg_cache *c = cache_new(16);
 	char *auth = bearer_of(good);
 	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
-	struct authz_decision d;
+	struct authz_decision d, again;
 
 	decide(c, &req, &d);
 	ok(d.status == 200 && !d.is_cached, "first use verifies");
+	decide(c, &req, &again);
+	ok(again.status == 200 && again.is_cached, "second use comes from the cache");
+	ok(same_decision(&d, &again) && again.nvars >= 8 && d.exp == again.exp &&
+	   strcmp(d.tenant, again.tenant) == 0,
+	   "the cached grant gives the same user, tenant, exp and %zu variables", d.nvars);
+	is_str(var(&again, "CLAIM_ROLE"), "admin", "cached verdict carries the mapped claims");
 	authz_decision_fini(&d);
-	decide(c, &req, &d);
-	ok(d.status == 200 && d.is_cached, "second use comes from the cache");
-	is_str(var(&d, "CLAIM_ROLE"), "admin", "cached verdict carries the claims");
-	authz_decision_fini(&d);
+	authz_decision_fini(&again);
+	req.require_amr = "otp";
+	decide(c, &req, &again);
+	ok(again.status == 200 && again.is_cached, "a location's amr is checked on a hit: met");
+	authz_decision_fini(&again);
+	req.require_amr = "hwk";
+	decide(c, &req, &again);
+	ok(again.status == 403 && again.is_cached, "a location's amr is checked on a hit: refused");
+	authz_decision_fini(&again);
+	req.require_amr = NULL;
 	req.tenant = "beta";
 	decide(c, &req, &d);
 	ok(d.status == 401 && !d.is_cached, "the cached verdict is not reused for another pin");

@@ -7,69 +7,88 @@
 
 #include "../lib/tap.h"
 
-#include <json.h>
 #include <stdlib.h>
+#include <string.h>
 
-static struct tg_verified *
-verified(const char *sub, int64_t exp)
+static struct cache_key
+key(const char *token, const char *pin, uint64_t generation)
 {
-	struct tg_verified *v = tg_xcalloc(1, sizeof(*v));
-
-	v->tenant = tg_xstrdup("acme");
-	v->sub = tg_xstrdup(sub);
-	v->kid = tg_xstrdup("k1");
-	v->alg = TG_ALG_HS256;
-	v->exp = exp;
-	v->claims = json_object_new_object();
-	json_object_object_add(v->claims, "sub", json_object_new_string(sub));
-	v->header = json_object_new_object();
-	return v;
+	return (struct cache_key){ .token = token, .len = strlen(token), .tenant_pin = pin,
+				   .generation = generation };
 }
 
-#define TOK(s) (s), strlen(s)
+/* The stored bytes as a string, or NULL on a miss. */
+static const char *
+get(struct tg_cache *c, const char *token, const char *pin, uint64_t generation, int64_t now)
+{
+	struct cache_key k = key(token, pin, generation);
+	size_t size = 0;
+	const char *data = cache_get(c, &k, now, &size);
+
+	return data && size > 0 && data[size - 1] == '\0' ? data : NULL;
+}
+
+static void
+put(struct tg_cache *c, const char *token, const char *pin, uint64_t generation, int64_t now,
+    int64_t exp, const char *value)
+{
+	struct cache_key k = key(token, pin, generation);
+
+	cache_put(c, &k, now, exp, value, strlen(value) + 1);
+}
 
 int
 main(void)
 {
 	struct tg_cache *c = cache_new(64), *one;
-	const struct tg_verified *hit;
+	const char *hit;
 	char tok[64];
-	size_t max_seen = 0;
+	size_t max_seen = 0, size = 0;
+	struct cache_key k;
 
 	ok(cache_new(0) == NULL, "0 entries: no cache");
-	ok(cache_get(NULL, TOK("a.b.c"), NULL, 1, 100) == NULL, "a NULL cache never hits");
-	cache_put(NULL, TOK("a.b.c"), NULL, 1, 100, verified("x", 200)); /* freed, not leaked */
+	ok(get(NULL, "a.b.c", NULL, 1, 100) == NULL, "a NULL cache never hits");
+	put(NULL, "a.b.c", NULL, 1, 100, 200, "x");
 	is_int(cache_count(NULL), 0, "a NULL cache counts nothing");
 
-	ok(cache_get(c, TOK("a.b.c"), NULL, 1, 100) == NULL, "miss before any put");
-	cache_put(c, TOK("a.b.c"), NULL, 1, 100, verified("alice", 160));
-	hit = cache_get(c, TOK("a.b.c"), NULL, 1, 101);
-	ok(hit && strcmp(hit->sub, "alice") == 0, "hit returns the stored verdict");
-	ok(cache_get(c, TOK("a.b.d"), NULL, 1, 101) == NULL, "another token misses");
-	ok(cache_get(c, TOK("a.b.c "), NULL, 1, 101) == NULL, "the whole token is the key");
-	ok(cache_get(c, TOK("a.b.c"), "acme", 1, 101) == NULL,
+	ok(get(c, "a.b.c", NULL, 1, 100) == NULL, "miss before any put");
+	put(c, "a.b.c", NULL, 1, 100, 160, "alice");
+	hit = get(c, "a.b.c", NULL, 1, 101);
+	is_str(hit, "alice", "hit returns the stored bytes");
+	ok(get(c, "a.b.d", NULL, 1, 101) == NULL, "another token misses");
+	ok(get(c, "a.b.c ", NULL, 1, 101) == NULL, "the whole token is the key");
+	ok(get(c, "a.b.c", "acme", 1, 101) == NULL,
 	   "a pinned request never reuses a verdict found by iss");
-	ok(cache_get(c, TOK("a.b.c"), NULL, 1, 159) != NULL, "still good a second before exp");
-	ok(cache_get(c, TOK("a.b.c"), NULL, 1, 160) == NULL, "gone at exp");
+	ok(get(c, "a.b.c", NULL, 1, 159) != NULL, "still good a second before exp");
+	ok(get(c, "a.b.c", NULL, 1, 160) == NULL, "gone at exp");
 	is_int(cache_count(c), 0, "an expired entry is freed when found");
 
-	cache_put(c, TOK("p.q.r"), "acme", 7, 100, verified("bob", 160));
-	ok(cache_get(c, TOK("p.q.r"), "acme", 7, 100) != NULL, "pinned verdict hits with the pin");
-	ok(cache_get(c, TOK("p.q.r"), "other", 7, 100) == NULL, "another pin misses");
-	ok(cache_get(c, TOK("p.q.r"), NULL, 7, 100) == NULL, "no pin misses");
-	ok(cache_get(c, TOK("p.q.r"), "acme", 8, 100) == NULL,
+	put(c, "p.q.r", "acme", 7, 100, 160, "bob");
+	ok(get(c, "p.q.r", "acme", 7, 100) != NULL, "pinned verdict hits with the pin");
+	ok(get(c, "p.q.r", "other", 7, 100) == NULL, "another pin misses");
+	ok(get(c, "p.q.r", NULL, 7, 100) == NULL, "no pin misses");
+	ok(get(c, "p.q.rx", "acme", 7, 100) == NULL && get(c, "p.q.r", "acmex", 7, 100) == NULL,
+	   "pin and token are not confused at their border");
+	ok(get(c, "p.q.r", "acme", 8, 100) == NULL,
 	   "a new keyring generation (key removed, tenant changed) invalidates");
-	ok(cache_get(c, TOK("p.q.r"), "acme", 7, 100) == NULL, "and it stays invalid");
+	ok(get(c, "p.q.r", "acme", 7, 100) == NULL, "and it stays invalid");
 	is_int(cache_count(c), 0, "the stale entry was freed");
 
-	cache_put(c, TOK("s.t.u"), NULL, 7, 100, verified("carol", 160));
-	cache_put(c, TOK("s.t.u"), "acme", 7, 100, verified("carol", 160));
-	is_int(cache_count(c), 1, "the same token under another pin replaces, not duplicates");
+	put(c, "s.t.u", NULL, 7, 100, 160, "carol");
+	put(c, "s.t.u", NULL, 7, 100, 160, "carol again");
+	is_int(cache_count(c), 1, "the same key replaces its entry, not duplicates it");
+	is_str(get(c, "s.t.u", NULL, 7, 100), "carol again", "with the newer bytes");
+
+	k = key("e.m.pty", NULL, 7);
+	cache_put(c, &k, 100, 160, "", 0);
+	k = key("e.m.pty", NULL, 7);
+	ok(cache_get(c, &k, 100, &size) != NULL && size == 0, "zero bytes are a hit too");
+	ok(k.is_hashed, "the key keeps its digest for a following put");
 
 	/* The flood: many distinct valid tokens never grow the table past its bound. */
 	for (int i = 0; i < 20000; i++) {
 		snprintf(tok, sizeof(tok), "flood.%d.sig", i);
-		cache_put(c, TOK(tok), NULL, 7, 100, verified("mallory", 160));
+		put(c, tok, NULL, 7, 100, 160, "mallory");
 		if (cache_count(c) > max_seen)
 			max_seen = cache_count(c);
 	}
@@ -77,14 +96,14 @@ main(void)
 	   cache_capacity(c));
 	ok(max_seen <= cache_capacity(c), "20000 distinct tokens: at most %zu held (held %zu)",
 	   cache_capacity(c), max_seen);
-	ok(cache_get(c, TOK("flood.19999.sig"), NULL, 7, 100) != NULL, "the newest survives");
+	ok(get(c, "flood.19999.sig", NULL, 7, 100) != NULL, "the newest survives");
 
 	one = cache_new(1);
-	cache_put(one, TOK("a.a.a"), NULL, 1, 100, verified("a", 160));
-	ok(cache_get(one, TOK("a.a.a"), NULL, 1, 100) != NULL, "one-entry cache holds one");
-	cache_put(one, TOK("b.b.b"), NULL, 1, 100, verified("b", 160));
-	ok(cache_get(one, TOK("a.a.a"), NULL, 1, 100) == NULL, "and evicts it for the next");
-	ok(cache_get(one, TOK("b.b.b"), NULL, 1, 100) != NULL, "the next is held");
+	put(one, "a.a.a", NULL, 1, 100, 160, "a");
+	ok(get(one, "a.a.a", NULL, 1, 100) != NULL, "one-entry cache holds one");
+	put(one, "b.b.b", NULL, 1, 100, 160, "b");
+	ok(get(one, "a.a.a", NULL, 1, 100) == NULL, "and evicts it for the next");
+	ok(get(one, "b.b.b", NULL, 1, 100) != NULL, "the next is held");
 	is_int(cache_count(one), 1, "count stays 1");
 	cache_free(one);
 
