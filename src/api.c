@@ -630,7 +630,7 @@ jwks(struct api_ctx *c)
 {
 	static const char *const fields[] = { "tenant", NULL };
 	const char *q = c->req->query_string ? c->req->query_string : "";
-	const struct tg_key *const *keys;
+	const struct keyring_key *keys;
 	const struct tg_key **gw;
 	char *tenant = NULL;
 	size_t n, ngw = 0;
@@ -648,8 +648,8 @@ jwks(struct api_ctx *c)
 	keyring_keys(c->env->kr, tenant, &keys, &n);
 	gw = tg_xcalloc(n + 1, sizeof(*gw));
 	for (size_t i = 0; i < n; i++)
-		if (keys[i]->is_gateway)
-			gw[ngw++] = keys[i];
+		if (keys[i].is_gateway && keyring_key_parsed(&keys[i]))
+			gw[ngw++] = keyring_key_parsed(&keys[i]);
 	api_json(c, 200, mint_jwks(gw, ngw));
 	free(gw);
 	/* Public keys: caches may keep them a while (a rotated-in key is published before use). */

@@ -1,7 +1,10 @@
 /*
- * A worker's parsed view of tenants and keys. Rebuilt whole from one store
- * snapshot when the store's generation moves, so per-request work is one
- * generation read; keys are parsed here once per change, never per request.
+ * A worker's view of tenants and keys. Rebuilt whole from one store snapshot
+ * when the store's generation moves, so per-request work is one generation
+ * read. A key is parsed the first time it is needed after a change, never per
+ * request: a worker holds parsed keys (and OpenSSL's code for them) only for
+ * the tenants and algorithms its traffic uses, and a change to one tenant of
+ * thousands costs each worker no parsing for the others.
  */
 #include "keyring.h"
 
@@ -10,12 +13,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Reached from a const keyring through keyring_key.parse: parsing is memoisation. */
+struct kr_parse {
+	struct tg_key_record *rec; /* the stored material */
+	struct tg_key *key;        /* once parsed; NULL before, or when it does not parse */
+	bool is_tried;
+};
+
 struct kr_tenant {
 	struct tg_tenant *t;
-	struct tg_key **keys; /* active keys (verification and signing), kid order */
+	struct keyring_key *keys; /* active keys (verification and signing), kid order */
 	size_t nkeys;
-	const struct tg_key *signing; /* newest active signing key */
-	int64_t signing_created;
+	const struct keyring_key *signing; /* newest active signing key */
 };
 
 struct keyring {
@@ -39,8 +48,11 @@ clear(struct keyring *kr)
 	for (size_t i = 0; i < kr->ntenants; i++) {
 		struct kr_tenant *kt = &kr->tenants[i];
 
-		for (size_t k = 0; k < kt->nkeys; k++)
-			key_free(kt->keys[k]);
+		for (size_t k = 0; k < kt->nkeys; k++) {
+			key_free(kt->keys[k].parse->key);
+			keyrec_free(kt->keys[k].parse->rec);
+			free(kt->keys[k].parse);
+		}
 		free(kt->keys);
 		tenant_free(kt->t);
 	}
@@ -101,27 +113,59 @@ find_tenant(const struct keyring *kr, const char *id)
 	return bsearch(id, kr->tenants, kr->ntenants, sizeof(*kr->tenants), cmp_id_with_tenant);
 }
 
+/* Takes *rec when it is an active key. */
+static void
+add_key(struct kr_tenant *kt, struct tg_key_record **rec)
+{
+	struct tg_key_record *r = *rec;
+	struct keyring_key *k;
+
+	if (r->state != TG_KEY_ACTIVE)
+		return;
+	*rec = NULL;
+	kt->keys = tg_xrealloc(kt->keys, (kt->nkeys + 1) * sizeof(*kt->keys));
+	k = &kt->keys[kt->nkeys++];
+	k->kid = r->kid;
+	k->alg = r->alg;
+	k->is_gateway = r->use == TG_KEY_USE_SIGN;
+	k->parse = tg_xcalloc(1, sizeof(*k->parse));
+	k->parse->rec = r;
+}
+
+/* The signing key created last, the later kid on a tie; found once the array no longer moves. */
+static void
+find_signing_key(struct kr_tenant *kt)
+{
+	for (size_t i = 0; i < kt->nkeys; i++) {
+		const struct keyring_key *k = &kt->keys[i];
+
+		if (k->is_gateway &&
+		    (!kt->signing || k->parse->rec->created >= kt->signing->parse->rec->created))
+			kt->signing = k;
+	}
+}
+
 /*
  * A stored key that no longer parses (a newer OpenSSL refusing it, say) is left
  * out rather than failing the whole reload: it can only make fewer tokens valid.
  */
-static void
-add_key(struct kr_tenant *kt, const struct tg_key_record *r)
+const struct tg_key *
+keyring_key_parsed(const struct keyring_key *k)
 {
+	struct kr_parse *p = k->parse;
+	const struct tg_key_record *r = p->rec;
 	bool is_private = r->use == TG_KEY_USE_SIGN && alg_family(r->alg) != TG_FAMILY_HMAC;
-	struct tg_key *k = NULL;
 
-	if (r->state != TG_KEY_ACTIVE)
-		return;
-	if (keys_import(r->kid, r->alg, is_private, r->material.p, r->material.len, &k) != TG_OK)
-		return;
-	k->is_gateway = r->use == TG_KEY_USE_SIGN;
-	kt->keys = tg_xrealloc(kt->keys, (kt->nkeys + 1) * sizeof(*kt->keys));
-	kt->keys[kt->nkeys++] = k;
-	if (r->use == TG_KEY_USE_SIGN && (!kt->signing || r->created >= kt->signing_created)) {
-		kt->signing = k;
-		kt->signing_created = r->created;
+	if (p->is_tried)
+		return p->key;
+	p->is_tried = true;
+	if (keys_import(r->kid, r->alg, is_private, r->material.p, r->material.len, &p->key) !=
+	    TG_OK) {
+		p->key = NULL;
+		return NULL;
 	}
+	p->key->is_gateway = k->is_gateway;
+	return p->key;
 }
 
 static void
@@ -146,8 +190,10 @@ build(struct keyring *kr, struct tg_tenant **tenants, size_t ntenants, struct tg
 		struct kr_tenant *kt = find_tenant(kr, keys[i]->tenant);
 
 		if (kt)
-			add_key(kt, keys[i]);
+			add_key(kt, &keys[i]);
 	}
+	for (size_t i = 0; i < kr->ntenants; i++)
+		find_signing_key(&kr->tenants[i]);
 }
 
 enum tg_err
@@ -208,12 +254,12 @@ keyring_tenant_by_issuer(const struct keyring *kr, const char *iss)
 }
 
 void
-keyring_keys(const struct keyring *kr, const char *tenant, const struct tg_key *const **keys,
+keyring_keys(const struct keyring *kr, const char *tenant, const struct keyring_key **keys,
 	     size_t *n)
 {
 	const struct kr_tenant *kt = find_tenant(kr, tenant);
 
-	*keys = kt ? (const struct tg_key *const *)kt->keys : NULL;
+	*keys = kt ? kt->keys : NULL;
 	*n = kt ? kt->nkeys : 0;
 }
 
@@ -222,5 +268,5 @@ keyring_signing_key(const struct keyring *kr, const char *tenant)
 {
 	const struct kr_tenant *kt = find_tenant(kr, tenant);
 
-	return kt ? kt->signing : NULL;
+	return kt && kt->signing ? keyring_key_parsed(kt->signing) : NULL;
 }

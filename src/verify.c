@@ -63,25 +63,27 @@ static enum tg_err
 check_signature(const struct keyring *kr, const struct tg_tenant *t, const struct jws *j,
 		const char *token, const struct tg_key **used, struct tg_verdict *v)
 {
-	const struct tg_key *const *keys;
+	const struct keyring_key *keys;
+	const struct tg_key *key;
 	size_t n;
 	bool has_alg_key = false;
 
 	keyring_keys(kr, t->id, &keys, &n);
 	for (size_t i = 0; i < n; i++) {
+		if (j->kid ? strcmp(keys[i].kid, j->kid) != 0 : keys[i].alg != j->alg)
+			continue;
+		key = keyring_key_parsed(&keys[i]);
+		if (!key)
+			continue;
 		if (j->kid) {
-			if (strcmp(keys[i]->kid, j->kid) != 0)
-				continue;
-			if (jws_verify(j, token, keys[i], v) != TG_OK)
+			if (jws_verify(j, token, key, v) != TG_OK)
 				return TG_ERR_REJECTED;
-			*used = keys[i];
+			*used = key;
 			return TG_OK;
 		}
-		if (keys[i]->alg != j->alg)
-			continue;
 		has_alg_key = true;
-		if (jws_verify(j, token, keys[i], v) == TG_OK) {
-			*used = keys[i];
+		if (jws_verify(j, token, key, v) == TG_OK) {
+			*used = key;
 			return TG_OK;
 		}
 	}

@@ -42,7 +42,8 @@ main(void)
 	char dir[] = "/tmp/tg-test-keyring-XXXXXX";
 	struct keyring *kr = keyring_new();
 	struct tg_tenant *t;
-	const struct tg_key *const *keys;
+	const struct keyring_key *keys;
+	const struct tg_key *parsed;
 	size_t n;
 	bool changed;
 	const char *why = NULL;
@@ -82,10 +83,17 @@ main(void)
 	keyring_keys(kr, "m", &keys, &n);
 	is_int(n, 4, "retired key left out");
 	if (n == 4) {
-		is_str(keys[0]->kid, "k1", "kid order 0");
-		is_str(keys[1]->kid, "k2", "kid order 1");
-		is_str(keys[2]->kid, "s-new", "kid order 2");
-		is_str(keys[3]->kid, "s-old", "kid order 3");
+		is_str(keys[0].kid, "k1", "kid order 0");
+		is_str(keys[1].kid, "k2", "kid order 1");
+		is_str(keys[2].kid, "s-new", "kid order 2");
+		is_str(keys[3].kid, "s-old", "kid order 3");
+		ok(keys[0].alg == TG_ALG_ES256 && !keys[0].is_gateway && keys[2].is_gateway,
+		   "alg and use are listed before parsing");
+		parsed = keyring_key_parsed(&keys[0]);
+		ok(parsed && strcmp(parsed->kid, "k1") == 0 && parsed->alg == TG_ALG_ES256 &&
+			   !parsed->is_private && !parsed->is_gateway,
+		   "a key parses on first use");
+		ok(keyring_key_parsed(&keys[0]) == parsed, "and only once");
 	}
 	ok(keyring_signing_key(kr, "m") && strcmp(keyring_signing_key(kr, "m")->kid, "s-new") == 0,
 	   "newest signing key");
@@ -94,6 +102,25 @@ main(void)
 	is_int(n, 0, "tenant without keys");
 	keyring_keys(kr, "nope", &keys, &n);
 	is_int(n, 0, "unknown tenant has no keys");
+
+	{
+		/* What a newer OpenSSL might refuse: material that is not a key at all. */
+		struct tg_key_record bad = { .tenant = (char *)(uintptr_t)"a",
+					     .kid = (char *)(uintptr_t)"junk", .alg = TG_ALG_RS256,
+					     .state = TG_KEY_ACTIVE, .use = TG_KEY_USE_VERIFY };
+
+		secret_set(&bad.material, (const unsigned char *)"not DER", 7);
+		ok(store_key_add(st, &bad) == TG_OK, "a key that no longer parses is stored");
+		secret_free(&bad.material);
+		ok(keyring_refresh(kr, st, &changed) == TG_OK && changed,
+		   "and the reload does not fail on it");
+		keyring_keys(kr, "a", &keys, &n);
+		ok(n == 1 && keyring_key_parsed(&keys[0]) == NULL && keyring_key_parsed(&keys[0]) == NULL,
+		   "it is listed but never parses, so it verifies nothing");
+		ok(keyring_signing_key(kr, "m") && strcmp(keyring_signing_key(kr, "m")->kid, "s-new") == 0,
+		   "other tenants' keys are unaffected");
+		store_key_remove(st, "a", "junk");
+	}
 
 	store_key_set_state(st, "m", "s-new", TG_KEY_RETIRED);
 	keyring_refresh(kr, st, &changed);

@@ -454,6 +454,20 @@ test_alg_and_issuer(void)
 	tenant_free(t);
 }
 
+/* A tenant's keys, parsed, as mint_jwks takes them; the caller frees the array. */
+static const struct tg_key **
+parsed_keys(const char *tenant, size_t *n)
+{
+	const struct keyring_key *listed;
+	const struct tg_key **keys;
+
+	keyring_keys(kr, tenant, &listed, n);
+	keys = tg_xcalloc(*n + 1, sizeof(*keys));
+	for (size_t i = 0; i < *n; i++)
+		keys[i] = keyring_key_parsed(&listed[i]);
+	return keys;
+}
+
 static void
 test_jwks(void)
 {
@@ -461,7 +475,7 @@ test_jwks(void)
 	struct tg_key_record r = { .tenant = (char *)(uintptr_t)"es", .kid = (char *)(uintptr_t)"v1",
 				   .alg = TG_ALG_ES256, .state = TG_KEY_ACTIVE,
 				   .use = TG_KEY_USE_VERIFY, .created = 1 };
-	const struct tg_key *const *keys;
+	const struct tg_key **keys;
 	struct json_object *doc, *arr = NULL;
 	size_t n, nsign = 0;
 	bool is_each_ok = true;
@@ -476,7 +490,7 @@ test_jwks(void)
 	key_free(verify_key);
 
 	keyring_refresh(kr, st, NULL);
-	keyring_keys(kr, "es", &keys, &n);
+	keys = parsed_keys("es", &n);
 	for (size_t i = 0; i < n; i++)
 		nsign += keys[i]->is_gateway;
 	doc = mint_jwks(keys, n);
@@ -494,8 +508,10 @@ test_jwks(void)
 	ok(is_each_ok, "each JWK: kid gw-*, alg, use sig, public members only");
 	json_object_put(doc);
 
-	keyring_keys(kr, "hs", &keys, &n);
+	free(keys);
+	keys = parsed_keys("hs", &n);
 	doc = mint_jwks(keys, n);
+	free(keys);
 	ok(n > 0 && json_object_object_get_ex(doc, "keys", &arr) && json_object_array_length(arr) == 0,
 	   "HS256 tenant: no public keys");
 	json_object_put(doc);
