@@ -358,7 +358,7 @@ config_load(const char *path, struct tg_config **out, char **why)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
-	size_t len;
+	size_t len = 0;
 	enum tg_err rc = TG_ERR_IO;
 
 	if (!f) {
@@ -366,8 +366,19 @@ config_load(const char *path, struct tg_config **out, char **why)
 				    "use another file)", path, strerror(errno));
 		goto out;
 	}
-	text = tg_xmalloc(CONFIG_FILE_MAX + 1);
-	len = fread(text, 1, CONFIG_FILE_MAX + 1, f);
+	/*
+	 * Grown as read rather than allocated at the limit: glibc serves a 1 MB
+	 * block by mmap and, once it is freed, raises its mmap and trim thresholds
+	 * to match, so every long-running worker would keep more heap resident.
+	 */
+	for (size_t cap = 0, got = 1; got > 0 && len <= CONFIG_FILE_MAX;) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 4096;
+			text = tg_xrealloc(text, cap + 1);
+		}
+		got = fread(text + len, 1, cap - len, f);
+		len += got;
+	}
 	if (ferror(f)) {
 		*why = tg_xasprintf("%s: cannot read the configuration: %s", path, strerror(errno));
 		goto out;

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 
 /* One per worker process. */
@@ -65,15 +66,20 @@ sweep(struct worker *w, int64_t now)
 		TG_LOG(TG_LOG_DEBUG, "swept %zu ended sessions and refresh tokens", removed);
 }
 
+/*
+ * Only spreads sweeps between processes, so nothing secret: the kernel's
+ * getrandom rather than OpenSSL's DRBG, whose first use costs every worker
+ * about 200 KB of memory and the CGI a seeding on its cold start. Secrets
+ * (session ids, refresh tokens) still come from secret.c.
+ */
 static int64_t
 random_below(int64_t n)
 {
-	unsigned char b[4];
+	uint32_t r;
 
-	if (secret_random(b, sizeof(b)) != TG_OK)
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
 		return 0;
-	return (int64_t)(((uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3]) %
-			 (uint32_t)n);
+	return (int64_t)(r % (uint32_t)n);
 }
 
 /* The per-request generation read; keys are re-parsed only when it moved. */
