@@ -1,9 +1,10 @@
 /*
  * The authorizer role's decision and its rendering. Order: find the token
  * (Authorization: Bearer, else the cookie; never the query string) -> HTTPS
- * rule -> CSRF rule -> cached or fresh verify_token -> tenant's origin list ->
- * required claims and amr -> variables. Never parses JOSE (verify.c does),
- * never echoes the token, and does no I/O so every rule is testable.
+ * rule -> CSRF rule -> the token's grant, cached or made from a fresh
+ * verify_token -> tenant's origin list -> session -> required claims and amr
+ * -> variables. Never parses JOSE (verify.c does), never echoes the token, and
+ * does no I/O so every rule is testable.
  */
 #include "authz.h"
 
