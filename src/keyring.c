@@ -8,6 +8,7 @@
  */
 #include "keyring.h"
 
+#include "log.h"
 #include "store.h"
 
 #include <stdlib.h>
@@ -161,6 +162,8 @@ keyring_key_parsed(const struct keyring_key *k)
 	p->is_tried = true;
 	if (keys_import(r->kid, r->alg, is_private, r->material.p, r->material.len, &p->key) !=
 	    TG_OK) {
+		TG_LOG(TG_LOG_WARN, "key %s of tenant %s no longer parses, so it verifies nothing; "
+		       "re-add it with `tokengatectl key add`, or remove it", r->kid, r->tenant);
 		p->key = NULL;
 		return NULL;
 	}
