@@ -371,8 +371,11 @@ claim_text(struct json_object *o)
  * to it on every request, cached or not.
  *
  * The bytes: struct grant_head, then NUL-terminated strings: tenant, user,
- * sid ("" when none), refusal ("" when the tenant's rules are met), head.namr
- * amr values, then head.nvars pairs of variable name and value.
+ * sid ("" when none), refusal ("" when the tenant's rules are met), kid and
+ * exp (sanitised, as their variables say them), head.namr amr values, then
+ * head.nvars pairs of name and value for the variables after SUB TENANT EXP
+ * KID, which are made from the strings before (an entry is then about 100
+ * bytes for a token with no mapped claims).
  */
 struct grant_head {
 	int64_t exp;
@@ -383,7 +386,7 @@ struct grant_head {
 
 struct grant {
 	struct grant_head head;
-	const char *tenant, *user, *sid, *refusal;
+	const char *tenant, *user, *sid, *refusal, *kid, *exp;
 	struct grant_amr amr;
 	const char *vars; /* nvars name/value pairs */
 };
@@ -396,6 +399,8 @@ struct grant_buf {
 static void
 put_bytes(struct grant_buf *b, const void *x, size_t n)
 {
+	if (n == 0)
+		return;
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
 		b->p = realloc(b->p, b->cap);
@@ -457,10 +462,13 @@ read_grant(const void *data, size_t size, struct grant *g)
 	g->user = next_str(&at, end);
 	g->sid = next_str(&at, end);
 	g->refusal = next_str(&at, end);
+	g->kid = next_str(&at, end);
+	g->exp = next_str(&at, end);
 	g->amr.n = g->head.namr;
 	g->amr.words = skip_strs(&at, end, g->head.namr);
 	g->vars = skip_strs(&at, end, 2 * (size_t)g->head.nvars);
-	return g->tenant && g->user && g->sid && g->refusal && g->amr.words && g->vars;
+	return g->tenant && g->user && g->sid && g->refusal && g->kid && g->exp && g->amr.words &&
+	       g->vars;
 }
 
 /* amr as a list of words: an array's strings, or a string's space-separated words. */
@@ -517,19 +525,14 @@ put_claim_var(struct grant_buf *b, uint32_t *n, const char *prefix, const char *
 	free(text);
 }
 
-/* The variables: SUB TENANT EXP KID, SID and AMR when present, then the mapped claims. */
+/* The variables after SUB TENANT EXP KID: SID and AMR when present, then the mapped claims. */
 static uint32_t
 put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
 	 struct json_object *sid)
 {
-	char exp[24], name[AUTHZ_NAME_MAX + 1];
-	uint32_t n = 4;
+	char name[AUTHZ_NAME_MAX + 1];
+	uint32_t n = 0;
 
-	put_var(b, "", "SUB", v->sub);
-	put_var(b, "", "TENANT", v->tenant);
-	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
-	put_var(b, "", "EXP", exp);
-	put_var(b, "", "KID", v->kid);
 	if (sid && json_object_is_type(sid, json_type_string))
 		put_claim_var(b, &n, "", "SID", sid);
 	put_claim_var(b, &n, "", "AMR", claims_lookup(v->claims, t, "amr"));
@@ -554,7 +557,7 @@ put_grant(struct grant_buf *b, const struct tg_verified *v, const struct tg_tena
 	struct json_object *sid = claims_lookup(v->claims, t, "sid");
 	struct grant_buf amr = { 0 }, vars = { 0 };
 	struct grant_amr amr_set;
-	char why[TG_WHY_MAX] = "";
+	char why[TG_WHY_MAX] = "", exp[24];
 
 	put_amr(&amr, claims_lookup(v->claims, t, "amr"), &head.namr);
 	amr_set.n = head.namr;
@@ -566,8 +569,10 @@ put_grant(struct grant_buf *b, const struct tg_verified *v, const struct tg_tena
 	put_sanitized(b, v->sub);
 	put_str(b, json_object_is_type(sid, json_type_string) ? json_object_get_string(sid) : "");
 	put_str(b, why);
-	if (amr.len)
-		put_bytes(b, amr.p, amr.len);
+	put_sanitized(b, v->kid);
+	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
+	put_str(b, exp);
+	put_bytes(b, amr.p, amr.len);
 	put_bytes(b, vars.p, vars.len);
 	free(amr.p);
 	free(vars.p);
@@ -605,6 +610,15 @@ check_session(const struct authz_env *env, const struct grant *g, struct authz_d
 	return true;
 }
 
+static void
+add_var(struct authz_decision *d, const char *name, const char *value)
+{
+	struct authz_var *v = &d->vars[d->nvars++];
+
+	join(v->name, sizeof(v->name), name, "");
+	v->value = tg_xstrdup(value);
+}
+
 /* The rules that need the request as well as the token's grant, then the variables. */
 static void
 decide_granted(const struct authz_env *env, const struct http_request *req, enum source src,
@@ -640,13 +654,16 @@ decide_granted(const struct authz_env *env, const struct http_request *req, enum
 	d->sid = g->head.is_gateway ? tg_xstrdup(g->sid) : NULL;
 	d->exp = g->head.exp;
 	d->user = tg_xstrdup(g->user);
-	d->vars = tg_xcalloc(g->head.nvars, sizeof(*d->vars));
-	for (d->nvars = 0; d->nvars < g->head.nvars; d->nvars++) {
-		struct authz_var *v = &d->vars[d->nvars];
+	d->vars = tg_xcalloc(4 + (size_t)g->head.nvars, sizeof(*d->vars));
+	add_var(d, "SUB", g->user);
+	add_var(d, "TENANT", g->tenant); /* tenant ids are [A-Za-z0-9._-]: nothing to sanitise */
+	add_var(d, "EXP", g->exp);
+	add_var(d, "KID", g->kid);
+	for (uint32_t i = 0; i < g->head.nvars; i++) {
+		const char *name = var;
 
-		join(v->name, sizeof(v->name), var, "");
 		var += strlen(var) + 1;
-		v->value = tg_xstrdup(var);
+		add_var(d, name, var);
 		var += strlen(var) + 1;
 	}
 }
