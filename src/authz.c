@@ -403,9 +403,7 @@ put_bytes(struct grant_buf *b, const void *x, size_t n)
 		return;
 	if (b->len + n > b->cap) {
 		b->cap = (b->len + n) * 2;
-		b->p = realloc(b->p, b->cap);
-		if (!b->p)
-			abort(); /* as tg_xmalloc: fail closed */
+		b->p = tg_xrealloc(b->p, b->cap);
 	}
 	memcpy(b->p + b->len, x, n);
 	b->len += n;
@@ -528,14 +526,14 @@ put_claim_var(struct grant_buf *b, uint32_t *n, const char *prefix, const char *
 /* The variables after SUB TENANT EXP KID: SID and AMR when present, then the mapped claims. */
 static uint32_t
 put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
-	 struct json_object *sid)
+	 struct json_object *sid, struct json_object *amr)
 {
 	char name[AUTHZ_NAME_MAX + 1];
 	uint32_t n = 0;
 
 	if (sid && json_object_is_type(sid, json_type_string))
 		put_claim_var(b, &n, "", "SID", sid);
-	put_claim_var(b, &n, "", "AMR", claims_lookup(v->claims, t, "amr"));
+	put_claim_var(b, &n, "", "AMR", amr);
 	for (size_t i = 0; i < t->map_claims.n; i++) {
 		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
 		char *path;
@@ -555,15 +553,16 @@ put_grant(struct grant_buf *b, const struct tg_verified *v, const struct tg_tena
 {
 	struct grant_head head = { .exp = v->exp, .is_gateway = v->is_gateway };
 	struct json_object *sid = claims_lookup(v->claims, t, "sid");
+	struct json_object *amr_claim = claims_lookup(v->claims, t, "amr");
 	struct grant_buf amr = { 0 }, vars = { 0 };
 	struct grant_amr amr_set;
 	char why[TG_WHY_MAX] = "", exp[24];
 
-	put_amr(&amr, claims_lookup(v->claims, t, "amr"), &head.namr);
+	put_amr(&amr, amr_claim, &head.namr);
 	amr_set.n = head.namr;
 	amr_set.words = amr.p;
 	(void)meets_tenant_rules(v->claims, t, &amr_set, why, sizeof(why));
-	head.nvars = put_vars(&vars, v, t, sid);
+	head.nvars = put_vars(&vars, v, t, sid, amr_claim);
 	put_bytes(b, &head, sizeof(head));
 	put_str(b, v->tenant);
 	put_sanitized(b, v->sub);

@@ -9,7 +9,6 @@
 #include "config.h"
 #include "listen.h"
 #include "log.h"
-#include "secret.h"
 #include "store.h"
 
 #include <getopt.h>
