@@ -478,14 +478,19 @@ self_token(struct api_ctx *c, const struct http_request *req, struct authz_decis
 	return true;
 }
 
-static void
+/* The configuration checks cookie_name, so a refusal here is a value that cannot be one. */
+static enum tg_err
 set_cookie(struct api_ctx *c, const char *value, int64_t max_age)
 {
-	char *h = http_cookie_format(c->env->cfg->cookie_name, value, max_age);
+	char *h = NULL;
+	enum tg_err rc = http_cookie_format(c->env->cfg->cookie_name, value, max_age, &h);
 
+	if (rc != TG_OK)
+		return rc;
 	http_header_add(c->r, "Set-Cookie", h);
 	OPENSSL_cleanse(h, strlen(h));
 	free(h);
+	return TG_OK;
 }
 
 /* POST /v1/logout: the token from Bearer or the cookie ends its own session. */
@@ -499,7 +504,8 @@ self_logout(struct api_ctx *c)
 		rc = store_session_revoke(c->env->store, d.tenant, d.sid, c->env->now);
 		if (rc == TG_OK || rc == TG_ERR_NOT_FOUND) {
 			api_no_content(c);
-			set_cookie(c, "", 0);
+			if (set_cookie(c, "", 0) != TG_OK)
+				api_fail(c, TG_ERR_INVALID, "clearing the session cookie");
 		} else {
 			api_fail(c, rc, "ending the session");
 		}
@@ -519,7 +525,15 @@ self_cookie(struct api_ctx *c)
 	if (self_token(c, &bearer_only, &d)) {
 		tok = tg_xstrndup(d.token, d.token_len);
 		api_no_content(c);
-		set_cookie(c, tok, d.exp - c->env->now);
+		/*
+		 * A token accepted inside the clock leeway after its exp has no
+		 * lifetime left to give a cookie (Max-Age 0 would delete it).
+		 */
+		if (d.exp <= c->env->now)
+			api_error(c, 401, "invalid_token", "the token has expired; refresh it "
+				  "before making it a cookie");
+		else if (set_cookie(c, tok, d.exp - c->env->now) != TG_OK)
+			api_fail(c, TG_ERR_INVALID, "making the token a cookie");
 		OPENSSL_cleanse(tok, d.token_len);
 		free(tok);
 	}

@@ -377,19 +377,20 @@ is_cookie_octet(unsigned char c)
 	       (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
 }
 
-char *
-http_cookie_format(const char *name, const char *value, int64_t max_age)
+enum tg_err
+http_cookie_format(const char *name, const char *value, int64_t max_age, char **out)
 {
 	if (!name || !*name || !value || max_age < 0)
-		return NULL;
+		return TG_ERR_INVALID;
 	for (const char *p = name; *p; p++)
 		if (!is_tchar((unsigned char)*p))
-			return NULL;
+			return TG_ERR_INVALID;
 	for (const char *p = value; *p; p++)
 		if (!is_cookie_octet((unsigned char)*p))
-			return NULL;
-	return tg_xasprintf("%s=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=%" PRId64, name,
-			    value, max_age);
+			return TG_ERR_INVALID;
+	*out = tg_xasprintf("%s=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=%" PRId64,
+			    name, value, max_age);
+	return TG_OK;
 }
 
 bool

@@ -43,12 +43,13 @@ enum tg_err http_form_get(const char *form, size_t len, const char *name, char *
 bool http_form_has_other(const char *form, size_t len, const char *const *allowed);
 
 /*
- * A Set-Cookie value: name=value; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=max_age
- * (malloc'd; an empty value with max_age 0 clears the cookie). NULL, so that no
- * header is sent, when name is not an RFC 9110 token, value holds a byte
- * outside RFC 6265 cookie-octet (a JWT never does) or max_age is negative.
+ * A Set-Cookie value in *out: name=value; HttpOnly; Secure; SameSite=Lax; Path=/;
+ * Max-Age=max_age (malloc'd; an empty value with max_age 0 clears the cookie).
+ * TG_ERR_INVALID, *out untouched, when name is not an RFC 9110 token, value holds
+ * a byte outside RFC 6265 cookie-octet (a JWT never does) or max_age is negative
+ * (a token inside its expiry leeway has no lifetime left to give a cookie).
  */
-char *http_cookie_format(const char *name, const char *value, int64_t max_age);
+enum tg_err http_cookie_format(const char *name, const char *value, int64_t max_age, char **out);
 
 #define HTTP_PATH_ARGS_MAX 4
 

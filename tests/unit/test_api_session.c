@@ -441,6 +441,14 @@ test_self_service(void)
 	cookie = tg_xasprintf("tg_session=%s", s.access);
 	expect(&(struct call){ "POST", "/v1/cookie", .cookie = cookie }, 401, "invalid_token",
 	       "cookie: a cookie-carried token is not taken");
+	/* Past exp but inside the tenant's 5 s leeway: once a NULL Set-Cookie and a SIGSEGV. */
+	now += 602;
+	call(&(struct call){ "POST", "/v1/cookie", .authorization = auth }, &res);
+	is_int(res.status, 401, "cookie: a token inside its expiry leeway: 401");
+	ok(!header(&res, "Set-Cookie") && str(&res, "error_description") &&
+	   strstr(str(&res, "error_description"), "expired"), "cookie: no cookie, and why");
+	result_fini(&res);
+	now -= 602;
 	call(&(struct call){ "POST", "/v1/logout", .authorization = auth }, &res);
 	is_int(res.status, 204, "logout: 204");
 	ok(header(&res, "Set-Cookie") && strstr(header(&res, "Set-Cookie"), "tg_session=;") &&
