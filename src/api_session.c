@@ -208,39 +208,87 @@ out:
 	api_body_fini(&b);
 }
 
-/* GET /v1/sessions?user_id=U: the user's live sessions. */
+#define LIST_LIMIT_DEFAULT 100
+
+/* The query's limit: 1 to STORE_LIST_LIMIT_MAX in plain decimal digits, else false (answered). */
+static bool
+list_limit(struct api_ctx *c, const char *q, size_t *out)
+{
+	char *v = NULL;
+	size_t n = 0, len = 0;
+	enum tg_err rc = http_form_get(q, strlen(q), "limit", &v);
+	bool is_ok;
+
+	*out = LIST_LIMIT_DEFAULT;
+	if (rc == TG_ERR_NOT_FOUND)
+		return true;
+	if (rc == TG_OK)
+		len = strlen(v);
+	is_ok = rc == TG_OK && len > 0 && len <= 4 && strspn(v, "0123456789") == len;
+	for (size_t i = 0; is_ok && i < len; i++)
+		n = n * 10 + (size_t)(v[i] - '0');
+	is_ok = is_ok && n >= 1 && n <= STORE_LIST_LIMIT_MAX;
+	if (is_ok)
+		*out = n;
+	else
+		api_error(c, 400, "invalid_request", "limit must be a whole number from 1 to %d",
+			  STORE_LIST_LIMIT_MAX);
+	free(v);
+	return is_ok;
+}
+
+/*
+ * GET /v1/sessions?user_id=U[&limit=N][&cursor=C]: one page of the user's
+ * live sessions; next_cursor names the next page, null on the last. A page
+ * can hold fewer than limit (even none) and still have a next one.
+ */
 void
 api_session_list(struct api_ctx *c)
 {
-	static const char *const fields[] = { "user_id", NULL };
+	static const char *const fields[] = { "user_id", "limit", "cursor", NULL };
 	const char *q = c->req->query_string ? c->req->query_string : "";
+	struct store_session_page page = { 0 };
 	struct json_object *o, *arr;
-	struct tg_session **v = NULL;
-	char *user = NULL;
-	size_t n = 0;
+	char *user = NULL, *cursor = NULL;
+	size_t limit;
 	enum tg_err rc;
 
 	if (http_form_has_other(q, strlen(q), fields) ||
 	    http_form_get(q, strlen(q), "user_id", &user) != TG_OK) {
-		api_error(c, 400, "invalid_request", "name the user: /v1/sessions?user_id=ID");
+		api_error(c, 400, "invalid_request", "name the user: /v1/sessions?user_id=ID "
+			  "(and optionally limit and cursor)");
 		goto out;
 	}
-	if (!user_ok(c, user))
+	if (!user_ok(c, user) || !list_limit(c, q, &limit))
 		goto out;
-	rc = store_session_list(c->env->store, c->tenant, user, &v, &n);
+	rc = http_form_get(q, strlen(q), "cursor", &cursor);
+	if (rc == TG_ERR_NOT_FOUND) {
+		cursor = NULL;
+		rc = TG_OK;
+	}
+	if (rc == TG_OK)
+		rc = store_session_list(c->env->store, c->tenant, user, cursor, limit, c->env->now,
+					&page);
+	if (rc == TG_ERR_INVALID) {
+		api_error(c, 400, "invalid_request", "cursor is not a next_cursor of this user's "
+			  "listing; start again without it");
+		goto out;
+	}
 	if (rc != TG_OK) {
 		api_fail(c, rc, "listing sessions");
 		goto out;
 	}
 	arr = json_object_new_array();
-	for (size_t i = 0; i < n; i++)
-		if (session_is_live(v[i], c->env->now))
-			json_object_array_add(arr, session_to_json(v[i], c->env->now));
+	for (size_t i = 0; i < page.n; i++)
+		json_object_array_add(arr, session_to_json(page.v[i], c->env->now));
 	o = json_object_new_object();
 	json_object_object_add(o, "sessions", arr);
+	json_object_object_add(o, "next_cursor", page.next_cursor ?
+				 json_object_new_string(page.next_cursor) : NULL);
 	api_json(c, 200, o);
 out:
-	session_list_free(v, n);
+	store_session_page_fini(&page);
+	free(cursor);
 	free(user);
 }
 

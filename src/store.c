@@ -400,9 +400,17 @@ tenant_write(struct tg_store *s, const struct tg_tenant *t, op_fn body)
 	return rc;
 }
 
+/* A tenant removed under the same id must have taken its sessions along first. */
 enum tg_err
 store_tenant_add(struct tg_store *s, const struct tg_tenant *t)
 {
+	enum tg_err rc;
+
+	if (!tenant_id_is_valid(t->id))
+		return TG_ERR_INVALID;
+	rc = store_job_finish(s, STORE_JOB_PURGE, t->id, NULL, SIZE_MAX, NULL, NULL);
+	if (rc != TG_OK)
+		return rc;
 	return tenant_write(s, t, tenant_add_body);
 }
 
@@ -559,10 +567,13 @@ tenant_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = store_apikey_drop_tenant(s, txn, op->tenant, &op->call);
 	if (ret == 0)
+		ret = store_job_put(s, txn, STORE_JOB_PURGE, op->tenant, NULL, (int64_t)time(NULL));
+	if (ret == 0)
 		ret = bump_gen(s, txn);
 	return ret;
 }
 
+/* The sessions go in batches after the tenant: one transaction could not hold them all. */
 enum tg_err
 store_tenant_remove(struct tg_store *s, const char *id)
 {
@@ -570,6 +581,8 @@ store_tenant_remove(struct tg_store *s, const char *id)
 	enum tg_err rc = run_op(s, STORE_WRITE, tenant_remove_body, &op);
 
 	op_clear_outputs(&op);
+	if (rc == TG_OK)
+		rc = store_job_finish(s, STORE_JOB_PURGE, id, NULL, SIZE_MAX, NULL, NULL);
 	return rc;
 }
 

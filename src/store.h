@@ -43,7 +43,13 @@ enum tg_err store_tenant_get(struct tg_store *s, const char *id, struct tg_tenan
 enum tg_err store_tenant_by_issuer(struct tg_store *s, const char *issuer, char **id_out);
 /* Sorted by id. */
 enum tg_err store_tenant_list(struct tg_store *s, struct tg_tenant ***out, size_t *n);
-/* Removes the tenant with its keys and API keys. */
+/*
+ * Removes the tenant with its keys and API keys in one transaction, then its
+ * sessions in batches of short ones behind a recorded job (a removal cut
+ * short is finished by the sweep, or by store_tenant_add of the same id).
+ * TG_OK once all of it is gone; after TG_ERR_BUSY or TG_ERR_DB the tenant may
+ * already be gone while its sessions wait for the sweep.
+ */
 enum tg_err store_tenant_remove(struct tg_store *s, const char *id);
 
 /* TG_ERR_NOT_FOUND if the tenant does not exist, TG_ERR_EXISTS if the kid does. */
@@ -92,9 +98,30 @@ enum tg_err store_session_get(struct tg_store *s, const char *id, struct tg_sess
  * when it is revoked or expired.
  */
 enum tg_err store_session_check(struct tg_store *s, const char *tenant, const char *id, int64_t now);
-/* A tenant's sessions (user NULL: every user's), any state, sorted by user then id. */
+/* One page of a session listing; release with store_session_page_fini. */
+struct store_session_page {
+	struct tg_session **v;
+	size_t n;
+	char *next_cursor; /* where the next page starts; NULL on the last page */
+};
+
+#define STORE_LIST_LIMIT_MAX 1000   /* sessions a page may hold */
+#define STORE_LIST_SCAN_MAX 10000   /* index entries a page may pass over */
+
+/*
+ * One page of a tenant's sessions (user NULL: every user's), sorted by user
+ * then id: at most limit (1..STORE_LIST_LIMIT_MAX) of them, starting after
+ * cursor (NULL: at the start; else a next_cursor of the same listing), only
+ * those live at live_at when it is not 0. One short read transaction whose
+ * locks do not grow with the sessions it passes, so a page costs the same
+ * however many the tenant holds. A page that passed STORE_LIST_SCAN_MAX
+ * entries ends early, fewer than limit (even none) with a next_cursor.
+ * TG_ERR_INVALID for a limit out of range or a cursor of another listing.
+ */
 enum tg_err store_session_list(struct tg_store *s, const char *tenant, const char *user,
-			       struct tg_session ***out, size_t *n);
+			       const char *cursor, size_t limit, int64_t live_at,
+			       struct store_session_page *out);
+void store_session_page_fini(struct store_session_page *p);
 /*
  * Step-up: in one transaction, method joins amr (kept once) and expires moves
  * to max(expires, now + ttl), and with it the expiry of the session's unused
@@ -110,7 +137,13 @@ enum tg_err store_session_add_amr(struct tg_store *s, const char *tenant, const 
  */
 enum tg_err store_session_revoke(struct tg_store *s, const char *tenant, const char *id,
 				 int64_t now);
-/* Ends every live session of one user of tenant; *count (may be NULL) gets how many. */
+/*
+ * Ends every session of one user of tenant that is live at now and was
+ * created by then; *count (may be NULL) gets how many. Done in batches of
+ * short transactions behind a recorded job: TG_OK means every one of them has
+ * ended, on disk; a failure part way leaves the job to the next sweep, which
+ * finishes it (store_sweep).
+ */
 enum tg_err store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user,
 				      int64_t now, size_t *count);
 
@@ -142,8 +175,9 @@ enum tg_err store_refresh_session(struct tg_store *s, const unsigned char hash[T
  * Deletes at most limit sessions whose expiry (or a revoked session's
  * revocation) lies before now - grace, each with its refresh tokens and
  * index entries, oldest first within each of the expiry index's shards, in
- * short transactions. *removed (may be NULL) gets how many records went
- * (sessions and refresh tokens).
+ * short transactions; then a few batches of a logout or tenant removal that
+ * was cut short (see store_session_revoke_user). *removed (may be NULL) gets
+ * how many records went (sessions and refresh tokens).
  */
 enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit,
 			size_t *removed);

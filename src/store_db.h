@@ -32,6 +32,7 @@ enum store_table {
 	T_SESSION_REFRESH,
 	T_REFRESH,
 	T_RATE,
+	T_JOBS,
 	T_COUNT
 };
 
@@ -56,7 +57,7 @@ typedef int (*store_body_fn)(struct tg_store *s, DB_TXN *txn, struct store_call 
 struct store_call {
 	store_body_fn body;
 	void (*reset)(struct store_call *c); /* empties outputs; NULL: none */
-	enum store_mode mode;
+	enum store_mode mode; /* read when the commit is made: a body may make its own durable */
 	enum tg_err rc;   /* set by body: anything but TG_OK aborts the transaction... */
 	bool must_commit; /* ...unless body also sets this (a failure whose writes must stand) */
 };
@@ -101,12 +102,22 @@ int store_del(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *k
 typedef int (*store_visit_fn)(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k,
 			      const DBT *d, struct store_call *c);
 
+/* A visit that returns this ends its walk early without an error. */
+#define STORE_SCAN_STOP DB_NOTFOUND
+
 /*
  * Calls visit for every record whose key starts with prefix (every record
- * when plen is 0), in key order, until visit fails or sets c->rc.
+ * when plen is 0), in key order, until visit fails, sets c->rc or returns
+ * STORE_SCAN_STOP. flags go to each get, except DB_READ_COMMITTED, which makes
+ * the cursor keep a read lock only on the page it stands on: a walk whose
+ * lock use must not grow with the number of records it passes.
  */
 int store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
 	       size_t plen, u_int32_t flags, store_visit_fn visit, struct store_call *c);
+/* store_scan from the first key at or after start (which starts with prefix; NULL: prefix). */
+int store_scan_from(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
+		    size_t plen, const void *start, size_t slen, u_int32_t flags,
+		    store_visit_fn visit, struct store_call *c);
 /*
  * Ends a cursor walk: frees k and d, closes cur, and returns the walk's error
  * (DB_NOTFOUND, the end of the records, is none) or else the close's.
@@ -174,6 +185,45 @@ int store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const ch
  */
 unsigned char *store_session_user_key(const char *tenant, const char *user, const char *sid,
 				      size_t *n);
+
+/* The session_end key of ss as stored (store_session.c). */
+void store_session_end_key(const struct tg_session *ss, unsigned char k[STORE_END_KEY_LEN]);
+
+/*
+ * Ends the session that session_user entry k names when it was created at or
+ * before cutoff and was live then (revoked = cutoff); *changed gets 1 when it
+ * ended, else 0. An entry whose session is gone is corrupt (store_session.c).
+ */
+int store_session_end_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, const char *tenant,
+			      int64_t cutoff, struct store_call *c, size_t *changed);
+/*
+ * Deletes the session that session_user entry k names, with its index
+ * entries, refresh tokens and rate bucket (or only the entry when its session
+ * is gone); *changed gets the records deleted (store_sweep.c).
+ */
+int store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k,
+			       struct store_call *c, size_t *changed);
+
+/* ---- jobs: work too large for one transaction (store_jobs.c) */
+
+enum store_job_kind {
+	STORE_JOB_LOGOUT = 'L', /* end a user's sessions created by cutoff and live then */
+	STORE_JOB_PURGE = 'P',  /* delete every session of a removed tenant */
+};
+
+/* Records a job (user NULL for a purge) inside txn, to run from its start. */
+int store_job_put(struct tg_store *s, DB_TXN *txn, enum store_job_kind kind, const char *tenant,
+		  const char *user, int64_t cutoff);
+/*
+ * Runs at most max_batches of the job's batches, each its own transaction,
+ * the last of them durable; *count (may be NULL) gets the sessions ended or
+ * records deleted, *is_done (may be NULL) whether no job record is left.
+ * A job that is not recorded is done at once.
+ */
+enum tg_err store_job_finish(struct tg_store *s, enum store_job_kind kind, const char *tenant,
+			     const char *user, size_t max_batches, size_t *count, bool *is_done);
+/* Runs at most max_batches of the first recorded job, if any: what the sweep finishes. */
+enum tg_err store_jobs_resume(struct tg_store *s, size_t max_batches, size_t *count);
 
 /* ---- the change hint and the answers it keeps fresh (store_hint.c; the argument is there) */
 

@@ -52,6 +52,7 @@ static const char *const table_names[T_COUNT] = {
 	[T_SESSION_REFRESH] = "session_refresh",
 	[T_REFRESH] = "refresh",
 	[T_RATE] = "rate",
+	[T_JOBS] = "jobs",
 };
 
 
@@ -704,24 +705,39 @@ int
 store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix, size_t plen,
 	   u_int32_t flags, store_visit_fn visit, struct store_call *c)
 {
-	u_int32_t how = plen ? DB_SET_RANGE : DB_FIRST;
+	return store_scan_from(s, t, txn, prefix, plen, NULL, 0, flags, visit, c);
+}
+
+int
+store_scan_from(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
+		size_t plen, const void *start, size_t slen, u_int32_t flags, store_visit_fn visit,
+		struct store_call *c)
+{
+	/* Degree 2 is a property of the cursor, not of each get. */
+	u_int32_t copen = flags & DB_READ_COMMITTED, cget = flags & ~(u_int32_t)DB_READ_COMMITTED;
+	u_int32_t how;
 	DBC *cur = NULL;
 	DBT k, d;
 	int ret;
 
-	ret = s->db[t]->cursor(s->db[t], txn, &cur, 0);
+	if (!start || slen < plen) {
+		start = prefix;
+		slen = plen;
+	}
+	how = slen ? DB_SET_RANGE : DB_FIRST;
+	ret = s->db[t]->cursor(s->db[t], txn, &cur, copen);
 	if (ret != 0)
 		return ret;
 	store_dbt_out(&k);
 	store_dbt_out(&d);
-	if (plen) {
-		k.data = (void *)(uintptr_t)prefix; /* replaced by the found key on success */
-		k.size = (u_int32_t)plen;
+	if (slen) {
+		k.data = (void *)(uintptr_t)start; /* replaced by the found key on success */
+		k.size = (u_int32_t)slen;
 	}
 	for (;;) {
-		ret = cur->get(cur, &k, &d, how | flags);
+		ret = cur->get(cur, &k, &d, how | cget);
 		if (ret != 0) {
-			k.data = NULL; /* still ours (the prefix) or never allocated */
+			k.data = NULL; /* still ours (the start) or never allocated */
 			break;
 		}
 		how = DB_NEXT;
@@ -733,7 +749,7 @@ store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *pref
 		if (ret != 0 || c->rc != TG_OK)
 			break;
 	}
-	return store_cursor_done(cur, &k, &d, ret);
+	return store_cursor_done(cur, &k, &d, ret == STORE_SCAN_STOP ? 0 : ret);
 }
 
 int

@@ -18,6 +18,8 @@
  */
 #include "store_db.h"
 
+#include "b64url.h"
+
 #include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,12 +49,17 @@ struct sop {
 	const char *tenant, *id, *user, *method, *remote_addr;
 	const unsigned char *hash, *new_hash;
 	int64_t now, expires;
+	const unsigned char *after; /* a listing starts after this session_user key */
+	size_t after_len, limit;
 	/* outputs */
 	struct store_session_head head;
 	char sid[TG_SESSION_ID_LEN + 1];
 	struct tg_session **sessions;
 	size_t nsessions;
-	size_t count; /* revoked sessions */
+	size_t seen;         /* index entries a listing passed */
+	bool has_more;       /* a listing stopped before the last entry */
+	unsigned char *last; /* the last entry it passed */
+	size_t last_len;
 };
 
 static void
@@ -63,7 +70,11 @@ sop_reset(struct store_call *c)
 	session_list_free(op->sessions, op->nsessions);
 	op->sessions = NULL;
 	op->nsessions = 0;
-	op->count = 0;
+	op->seen = 0;
+	op->has_more = false;
+	free(op->last);
+	op->last = NULL;
+	op->last_len = 0;
 }
 
 static enum tg_err
@@ -172,6 +183,13 @@ end_key(unsigned char k[STORE_END_KEY_LEN], int64_t end, const char *sid)
 	k[0] = (unsigned char)sid[0];
 	store_put_u64(k + 1, (uint64_t)end);
 	memcpy(k + 9, sid, TG_SESSION_ID_LEN);
+}
+
+/* Lent to store_sweep.c (store_db.h), which deletes the entry this names. */
+void
+store_session_end_key(const struct tg_session *ss, unsigned char k[STORE_END_KEY_LEN])
+{
+	end_key(k, session_end(ss), ss->id);
 }
 
 /* Lent to store_sweep.c (store_db.h), which deletes the entries this builds. */
@@ -465,25 +483,11 @@ store_session_check(struct tg_store *s, const char *tenant, const char *id, int6
 	return check_answer(&op.head, tenant, now);
 }
 
-/* Visits the session_user index entries of op->user's sessions (every user's when NULL). */
-static int
-scan_user_index(struct tg_store *s, DB_TXN *txn, struct store_call *c, store_visit_fn visit)
-{
-	struct sop *op = STORE_OP_OF(c, struct sop);
-	size_t n;
-	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &n);
-	int ret = store_scan(s, T_SESSION_USER, txn, prefix, n, 0, visit, c);
-
-	free(prefix);
-	return ret;
-}
-
 /* The session a session_user index entry k names; an entry without its session is corrupt. */
 static int
-load_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, u_int32_t flags,
+load_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, const char *tenant, u_int32_t flags,
 	     struct store_call *c, struct tg_session **out)
 {
-	struct sop *op = STORE_OP_OF(c, struct sop);
 	char sid[TG_SESSION_ID_LEN + 1];
 	int ret;
 
@@ -491,48 +495,140 @@ load_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, u_int32_t flags,
 		return store_corrupt(s, c, "session_user");
 	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
 	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = store_session_load(s, txn, sid, op->tenant, flags, c, out);
+	ret = store_session_load(s, txn, sid, tenant, flags, c, out);
 	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
 		return store_corrupt(s, c, "session_user");
 	return ret;
 }
 
+/* ------------------------------------------------------------ listing */
+
+static void
+remember_last(struct sop *op, const DBT *k)
+{
+	free(op->last);
+	op->last = tg_xmalloc(k->size);
+	memcpy(op->last, k->data, k->size);
+	op->last_len = k->size;
+}
+
+/*
+ * Sessions are read with degree 2 isolation (the cursor too, see
+ * list_body): a page holds at most a page's worth of read locks however
+ * many sessions it passes, so no listing can fill the lock table.
+ */
 static int
 visit_list(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
 	   struct store_call *c)
 {
+	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
 	int ret;
 
 	(void)cur;
 	(void)d;
-	ret = load_indexed(s, txn, k, 0, c, &ss);
-	if (ss)
-		append_session(STORE_OP_OF(c, struct sop), ss);
+	if (op->after_len && k->size == op->after_len && memcmp(k->data, op->after, k->size) == 0)
+		return 0; /* the previous page's last */
+	if (op->nsessions == op->limit || op->seen == STORE_LIST_SCAN_MAX) {
+		op->has_more = true;
+		return STORE_SCAN_STOP;
+	}
+	op->seen++;
+	remember_last(op, k);
+	ret = load_indexed(s, txn, k, op->tenant, DB_READ_COMMITTED, c, &ss);
+	if (ss && (!op->now || session_is_live(ss, op->now))) {
+		append_session(op, ss);
+		ss = NULL;
+	}
+	session_free(ss);
 	return ret;
 }
 
 static int
 list_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
-	return scan_user_index(s, txn, c, visit_list);
+	struct sop *op = STORE_OP_OF(c, struct sop);
+	size_t plen;
+	unsigned char *prefix = store_session_user_key(op->tenant, op->user, NULL, &plen);
+	int ret = store_scan_from(s, T_SESSION_USER, txn, prefix, plen, op->after, op->after_len,
+				  DB_READ_COMMITTED, visit_list, c);
+
+	free(prefix);
+	return ret;
+}
+
+/*
+ * A cursor is the last index entry a page passed, less the tenant it is
+ * always under: user '\0' sid, base64url. One that is not (or names another
+ * user than the listing's) is refused rather than read as a place to start.
+ */
+static enum tg_err
+cursor_key(const char *tenant, const char *user, const char *cursor, unsigned char **out,
+	   size_t *n)
+{
+	size_t tl = strlen(tenant), ul = user ? strlen(user) : 0, len = 0;
+	unsigned char *raw = NULL;
+	enum tg_err rc;
+
+	rc = b64url_decode(cursor, strlen(cursor), &raw, &len);
+	if (rc != TG_OK)
+		return TG_ERR_INVALID;
+	if (len < 2 + TG_SESSION_ID_LEN || raw[len - TG_SESSION_ID_LEN - 1] != '\0' ||
+	    memchr(raw, '\0', len - TG_SESSION_ID_LEN - 1) ||
+	    memchr(raw + len - TG_SESSION_ID_LEN, '\0', TG_SESSION_ID_LEN) ||
+	    (user && (len != ul + 1 + TG_SESSION_ID_LEN || memcmp(raw, user, ul) != 0))) {
+		free(raw);
+		return TG_ERR_INVALID;
+	}
+	*out = tg_xmalloc(tl + 1 + len);
+	memcpy(*out, tenant, tl + 1);
+	memcpy(*out + tl + 1, raw, len);
+	*n = tl + 1 + len;
+	free(raw);
+	return TG_OK;
 }
 
 enum tg_err
-store_session_list(struct tg_store *s, const char *tenant, const char *user,
-		   struct tg_session ***out, size_t *n)
+store_session_list(struct tg_store *s, const char *tenant, const char *user, const char *cursor,
+		   size_t limit, int64_t live_at, struct store_session_page *out)
 {
-	struct sop op = { .tenant = tenant, .user = user };
-	enum tg_err rc = sop_run(s, STORE_READ, list_body, &op);
+	struct sop op = { .tenant = tenant, .user = user, .limit = limit, .now = live_at };
+	unsigned char *after = NULL;
+	size_t after_len = 0;
+	enum tg_err rc = TG_OK;
 
+	if (!tenant || limit == 0 || limit > STORE_LIST_LIMIT_MAX)
+		return TG_ERR_INVALID;
+	if (cursor)
+		rc = cursor_key(tenant, user, cursor, &after, &after_len);
+	if (rc != TG_OK)
+		return rc;
+	op.after = after;
+	op.after_len = after_len;
+	rc = sop_run(s, STORE_READ, list_body, &op);
 	if (rc == TG_OK) {
-		*out = op.sessions; /* ownership moves to the caller */
-		*n = op.nsessions;
+		size_t skip = strlen(tenant) + 1;
+
+		out->v = op.sessions; /* ownership moves to the caller */
+		out->n = op.nsessions;
+		out->next_cursor = op.has_more ? b64url_encode(op.last + skip, op.last_len - skip)
+					       : NULL;
 		op.sessions = NULL;
 		op.nsessions = 0;
 	}
 	sop_reset(&op.call);
+	free(after);
 	return rc;
+}
+
+void
+store_session_page_fini(struct store_session_page *p)
+{
+	session_list_free(p->v, p->n);
+	free(p->next_cursor);
+	p->v = NULL;
+	p->n = 0;
+	p->next_cursor = NULL;
 }
 
 /* ------------------------------------------------------------ step-up, logout */
@@ -633,32 +729,37 @@ store_session_revoke(struct tg_store *s, const char *tenant, const char *id, int
 	return sop_finish_one(&op, sop_run(s, STORE_WRITE, revoke_body, &op), NULL);
 }
 
-static int
-visit_revoke(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
-	     struct store_call *c)
+/* Lent to store_jobs.c (store_db.h), whose logout job walks the user's index entries. */
+int
+store_session_end_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, const char *tenant,
+			  int64_t cutoff, struct store_call *c, size_t *changed)
 {
-	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
 	int ret;
 
-	(void)cur;
-	(void)d;
-	ret = load_indexed(s, txn, k, DB_RMW, c, &ss);
+	*changed = 0;
+	ret = load_indexed(s, txn, k, tenant, DB_RMW, c, &ss);
 	/* Only live sessions end: an expired one keeps its record as it was. */
-	if (ret == 0 && session_is_live(ss, op->now)) {
-		ret = session_end_now(s, txn, ss, op->now);
-		op->count++;
+	if (ret == 0 && ss && ss->created <= cutoff && session_is_live(ss, cutoff)) {
+		ret = session_end_now(s, txn, ss, cutoff);
+		*changed = 1;
 	}
 	session_free(ss);
 	return ret;
 }
 
 static int
-revoke_user_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+logout_job_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
-	return scan_user_index(s, txn, c, visit_revoke);
+	struct sop *op = STORE_OP_OF(c, struct sop);
+
+	return store_job_put(s, txn, STORE_JOB_LOGOUT, op->tenant, op->user, op->now);
 }
 
+/*
+ * The job is recorded first, so that a logout interrupted between its
+ * batches (a killed worker, a full disk) is still finished, by the sweep.
+ */
 enum tg_err
 store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user, int64_t now,
 			  size_t *count)
@@ -668,10 +769,10 @@ store_session_revoke_user(struct tg_store *s, const char *tenant, const char *us
 
 	if (!tenant || !user)
 		return TG_ERR_INVALID;
-	rc = sop_run(s, STORE_WRITE, revoke_user_body, &op);
-	if (rc == TG_OK && count)
-		*count = op.count;
+	rc = sop_run(s, STORE_WRITE_NOSYNC, logout_job_body, &op);
 	sop_reset(&op.call);
+	if (rc == TG_OK)
+		rc = store_job_finish(s, STORE_JOB_LOGOUT, tenant, user, SIZE_MAX, count, NULL);
 	return rc;
 }
 

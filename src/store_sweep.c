@@ -14,6 +14,8 @@
 #define RATE_VERSION 1
 #define RATE_LEN (1 + 8 + 8)
 #define SWEEP_BATCH 64 /* sessions per sweep transaction: other writers wait at most that long */
+/* An interrupted logout or tenant removal left for the sweep: this many batches a sweep. */
+#define JOB_BATCHES_PER_SWEEP 16
 
 /* One sweep batch: its inputs, and outputs that sweep_reset empties before each attempt. */
 struct sweep_op {
@@ -47,11 +49,17 @@ sweep_reset(struct store_call *c)
 	op->next_shard = 256;
 }
 
+/* A session's refresh tokens, counted as they go. */
+struct drop_refresh_op {
+	struct store_call call;
+	size_t count;
+};
+
 static int
 visit_drop_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
 		   struct store_call *c)
 {
-	struct sweep_op *op = STORE_OP_OF(c, struct sweep_op);
+	struct drop_refresh_op *op = STORE_OP_OF(c, struct drop_refresh_op);
 	int ret;
 
 	(void)d;
@@ -66,42 +74,92 @@ visit_drop_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, cons
 	return ret;
 }
 
-/* A session with everything that hangs off it; its session_end entry is the caller's. */
+/*
+ * A session with everything that hangs off it: its session_user entry,
+ * refresh tokens and "rt:" bucket, and its session_end entry when
+ * is_end_dropped (the sweep's cursor deletes that one itself). *records gets
+ * what went; *is_gone whether the session was there to drop. A session that
+ * is missing or does not decode (logged) is left to the caller's entry.
+ */
 static int
-sweep_session(struct tg_store *s, DB_TXN *txn, struct sweep_op *op, const char *sid)
+drop_session(struct tg_store *s, DB_TXN *txn, const char *sid, bool is_end_dropped,
+	     struct store_call *c, size_t *records, bool *is_gone)
 {
+	struct drop_refresh_op dr = { .call = { .rc = TG_OK } };
 	struct tg_session *ss = NULL;
-	unsigned char *uk = NULL;
+	unsigned char *uk = NULL, ek[STORE_END_KEY_LEN];
 	char bucket[sizeof(TG_RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
 	size_t n;
 	int ret;
 
-	ret = store_session_load(s, txn, sid, NULL, DB_RMW, &op->call, &ss);
-	if (ret != 0 || op->call.rc != TG_OK) {
-		op->call.rc = TG_OK; /* an end entry without its session: only the entry goes */
+	*records = 0;
+	*is_gone = false;
+	ret = store_session_load(s, txn, sid, NULL, DB_RMW, c, &ss);
+	if (ret != 0 || c->rc != TG_OK) {
+		c->rc = TG_OK; /* an entry without its session: only the entry goes */
 		return ret;
 	}
 	uk = store_session_user_key(ss->tenant, ss->user, ss->id, &n);
 	ret = store_del(s, T_SESSION_USER, txn, uk, n);
+	if ((ret == 0 || ret == DB_NOTFOUND) && is_end_dropped) {
+		store_session_end_key(ss, ek);
+		ret = store_del(s, T_SESSION_END, txn, ek, sizeof(ek));
+	}
 	if (ret == 0 || ret == DB_NOTFOUND)
 		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
 	if (ret == 0)
 		/* Deleted, so locked until the commit: kept answers for it lapse (store_hint.c). */
 		ret = store_hint_bump(s, STORE_HINT_SESSIONS);
-	if (ret == 0) {
-		op->count++;
-		op->swept++;
-	}
+	if (ret == 0)
+		*is_gone = true;
 	if (ret == 0)
 		ret = store_scan(s, T_SESSION_REFRESH, txn, sid, TG_SESSION_ID_LEN, DB_RMW,
-				 visit_drop_refresh, &op->call);
+				 visit_drop_refresh, &dr.call);
+	if (dr.call.rc != TG_OK)
+		c->rc = dr.call.rc;
 	snprintf(bucket, sizeof(bucket), "%s%s", TG_RATE_SESSION_PREFIX, sid);
 	if (ret == 0)
 		ret = store_del(s, T_RATE, txn, bucket, strlen(bucket));
 	if (ret == DB_NOTFOUND)
 		ret = 0;
+	*records = (*is_gone ? 1 : 0) + dr.count;
 	free(uk);
 	session_free(ss);
+	return ret;
+}
+
+static int
+sweep_session(struct tg_store *s, DB_TXN *txn, struct sweep_op *op, const char *sid)
+{
+	size_t records;
+	bool is_gone;
+	int ret = drop_session(s, txn, sid, false, &op->call, &records, &is_gone);
+
+	op->count += records;
+	op->swept += is_gone ? 1 : 0;
+	return ret;
+}
+
+/* Lent to store_jobs.c (store_db.h), whose purge job walks a removed tenant's entries. */
+int
+store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, struct store_call *c,
+			   size_t *changed)
+{
+	char sid[TG_SESSION_ID_LEN + 1];
+	bool is_gone;
+	int ret;
+
+	*changed = 0;
+	if (k->size <= TG_SESSION_ID_LEN)
+		return store_corrupt(s, c, "session_user");
+	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
+	sid[TG_SESSION_ID_LEN] = '\0';
+	ret = drop_session(s, txn, sid, true, c, changed, &is_gone);
+	if (ret == 0 && !is_gone) {
+		ret = store_del(s, T_SESSION_USER, txn, k->data, k->size);
+		if (ret == DB_NOTFOUND)
+			ret = 0;
+	}
 	return ret;
 }
 
@@ -171,6 +229,12 @@ store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit, size_t
 		records += op.count;
 		sessions += op.swept;
 		op.shard = op.next_shard;
+	}
+	if (rc == TG_OK) {
+		size_t job_records = 0;
+
+		rc = store_jobs_resume(s, JOB_BATCHES_PER_SWEEP, &job_records);
+		records += job_records;
 	}
 	if (rc == TG_OK && removed)
 		*removed = records;

@@ -135,17 +135,36 @@ rotate(struct tg_store *s, int old_rt, int new_rt, const char *addr, int64_t now
 	return rc;
 }
 
-/* Sessions of tenant (of user, unless NULL); (size_t)-1 when the list fails. */
+/*
+ * Sessions of tenant (of user, unless NULL) in pages of limit, any state
+ * (live at live_at when not 0); (size_t)-1 when a page fails.
+ */
+static inline size_t
+count_paged(struct tg_store *s, const char *tenant, const char *user, size_t limit,
+	    int64_t live_at)
+{
+	struct store_session_page p = { 0 };
+	char *cursor = NULL;
+	size_t n = 0;
+
+	do {
+		if (store_session_list(s, tenant, user, cursor, limit, live_at, &p) != TG_OK) {
+			free(cursor);
+			return (size_t)-1;
+		}
+		n += p.n;
+		free(cursor);
+		cursor = p.next_cursor; /* ownership moves here */
+		p.next_cursor = NULL;
+		store_session_page_fini(&p);
+	} while (cursor);
+	return n;
+}
+
 static inline size_t
 count(struct tg_store *s, const char *tenant, const char *user)
 {
-	struct tg_session **v = NULL;
-	size_t n = 0;
-
-	if (store_session_list(s, tenant, user, &v, &n) != TG_OK)
-		return (size_t)-1;
-	session_list_free(v, n);
-	return n;
+	return count_paged(s, tenant, user, STORE_LIST_LIMIT_MAX, 0);
 }
 
 #endif

@@ -88,9 +88,10 @@ test_check(struct tg_store *s)
 static void
 test_list(struct tg_store *s)
 {
-	struct tg_session **v = NULL;
+	struct store_session_page p = { 0 };
+	struct tg_session **v;
 	char id[TG_SESSION_ID_LEN + 1];
-	size_t n = 0;
+	size_t n;
 
 	create(s, sid(id, 'L', 3), "acme", "bob", NOW, TTL, 10, NULL);
 	create(s, sid(id, 'L', 2), "acme", "alice", NOW, TTL, 11, NULL);
@@ -99,13 +100,17 @@ test_list(struct tg_store *s)
 	create(s, sid(id, 'L', 5), "acme.dev", "alice", NOW, TTL, 14, NULL);
 	create(s, sid(id, 'L', 6), "beta", "alice", NOW, TTL, 15, NULL);
 
-	is_int(store_session_list(s, "acme", NULL, &v, &n), TG_OK, "tenant's sessions listed");
+	is_int(store_session_list(s, "acme", NULL, NULL, 100, 0, &p), TG_OK,
+	       "tenant's sessions listed");
+	v = p.v;
+	n = p.n;
+	ok(!p.next_cursor, "one page holds them all: no next cursor");
 	ok(n == 5 && strcmp(v[0]->user, "al") == 0 && strcmp(v[1]->user, "alice") == 0 &&
 		   strcmp(v[4]->user, "bob") == 0,
 	   "only acme's (not acme.dev's), sorted by user");
 	ok(n == 5 && strcmp(v[2]->id, sid(id, 'L', 1)) == 0 && strcmp(v[3]->id, sid(id, 'L', 2)) == 0,
 	   "one user's sessions sorted by id");
-	session_list_free(v, n);
+	store_session_page_fini(&p);
 	is_int(count(s, "acme", "alice"), 3, "user filter: alice's three, not al's");
 	is_int(count(s, "acme", "al"), 1, "user filter: al's one, not alice's");
 	is_int(count(s, "acme", "carol"), 0, "user without sessions: empty");
