@@ -601,6 +601,12 @@ check_session(const struct authz_env *env, const struct grant *g, struct authz_d
 		refuse(d, 401, "invalid_token", "the token's session has ended (logged out, revoked or expired)");
 		return false;
 	}
+	if (rc == TG_ERR_BUSY) {
+		d->reason = TG_R_INTERNAL;
+		refuse(d, 503, "temporarily_unavailable", "the session state could not be read now "
+		       "(the database is busy); retry in a second");
+		return false;
+	}
 	if (rc != TG_OK) {
 		d->reason = TG_R_INTERNAL;
 		refuse(d, 500, "server_error", "the session state could not be read: %s", tg_err_str(rc));
@@ -796,8 +802,10 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 {
 	http_response_init(r, d->status);
 	if (d->status != 200) {
-		if (d->status != 500)
+		if (d->status < 500)
 			challenge(d, realm, r);
+		if (d->status == 503)
+			http_header_add(r, "Retry-After", "1");
 		http_set_error(r, d->status, d->error ? d->error : "unauthorized", d->description);
 		return;
 	}

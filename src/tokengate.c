@@ -82,7 +82,7 @@ random_below(int64_t n)
 }
 
 /* The per-request generation read; keys are re-parsed only when it moved. */
-static bool
+static enum tg_err
 refresh(struct worker *w)
 {
 	enum tg_err rc = keyring_refresh(w->kr, w->g->store, NULL);
@@ -90,7 +90,23 @@ refresh(struct worker *w)
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_ERR, "cannot read tenants and keys from %s: %s; refusing requests",
 		       w->g->cfg->database, tg_err_str(rc));
-	return rc == TG_OK;
+	return rc;
+}
+
+/* A busy database is worth a retry; anything else is the operator's to mend. */
+static void
+refuse_unread(enum tg_err rc, struct http_response *r)
+{
+	if (rc == TG_ERR_BUSY) {
+		http_response_init(r, 503);
+		http_header_add(r, "Retry-After", "1");
+		http_set_error(r, 503, "temporarily_unavailable",
+			       "the gateway's database is busy; retry in a second");
+		return;
+	}
+	/* Fail closed: a stale keyring could still honour a removed key. */
+	http_response_init(r, 500);
+	http_set_error(r, 500, "server_error", "the gateway cannot read its database");
 }
 
 static void
@@ -101,17 +117,16 @@ answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 		.cfg = w->g->cfg, .store = w->g->store, .kr = w->kr, .cache = w->cache, .conn = c,
 	};
 	struct http_response r;
+	enum tg_err rc;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	env.now = (int64_t)ts.tv_sec;
 	env.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	if (!refresh(w)) {
-		/* Fail closed: a stale keyring could still honour a removed key. */
-		http_response_init(&r, 500);
-		http_set_error(&r, 500, "server_error", "the gateway cannot read its database");
-	} else {
+	rc = refresh(w);
+	if (rc != TG_OK)
+		refuse_unread(rc, &r);
+	else
 		api_handle(&env, req, &r);
-	}
 	if (http_send(c, &r) != TG_OK)
 		TG_LOG(TG_LOG_INFO, "the server closed the connection before the answer was sent");
 	http_response_fini(&r);

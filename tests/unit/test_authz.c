@@ -602,6 +602,25 @@ test_gateway_session(void)
 	decide_gw(NULL, tok, true, &d);
 	is_int(d.status, 500, "a store failure fails closed: 500");
 	authz_decision_fini(&d);
+	session_answer = TG_ERR_BUSY;
+	decide_gw(NULL, tok, true, &d);
+	ok(d.status == 503 && strcmp(d.error, "temporarily_unavailable") == 0,
+	   "a busy store fails closed for this request only: 503 temporarily_unavailable");
+	{
+		struct http_response r;
+		bool has_retry = false, has_challenge = false;
+
+		authz_render(&d, HTTP_ROLE_AUTHORIZER, "t", &r);
+		for (size_t i = 0; i < r.nheaders; i++) {
+			has_retry |= strcmp(r.headers[i].name, "Retry-After") == 0 &&
+				     strcmp(r.headers[i].value, "1") == 0;
+			has_challenge |= strcmp(r.headers[i].name, "WWW-Authenticate") == 0;
+		}
+		ok(r.status == 503 && has_retry && !has_challenge,
+		   "... rendered with Retry-After: 1 and no Bearer challenge");
+		http_response_fini(&r);
+	}
+	authz_decision_fini(&d);
 	decide_gw(NULL, tok, false, &d);
 	is_int(d.status, 500, "no way to check sessions: gateway tokens refused with 500");
 	authz_decision_fini(&d);
