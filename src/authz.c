@@ -13,6 +13,7 @@
 
 #include <ctype.h>
 #include <json.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -451,11 +452,17 @@ skip_strs(const char **at, const char *end, size_t n)
 static bool
 read_grant(const void *data, size_t size, struct grant *g)
 {
-	const char *at = (const char *)data + sizeof(g->head), *end = (const char *)data + size;
+	const char *at = data, *end = (const char *)data + size;
+	unsigned char is_gateway;
 
 	if (size < sizeof(g->head))
 		return false;
+	/* Any byte but 0 or 1 read as a bool is undefined: refuse it before the copy. */
+	memcpy(&is_gateway, at + offsetof(struct grant_head, is_gateway), 1);
+	if (is_gateway > 1)
+		return false;
 	memcpy(&g->head, data, sizeof(g->head));
+	at += sizeof(g->head);
 	g->tenant = next_str(&at, end);
 	g->user = next_str(&at, end);
 	g->sid = next_str(&at, end);

@@ -87,6 +87,19 @@ http_cookie(const char *header, const char *name, const char **val, size_t *len)
 	return TG_OK;
 }
 
+/* RFC 3986 3.2.2 host (reg-name or IP literal): ASCII, never a control byte or a space. */
+static bool
+is_host(const char *host, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)host[i];
+
+		if (c >= 0x80 || (!isalnum(c) && !strchr("-._~!$&'()*+,;=%[]:", c)))
+			return false;
+	}
+	return true;
+}
+
 enum tg_err
 http_origin_of(const char *url, char **out)
 {
@@ -122,7 +135,7 @@ http_origin_of(const char *url, char **out)
 		colon = memchr(host, ':', (size_t)(end - host));
 	}
 	hlen = (size_t)((colon ? colon : end) - host);
-	if (hlen == 0)
+	if (hlen == 0 || !is_host(host, hlen))
 		return TG_ERR_INVALID;
 	if (colon && colon + 1 < end) {
 		port = 0;

@@ -137,6 +137,14 @@ tenant_to_json(const struct tg_tenant *t)
 	return o;
 }
 
+/* A JSON string that is whole as a C string: a NUL inside would cut the value short. */
+static bool
+is_whole_string(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       strlen(json_object_get_string(v)) == (size_t)json_object_get_string_len(v);
+}
+
 /* Absent or null leaves *dst NULL; anything but a string is invalid. */
 static enum tg_err
 get_str(const struct json_object *o, const char *name, char **dst)
@@ -145,7 +153,7 @@ get_str(const struct json_object *o, const char *name, char **dst)
 
 	if (!json_object_object_get_ex(o, name, &v) || !v)
 		return TG_OK;
-	if (!json_object_is_type(v, json_type_string))
+	if (!is_whole_string(v))
 		return TG_ERR_INVALID;
 	*dst = tg_xstrdup(json_object_get_string(v));
 	return TG_OK;
@@ -183,7 +191,7 @@ get_strlist(const struct json_object *o, const char *name, struct tg_strlist *ds
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *e = json_object_array_get_idx(v, i);
 
-		if (!json_object_is_type(e, json_type_string))
+		if (!is_whole_string(e))
 			return TG_ERR_INVALID;
 		strlist_add(dst, json_object_get_string(e));
 	}
@@ -260,7 +268,7 @@ tenant_from_json(const struct json_object *o, struct tg_tenant **out)
 
 	if (!json_object_is_type(o, json_type_object) || !has_only_known_members(o))
 		goto out;
-	if (!json_object_object_get_ex(o, "id", &id) || !json_object_is_type(id, json_type_string))
+	if (!json_object_object_get_ex(o, "id", &id) || !is_whole_string(id))
 		goto out;
 	if (!tenant_id_is_valid(json_object_get_string(id)))
 		goto out;

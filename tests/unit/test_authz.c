@@ -649,6 +649,43 @@ test_gateway_session(void)
 	key_free(gw);
 }
 
+/*
+ * An entry that is not a grant put_grant made is refused as damaged (500),
+ * never read: a gateway flag of 2 in its head was loaded as a bool
+ * (undefined; UBSan stopped the worker). Found by fuzz_grant.
+ */
+static void
+test_damaged_entry(const char *good)
+{
+	char *auth = bearer_of(good);
+	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct cache_key key = { .token = good, .len = strlen(good),
+				 .generation = keyring_generation(kr) };
+	struct tg_cache *c = cache_new(4);
+	struct authz_decision d;
+	const unsigned char *entry;
+	unsigned char *bad;
+	size_t size = 0;
+
+	decide(c, &req, &d);
+	authz_decision_fini(&d);
+	entry = cache_get(c, &key, NOW, &size);
+	ok(entry && size > 16, "the token's grant is cached");
+	if (entry && size > 16) {
+		/* The head is exp (8 bytes), namr and nvars (4 each), then the gateway flag. */
+		bad = tg_xmalloc(size);
+		memcpy(bad, entry, size);
+		bad[16] = 2;
+		cache_put(c, &key, NOW, NOW + 60, bad, size);
+		decide(c, &req, &d);
+		is_int(d.status, 500, "a grant whose gateway flag is 2 is refused as damaged");
+		authz_decision_fini(&d);
+		free(bad);
+	}
+	cache_free(c);
+	free(auth);
+}
+
 int
 main(void)
 {
@@ -676,6 +713,7 @@ main(void)
 	test_render(good);
 	test_csrf(good);
 	test_requirements(good);
+	test_damaged_entry(good);
 	test_cache(good);
 	test_gateway_session();
 

@@ -103,6 +103,11 @@ test_origin(void)
 	origin("https://app.example.com:99999/", NULL);
 	origin("https://app.example.com:8a/", NULL);
 	origin(NULL, NULL);
+	/* RFC 6454 6.2: an origin's host is ASCII; a control byte or a space is no host at all. */
+	origin("https://app.example.com\x18.evil/", NULL);
+	origin("https://app example.com/", NULL);
+	origin("https://[2001:db8::\xff" "1]/", NULL);
+	origin("https://b\xc3\xbc" "cher.example/", NULL);
 	ok(http_method_is_safe("GET") && http_method_is_safe("HEAD") &&
 	   http_method_is_safe("OPTIONS"), "GET HEAD OPTIONS are safe");
 	ok(!http_method_is_safe("POST") && !http_method_is_safe("get") &&

@@ -193,6 +193,11 @@ test_invalid(void)
 	expect_invalid("misspelt member", "{\"id\":\"a\",\"requre_claims\":[\"sub\"]}");
 	expect_invalid("signing_alg none", "{\"id\":\"a\",\"signing_alg\":\"none\"}");
 	expect_invalid("signing_alg wrong case", "{\"id\":\"a\",\"signing_alg\":\"hs256\"}");
+	/* A NUL would cut the value short: "acme\0x" would be tenant acme, a rule would be weaker. */
+	expect_invalid("id with a NUL", "{\"id\":\"acme\\u0000x\"}");
+	expect_invalid("issuer with a NUL", "{\"id\":\"a\",\"issuer\":\"https://a\\u0000.evil\"}");
+	expect_invalid("list item with a NUL",
+		       "{\"id\":\"a\",\"require_claims\":[\"role=admin\\u0000x\"]}");
 }
 
 int

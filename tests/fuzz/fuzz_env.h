@@ -1,0 +1,169 @@
+/*
+ * What the fuzz targets that need a gateway share: a real store in a mkdtemp
+ * directory with two tenants, a verification key, an API key and a session,
+ * the keyring loaded from it and a configuration. Header-only, like
+ * tests/lib/store_fixture.h; made once per process and removed at exit.
+ */
+#ifndef TG_FUZZ_ENV_H
+#define TG_FUZZ_ENV_H
+
+#include "config.h"
+#include "keyring.h"
+#include "session.h"
+#include "store.h"
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define FUZZ_NOW 1700000000
+#define FUZZ_API_KEY "tgk_fuzz_api_key_of_acme"
+#define FUZZ_SID "fuzzSessionId000000000"        /* 22 base64url characters */
+#define FUZZ_REFRESH "fuzz-refresh-token-of-the-session"
+#define FUZZ_KID "k1"
+
+static const unsigned char fuzz_hs_secret[64] =
+	"tokengate fuzzing secret, 64 bytes long, enough for HS512 keys.";
+
+struct fuzz_env {
+	char dir[64];
+	struct tg_store *store;
+	struct keyring *kr;
+	struct tg_config *cfg;
+	struct tg_key *key; /* acme's and rich's HS256 verification key, to sign with */
+	size_t uses;        /* inputs since the store was made */
+};
+
+static struct fuzz_env fuzz_env_g;
+
+static void
+fuzz_die(const char *what)
+{
+	fprintf(stderr, "fuzz setup: %s\n", what);
+	abort();
+}
+
+static int
+fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+fuzz_env_tenant(struct tg_store *s, const char *id, bool is_rich)
+{
+	struct tg_tenant *t = tenant_new(id);
+	struct tg_key_record r = { .tenant = (char *)(uintptr_t)id, .kid = (char *)(uintptr_t)FUZZ_KID,
+				   .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE,
+				   .use = TG_KEY_USE_VERIFY, .created = 1 };
+
+	t->issuer = tg_xasprintf("https://%s.example", id);
+	t->max_lifetime = 3600;
+	if (is_rich) {
+		/* Every rule a grant records: namespaced and mapped claims, required ones, amr. */
+		t->audience = tg_xstrdup("api");
+		t->claims_ns = tg_xstrdup("https://rich.example/");
+		strlist_add(&t->map_claims, "role=ROLE");
+		strlist_add(&t->map_claims, "org.name=ORG_NAME");
+		strlist_add(&t->map_claims, "groups=GROUPS");
+		strlist_add(&t->require_claims, "scope=read");
+		strlist_add(&t->require_claims, "email_verified=true");
+		strlist_add(&t->require_amr, "pwd");
+		strlist_add(&t->allowed_origins, "https://app.rich.example");
+	}
+	if (store_tenant_add(s, t) != TG_OK || keys_export(fuzz_env_g.key, &r.material) != TG_OK ||
+	    store_key_add(s, &r) != TG_OK)
+		fuzz_die("cannot add a tenant and its key");
+	secret_free(&r.material);
+	tenant_free(t);
+}
+
+static void
+fuzz_env_session(struct tg_store *s)
+{
+	struct tg_session sess = { .id = (char *)(uintptr_t)FUZZ_SID, .tenant = (char *)(uintptr_t)"acme",
+				   .user = (char *)(uintptr_t)"alice", .created = FUZZ_NOW,
+				   .expires = FUZZ_NOW + 86400, .ttl = 86400 };
+	unsigned char hash[TG_REFRESH_HASH_LEN];
+	struct tg_apikey a = { .tenant = (char *)(uintptr_t)"acme", .id = (char *)(uintptr_t)"fuzzkey",
+			       .created = FUZZ_NOW };
+
+	strlist_add(&sess.amr, "pwd");
+	if (apikey_hash(FUZZ_API_KEY, strlen(FUZZ_API_KEY), a.hash) != TG_OK ||
+	    store_apikey_add(s, &a) != TG_OK ||
+	    refresh_token_hash(FUZZ_REFRESH, strlen(FUZZ_REFRESH), hash) != TG_OK ||
+	    store_session_create(s, &sess, hash, sess.expires) != TG_OK)
+		fuzz_die("cannot add the API key and the session");
+	strlist_free(&sess.amr);
+}
+
+static void
+fuzz_env_close(void)
+{
+	struct fuzz_env *e = &fuzz_env_g;
+
+	keyring_free(e->kr);
+	e->kr = NULL;
+	store_close(e->store);
+	e->store = NULL;
+	if (e->dir[0])
+		nftw(e->dir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	e->dir[0] = '\0';
+}
+
+static void
+fuzz_env_exit(void)
+{
+	fuzz_env_close();
+	key_free(fuzz_env_g.key);
+	config_free(fuzz_env_g.cfg);
+}
+
+/*
+ * The environment, made on first use and made again from nothing every
+ * `fresh_every` inputs (0: never), so that what inputs write (sessions,
+ * amr, rotated refresh tokens) neither grows without bound nor lets one
+ * input's effect decide another's for long.
+ */
+static struct fuzz_env *
+fuzz_env_get(size_t fresh_every)
+{
+	static const char conf[] = "database = /unused\nrealm = fuzz\nlog_level = error\n"
+				   "require_https = no\nrate_limit_per_key = 0\n";
+	struct fuzz_env *e = &fuzz_env_g;
+	const char *why = NULL;
+	char *cwhy = NULL;
+
+	if (!e->cfg) {
+		if (config_parse("fuzz.conf", conf, strlen(conf), NULL, &e->cfg, &cwhy) != TG_OK ||
+		    keys_from_secret(FUZZ_KID, TG_ALG_HS256, fuzz_hs_secret, sizeof(fuzz_hs_secret),
+				     &e->key, &why) != TG_OK)
+			fuzz_die(cwhy ? cwhy : why);
+		log_set_level(e->cfg->log_level);
+		atexit(fuzz_env_exit);
+	}
+	if (e->store && fresh_every && ++e->uses >= fresh_every)
+		fuzz_env_close();
+	if (e->store)
+		return e;
+	e->uses = 0;
+	snprintf(e->dir, sizeof(e->dir), "/tmp/tokengate-fuzz.XXXXXX");
+	if (!mkdtemp(e->dir))
+		fuzz_die("mkdtemp in /tmp failed");
+	if (store_open(e->dir, true, &e->store, &why) != TG_OK)
+		fuzz_die(why ? why : "store_open failed");
+	fuzz_env_tenant(e->store, "acme", false);
+	fuzz_env_tenant(e->store, "rich", true);
+	fuzz_env_session(e->store);
+	e->kr = keyring_new();
+	if (keyring_refresh(e->kr, e->store, NULL) != TG_OK)
+		fuzz_die("keyring_refresh failed");
+	return e;
+}
+
+#endif

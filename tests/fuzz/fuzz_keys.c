@@ -1,0 +1,143 @@
+/*
+ * libFuzzer target for key import (keys.c). Byte 0 picks the form of the
+ * rest; byte 1 holds the algorithm asked for (low 4 bits) and flags (0x10
+ * stored as private, 0x20 private JWK members allowed, 0x40 the JWK's own kid):
+ * 0 PEM, 1 one JWK, 2 a JWK Set (each member as `key import` takes it:
+ * public, its own kid and alg), 3 the stored DER form. A refusal says why; an
+ * accepted key serves exactly the algorithm asked for, and its stored form
+ * and public JWK import back to the same key.
+ */
+#include "json_strict.h"
+#include "keys.h"
+
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+enum form { FORM_PEM, FORM_JWK, FORM_JWKS, FORM_DER, FORM_COUNT };
+
+static void
+require(bool cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "%s\n", what);
+		abort();
+	}
+}
+
+static bool
+is_same_export(const struct tg_key *a, const struct tg_key *b)
+{
+	struct tg_secret x = { 0 }, y = { 0 };
+	bool is_eq = keys_export(a, &x) == TG_OK && keys_export(b, &y) == TG_OK &&
+		     x.len == y.len && memcmp(x.p, y.p, x.len) == 0;
+
+	secret_free(&x);
+	secret_free(&y);
+	return is_eq;
+}
+
+/* What every accepted key must satisfy, whatever form it came in. */
+static void
+check_key(const struct tg_key *k, enum tg_alg asked)
+{
+	struct tg_secret der = { 0 };
+	struct tg_key *back = NULL, *pub = NULL, *from_jwk = NULL;
+	struct json_object *jwk = NULL;
+	const char *why = NULL;
+
+	require(k->kid && *k->kid && strlen(k->kid) <= TG_KID_MAX, "a key without a usable kid");
+	require(asked == TG_ALG_INVALID || k->alg == asked, "a key for another algorithm");
+	require(k->alg > TG_ALG_INVALID && k->alg < TG_ALG_COUNT, "a key without an algorithm");
+	require(keys_export(k, &der) == TG_OK &&
+		keys_import(k->kid, k->alg, k->is_private, der.p, der.len, &back) == TG_OK &&
+		is_same_export(k, back), "the stored form does not import back");
+	if (alg_family(k->alg) != TG_FAMILY_HMAC) {
+		require(keys_public_half(k, &pub) == TG_OK && keys_public_jwk(pub, &jwk) == TG_OK,
+			"no public half");
+		require(keys_from_jwk(k->kid, k->alg, jwk, false, &from_jwk, &why) == TG_OK &&
+			is_same_export(pub, from_jwk), "the public JWK does not import back");
+	}
+	json_object_put(jwk);
+	key_free(from_jwk);
+	key_free(pub);
+	key_free(back);
+	secret_free(&der);
+}
+
+static void
+check_result(enum tg_err rc, struct tg_key *k, const char *why, enum tg_alg asked)
+{
+	if (rc == TG_OK)
+		check_key(k, asked);
+	else
+		require(k == NULL && why != NULL, "a refusal without a reason");
+	key_free(k);
+}
+
+static void
+jwks(const struct json_object *doc)
+{
+	struct json_object *arr;
+
+	if (!json_object_object_get_ex(doc, "keys", &arr) || !json_object_is_type(arr, json_type_array))
+		return;
+	for (size_t i = 0; i < json_object_array_length(arr); i++) {
+		struct tg_key *k = NULL;
+		const char *why = NULL;
+		enum tg_err rc = keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(arr, i),
+					       false, &k, &why);
+
+		require(rc != TG_OK || !k->is_private, "a JWK Set member imported as private");
+		check_result(rc, k, why, TG_ALG_INVALID);
+	}
+}
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	const char *p, *why = NULL;
+	size_t n;
+	struct json_object *doc = NULL;
+	struct tg_key *k = NULL;
+	enum tg_alg alg;
+	bool is_private;
+	enum tg_err rc;
+
+	if (size < 2)
+		return 0;
+	p = (const char *)data + 2;
+	n = size - 2;
+	alg = (enum tg_alg)((data[1] & 0x0f) % TG_ALG_COUNT);
+	is_private = (data[1] & 0x10) != 0;
+	switch (data[0] % FORM_COUNT) {
+	case FORM_PEM:
+		if (alg == TG_ALG_INVALID)
+			alg = TG_ALG_ES256;
+		rc = keys_from_pem("fuzz", alg, p, n, &k, &why);
+		check_result(rc, k, why, alg);
+		break;
+	case FORM_JWK:
+		if (json_strict_parse(p, n, &doc, &why) != TG_OK)
+			break;
+		rc = keys_from_jwk((data[1] & 0x40) ? NULL : "fuzz", alg, doc, (data[1] & 0x20) != 0, &k,
+				   &why);
+		check_result(rc, k, why, alg);
+		break;
+	case FORM_JWKS:
+		if (json_strict_parse(p, n, &doc, &why) == TG_OK)
+			jwks(doc);
+		break;
+	default:
+		if (alg == TG_ALG_INVALID)
+			alg = TG_ALG_HS256;
+		rc = keys_import("fuzz", alg, is_private, (const unsigned char *)p, n, &k);
+		check_result(rc, k, rc == TG_OK ? NULL : "keys_import says no more", alg);
+		break;
+	}
+	json_object_put(doc);
+	return 0;
+}

@@ -1,0 +1,115 @@
+/*
+ * libFuzzer target for the stored records' JSON forms: the input is read as
+ * a tenant record (json-c's tokener and tenant_from_json, as the store reads
+ * it) and as a session record (session_decode). What is accepted must come
+ * out of the record as it went in: every string and integer member the same
+ * (no NUL cutting a string short, no number clamped), and encoding then
+ * decoding again gives the same record.
+ */
+#include "json_strict.h"
+#include "session.h"
+#include "tenant.h"
+
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
+
+static void
+require(bool cond, const char *what)
+{
+	if (!cond) {
+		fprintf(stderr, "%s\n", what);
+		abort();
+	}
+}
+
+static bool
+has_nul(struct json_object *v)
+{
+	return json_object_is_type(v, json_type_string) &&
+	       strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v);
+}
+
+/* Every string and integer member given is in the record's JSON form, unchanged. */
+static void
+check_members_kept(struct json_object *given, struct json_object *stored, const char *what)
+{
+	json_object_object_foreach(given, name, v) {
+		struct json_object *out = NULL;
+
+		if (json_object_is_type(v, json_type_array))
+			for (size_t i = 0; i < json_object_array_length(v); i++)
+				require(!has_nul(json_object_array_get_idx(v, i)), what);
+		if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
+			continue;
+		require(json_object_object_get_ex(stored, name, &out) && json_object_equal(v, out),
+			what);
+	}
+}
+
+static void
+check_tenant(const unsigned char *data, size_t size)
+{
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *o = json_tokener_parse_ex(tok, (const char *)data, (int)size);
+	struct json_object *stored = NULL, *again = NULL;
+	struct tg_tenant *t = NULL, *back = NULL;
+
+	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
+	    json_tokener_get_parse_end(tok) != size || tenant_from_json(o, &t) != TG_OK)
+		goto out;
+	require(tenant_id_is_valid(t->id), "a tenant with an invalid id");
+	stored = tenant_to_json(t);
+	check_members_kept(o, stored, "a tenant member changed on the way in");
+	require(tenant_from_json(stored, &back) == TG_OK, "a tenant's own JSON is refused");
+	again = tenant_to_json(back);
+	require(json_object_equal(stored, again), "a tenant changes when stored twice");
+out:
+	json_object_put(again);
+	json_object_put(stored);
+	tenant_free(back);
+	tenant_free(t);
+	json_object_put(o);
+	json_tokener_free(tok);
+}
+
+static void
+check_session(const unsigned char *data, size_t size)
+{
+	struct tg_session *s = NULL, *back = NULL;
+	struct json_object *given = NULL, *stored = NULL;
+	char *text = NULL, *again = NULL;
+	const char *why = NULL;
+	size_t len = 0, len2 = 0;
+
+	if (session_decode((const char *)data, size, &s) != TG_OK)
+		goto out;
+	text = session_encode(s, &len);
+	require(json_strict_parse((const char *)data, size, &given, &why) == TG_OK &&
+		json_strict_parse(text, len, &stored, &why) == TG_OK,
+		"a session record or its stored form is not strict JSON");
+	check_members_kept(given, stored, "a session member changed on the way in");
+	require(session_decode(text, len, &back) == TG_OK, "a session's stored form is refused");
+	again = session_encode(back, &len2);
+	require(len == len2 && memcmp(text, again, len) == 0, "a session changes when stored twice");
+out:
+	json_object_put(stored);
+	json_object_put(given);
+	free(again);
+	free(text);
+	session_free(back);
+	session_free(s);
+}
+
+int
+LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
+{
+	if (size > INT32_MAX)
+		return 0;
+	check_tenant(data, size);
+	check_session(data, size);
+	return 0;
+}
