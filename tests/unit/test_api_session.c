@@ -328,6 +328,69 @@ test_show_list(const struct issued *alice)
 	free(auth);
 }
 
+/* A page of the listing: its sessions' count and its next_cursor (NULL: none, or not a string). */
+static size_t
+list_page(const char *query, char **next)
+{
+	char *auth = bearer(ACME_KEY);
+	struct json_object *arr = NULL, *c = NULL;
+	struct result res;
+	size_t n = (size_t)-1;
+
+	*next = NULL;
+	call(&(struct call){ "GET", "/v1/sessions", .query = query, .authorization = auth }, &res);
+	if (res.status == 200 && json_object_object_get_ex(res.json, "sessions", &arr) &&
+	    json_object_object_get_ex(res.json, "next_cursor", &c)) {
+		n = json_object_array_length(arr);
+		if (json_object_is_type(c, json_type_string))
+			*next = tg_xstrdup(json_object_get_string(c));
+	}
+	result_fini(&res);
+	free(auth);
+	return n;
+}
+
+static void
+test_list_pages(void)
+{
+	struct issued s[3] = { 0 };
+	char *next = NULL, *q, *auth = bearer(ACME_KEY);
+
+	for (int i = 0; i < 3; i++)
+		if (!issue(ACME_KEY, "{\"user_id\":\"pagey\"}", &s[i]))
+			diag("session %d for pagey not issued", i);
+	is_int(list_page("user_id=pagey&limit=2", &next), 2, "list limit=2: two sessions");
+	ok(next != NULL, "... and a next_cursor string");
+	q = tg_xasprintf("user_id=pagey&limit=2&cursor=%s", next ? next : "");
+	free(next);
+	is_int(list_page(q, &next), 1, "the next page: the third session");
+	ok(next == NULL, "... and next_cursor null on the last page");
+	free(next);
+	is_int(list_page("user_id=pagey", &next), 3, "no limit: the default page holds all three");
+	free(next);
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=pagey&limit=0",
+			       .authorization = auth }, 400, "invalid_request", "list limit=0");
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=pagey&limit=1001",
+			       .authorization = auth }, 400, "invalid_request", "list limit=1001");
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=pagey&limit=%2B5",
+			       .authorization = auth }, 400, "invalid_request", "list limit=+5");
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=pagey&limit=1&limit=2",
+			       .authorization = auth }, 400, "invalid_request", "list with two limits");
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=pagey&cursor=zz%21",
+			       .authorization = auth }, 400, "invalid_request", "list with a garbage cursor");
+	/* alice's cursor is not pagey's: "alice" NUL and a 22-character session id. */
+	expect(&(struct call){ "GET", "/v1/sessions",
+			       .query = "user_id=pagey&cursor=YWxpY2UAQUFBQUFBQUFBQUFBQUFBQUFBQUFBQQ",
+			       .authorization = auth }, 400, "invalid_request",
+	       "list with another user's cursor");
+	expect(&(struct call){ "GET", "/v1/sessions", .query = "user_id=pagey&page=2",
+			       .authorization = auth }, 400, "invalid_request", "list with an unknown parameter");
+	free(q);
+	free(auth);
+	for (int i = 0; i < 3; i++)
+		issued_fini(&s[i]);
+}
+
 static void
 test_tokens(const struct issued *alice)
 {
@@ -607,6 +670,7 @@ main(void)
 	close(fd);
 	test_issue(&alice);
 	test_show_list(&alice);
+	test_list_pages();
 	test_tokens(&alice);
 	test_refresh(&alice);
 	test_bind_ip();
