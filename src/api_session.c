@@ -375,6 +375,9 @@ api_session_step_up(struct api_ctx *c)
 		no_session(c);
 	else if (rc == TG_ERR_REJECTED)
 		ended(c);
+	else if (rc == TG_ERR_TOO_LARGE)
+		api_error(c, 409, "conflict", "the session already holds %d authentication methods, "
+			  "the most it can; start a new session with POST /v1/sessions", TG_AMR_MAX);
 	else
 		api_fail(c, rc, "recording the authentication");
 out:

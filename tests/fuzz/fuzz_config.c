@@ -4,6 +4,7 @@
  * value in its range, and written back as a file it parses to the same
  * configuration (nothing was cut or misread on the way in).
  */
+#include "fuzz.h"
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -11,18 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
 #define NAME "fuzz.conf"
 
-static void
-require(bool cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "%s\n", what);
-		abort();
-	}
-}
 
 /* The configuration as a file that says all of it. */
 static char *
@@ -33,8 +24,8 @@ write_back(const struct tg_config *c)
 	for (size_t i = 0; i < c->ntrusted_proxies; i++) {
 		char addr[INET6_ADDRSTRLEN], *more;
 
-		require(inet_ntop(c->trusted_proxies[i].family, c->trusted_proxies[i].addr, addr,
-				  sizeof(addr)) != NULL, "a trusted proxy that is no address");
+		fuzz_require(inet_ntop(c->trusted_proxies[i].family, c->trusted_proxies[i].addr, addr,
+			     sizeof(addr)) != NULL, "a trusted proxy that is no address");
 		more = tg_xasprintf("%s %s/%u", proxies, addr, c->trusted_proxies[i].prefix);
 		free(proxies);
 		proxies = more;
@@ -77,13 +68,14 @@ check_accepted(const struct tg_config *c)
 	struct tg_config *again = NULL;
 	char *text = write_back(c), *why = NULL;
 
-	require(c->database && c->database[0] == '/', "database is not an absolute path");
-	require(c->cookie_name && *c->cookie_name && c->realm && *c->realm, "an empty name");
-	require(c->max_body_bytes >= 1024 && c->rate_limit_burst >= 1 && c->rate_limit_per_key >= 0 &&
-		c->token_cache_entries >= 0, "an integer out of its range");
+	fuzz_require(c->database && c->database[0] == '/', "database is not an absolute path");
+	fuzz_require(c->cookie_name && *c->cookie_name && c->realm && *c->realm, "an empty name");
+	fuzz_require(c->max_body_bytes >= 1024 && c->rate_limit_burst >= 1 &&
+		     c->rate_limit_per_key >= 0 &&
+		     c->token_cache_entries >= 0, "an integer out of its range");
 	for (size_t i = 0; i < c->ntrusted_proxies; i++)
-		require(c->trusted_proxies[i].prefix <= (c->trusted_proxies[i].family == AF_INET
-								? 32u : 128u), "prefix too long");
+		fuzz_require(c->trusted_proxies[i].prefix <= (c->trusted_proxies[i].family == AF_INET
+			     ? 32u : 128u), "prefix too long");
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
 		(void)config_is_trusted_proxy(c, addrs[i]);
 	if (config_parse(NAME, text, strlen(text), NULL, &again, &why) != TG_OK ||
@@ -105,12 +97,12 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		char *why = NULL;
 
 		if (config_parse(NAME, (const char *)data, size, overrides[i], &c, &why) == TG_OK) {
-			require(why == NULL, "an accepted configuration with a refusal");
+			fuzz_require(why == NULL, "an accepted configuration with a refusal");
 			check_accepted(c);
 		} else {
-			require(why && (strncmp(why, NAME ":", strlen(NAME ":")) == 0 ||
-					strncmp(why, "TOKENGATE_DB:", 13) == 0),
-				"a refusal that does not name the file");
+			fuzz_require(why && (strncmp(why, NAME ":", strlen(NAME ":")) == 0 ||
+				     strncmp(why, "TOKENGATE_DB:", 13) == 0),
+				     "a refusal that does not name the file");
 		}
 		config_free(c);
 		free(why);

@@ -6,13 +6,12 @@
  * is whole, NUL-free UTF-8; a captured segment is a non-empty piece of the
  * path without '/'.
  */
+#include "fuzz.h"
 #include "http_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static const char *const fields[] = { "user_id", "tenant", "token", "token_type_hint",
 				      "grant_type", "refresh_token", "", NULL };
@@ -25,14 +24,6 @@ static const char *const patterns[] = {
 	"/{}/{}/{}/{}", "/{}/{}/{}/{}/{}", "", "/", "{}",
 };
 
-static void
-require(bool cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "%s\n", what);
-		abort();
-	}
-}
 
 static bool
 is_utf8(const char *s, size_t n)
@@ -52,12 +43,12 @@ check_form(const char *form, size_t len)
 		char *v = NULL;
 		enum tg_err rc = http_form_get(form, len, fields[i], &v);
 
-		require(rc == TG_OK || rc == TG_ERR_NOT_FOUND || rc == TG_ERR_INVALID,
-			"http_form_get answered an unexpected error");
-		require((rc == TG_OK) == (v != NULL), "a value without TG_OK, or TG_OK without one");
+		fuzz_require(rc == TG_OK || rc == TG_ERR_NOT_FOUND || rc == TG_ERR_INVALID,
+			     "http_form_get answered an unexpected error");
+		fuzz_require((rc == TG_OK) == (v != NULL), "TG_OK without a value");
 		if (v) {
-			require(is_utf8(v, strlen(v)), "a form value is not UTF-8");
-			require(len > 0, "a value from an empty form");
+			fuzz_require(is_utf8(v, strlen(v)), "a form value is not UTF-8");
+			fuzz_require(len > 0, "a value from an empty form");
 		}
 		free(v);
 	}
@@ -73,11 +64,12 @@ check_match(const char *pattern, const char *path)
 	memset(&args, 0xa5, sizeof(args));
 	if (!http_path_match(pattern, path, &args))
 		return;
-	require(args.n <= HTTP_PATH_ARGS_MAX, "too many captures");
+	fuzz_require(args.n <= HTTP_PATH_ARGS_MAX, "too many captures");
 	for (size_t i = 0; i < args.n; i++)
-		require(args.v[i].len > 0 && args.v[i].p >= path &&
-			args.v[i].p + args.v[i].len <= path + strlen(path) &&
-			!memchr(args.v[i].p, '/', args.v[i].len), "a capture is not one path segment");
+		fuzz_require(args.v[i].len > 0 && args.v[i].p >= path &&
+			     args.v[i].p + args.v[i].len <= path + strlen(path) &&
+			     !memchr(args.v[i].p, '/', args.v[i].len),
+			     "a capture is not one path segment");
 }
 
 int

@@ -10,6 +10,7 @@
  *         be the same (the grant's encoding round-trips) and every variable
  *         of an allowed request sanitised.
  */
+#include "fuzz.h"
 #include "api.h"
 #include "jws.h"
 #include "json_strict.h"
@@ -17,8 +18,6 @@
 #include "fuzz_env.h"
 
 #include <json.h>
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 #define RAW_TOKEN "fuzz.grant.entry"
 

@@ -7,6 +7,7 @@
  * Max-Age and an output size. Each parser must keep its own promises:
  * results inside the input, round trips, no control byte in a header.
  */
+#include "fuzz.h"
 #include "api.h"
 #include "authz.h"
 #include "http.h"
@@ -15,18 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
 #define COOKIE "tg_session"
 
-static void
-require(bool cond, const char *what, const char *input)
-{
-	if (!cond) {
-		fprintf(stderr, "%s (input \"%s\")\n", what, input);
-		abort();
-	}
-}
 
 static bool
 is_inside(const char *p, size_t len, const char *s)
@@ -41,10 +32,10 @@ check_bearer_and_cookie(const char *s)
 	size_t len;
 
 	if (http_bearer(s, &p, &len) == TG_OK)
-		require(is_inside(p, len, s), "bearer token is not inside the header", s);
+		fuzz_require(is_inside(p, len, s), "bearer token is not inside the header");
 	if (http_cookie(s, COOKIE, &p, &len) == TG_OK)
-		require(is_inside(p, len, s) && !memchr(p, ';', len),
-			"cookie value is not one value inside the header", s);
+		fuzz_require(is_inside(p, len, s) && !memchr(p, ';', len),
+			     "cookie value is not one value inside the header");
 	(void)http_method_is_safe(s);
 	(void)http_content_type_is(s, "application/json");
 	(void)http_content_type_is(s, "application/x-www-form-urlencoded");
@@ -57,11 +48,12 @@ check_origin(const char *s)
 
 	if (http_origin_of(s, &o) != TG_OK)
 		return;
-	require((strncmp(o, "http://", 7) == 0 || strncmp(o, "https://", 8) == 0) &&
-		http_origin_of(o, &again) == TG_OK && strcmp(o, again) == 0,
-		"an origin is not its own origin", s);
+	fuzz_require((strncmp(o, "http://", 7) == 0 || strncmp(o, "https://", 8) == 0) &&
+		     http_origin_of(o, &again) == TG_OK && strcmp(o, again) == 0,
+		     "an origin is not its own origin");
 	for (const char *c = o; *c; c++)
-		require(!(*c >= 'A' && *c <= 'Z') && (unsigned char)*c > 0x20, "origin not lower-cased", s);
+		fuzz_require(!(*c >= 'A' && *c <= 'Z') && (unsigned char)*c > 0x20,
+			     "an origin not lower-case ASCII");
 	free(again);
 	free(o);
 }
@@ -75,22 +67,22 @@ check_set_cookie(const char *s, int64_t max_age)
 	const char *p;
 	size_t len;
 
-	require((rc == TG_OK) == (h != NULL), "the result and the answer disagree", s);
+	fuzz_require((rc == TG_OK) == (h != NULL), "the result and the answer disagree");
 	if (max_age < 0)
-		require(rc == TG_ERR_INVALID && h == NULL, "a negative Max-Age was formatted", s);
+		fuzz_require(rc == TG_ERR_INVALID && h == NULL, "a negative Max-Age was formatted");
 	if (h) {
 		pair = tg_xstrndup(h, strcspn(h, ";"));
 		if (*s)
-			require(http_cookie(pair, COOKIE, &p, &len) == TG_OK && len == strlen(s) &&
-				memcmp(p, s, len) == 0, "Set-Cookie value does not read back", s);
+			fuzz_require(http_cookie(pair, COOKIE, &p, &len) == TG_OK && len == strlen(s) &&
+				     memcmp(p, s, len) == 0, "Set-Cookie value does not read back");
 		free(pair);
 		free(h);
 	}
 	h = NULL;
 	if (http_cookie_format(s, "v", 0, &h) == TG_OK) {
 		pair = tg_xstrndup(h, strcspn(h, ";"));
-		require(http_cookie(pair, s, &p, &len) == TG_OK && len == 1 && *p == 'v',
-			"a formatted cookie name does not read back", s);
+		fuzz_require(http_cookie(pair, s, &p, &len) == TG_OK && len == 1 && *p == 'v',
+			     "a formatted cookie name does not read back");
 		free(pair);
 		free(h);
 	}
@@ -102,10 +94,10 @@ check_sanitize(const char *s, size_t outsz)
 	char *out = tg_xmalloc(outsz), again[AUTHZ_VALUE_MAX + 1];
 	size_t n = authz_sanitize(s, strlen(s), out, outsz);
 
-	require(n < outsz && n == strlen(out), "sanitised length is wrong", s);
+	fuzz_require(n < outsz && n == strlen(out), "sanitised length is wrong");
 	/* outsz is at most sizeof(again): all of out fits */
-	require(authz_sanitize(out, n, again, sizeof(again)) == n && strcmp(out, again) == 0,
-		"sanitising is not idempotent", s);
+	fuzz_require(authz_sanitize(out, n, again, sizeof(again)) == n && strcmp(out, again) == 0,
+		     "sanitising is not idempotent");
 	free(out);
 }
 
@@ -115,7 +107,7 @@ check_address(const char *s)
 	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
 
 	if (api_ip_canonical(s, a))
-		require(api_ip_canonical(a, b) && strcmp(a, b) == 0, "canonical address changes", s);
+		fuzz_require(api_ip_canonical(a, b) && strcmp(a, b) == 0, "canonical address changes");
 }
 
 /* A response header value carries no control byte that could end its line. */
@@ -129,7 +121,8 @@ check_header(const char *s)
 	http_response_init(&r, 200);
 	http_header_add(&r, "X-Fuzz", s);
 	for (const char *c = r.headers[r.nheaders - 1].value; *c; c++)
-		require((unsigned char)*c >= 0x20 && *c != 0x7f, "a header value keeps a control byte", s);
+		fuzz_require((unsigned char)*c >= 0x20 && *c != 0x7f,
+			     "a header value keeps a control byte");
 	text = http_format(&r, &len);
 	free(text);
 	http_response_fini(&r);

@@ -9,14 +9,13 @@
  * instead of JSON where the endpoint takes one, bit 1: no Content-Length),
  * the rest is the body.
  */
+#include "fuzz.h"
 #include "api.h"
 #include "json_strict.h"
 
 #include "fuzz_env.h"
 
 #include <json.h>
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static const char *const paths[] = {
 	"/v1/sessions",

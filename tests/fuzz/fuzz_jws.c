@@ -3,13 +3,12 @@
  * jws_parse, and a parsed token through signature verification with a fixed
  * HMAC key of its algorithm and the claims policy. Never crashes, leaks or hangs.
  */
+#include "fuzz.h"
 #include "claims.h"
 #include "jws.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
 
 static const unsigned char fuzz_secret[64] = "tokengate fuzzing secret, 64 bytes long, enough for HS512 keys.";
 

@@ -7,6 +7,7 @@
  * accepted key serves exactly the algorithm asked for, and its stored form
  * and public JWK import back to the same key.
  */
+#include "fuzz.h"
 #include "json_strict.h"
 #include "keys.h"
 
@@ -15,18 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
 enum form { FORM_PEM, FORM_JWK, FORM_JWKS, FORM_DER, FORM_COUNT };
 
-static void
-require(bool cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "%s\n", what);
-		abort();
-	}
-}
 
 static bool
 is_same_export(const struct tg_key *a, const struct tg_key *b)
@@ -49,17 +40,17 @@ check_key(const struct tg_key *k, enum tg_alg asked)
 	struct json_object *jwk = NULL;
 	const char *why = NULL;
 
-	require(k->kid && *k->kid && strlen(k->kid) <= TG_KID_MAX, "a key without a usable kid");
-	require(asked == TG_ALG_INVALID || k->alg == asked, "a key for another algorithm");
-	require(k->alg > TG_ALG_INVALID && k->alg < TG_ALG_COUNT, "a key without an algorithm");
-	require(keys_export(k, &der) == TG_OK &&
-		keys_import(k->kid, k->alg, k->is_private, der.p, der.len, &back) == TG_OK &&
-		is_same_export(k, back), "the stored form does not import back");
+	fuzz_require(k->kid && *k->kid && strlen(k->kid) <= TG_KID_MAX, "a key without a usable kid");
+	fuzz_require(asked == TG_ALG_INVALID || k->alg == asked, "a key for another algorithm");
+	fuzz_require(k->alg > TG_ALG_INVALID && k->alg < TG_ALG_COUNT, "a key without an algorithm");
+	fuzz_require(keys_export(k, &der) == TG_OK &&
+		     keys_import(k->kid, k->alg, k->is_private, der.p, der.len, &back) == TG_OK &&
+		     is_same_export(k, back), "the stored form does not import back");
 	if (alg_family(k->alg) != TG_FAMILY_HMAC) {
-		require(keys_public_half(k, &pub) == TG_OK && keys_public_jwk(pub, &jwk) == TG_OK,
-			"no public half");
-		require(keys_from_jwk(k->kid, k->alg, jwk, false, &from_jwk, &why) == TG_OK &&
-			is_same_export(pub, from_jwk), "the public JWK does not import back");
+		fuzz_require(keys_public_half(k, &pub) == TG_OK && keys_public_jwk(pub, &jwk) == TG_OK,
+			     "no public half");
+		fuzz_require(keys_from_jwk(k->kid, k->alg, jwk, false, &from_jwk, &why) == TG_OK &&
+			     is_same_export(pub, from_jwk), "the public JWK does not import back");
 	}
 	json_object_put(jwk);
 	key_free(from_jwk);
@@ -74,7 +65,7 @@ check_result(enum tg_err rc, struct tg_key *k, const char *why, enum tg_alg aske
 	if (rc == TG_OK)
 		check_key(k, asked);
 	else
-		require(k == NULL && why != NULL, "a refusal without a reason");
+		fuzz_require(k == NULL && why != NULL, "a refusal without a reason");
 	key_free(k);
 }
 
@@ -91,7 +82,7 @@ jwks(const struct json_object *doc)
 		enum tg_err rc = keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(arr, i),
 					       false, &k, &why);
 
-		require(rc != TG_OK || !k->is_private, "a JWK Set member imported as private");
+		fuzz_require(rc != TG_OK || !k->is_private, "a JWK Set member imported as private");
 		check_result(rc, k, why, TG_ALG_INVALID);
 	}
 }

@@ -6,6 +6,7 @@
  * (no NUL cutting a string short, no number clamped), and encoding then
  * decoding again gives the same record.
  */
+#include "fuzz.h"
 #include "json_strict.h"
 #include "session.h"
 #include "tenant.h"
@@ -15,16 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
-
-static void
-require(bool cond, const char *what)
-{
-	if (!cond) {
-		fprintf(stderr, "%s\n", what);
-		abort();
-	}
-}
 
 static bool
 has_nul(struct json_object *v)
@@ -42,11 +33,11 @@ check_members_kept(struct json_object *given, struct json_object *stored, const 
 
 		if (json_object_is_type(v, json_type_array))
 			for (size_t i = 0; i < json_object_array_length(v); i++)
-				require(!has_nul(json_object_array_get_idx(v, i)), what);
+				fuzz_require(!has_nul(json_object_array_get_idx(v, i)), what);
 		if (!json_object_is_type(v, json_type_string) && !json_object_is_type(v, json_type_int))
 			continue;
-		require(json_object_object_get_ex(stored, name, &out) && json_object_equal(v, out),
-			what);
+		fuzz_require(json_object_object_get_ex(stored, name, &out) && json_object_equal(v, out),
+			     what);
 	}
 }
 
@@ -61,12 +52,12 @@ check_tenant(const unsigned char *data, size_t size)
 	if (!o || json_tokener_get_error(tok) != json_tokener_success ||
 	    json_tokener_get_parse_end(tok) != size || tenant_from_json(o, &t) != TG_OK)
 		goto out;
-	require(tenant_id_is_valid(t->id), "a tenant with an invalid id");
+	fuzz_require(tenant_id_is_valid(t->id), "a tenant with an invalid id");
 	stored = tenant_to_json(t);
 	check_members_kept(o, stored, "a tenant member changed on the way in");
-	require(tenant_from_json(stored, &back) == TG_OK, "a tenant's own JSON is refused");
+	fuzz_require(tenant_from_json(stored, &back) == TG_OK, "a tenant's own JSON is refused");
 	again = tenant_to_json(back);
-	require(json_object_equal(stored, again), "a tenant changes when stored twice");
+	fuzz_require(json_object_equal(stored, again), "a tenant changes when stored twice");
 out:
 	json_object_put(again);
 	json_object_put(stored);
@@ -88,13 +79,14 @@ check_session(const unsigned char *data, size_t size)
 	if (session_decode((const char *)data, size, &s) != TG_OK)
 		goto out;
 	text = session_encode(s, &len);
-	require(json_strict_parse((const char *)data, size, &given, &why) == TG_OK &&
-		json_strict_parse(text, len, &stored, &why) == TG_OK,
-		"a session record or its stored form is not strict JSON");
+	fuzz_require(json_strict_parse((const char *)data, size, &given, &why) == TG_OK &&
+		     json_strict_parse(text, len, &stored, &why) == TG_OK,
+		     "a session record or its stored form is not strict JSON");
 	check_members_kept(given, stored, "a session member changed on the way in");
-	require(session_decode(text, len, &back) == TG_OK, "a session's stored form is refused");
+	fuzz_require(session_decode(text, len, &back) == TG_OK, "a session's stored form is refused");
 	again = session_encode(back, &len2);
-	require(len == len2 && memcmp(text, again, len) == 0, "a session changes when stored twice");
+	fuzz_require(len == len2 && memcmp(text, again, len) == 0,
+		     "a session changes when stored twice");
 out:
 	json_object_put(stored);
 	json_object_put(given);

@@ -483,6 +483,42 @@ test_bind_ip(void)
 	issued_fini(&s);
 }
 
+/*
+ * A step-up to a session that already holds TG_AMR_MAX methods is the
+ * client's conflict (409), not a server error: it answered 500 (found by
+ * fuzz_json).
+ */
+static void
+test_amr_full(void)
+{
+	char *auth = bearer(ACME_KEY), *path = NULL, *body;
+	struct issued s = { 0 };
+	struct result res;
+	int status = 200;
+
+	if (!issue(ACME_KEY, "{\"user_id\":\"carol\",\"amr\":[\"pwd\"]}", &s)) {
+		ok(0, "session for the full amr issued");
+		free(auth);
+		return;
+	}
+	path = tg_xasprintf("/v1/sessions/%s/authentications", s.sid);
+	for (int i = 1; i < TG_AMR_MAX && status == 200; i++) {
+		body = tg_xasprintf("{\"method\":\"m%d\"}", i);
+		call(&(struct call){ "POST", path, .authorization = auth, .body = body }, &res);
+		status = res.status;
+		result_fini(&res);
+		free(body);
+	}
+	is_int(status, 200, "step-up: %d methods are taken", TG_AMR_MAX);
+	expect(&(struct call){ "POST", path, .authorization = auth, .body = "{\"method\":\"more\"}" },
+	       409, "conflict", "step-up beyond TG_AMR_MAX methods");
+	expect(&(struct call){ "POST", path, .authorization = auth, .body = "{\"method\":\"m1\"}" },
+	       200, NULL, "step-up with a method the full session holds");
+	free(path);
+	free(auth);
+	issued_fini(&s);
+}
+
 static void
 test_self_service(void)
 {
@@ -674,6 +710,7 @@ main(void)
 	test_tokens(&alice);
 	test_refresh(&alice);
 	test_bind_ip();
+	test_amr_full();
 	test_self_service();
 	test_introspect_and_end();
 	test_keys_and_limits();
