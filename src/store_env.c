@@ -17,7 +17,11 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <pwd.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,6 +42,30 @@
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
 #define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
+/*
+ * Region sizes, set explicitly so that running out is a known limit rather
+ * than whatever BDB derives. They only cap what the regions may grow to:
+ * BDB starts with room for 100 locks and grows on demand, so an idle worker
+ * maps no more than before. Running out of any of them answers ENOMEM for
+ * that one call (TG_ERR_BUSY, see run_attempts); docs/operations.md lists them.
+ *
+ * LOCKS: a transaction holds one lock per B-tree page it touched. With every
+ * walk done in short transactions, one holds a few dozen at most, so 20,000
+ * leaves room for hundreds of transactions at once (256 thread slots, below)
+ * and still stops a runaway scan (~100,000 records of a big table) with an
+ * error instead of filling the region. OBJECTS: one per locked page, so as
+ * many. LOCKERS: one per transaction, cursor and open table handle: 12 table
+ * handles in each of up to ~100 processes plus the transactions. TXNS: twice
+ * the thread slots, for the checkpointer and a reopen overlapping the calls.
+ * LOCK_BUCKETS: the lock hash table; BDB would size it from LOCKS and so map
+ * 1.5 MB more into every worker at start, for no gain at our lock counts.
+ */
+#define LOCKS 20000
+#define LOCK_OBJECTS 20000
+#define LOCKERS 2000
+#define TXNS (2 * THREAD_SLOTS)
+#define LOCK_BUCKETS 1031
+#define FIRST_REGION "__db.001"
 
 static const char *const table_names[T_COUNT] = {
 	[T_TENANTS] = "tenants",
@@ -137,6 +165,16 @@ configure_env(struct tg_store *s, DB_ENV *env)
 	if (ret == 0)
 		ret = env->set_lk_detect(env, DB_LOCK_YOUNGEST);
 	if (ret == 0)
+		ret = env->set_lk_max_locks(env, LOCKS);
+	if (ret == 0)
+		ret = env->set_lk_max_objects(env, LOCK_OBJECTS);
+	if (ret == 0)
+		ret = env->set_lk_max_lockers(env, LOCKERS);
+	if (ret == 0)
+		ret = env->set_lk_tablesize(env, LOCK_BUCKETS);
+	if (ret == 0)
+		ret = env->set_tx_max(env, TXNS);
+	if (ret == 0)
 		ret = env->set_thread_count(env, THREAD_SLOTS);
 	if (ret == 0)
 		ret = env->mutex_set_init(env, MUTEX_INIT);
@@ -173,7 +211,7 @@ open_hint(struct tg_store *s)
  * tokengate.db from an older version gains the tables added since.
  */
 static int
-open_env_once(struct tg_store *s)
+join_env(struct tg_store *s)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 			  DB_REGISTER | DB_RECOVER | DB_THREAD;
@@ -214,11 +252,101 @@ open_env_once(struct tg_store *s)
 	return 0;
 }
 
+static bool
+has_file(const char *dir, const char *name)
+{
+	char *path = tg_xasprintf("%s/%s", dir, name);
+	struct stat st;
+	bool is_there = stat(path, &st) == 0;
+
+	free(path);
+	return is_there;
+}
+
+/* Whether the log holds anything: without a log there is nothing to recover. */
+static bool
+has_logs(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool has_log = false;
+
+	if (!d)
+		return false;
+	while (!has_log && (e = readdir(d)) != NULL)
+		has_log = strncmp(e->d_name, "log.", 4) == 0;
+	closedir(d);
+	return has_log;
+}
+
+int
+store_env_recover(struct tg_store *s, bool is_catastrophic)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+			  (is_catastrophic ? DB_RECOVER_FATAL : DB_RECOVER);
+	DB_ENV *env = NULL;
+	int ret;
+
+	TG_LOG(TG_LOG_WARN, "%s: running %srecovery from the log", s->errpfx,
+	       is_catastrophic ? "catastrophic " : "");
+	ret = db_env_create(&env, 0);
+	if (ret != 0)
+		return ret;
+	ret = configure_env(s, env);
+	if (ret == 0)
+		ret = env->open(env, s->dir, flags, 0600);
+	env->close(env, 0);
+	if (ret == 0)
+		TG_LOG(TG_LOG_INFO, "%s: recovery done", s->errpfx);
+	return ret;
+}
+
 /*
- * A panicked environment is recovered by the next DB_REGISTER open. Recovery
- * that races a dying process can fail (EBUSY destroying a mutex still marked
- * held); the registry then leaves the dead slot for the next open, so a few
- * spaced retries get there.
+ * The first opener decides, under an flock that every tokengate process
+ * takes before joining, whether the environment needs recovery; later ones
+ * then find it recovered and just join. Two cases need it besides the dead
+ * process DB_REGISTER notices: regions gone while the log holds commits
+ * (removed by hand or by a reboot; joining would create empty regions and
+ * present the last checkpoint only, see issue 10), and a panicked
+ * environment with no dead process (a process panicked it itself). Without
+ * DB_REGISTER, DB_RECOVER always recovers; the processes still attached to a
+ * panicked environment see the panic on their next call and reopen. Regions
+ * gone under live processes cannot be recovered: those processes would go on
+ * writing through regions nobody else sees.
+ */
+static int
+open_env_once(struct tg_store *s)
+{
+	pid_t user = 0;
+	int fd = -1;
+	int ret = store_lock_dir(s->dir, true, &fd);
+
+	if (ret != 0)
+		return ret;
+	if (!has_file(s->dir, FIRST_REGION) && has_logs(s->dir)) {
+		if (store_env_users(s->dir, &user) > 0) {
+			s->live_user = user;
+			ret = TG_STORE_ORPHANED;
+			goto out;
+		}
+		ret = store_env_recover(s, false);
+	}
+	if (ret == 0)
+		ret = join_env(s);
+	if (ret == DB_RUNRECOVERY) {
+		ret = store_env_recover(s, false);
+		if (ret == 0)
+			ret = join_env(s);
+	}
+out:
+	close(fd); /* releases the flock */
+	return ret;
+}
+
+/*
+ * Recovery that races a dying process can fail (EBUSY destroying a mutex
+ * still marked held); the registry then leaves the dead slot for the next
+ * open, so a few spaced retries get there.
  */
 static int
 open_env(struct tg_store *s)
@@ -283,6 +411,8 @@ prepare_dir(const char *dir, bool create, const char **why)
 		snprintf(why_buf, sizeof(why_buf), "cannot create database directory %s: %s", dir,
 			 strerror(errno));
 		rc = TG_ERR_IO;
+	} else if (!create && stat(file, &st) != 0 && errno == EACCES) {
+		rc = store_check(dir, why_buf, sizeof(why_buf));
 	} else if (!create && stat(file, &st) != 0) {
 		snprintf(why_buf, sizeof(why_buf),
 			 "no tokengate database in %s: run `tokengatectl --db %s init` first", dir,
@@ -293,6 +423,28 @@ prepare_dir(const char *dir, bool create, const char **why)
 		*why = why_buf;
 	free(file);
 	return rc;
+}
+
+/* The sentence for an open that failed with ret. */
+static void
+explain_open(const struct tg_store *s, int ret)
+{
+	const char *dir = s->dir;
+
+	if (ret == DB_RUNRECOVERY)
+		snprintf(why_buf, sizeof(why_buf),
+			 "recovery of the database in %s failed: run `tokengatectl --db %s recover "
+			 "--catastrophic`, or put a backup back with `tokengatectl --db %s restore "
+			 "BACKUP`", dir, dir, dir);
+	else if (ret == TG_STORE_ORPHANED)
+		snprintf(why_buf, sizeof(why_buf),
+			 "the region files (__db.*) of the database in %s are gone while process %ld "
+			 "still has it open: stop every process using it (the web server), then run "
+			 "`tokengatectl --db %s recover`", dir, (long)s->live_user, dir);
+	else if ((ret != EACCES && ret != EPERM) ||
+		 store_check(dir, why_buf, sizeof(why_buf)) == TG_OK)
+		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
+			 db_strerror(ret));
 }
 
 enum tg_err
@@ -326,19 +478,11 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 		if (!s->has_checkpointer)
 			TG_LOG(TG_LOG_WARN, "%s: cannot start the checkpoint thread; the log grows "
 			       "until this process restarts", s->errpfx);
-	}
-	if (ret == DB_RUNRECOVERY) {
-		rc = TG_ERR_DB;
-		snprintf(why_buf, sizeof(why_buf),
-			 "recovery of the database in %s failed: restore it from a backup, "
-			 "or run `db5.3_recover -c -h %s` as its owner", dir, dir);
-	} else if (ret != 0) {
-		rc = TG_ERR_DB;
-		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
-			 db_strerror(ret));
-	}
-	if (rc != TG_OK)
+	} else {
+		rc = ret == EACCES || ret == EPERM ? TG_ERR_DENIED : TG_ERR_DB;
+		explain_open(s, ret);
 		goto out;
+	}
 	*out = s; /* ownership moves to the caller */
 	s = NULL;
 out:
@@ -573,6 +717,11 @@ run_attempts(struct tg_store *s, struct store_call *c)
 		}
 		if (is_conflict(ret)) {
 			report(s, "gave up after retries: another process holds the records", ret);
+			return TG_ERR_BUSY;
+		}
+		if (ret == ENOMEM) {
+			report(s, "this call needed more locks or transactions than the environment "
+			       "has room for (sizes in docs/operations.md); it was undone", ret);
 			return TG_ERR_BUSY;
 		}
 		report(s, "operation failed", ret);
