@@ -252,15 +252,23 @@ join_env(struct tg_store *s)
 	return 0;
 }
 
-static bool
-has_file(const char *dir, const char *name)
+/*
+ * The identity of the first region file (0 when there is none), to see
+ * whether a join replaced it: inode and birth time, which, unlike the change
+ * time, stay put while BDB grows the region.
+ */
+static uint64_t
+region_id(const char *dir)
 {
-	char *path = tg_xasprintf("%s/%s", dir, name);
-	struct stat st;
-	bool is_there = stat(path, &st) == 0;
+	char *path = tg_xasprintf("%s/%s", dir, FIRST_REGION);
+	struct statx st;
+	uint64_t id = 0;
 
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &st) == 0)
+		id = (st.stx_ino << 24) ^ ((uint64_t)st.stx_btime.tv_sec << 30) ^
+		     st.stx_btime.tv_nsec ^ 1;
 	free(path);
-	return is_there;
+	return id;
 }
 
 /* Whether the log holds anything: without a log there is nothing to recover. */
@@ -305,34 +313,45 @@ store_env_recover(struct tg_store *s, bool is_catastrophic)
  * The first opener decides, under an flock that every tokengate process
  * takes before joining, whether the environment needs recovery; later ones
  * then find it recovered and just join. Two cases need it besides the dead
- * process DB_REGISTER notices: regions gone while the log holds commits
- * (removed by hand or by a reboot; joining would create empty regions and
- * present the last checkpoint only, see issue 10), and a panicked
- * environment with no dead process (a process panicked it itself). Without
- * DB_REGISTER, DB_RECOVER always recovers; the processes still attached to a
- * panicked environment see the panic on their next call and reopen. Regions
- * gone under live processes cannot be recovered: those processes would go on
- * writing through regions nobody else sees.
+ * process DB_REGISTER notices (a registry slot nobody holds): regions gone
+ * while the log holds commits (removed by hand or by a reboot), and a
+ * panicked environment with no dead process (a process panicked it itself).
+ * In both, a DB_CREATE open would make fresh regions without recovery and
+ * present the tables as of the last checkpoint, dropping commits that only
+ * the log and the old cache held (issue 10); so when the regions were absent,
+ * or were replaced by the join without a dead process to explain it, this
+ * runs recovery. Without DB_REGISTER, DB_RECOVER always recovers; processes
+ * still attached to a panicked environment see the panic on their next call
+ * and reopen. Regions gone under live processes cannot be recovered: those
+ * processes would go on writing through regions nobody else sees.
  */
 static int
 open_env_once(struct tg_store *s)
 {
+	uint64_t before;
 	pid_t user = 0;
-	int fd = -1;
+	int fd = -1, dead = 0;
 	int ret = store_lock_dir(s->dir, true, &fd);
 
 	if (ret != 0)
 		return ret;
-	if (!has_file(s->dir, FIRST_REGION) && has_logs(s->dir)) {
-		if (store_env_users(s->dir, &user) > 0) {
+	before = region_id(s->dir);
+	if (!before && has_logs(s->dir)) {
+		if (store_env_users(s->dir, &user, NULL) > 0) {
 			s->live_user = user;
 			ret = TG_STORE_ORPHANED;
 			goto out;
 		}
 		ret = store_env_recover(s, false);
+		before = region_id(s->dir);
 	}
+	(void)store_env_users(s->dir, &user, &dead);
 	if (ret == 0)
 		ret = join_env(s);
+	if (ret == 0 && before && !dead && region_id(s->dir) != before) {
+		close_handles(s);
+		ret = DB_RUNRECOVERY;
+	}
 	if (ret == DB_RUNRECOVERY) {
 		ret = store_env_recover(s, false);
 		if (ret == 0)
