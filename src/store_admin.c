@@ -240,19 +240,19 @@ store_recover(const char *dir, bool is_catastrophic, char *why, size_t whylen)
 	return rc;
 }
 
-static bool
-is_empty_or_absent(const char *dir)
+bool
+store_dir_has(const char *dir, const char *prefix)
 {
 	DIR *d = opendir(dir);
 	struct dirent *e;
-	bool is_empty = true;
+	bool has = false;
 
-	if (!d)
-		return errno == ENOENT;
-	while (is_empty && (e = readdir(d)) != NULL)
-		is_empty = strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0;
-	closedir(d);
-	return is_empty;
+	while (d && !has && (e = readdir(d)) != NULL)
+		has = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+		      strncmp(e->d_name, prefix, strlen(prefix)) == 0;
+	if (d)
+		closedir(d);
+	return has;
 }
 
 /* A copy whose regions are gone holds only the table file and the log. */
@@ -275,7 +275,7 @@ store_backup(const char *dir, const char *target, char *why, size_t whylen)
 	enum tg_err rc;
 	int ret;
 
-	if (!is_empty_or_absent(target)) {
+	if (store_dir_has(target, "")) {
 		snprintf(why, whylen, "backup directory %s already holds files: name a new or empty "
 			 "one", target);
 		return TG_ERR_EXISTS;

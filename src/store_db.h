@@ -156,6 +156,8 @@ int store_env_recover(struct tg_store *s, bool is_catastrophic);
  * joins; closing *fd releases it. An errno on failure.
  */
 int store_lock_dir(const char *dir, bool is_waiting, int *fd);
+/* store_admin.c: whether dir has an entry whose name starts with prefix ("" for any). */
+bool store_dir_has(const char *dir, const char *prefix);
 /* open_env's answer when regions are gone under a live process (never a BDB code). */
 #define TG_STORE_ORPHANED (-29999)
 

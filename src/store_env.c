@@ -17,7 +17,6 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <pwd.h>
 #include <string.h>
@@ -271,22 +270,6 @@ region_id(const char *dir)
 	return id;
 }
 
-/* Whether the log holds anything: without a log there is nothing to recover. */
-static bool
-has_logs(const char *dir)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool has_log = false;
-
-	if (!d)
-		return false;
-	while (!has_log && (e = readdir(d)) != NULL)
-		has_log = strncmp(e->d_name, "log.", 4) == 0;
-	closedir(d);
-	return has_log;
-}
-
 int
 store_env_recover(struct tg_store *s, bool is_catastrophic)
 {
@@ -336,7 +319,7 @@ open_env_once(struct tg_store *s)
 	if (ret != 0)
 		return ret;
 	before = region_id(s->dir);
-	if (!before && has_logs(s->dir)) {
+	if (!before && store_dir_has(s->dir, "log.")) {
 		if (store_env_users(s->dir, &user, NULL) > 0) {
 			s->live_user = user;
 			ret = TG_STORE_ORPHANED;

@@ -112,35 +112,48 @@ test_regions_gone(bool with_registry)
 	free(dir);
 }
 
-/* A process holds the environment open until its pipe closes. */
+/*
+ * A process holds the environment open until *release closes. With
+ * is_panicking it first commits p2 and panics the environment (as a call that
+ * fails inside BDB does), and at the end answers whether it sees p1 and p2.
+ * Children are forked only while this process has no store open: a fork
+ * beside the store's threads can inherit a held allocator lock.
+ */
 static pid_t
-holder(const char *dir, int *release)
+holder(const char *dir, bool is_panicking, int *release)
 {
-	int fds[2], ready[2];
+	int go[2], ready[2];
 	pid_t pid;
 	char c;
 
-	if (pipe(fds) != 0 || pipe(ready) != 0)
+	if (pipe(go) != 0 || pipe(ready) != 0)
 		return -1;
 	pid = fork();
 	if (pid == 0) {
 		struct tg_store *s = NULL;
+		bool is_ok = true;
 
-		close(fds[1]);
+		close(go[1]);
 		close(ready[0]);
 		if (store_open(dir, false, &s, NULL) != TG_OK)
 			_exit(2);
+		if (is_panicking) {
+			add_tenant(s, "p2");
+			(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
+		}
 		(void)write(ready[1], "r", 1);
-		(void)read(fds[0], &c, 1);
+		(void)read(go[0], &c, 1);
+		if (is_panicking)
+			is_ok = has_tenant(s, "p1") && has_tenant(s, "p2");
 		store_close(s);
-		_exit(0);
+		_exit(is_ok ? 0 : 1);
 	}
-	close(fds[0]);
+	close(go[0]);
 	close(ready[1]);
 	if (read(ready[0], &c, 1) != 1)
-		diag("the holder did not open the store");
+		diag("the holding process did not get there");
 	close(ready[0]);
-	*release = fds[1];
+	*release = go[1];
 	return pid;
 }
 
@@ -159,7 +172,7 @@ test_regions_gone_under_live(void)
 	add_tenant(s, "l1");
 	store_close(s);
 	s = NULL;
-	pid = holder(dir, &release);
+	pid = holder(dir, false, &release);
 	drop_regions(dir, false);
 	is_int(store_open(dir, false, &s, &why), TG_ERR_DB,
 	       "regions gone under a live process: the open refuses");
@@ -192,47 +205,10 @@ count_lines(const char *file, const char *needle)
 }
 
 /*
- * A process panics the environment it keeps open (as a failed call inside BDB
- * does); several processes then open at once: one recovers, the others join
- * the recovered environment, and the panicking process reopens on its next
- * call. Children are forked only while this process has no store open (a
- * fork beside the store's threads can inherit a held allocator lock).
+ * A process panics the environment it keeps open; several processes then
+ * open at once: one recovers, the others join the recovered environment, and
+ * the panicking process reopens on its next call.
  */
-static pid_t
-panicker(const char *dir, int *release)
-{
-	int go[2], ready[2];
-	pid_t pid;
-	char c;
-
-	if (pipe(go) != 0 || pipe(ready) != 0)
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		struct tg_store *s = NULL;
-		bool is_ok;
-
-		close(go[1]);
-		close(ready[0]);
-		if (store_open(dir, false, &s, NULL) != TG_OK)
-			_exit(2);
-		add_tenant(s, "p2");
-		(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
-		(void)write(ready[1], "r", 1);
-		(void)read(go[0], &c, 1);
-		is_ok = has_tenant(s, "p1") && has_tenant(s, "p2");
-		store_close(s);
-		_exit(is_ok ? 0 : 1);
-	}
-	close(go[0]);
-	close(ready[1]);
-	if (read(ready[0], &c, 1) != 1)
-		diag("the panicking process did not get there");
-	close(ready[0]);
-	*release = go[1];
-	return pid;
-}
-
 static void
 test_panicked(void)
 {
@@ -247,7 +223,7 @@ test_panicked(void)
 	store_open(dir, true, &s, NULL);
 	add_tenant(s, "p1");
 	store_close(s);
-	pan = panicker(dir, &release);
+	pan = holder(dir, true, &release);
 	for (int i = 0; i < OPENERS; i++) {
 		pids[i] = fork();
 		if (pids[i] == 0) {
@@ -461,7 +437,7 @@ test_backup_restore(void)
 	add_tenant(s, "b1");
 	add_tenant(s, "b2");
 	store_close(s);
-	pid = holder(dir, &release);
+	pid = holder(dir, false, &release);
 	is_int(store_backup(dir, bk, why, sizeof(why)), TG_OK,
 	       "a backup while another process has the database open");
 	close(release);
@@ -478,7 +454,7 @@ test_backup_restore(void)
 	is_int(store_restore(bad, dir, &moved, why, sizeof(why)), TG_ERR_DB,
 	       "and is not restored");
 	ok(child_sees(dir, after, 1), "the database is left as it was");
-	pid = holder(dir, &release);
+	pid = holder(dir, false, &release);
 	is_int(store_restore(bk, dir, &moved, why, sizeof(why)), TG_ERR_BUSY,
 	       "restore refuses while a process has the database open");
 	ok(strstr(why, "server is running") && strstr(why, "stop it"), "saying to stop it: %s", why);
