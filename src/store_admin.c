@@ -89,8 +89,13 @@ store_check(const char *dir, char *why, size_t whylen)
 
 	if (stat(dir, &st) != 0) {
 		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
-		snprintf(why, whylen, "cannot look at %s: %s%s", dir, strerror(errno),
-			 errno == ENOENT ? "; run `tokengatectl --db DIR init` first" : "");
+		user_name(geteuid(), owner, sizeof(owner));
+		if (rc == TG_ERR_NOT_FOUND)
+			snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s "
+				 "init` first", dir, dir);
+		else
+			snprintf(why, whylen, "permission problem: %s cannot reach %s (%s): a directory "
+				 "above it is closed to %s", owner, dir, strerror(errno), owner);
 		goto out;
 	}
 	user_name(st.st_uid, owner, sizeof(owner));

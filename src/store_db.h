@@ -1,5 +1,5 @@
 /*
- * Internal to the store (store.c, store_apikey.c, store_env.c, store_hint.c,
+ * Internal to the store (store.c, store_admin.c, store_apikey.c, store_env.c, store_hint.c,
  * store_session.c, store_sweep.c, store_threads.c), the only files that may include this
  * header or <db.h>: the table list, the one retry loop that runs every
  * transaction (store_run), the record helpers, and the few record functions

@@ -1,6 +1,7 @@
 /*
  * The Berkeley DB 5.3 environment shared by many processes and, through one
- * handle, by many threads; the one retry loop (store_run) in which every
+ * handle, by many threads, and the decision, at open, whether it needs
+ * recovery first; the one retry loop (store_run) in which every
  * transaction of store*.c begins and ends; and the record helpers. Lock
  * conflicts and a panicked environment are retried only here; a process
  * wedged on a dead process's mutex stops itself (store_threads.c). Knows no

@@ -141,8 +141,8 @@ holder(const char *dir, bool is_panicking, int *release)
 			add_tenant(s, "p2");
 			(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
 		}
-		(void)write(ready[1], "r", 1);
-		(void)read(go[0], &c, 1);
+		(void)!write(ready[1], "r", 1);
+		(void)!read(go[0], &c, 1);
 		if (is_panicking)
 			is_ok = has_tenant(s, "p1") && has_tenant(s, "p2");
 		store_close(s);
