@@ -1,8 +1,9 @@
 /*
  * The database as a whole, for operators (store_admin.h): looking at a
  * directory's owner and modes, the open lock, the registry of live
- * processes, recovery, hot backup, verification and restore. Never runs on a
- * request path, never reads a record, and never recovers or replaces an
+ * processes, recovery, hot backup, verification and restore. Only the open
+ * lock and the registry check serve store_open; the rest never runs on a
+ * request path. Never reads a record, and never recovers or replaces an
  * environment a live process still uses.
  */
 #include "store_db.h"
