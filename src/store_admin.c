@@ -136,16 +136,14 @@ out:
  * line whose byte nobody locks belongs to a process that died.
  */
 int
-store_env_users(const char *dir, pid_t *first, int *dead)
+store_env_users(const char *dir, pid_t *first)
 {
 	char *path = tg_xasprintf("%s/%s", dir, REGISTRY);
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	char slot[REGISTRY_SLOT];
-	int n = 0, ndead = 0;
+	int n = 0;
 
 	free(path);
-	if (dead)
-		*dead = 0;
 	if (fd < 0)
 		return 0;
 	for (off_t pos = 0; pread(fd, slot, sizeof(slot), pos) == (ssize_t)sizeof(slot);
@@ -153,18 +151,12 @@ store_env_users(const char *dir, pid_t *first, int *dead)
 		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = pos,
 				    .l_len = 1 };
 
-		if (slot[0] == 'X' || fcntl(fd, F_GETLK, &fl) != 0)
+		if (slot[0] == 'X' || fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
 			continue;
-		if (fl.l_type == F_UNLCK) {
-			ndead++;
-			continue;
-		}
 		if (n++ == 0)
 			*first = fl.l_pid;
 	}
 	close(fd);
-	if (dead)
-		*dead = ndead;
 	return n;
 }
 
@@ -203,7 +195,7 @@ claim(const char *dir, const char *what, int *fd, char *why, size_t whylen)
 		snprintf(why, whylen, "cannot lock the database in %s: %s", dir, strerror(ret));
 		return ret == EACCES ? TG_ERR_DENIED : TG_ERR_IO;
 	}
-	if (store_env_users(dir, &pid, NULL) > 0) {
+	if (store_env_users(dir, &pid) > 0) {
 		close(*fd);
 		*fd = -1;
 		snprintf(why, whylen, "the server is running: process %ld has the database in %s "
@@ -321,7 +313,7 @@ store_verify(const char *dir, char *why, size_t whylen)
 		snprintf(why, whylen, "no readable %s: %s (name a backup made by `tokengatectl "
 			 "backup`, or the database directory)", file, strerror(errno));
 		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
-	} else if (store_env_users(dir, &pid, NULL) > 0) {
+	} else if (store_env_users(dir, &pid) > 0) {
 		snprintf(why, whylen, "process %ld has the database in %s open, and a table that "
 			 "changes under it cannot be verified: verify a backup (`tokengatectl backup "
 			 "DIR`), or stop the server first", (long)pid, dir);

@@ -22,11 +22,8 @@
  */
 enum tg_err store_check(const char *dir, char *why, size_t whylen);
 
-/*
- * Processes registered in dir's environment and still alive; *first gets one
- * of them, *dead (may be NULL) the count of registered processes that died.
- */
-int store_env_users(const char *dir, pid_t *first, int *dead);
+/* Processes registered in dir's environment and still alive; *first gets one of them. */
+int store_env_users(const char *dir, pid_t *first);
 
 /*
  * Recovery with no process using the environment (TG_ERR_BUSY otherwise):

@@ -294,32 +294,30 @@ store_env_recover(struct tg_store *s, bool is_catastrophic)
 /*
  * The first opener decides, under an flock that every tokengate process
  * takes before joining, whether the environment needs recovery; later ones
- * then find it recovered and just join. Two cases need it besides the dead
- * process DB_REGISTER notices (a registry slot nobody holds): regions gone
- * while the log holds commits (removed by hand or by a reboot), and a
- * panicked environment with no dead process (a process panicked it itself).
- * In both, a DB_CREATE open would make fresh regions without recovery and
- * present the tables as of the last checkpoint, dropping commits that only
- * the log and the old cache held (issue 10); so when the regions were absent,
- * or were replaced by the join without a dead process to explain it, this
- * runs recovery. Without DB_REGISTER, DB_RECOVER always recovers; processes
- * still attached to a panicked environment see the panic on their next call
- * and reopen. Regions gone under live processes cannot be recovered: those
- * processes would go on writing through regions nobody else sees.
+ * then find it recovered and just join. The join (DB_REGISTER|DB_RECOVER)
+ * recovers by itself when a registered process died, and when the
+ * environment is panicked (BDB retries the open with recovery); without the
+ * flock every worker that found it panicked would do so at once, each
+ * removing the regions the one before had just recovered. What the join
+ * cannot see is regions gone while the log holds commits (removed by hand or
+ * by a reboot): it would create empty ones and present the tables as of the
+ * last checkpoint (issue 10), so that case is recovered here first. Regions
+ * gone under live processes cannot be recovered: those processes would go on
+ * writing through regions nobody else sees.
  */
 static int
 open_env_once(struct tg_store *s)
 {
 	uint64_t before;
 	pid_t user = 0;
-	int fd = -1, dead = 0;
+	int fd = -1;
 	int ret = store_lock_dir(s->dir, true, &fd);
 
 	if (ret != 0)
 		return ret;
 	before = region_id(s->dir);
 	if (!before && store_dir_has(s->dir, "log.")) {
-		if (store_env_users(s->dir, &user, NULL) > 0) {
+		if (store_env_users(s->dir, &user) > 0) {
 			s->live_user = user;
 			ret = TG_STORE_ORPHANED;
 			goto out;
@@ -327,13 +325,11 @@ open_env_once(struct tg_store *s)
 		ret = store_env_recover(s, false);
 		before = region_id(s->dir);
 	}
-	(void)store_env_users(s->dir, &user, &dead);
 	if (ret == 0)
 		ret = join_env(s);
-	if (ret == 0 && before && !dead && region_id(s->dir) != before) {
-		close_handles(s);
-		ret = DB_RUNRECOVERY;
-	}
+	if (ret == 0 && before && region_id(s->dir) != before)
+		TG_LOG(TG_LOG_WARN, "%s: recovered the environment on joining it (a process had "
+		       "died in it or panicked it)", s->errpfx);
 	if (ret == DB_RUNRECOVERY) {
 		ret = store_env_recover(s, false);
 		if (ret == 0)
