@@ -65,7 +65,8 @@ check_entry(const char *dir, const char *name, const struct stat *dst, char *why
 	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
 		goto out; /* gone meanwhile, or a directory restore left: not the environment's */
 	/* An operator's DB_CONFIG (docs/operations.md) is only read. */
-	if (strcmp(name, "DB_CONFIG") == 0 && (st.st_mode & (st.st_uid == dst->st_uid ? 0400 : 0004)))
+	if (strcmp(name, "DB_CONFIG") == 0 &&
+	    (st.st_mode & (st.st_uid == dst->st_uid ? 0400 : 0004)))
 		goto out;
 	if (st.st_uid != dst->st_uid) {
 		snprintf(fix, sizeof(fix), "the database's owner %s cannot rely on it; run `chown -R "
