@@ -287,8 +287,16 @@ store_backup(const char *dir, const char *target, char *why, size_t whylen)
 		snprintf(why, whylen, "%s", open_why ? open_why : "cannot open the database");
 		return rc;
 	}
-	/* Copies the table file, then every log file from before the copy began to its end. */
-	ret = s->env->backup(s->env, target, DB_CREATE);
+	/*
+	 * Copies the table file, then every log file from before the copy began
+	 * to its end. A checkpoint meanwhile must not remove a log file holding
+	 * changes to pages copied before them (BDB's hot backup procedure), so
+	 * log removal is off, for every process, until the copy is done.
+	 */
+	ret = s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 0);
+	if (ret == 0)
+		ret = s->env->backup(s->env, target, DB_CREATE);
+	(void)s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 	store_close(s);
 	if (ret != 0) {
 		snprintf(why, whylen, "cannot back %s up into %s: %s (it must be a directory the "

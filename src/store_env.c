@@ -154,8 +154,6 @@ configure_env(struct tg_store *s, DB_ENV *env)
 		ret = env->set_lg_max(env, LOG_FILE_MAX);
 	if (ret == 0)
 		ret = env->set_lg_filemode(env, 0600);
-	if (ret == 0)
-		ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	/*
 	 * Transactions never wait for locks (DB_TXN_NOWAIT, see txn_once), so
 	 * this only matters for BDB's own internal lockers, such as DB->open.
@@ -284,11 +282,28 @@ store_env_recover(struct tg_store *s, bool is_catastrophic)
 		return ret;
 	ret = configure_env(s, env);
 	if (ret == 0)
+		ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	if (ret == 0)
 		ret = env->open(env, s->dir, flags, 0600);
 	env->close(env, 0);
 	if (ret == 0)
 		TG_LOG(TG_LOG_INFO, "%s: recovery done", s->errpfx);
 	return ret;
+}
+
+/*
+ * Log files no checkpoint needs any more are removed, a setting the regions
+ * keep for every process: set only when regions are made (here, and by
+ * store_env_recover), never by a join, so that a process joining during a
+ * backup, which turns it off meanwhile (store_backup), does not turn it on.
+ */
+static int
+on_new_regions(struct tg_store *s, bool is_replacement)
+{
+	if (is_replacement)
+		TG_LOG(TG_LOG_WARN, "%s: recovered the environment on joining it (a process had "
+		       "died in it or panicked it)", s->errpfx);
+	return s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 }
 
 /*
@@ -327,9 +342,8 @@ open_env_once(struct tg_store *s)
 	}
 	if (ret == 0)
 		ret = join_env(s);
-	if (ret == 0 && before && region_id(s->dir) != before)
-		TG_LOG(TG_LOG_WARN, "%s: recovered the environment on joining it (a process had "
-		       "died in it or panicked it)", s->errpfx);
+	if (ret == 0 && region_id(s->dir) != before)
+		ret = on_new_regions(s, before != 0);
 	if (ret == DB_RUNRECOVERY) {
 		ret = store_env_recover(s, false);
 		if (ret == 0)
