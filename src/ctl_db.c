@@ -111,139 +111,134 @@ ctl_init_owner(const char *dir, const char *user)
 /* ---------------------------------------------------------------- commands */
 
 /*
- * Every command here: parse, find the directory, become its owner. dir_out
- * gets --db's directory.
+ * One of the commands below: its usage, options and positionals, and the
+ * work on the database directory dir. On success *done (caller frees) is the
+ * line to print; otherwise why holds the sentence.
  */
-static int
-begin(struct ctl *c, int argc, char **argv, const struct ctl_opt *opts, size_t npos,
-      const char *usage, struct ctl_args *a, const char **dir_out)
-{
-	int rc = ctl_parse(c, argc, argv, opts, npos, usage, a);
+struct db_cmd {
+	const char *usage;
+	const struct ctl_opt *opts;
+	size_t npos;
+	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done, char *why,
+			     size_t whylen);
+};
 
-	if (rc != CTL_EXIT_OK || a->wants_help)
-		return rc;
-	rc = ctl_db_dir(c, dir_out);
+/* Parse, name the directory, become its owner, do the work, say how it went. */
+static int
+run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *dir)
+{
+	struct ctl_args a = { 0 };
+	char *done = NULL;
+	char why[1024];
+	enum tg_err err;
+	int rc = ctl_parse(c, argc, argv, cmd->opts, cmd->npos, cmd->usage, &a);
+
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	if (!dir)
+		rc = ctl_db_dir(c, &dir);
 	if (rc == CTL_EXIT_OK)
-		rc = ctl_become_owner(*dir_out);
+		rc = ctl_become_owner(dir);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = cmd->apply(dir, &a, &done, why, sizeof(why));
+	if (err == TG_OK)
+		printf("%s\n", done);
+	else
+		rc = ctl_fail(err == TG_ERR_BUSY || err == TG_ERR_EXISTS ? CTL_EXIT_REJECTED
+									 : CTL_EXIT_USAGE,
+			      "%s", why);
+out:
+	free(done);
+	ctl_args_fini(&a);
 	return rc;
 }
 
-static int
-result(enum tg_err err, const char *why)
+static enum tg_err
+apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
 {
-	return ctl_fail(err == TG_ERR_BUSY || err == TG_ERR_EXISTS ? CTL_EXIT_REJECTED
-								   : CTL_EXIT_USAGE,
-			"%s", why);
+	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why, whylen);
+
+	if (err == TG_OK)
+		*done = tg_xasprintf("database in %s recovered", dir);
+	return err;
+}
+
+static enum tg_err
+apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+{
+	enum tg_err err = store_backup(dir, a->pos[0], why, whylen);
+
+	if (err == TG_OK)
+		*done = tg_xasprintf("backup of %s written to %s", dir, a->pos[0]);
+	return err;
+}
+
+/* dir is the directory to verify: a backup, or the database itself. */
+static enum tg_err
+apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+{
+	enum tg_err err = store_verify(dir, why, whylen);
+
+	(void)a;
+	if (err == TG_OK)
+		*done = tg_xasprintf("%s: every table verified", dir);
+	return err;
+}
+
+static enum tg_err
+apply_restore(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+{
+	char *moved = NULL;
+	enum tg_err err = store_restore(a->pos[0], dir, &moved, why, whylen);
+
+	if (err == TG_OK)
+		*done = tg_xasprintf("database in %s restored from %s; the files it replaced are "
+				     "in %s", dir, a->pos[0], moved);
+	free(moved);
+	return err;
 }
 
 int
 ctl_cmd_recover(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_args a = { 0 };
-	const char *dir = NULL;
-	char why[1024];
-	enum tg_err err;
-	int rc = begin(c, argc, argv, recover_opts, 0, usage_recover, &a, &dir);
+	static const struct db_cmd cmd = { usage_recover, recover_opts, 0, apply_recover };
 
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_recover(dir, ctl_has(&a, OPT_CATASTROPHIC), why, sizeof(why));
-	if (err != TG_OK)
-		rc = result(err, why);
-	else
-		printf("database in %s recovered\n", dir);
-out:
-	ctl_args_fini(&a);
-	return rc;
+	return run(c, argc, argv, &cmd, NULL);
 }
 
 int
 ctl_cmd_backup(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_args a = { 0 };
-	const char *dir = NULL;
-	char why[1024];
-	enum tg_err err;
-	int rc = begin(c, argc, argv, ctl_no_opts, 1, usage_backup, &a, &dir);
+	static const struct db_cmd cmd = { usage_backup, ctl_no_opts, 1, apply_backup };
 
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_backup(dir, a.pos[0], why, sizeof(why));
-	if (err != TG_OK)
-		rc = result(err, why);
-	else
-		printf("backup of %s written to %s\n", dir, a.pos[0]);
-out:
-	ctl_args_fini(&a);
-	return rc;
-}
-
-/* verify-db's BACKUP_DIR is optional; ctl_parse wants an exact count. */
-static size_t
-positionals(int argc, char **argv)
-{
-	size_t n = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--db") == 0)
-			i++;
-		else if (strncmp(argv[i], "--", 2) != 0)
-			n++;
-	}
-	return n;
-}
-
-int
-ctl_cmd_verify_db(struct ctl *c, int argc, char **argv)
-{
-	struct ctl_args a = { 0 };
-	const char *dir = NULL, *target;
-	char why[1024];
-	enum tg_err err;
-	int rc = ctl_parse(c, argc, argv, ctl_no_opts, positionals(argc, argv) > 0,
-			   usage_verify_db, &a);
-
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	target = a.npos ? a.pos[0] : NULL;
-	rc = target ? CTL_EXIT_OK : ctl_db_dir(c, &dir);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	target = target ? target : dir;
-	rc = ctl_become_owner(target);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	err = store_verify(target, why, sizeof(why));
-	if (err != TG_OK)
-		rc = result(err, why);
-	else
-		printf("%s: every table verified\n", target);
-out:
-	ctl_args_fini(&a);
-	return rc;
+	return run(c, argc, argv, &cmd, NULL);
 }
 
 int
 ctl_cmd_restore(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_args a = { 0 };
-	const char *dir = NULL;
-	char *moved = NULL;
-	char why[1024];
-	enum tg_err err;
-	int rc = begin(c, argc, argv, ctl_no_opts, 1, usage_restore, &a, &dir);
+	static const struct db_cmd cmd = { usage_restore, ctl_no_opts, 1, apply_restore };
 
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_restore(a.pos[0], dir, &moved, why, sizeof(why));
-	if (err != TG_OK)
-		rc = result(err, why);
-	else
-		printf("database in %s restored from %s; the files it replaced are in %s\n", dir,
-		       a.pos[0], moved);
-out:
-	free(moved);
-	ctl_args_fini(&a);
-	return rc;
+	return run(c, argc, argv, &cmd, NULL);
 }
 
+/*
+ * verify-db's BACKUP_DIR is optional (ctl_parse wants an exact count): with
+ * one, that directory is verified instead of --db's.
+ */
+int
+ctl_cmd_verify_db(struct ctl *c, int argc, char **argv)
+{
+	struct db_cmd cmd = { usage_verify_db, ctl_no_opts, 0, apply_verify };
+	const char *target = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--db") == 0)
+			i++;
+		else if (strncmp(argv[i], "--", 2) != 0 && cmd.npos++ == 0)
+			target = argv[i];
+	}
+	cmd.npos = cmd.npos > 0;
+	return run(c, argc, argv, &cmd, target);
+}
