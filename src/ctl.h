@@ -77,7 +77,20 @@ int ctl_number(const char *usage, const char *opt, const char *s, int64_t min, i
 /* An algorithm name on the allowlist; otherwise a usage error (2). */
 int ctl_alg(const char *usage, const char *s, enum tg_alg *out);
 
-/* Opens the database named by --db/TOKENGATE_DB once; 0 or an exit code with a message. */
+/* The directory named by --db/TOKENGATE_DB; 0, or 2 after saying none was given. */
+int ctl_db_dir(struct ctl *c, const char **out);
+/*
+ * Run as root on a database directory that belongs to another user: switches
+ * to that user (setgid, initgroups, setuid) so that no file root creates is
+ * unusable by the owner. 0, or 2 after saying why it cannot (ctl_db.c).
+ */
+int ctl_become_owner(const char *dir);
+/* init --owner USER: creates dir for USER and becomes USER; 0 or 2 (ctl_db.c). */
+int ctl_init_owner(const char *dir, const char *user);
+/*
+ * Opens the database named by --db/TOKENGATE_DB once, as its owner (see
+ * ctl_become_owner); 0 or an exit code with a message.
+ */
 int ctl_store(struct ctl *c, struct tg_store **out);
 /* "no tenant ID" with the next step; returns CTL_EXIT_REJECTED. */
 int ctl_tenant_not_found(const char *id);
@@ -157,6 +170,10 @@ int ctl_cmd_verify(struct ctl *c, int argc, char **argv);
 int ctl_cmd_token(struct ctl *c, int argc, char **argv);
 int ctl_cmd_signing_key(struct ctl *c, int argc, char **argv);
 int ctl_cmd_session(struct ctl *c, int argc, char **argv);
+int ctl_cmd_recover(struct ctl *c, int argc, char **argv);
+int ctl_cmd_backup(struct ctl *c, int argc, char **argv);
+int ctl_cmd_verify_db(struct ctl *c, int argc, char **argv);
+int ctl_cmd_restore(struct ctl *c, int argc, char **argv);
 
 /* Runs the subcommand of a group ("tenant add ..."): argv[0] is the group word. */
 struct ctl_sub {

@@ -206,10 +206,11 @@ cmd_add(struct ctl *c, int argc, char **argv)
 		rc = ctl_alg(usage_add, ctl_last(&a, OPT_ALG), &alg);
 	else if (!ctl_has(&a, OPT_JWK))
 		rc = ctl_usage_error(usage_add, "--alg is required: each key serves one algorithm");
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_open_tenant(c, tenant, &s, NULL);
+	/* The key file first: run as root, opening the store switches to its owner's user. */
 	if (rc == CTL_EXIT_OK)
 		rc = load_key(&a, kid, alg, &k);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_open_tenant(c, tenant, &s, NULL);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_key(s, tenant, k);

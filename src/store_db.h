@@ -1,5 +1,5 @@
 /*
- * Internal to the store (store.c, store_apikey.c, store_env.c, store_hint.c,
+ * Internal to the store (store.c, store_admin.c, store_apikey.c, store_env.c, store_hint.c,
  * store_session.c, store_sweep.c, store_threads.c), the only files that may include this
  * header or <db.h>: the table list, the one retry loop that runs every
  * transaction (store_run), the record helpers, and the few record functions
@@ -10,6 +10,7 @@
 #define TG_STORE_DB_H
 
 #include "store.h"
+#include "store_admin.h"
 
 #include <db.h>
 #include <pthread.h>
@@ -17,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 /* The B-trees of tokengate.db; their record formats are listed at the top of store.c. */
 enum store_table {
@@ -140,6 +142,7 @@ struct tg_store {
 	struct store_hint *hint;   /* this epoch's mapping of tokengate.hint; NULL: none */
 	struct store_cache *cache; /* answers kept across epochs, each stamped with its own */
 	bool has_warned_hint;      /* under the exclusive hold */
+	pid_t live_user;           /* the process an open found still using a region-less environment */
 	atomic_int active;       /* store calls under way */
 	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
 	pthread_t watchdog;
@@ -151,6 +154,23 @@ struct tg_store {
 	bool has_checkpointer;
 	bool is_checkpointer_stopping; /* under wd_lock */
 };
+
+/*
+ * store_env.c: recovers the environment in s->dir from its log (is_catastrophic:
+ * from every log file, DB_RECOVER_FATAL), leaving fresh regions. Only under the
+ * open lock, with no process attached or every attached one panicked.
+ */
+int store_env_recover(struct tg_store *s, bool is_catastrophic);
+/*
+ * store_admin.c: takes the flock on dir's tokengate.lock (waiting for it, or
+ * EWOULDBLOCK) that every opener holds while it decides whether to recover and
+ * joins; closing *fd releases it. An errno on failure.
+ */
+int store_lock_dir(const char *dir, bool is_waiting, int *fd);
+/* store_admin.c: whether dir has an entry whose name starts with prefix ("" for any). */
+bool store_dir_has(const char *dir, const char *prefix);
+/* open_env's answer when regions are gone under a live process (never a BDB code). */
+#define TG_STORE_ORPHANED (-29999)
 
 /* store_threads.c; each start answers whether the thread runs. */
 bool store_watchdog_start(struct tg_store *s);

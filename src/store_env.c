@@ -1,6 +1,7 @@
 /*
  * The Berkeley DB 5.3 environment shared by many processes and, through one
- * handle, by many threads; the one retry loop (store_run) in which every
+ * handle, by many threads, and the decision, at open, whether it needs
+ * recovery first; the one retry loop (store_run) in which every
  * transaction of store*.c begins and ends; and the record helpers. Lock
  * conflicts and a panicked environment are retried only here; a process
  * wedged on a dead process's mutex stops itself (store_threads.c). Knows no
@@ -11,6 +12,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
@@ -38,6 +40,30 @@
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
 #define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
+/*
+ * Region sizes, set explicitly so that running out is a known limit rather
+ * than whatever BDB derives. They only cap what the regions may grow to:
+ * BDB starts with room for 100 locks and grows on demand, so an idle worker
+ * maps no more than before. Running out of any of them answers ENOMEM for
+ * that one call (TG_ERR_BUSY, see run_attempts); docs/operations.md lists them.
+ *
+ * LOCKS: a transaction holds one lock per B-tree page it touched. With every
+ * walk done in short transactions, one holds a few dozen at most, so 20,000
+ * leaves room for hundreds of transactions at once (256 thread slots, below)
+ * and still stops a runaway scan (~100,000 records of a big table) with an
+ * error instead of filling the region. OBJECTS: one per locked page, so as
+ * many. LOCKERS: one per transaction, cursor and open table handle: 12 table
+ * handles in each of up to ~100 processes plus the transactions. TXNS: twice
+ * the thread slots, for the checkpointer and a reopen overlapping the calls.
+ * LOCK_BUCKETS: the lock hash table; BDB would size it from LOCKS and so map
+ * 1.5 MB more into every worker at start, for no gain at our lock counts.
+ */
+#define LOCKS 20000
+#define LOCK_OBJECTS 20000
+#define LOCKERS 2000
+#define TXNS (2 * THREAD_SLOTS)
+#define LOCK_BUCKETS 1031
+#define FIRST_REGION "__db.001"
 
 static const char *const table_names[T_COUNT] = {
 	[T_TENANTS] = "tenants",
@@ -129,14 +155,22 @@ configure_env(struct tg_store *s, DB_ENV *env)
 		ret = env->set_lg_max(env, LOG_FILE_MAX);
 	if (ret == 0)
 		ret = env->set_lg_filemode(env, 0600);
-	if (ret == 0)
-		ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
 	/*
 	 * Transactions never wait for locks (DB_TXN_NOWAIT, see txn_once), so
 	 * this only matters for BDB's own internal lockers, such as DB->open.
 	 */
 	if (ret == 0)
 		ret = env->set_lk_detect(env, DB_LOCK_YOUNGEST);
+	if (ret == 0)
+		ret = env->set_lk_max_locks(env, LOCKS);
+	if (ret == 0)
+		ret = env->set_lk_max_objects(env, LOCK_OBJECTS);
+	if (ret == 0)
+		ret = env->set_lk_max_lockers(env, LOCKERS);
+	if (ret == 0)
+		ret = env->set_lk_tablesize(env, LOCK_BUCKETS);
+	if (ret == 0)
+		ret = env->set_tx_max(env, TXNS);
 	if (ret == 0)
 		ret = env->set_thread_count(env, THREAD_SLOTS);
 	if (ret == 0)
@@ -174,7 +208,7 @@ open_hint(struct tg_store *s)
  * tokengate.db from an older version gains the tables added since.
  */
 static int
-open_env_once(struct tg_store *s)
+join_env(struct tg_store *s)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
 			  DB_REGISTER | DB_RECOVER | DB_THREAD;
@@ -216,10 +250,115 @@ open_env_once(struct tg_store *s)
 }
 
 /*
- * A panicked environment is recovered by the next DB_REGISTER open. Recovery
- * that races a dying process can fail (EBUSY destroying a mutex still marked
- * held); the registry then leaves the dead slot for the next open, so a few
- * spaced retries get there.
+ * The identity of the first region file (0 when there is none), to see
+ * whether a join replaced it: inode and birth time, which, unlike the change
+ * time, stay put while BDB grows the region.
+ */
+static uint64_t
+region_id(const char *dir)
+{
+	char *path = tg_xasprintf("%s/%s", dir, FIRST_REGION);
+	struct statx st;
+	uint64_t id = 0;
+
+	if (statx(AT_FDCWD, path, 0, STATX_INO | STATX_BTIME, &st) == 0)
+		id = (st.stx_ino << 24) ^ ((uint64_t)st.stx_btime.tv_sec << 30) ^
+		     st.stx_btime.tv_nsec ^ 1;
+	free(path);
+	return id;
+}
+
+int
+store_env_recover(struct tg_store *s, bool is_catastrophic)
+{
+	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
+			  (is_catastrophic ? DB_RECOVER_FATAL : DB_RECOVER);
+	DB_ENV *env = NULL;
+	int ret;
+
+	TG_LOG(TG_LOG_WARN, "%s: running %srecovery from the log", s->errpfx,
+	       is_catastrophic ? "catastrophic " : "");
+	ret = db_env_create(&env, 0);
+	if (ret != 0)
+		return ret;
+	ret = configure_env(s, env);
+	if (ret == 0)
+		ret = env->log_set_config(env, DB_LOG_AUTO_REMOVE, 1);
+	if (ret == 0)
+		ret = env->open(env, s->dir, flags, 0600);
+	env->close(env, 0);
+	if (ret == 0)
+		TG_LOG(TG_LOG_INFO, "%s: recovery done", s->errpfx);
+	return ret;
+}
+
+/*
+ * Log files no checkpoint needs any more are removed, a setting the regions
+ * keep for every process: set only when regions are made (here, and by
+ * store_env_recover), never by a join, so that a process joining during a
+ * backup, which turns it off meanwhile (store_backup), does not turn it on.
+ */
+static int
+on_new_regions(struct tg_store *s, bool is_replacement)
+{
+	if (is_replacement)
+		TG_LOG(TG_LOG_WARN, "%s: recovered the environment on joining it (a process had "
+		       "died in it or panicked it)", s->errpfx);
+	return s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
+}
+
+/*
+ * The first opener decides, under an flock that every tokengate process
+ * takes before joining, whether the environment needs recovery; later ones
+ * then find it recovered and just join. The join (DB_REGISTER|DB_RECOVER)
+ * recovers by itself when a registered process died, and when the
+ * environment is panicked (BDB retries the open with recovery); without the
+ * flock every worker that found it panicked would do so at once, each
+ * removing the regions the one before had just recovered. What the join
+ * cannot see is regions gone while the log holds commits (removed by hand or
+ * by a reboot): it would create empty ones and present the tables as of the
+ * last checkpoint (issue 10), so that case is recovered here first. Regions
+ * gone under live processes cannot be recovered: those processes would go on
+ * writing through regions nobody else sees.
+ */
+static int
+open_env_once(struct tg_store *s)
+{
+	uint64_t before;
+	pid_t user = 0;
+	int fd = -1;
+	int ret = store_lock_dir(s->dir, true, &fd);
+
+	if (ret != 0)
+		return ret;
+	before = region_id(s->dir);
+	if (!before && store_dir_has(s->dir, "log.")) {
+		if (store_env_users(s->dir, &user) > 0) {
+			s->live_user = user;
+			ret = TG_STORE_ORPHANED;
+			goto out;
+		}
+		ret = store_env_recover(s, false);
+		before = region_id(s->dir);
+	}
+	if (ret == 0)
+		ret = join_env(s);
+	if (ret == 0 && region_id(s->dir) != before)
+		ret = on_new_regions(s, before != 0);
+	if (ret == DB_RUNRECOVERY) {
+		ret = store_env_recover(s, false);
+		if (ret == 0)
+			ret = join_env(s);
+	}
+out:
+	close(fd); /* releases the flock */
+	return ret;
+}
+
+/*
+ * Recovery that races a dying process can fail (EBUSY destroying a mutex
+ * still marked held); the registry then leaves the dead slot for the next
+ * open, so a few spaced retries get there.
  */
 static int
 open_env(struct tg_store *s)
@@ -284,6 +423,8 @@ prepare_dir(const char *dir, bool create, const char **why)
 		snprintf(why_buf, sizeof(why_buf), "cannot create database directory %s: %s", dir,
 			 strerror(errno));
 		rc = TG_ERR_IO;
+	} else if (!create && stat(file, &st) != 0 && errno == EACCES) {
+		rc = store_check(dir, why_buf, sizeof(why_buf));
 	} else if (!create && stat(file, &st) != 0) {
 		snprintf(why_buf, sizeof(why_buf),
 			 "no tokengate database in %s: run `tokengatectl --db %s init` first", dir,
@@ -294,6 +435,28 @@ prepare_dir(const char *dir, bool create, const char **why)
 		*why = why_buf;
 	free(file);
 	return rc;
+}
+
+/* The sentence for an open that failed with ret. */
+static void
+explain_open(const struct tg_store *s, int ret)
+{
+	const char *dir = s->dir;
+
+	if (ret == DB_RUNRECOVERY)
+		snprintf(why_buf, sizeof(why_buf),
+			 "recovery of the database in %s failed: run `tokengatectl --db %s recover "
+			 "--catastrophic`, or put a backup back with `tokengatectl --db %s restore "
+			 "BACKUP`", dir, dir, dir);
+	else if (ret == TG_STORE_ORPHANED)
+		snprintf(why_buf, sizeof(why_buf),
+			 "the region files (__db.*) of the database in %s are gone while process %ld "
+			 "still has it open: stop every process using it (the web server), then run "
+			 "`tokengatectl --db %s recover`", dir, (long)s->live_user, dir);
+	else if ((ret != EACCES && ret != EPERM) ||
+		 store_check(dir, why_buf, sizeof(why_buf)) == TG_OK)
+		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
+			 db_strerror(ret));
 }
 
 enum tg_err
@@ -327,19 +490,11 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 		if (!s->has_checkpointer)
 			TG_LOG(TG_LOG_WARN, "%s: cannot start the checkpoint thread; the log grows "
 			       "until this process restarts", s->errpfx);
-	}
-	if (ret == DB_RUNRECOVERY) {
-		rc = TG_ERR_DB;
-		snprintf(why_buf, sizeof(why_buf),
-			 "recovery of the database in %s failed: restore it from a backup, "
-			 "or run `db5.3_recover -c -h %s` as its owner", dir, dir);
-	} else if (ret != 0) {
-		rc = TG_ERR_DB;
-		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
-			 db_strerror(ret));
-	}
-	if (rc != TG_OK)
+	} else {
+		rc = ret == EACCES || ret == EPERM ? TG_ERR_DENIED : TG_ERR_DB;
+		explain_open(s, ret);
 		goto out;
+	}
 	*out = s; /* ownership moves to the caller */
 	s = NULL;
 out:
@@ -574,6 +729,11 @@ run_attempts(struct tg_store *s, struct store_call *c)
 		}
 		if (is_conflict(ret)) {
 			report(s, "gave up after retries: another process holds the records", ret);
+			return TG_ERR_BUSY;
+		}
+		if (ret == ENOMEM) {
+			report(s, "this call needed more locks or transactions than the environment "
+			       "has room for (sizes in docs/operations.md); it was undone", ret);
 			return TG_ERR_BUSY;
 		}
 		report(s, "operation failed", ret);

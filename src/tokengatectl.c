@@ -23,7 +23,7 @@ static const char usage_main[] =
 	"the TOKENGATE_DB environment variable.\n"
 	"\n"
 	"Commands:\n"
-	"  init                                  create the database (safe to repeat)\n"
+	"  init [--owner USER]                   create the database (safe to repeat)\n"
 	"  tenant add|set|list|show|remove       manage tenants and their policy\n"
 	"  key add|import-jwks|list|retire|remove  manage a tenant's verification keys\n"
 	"  apikey create|list|revoke             manage a tenant's backend API keys\n"
@@ -31,15 +31,29 @@ static const char usage_main[] =
 	"  session list|show|revoke              inspect and end a tenant's sessions\n"
 	"  verify TENANT TOKEN                   check a token (\"-\" reads it from stdin)\n"
 	"  token sign TENANT ...                 mint a token the way a backend would\n"
+	"  recover [--catastrophic]              recover the database after a crash\n"
+	"  backup DIR                            copy the database while it runs\n"
+	"  verify-db [DIR]                       check a backup (or the stopped database)\n"
+	"  restore DIR                           put a backup back (server stopped)\n"
 	"\n"
-	"Run `tokengatectl COMMAND --help` for a command's options.\n"
+	"Run `tokengatectl COMMAND --help` for a command's options. Run as root on a\n"
+	"database that belongs to another user, every command works as that user.\n"
 	"Exit status: 0 ok, 1 rejected or not found, 2 usage or environment error.\n";
 
 static const char usage_init[] =
-	"usage: tokengatectl [--db DIR] init\n"
+	"usage: tokengatectl [--db DIR] init [--owner USER]\n"
 	"\n"
 	"Creates the database directory and its environment if missing. Running it\n"
-	"again on an existing database changes nothing.\n";
+	"again on an existing database changes nothing. --owner (as root) creates it\n"
+	"for USER, the user the gateway runs as (www-data): the directory and every\n"
+	"file in it belong to USER.\n";
+
+enum { OPT_OWNER = 1 };
+
+static const struct ctl_opt init_opts[] = {
+	{ "owner", true, OPT_OWNER },
+	{ NULL, false, 0 },
+};
 
 /* ---------------------------------------------------------------- messages and exit codes */
 
@@ -273,18 +287,30 @@ db_dir(struct ctl *c)
 }
 
 int
+ctl_db_dir(struct ctl *c, const char **out)
+{
+	*out = db_dir(c);
+	if (!*out)
+		return ctl_fail(CTL_EXIT_USAGE,
+				"no database given: pass --db DIR or set TOKENGATE_DB");
+	return CTL_EXIT_OK;
+}
+
+int
 ctl_store(struct ctl *c, struct tg_store **out)
 {
-	const char *dir = db_dir(c);
-	const char *why = NULL;
+	const char *dir = NULL, *why = NULL;
+	int rc;
 
 	if (c->store) {
 		*out = c->store;
 		return CTL_EXIT_OK;
 	}
-	if (!dir)
-		return ctl_fail(CTL_EXIT_USAGE,
-				"no database given: pass --db DIR or set TOKENGATE_DB");
+	rc = ctl_db_dir(c, &dir);
+	if (rc == CTL_EXIT_OK)
+		rc = ctl_become_owner(dir);
+	if (rc != CTL_EXIT_OK)
+		return rc;
 	/* The store's sentences name the directory and the next step already. */
 	if (store_open(dir, false, &c->store, &why) != TG_OK)
 		return ctl_fail(CTL_EXIT_USAGE, "%s", why ? why : "cannot open the database");
@@ -363,17 +389,19 @@ static int
 cmd_init(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_args a = { 0 };
-	const char *dir, *why = NULL;
+	const char *dir = NULL, *owner, *why = NULL;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, ctl_no_opts, 0, usage_init, &a);
+	rc = ctl_parse(c, argc, argv, init_opts, 0, usage_init, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	dir = db_dir(c);
-	if (!dir) {
-		rc = ctl_fail(CTL_EXIT_USAGE, "no database given: pass --db DIR or set TOKENGATE_DB");
+	rc = ctl_db_dir(c, &dir);
+	if (rc != CTL_EXIT_OK)
 		goto out;
-	}
+	owner = ctl_last(&a, OPT_OWNER);
+	rc = owner ? ctl_init_owner(dir, owner) : ctl_become_owner(dir);
+	if (rc != CTL_EXIT_OK)
+		goto out;
 	if (store_open(dir, true, &c->store, &why) != TG_OK) {
 		rc = ctl_fail(CTL_EXIT_USAGE, "%s", why ? why : "cannot create the database");
 		goto out;
@@ -530,6 +558,10 @@ static const struct ctl_sub commands[] = {
 	{ "token", ctl_cmd_token },
 	{ "signing-key", ctl_cmd_signing_key },
 	{ "session", ctl_cmd_session },
+	{ "recover", ctl_cmd_recover },
+	{ "backup", ctl_cmd_backup },
+	{ "verify-db", ctl_cmd_verify_db },
+	{ "restore", ctl_cmd_restore },
 	{ NULL, NULL },
 };
 

@@ -8,9 +8,13 @@
  *                              checking each snapshot; a restarted worker passes
  *                              FIRST, and finding that key already there means
  *                              its previous run committed it without reporting
+ *   store_worker DIR hold      keep the store open until stdin ends (a live worker)
+ *   store_worker DIR panic     commit key "wp-0", panic the environment the way a
+ *                              failed call inside Berkeley DB does, print "panicked",
+ *                              and keep it open until stdin ends
  * Exit status: 0 ok, 1 a committed key went missing, 2 a store error.
  */
-#include "store.h"
+#include "store_db.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,6 +123,28 @@ list(struct tg_store *s)
 	return 0;
 }
 
+/* Until stdin ends; with is_panicking, after committing a key and panicking the environment. */
+static int
+hold(struct tg_store *s, bool is_panicking)
+{
+	char buf[64];
+	int status = 0;
+
+	if (is_panicking) {
+		status = add_key(s, "p", 0, false);
+		if (status == 0 && s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1) != 0)
+			status = 2;
+		if (status == 0)
+			printf("panicked\n");
+	} else {
+		printf("holding\n");
+	}
+	fflush(stdout);
+	while (fread(buf, 1, sizeof(buf), stdin) > 0)
+		continue;
+	return status;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -128,7 +154,7 @@ main(int argc, char **argv)
 	int status;
 
 	if (argc < 3 || argc > 5) {
-		fprintf(stderr, "usage: store_worker DIR init|list|ID N [FIRST]\n");
+		fprintf(stderr, "usage: store_worker DIR init|list|hold|panic|ID N [FIRST]\n");
 		return 2;
 	}
 	if (store_open(argv[1], is_init, &s, &why) != TG_OK) {
@@ -139,6 +165,8 @@ main(int argc, char **argv)
 		status = init(s);
 	else if (argc == 3 && strcmp(argv[2], "list") == 0)
 		status = list(s);
+	else if (argc == 3 && (strcmp(argv[2], "hold") == 0 || strcmp(argv[2], "panic") == 0))
+		status = hold(s, strcmp(argv[2], "panic") == 0);
 	else if (argc >= 4)
 		status = work(s, argv[2], argc == 5 ? (int)strtol(argv[4], NULL, 10) : 0,
 			      (int)strtol(argv[3], NULL, 10));
