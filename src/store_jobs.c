@@ -2,9 +2,10 @@
  * Jobs: work too large for one transaction (a user's logout, the sessions of
  * a removed tenant), done in batches of short transactions so that no
  * transaction's lock use grows with the number of sessions. The job record is
- * written before the first batch and moved forward in each batch's own
- * transaction, so an interrupted job is finished where it stopped by the next
- * sweep of any process. Knows the session_user index's order, never a
+ * written, durably, before the first batch and moved forward in each batch's
+ * own transaction, so an interrupted job is finished where it stopped by the
+ * next sweep of any process. Batches commit without waiting for the disk; a
+ * recovery that drops some of them drops the record's moves with them. Knows the session_user index's order, never a
  * session's record format (store_session.c and store_sweep.c act on each one).
  *
  *   jobs   kind (1) tenant '\0' user   -> u8 version=1, i64 cutoff (BE),

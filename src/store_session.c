@@ -759,6 +759,10 @@ logout_job_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 /*
  * The job is recorded first, so that a logout interrupted between its
  * batches (a killed worker, a full disk) is still finished, by the sweep.
+ * Durably: the batches commit without waiting for the disk, and a recovery
+ * in between (another process died) drops what was not flushed. A record
+ * that survives brings the job back to where its flushed batches got; one
+ * that did not would read as a job already done.
  */
 enum tg_err
 store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user, int64_t now,
@@ -769,7 +773,7 @@ store_session_revoke_user(struct tg_store *s, const char *tenant, const char *us
 
 	if (!tenant || !user)
 		return TG_ERR_INVALID;
-	rc = sop_run(s, STORE_WRITE_NOSYNC, logout_job_body, &op);
+	rc = sop_run(s, STORE_WRITE, logout_job_body, &op);
 	sop_reset(&op.call);
 	if (rc == TG_OK)
 		rc = store_job_finish(s, STORE_JOB_LOGOUT, tenant, user, SIZE_MAX, count, NULL);
