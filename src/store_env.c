@@ -38,6 +38,7 @@
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
 #define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
+#define REGISTER_WAIT_US 100000
 
 static const char *const table_names[T_COUNT] = {
 	[T_TENANTS] = "tenants",
@@ -142,6 +143,14 @@ configure_env(struct tg_store *s, DB_ENV *env)
 		ret = env->mutex_set_init(env, MUTEX_INIT);
 	if (ret == 0)
 		ret = env->set_isalive(env, is_alive);
+	/*
+	 * A DB_REGISTER recovery panics the old regions and then, by default,
+	 * recovers at once, while threads of live processes may still be inside
+	 * a call that writes the log or a page (seen: BDB1520, recovery failing
+	 * on its backward pass). It waits this long twice for them to leave.
+	 */
+	if (ret == 0)
+		ret = env->set_timeout(env, REGISTER_WAIT_US, DB_SET_REG_TIMEOUT);
 	return ret;
 }
 
@@ -164,19 +173,26 @@ open_hint(struct tg_store *s)
 }
 
 /*
- * DB_REGISTER notices a registered process that died, and DB_RECOVER then
- * recovers the environment, which makes the other processes see DB_RUNRECOVERY
- * and reopen through store_run(). Not DB_FAILCHK: its try-failchk-first path
- * attaches to the old regions and waits forever on any mutex the dead process
- * held. Tables are always created when missing (prepare_dir has already
- * refused a directory without tokengate.db unless asked to create one), so a
- * tokengate.db from an older version gains the tables added since.
+ * DB_REGISTER notices a registered process that died. DB_FAILCHK then runs
+ * failchk first: a process that died outside the library (an idle worker,
+ * a thread between calls) has its locks released and its transactions
+ * aborted, and the others carry on, nothing reopened; only one that died
+ * inside the library makes DB_RECOVER recover the environment, which makes
+ * the other processes see DB_RUNRECOVERY and reopen through store_run().
+ * Without DB_FAILCHK every death, inside the library or not, cost a recovery
+ * and a reopen of every process. failchk does not wait on a mutex the dead
+ * process held: its thread is told DB_RUNRECOVERY instead (BDB's
+ * mut_pthread.c), which falls back to recovery, and the watchdog stops an
+ * open that waits longer than WEDGED_SECONDS all the same. Tables are always
+ * created when missing (prepare_dir has already refused a directory without
+ * tokengate.db unless asked to create one), so a tokengate.db from an older
+ * version gains the tables added since.
  */
 static int
 open_env_once(struct tg_store *s)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-			  DB_REGISTER | DB_RECOVER | DB_THREAD;
+			  DB_REGISTER | DB_RECOVER | DB_FAILCHK | DB_THREAD;
 	u_int32_t dbflags = DB_AUTO_COMMIT | DB_THREAD | DB_CREATE;
 	char *reg;
 	int ret;
@@ -232,15 +248,39 @@ open_env(struct tg_store *s)
 	return ret;
 }
 
+/*
+ * The watchdog sees these two counts: a wait for the exclusive hold that
+ * outlasts every attempt is a reader stuck in a dead process's mutex, while an
+ * open under way may be waiting, legitimately, for another process's recovery.
+ */
+static void
+hold_exclusive(struct tg_store *s)
+{
+	atomic_fetch_add(&s->awaiting, 1);
+	pthread_rwlock_wrlock(&s->lock);
+	atomic_fetch_sub(&s->awaiting, 1);
+}
+
+static int
+open_watched(struct tg_store *s)
+{
+	int ret;
+
+	atomic_fetch_add(&s->opening, 1);
+	ret = open_env(s);
+	atomic_fetch_sub(&s->opening, 1);
+	return ret;
+}
+
 /* Opens the handles if no other thread has (exclusive hold). */
 static int
 env_ensure(struct tg_store *s)
 {
 	int ret = 0;
 
-	pthread_rwlock_wrlock(&s->lock);
+	hold_exclusive(s);
 	if (!s->env)
-		ret = open_env(s);
+		ret = open_watched(s);
 	pthread_rwlock_unlock(&s->lock);
 	return ret;
 }
@@ -252,7 +292,7 @@ env_ensure(struct tg_store *s)
 static void
 env_drop(struct tg_store *s, uint64_t epoch)
 {
-	pthread_rwlock_wrlock(&s->lock);
+	hold_exclusive(s);
 	if (s->env && s->epoch == epoch) {
 		close_handles(s);
 		s->epoch++;
@@ -319,7 +359,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 		goto out;
 	}
 	atomic_fetch_add(&s->active, 1);
-	ret = open_env(s);
+	ret = open_watched(s);
 	atomic_fetch_sub(&s->active, 1);
 	if (ret == 0) {
 		s->has_checkpointer = store_checkpointer_start(s);

@@ -9,8 +9,9 @@
  *     (POST /api/v1/sessions/ID/logout); authorizer clients present recorded
  *     access tokens at /app/ok.txt. With PARENT, a killer SIGKILLs a random
  *     child of PARENT (a tokengate worker of that lighttpd) every MIN_MS to
- *     MAX_MS. Writes OUTDIR/records ("SID live|revoked|unknown ISSUED TOKEN")
- *     and prints the figures; exits 1 if a token was accepted after its
+ *     MAX_MS. Writes OUTDIR/records ("SID live|revoked|unknown ISSUED TOKEN"),
+ *     OUTDIR/kills ("SECONDS NAME PID STALL_MS", CLOCK_MONOTONIC) and prints
+ *     the figures; exits 1 if a token was accepted after its
  *     logout's 204 or a live token was refused.
  *   stress_client verify PORT API_KEY OUTDIR
  *     every record's session is readable (GET /api/v1/sessions/ID) with the
@@ -366,6 +367,7 @@ authorizer_main(void *arg)
 struct kill {
 	int64_t at;
 	int kind; /* index into kill_names */
+	pid_t pid;
 };
 
 static pid_t killer_parent;
@@ -442,7 +444,7 @@ killer_main(void *arg)
 			if (!kills)
 				die("realloc");
 		}
-		kills[kills_n++] = (struct kill){ now_ns(), kind_of(comm) };
+		kills[kills_n++] = (struct kill){ now_ns(), kind_of(comm), victim };
 	}
 	return NULL;
 }
@@ -487,7 +489,7 @@ is_success(const struct event *e)
  * sent after it. The longest gap: between two successes, over the run.
  */
 static void
-figures(FILE *out, int64_t start)
+figures(FILE *out, FILE *kills_log, int64_t start)
 {
 	struct events all = { 0 };
 	int64_t *stall, *lat, *suffix, gap = 0, last = start;
@@ -522,6 +524,9 @@ figures(FILE *out, int64_t start)
 		}
 		if (suffix[lo] != INT64_MAX)
 			stall[nstall++] = suffix[lo] - kills[k].at;
+		fprintf(kills_log, "%.3f %s %ld %.0f\n", (double)kills[k].at / 1e9,
+			kill_names[kills[k].kind], (long)kills[k].pid,
+			suffix[lo] != INT64_MAX ? (double)(suffix[lo] - kills[k].at) / 1e6 : -1.0);
 	}
 	for (size_t i = 0; i < all.n; i++)
 		if (all.v[i].status == 201)
@@ -605,12 +610,11 @@ run(int seconds, const char *dir)
 	for (int i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	rc = write_records(dir);
-	figures(stdout, start);
-	snprintf(path, sizeof(path), "%s/figures", dir);
+	snprintf(path, sizeof(path), "%s/kills", dir);
 	f = fopen(path, "w");
 	if (!f)
 		die(path);
-	figures(f, start);
+	figures(stdout, f, start);
 	fclose(f);
 	if (rc == 0 && (revoked_but_allowed || live_but_refused))
 		rc = 1;
