@@ -173,26 +173,21 @@ open_hint(struct tg_store *s)
 }
 
 /*
- * DB_REGISTER notices a registered process that died. DB_FAILCHK then runs
- * failchk first: a process that died outside the library (an idle worker,
- * a thread between calls) has its locks released and its transactions
- * aborted, and the others carry on, nothing reopened; only one that died
- * inside the library makes DB_RECOVER recover the environment, which makes
- * the other processes see DB_RUNRECOVERY and reopen through store_run().
- * Without DB_FAILCHK every death, inside the library or not, cost a recovery
- * and a reopen of every process. failchk does not wait on a mutex the dead
- * process held: its thread is told DB_RUNRECOVERY instead (BDB's
- * mut_pthread.c), which falls back to recovery, and the watchdog stops an
- * open that waits longer than WEDGED_SECONDS all the same. Tables are always
- * created when missing (prepare_dir has already refused a directory without
- * tokengate.db unless asked to create one), so a tokengate.db from an older
- * version gains the tables added since.
+ * DB_REGISTER notices a registered process that died, and DB_RECOVER then
+ * recovers the environment, which makes the other processes see DB_RUNRECOVERY
+ * and reopen through store_run(). Not DB_FAILCHK: its try-failchk-first path
+ * attaches to the old regions and waits forever on any mutex the dead process
+ * held (measured again: a 10-minute stress run with it ended with every new
+ * worker spinning in failchk's mutex loop until the watchdog stopped it, for
+ * good). Tables are always created when missing (prepare_dir has already
+ * refused a directory without tokengate.db unless asked to create one), so a
+ * tokengate.db from an older version gains the tables added since.
  */
 static int
 open_env_once(struct tg_store *s)
 {
 	u_int32_t flags = DB_CREATE | DB_INIT_TXN | DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL |
-			  DB_REGISTER | DB_RECOVER | DB_FAILCHK | DB_THREAD;
+			  DB_REGISTER | DB_RECOVER | DB_THREAD;
 	u_int32_t dbflags = DB_AUTO_COMMIT | DB_THREAD | DB_CREATE;
 	char *reg;
 	int ret;
