@@ -11,6 +11,7 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -256,13 +258,27 @@ hold_exclusive(struct tg_store *s)
 	atomic_fetch_sub(&s->awaiting, 1);
 }
 
+/*
+ * One process at a time opens the environment (a lock on its directory):
+ * BDB's DB_REGISTER open recovers a panicked environment it joins without the
+ * registry's lock, so processes reopening together after a worker's death
+ * recovered over one another's regions (seen: "mmap: Invalid argument",
+ * recoveries failing on their forward and backward passes, one after the
+ * other for minutes, and committed sessions lost). A directory that cannot
+ * be opened for the lock is opened without it.
+ */
 static int
 open_watched(struct tg_store *s)
 {
+	int fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int ret;
 
 	atomic_fetch_add(&s->opening, 1);
+	if (fd >= 0)
+		(void)flock(fd, LOCK_EX);
 	ret = open_env(s);
+	if (fd >= 0)
+		close(fd); /* releases the lock */
 	atomic_fetch_sub(&s->opening, 1);
 	return ret;
 }
