@@ -145,6 +145,8 @@ struct tg_store {
 	pid_t live_user;           /* the process an open found still using a region-less environment */
 	atomic_int active;       /* store calls under way */
 	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
+	atomic_int opening;      /* threads opening the handles (an open may wait on a recovery) */
+	atomic_int awaiting;     /* threads waiting for the exclusive hold (to close or open handles) */
 	pthread_t watchdog;
 	pthread_mutex_t wd_lock;
 	pthread_cond_t wd_wake;
@@ -153,6 +155,7 @@ struct tg_store {
 	pthread_t checkpointer;  /* shares wd_lock and wd_wake with the watchdog */
 	bool has_checkpointer;
 	bool is_checkpointer_stopping; /* under wd_lock */
+	int checkpoint_fd;       /* tokengate.db, for the lock that lets one process checkpoint */
 };
 
 /*

@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -64,6 +65,7 @@
 #define TXNS (2 * THREAD_SLOTS)
 #define LOCK_BUCKETS 1031
 #define FIRST_REGION "__db.001"
+#define REGISTER_WAIT_US 100000
 
 static const char *const table_names[T_COUNT] = {
 	[T_TENANTS] = "tenants",
@@ -177,6 +179,14 @@ configure_env(struct tg_store *s, DB_ENV *env)
 		ret = env->mutex_set_init(env, MUTEX_INIT);
 	if (ret == 0)
 		ret = env->set_isalive(env, is_alive);
+	/*
+	 * A DB_REGISTER recovery panics the old regions and then, by default,
+	 * recovers at once, while threads of live processes may still be inside
+	 * a call that writes the log or a page (seen: BDB1520, recovery failing
+	 * on its backward pass). It waits this long twice for them to leave.
+	 */
+	if (ret == 0)
+		ret = env->set_timeout(env, REGISTER_WAIT_US, DB_SET_REG_TIMEOUT);
 	return ret;
 }
 
@@ -203,7 +213,9 @@ open_hint(struct tg_store *s)
  * recovers the environment, which makes the other processes see DB_RUNRECOVERY
  * and reopen through store_run(). Not DB_FAILCHK: its try-failchk-first path
  * attaches to the old regions and waits forever on any mutex the dead process
- * held. Tables are always created when missing (prepare_dir has already
+ * held (measured again: a 10-minute stress run with it ended with every new
+ * worker spinning in failchk's mutex loop until the watchdog stopped it, for
+ * good). Tables are always created when missing (prepare_dir has already
  * refused a directory without tokengate.db unless asked to create one), so a
  * tokengate.db from an older version gains the tables added since.
  */
@@ -372,15 +384,44 @@ open_env(struct tg_store *s)
 	return ret;
 }
 
+/*
+ * The watchdog sees these two counts: a wait for the exclusive hold that
+ * outlasts every attempt is a reader stuck in a dead process's mutex, while an
+ * open under way may be waiting, legitimately, for another process's recovery.
+ */
+static void
+hold_exclusive(struct tg_store *s)
+{
+	atomic_fetch_add(&s->awaiting, 1);
+	pthread_rwlock_wrlock(&s->lock);
+	atomic_fetch_sub(&s->awaiting, 1);
+}
+
+/*
+ * Counted for the watchdog: an open may wait, legitimately, for another
+ * process's recovery under the open lock (open_env_once), which also makes
+ * processes reopening together after a worker's death recover one at a time.
+ */
+static int
+open_watched(struct tg_store *s)
+{
+	int ret;
+
+	atomic_fetch_add(&s->opening, 1);
+	ret = open_env(s);
+	atomic_fetch_sub(&s->opening, 1);
+	return ret;
+}
+
 /* Opens the handles if no other thread has (exclusive hold). */
 static int
 env_ensure(struct tg_store *s)
 {
 	int ret = 0;
 
-	pthread_rwlock_wrlock(&s->lock);
+	hold_exclusive(s);
 	if (!s->env)
-		ret = open_env(s);
+		ret = open_watched(s);
 	pthread_rwlock_unlock(&s->lock);
 	return ret;
 }
@@ -392,7 +433,7 @@ env_ensure(struct tg_store *s)
 static void
 env_drop(struct tg_store *s, uint64_t epoch)
 {
-	pthread_rwlock_wrlock(&s->lock);
+	hold_exclusive(s);
 	if (s->env && s->epoch == epoch) {
 		close_handles(s);
 		s->epoch++;
@@ -483,7 +524,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 		goto out;
 	}
 	atomic_fetch_add(&s->active, 1);
-	ret = open_env(s);
+	ret = open_watched(s);
 	atomic_fetch_sub(&s->active, 1);
 	if (ret == 0) {
 		s->has_checkpointer = store_checkpointer_start(s);

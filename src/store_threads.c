@@ -1,38 +1,111 @@
 /*
  * The store handle's two background threads: the watchdog, which stops a
  * process wedged on a dead process's mutex, and the checkpointer, which keeps
- * checkpoints (and so the log's size) off the request path. Internal to the
- * store; never begins a transaction.
+ * checkpoints (and so the log's size) off the request path, one process at a
+ * time. Internal to the store; never begins a transaction.
  */
 #include "store_db.h"
 
 #include "log.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
 #define CHECKPOINT_KBYTES 256
 #define CHECKPOINT_SECONDS 1  /* how often the checkpointer thread looks */
-#define WEDGED_SECONDS 30     /* no store call returns for this long: stop the process */
+#define WATCH_MS 100          /* how often the watchdog looks */
+#define STUCK_MS 1000         /* no progress this long, with nothing left to wait for: wedged */
+#define WEDGED_SECONDS 30     /* no progress this long, whatever the reason: wedged */
 #define WEDGED_EXIT 2         /* tokengatectl's "environment" status */
+#define REGISTRY_MAX 65536    /* 25 bytes a process: 2,600 processes */
+#define REGISTRY_SLOT 25      /* BDB's env_register.c: "%24lu\n", or "X" padded when free */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Whether the regions this handle maps can no longer come back to life: a
+ * process in BDB's registry (__db.register) died without leaving it, so the
+ * next open recovers the environment, or this process is no longer listed,
+ * because a recovery by another process cleared the registry and replaced
+ * the regions. Read without BDB, so it cannot wait on BDB's mutexes. A
+ * registry that cannot be read answers false: the 30 s rule still applies.
+ */
+static bool
+is_abandoned(const struct tg_store *s)
+{
+	char buf[REGISTRY_MAX], path[PATH_MAX];
+	bool is_listed = false, has_dead = false;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/__db.register", s->dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	for (ssize_t i = 0; i + REGISTRY_SLOT <= n; i += REGISTRY_SLOT) {
+		long pid = strtol(buf + i, NULL, 10);
+
+		if (buf[i + REGISTRY_SLOT - 1] != '\n' || buf[i] == 'X' || pid <= 0)
+			continue;
+		if (pid == (long)getpid())
+			is_listed = true;
+		else if (kill((pid_t)pid, 0) != 0 && errno == ESRCH)
+			has_dead = true;
+	}
+	return has_dead || !is_listed;
+}
 
 /*
  * A process killed while it held one of BDB's shared-memory mutexes (inside
- * txn_begin, say) leaves every other process asleep on that mutex for good:
- * BDB 5.3's mutexes are not robust, and no timeout, failchk or recovery wakes
- * a thread already waiting. Stopping is then the only way out; the restarted
- * process's DB_REGISTER open recovers the environment. A call that makes no
- * progress (no attempt finishing) for WEDGED_SECONDS is taken to be such a wait.
+ * log_flush, say, or a page latch) leaves every thread that waits for it
+ * asleep for good: BDB 5.3's mutexes are not robust, and no timeout, failchk
+ * or recovery wakes a thread already waiting; a checkpoint loops for good on
+ * a page the dead thread held. Stopping is then the only way out, and the
+ * sooner the better: the restarted process joins the recovered environment.
+ * So a call that makes no progress (no attempt finishing) is taken to be such
+ * a wait after STUCK_MS when nothing legitimate can explain it (no open under
+ * way, which may be waiting for another process's recovery) and either a
+ * thread of this process waits to reopen or the environment is abandoned
+ * (is_abandoned); after WEDGED_SECONDS whatever the reason. A process with no
+ * call under way is never stopped: an idle worker has nothing stuck.
  */
+static bool
+is_wedged(struct tg_store *s, int64_t stalled_ms)
+{
+	if (stalled_ms >= WEDGED_SECONDS * 1000)
+		return true;
+	if (stalled_ms < STUCK_MS || atomic_load(&s->opening) > 0)
+		return false;
+	return atomic_load(&s->awaiting) > 0 || is_abandoned(s);
+}
+
 static void *
 watchdog_main(void *arg)
 {
 	struct tg_store *s = arg;
 	uint_fast64_t last = 0;
-	int stalled = 0;
+	int64_t since = now_ms();
 
 	pthread_mutex_lock(&s->wd_lock);
 	while (!s->is_closing) {
@@ -40,16 +113,20 @@ watchdog_main(void *arg)
 		uint_fast64_t done;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
-		ts.tv_sec += 1;
+		ts.tv_nsec += WATCH_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
 		pthread_cond_timedwait(&s->wd_wake, &s->wd_lock, &ts);
 		done = atomic_load(&s->progress);
 		if (atomic_load(&s->active) == 0 || done != last) {
 			last = done;
-			stalled = 0;
-		} else if (++stalled >= WEDGED_SECONDS) {
-			TG_LOG(TG_LOG_ERR, "%s: wedged: a process died inside Berkeley DB holding "
-			       "shared memory; stopping so that a restart recovers the database",
-			       s->errpfx);
+			since = now_ms();
+		} else if (is_wedged(s, now_ms() - since)) {
+			TG_LOG(TG_LOG_ERR, "%s: wedged: a call has waited %lld ms inside Berkeley DB "
+			       "on a process that died there; stopping so that a restart joins the "
+			       "recovered database", s->errpfx, (long long)(now_ms() - since));
 			_exit(WEDGED_EXIT);
 		}
 	}
@@ -94,8 +171,12 @@ store_watchdog_stop(struct tg_store *s)
  * pinned by another process, and every writer that asked for a checkpoint
  * queued behind that sleep (measured: 1 s stalls of all writers). One is due
  * once CHECKPOINT_KBYTES of log accumulated, read from the log region's
- * counters (txn_checkpoint's own test reads the log file back). It counts as
- * a call under way, so the watchdog also covers a checkpoint that never returns.
+ * counters (txn_checkpoint's own test reads the log file back), and one
+ * process takes it: the others skip while the lock on tokengate.db is held.
+ * With every process checkpointing the same pages at once, a killed worker
+ * that held one of them stopped every checkpointer for good (memp_sync loops
+ * on that page), idle authorizer workers included. It counts as a call under
+ * way, so the watchdog also covers a checkpoint that never returns.
  */
 static void
 checkpoint_if_due(struct tg_store *s)
@@ -109,8 +190,12 @@ checkpoint_if_due(struct tg_store *s)
 		written = (uint64_t)st->st_wc_mbytes * 1024 * 1024 + st->st_wc_bytes;
 		free(st);
 	}
-	if (written >= CHECKPOINT_KBYTES * 1024u)
+	if (written >= CHECKPOINT_KBYTES * 1024u &&
+	    (s->checkpoint_fd < 0 || flock(s->checkpoint_fd, LOCK_EX | LOCK_NB) == 0)) {
 		(void)s->env->txn_checkpoint(s->env, CHECKPOINT_KBYTES, 0, 0);
+		if (s->checkpoint_fd >= 0)
+			(void)flock(s->checkpoint_fd, LOCK_UN);
+	}
 	pthread_rwlock_unlock(&s->lock);
 	/*
 	 * Not counted as progress: a checkpoint that returns says nothing about a
@@ -142,10 +227,19 @@ checkpointer_main(void *arg)
 	return NULL;
 }
 
+/* Without tokengate.db open for the lock, this process checkpoints whenever one is due. */
 bool
 store_checkpointer_start(struct tg_store *s)
 {
-	return pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0;
+	char path[PATH_MAX];
+	bool is_ok;
+
+	snprintf(path, sizeof(path), "%s/tokengate.db", s->dir);
+	s->checkpoint_fd = open(path, O_RDONLY | O_CLOEXEC);
+	is_ok = pthread_create(&s->checkpointer, NULL, checkpointer_main, s) == 0;
+	if (!is_ok && s->checkpoint_fd >= 0)
+		close(s->checkpoint_fd);
+	return is_ok;
 }
 
 void
@@ -156,5 +250,7 @@ store_checkpointer_stop(struct tg_store *s)
 	pthread_cond_broadcast(&s->wd_wake);
 	pthread_mutex_unlock(&s->wd_lock);
 	pthread_join(s->checkpointer, NULL);
+	if (s->checkpoint_fd >= 0)
+		close(s->checkpoint_fd);
 	s->has_checkpointer = false;
 }

@@ -1,7 +1,8 @@
 /*
  * The store handle's background threads against a real environment: the
  * checkpointer keeps the log bounded while nothing on the request path asks
- * for a checkpoint, and stops with the handle. (The watchdog's exit on a
+ * for a checkpoint, leaves it to the process holding the checkpoint lock, and
+ * stops with the handle. (The watchdog's exit on a
  * wedged environment needs a process killed inside a BDB mutex: reproduced by
  * hand with gdb, see docs/architecture.md; store_concurrency.test covers the
  * restart that follows.)
@@ -9,7 +10,9 @@
 #include "../lib/store_fixture.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 /* How many log files are there, and the highest number any of them has (how many were made). */
@@ -33,30 +36,71 @@ count_logs(const char *dir, int *highest)
 	return n;
 }
 
-/* Sessions with long user ids: several MiB of log through 1 MiB log files. */
-static void
-test_log_bounded(struct store_fixture *f)
+/*
+ * 3000 sessions with long user ids, ids from letter c and refresh tokens from
+ * rt: several MiB of log through 1 MiB log files.
+ */
+static enum tg_err
+write_log(struct store_fixture *f, char c, int rt)
 {
 	char id[TG_SESSION_ID_LEN + 1], user[TG_SESSION_USER_MAX + 1];
 	enum tg_err rc = TG_OK;
-	int i, n, highest;
 
 	memset(user, 'u', TG_SESSION_USER_MAX);
 	user[TG_SESSION_USER_MAX] = '\0';
-	for (i = 0; i < 3000 && rc == TG_OK; i++) {
+	for (int i = 0; i < 3000 && rc == TG_OK; i++) {
 		snprintf(user, 16, "%015d", i);
 		user[15] = 'u';
-		rc = create(f->s, sid(id, 'L', i), "acme", user, NOW, TTL, i, NULL);
+		rc = create(f->s, sid(id, c, i), "acme", user, NOW, TTL, rt + i, NULL);
 	}
-	is_int(rc, TG_OK, "3000 sessions with 256-byte user ids created");
+	return rc;
+}
+
+/* Polls (bounded, the checkpointer looks once a second) until at most 3 log files are left. */
+static int
+logs_after_checkpoints(struct store_fixture *f, int tries)
+{
+	int highest;
+
+	for (int i = 0; i < tries && count_logs(f->dir, &highest) > 3; i++)
+		usleep(100000);
+	return count_logs(f->dir, &highest);
+}
+
+static void
+test_log_bounded(struct store_fixture *f)
+{
+	int n, highest;
+
+	is_int(write_log(f, 'L', 0), TG_OK, "3000 sessions with 256-byte user ids created");
 	count_logs(f->dir, &highest);
 	/* Some may be gone already: the checkpointer runs while the sessions are written. */
 	ok(highest > 3, "they needed more than three 1 MiB log files (%d)", highest);
-	/* It looks once a second; give it a few turns, bounded. */
-	for (i = 0; i < 50 && count_logs(f->dir, &highest) > 3; i++)
-		usleep(100000);
-	n = count_logs(f->dir, &highest);
+	n = logs_after_checkpoints(f, 50);
 	ok(n <= 3, "old log files are removed by the checkpointer (%d left of %d)", n, highest);
+}
+
+/*
+ * One process checkpoints at a time: while another holds the lock on
+ * tokengate.db (as a checkpointing process does), this one leaves the log
+ * alone, and takes the checkpoint once the lock is free.
+ */
+static void
+test_one_checkpointer(struct store_fixture *f)
+{
+	char path[512];
+	int fd, n;
+
+	snprintf(path, sizeof(path), "%s/tokengate.db", f->dir);
+	fd = open(path, O_RDONLY);
+	ok(fd >= 0 && flock(fd, LOCK_EX) == 0, "another process's checkpoint lock is held");
+	is_int(write_log(f, 'M', 3000), TG_OK, "another 3000 sessions written meanwhile");
+	n = logs_after_checkpoints(f, 25);
+	ok(n > 3, "no checkpoint while the lock is held (%d log files)", n);
+	flock(fd, LOCK_UN);
+	close(fd);
+	n = logs_after_checkpoints(f, 50);
+	ok(n <= 3, "the checkpoint follows once it is free (%d log files)", n);
 }
 
 int
@@ -68,6 +112,7 @@ main(void)
 		return done_testing();
 	fixture_tenant(f.s, "acme");
 	test_log_bounded(&f);
+	test_one_checkpointer(&f);
 	fixture_close(&f); /* store_close joins both threads: a hang here would time the test out */
 	return done_testing();
 }
