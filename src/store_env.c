@@ -213,9 +213,7 @@ open_hint(struct tg_store *s)
  * recovers the environment, which makes the other processes see DB_RUNRECOVERY
  * and reopen through store_run(). Not DB_FAILCHK: its try-failchk-first path
  * attaches to the old regions and waits forever on any mutex the dead process
- * held (measured again: a 10-minute stress run with it ended with every new
- * worker spinning in failchk's mutex loop until the watchdog stopped it, for
- * good). Tables are always created when missing (prepare_dir has already
+ * held. Tables are always created when missing (prepare_dir has already
  * refused a directory without tokengate.db unless asked to create one), so a
  * tokengate.db from an older version gains the tables added since.
  */
