@@ -807,9 +807,9 @@ tg_api_error() {
 	srv_like "$(srv_json .error_description)" '?*' "$1: an error_description"
 }
 
-# tg_sessions TENANT: the tenant's stored sessions as tokengatectl lists them (JSON).
+# tg_sessions TENANT: the tenant's stored sessions as tokengatectl lists them (JSON, every page).
 tg_sessions() {
-	"${TG_CTL[@]}" session list "$1" --json 2>&1
+	"${TG_CTL[@]}" session list "$1" --all --json 2>&1
 }
 
 # tg_jwt_part N TOKEN: part N (1 header, 2 payload) of a JWS, decoded.
