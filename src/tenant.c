@@ -171,7 +171,8 @@ get_int(const struct json_object *o, const char *name, int64_t min, int64_t *dst
 	if (!json_object_is_type(v, json_type_int))
 		return TG_ERR_INVALID;
 	n = json_object_get_int64(v);
-	if (n < min)
+	/* json-c saturates a number beyond int64 at its limits: a limit is a clamped value. */
+	if (n < min || n == INT64_MAX || n == INT64_MIN)
 		return TG_ERR_INVALID;
 	*dst = n;
 	return TG_OK;

@@ -196,6 +196,9 @@ test_invalid(void)
 	/* A NUL would cut the value short: "acme\0x" would be tenant acme, a rule would be weaker. */
 	expect_invalid("id with a NUL", "{\"id\":\"acme\\u0000x\"}");
 	expect_invalid("issuer with a NUL", "{\"id\":\"a\",\"issuer\":\"https://a\\u0000.evil\"}");
+	/* json-c clamps these to INT64_MAX/MIN: taking them would change the number silently. */
+	expect_invalid("leeway beyond int64", "{\"id\":\"a\",\"leeway\":50000000000000000000000}");
+	expect_invalid("created beyond uint64", "{\"id\":\"a\",\"created\":18446744073709551616}");
 	expect_invalid("list item with a NUL",
 		       "{\"id\":\"a\",\"require_claims\":[\"role=admin\\u0000x\"]}");
 }
