@@ -200,7 +200,9 @@ get_time(const struct json_object *o, const char *name, int64_t *dst)
 	struct json_object *v = NULL;
 
 	json_object_object_get_ex(o, name, &v);
-	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0)
+	/* json-c saturates a number beyond int64 at INT64_MAX: that is a clamped value. */
+	if (!json_object_is_type(v, json_type_int) || json_object_get_int64(v) < 0 ||
+	    json_object_get_int64(v) == INT64_MAX)
 		return false;
 	*dst = json_object_get_int64(v);
 	return true;
