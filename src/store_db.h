@@ -245,8 +245,13 @@ int store_job_put(struct tg_store *s, DB_TXN *txn, enum store_job_kind kind, con
  */
 enum tg_err store_job_finish(struct tg_store *s, enum store_job_kind kind, const char *tenant,
 			     const char *user, size_t max_batches, size_t *count, bool *is_done);
-/* Runs at most max_batches of the first recorded job, if any: what the sweep finishes. */
-enum tg_err store_jobs_resume(struct tg_store *s, size_t max_batches, size_t *count);
+/*
+ * What the sweep finishes: at most max_batches of the first recorded job that
+ * no batch has moved for a few seconds before now (its runner died or gave
+ * up), if any.
+ */
+enum tg_err store_jobs_resume(struct tg_store *s, int64_t now, size_t max_batches,
+			      size_t *count);
 
 /* ---- the change hint and the answers it keeps fresh (store_hint.c; the argument is there) */
 

@@ -8,9 +8,9 @@
  * recovery that drops some of them drops the record's moves with them. Knows the session_user index's order, never a
  * session's record format (store_session.c and store_sweep.c act on each one).
  *
- *   jobs   kind (1) tenant '\0' user   -> u8 version=1, i64 cutoff (BE),
- *                                         the session_user key the job has done up to
- *                                         (empty: nothing yet)
+ *   jobs   kind (1) tenant '\0' user   -> u8 version=1, i64 cutoff (BE), i64 moved (BE:
+ *                                         when a batch last moved it), the session_user
+ *                                         key the job has done up to (empty: nothing yet)
  */
 #include "store_db.h"
 
@@ -18,11 +18,19 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define JOB_VERSION 1
-#define JOB_FIXED (1 + 8)
+#define JOB_FIXED (1 + 8 + 8)
 /* Index entries per batch: a batch's locks stay a few hundred whatever the job's size. */
 #define JOB_BATCH 64
+/*
+ * The sweep takes over a job only when no batch has moved it for this long:
+ * its runner died or gave up. Two runners of one job take turns on its record
+ * batch by batch, and the one the caller waits for (a logout's 204, `tenant
+ * remove`) could lose that race for longer than its retries last.
+ */
+#define JOB_IDLE_SECONDS 5
 
 struct job_op {
 	struct store_call call;
@@ -83,6 +91,7 @@ job_record_put(struct tg_store *s, DB_TXN *txn, const unsigned char *key, size_t
 
 	rec[0] = JOB_VERSION;
 	store_put_u64(rec + 1, (uint64_t)cutoff);
+	store_put_u64(rec + 9, (uint64_t)time(NULL));
 	if (after_len)
 		memcpy(rec + JOB_FIXED, after, after_len);
 	ret = store_put(s, T_JOBS, txn, key, klen, rec, JOB_FIXED + after_len);
@@ -218,7 +227,8 @@ store_job_finish(struct tg_store *s, enum store_job_kind kind, const char *tenan
 
 struct pending_op {
 	struct store_call call;
-	unsigned char *key; /* output: the first job's record key, NULL when none */
+	int64_t idle_before; /* a job last moved before this is left to the sweep */
+	unsigned char *key;  /* output: the first such job's record key, NULL when none */
 	size_t klen;
 };
 
@@ -232,15 +242,19 @@ pending_reset(struct store_call *c)
 }
 
 static int
-visit_first(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
-	    struct store_call *c)
+visit_idle(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+	   struct store_call *c)
 {
 	struct pending_op *op = STORE_OP_OF(c, struct pending_op);
+	const unsigned char *p = d->data;
 
 	(void)s;
 	(void)txn;
 	(void)cur;
-	(void)d;
+	/* One that does not decode is the batch's to report (job_batch_body). */
+	if (d->size >= JOB_FIXED && p[0] == JOB_VERSION &&
+	    (int64_t)store_get_u64(p + 9) >= op->idle_before)
+		return 0;
 	op->key = tg_xmalloc(k->size + 1);
 	memcpy(op->key, k->data, k->size);
 	op->key[k->size] = '\0'; /* the user part ends the key: a string once terminated */
@@ -249,9 +263,9 @@ visit_first(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *
 }
 
 static int
-first_job_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+idle_job_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
-	return store_scan(s, T_JOBS, txn, NULL, 0, DB_READ_COMMITTED, visit_first, c);
+	return store_scan(s, T_JOBS, txn, NULL, 0, DB_READ_COMMITTED, visit_idle, c);
 }
 
 /*
@@ -277,10 +291,11 @@ job_key_parse(const unsigned char *key, size_t klen, enum store_job_kind *kind,
 }
 
 enum tg_err
-store_jobs_resume(struct tg_store *s, size_t max_batches, size_t *count)
+store_jobs_resume(struct tg_store *s, int64_t now, size_t max_batches, size_t *count)
 {
-	struct pending_op op = { .call = { .body = first_job_body, .reset = pending_reset,
-					   .mode = STORE_READ } };
+	struct pending_op op = { .call = { .body = idle_job_body, .reset = pending_reset,
+					   .mode = STORE_READ },
+				 .idle_before = now - JOB_IDLE_SECONDS };
 	enum store_job_kind kind;
 	const char *tenant, *user;
 	enum tg_err rc;

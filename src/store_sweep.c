@@ -233,7 +233,7 @@ store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit, size_t
 	if (rc == TG_OK) {
 		size_t job_records = 0;
 
-		rc = store_jobs_resume(s, JOB_BATCHES_PER_SWEEP, &job_records);
+		rc = store_jobs_resume(s, now, JOB_BATCHES_PER_SWEEP, &job_records);
 		records += job_records;
 	}
 	if (rc == TG_OK && removed)
