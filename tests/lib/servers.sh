@@ -808,8 +808,10 @@ tg_api_error() {
 }
 
 # tg_sessions TENANT: the tenant's stored sessions as tokengatectl lists them (JSON, every page).
+# What it says on stderr (a recovery it ran after killed workers, say) goes to a file, not into
+# the JSON.
 tg_sessions() {
-	"${TG_CTL[@]}" session list "$1" --all --json 2>&1
+	"${TG_CTL[@]}" session list "$1" --all --json 2>>"$SRV_DIR/tg_sessions.err"
 }
 
 # tg_jwt_part N TOKEN: part N (1 header, 2 payload) of a JWS, decoded.
