@@ -4,7 +4,7 @@
  * non-canonical trailing bits; here exactly one spelling of each byte string decodes.
  * Decoded bytes may be key material, so a failed decode wipes what it wrote. No I/O.
  */
-#include "b64url.h"
+#include "base/b64url.h"
 
 #include <openssl/crypto.h>
 

@@ -5,7 +5,7 @@
 #ifndef TG_B64URL_H
 #define TG_B64URL_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 /*
  * Rejects (TG_ERR_INVALID) '=', '+', '/', whitespace, any byte outside

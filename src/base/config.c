@@ -4,7 +4,7 @@
  * line and key, and a second pass for rules that span keys. Never keeps a
  * partly parsed configuration and never reads a file other than the one named.
  */
-#include "config.h"
+#include "base/config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -6,7 +6,7 @@
 #ifndef TG_CONFIG_H
 #define TG_CONFIG_H
 
-#include "log.h"
+#include "base/log.h"
 
 /* One trusted_proxies entry: an address with a prefix length (CIDR). */
 struct tg_cidr {

@@ -2,7 +2,7 @@
  * Error and reason vocabulary, verdict construction, aborting allocators and
  * the small owned-string list. Everything else builds on these.
  */
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include <stdio.h>
 #include <stdlib.h>

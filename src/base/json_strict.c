@@ -3,7 +3,7 @@
  * RFC 7493 I-JSON names and numbers) and builds the json-c object, with the values json-c's own
  * tokener would give. Never quotes the input in an error, never hands back a partial object.
  */
-#include "json_strict.h"
+#include "base/json_strict.h"
 
 #include <json-c/json.h>
 

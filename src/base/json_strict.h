@@ -6,7 +6,7 @@
 #ifndef TG_JSON_STRICT_H
 #define TG_JSON_STRICT_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 struct json_object;
 

@@ -3,7 +3,7 @@
  * level. Must never print a token, key or API key: callers mask those with
  * log_mask(), and every message is cut to one line of bounded length.
  */
-#include "log.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>

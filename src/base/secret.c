@@ -3,9 +3,9 @@
  * random ones, and the hash that is all we store of a bearer credential.
  * Nothing here ever prints a secret.
  */
-#include "secret.h"
+#include "base/secret.h"
 
-#include "b64url.h"
+#include "base/b64url.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

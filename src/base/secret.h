@@ -5,7 +5,7 @@
 #ifndef TG_SECRET_H
 #define TG_SECRET_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 struct tg_secret {
 	unsigned char *p;

@@ -6,8 +6,8 @@
 #ifndef TG_CTL_H
 #define TG_CTL_H
 
-#include "alg.h"
-#include "secret.h"
+#include "base/alg.h"
+#include "base/secret.h"
 
 struct json_object;
 struct tg_store;

@@ -3,9 +3,9 @@
  * stored only as its SHA-256), listing and revoking keys. The key string lives
  * in a struct tg_secret and is wiped after printing; it never reaches a log.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <openssl/crypto.h>

@@ -4,9 +4,9 @@
  * as root makes before it opens anything (so root never leaves a file the
  * owner cannot use). Never opens the environment itself: store_admin.c does.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store_admin.h"
+#include "store/store_admin.h"
 
 #include <errno.h>
 #include <grp.h>

@@ -3,11 +3,11 @@
  * files byte for byte, PEM, JWK, JWKS all-or-nothing), listing, retiring and
  * removing them. Keys are parsed by keys.c only; file bytes are wiped here.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "json_strict.h"
-#include "keys.h"
-#include "store.h"
+#include "base/json_strict.h"
+#include "jose/keys.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <stdio.h>

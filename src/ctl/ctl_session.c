@@ -4,10 +4,10 @@
  * ever looked up within the named tenant: another tenant's session reads as
  * unknown. Refresh tokens exist here only as hashes and are never shown.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "session.h"
-#include "store.h"
+#include "model/session.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <stdio.h>

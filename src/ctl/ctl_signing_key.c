@@ -4,10 +4,10 @@
  * listing them and retiring one. Verification keys stay `tokengatectl key`'s;
  * no key bytes are ever printed.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "mint.h"
-#include "store.h"
+#include "jose/mint.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
  * tenants. Every option value is checked here before the store sees it, and a
  * call either applies all of its options or none.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store.h"
-#include "tenant.h"
+#include "store/store.h"
+#include "model/tenant.h"
 
 #include <json.h>
 #include <stdio.h>

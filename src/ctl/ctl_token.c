@@ -4,15 +4,15 @@
  * mints a token the way a tenant's backend would. Tokens and key bytes are
  * wiped after use; a hostile token only ever yields "rejected: reason".
  */
-#include "claims.h"
-#include "ctl.h"
+#include "jose/claims.h"
+#include "ctl/ctl.h"
 
-#include "json_strict.h"
-#include "jws.h"
-#include "keyring.h"
-#include "keys.h"
-#include "store.h"
-#include "verify.h"
+#include "base/json_strict.h"
+#include "jose/jws.h"
+#include "jose/keyring.h"
+#include "jose/keys.h"
+#include "store/store.h"
+#include "jose/verify.h"
 
 #include <json.h>
 #include <openssl/crypto.h>

@@ -3,9 +3,9 @@
  * command shares (option parsing, exit codes, files, tables, JSON output).
  * Commands live in ctl_*.c; nothing here prints a secret.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store.h"
+#include "store/store.h"
 
 #include <errno.h>
 #include <json.h>

@@ -4,7 +4,7 @@
  * header syntax is http_parse.c's. Must never look inside a token, and never
  * writes a header value holding CR or LF.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include <errno.h>
 #include <limits.h>

@@ -7,7 +7,7 @@
 #ifndef TG_HTTP_H
 #define TG_HTTP_H
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 struct json_object;
 

@@ -3,7 +3,7 @@
  * bodies, path patterns and Set-Cookie values, parsed or built from plain
  * strings. No transport and no I/O: the server's bytes reach here through http.c.
  */
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #include <ctype.h>
 #include <inttypes.h>

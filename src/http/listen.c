@@ -4,9 +4,9 @@
  * accept with a SIGUSR1 kick. Never opens the store: that happens after fork,
  * in the worker's process_init, because database handles must not cross fork.
  */
-#include "listen.h"
+#include "http/listen.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -3,7 +3,7 @@
  * rule that tokens live about a minute. Pure: no I/O, no clock of its own
  * (the caller passes now), so every boundary is testable.
  */
-#include "claims.h"
+#include "jose/claims.h"
 
 #include <json.h>
 #include <math.h>

@@ -5,7 +5,7 @@
 #ifndef TG_CLAIMS_H
 #define TG_CLAIMS_H
 
-#include "tenant.h"
+#include "model/tenant.h"
 
 struct json_object;
 

@@ -3,10 +3,10 @@
  * verification and signing through OpenSSL EVP with each key's prepared state.
  * Verdict sentences never quote the token; key lookup and claims live elsewhere.
  */
-#include "jws.h"
+#include "jose/jws.h"
 
-#include "b64url.h"
-#include "json_strict.h"
+#include "base/b64url.h"
+#include "base/json_strict.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>

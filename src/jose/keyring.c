@@ -6,10 +6,10 @@
  * the tenants and algorithms its traffic uses, and a change to one tenant of
  * thousands costs each worker no parsing for the others.
  */
-#include "keyring.h"
+#include "jose/keyring.h"
 
-#include "log.h"
-#include "store.h"
+#include "base/log.h"
+#include "store/store.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -7,9 +7,9 @@
 #ifndef TG_KEYRING_H
 #define TG_KEYRING_H
 
-#include "keys.h"
-#include "keyrec.h"
-#include "tenant.h"
+#include "jose/keys.h"
+#include "model/keyrec.h"
+#include "model/tenant.h"
 
 struct tg_store;
 struct keyring;

@@ -4,9 +4,9 @@
  * algorithm, and writes keys back out (stored DER, public JWK). It never puts
  * key bytes into an error sentence, and wipes every decoded private value.
  */
-#include "keys.h"
+#include "jose/keys.h"
 
-#include "b64url.h"
+#include "base/b64url.h"
 
 #include <json-c/json.h>
 #include <openssl/bn.h>

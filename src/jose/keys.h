@@ -7,8 +7,8 @@
 #ifndef TG_KEYS_H
 #define TG_KEYS_H
 
-#include "alg.h"
-#include "secret.h"
+#include "base/alg.h"
+#include "base/secret.h"
 
 #include <openssl/evp.h>
 

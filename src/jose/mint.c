@@ -4,12 +4,12 @@
  * (made by keys.c, stored as use SIGN) and their public JWKS. Never logs or
  * returns a token, a key's bytes or a custom claim's value in an error.
  */
-#include "mint.h"
+#include "jose/mint.h"
 
-#include "claims.h"
-#include "jws.h"
-#include "store.h"
-#include "verify.h"
+#include "jose/claims.h"
+#include "jose/jws.h"
+#include "store/store.h"
+#include "jose/verify.h"
 
 #include <json.h>
 #include <openssl/crypto.h>

@@ -7,10 +7,10 @@
 #ifndef TG_MINT_H
 #define TG_MINT_H
 
-#include "keys.h"
-#include "keyrec.h"
-#include "session.h"
-#include "tenant.h"
+#include "jose/keys.h"
+#include "model/keyrec.h"
+#include "model/session.h"
+#include "model/tenant.h"
 
 struct tg_store;
 struct json_object;

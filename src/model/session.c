@@ -4,11 +4,11 @@
  * as session_encode wrote it is refused), and random ids and refresh tokens.
  * No I/O. A refresh token leaves here only to its caller; only its hash is kept.
  */
-#include "session.h"
+#include "model/session.h"
 
-#include "json_strict.h"
-#include "secret.h"
-#include "tenant.h"
+#include "base/json_strict.h"
+#include "base/secret.h"
+#include "model/tenant.h"
 
 #include <arpa/inet.h>
 #include <json.h>

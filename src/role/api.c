@@ -5,14 +5,14 @@
  * session calls (authorize, self-service logout/cookie, introspect, JWKS).
  * Never logs a token, refresh token or API key; never touches libfcgi or BDB.
  */
-#include "api_internal.h"
+#include "role/api_internal.h"
 
-#include "claims.h"
-#include "json_strict.h"
-#include "log.h"
-#include "mint.h"
-#include "store.h"
-#include "verify.h"
+#include "jose/claims.h"
+#include "base/json_strict.h"
+#include "base/log.h"
+#include "jose/mint.h"
+#include "store/store.h"
+#include "jose/verify.h"
 
 #include <arpa/inet.h>
 #include <json.h>

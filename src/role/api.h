@@ -7,7 +7,7 @@
 #ifndef TG_API_H
 #define TG_API_H
 
-#include "authz.h"
+#include "role/authz.h"
 
 #include <netinet/in.h>
 

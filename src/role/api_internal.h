@@ -6,8 +6,8 @@
 #ifndef TG_API_INTERNAL_H
 #define TG_API_INTERNAL_H
 
-#include "api.h"
-#include "session.h"
+#include "role/api.h"
+#include "model/session.h"
 
 struct json_object;
 

@@ -4,11 +4,11 @@
  * helpers of api.c. A session of another tenant is answered exactly like an
  * unknown one. Refresh tokens leave only in the answer that creates them.
  */
-#include "api_internal.h"
+#include "role/api_internal.h"
 
-#include "log.h"
-#include "mint.h"
-#include "store.h"
+#include "base/log.h"
+#include "jose/mint.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <openssl/crypto.h>

@@ -6,10 +6,10 @@
  * -> variables. Never parses JOSE (verify.c does), never echoes the token, and
  * does no I/O so every rule is testable.
  */
-#include "authz.h"
+#include "role/authz.h"
 
-#include "claims.h"
-#include "verify.h"
+#include "jose/claims.h"
+#include "jose/verify.h"
 
 #include <ctype.h>
 #include <json.h>

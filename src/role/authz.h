@@ -7,10 +7,10 @@
 #ifndef TG_AUTHZ_H
 #define TG_AUTHZ_H
 
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "keyring.h"
+#include "role/cache.h"
+#include "base/config.h"
+#include "http/http.h"
+#include "jose/keyring.h"
 
 #define AUTHZ_VALUE_MAX 512 /* bytes of a variable's value after sanitising */
 #define AUTHZ_NAME_MAX 48   /* bytes of a mapped claim's variable name */

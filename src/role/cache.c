@@ -7,7 +7,7 @@
  * full table of 1024 costs a few hundred kilobytes rather than the megabytes
  * of as many json-c trees. Never stores token bytes.
  */
-#include "cache.h"
+#include "role/cache.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>

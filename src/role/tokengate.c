@@ -5,12 +5,12 @@
  * before each request, and the sweep of ended sessions. What a request gets
  * is api.c's business. Never parses tokens or request bodies.
  */
-#include "api.h"
-#include "config.h"
-#include "listen.h"
-#include "log.h"
-#include "store.h"
-#include "store_admin.h"
+#include "role/api.h"
+#include "base/config.h"
+#include "http/listen.h"
+#include "base/log.h"
+#include "store/store.h"
+#include "store/store_admin.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -37,7 +37,7 @@
  * Strings are stored without their NUL. A created time of 0 handed to an
  * add means "now".
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <json.h>
 #include <stdlib.h>

@@ -16,9 +16,9 @@
 #ifndef TG_STORE_H
 #define TG_STORE_H
 
-#include "keyrec.h"
-#include "session.h"
-#include "tenant.h"
+#include "model/keyrec.h"
+#include "model/session.h"
+#include "model/tenant.h"
 
 struct tg_store;
 

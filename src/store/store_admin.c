@@ -6,9 +6,9 @@
  * request path. Never reads a record, and never recovers or replaces an
  * environment a live process still uses.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <dirent.h>
 #include <errno.h>

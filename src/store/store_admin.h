@@ -7,7 +7,7 @@
 #ifndef TG_STORE_ADMIN_H
 #define TG_STORE_ADMIN_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include <stdbool.h>
 #include <stddef.h>

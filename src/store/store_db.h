@@ -9,8 +9,8 @@
 #ifndef TG_STORE_DB_H
 #define TG_STORE_DB_H
 
-#include "store.h"
-#include "store_admin.h"
+#include "store/store.h"
+#include "store/store_admin.h"
 
 #include <db.h>
 #include <pthread.h>

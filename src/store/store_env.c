@@ -7,9 +7,9 @@
  * wedged on a dead process's mutex stops itself (store_threads.c). Knows no
  * table's record format and never prints a record.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

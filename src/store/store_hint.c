@@ -27,7 +27,7 @@
  * anew (possibly a new file of a re-created environment, whose counters
  * start over) and must not match a value read from the old mapping.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -12,9 +12,9 @@
  *                                         when a batch last moved it), the session_user
  *                                         key the job has done up to (empty: nothing yet)
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -16,9 +16,9 @@
  *   again is how reuse is detected. They go with the session, never before
  *   it, and so does the session's "rt:" rate bucket.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "b64url.h"
+#include "base/b64url.h"
 
 #include <openssl/crypto.h>
 #include <stdlib.h>

@@ -3,9 +3,9 @@
  * bucket) and the shared rate buckets; formats at the top of store.c. Every
  * operation is a body run by store_run(): never begins or ends a transaction.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "ratelimit.h"
+#include "model/ratelimit.h"
 
 #include <stdio.h>
 #include <stdlib.h>

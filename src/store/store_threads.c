@@ -4,9 +4,9 @@
  * checkpoints (and so the log's size) off the request path, one process at a
  * time. Internal to the store; never begins a transaction.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>

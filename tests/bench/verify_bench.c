@@ -5,7 +5,7 @@
  * and key in the same run. Not a test: it prints figures and exits 0 unless a
  * verification fails.
  */
-#include "jws.h"
+#include "jose/jws.h"
 
 #include <json-c/json.h>
 #include <openssl/crypto.h>

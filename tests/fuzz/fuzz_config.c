@@ -5,7 +5,7 @@
  * configuration (nothing was cut or misread on the way in).
  */
 #include "fuzz.h"
-#include "config.h"
+#include "base/config.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>

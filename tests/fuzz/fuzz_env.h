@@ -7,10 +7,10 @@
 #ifndef TG_FUZZ_ENV_H
 #define TG_FUZZ_ENV_H
 
-#include "config.h"
-#include "keyring.h"
-#include "session.h"
-#include "store.h"
+#include "base/config.h"
+#include "jose/keyring.h"
+#include "model/session.h"
+#include "store/store.h"
 
 #include <ftw.h>
 #include <stdio.h>

@@ -11,9 +11,9 @@
  *         of an allowed request sanitised.
  */
 #include "fuzz.h"
-#include "api.h"
-#include "jws.h"
-#include "json_strict.h"
+#include "role/api.h"
+#include "jose/jws.h"
+#include "base/json_strict.h"
 
 #include "fuzz_env.h"
 

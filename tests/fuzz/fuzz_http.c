@@ -8,9 +8,9 @@
  * results inside the input, round trips, no control byte in a header.
  */
 #include "fuzz.h"
-#include "api.h"
-#include "authz.h"
-#include "http.h"
+#include "role/api.h"
+#include "role/authz.h"
+#include "http/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -10,8 +10,8 @@
  * the rest is the body.
  */
 #include "fuzz.h"
-#include "api.h"
-#include "json_strict.h"
+#include "role/api.h"
+#include "base/json_strict.h"
 
 #include "fuzz_env.h"
 

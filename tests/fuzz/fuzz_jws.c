@@ -4,8 +4,8 @@
  * HMAC key of its algorithm and the claims policy. Never crashes, leaks or hangs.
  */
 #include "fuzz.h"
-#include "claims.h"
-#include "jws.h"
+#include "jose/claims.h"
+#include "jose/jws.h"
 
 #include <stdlib.h>
 #include <string.h>

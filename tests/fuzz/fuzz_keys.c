@@ -8,8 +8,8 @@
  * and public JWK import back to the same key.
  */
 #include "fuzz.h"
-#include "json_strict.h"
-#include "keys.h"
+#include "base/json_strict.h"
+#include "jose/keys.h"
 
 #include <json.h>
 #include <stdio.h>

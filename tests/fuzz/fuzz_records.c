@@ -7,9 +7,9 @@
  * decoding again gives the same record.
  */
 #include "fuzz.h"
-#include "json_strict.h"
-#include "session.h"
-#include "tenant.h"
+#include "base/json_strict.h"
+#include "model/session.h"
+#include "model/tenant.h"
 
 #include <json.h>
 #include <stdio.h>

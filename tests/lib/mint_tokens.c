@@ -4,8 +4,8 @@
  *   mint_tokens SECRET_FILE KID ISS AUD N [TTL]
  * Each token has its own sub and jti; exp is now + TTL (default 600).
  */
-#include "jws.h"
-#include "keys.h"
+#include "jose/jws.h"
+#include "jose/keys.h"
 
 #include <json.h>
 #include <stdio.h>

@@ -8,9 +8,9 @@
  *   session_loader DIR TENANT '*' N       N live sessions spread over users u0..u999
  * Prints the number created. Exit status: 0 ok, 2 a store error.
  */
-#include "secret.h"
-#include "session.h"
-#include "store.h"
+#include "base/secret.h"
+#include "model/session.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

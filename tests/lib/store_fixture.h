@@ -6,7 +6,7 @@
 #ifndef TG_STORE_FIXTURE_H
 #define TG_STORE_FIXTURE_H
 
-#include "store.h"
+#include "store/store.h"
 
 #include "tap.h"
 

@@ -14,7 +14,7 @@
  *                              and keep it open until stdin ends
  * Exit status: 0 ok, 1 a committed key went missing, 2 a store error.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -5,9 +5,9 @@
  * 400), JWKS lookups, and a log line that never carries a credential. The
  * store-backed endpoints are in test_api_session.c.
  */
-#include "api.h"
+#include "role/api.h"
 
-#include "keyring.h"
+#include "jose/keyring.h"
 
 #include "../lib/tap.h"
 

@@ -5,11 +5,11 @@
  * bind_ip, introspection, cookie and logout, tenant isolation, revoked API
  * keys, rate limits, JWKS of an asymmetric tenant, and a log free of secrets.
  */
-#include "api.h"
+#include "role/api.h"
 
-#include "keyring.h"
-#include "log.h"
-#include "store.h"
+#include "jose/keyring.h"
+#include "base/log.h"
+#include "store/store.h"
 
 #include "../lib/tap.h"
 

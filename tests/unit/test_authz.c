@@ -4,10 +4,10 @@
  * 6750 error, required claims and amr, variables and their sanitising, the
  * cache and its invalidation, and the rendered headers and bodies.
  */
-#include "authz.h"
+#include "role/authz.h"
 
-#include "jws.h"
-#include "store.h"
+#include "jose/jws.h"
+#include "store/store.h"
 
 #include "../lib/tap.h"
 

@@ -3,7 +3,7 @@
  * and one named case per rejection rule of the strict decoder (each one a way to smuggle a
  * second spelling of the same token past a signature or a cache key).
  */
-#include "b64url.h"
+#include "base/b64url.h"
 
 #include "../lib/tap.h"
 

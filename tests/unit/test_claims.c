@@ -2,8 +2,8 @@
  * Claims policy: every rejection reason, and each time rule exactly at, one
  * second inside and one second outside its leeway boundary.
  */
-#include "claims.h"
-#include "json_strict.h"
+#include "jose/claims.h"
+#include "base/json_strict.h"
 
 #include "../lib/tap.h"
 

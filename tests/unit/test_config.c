@@ -3,7 +3,7 @@
  * name file, line and key, TOKENGATE_DB, trusted proxy matching, and a guard
  * that every key of the table is documented in etc/tokengate.conf.example.
  */
-#include "config.h"
+#include "base/config.h"
 
 #include "../lib/tap.h"
 

@@ -2,7 +2,7 @@
  * err: the wire names of rejection reasons (distinct, non-empty, machine-friendly), verdicts
  * built by tg_reject, the aborting allocators and the owned-string list.
  */
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include "../lib/tap.h"
 

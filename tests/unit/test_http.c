@@ -5,7 +5,7 @@
  * which the tests point at a pipe) and a FastCGI exchange. The header parsers
  * are tested in test_http_parse.c.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include "../lib/tap.h"
 

@@ -3,7 +3,7 @@
  * rejection rule with the sentence it must give, duplicate members compared after unescaping at
  * every depth, the depth cap, number ranges, and the values json-c builds from what gets through.
  */
-#include "json_strict.h"
+#include "base/json_strict.h"
 
 #include "../lib/tap.h"
 

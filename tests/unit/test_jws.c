@@ -3,8 +3,8 @@
  * algorithms, and one named case per structural rule and per attack (alg
  * none, key confusion, alg/key mismatch, DER ECDSA, crit, b64, size limit).
  */
-#include "b64url.h"
-#include "jws.h"
+#include "base/b64url.h"
+#include "jose/jws.h"
 
 #include "../lib/tap.h"
 

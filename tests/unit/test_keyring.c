@@ -3,8 +3,8 @@
  * keys in kid order, the newest signing key, and reloads that happen exactly
  * when the store's generation moves.
  */
-#include "keyring.h"
-#include "store.h"
+#include "jose/keyring.h"
+#include "store/store.h"
 
 #include "../lib/tap.h"
 

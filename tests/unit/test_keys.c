@@ -3,9 +3,9 @@
  * JWKs: every accepted form, every weak or mismatched key refused by name,
  * stored-form and public-JWK round trips, and sentences free of key bytes.
  */
-#include "b64url.h"
-#include "jws.h"
-#include "keys.h"
+#include "base/b64url.h"
+#include "jose/jws.h"
+#include "jose/keys.h"
 
 #include "../lib/tap.h"
 

@@ -3,7 +3,7 @@
  * itself (call site present, control characters defanged, below-level lines
  * dropped), read back from a pipe standing in for the server's error log.
  */
-#include "log.h"
+#include "base/log.h"
 
 #include "../lib/tap.h"
 

@@ -5,9 +5,9 @@
  * the claims they carry (exp capped by the session, custom claims in the
  * namespace, registered claims never replaced), the refusals, and the JWKS.
  */
-#include "mint.h"
-#include "store.h"
-#include "verify.h"
+#include "jose/mint.h"
+#include "store/store.h"
+#include "jose/verify.h"
 
 #include "../lib/tap.h"
 

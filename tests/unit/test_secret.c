@@ -2,7 +2,7 @@
  * secret: copies are independent, secret_free really wipes before freeing (observed through
  * OpenSSL's allocator hooks), comparisons fail closed, and the CSPRNG fills what it is given.
  */
-#include "secret.h"
+#include "base/secret.h"
 
 #include "../lib/tap.h"
 

@@ -7,7 +7,7 @@
  * check names owner, mode and user; backup, verify and restore. Real BDB
  * files, real child processes (one environment handle per process).
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include "../lib/tap.h"
 

@@ -6,7 +6,7 @@
  * threads while one of them reopens it. Prints what the two per-request
  * reads cost (store_generation, store_session_check); asserts no timing.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include "../lib/tap.h"
 

@@ -6,7 +6,7 @@
  * checking while another process revokes never see a stale answer once the
  * revoke returned, and a handle without the hint file still answers right.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include "../lib/store_fixture.h"
 

@@ -8,7 +8,7 @@
  */
 #include "../lib/store_fixture.h"
 
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <string.h>
 #include <time.h>

@@ -3,9 +3,9 @@
  * and by pin, kid selection, the alg-confusion and cross-tenant attacks, key
  * retirement, and changes made through the store seen after a keyring refresh.
  */
-#include "jws.h"
-#include "store.h"
-#include "verify.h"
+#include "jose/jws.h"
+#include "store/store.h"
+#include "jose/verify.h"
 
 #include "../lib/tap.h"
 

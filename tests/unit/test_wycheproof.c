@@ -3,7 +3,7 @@
  * see its README.md) through keys.c's import paths and jws_verify_raw: every
  * `valid` vector accepted, every `invalid` one refused, `acceptable` counted.
  */
-#include "jws.h"
+#include "jose/jws.h"
 
 #include "../lib/tap.h"
 
