@@ -284,17 +284,6 @@ append_key(struct op *op, struct tg_key_record *r)
 	op->keys[op->nkeys++] = r;
 }
 
-int
-store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct store_call *c)
-{
-	bool is_found = false;
-	int ret = store_exists(s, T_TENANTS, txn, id, strlen(id), 0, &is_found);
-
-	if (ret == 0 && !is_found)
-		c->rc = TG_ERR_NOT_FOUND;
-	return ret;
-}
-
 /* ------------------------------------------------------------ tenants */
 
 static int

@@ -22,167 +22,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_FILE "tokengate.db"
-#define LOCK_FILE "tokengate.lock"
-#define REGISTRY "__db.register"
-#define REGISTRY_SLOT 25 /* BDB's fixed-length pid line in __db.register */
-
-/* "www-data", or "uid 1234" for an account that no longer exists. */
-static void
-user_name(uid_t uid, char *buf, size_t n)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw)
-		snprintf(buf, n, "%s", pw->pw_name);
-	else
-		snprintf(buf, n, "uid %ld", (long)uid);
-}
-
-static enum tg_err
-denied(char *why, size_t whylen, const char *path, const struct stat *st, const char *problem,
-       const char *fix)
-{
-	char owner[64], me[64];
-
-	user_name(st->st_uid, owner, sizeof(owner));
-	user_name(geteuid(), me, sizeof(me));
-	snprintf(why, whylen, "permission problem: %s belongs to %s (mode %04o) %s, running as %s: %s",
-		 path, owner, (unsigned)(st->st_mode & 07777), problem, me, fix);
-	return TG_ERR_DENIED;
-}
-
-/* One file of the directory: the owner's, and usable by the owner. */
-static enum tg_err
-check_entry(const char *dir, const char *name, const struct stat *dst, char *why, size_t whylen)
-{
-	char *path = tg_xasprintf("%s/%s", dir, name);
-	char owner[64], fix[600];
-	struct stat st;
-	enum tg_err rc = TG_OK;
-
-	user_name(dst->st_uid, owner, sizeof(owner));
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		goto out; /* gone meanwhile, or a directory restore left: not the environment's */
-	/* An operator's DB_CONFIG (docs/operations.md) is only read. */
-	if (strcmp(name, "DB_CONFIG") == 0 &&
-	    (st.st_mode & (st.st_uid == dst->st_uid ? 0400 : 0004)))
-		goto out;
-	if (st.st_uid != dst->st_uid) {
-		snprintf(fix, sizeof(fix), "the database's owner %s cannot rely on it; run `chown -R "
-			 "%s: %s`, then `tokengatectl --db %s recover`", owner, owner, dir, dir);
-		rc = denied(why, whylen, path, &st, "in a database that is not its owner's", fix);
-	} else if ((st.st_mode & 0600) != 0600) {
-		snprintf(fix, sizeof(fix), "its owner needs read and write; run `chmod u+rw %s`",
-			 path);
-		rc = denied(why, whylen, path, &st, "without owner read and write", fix);
-	}
-out:
-	free(path);
-	return rc;
-}
-
-enum tg_err
-store_check(const char *dir, char *why, size_t whylen)
-{
-	char *file = tg_xasprintf("%s/%s", dir, DB_FILE);
-	char owner[64], fix[600];
-	struct dirent *e;
-	struct stat st;
-	DIR *d = NULL;
-	enum tg_err rc = TG_OK;
-
-	if (stat(dir, &st) != 0) {
-		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
-		user_name(geteuid(), owner, sizeof(owner));
-		if (rc == TG_ERR_NOT_FOUND)
-			snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s "
-				 "init` first", dir, dir);
-		else
-			snprintf(why, whylen, "permission problem: %s cannot reach %s (%s): a directory "
-				 "above it is closed to %s", owner, dir, strerror(errno), owner);
-		goto out;
-	}
-	user_name(st.st_uid, owner, sizeof(owner));
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "%s is not a directory: name the database directory", dir);
-		rc = TG_ERR_IO;
-	} else if (geteuid() != 0 && geteuid() != st.st_uid) {
-		snprintf(fix, sizeof(fix), "run it as %s (tokengatectl run as root switches to %s)",
-			 owner, owner);
-		rc = denied(why, whylen, dir, &st, "and is used by its owner only", fix);
-	} else if ((st.st_mode & 0700) != 0700) {
-		snprintf(fix, sizeof(fix), "run `chmod u+rwx %s`", dir);
-		rc = denied(why, whylen, dir, &st, "without owner read, write and search", fix);
-	} else if (access(file, F_OK) != 0) {
-		snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s init` "
-			 "first", dir, dir);
-		rc = TG_ERR_NOT_FOUND;
-	}
-	d = rc == TG_OK ? opendir(dir) : NULL;
-	if (rc == TG_OK && !d) {
-		snprintf(why, whylen, "cannot list %s: %s", dir, strerror(errno));
-		rc = TG_ERR_IO;
-	}
-	while (rc == TG_OK && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rc = check_entry(dir, e->d_name, &st, why, whylen);
-out:
-	if (d)
-		closedir(d);
-	free(file);
-	return rc;
-}
-
-/*
- * DB_REGISTER keeps one line per process in __db.register and an fcntl lock
- * on the line's first byte while the process has the environment open; a
- * line whose byte nobody locks belongs to a process that died.
- */
-int
-store_env_users(const char *dir, pid_t *first)
-{
-	char *path = tg_xasprintf("%s/%s", dir, REGISTRY);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char slot[REGISTRY_SLOT];
-	int n = 0;
-
-	free(path);
-	if (fd < 0)
-		return 0;
-	for (off_t pos = 0; pread(fd, slot, sizeof(slot), pos) == (ssize_t)sizeof(slot);
-	     pos += REGISTRY_SLOT) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = pos,
-				    .l_len = 1 };
-
-		if (slot[0] == 'X' || fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
-			continue;
-		if (n++ == 0)
-			*first = fl.l_pid;
-	}
-	close(fd);
-	return n;
-}
-
-int
-store_lock_dir(const char *dir, bool is_waiting, int *fd_out)
-{
-	char *path = tg_xasprintf("%s/%s", dir, LOCK_FILE);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	int ret = 0;
-
-	free(path);
-	if (fd < 0)
-		return errno;
-	if (flock(fd, LOCK_EX | (is_waiting ? 0 : LOCK_NB)) != 0) {
-		ret = errno;
-		close(fd);
-		return ret;
-	}
-	*fd_out = fd;
-	return 0;
-}
-
 /* Under the open lock: refuses while a process has dir's environment open. */
 static enum tg_err
 claim(const char *dir, const char *what, int *fd, char *why, size_t whylen)
@@ -240,21 +79,6 @@ store_recover(const char *dir, bool is_catastrophic, char *why, size_t whylen)
 	if (fd >= 0)
 		close(fd);
 	return rc;
-}
-
-bool
-store_dir_has(const char *dir, const char *prefix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool has = false;
-
-	while (d && !has && (e = readdir(d)) != NULL)
-		has = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		      strncmp(e->d_name, prefix, strlen(prefix)) == 0;
-	if (d)
-		closedir(d);
-	return has;
 }
 
 /* A copy whose regions are gone holds only the table file and the log. */
@@ -315,7 +139,7 @@ store_backup(const char *dir, const char *target, char *why, size_t whylen)
 enum tg_err
 store_verify(const char *dir, char *why, size_t whylen)
 {
-	char *file = tg_xasprintf("%s/%s", dir, DB_FILE);
+	char *file = tg_xasprintf("%s/%s", dir, STORE_DB_FILE);
 	DB *db = NULL;
 	pid_t pid = 0;
 	enum tg_err rc = TG_OK;
@@ -350,7 +174,7 @@ store_verify(const char *dir, char *why, size_t whylen)
 static bool
 is_env_file(const char *name)
 {
-	return strcmp(name, DB_FILE) == 0 || strcmp(name, "tokengate.hint") == 0 ||
+	return strcmp(name, STORE_DB_FILE) == 0 || strcmp(name, STORE_HINT_FILE) == 0 ||
 	       strncmp(name, "log.", 4) == 0 || strncmp(name, "__db.", 5) == 0;
 }
 

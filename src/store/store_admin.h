@@ -22,7 +22,11 @@
  */
 enum tg_err store_check(const char *dir, char *why, size_t whylen);
 
-/* Processes registered in dir's environment and still alive; *first gets one of them. */
+/*
+ * Processes registered in dir's environment and still alive; *first gets one
+ * of them. Not for a process that has the environment open itself: closing
+ * the registry file drops that process's own fcntl lock on its line.
+ */
 int store_env_users(const char *dir, pid_t *first);
 
 /*

@@ -40,7 +40,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HINT_FILE "tokengate.hint"
 #define HINT_SIZE 4096
 #define HINT_MAGIC 0x544748494e543031ULL /* "TGHINT01" */
 #define SESSION_SLOTS 1024               /* a power of two: slots are picked by mask */
@@ -136,7 +135,7 @@ open_file(const char *path, const char *dir)
 struct store_hint *
 store_hint_open(const char *dir, char *why, size_t whylen)
 {
-	char *path = tg_xasprintf("%s/%s", dir, HINT_FILE);
+	char *path = tg_xasprintf("%s/%s", dir, STORE_HINT_FILE);
 	struct store_hint *h = NULL;
 	struct stat st;
 	uint64_t magic = 0;

@@ -3,8 +3,8 @@
  * environment whose regions are gone, or that a process panicked, opens with
  * every commit there; regions gone under a live process are refused with the
  * command that mends them; running out of locks is TG_ERR_BUSY for that one
- * call and leaves the environment working for other processes; the look-only
- * check names owner, mode and user; backup, verify and restore. Real BDB
+ * call and leaves the environment working for other processes; backup,
+ * verify and restore (the look-only check: test_store_files.c). Real BDB
  * files, real child processes (one environment handle per process).
  */
 #include "store/store_db.h"
@@ -334,78 +334,6 @@ test_lock_exhaustion(void)
 	free(dir);
 }
 
-/* Runs store_check as user pw in a child; 0 when it answered want with needle in why. */
-static bool
-check_as(const char *dir, const struct passwd *pw, enum tg_err want, const char *needle)
-{
-	pid_t pid = fork();
-	int status = -1;
-
-	if (pid == 0) {
-		char why[1024] = "";
-		enum tg_err rc;
-
-		if (pw && (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
-			_exit(3);
-		rc = store_check(dir, why, sizeof(why));
-		if (rc != want || !strstr(why, needle))
-			fprintf(stderr, "# got %d: %s\n", rc, why);
-		_exit(rc == want && strstr(why, needle) ? 0 : 1);
-	}
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-static void
-chown_all(const char *dir, const struct passwd *pw)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d)) != NULL) {
-		char *p = tg_xasprintf("%s/%s", dir, e->d_name);
-
-		(void)!chown(p, pw->pw_uid, pw->pw_gid);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-}
-
-static void
-test_check(void)
-{
-	struct passwd *pw = getpwnam("www-data");
-	char *dir = path_of("owned");
-	char *file = path_of("owned/tokengate.db");
-	struct tg_store *s = NULL;
-	char why[1024];
-
-	if (!pw || geteuid() != 0) {
-		ok(true, "# SKIP the ownership checks need root and a www-data account");
-		return;
-	}
-	chmod(root, 0755);
-	store_open(dir, true, &s, NULL);
-	store_close(s);
-	is_int(store_check(dir, why, sizeof(why)), TG_OK, "a root database checks OK as root");
-	ok(check_as(dir, pw, TG_ERR_DENIED, "belongs to root (mode 0700)") &&
-		   check_as(dir, pw, TG_ERR_DENIED, "running as www-data"),
-	   "as another user: a permission problem naming owner, mode and user");
-	/* What a root tokengatectl left behind before it switched users: one root file. */
-	(void)!chown(dir, pw->pw_uid, pw->pw_gid);
-	(void)!chown(file, pw->pw_uid, pw->pw_gid);
-	is_int(store_check(dir, why, sizeof(why)), TG_ERR_DENIED,
-	       "as root, a www-data database holding a root file is not OK");
-	ok(strstr(why, "belongs to root (mode 0600)") && strstr(why, "chown -R www-data"),
-	   "naming the file, its owner and mode, and the fix: %s", why);
-	chown_all(dir, pw);
-	ok(check_as(dir, NULL, TG_OK, ""), "every file the owner's: OK as root");
-	ok(check_as(dir, pw, TG_OK, ""), "and as the owner");
-	free(file);
-	free(dir);
-}
-
 static void
 corrupt(const char *file)
 {
@@ -485,7 +413,6 @@ main(void)
 	test_regions_gone_under_live();
 	test_panicked();
 	test_lock_exhaustion();
-	test_check();
 	test_backup_restore();
 	if (!getenv("TG_KEEP"))
 		tap_rmtree(root);
