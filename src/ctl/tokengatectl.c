@@ -5,11 +5,11 @@
  */
 #include "ctl/ctl.h"
 
+#include "base/secret.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -439,8 +439,7 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 			unsigned char *bigger = tg_xmalloc(size * 2);
 
 			memcpy(bigger, buf, len);
-			OPENSSL_cleanse(buf, size);
-			free(buf);
+			secret_free_buf(buf, size);
 			buf = bigger;
 			size *= 2;
 		}
@@ -451,8 +450,7 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 	}
 	if (rc == TG_OK)
 		secret_set(out, buf, len);
-	OPENSSL_cleanse(buf, size);
-	free(buf);
+	secret_free_buf(buf, size);
 	if (!is_stdin)
 		fclose(f);
 	return rc;

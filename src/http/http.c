@@ -6,13 +6,14 @@
  */
 #include "http/http.h"
 
+#include "base/secret.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <fcgiapp.h>
 #include <json.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -516,7 +517,7 @@ http_read_body(struct http_conn *c, const struct http_request *req, size_t cap, 
 		n = size <= limit / 2 ? size * 2 : limit;
 		grown = tg_xmalloc(n + 1);
 		memcpy(grown, buf, got);
-		OPENSSL_clear_free(buf, size + 1);
+		secret_free_buf(buf, size + 1);
 		buf = grown;
 		size = n;
 	}
@@ -531,8 +532,7 @@ http_read_body(struct http_conn *c, const struct http_request *req, size_t cap, 
 		buf = NULL;
 	}
 	/* A body may hold refresh tokens or API keys. */
-	if (buf)
-		OPENSSL_clear_free(buf, size + 1);
+	secret_free_buf(buf, size + 1);
 	return rc;
 }
 

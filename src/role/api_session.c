@@ -7,11 +7,11 @@
 #include "role/api_internal.h"
 
 #include "base/log.h"
+#include "base/secret.h"
 #include "jose/mint.h"
 #include "store/store.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,8 +201,8 @@ api_session_issue(struct api_ctx *c)
 	answer_with_refresh(c, 201, answer, rt, s);
 	answer = NULL;
 out:
-	OPENSSL_cleanse(rt, sizeof(rt));
-	OPENSSL_cleanse(hash, sizeof(hash));
+	secret_wipe(rt, sizeof(rt));
+	secret_wipe(hash, sizeof(hash));
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);
@@ -541,12 +541,10 @@ api_session_refresh(struct api_ctx *c)
 	answer_with_refresh(c, 200, answer, rt, s);
 	answer = NULL;
 out:
-	OPENSSL_cleanse(rt, sizeof(rt));
-	OPENSSL_cleanse(old, sizeof(old));
-	OPENSSL_cleanse(new, sizeof(new));
-	if (tok)
-		OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_wipe(rt, sizeof(rt));
+	secret_wipe(old, sizeof(old));
+	secret_wipe(new, sizeof(new));
+	secret_free_str(tok);
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);
