@@ -6,6 +6,7 @@
  */
 #include "http/http.h"
 
+#include "base/number.h"
 #include "base/secret.h"
 
 #include <errno.h>
@@ -251,15 +252,11 @@ bind_tcp(const char *addr, int backlog, char **why)
 	const char *colon = strrchr(addr, ':');
 	char host[INET6_ADDRSTRLEN + 2];
 	size_t hlen = (size_t)(colon - addr);
-	char *end;
-	long port;
+	int64_t port;
 	int fd, one = 1;
 	socklen_t slen;
 
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end || errno || port < 1 || port > 65535 ||
-	    hlen == 0 || hlen >= sizeof(host)) {
+	if (number_parse(colon + 1, 1, 65535, &port) != TG_OK || hlen == 0 || hlen >= sizeof(host)) {
 		*why = tg_xasprintf("%s: expected a unix socket path, IPv4:PORT or [IPv6]:PORT", addr);
 		return -1;
 	}

@@ -7,6 +7,7 @@
 #include "role/api_internal.h"
 
 #include "base/log.h"
+#include "base/number.h"
 #include "base/secret.h"
 #include "jose/mint.h"
 #include "store/store.h"
@@ -215,21 +216,16 @@ static bool
 list_limit(struct api_ctx *c, const char *q, size_t *out)
 {
 	char *v = NULL;
-	size_t n = 0, len = 0;
+	int64_t n = 0;
 	enum tg_err rc = http_form_get(q, strlen(q), "limit", &v);
 	bool is_ok;
 
 	*out = LIST_LIMIT_DEFAULT;
 	if (rc == TG_ERR_NOT_FOUND)
 		return true;
-	if (rc == TG_OK)
-		len = strlen(v);
-	is_ok = rc == TG_OK && len > 0 && len <= 4 && strspn(v, "0123456789") == len;
-	for (size_t i = 0; is_ok && i < len; i++)
-		n = n * 10 + (size_t)(v[i] - '0');
-	is_ok = is_ok && n >= 1 && n <= STORE_LIST_LIMIT_MAX;
+	is_ok = rc == TG_OK && number_parse(v, 1, STORE_LIST_LIMIT_MAX, &n) == TG_OK;
 	if (is_ok)
-		*out = n;
+		*out = (size_t)n;
 	else
 		api_error(c, 400, "invalid_request", "limit must be a whole number from 1 to %d",
 			  STORE_LIST_LIMIT_MAX);
