@@ -8,8 +8,8 @@
 #include "store/store_db.h"
 
 #include "base/log.h"
+#include "base/secret.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,20 +39,11 @@ store_dbt_out(DBT *d)
 	d->flags = DB_DBT_MALLOC; /* required on DB_THREAD handles */
 }
 
-/* BDB and tg_xmalloc allocate with malloc. */
-void
-store_wipe_free(void *p, size_t n)
-{
-	if (p)
-		OPENSSL_cleanse(p, n);
-	free(p);
-}
-
 void
 store_dbt_free(DBT *d)
 {
 	if (d->flags & DB_DBT_MALLOC)
-		store_wipe_free(d->data, d->size);
+		secret_free_buf(d->data, d->size);
 	d->data = NULL;
 	d->size = 0;
 }
