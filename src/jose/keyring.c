@@ -1,10 +1,10 @@
 /*
  * A worker's view of tenants and keys, rebuilt whole from the records it is
- * handed (one store snapshot, in the gateway), so per-request work is one
- * generation read by the caller. Includes no store header. A key is parsed the first time it is needed after a change, never per
- * request: a worker holds parsed keys (and OpenSSL's code for them) only for
- * the tenants and algorithms its traffic uses, and a change to one tenant of
- * thousands costs each worker no parsing for the others.
+ * handed (in the gateway, one store snapshot when the generation moves); it
+ * never reads the store. A key is parsed the first time it is needed after a
+ * change, never per request: a worker holds parsed keys (and OpenSSL's code
+ * for them) only for the tenants and algorithms its traffic uses, and a
+ * change to one tenant of thousands costs each worker no parsing for the others.
  */
 #include "jose/keyring.h"
 
