@@ -137,9 +137,7 @@ list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 static struct json_object *
 list_json(const struct ctl_records *r, size_t i)
 {
-	struct tg_apikey *const *v = r->v;
-
-	return apikey_to_json_public(v[i]);
+	return apikey_to_json_public(((struct tg_apikey *const *)r->v)[i]);
 }
 
 static void

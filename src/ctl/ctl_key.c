@@ -373,9 +373,7 @@ list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 static struct json_object *
 list_json(const struct ctl_records *r, size_t i)
 {
-	struct tg_key_record *const *v = r->v;
-
-	return keyrec_to_json_public(v[i]);
+	return keyrec_to_json_public(((struct tg_key_record *const *)r->v)[i]);
 }
 
 static void

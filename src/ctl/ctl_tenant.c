@@ -263,11 +263,25 @@ require_claim(struct tg_tenant *t, const char *v, const char *usage)
 	return CTL_EXIT_OK;
 }
 
+/* The end of a --drop-* or --unmap-claim: fine when v was there, a rejection when it was not. */
 static int
-not_there(const struct tg_tenant *t, const char *what, const char *v)
+dropped(const struct tg_tenant *t, bool was_there, const char *what, const char *v)
 {
+	if (was_there)
+		return CTL_EXIT_OK;
 	return ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no %s \"%s\" (see `tokengatectl tenant "
 			"show %s`); nothing was changed", t->id, what, v, t->id);
+}
+
+/* Adds v to l if is_valid says so; otherwise a usage error: "WANTS, not \"v\"". */
+static int
+add_checked(struct tg_strlist *l, const char *v, bool (*is_valid)(const char *),
+	    const char *usage, const char *wants)
+{
+	if (!is_valid(v))
+		return ctl_usage_error(usage, "%s, not \"%s\"", wants, v);
+	strlist_add(l, v);
+	return CTL_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- applying options */
@@ -313,31 +327,23 @@ apply_list_option(struct tg_tenant *t, int id, const char *v, const char *usage)
 	case OPT_MAP_CLAIM:
 		return map_claim(t, v, usage);
 	case OPT_UNMAP_CLAIM:
-		return drop_map(&t->map_claims, v) ? CTL_EXIT_OK : not_there(t, "mapped claim", v);
+		return dropped(t, drop_map(&t->map_claims, v), "mapped claim", v);
 	case OPT_REQUIRE_CLAIM:
 		return require_claim(t, v, usage);
 	case OPT_DROP_CLAIM:
-		return drop_require(&t->require_claims, v) ? CTL_EXIT_OK
-							   : not_there(t, "required claim", v);
+		return dropped(t, drop_require(&t->require_claims, v), "required claim", v);
 	case OPT_ALLOWED_ORIGIN:
-		if (!is_origin(v))
-			return ctl_usage_error(usage,
-					       "--allowed-origin wants scheme://host[:port] with no "
-					       "path, as browsers send it, not \"%s\"", v);
-		strlist_add(&t->allowed_origins, v);
-		return CTL_EXIT_OK;
+		return add_checked(&t->allowed_origins, v, is_origin, usage,
+				   "--allowed-origin wants scheme://host[:port] with no path, as "
+				   "browsers send it");
 	case OPT_DROP_ORIGIN:
-		return strlist_remove(&t->allowed_origins, v) ? CTL_EXIT_OK
-							      : not_there(t, "allowed origin", v);
+		return dropped(t, strlist_remove(&t->allowed_origins, v), "allowed origin", v);
 	case OPT_REQUIRE_AMR:
-		if (!is_amr_value(v))
-			return ctl_usage_error(usage, "--require-amr wants a method name such as "
-					       "otp or pwd (A-Z a-z 0-9 _ -), not \"%s\"", v);
-		strlist_add(&t->require_amr, v);
-		return CTL_EXIT_OK;
+		return add_checked(&t->require_amr, v, is_amr_value, usage,
+				   "--require-amr wants a method name such as otp or pwd "
+				   "(A-Z a-z 0-9 _ -)");
 	case OPT_DROP_AMR:
-		return strlist_remove(&t->require_amr, v) ? CTL_EXIT_OK
-							  : not_there(t, "required amr", v);
+		return dropped(t, strlist_remove(&t->require_amr, v), "required amr", v);
 	}
 	return ctl_fail(CTL_EXIT_USAGE, "internal error: unhandled option %d", id);
 }
@@ -575,9 +581,7 @@ list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 static struct json_object *
 list_json(const struct ctl_records *r, size_t i)
 {
-	struct tg_tenant *const *v = r->v;
-
-	return tenant_to_json(v[i]);
+	return tenant_to_json(((struct tg_tenant *const *)r->v)[i]);
 }
 
 static void
