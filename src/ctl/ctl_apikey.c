@@ -192,7 +192,7 @@ static const struct ctl_sub subs[] = {
 	{ "create", .run = cmd_create },
 	{ "list", .list = &list },
 	{ "revoke", .change = &revoke },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ctl_group ctl_apikey_group = { usage_apikey, subs };

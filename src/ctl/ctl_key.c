@@ -445,7 +445,7 @@ static const struct ctl_sub subs[] = {
 	{ "list", .list = &list },
 	{ "retire", .change = &retire },
 	{ "remove", .change = &removal },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ctl_group ctl_key_group = { usage_key, subs };

@@ -334,7 +334,7 @@ static const struct ctl_sub subs[] = {
 	{ "list", .run = cmd_list },
 	{ "show", .run = cmd_show },
 	{ "revoke", .change = &revoke },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ctl_group ctl_session_group = { usage_group, subs };

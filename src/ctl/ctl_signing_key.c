@@ -220,7 +220,7 @@ static const struct ctl_sub subs[] = {
 	{ "rotate", .run = cmd_rotate },
 	{ "list", .list = &list },
 	{ "retire", .run = cmd_retire },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ctl_group ctl_signing_key_group = { usage_group, subs };

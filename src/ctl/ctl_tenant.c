@@ -654,7 +654,7 @@ static const struct ctl_sub subs[] = {
 	{ "list", .list = &list },
 	{ "show", .run = cmd_show },
 	{ "remove", .run = cmd_remove },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ctl_group ctl_tenant_group = { usage_tenant, subs };

@@ -350,7 +350,7 @@ out:
 
 static const struct ctl_sub subs[] = {
 	{ "sign", .run = cmd_sign },
-	{ NULL },
+	{ .name = NULL },
 };
 
 const struct ctl_group ctl_token_group = { usage_token, subs };

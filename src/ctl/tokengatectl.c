@@ -48,7 +48,7 @@ static const struct ctl_sub commands[] = {
 	{ "backup", .run = ctl_cmd_backup },
 	{ "verify-db", .run = ctl_cmd_verify_db },
 	{ "restore", .run = ctl_cmd_restore },
-	{ NULL },
+	{ .name = NULL },
 };
 
 /* Global options come before the command; --db may also follow it (see ctl_args.c). */
