@@ -419,7 +419,7 @@ explain_exists(struct tg_store *s, const struct tg_tenant *t)
 /* ---------------------------------------------------------------- subcommands */
 
 /* How `tenant add` and `tenant set` differ; the rest of the two is one function. */
-struct save {
+struct tenant_save {
 	const char *usage;
 	bool is_new;
 	const char *verb; /* "add", as in "cannot add tenant T" */
@@ -427,12 +427,17 @@ struct save {
 	enum tg_err (*apply)(struct tg_store *s, const struct tg_tenant *t);
 };
 
-static const struct save add = { usage_add, true, "add", "added", store_tenant_add };
-static const struct save update = { usage_set, false, "update", "updated", store_tenant_update };
+static const struct tenant_save add = { usage_add, true, "add", "added", store_tenant_add };
+static const struct tenant_save update = { usage_set, false, "update", "updated",
+					   store_tenant_update };
 
-/* A new tenant's options are checked before the store opens, an existing one's after it is read. */
+/*
+ * The tenant with the options applied: a new one's options are checked before
+ * the store opens, an existing one's after it is read. *t is the caller's to
+ * free once set, even when a later step fails.
+ */
 static int
-tenant_to_save(struct ctl *c, const struct ctl_args *a, const struct save *how,
+tenant_to_save(struct ctl *c, const struct ctl_args *a, const struct tenant_save *how,
 	       struct tg_store **s, struct tg_tenant **t)
 {
 	int rc;
@@ -453,7 +458,7 @@ tenant_to_save(struct ctl *c, const struct ctl_args *a, const struct save *how,
 }
 
 static int
-save(struct ctl *c, int argc, char **argv, const struct save *how)
+save(struct ctl *c, int argc, char **argv, const struct tenant_save *how)
 {
 	struct ctl_args a = { 0 };
 	struct tg_tenant *t = NULL;
