@@ -5,7 +5,8 @@
  */
 #include "ctl/ctl.h"
 
-#include <errno.h>
+#include "base/number.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -145,19 +146,13 @@ int
 ctl_number(const char *usage, const char *opt, const char *s, int64_t min, int64_t max,
 	   int64_t *out)
 {
-	/* strtoll also takes leading blanks and '+'; a number given to an option has neither. */
-	bool is_plain = (s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9');
-	char *end;
-	long long n;
+	enum tg_err rc = number_parse(s, min, max, out);
 
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (!is_plain || *end != '\0')
-		return ctl_usage_error(usage, "%s wants a whole number, not \"%s\"", opt, s);
-	if (errno == ERANGE || n < min || n > max)
+	if (rc == TG_ERR_RANGE)
 		return ctl_usage_error(usage, "%s must be between %lld and %lld", opt,
 				       (long long)min, (long long)max);
-	*out = n;
+	if (rc != TG_OK)
+		return ctl_usage_error(usage, "%s wants a whole number, not \"%s\"", opt, s);
 	return CTL_EXIT_OK;
 }
 

@@ -58,6 +58,7 @@ ctl_exit_for(enum tg_err rc)
 	case TG_ERR_TOO_LARGE:
 	case TG_ERR_DENIED:
 	case TG_ERR_LIMITED:
+	case TG_ERR_RANGE:
 		return CTL_EXIT_REJECTED;
 	case TG_ERR_CRYPTO:
 	case TG_ERR_DB:

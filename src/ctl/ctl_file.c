@@ -6,7 +6,6 @@
 #include "ctl/ctl.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,8 +35,7 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 			unsigned char *bigger = tg_xmalloc(size * 2);
 
 			memcpy(bigger, buf, len);
-			OPENSSL_cleanse(buf, size);
-			free(buf);
+			secret_free_buf(buf, size);
 			buf = bigger;
 			size *= 2;
 		}
@@ -48,8 +46,7 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 	}
 	if (rc == TG_OK)
 		secret_set(out, buf, len);
-	OPENSSL_cleanse(buf, size);
-	free(buf);
+	secret_free_buf(buf, size);
 	if (!is_stdin)
 		fclose(f);
 	return rc;

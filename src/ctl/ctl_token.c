@@ -8,6 +8,7 @@
 #include "ctl/ctl.h"
 
 #include "base/json_strict.h"
+#include "base/secret.h"
 #include "jose/jws.h"
 #include "jose/keyring.h"
 #include "jose/keys.h"
@@ -15,7 +16,6 @@
 #include "jose/verify.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -151,15 +151,6 @@ out:
 
 /* ---------------------------------------------------------------- token sign */
 
-/* A minted token is a bearer credential until it expires. */
-static void
-wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 static struct json_object *
 claim_value(const char *v)
@@ -340,7 +331,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	puts(token);
 	fflush(stdout);
 out:
-	wipe_free(token);
+	secret_free_str(token);
 	json_object_put(payload);
 	key_free(k);
 	tenant_free(t);
