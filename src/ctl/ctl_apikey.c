@@ -116,19 +116,36 @@ out:
 	return rc;
 }
 
-static void
-list_text(const char *tenant, struct tg_apikey **v, size_t n)
+static enum tg_err
+list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 {
+	struct tg_apikey **v = NULL;
+	enum tg_err err = store_apikey_list(s, tenant, &v, &out->n);
+
+	out->v = v;
+	return err;
+}
+
+static struct json_object *
+list_json(const struct ctl_records *r, size_t i)
+{
+	return apikey_to_json_public(((struct tg_apikey *const *)r->v)[i]);
+}
+
+static void
+list_text(const char *tenant, const struct ctl_records *r)
+{
+	struct tg_apikey *const *v = r->v;
 	struct ctl_table tab;
 
-	if (n == 0) {
+	if (r->n == 0) {
 		printf("tenant %s has no API keys (make one with `tokengatectl apikey create %s`)\n",
 		       tenant, tenant);
 		return;
 	}
 	ctl_table_init(&tab, 3);
 	ctl_table_row(&tab, "ID", "CREATED", "STATE");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		char created[32];
 
 		ctl_format_time(v[i]->created, created, sizeof(created));
@@ -138,38 +155,21 @@ list_text(const char *tenant, struct tg_apikey **v, size_t n)
 	ctl_table_fini(&tab);
 }
 
-static int
-cmd_list(struct ctl *c, int argc, char **argv)
+static void
+list_free(struct ctl_records *r)
 {
-	struct ctl_args a = { 0 };
-	struct tg_apikey **v = NULL;
-	size_t n = 0;
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_apikey_list(s, a.pos[0], &v, &n);
-	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot list API keys: %s", tg_err_str(err));
-		goto out;
-	}
-	if (ctl_has(&a, CTL_OPT_JSON)) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, apikey_to_json_public(v[i]));
-		ctl_print_json(arr);
-	} else {
-		list_text(a.pos[0], v, n);
-	}
-out:
-	apikey_list_free(v, n);
-	ctl_args_fini(&a);
-	return rc;
+	apikey_list_free(r->v, r->n);
 }
+
+static const struct ctl_list list = {
+	.usage = usage_list,
+	.what = "API keys",
+	.is_per_tenant = true,
+	.load = list_load,
+	.to_json = list_json,
+	.print_text = list_text,
+	.free = list_free,
+};
 
 static const struct ctl_change revoke = {
 	.usage = usage_revoke,
@@ -180,21 +180,11 @@ static const struct ctl_change revoke = {
 	.apply = store_apikey_revoke,
 };
 
-static int
-cmd_revoke(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &revoke);
-}
-
 static const struct ctl_sub subs[] = {
-	{ "create", cmd_create },
-	{ "list", cmd_list },
-	{ "revoke", cmd_revoke },
-	{ NULL, NULL },
+	{ "create", .run = cmd_create },
+	{ "list", .list = &list },
+	{ "revoke", .change = &revoke },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_apikey(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_apikey);
-}
+const struct ctl_group ctl_apikey_group = { usage_apikey, subs };

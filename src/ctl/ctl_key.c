@@ -360,18 +360,35 @@ out:
 
 /* ---------------------------------------------------------------- list, retire, remove */
 
-static void
-list_text(const char *tenant, struct tg_key_record **v, size_t n)
+static enum tg_err
+list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 {
+	struct tg_key_record **v = NULL;
+	enum tg_err err = store_key_list(s, tenant, &v, &out->n);
+
+	out->v = v;
+	return err;
+}
+
+static struct json_object *
+list_json(const struct ctl_records *r, size_t i)
+{
+	return keyrec_to_json_public(((struct tg_key_record *const *)r->v)[i]);
+}
+
+static void
+list_text(const char *tenant, const struct ctl_records *r)
+{
+	struct tg_key_record *const *v = r->v;
 	struct ctl_table tab;
 
-	if (n == 0) {
+	if (r->n == 0) {
 		printf("tenant %s has no keys (add one with `tokengatectl key add`)\n", tenant);
 		return;
 	}
 	ctl_table_init(&tab, 5);
 	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		char created[32];
 
 		ctl_format_time(v[i]->created, created, sizeof(created));
@@ -382,38 +399,21 @@ list_text(const char *tenant, struct tg_key_record **v, size_t n)
 	ctl_table_fini(&tab);
 }
 
-static int
-cmd_list(struct ctl *c, int argc, char **argv)
+static void
+list_free(struct ctl_records *r)
 {
-	struct ctl_args a = { 0 };
-	struct tg_key_record **v = NULL;
-	size_t n = 0;
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_key_list(s, a.pos[0], &v, &n);
-	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot list keys: %s", tg_err_str(err));
-		goto out;
-	}
-	if (ctl_has(&a, CTL_OPT_JSON)) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, keyrec_to_json_public(v[i]));
-		ctl_print_json(arr);
-	} else {
-		list_text(a.pos[0], v, n);
-	}
-out:
-	keyrec_list_free(v, n);
-	ctl_args_fini(&a);
-	return rc;
+	keyrec_list_free(r->v, r->n);
 }
+
+static const struct ctl_list list = {
+	.usage = usage_list,
+	.what = "keys",
+	.is_per_tenant = true,
+	.load = list_load,
+	.to_json = list_json,
+	.print_text = list_text,
+	.free = list_free,
+};
 
 static enum tg_err
 retire_key(struct tg_store *s, const char *tenant, const char *kid)
@@ -439,29 +439,13 @@ static const struct ctl_change removal = {
 	.apply = store_key_remove,
 };
 
-static int
-cmd_retire(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &retire);
-}
-
-static int
-cmd_remove(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &removal);
-}
-
 static const struct ctl_sub subs[] = {
-	{ "add", cmd_add },
-	{ "import-jwks", cmd_import },
-	{ "list", cmd_list },
-	{ "retire", cmd_retire },
-	{ "remove", cmd_remove },
-	{ NULL, NULL },
+	{ "add", .run = cmd_add },
+	{ "import-jwks", .run = cmd_import },
+	{ "list", .list = &list },
+	{ "retire", .change = &retire },
+	{ "remove", .change = &removal },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_key(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_key);
-}
+const struct ctl_group ctl_key_group = { usage_key, subs };

@@ -132,13 +132,10 @@ ctl_cmd_verify(struct ctl *c, int argc, char **argv)
 	bool is_too_large;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, ctl_no_opts, 2, usage_verify, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
+	rc = ctl_begin_store_cmd(c, argc, argv, ctl_no_opts, 2, usage_verify, &a, &s);
+	if (rc == CTL_EXIT_OK && !a.wants_help)
 		rc = read_token(a.pos[1], &tok, &is_too_large);
-	if (rc != CTL_EXIT_OK)
+	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	if (is_too_large) {
 		printf("rejected: %s: the token is longer than %d bytes\n",
@@ -344,12 +341,8 @@ out:
 }
 
 static const struct ctl_sub subs[] = {
-	{ "sign", cmd_sign },
-	{ NULL, NULL },
+	{ "sign", .run = cmd_sign },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_token(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_token);
-}
+const struct ctl_group ctl_token_group = { usage_token, subs };
