@@ -157,31 +157,32 @@ _port_is_free() {
 	! _port_accepts "$1"
 }
 
+# Its locals carry a prefix: printf -v would set a local of the caller's name here instead.
 free_port() {
-	local ranges=() size=0 i n r lo hi port
-	mapfile -t ranges < <(_port_ranges)
-	for r in "${ranges[@]}"; do
-		read -r lo hi <<<"$r"
-		size=$((size + hi - lo + 1))
+	local _fp_ranges=() _fp_size=0 _fp_i _fp_n _fp_r _fp_lo _fp_hi _fp_port
+	mapfile -t _fp_ranges < <(_port_ranges)
+	for _fp_r in "${_fp_ranges[@]}"; do
+		read -r _fp_lo _fp_hi <<<"$_fp_r"
+		_fp_size=$((_fp_size + _fp_hi - _fp_lo + 1))
 	done
-	if [ "$size" -eq 0 ]; then
+	if [ "$_fp_size" -eq 0 ]; then
 		echo "testlib.sh: the ephemeral port range leaves no room for test ports" >&2
 		return 1
 	fi
-	for ((i = 0; i < 100; i++)); do
-		n=$(((RANDOM * 32768 + RANDOM) % size))
-		for r in "${ranges[@]}"; do
-			read -r lo hi <<<"$r"
-			if [ "$n" -le $((hi - lo)) ]; then
-				port=$((lo + n))
+	for ((_fp_i = 0; _fp_i < 100; _fp_i++)); do
+		_fp_n=$(((RANDOM * 32768 + RANDOM) % _fp_size))
+		for _fp_r in "${_fp_ranges[@]}"; do
+			read -r _fp_lo _fp_hi <<<"$_fp_r"
+			if [ "$_fp_n" -le $((_fp_hi - _fp_lo)) ]; then
+				_fp_port=$((_fp_lo + _fp_n))
 				break
 			fi
-			n=$((n - (hi - lo + 1)))
+			_fp_n=$((_fp_n - (_fp_hi - _fp_lo + 1)))
 		done
-		case $_tap_ports in *" $port "*) continue ;; esac
-		if _port_is_free "$port"; then
-			_tap_ports="$_tap_ports$port "
-			printf -v "$1" '%s' "$port"
+		case $_tap_ports in *" $_fp_port "*) continue ;; esac
+		if _port_is_free "$_fp_port"; then
+			_tap_ports="$_tap_ports$_fp_port "
+			printf -v "$1" '%s' "$_fp_port"
 			return 0
 		fi
 	done
