@@ -132,8 +132,8 @@ make_tmpdir() {
 # up or, when it starts too low to leave 1000 ports there, above it.
 _tap_ports=" "
 
-# _port_ranges: "LO HI" lines of the ranges free_port draws from, none when there is no room.
-_port_ranges() {
+# _port_range: "LO HI", the ports free_port draws from; nothing when there is no room.
+_port_range() {
 	local lo hi
 	read -r lo hi 2>/dev/null </proc/sys/net/ipv4/ip_local_port_range
 	case "$lo:$hi" in
@@ -159,26 +159,14 @@ _port_is_free() {
 
 # Its locals carry a prefix: printf -v would set a local of the caller's name here instead.
 free_port() {
-	local _fp_ranges=() _fp_size=0 _fp_i _fp_n _fp_r _fp_lo _fp_hi _fp_port
-	mapfile -t _fp_ranges < <(_port_ranges)
-	for _fp_r in "${_fp_ranges[@]}"; do
-		read -r _fp_lo _fp_hi <<<"$_fp_r"
-		_fp_size=$((_fp_size + _fp_hi - _fp_lo + 1))
-	done
-	if [ "$_fp_size" -eq 0 ]; then
+	local _fp_lo _fp_hi _fp_port _fp_i
+	read -r _fp_lo _fp_hi < <(_port_range)
+	if [ -z "$_fp_hi" ]; then
 		echo "testlib.sh: the ephemeral port range leaves no room for test ports" >&2
 		return 1
 	fi
 	for ((_fp_i = 0; _fp_i < 100; _fp_i++)); do
-		_fp_n=$(((RANDOM * 32768 + RANDOM) % _fp_size))
-		for _fp_r in "${_fp_ranges[@]}"; do
-			read -r _fp_lo _fp_hi <<<"$_fp_r"
-			if [ "$_fp_n" -le $((_fp_hi - _fp_lo)) ]; then
-				_fp_port=$((_fp_lo + _fp_n))
-				break
-			fi
-			_fp_n=$((_fp_n - (_fp_hi - _fp_lo + 1)))
-		done
+		_fp_port=$((_fp_lo + (RANDOM * 32768 + RANDOM) % (_fp_hi - _fp_lo + 1)))
 		case $_tap_ports in *" $_fp_port "*) continue ;; esac
 		if _port_is_free "$_fp_port"; then
 			_tap_ports="$_tap_ports$_fp_port "
