@@ -16,6 +16,8 @@
  */
 #include "store/store_db.h"
 
+#include "store_setup.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,19 +64,14 @@ check_snapshot(struct tg_store *s, const char *id, int upto)
 static int
 add_key(struct tg_store *s, const char *id, int i, bool may_exist)
 {
-	struct tg_key_record r = { .tenant = "t", .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE };
 	unsigned char bytes[32];
 	char kid[64];
 	enum tg_err rc;
 
 	snprintf(kid, sizeof(kid), "w%s-%d", id, i);
-	r.kid = kid;
-	r.created = (int64_t)time(NULL);
 	if (secret_random(bytes, sizeof(bytes)) != TG_OK)
 		return 2;
-	secret_set(&r.material, bytes, sizeof(bytes));
-	rc = store_key_add(s, &r);
-	secret_free(&r.material);
+	rc = setup_key(s, "t", kid, (int64_t)time(NULL), bytes, sizeof(bytes));
 	if (rc == TG_ERR_EXISTS && may_exist)
 		rc = TG_OK;
 	if (rc != TG_OK) {
@@ -102,10 +99,8 @@ work(struct tg_store *s, const char *id, int first, int n)
 static int
 init(struct tg_store *s)
 {
-	struct tg_tenant *t = tenant_new("t");
-	enum tg_err rc = store_tenant_add(s, t);
+	enum tg_err rc = setup_tenant(s, "t", NULL);
 
-	tenant_free(t);
 	return rc == TG_OK || rc == TG_ERR_EXISTS ? 0 : 2;
 }
 

@@ -9,6 +9,7 @@
 
 #include "jose/keyring.h"
 
+#include "../lib/find_named.h"
 #include "../lib/tap.h"
 
 #include <json.h>
@@ -43,14 +44,7 @@ test_ip(void)
 	canon(NULL, NULL);
 }
 
-static const char *
-header(const struct http_response *r, const char *name)
-{
-	for (size_t i = 0; i < r->nheaders; i++)
-		if (strcmp(r->headers[i].name, name) == 0)
-			return r->headers[i].value;
-	return NULL;
-}
+TG_DEFINE_FIND_NAMED(header, struct http_response, headers, nheaders)
 
 /* The "error" member of the JSON body ("" when there is none). */
 static char *

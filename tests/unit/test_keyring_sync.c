@@ -100,7 +100,7 @@ test_changes(void)
 int
 main(void)
 {
-	if (!fixture_open(&sf, "test_keyring_sync")) {
+	if (!fixture_open(&sf, "test_keyring_sync", NULL)) {
 		ok(0, "store opens");
 		return done_testing();
 	}

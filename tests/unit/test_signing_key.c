@@ -83,7 +83,7 @@ test_refusals(void)
 int
 main(void)
 {
-	if (!fixture_open(&sf, "test_signing_key")) {
+	if (!fixture_open(&sf, "test_signing_key", NULL)) {
 		ok(0, "store opens");
 		return done_testing();
 	}

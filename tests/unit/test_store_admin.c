@@ -9,7 +9,7 @@
  */
 #include "store/store_db.h"
 
-#include "../lib/tap.h"
+#include "../lib/store_fixture.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,12 +22,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char root[] = "/tmp/tokengate-test_store_admin.XXXXXX";
+/* Only its scratch directory: each test makes its stores under it. */
+static struct store_fixture scratch;
 
 static char *
 path_of(const char *name)
 {
-	return tg_xasprintf("%s/%s", root, name);
+	return tg_xasprintf("%s/%s", scratch.root, name);
 }
 
 /* Removes DIR/__db.0* (with_registry: every __db.* file). */
@@ -49,16 +50,6 @@ drop_regions(const char *dir, bool with_registry)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static void
-add_tenant(struct tg_store *s, const char *id)
-{
-	struct tg_tenant *t = tenant_new(id);
-
-	if (store_tenant_add(s, t) != TG_OK)
-		diag("adding tenant %s failed", id);
-	tenant_free(t);
 }
 
 static bool
@@ -101,7 +92,7 @@ test_regions_gone(bool with_registry)
 
 	is_int(store_open(dir, true, &s, NULL), TG_OK, "store created");
 	for (int i = 0; i < 3; i++)
-		add_tenant(s, ids[i]);
+		fixture_tenant(s, ids[i]);
 	store_close(s);
 	ok(drop_regions(dir, with_registry) >= 3, "region files%s removed",
 	   with_registry ? " and the registry" : "");
@@ -138,7 +129,7 @@ holder(const char *dir, bool is_panicking, int *release)
 		if (store_open(dir, false, &s, NULL) != TG_OK)
 			_exit(2);
 		if (is_panicking) {
-			add_tenant(s, "p2");
+			fixture_tenant(s, "p2");
 			(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
 		}
 		(void)!write(ready[1], "r", 1);
@@ -169,7 +160,7 @@ test_regions_gone_under_live(void)
 	char msg[512];
 
 	store_open(dir, true, &s, NULL);
-	add_tenant(s, "l1");
+	fixture_tenant(s, "l1");
 	store_close(s);
 	s = NULL;
 	pid = holder(dir, false, &release);
@@ -221,7 +212,7 @@ test_panicked(void)
 	int good = 0, release = -1, status = -1;
 
 	store_open(dir, true, &s, NULL);
-	add_tenant(s, "p1");
+	fixture_tenant(s, "p1");
 	store_close(s);
 	pan = holder(dir, true, &release);
 	for (int i = 0; i < OPENERS; i++) {
@@ -320,13 +311,13 @@ test_lock_exhaustion(void)
 		fclose(f);
 	}
 	is_int(store_open(dir, true, &s, NULL), TG_OK, "store with a 300-lock table");
-	add_tenant(s, "x1");
+	fixture_tenant(s, "x1");
 	for (int i = 0; i < 100000; i += 2000)
 		bad += run_fill(s, fill_body, i, 2000, STORE_WRITE_NOSYNC) != TG_OK;
 	is_int(bad, 0, "100,000 records written in short transactions");
 	is_int(run_fill(s, scan_rmw_body, 0, 0, STORE_READ), TG_ERR_BUSY,
 	       "a transaction that runs out of locks: TG_ERR_BUSY for that call");
-	add_tenant(s, "x2");
+	fixture_tenant(s, "x2");
 	ok(has_tenant(s, "x2"), "the same handle keeps working");
 	store_close(s);
 	ok(child_sees(dir, ids, 2), "another process opens it and sees every commit");
@@ -363,8 +354,8 @@ test_backup_restore(void)
 	pid_t pid;
 
 	store_open(dir, true, &s, NULL);
-	add_tenant(s, "b1");
-	add_tenant(s, "b2");
+	fixture_tenant(s, "b1");
+	fixture_tenant(s, "b2");
 	store_close(s);
 	pid = holder(dir, false, &release);
 	is_int(store_backup(dir, bk, why, sizeof(why)), TG_OK,
@@ -372,7 +363,7 @@ test_backup_restore(void)
 	close(release);
 	waitpid(pid, &status, 0);
 	store_open(dir, false, &s, NULL);
-	add_tenant(s, "a1");
+	fixture_tenant(s, "a1");
 	store_close(s);
 	is_int(store_backup(dir, bk, why, sizeof(why)), TG_ERR_EXISTS,
 	       "not into a directory that holds files");
@@ -404,8 +395,10 @@ test_backup_restore(void)
 int
 main(void)
 {
-	if (!mkdtemp(root)) {
-		diag("mkdtemp failed");
+	const char *why = NULL;
+
+	if (setup_open(&scratch, "test_store_admin", false, &why) != TG_OK) {
+		diag("%s", why);
 		return 1;
 	}
 	test_regions_gone(false);
@@ -415,6 +408,6 @@ main(void)
 	test_lock_exhaustion();
 	test_backup_restore();
 	if (!getenv("TG_KEEP"))
-		tap_rmtree(root);
+		fixture_close(&scratch);
 	return done_testing();
 }

@@ -136,7 +136,7 @@ main(void)
 	unsigned char be[8];
 	const char *keys[] = { "t:a", "t:c", "t:d", "u:a" };
 
-	if (!fixture_open(&f, "test_store_rec"))
+	if (!fixture_open(&f, "test_store_rec", "acme", NULL))
 		return 1;
 	is_int(rec_run(f.s, put_body, &op, STORE_WRITE), TG_OK, "store_put writes a record");
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -169,7 +169,6 @@ main(void)
 	ok(be[0] == 1 && be[7] == 8, "integers are stored big-endian, so they sort as numbers");
 	ok(store_get_u64(be) == 0x0102030405060708ull, "and read back");
 
-	fixture_tenant(f.s, "acme");
 	memset(&op, 0, sizeof(op));
 	op.key = "acme";
 	is_int(rec_run(f.s, tenant_body, &op, STORE_READ), TG_OK, "store_tenant_exists: acme is there");
