@@ -414,42 +414,25 @@ api_mint(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
 
 /* ------------------------------------------------------------ tokens presented to the API */
 
-enum tg_err
-api_session_check(void *store, const char *tenant, const char *sid, int64_t now)
-{
-	return store_session_check(store, tenant, sid, now);
-}
-
+/* The decision's inputs for this request: the store answers whether a session is live. */
 static void
-decide(const struct api_ctx *c, const struct http_request *req, struct authz_decision *d)
+authz_env_of(const struct api_env *env, struct authz_env *ae)
 {
-	const struct api_env *env = c->env;
-	struct authz_env ae = {
+	*ae = (struct authz_env){
 		.cfg = env->cfg, .kr = env->kr, .cache = env->cache, .now = env->now,
 		.session_check = api_session_check, .session_ctx = env->store,
 	};
-
-	authz_decide(&ae, req, d);
 }
 
+/* /v1/authorize: nginx auth_request's subrequest, answered as the authorizer decides. */
 static void
 authorize(struct api_ctx *c)
 {
-	struct authz_decision d;
+	struct authz_env ae;
 
-	decide(c, c->req, &d);
-	if (d.status == 200)
-		TG_LOG(TG_LOG_DEBUG, "allow %s %s%s for \"%s\"", d.source, d.token_mask,
-		       d.is_cached ? " (cached)" : "", d.user);
-	else
-		TG_LOG(d.status == 500 ? TG_LOG_ERR : TG_LOG_INFO, "refuse %d %s%s%s%s%s%s%s: %s",
-		       d.status, d.error ? d.error : "no_token", d.reason ? " " : "",
-		       d.reason ? tg_reason_code(d.reason) : "", d.source ? " " : "",
-		       d.source ? d.source : "", d.source ? " " : "", d.source ? d.token_mask : "",
-		       d.description);
+	authz_env_of(c->env, &ae);
 	http_response_fini(c->r);
-	authz_render(&d, c->req->role, c->env->cfg->realm, c->r);
-	authz_decision_fini(&d);
+	authz_answer(&ae, c->req, c->r);
 }
 
 /*
@@ -459,7 +442,10 @@ authorize(struct api_ctx *c)
 static bool
 self_token(struct api_ctx *c, const struct http_request *req, struct authz_decision *d)
 {
-	decide(c, req, d);
+	struct authz_env ae;
+
+	authz_env_of(c->env, &ae);
+	authz_decide(&ae, req, d);
 	if (d->status == 401) {
 		api_error(c, 401, "invalid_token", "%s", d->description);
 		return false;
@@ -739,8 +725,7 @@ api_handle(const struct api_env *env, const struct http_request *req, struct htt
 {
 	struct http_path_args args = { 0 };
 	struct api_ctx c = { .env = env, .req = req, .args = &args, .r = r };
-	const struct api_route *rt = req->role == HTTP_ROLE_AUTHORIZER ? &routes[0]
-								       : find_route(req, &args);
+	const struct api_route *rt = find_route(req, &args);
 
 	http_response_init(r, 500);
 	if (!rt)

@@ -16,6 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+enum tg_err
+api_session_check(void *store, const char *tenant, const char *sid, int64_t now)
+{
+	return store_session_check(store, tenant, sid, now);
+}
+
 static void
 no_session(struct api_ctx *c)
 {

@@ -1,24 +1,21 @@
 /*
  * The authorizer decision: request facts -> allow with variables, or a
  * refusal with its status and RFC 6750 error. A pure function of the request,
- * configuration, keyring, cache and time (no I/O), shared by the FastCGI
- * authorizer role and the responder's /v1/authorize.
+ * configuration, keyring, cache, time and the session-state callback (no
+ * I/O); its rendering is apart. The program calls authz_answer for the
+ * FastCGI authorizer role, the API for /v1/authorize (nginx auth_request).
  */
 #ifndef TG_AUTHZ_H
 #define TG_AUTHZ_H
 
 #include "role/cache.h"
+#include "role/grant.h"
 #include "base/config.h"
 #include "http/http.h"
 #include "jose/keyring.h"
 
-#define AUTHZ_VALUE_MAX 512 /* bytes of a variable's value after sanitising */
-#define AUTHZ_NAME_MAX 48   /* bytes of a mapped claim's variable name */
-
-#define AUTHZ_VAR_NAME_SIZE (sizeof("CLAIM_") + AUTHZ_NAME_MAX)
-
 struct authz_var {
-	char name[AUTHZ_VAR_NAME_SIZE]; /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
+	char name[GRANT_VAR_NAME_SIZE]; /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
 	char *value; /* sanitised: no control characters, valid UTF-8, bounded */
 };
 
@@ -57,7 +54,11 @@ struct authz_env {
 	void *session_ctx;
 };
 
-/* Always fills d; release with authz_decision_fini. */
+/*
+ * Always fills d; release with authz_decision_fini. Of req it reads only the
+ * request facts, never the connection: method, authorization, cookie,
+ * origin, referer, remote_addr, https, forwarded_proto, tenant, require_amr.
+ */
 void authz_decide(const struct authz_env *env, const struct http_request *req,
 		  struct authz_decision *d);
 void authz_decision_fini(struct authz_decision *d);
@@ -72,14 +73,14 @@ void authz_decision_fini(struct authz_decision *d);
 void authz_render(const struct authz_decision *d, enum http_role role, const char *realm,
 		  struct http_response *r);
 
+/*
+ * The authorizer's entry: the decision, one log line (never the token, only
+ * its mask), and the response for req->role in r.
+ */
+void authz_answer(const struct authz_env *env, const struct http_request *req,
+		  struct http_response *r);
+
 /* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
 bool authz_is_https(const struct tg_config *cfg, const struct http_request *req);
-
-/*
- * Copies at most outsz - 1 bytes of in into out, NUL-terminated: control
- * characters (C0, DEL, C1) and bytes that are not valid UTF-8 become '?', and
- * a cut never splits a character. Returns the bytes written.
- */
-size_t authz_sanitize(const char *in, size_t len, char *out, size_t outsz);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "role/authz.h"
 
+#include "base/log.h"
 #include "jose/jws.h"
 #include "store/store.h"
 
@@ -512,28 +513,6 @@ test_render(const char *good)
 	free(auth);
 }
 
-static void
-test_sanitize(void)
-{
-	char out[16];
-	char long_in[64];
-
-	authz_sanitize("a\tb\x7f" "c", 5, out, sizeof(out));
-	is_str(out, "a?b?c", "C0 and DEL replaced");
-	authz_sanitize("caf\xc3\xa9", 5, out, sizeof(out));
-	is_str(out, "caf\xc3\xa9", "valid UTF-8 kept");
-	authz_sanitize("\xc2\x85x", 3, out, sizeof(out));
-	is_str(out, "??x", "C1 control (NEL) replaced");
-	authz_sanitize("\xff\xc3", 2, out, sizeof(out));
-	is_str(out, "??", "invalid and truncated UTF-8 replaced");
-	authz_sanitize("\xed\xa0\x80", 3, out, sizeof(out));
-	is_str(out, "???", "encoded surrogate replaced");
-	memset(long_in, 'x', sizeof(long_in));
-	is_int(authz_sanitize(long_in, sizeof(long_in), out, sizeof(out)), 15, "bounded length");
-	authz_sanitize("abcdefghijklm\xc3\xa9\xc3\xa9", 17, out, sizeof(out));
-	is_str(out, "abcdefghijklm\xc3\xa9", "a cut never splits a character");
-}
-
 /* The session state a fake store answers, and how often it was asked. */
 static enum tg_err session_answer;
 static int session_asks;
@@ -650,7 +629,7 @@ test_gateway_session(void)
 }
 
 /*
- * An entry that is not a grant put_grant made is refused as damaged (500),
+ * An entry that is not a grant grant_encode made is refused as damaged (500),
  * never read: a gateway flag of 2 in its head was loaded as a bool
  * (undefined; UBSan stopped the worker). Found by fuzz_grant.
  */
@@ -686,6 +665,72 @@ test_damaged_entry(const char *good)
 	free(auth);
 }
 
+/* Header name's value in r, NULL when absent. */
+static const char *
+header(const struct http_response *r, const char *name)
+{
+	for (size_t i = 0; i < r->nheaders; i++)
+		if (strcmp(r->headers[i].name, name) == 0)
+			return r->headers[i].value;
+	return NULL;
+}
+
+/* authz_answer for req with stderr (the log) read into log. */
+static void
+answer_logged(const struct http_request *req, struct http_response *r, char *log, size_t logsz)
+{
+	char path[] = "/tmp/tokengate-test_authz.XXXXXX";
+	struct authz_env env = { .cfg = cfg, .kr = kr, .now = NOW };
+	int fd = mkstemp(path), saved = dup(2);
+	ssize_t n;
+
+	dup2(fd, 2);
+	authz_answer(&env, req, r);
+	dup2(saved, 2);
+	close(saved);
+	n = pread(fd, log, logsz - 1, 0);
+	log[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+/* The authorizer's entry: the decision rendered for the request's role, one log line, no token. */
+static void
+test_answer(const char *good)
+{
+	char *auth = bearer_of(good), *expired, *expired_auth, log[4096];
+	struct http_request req = { .role = HTTP_ROLE_AUTHORIZER, .method = "GET", .https = "on",
+				    .authorization = auth };
+	struct http_response r;
+
+	expired = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\",\"exp\":1699999000}");
+	expired_auth = bearer_of(expired);
+	log_set_level(TG_LOG_DEBUG);
+	answer_logged(&req, &r, log, sizeof(log));
+	ok(r.status == 200 && header(&r, "Variable-TOKENGATE_SUB") &&
+	   header(&r, "Variable-REMOTE_USER") && !header(&r, "X-Tokengate-Sub"),
+	   "authorizer role: allowed with Variable-* headers");
+	ok(strstr(log, "allow bearer ") && !strstr(log, good), "one allow line, the token masked");
+	http_response_fini(&r);
+	req.role = HTTP_ROLE_RESPONDER;
+	answer_logged(&req, &r, log, sizeof(log));
+	is_str(header(&r, "X-Tokengate-Sub"), "alice", "responder role: X-Tokengate-* headers");
+	http_response_fini(&r);
+	req.role = HTTP_ROLE_AUTHORIZER;
+	req.authorization = expired_auth;
+	answer_logged(&req, &r, log, sizeof(log));
+	ok(r.status == 401 && header(&r, "WWW-Authenticate") &&
+	   strstr(header(&r, "WWW-Authenticate"), "error=\"invalid_token\""),
+	   "a refusal: 401 with its challenge");
+	ok(strstr(log, "refuse 401 invalid_token expired bearer ") && !strstr(log, expired),
+	   "one refuse line with status, error, reason and source, the token masked");
+	http_response_fini(&r);
+	log_set_level(TG_LOG_WARN);
+	free(auth);
+	free(expired);
+	free(expired_auth);
+}
+
 int
 main(void)
 {
@@ -706,11 +751,11 @@ main(void)
 	keyring_refresh(kr, st, NULL);
 	good = sign(hs_acme, good_payload);
 
-	test_sanitize();
 	test_sources(good);
 	test_https(good);
 	test_refusals();
 	test_render(good);
+	test_answer(good);
 	test_csrf(good);
 	test_requirements(good);
 	test_damaged_entry(good);
