@@ -291,8 +291,9 @@ tenant_rules(const struct tg_verified *v, const struct tg_tenant *t, const struc
 		return;
 	for (size_t i = 0; i < t->require_amr.n; i++) {
 		if (!grant_has_amr(amr, t->require_amr.v[i])) {
-			tg_reject(verdict, TG_R_MISSING_CLAIM, "the tenant requires the authentication "
-				  "method \"%s\"", t->require_amr.v[i]);
+			tg_reject(verdict, TG_R_MISSING_CLAIM,
+				  "the tenant requires the authentication method \"%s\"",
+				  t->require_amr.v[i]);
 			return;
 		}
 	}

@@ -214,10 +214,10 @@ expect_require(const char *name, const char *payload, const char *missing)
 		if (!ok(rc == TG_OK, "%s: met", name))
 			diag("refused: %s", v.why);
 	} else {
-		snprintf(want, sizeof(want), "the token does not carry the required \"%s\" claim value",
-			 missing);
-		ok(rc == TG_ERR_REJECTED && v.reason == TG_R_MISSING_CLAIM && strcmp(v.why, want) == 0,
-		   "%s: \"%s\" unmet", name, missing);
+		snprintf(want, sizeof(want),
+			 "the token does not carry the required \"%s\" claim value", missing);
+		ok(rc == TG_ERR_REJECTED && v.reason == TG_R_MISSING_CLAIM &&
+		   strcmp(v.why, want) == 0, "%s: \"%s\" unmet", name, missing);
 	}
 	json_object_put(o);
 }
@@ -231,26 +231,28 @@ test_require(void)
 	strlist_add(&tenant.require_claims, "sid");
 	expect_require("scope words, value and presence",
 		       "{\"scope\":\"read  write x\",\"role\":\"admin\",\"sid\":\"s\"}", NULL);
-	expect_require("scope as an array", "{\"scope\":[\"write\",\"read\"],\"role\":[\"u\",\"admin\"],"
-		       "\"sid\":0}", NULL);
+	expect_require("scope as an array",
+		       "{\"scope\":[\"write\",\"read\"],\"role\":[\"u\",\"admin\"],\"sid\":0}",
+		       NULL);
 	expect_require("a scope word missing", "{\"scope\":\"read\",\"role\":\"admin\",\"sid\":1}",
 		       "scope");
 	expect_require("a word's prefix is not the word",
 		       "{\"scope\":\"read writer\",\"role\":\"admin\",\"sid\":1}", "scope");
 	expect_require("the first unmet is named", "{\"scope\":\"read write\",\"role\":\"user\"}",
 		       "role");
-	expect_require("null is absent", "{\"scope\":\"read write\",\"role\":\"admin\",\"sid\":null}",
-		       "sid");
+	expect_require("null is absent",
+		       "{\"scope\":\"read write\",\"role\":\"admin\",\"sid\":null}", "sid");
 	strlist_free(&tenant.require_claims);
 	strlist_add(&tenant.require_claims, "level=3");
 	strlist_add(&tenant.require_claims, "mfa=true");
-	expect_require("numbers and booleans by their JSON text", "{\"level\":3,\"mfa\":true}", NULL);
+	expect_require("numbers and booleans by their JSON text", "{\"level\":3,\"mfa\":true}",
+		       NULL);
 	expect_require("a string is not a number", "{\"level\":\"03\",\"mfa\":true}", "level");
 	strlist_free(&tenant.require_claims);
 	tenant.claims_ns = "https://ns.example";
 	strlist_add(&tenant.require_claims, "org.id=o1");
-	expect_require("a namespaced dotted path", "{\"https://ns.example\":{\"org\":{\"id\":\"o1\"}}}",
-		       NULL);
+	expect_require("a namespaced dotted path",
+		       "{\"https://ns.example\":{\"org\":{\"id\":\"o1\"}}}", NULL);
 	expect_require("outside the namespace it is absent", "{\"org\":{\"id\":\"o1\"}}", "org.id");
 	strlist_free(&tenant.require_claims);
 	tenant.claims_ns = NULL;

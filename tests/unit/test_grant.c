@@ -52,8 +52,9 @@ vars_text(const struct grant *g)
 static void
 test_round_trip(void)
 {
-	struct tg_verified *v = verified("{\"sub\":\"x\",\"sid\":\"S1\",\"amr\":[\"pwd\",\"otp\",1],"
-					 "\"role\":\"admin\",\"org\":{\"name\":\"Acme\\u0007\"},"
+	struct tg_verified *v = verified("{\"sub\":\"x\",\"sid\":\"S1\","
+					 "\"amr\":[\"pwd\",\"otp\",1],\"role\":\"admin\","
+					 "\"org\":{\"name\":\"Acme\\u0007\"},"
 					 "\"groups\":[\"a\",3,null],\"note\":null}", true);
 	struct grant g;
 	char *data = NULL, *vars;
@@ -71,7 +72,8 @@ test_round_trip(void)
 	ok(g.amr.n == 2 && grant_has_amr(&g.amr, "otp  pwd") && !grant_has_amr(&g.amr, "hwk") &&
 	   !grant_has_amr(&g.amr, "pw"), "amr: the array's strings, whole words only");
 	vars = vars_text(&g);
-	is_str(vars, "SID=S1;AMR=pwd otp 1;CLAIM_ROLE=admin;CLAIM_ORG_NAME=Acme?;CLAIM_GROUPS=a 3 null;",
+	is_str(vars, "SID=S1;AMR=pwd otp 1;CLAIM_ROLE=admin;CLAIM_ORG_NAME=Acme?;"
+	       "CLAIM_GROUPS=a 3 null;",
 	       "variables: SID, AMR, mapped claims in order, none for a null claim");
 	free(vars);
 	free(data);
