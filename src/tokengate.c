@@ -10,6 +10,7 @@
 #include "role/api.h"
 #include "base/config.h"
 #include "http/listen.h"
+#include "join/keyring_sync.h"
 #include "base/log.h"
 #include "store/store.h"
 #include "store/store_admin.h"
@@ -88,7 +89,7 @@ random_below(int64_t n)
 static enum tg_err
 refresh(struct worker *w)
 {
-	enum tg_err rc = keyring_refresh(w->kr, w->g->store, NULL);
+	enum tg_err rc = keyring_sync(w->kr, w->g->store, NULL);
 
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_ERR, "cannot read tenants and keys from %s: %s; refusing requests",

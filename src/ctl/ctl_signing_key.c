@@ -6,6 +6,7 @@
  */
 #include "ctl/ctl.h"
 
+#include "join/signing_key.h"
 #include "jose/mint.h"
 #include "store/store.h"
 
@@ -53,7 +54,7 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 1, usage_rotate, &a, &s, &t);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	err = mint_rotate_signing_key(s, t, (int64_t)time(NULL), &rec);
+	err = signing_key_rotate(s, t, (int64_t)time(NULL), &rec);
 	if (err == TG_ERR_UNSUPPORTED)
 		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s's signing alg %s is not one the gateway "
 			      "signs with; choose HS256, ES256 or EdDSA with `tokengatectl tenant "

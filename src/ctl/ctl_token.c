@@ -8,6 +8,7 @@
 #include "ctl/ctl.h"
 
 #include "base/json_strict.h"
+#include "join/keyring_sync.h"
 #include "jose/jws.h"
 #include "jose/keyring.h"
 #include "jose/keys.h"
@@ -100,7 +101,7 @@ verify_with(struct tg_store *s, const char *tenant, const struct tg_secret *tok)
 	enum tg_err err;
 	int rc;
 
-	err = keyring_refresh(kr, s, NULL);
+	err = keyring_sync(kr, s, NULL);
 	if (err != TG_OK) {
 		rc = ctl_fail(CTL_EXIT_USAGE, "cannot load tenants and keys from the database: %s", tg_err_str(err));
 		goto out;

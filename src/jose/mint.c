@@ -1,14 +1,13 @@
 /*
  * Gateway-issued access tokens and the signing keys behind them: the claims a
  * session's token carries (signed through jws.c), the tenant's signing keys
- * (made by keys.c, stored as use SIGN) and their public JWKS. Never logs or
+ * (made by keys.c, stored as use SIGN by join/signing_key.c) and their public JWKS. Never logs or
  * returns a token, a key's bytes or a custom claim's value in an error.
  */
 #include "jose/mint.h"
 
 #include "jose/claims.h"
 #include "jose/jws.h"
-#include "store/store.h"
 #include "jose/verify.h"
 
 #include <json.h>
@@ -81,28 +80,19 @@ new_kid(char **out)
  * which is random here), so a rotation must be strictly newer than every
  * earlier one even when two rotations fall in the same second.
  */
-static enum tg_err
-next_created(struct tg_store *s, const char *tenant, int64_t now, int64_t *out)
+int64_t
+mint_signing_key_created(struct tg_key_record *const *keys, size_t n, int64_t now)
 {
-	struct tg_key_record **v = NULL;
-	size_t n = 0;
 	int64_t created = now;
-	enum tg_err rc;
 
-	rc = store_key_list(s, tenant, &v, &n);
-	if (rc != TG_OK)
-		return rc;
 	for (size_t i = 0; i < n; i++)
-		if (v[i]->use == TG_KEY_USE_SIGN && v[i]->created >= created)
-			created = v[i]->created + 1;
-	keyrec_list_free(v, n);
-	*out = created;
-	return TG_OK;
+		if (keys[i]->use == TG_KEY_USE_SIGN && keys[i]->created >= created)
+			created = keys[i]->created + 1;
+	return created;
 }
 
 enum tg_err
-mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t now,
-			struct tg_key_record **out)
+mint_signing_key_new(const struct tg_tenant *t, int64_t created, struct tg_key_record **out)
 {
 	enum tg_alg alg = mint_signing_alg(t);
 	struct tg_key_record *rec = NULL;
@@ -122,17 +112,12 @@ mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t n
 	rec->alg = alg;
 	rec->state = TG_KEY_ACTIVE;
 	rec->use = TG_KEY_USE_SIGN;
+	rec->created = created;
 	rc = keys_export(k, &rec->material);
-	if (rc == TG_OK)
-		rc = next_created(s, t->id, now, &rec->created);
-	if (rc == TG_OK)
-		rc = store_key_add(s, rec);
 	if (rc != TG_OK)
 		goto out;
-	if (out) {
-		*out = rec; /* ownership moves to the caller */
-		rec = NULL;
-	}
+	*out = rec; /* ownership moves to the caller */
+	rec = NULL;
 out:
 	keyrec_free(rec);
 	key_free(k);

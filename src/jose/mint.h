@@ -12,19 +12,25 @@
 #include "model/session.h"
 #include "model/tenant.h"
 
-struct tg_store;
 struct json_object;
 
 /* The tenant's signing_alg (NULL: HS256) as an algorithm. */
 enum tg_alg mint_signing_alg(const struct tg_tenant *t);
 
 /*
- * A fresh signing key record for tenant in its signing_alg (use SIGN,
- * state ACTIVE, kid "gw-" + 16 random hex digits) added to the store.
- * *out (may be NULL) receives the stored record.
+ * A fresh signing key record for tenant in its signing_alg (use SIGN, state
+ * ACTIVE, kid "gw-" + 16 random hex digits, created = created); *out is the
+ * caller's. TG_ERR_UNSUPPORTED when signing_alg is not one the gateway signs
+ * with. Storing it is join/signing_key.c's.
  */
-enum tg_err mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t now,
-				    struct tg_key_record **out);
+enum tg_err mint_signing_key_new(const struct tg_tenant *t, int64_t created,
+				 struct tg_key_record **out);
+
+/*
+ * The "created" for a tenant's next signing key, given its keys: now, or one
+ * past the newest signing key when that is not older than now.
+ */
+int64_t mint_signing_key_created(struct tg_key_record *const *keys, size_t n, int64_t now);
 
 /*
  * The "iss" of the tenant's gateway tokens: its issuer when set, else

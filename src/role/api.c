@@ -10,6 +10,8 @@
 #include "jose/claims.h"
 #include "base/json_strict.h"
 #include "base/log.h"
+#include "join/keyring_sync.h"
+#include "join/signing_key.h"
 #include "jose/mint.h"
 #include "store/store.h"
 #include "jose/verify.h"
@@ -365,9 +367,9 @@ signing_key(struct api_ctx *c, const char *tenant, const struct tg_tenant **t,
 	}
 	if (*key && (*key)->alg == mint_signing_alg(*t))
 		return true;
-	rc = mint_rotate_signing_key(env->store, *t, env->now, NULL);
+	rc = signing_key_rotate(env->store, *t, env->now, NULL);
 	if (rc == TG_OK)
-		rc = keyring_refresh(env->kr, env->store, NULL);
+		rc = keyring_sync(env->kr, env->store, NULL);
 	if (rc != TG_OK) {
 		api_fail(c, rc, "creating the tenant's signing key");
 		return false;

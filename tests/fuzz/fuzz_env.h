@@ -8,7 +8,7 @@
 #define TG_FUZZ_ENV_H
 
 #include "base/config.h"
-#include "jose/keyring.h"
+#include "join/keyring_sync.h"
 #include "model/session.h"
 #include "store/store.h"
 
@@ -161,8 +161,8 @@ fuzz_env_get(size_t fresh_every)
 	fuzz_env_tenant(e->store, "rich", true);
 	fuzz_env_session(e->store);
 	e->kr = keyring_new();
-	if (keyring_refresh(e->kr, e->store, NULL) != TG_OK)
-		fuzz_die("keyring_refresh failed");
+	if (keyring_sync(e->kr, e->store, NULL) != TG_OK)
+		fuzz_die("keyring_sync failed");
 	return e;
 }
 

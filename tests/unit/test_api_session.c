@@ -7,7 +7,7 @@
  */
 #include "role/api.h"
 
-#include "jose/keyring.h"
+#include "join/keyring_sync.h"
 #include "base/log.h"
 #include "store/store.h"
 
@@ -79,8 +79,8 @@ call(const struct call *k, struct result *res)
 
 	if (k->body)
 		feed(k->body);
-	if (keyring_refresh(kr, store, NULL) != TG_OK)
-		diag("keyring_refresh failed");
+	if (keyring_sync(kr, store, NULL) != TG_OK)
+		diag("keyring_sync failed");
 	api_handle(&env, &req, &res->r);
 	res->status = res->r.status;
 	res->json = res->r.body ? json_tokener_parse(res->r.body) : NULL;

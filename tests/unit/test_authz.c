@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "jose/jws.h"
+#include "join/keyring_sync.h"
 #include "store/store.h"
 
 #include "../lib/tap.h"
@@ -70,7 +71,7 @@ update_tenant(const char *id, void (*change)(struct tg_tenant *t))
 	change(t);
 	store_tenant_update(st, t);
 	tenant_free(t);
-	keyring_refresh(kr, st, NULL);
+	keyring_sync(kr, st, NULL);
 }
 
 /* A signed token: payload is a JSON object text; exp NOW+60 unless given. */
@@ -449,7 +450,7 @@ test_cache(const char *good)
 	authz_decision_fini(&d);
 	req.tenant = NULL;
 	store_key_remove(st, "acme", "k1");
-	keyring_refresh(kr, st, NULL);
+	keyring_sync(kr, st, NULL);
 	decide(c, &req, &d);
 	ok(d.status == 401 && !d.is_cached, "a removed key takes effect at once despite the cache");
 	authz_decision_fini(&d);
@@ -549,7 +550,7 @@ test_gateway_session(void)
 	struct authz_decision d;
 	char *tok, *nosid;
 
-	keyring_refresh(kr, st, NULL);
+	keyring_sync(kr, st, NULL);
 	tok = sign(gw, "{\"iss\":\"https://acme.example\",\"sub\":\"u1\",\"sid\":\"S1\","
 		       "\"exp\":1700000060,\"iat\":1700000000}");
 	nosid = sign(gw, "{\"iss\":\"https://acme.example\",\"sub\":\"u1\","
@@ -748,7 +749,7 @@ main(void)
 	add_tenant("beta", "https://beta.example");
 	hs_acme = add_key("acme", "k1");
 	hs_beta = add_key("beta", "b1");
-	keyring_refresh(kr, st, NULL);
+	keyring_sync(kr, st, NULL);
 	good = sign(hs_acme, good_payload);
 
 	test_sources(good);

@@ -1,53 +1,18 @@
 /*
- * The one validation path against a real store: tenant resolution by issuer
- * and by pin, kid selection, the alg-confusion and cross-tenant attacks, key
- * retirement, and changes made through the store seen after a keyring refresh.
+ * The one validation path against a keyring built from records in memory:
+ * tenant resolution by issuer and by pin, kid selection, the alg-confusion and
+ * cross-tenant attacks, key retirement, and changes seen after a reload.
  */
 #include "jose/jws.h"
-#include "store/store.h"
 #include "jose/verify.h"
 
-#include "../lib/tap.h"
+#include "../lib/keyring_fixture.h"
 
 #include <json.h>
 #include <stdlib.h>
 #include <time.h>
-#include <unistd.h>
 
-static struct tg_store *st;
-static struct keyring *kr;
-
-static void
-add_tenant(const char *id, const char *issuer)
-{
-	struct tg_tenant *t = tenant_new(id);
-
-	t->issuer = issuer ? tg_xstrdup(issuer) : NULL;
-	if (store_tenant_add(st, t) != TG_OK)
-		diag("store_tenant_add %s failed", id);
-	tenant_free(t);
-}
-
-/* Stores the public half (or the secret) of key under tenant, returns the key for signing. */
-static void
-store_key(const char *tenant, const struct tg_key *k, enum tg_key_use use)
-{
-	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant, .kid = k->kid, .alg = k->alg,
-				   .state = TG_KEY_ACTIVE, .use = use, .created = time(NULL) };
-	struct tg_key *pub = NULL;
-
-	if (k->is_private && use == TG_KEY_USE_VERIFY) {
-		/* a verification key is stored public-only, as `key add --pem` would */
-		keys_public_half(k, &pub);
-		keys_export(pub, &r.material);
-		key_free(pub);
-	} else {
-		keys_export(k, &r.material);
-	}
-	if (store_key_add(st, &r) != TG_OK)
-		diag("store_key_add %s/%s failed", tenant, k->kid);
-	secret_free(&r.material);
-}
+static struct keyring_fixture f;
 
 static char *
 mint(const struct tg_key *k, const char *iss, const char *sub, long long ttl)
@@ -86,9 +51,7 @@ expect(const char *name, const char *tenant, const char *tok, enum tg_reason wan
 	struct tg_verdict v = { 0 };
 	enum tg_err rc;
 
-	if (keyring_refresh(kr, st, NULL) != TG_OK)
-		diag("keyring_refresh failed");
-	rc = verify_token(kr, tenant, tok ? tok : "", tok ? strlen(tok) : 0, time(NULL), &out, &v);
+	rc = verify_token(f.kr, tenant, tok ? tok : "", tok ? strlen(tok) : 0, time(NULL), &out, &v);
 	if (want == TG_R_NONE) {
 		if (!ok(rc == TG_OK && out, "%s: accepted", name))
 			diag("rejected: %s: %s", tg_reason_code(v.reason), v.why);
@@ -102,35 +65,30 @@ expect(const char *name, const char *tenant, const char *tok, enum tg_reason wan
 int
 main(void)
 {
-	char dir[] = "/tmp/tg-test-verify-XXXXXX";
 	struct tg_key *hs = NULL, *hs_other = NULL, *rs = NULL, *es = NULL, *ed = NULL,
 		      *b_hs = NULL, *late = NULL;
 	struct tg_verified *out = NULL;
 	struct tg_verdict v = { 0 };
 	const char *why = NULL;
 	char *tok;
-	bool changed = false;
 
-	if (!mkdtemp(dir) || store_open(dir, true, &st, &why) != TG_OK) {
-		ok(0, "store opens: %s", why ? why : "mkdtemp failed");
-		return done_testing();
-	}
-	kr = keyring_new();
-	add_tenant("acme", "https://acme.example");
-	add_tenant("beta", "https://beta.example");
-	add_tenant("nois", NULL);
+	kf_init(&f);
+	kf_tenant(&f, "acme", "https://acme.example");
+	kf_tenant(&f, "beta", "https://beta.example");
+	kf_tenant(&f, "nois", NULL);
 	keys_generate("hs1", TG_ALG_HS256, &hs);
 	keys_generate("hs2", TG_ALG_HS256, &hs_other);
-	keys_generate("rs1", TG_ALG_RS256, &rs);
-	keys_generate("es1", TG_ALG_ES256, &es);
+	rs = kf_pem_key("rs1", TG_ALG_RS256);
+	es = kf_pem_key("es1", TG_ALG_ES256);
 	keys_generate("ed1", TG_ALG_EDDSA, &ed);
 	keys_generate("hs1", TG_ALG_HS256, &b_hs);
-	store_key("acme", hs, TG_KEY_USE_VERIFY);
-	store_key("acme", rs, TG_KEY_USE_VERIFY);
-	store_key("acme", es, TG_KEY_USE_VERIFY);
-	store_key("acme", ed, TG_KEY_USE_VERIFY);
-	store_key("beta", b_hs, TG_KEY_USE_VERIFY);
-	store_key("nois", hs_other, TG_KEY_USE_VERIFY);
+	kf_key(&f, "acme", hs, TG_KEY_USE_VERIFY, time(NULL));
+	kf_key(&f, "acme", rs, TG_KEY_USE_VERIFY, time(NULL));
+	kf_key(&f, "acme", es, TG_KEY_USE_VERIFY, time(NULL));
+	kf_key(&f, "acme", ed, TG_KEY_USE_VERIFY, time(NULL));
+	kf_key(&f, "beta", b_hs, TG_KEY_USE_VERIFY, time(NULL));
+	kf_key(&f, "nois", hs_other, TG_KEY_USE_VERIFY, time(NULL));
+	kf_load(&f);
 
 	for (const struct tg_key *const *k = (const struct tg_key *const[]){ hs, rs, es, ed, NULL }; *k;
 	     k++) {
@@ -145,8 +103,7 @@ main(void)
 	}
 
 	tok = mint(hs, "https://acme.example", "user-1", 30);
-	keyring_refresh(kr, st, NULL);
-	ok(verify_token(kr, NULL, tok, strlen(tok), time(NULL), &out, &v) == TG_OK,
+	ok(verify_token(f.kr, NULL, tok, strlen(tok), time(NULL), &out, &v) == TG_OK,
 	   "result for an accepted token");
 	if (out) {
 		is_str(out->tenant, "acme", "result tenant");
@@ -214,31 +171,31 @@ main(void)
 	expect("empty token", NULL, "", TG_R_MALFORMED);
 	expect("garbage", NULL, "a.b.c", TG_R_MALFORMED);
 
-	/* Changes through the store are seen after a refresh, and only then reload. */
-	keyring_refresh(kr, st, &changed);
-	keyring_refresh(kr, st, &changed);
-	ok(!changed, "refresh without a store change reloads nothing");
+	/* Changes are seen after a reload (test_keyring_sync: reloads happen when the store moves). */
 	tok = mint(hs, "https://acme.example", "user-1", 30);
-	store_key_set_state(st, "acme", "hs1", TG_KEY_RETIRED);
-	keyring_refresh(kr, st, &changed);
-	ok(changed, "retiring a key changes the generation");
+	kf_find_key(&f, "acme", "hs1")->state = TG_KEY_RETIRED;
+	kf_load(&f);
 	expect("retired key no longer verifies", NULL, tok, TG_R_UNKNOWN_KEY);
-	store_key_set_state(st, "acme", "hs1", TG_KEY_ACTIVE);
+	kf_find_key(&f, "acme", "hs1")->state = TG_KEY_ACTIVE;
+	kf_load(&f);
 	expect("reactivated key verifies", NULL, tok, TG_R_NONE);
-	store_key_remove(st, "acme", "hs1");
+	kf_remove_keys(&f, "acme", "hs1");
+	kf_load(&f);
 	expect("removed key", NULL, tok, TG_R_UNKNOWN_KEY);
 	free(tok);
 	keys_generate("late", TG_ALG_HS384, &late);
 	tok = mint(late, "https://acme.example", "user-1", 30);
 	expect("key not yet added", NULL, tok, TG_R_UNKNOWN_KEY);
-	store_key("acme", late, TG_KEY_USE_SIGN);
+	kf_key(&f, "acme", late, TG_KEY_USE_SIGN, time(NULL));
+	kf_load(&f);
 	expect("key added later", NULL, tok, TG_R_NONE);
-	keyring_refresh(kr, st, NULL);
-	ok(keyring_signing_key(kr, "acme") && strcmp(keyring_signing_key(kr, "acme")->kid, "late") == 0,
+	ok(keyring_signing_key(f.kr, "acme") &&
+		   strcmp(keyring_signing_key(f.kr, "acme")->kid, "late") == 0,
 	   "signing key found");
-	ok(keyring_signing_key(kr, "beta") == NULL, "tenant without signing key");
+	ok(keyring_signing_key(f.kr, "beta") == NULL, "tenant without signing key");
 	free(tok);
-	store_tenant_remove(st, "acme");
+	kf_remove_tenant(&f, "acme");
+	kf_load(&f);
 	tok = mint(late, "https://acme.example", "user-1", 30);
 	expect("removed tenant", NULL, tok, TG_R_UNKNOWN_TENANT);
 	free(tok);
@@ -250,8 +207,6 @@ main(void)
 	key_free(ed);
 	key_free(b_hs);
 	key_free(late);
-	keyring_free(kr);
-	store_close(st);
-	tap_rmtree(dir);
+	kf_fini(&f);
 	return done_testing();
 }
