@@ -1,5 +1,7 @@
 /*
- * The authorizer decision against a real store and real keys: token sources
+ * The authorizer decision, called directly with plain request facts, real
+ * keys in an in-memory keyring and the session state from a fake callback
+ * (no database): token sources
  * and their order, the HTTPS and CSRF rules, every refusal's status and RFC
  * 6750 error, required claims and amr, variables and their sanitising, the
  * cache and its invalidation, and the rendered headers and bodies.
@@ -8,10 +10,8 @@
 
 #include "base/log.h"
 #include "jose/jws.h"
-#include "join/keyring_sync.h"
-#include "store/store.h"
 
-#include "../lib/tap.h"
+#include "../lib/keyring_fixture.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 #define NOW 1700000000
 
-static struct tg_store *st;
+static struct keyring_fixture kf;
 static struct keyring *kr;
 static struct tg_config *cfg;
 static struct tg_key *hs_acme, *hs_beta;
@@ -28,14 +28,8 @@ static struct tg_key *
 add_key_for(const char *tenant, const char *kid, enum tg_key_use use)
 {
 	struct tg_key *k = NULL;
-	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant, .kid = (char *)(uintptr_t)kid,
-				   .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE,
-				   .use = use, .created = 1 };
 
-	if (keys_generate(kid, TG_ALG_HS256, &k) != TG_OK || keys_export(k, &r.material) != TG_OK ||
-	    store_key_add(st, &r) != TG_OK)
-		diag("cannot make key %s", kid);
-	secret_free(&r.material);
+	kf_new_key(&kf, tenant, kid, TG_ALG_HS256, use, 1, &k);
 	return k;
 }
 
@@ -48,30 +42,21 @@ add_key(const char *tenant, const char *kid)
 static void
 add_tenant(const char *id, const char *issuer)
 {
-	struct tg_tenant *t = tenant_new(id);
+	struct tg_tenant *t = kf_tenant(&kf, id, issuer);
 
-	t->issuer = tg_xstrdup(issuer);
 	t->max_lifetime = 300;
 	strlist_add(&t->map_claims, "role=ROLE");
 	strlist_add(&t->map_claims, "org.name=org_name");
 	strlist_add(&t->map_claims, "note=NOTE");
 	strlist_add(&t->map_claims, "groups=GROUPS");
-	if (store_tenant_add(st, t) != TG_OK)
-		diag("cannot add tenant %s", id);
-	tenant_free(t);
 }
 
+/* The change is seen from the next request on, as after a store change and a keyring sync. */
 static void
 update_tenant(const char *id, void (*change)(struct tg_tenant *t))
 {
-	struct tg_tenant *t = NULL;
-
-	if (store_tenant_get(st, id, &t) != TG_OK)
-		return;
-	change(t);
-	store_tenant_update(st, t);
-	tenant_free(t);
-	keyring_sync(kr, st, NULL);
+	change(kf_find_tenant(&kf, id));
+	kf_load(&kf);
 }
 
 /* A signed token: payload is a JSON object text; exp NOW+60 unless given. */
@@ -449,8 +434,8 @@ test_cache(const char *good)
 	ok(d.status == 401 && !d.is_cached, "the cached verdict is not reused for another pin");
 	authz_decision_fini(&d);
 	req.tenant = NULL;
-	store_key_remove(st, "acme", "k1");
-	keyring_sync(kr, st, NULL);
+	kf_remove_keys(&kf, "acme", "k1");
+	kf_load(&kf);
 	decide(c, &req, &d);
 	ok(d.status == 401 && !d.is_cached, "a removed key takes effect at once despite the cache");
 	authz_decision_fini(&d);
@@ -550,7 +535,7 @@ test_gateway_session(void)
 	struct authz_decision d;
 	char *tok, *nosid;
 
-	keyring_sync(kr, st, NULL);
+	kf_load(&kf);
 	tok = sign(gw, "{\"iss\":\"https://acme.example\",\"sub\":\"u1\",\"sid\":\"S1\","
 		       "\"exp\":1700000060,\"iat\":1700000000}");
 	nosid = sign(gw, "{\"iss\":\"https://acme.example\",\"sub\":\"u1\","
@@ -735,21 +720,16 @@ test_answer(const char *good)
 int
 main(void)
 {
-	char dir[] = "/tmp/tg-test-authz-XXXXXX";
-	const char *why = NULL;
 	char *good;
 
-	if (!mkdtemp(dir) || store_open(dir, true, &st, &why) != TG_OK) {
-		ok(0, "store opens: %s", why ? why : "mkdtemp failed");
-		return done_testing();
-	}
 	cfg = conf("database = /x\n");
-	kr = keyring_new();
+	kf_init(&kf);
+	kr = kf.kr;
 	add_tenant("acme", "https://acme.example");
 	add_tenant("beta", "https://beta.example");
 	hs_acme = add_key("acme", "k1");
 	hs_beta = add_key("beta", "b1");
-	keyring_sync(kr, st, NULL);
+	kf_load(&kf);
 	good = sign(hs_acme, good_payload);
 
 	test_sources(good);
@@ -766,9 +746,7 @@ main(void)
 	free(good);
 	key_free(hs_acme);
 	key_free(hs_beta);
-	keyring_free(kr);
+	kf_fini(&kf);
 	config_free(cfg);
-	store_close(st);
-	tap_rmtree(dir);
 	return done_testing();
 }
