@@ -12,6 +12,7 @@
 #include "http/listen.h"
 #include "join/keyring_sync.h"
 #include "base/log.h"
+#include "base/number.h"
 #include "store/store.h"
 #include "store/store_admin.h"
 
@@ -305,13 +306,9 @@ usage(FILE *f)
 static bool
 parse_count(const char *s, unsigned max, unsigned *out)
 {
-	char *end;
-	long n;
+	int64_t n;
 
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	n = strtol(s, &end, 10);
-	if (*end || n < 1 || (unsigned long)n > max)
+	if (number_parse(s, 1, max, &n) != TG_OK)
 		return false;
 	*out = (unsigned)n;
 	return true;

@@ -6,6 +6,8 @@
  */
 #include "base/config.h"
 
+#include "base/number.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stddef.h>
@@ -78,21 +80,14 @@ config_free(struct tg_config *c)
 	free(c);
 }
 
-/* Strict decimal: digits only, no sign, no blanks, no trailing junk, in range. */
 static const char *
 parse_int(const char *v, const struct cfg_key *k, int64_t *out)
 {
-	char *end;
-	long long n;
+	enum tg_err rc = number_parse(v, k->min, k->max, out);
 
-	if (*v < '0' || *v > '9')
-		return "expected a whole number";
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < k->min || n > k->max)
+	if (rc == TG_ERR_RANGE)
 		return "out of range";
-	*out = n;
-	return NULL;
+	return rc == TG_OK ? NULL : "expected a whole number";
 }
 
 static const char *

@@ -26,6 +26,7 @@ tg_err_str(enum tg_err e)
 	case TG_ERR_BUSY: return "database busy, try again";
 	case TG_ERR_DENIED: return "not allowed";
 	case TG_ERR_LIMITED: return "rate limit reached";
+	case TG_ERR_RANGE: return "out of range";
 	}
 	return "unknown error";
 }

@@ -27,10 +27,29 @@ secret_set(struct tg_secret *s, const void *p, size_t len)
 void
 secret_free(struct tg_secret *s)
 {
-	if (s->p)
-		OPENSSL_clear_free(s->p, s->len + 1);
+	secret_free_buf(s->p, s->len + 1);
 	s->p = NULL;
 	s->len = 0;
+}
+
+void
+secret_wipe(void *p, size_t n)
+{
+	if (n)
+		OPENSSL_cleanse(p, n);
+}
+
+void
+secret_free_buf(void *p, size_t n)
+{
+	OPENSSL_clear_free(p, n);
+}
+
+void
+secret_free_str(char *s)
+{
+	if (s)
+		secret_free_buf(s, strlen(s) + 1);
 }
 
 bool
@@ -57,7 +76,7 @@ secret_random_b64url(size_t n, char **out)
 
 	if (rc == TG_OK)
 		*out = b64url_encode(raw, n);
-	OPENSSL_cleanse(raw, sizeof(raw));
+	secret_wipe(raw, sizeof(raw));
 	return rc;
 }
 
@@ -75,7 +94,7 @@ secret_random_hex(size_t n, char *out)
 		out[2 * i + 1] = hex[raw[i] & 0xf];
 	}
 	out[2 * n] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
+	secret_wipe(raw, sizeof(raw));
 	return TG_OK;
 }
 

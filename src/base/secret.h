@@ -16,6 +16,15 @@ struct tg_secret {
 void secret_set(struct tg_secret *s, const void *p, size_t len);
 /* Wipes and frees the bytes and leaves s empty; safe on an empty secret. */
 void secret_free(struct tg_secret *s);
+/* Zeroes n bytes at p in a way the compiler cannot drop; p may be NULL when n is 0. */
+void secret_wipe(void *p, size_t n);
+/*
+ * Wipes n bytes at p, then frees p; NULL is a no-op. p comes from malloc (tg_xmalloc, BDB) or
+ * from OpenSSL, whose allocator tokengate leaves as malloc.
+ */
+void secret_free_buf(void *p, size_t n);
+/* Wipes a NUL-terminated string, terminator included, then frees it; NULL is a no-op. */
+void secret_free_str(char *s);
 /* Constant-time for equal lengths; NULL or length mismatch compares unequal. */
 bool secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Fills out with n bytes from the OpenSSL CSPRNG. */

@@ -26,6 +26,7 @@ enum tg_err {
 	TG_ERR_BUSY,        /* transient contention that survived the retries */
 	TG_ERR_DENIED,      /* understood and authentic, but not allowed (bind_ip, tenant) */
 	TG_ERR_LIMITED,     /* a rate limit's bucket is empty */
+	TG_ERR_RANGE,       /* a well-formed number outside what the caller allows */
 };
 
 const char *tg_err_str(enum tg_err e);

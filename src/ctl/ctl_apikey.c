@@ -5,10 +5,10 @@
  */
 #include "ctl/ctl.h"
 
+#include "base/secret.h"
 #include "store/store.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,14 +42,6 @@ new_id(char out[2 * ID_BYTES + 1])
 	return secret_random_hex(ID_BYTES, out);
 }
 
-static void
-wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 /* "tgk_" + base64url of 32 random bytes; the prefix lets secret scanners spot leaked keys. */
 static enum tg_err
@@ -63,8 +55,8 @@ new_key(struct tg_secret *key)
 	s = tg_xconcat(KEY_PREFIX, b64);
 	secret_set(key, s, strlen(s));
 out:
-	wipe_free(b64);
-	wipe_free(s);
+	secret_free_str(b64);
+	secret_free_str(s);
 	return err;
 }
 
@@ -118,7 +110,7 @@ cmd_create(struct ctl *c, int argc, char **argv)
 out:
 	free(rec.tenant);
 	free(rec.id);
-	OPENSSL_cleanse(rec.hash, sizeof(rec.hash));
+	secret_wipe(rec.hash, sizeof(rec.hash));
 	secret_free(&key);
 	ctl_args_fini(&a);
 	return rc;

@@ -8,6 +8,7 @@
 #include "ctl/ctl.h"
 
 #include "base/json_strict.h"
+#include "base/secret.h"
 #include "join/keyring_sync.h"
 #include "jose/jws.h"
 #include "jose/keyring.h"
@@ -16,7 +17,6 @@
 #include "jose/verify.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,15 +155,6 @@ out:
 
 /* ---------------------------------------------------------------- token sign */
 
-/* A minted token is a bearer credential until it expires. */
-static void
-wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 static struct json_object *
 claim_value(const char *v)
@@ -344,7 +335,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	puts(token);
 	fflush(stdout);
 out:
-	wipe_free(token);
+	secret_free_str(token);
 	json_object_put(payload);
 	key_free(k);
 	tenant_free(t);

@@ -5,11 +5,12 @@
  */
 #include "ctl/ctl.h"
 
+#include "base/number.h"
+#include "base/secret.h"
 #include "store/store.h"
 
 #include <errno.h>
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,6 +107,7 @@ ctl_exit_for(enum tg_err rc)
 	case TG_ERR_TOO_LARGE:
 	case TG_ERR_DENIED:
 	case TG_ERR_LIMITED:
+	case TG_ERR_RANGE:
 		return CTL_EXIT_REJECTED;
 	case TG_ERR_CRYPTO:
 	case TG_ERR_DB:
@@ -246,19 +248,13 @@ int
 ctl_number(const char *usage, const char *opt, const char *s, int64_t min, int64_t max,
 	   int64_t *out)
 {
-	/* strtoll also takes leading blanks and '+'; a number given to an option has neither. */
-	bool is_plain = (s[0] >= '0' && s[0] <= '9') || (s[0] == '-' && s[1] >= '0' && s[1] <= '9');
-	char *end;
-	long long n;
+	enum tg_err rc = number_parse(s, min, max, out);
 
-	errno = 0;
-	n = strtoll(s, &end, 10);
-	if (!is_plain || *end != '\0')
-		return ctl_usage_error(usage, "%s wants a whole number, not \"%s\"", opt, s);
-	if (errno == ERANGE || n < min || n > max)
+	if (rc == TG_ERR_RANGE)
 		return ctl_usage_error(usage, "%s must be between %lld and %lld", opt,
 				       (long long)min, (long long)max);
-	*out = n;
+	if (rc != TG_OK)
+		return ctl_usage_error(usage, "%s wants a whole number, not \"%s\"", opt, s);
 	return CTL_EXIT_OK;
 }
 
@@ -439,8 +435,7 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 			unsigned char *bigger = tg_xmalloc(size * 2);
 
 			memcpy(bigger, buf, len);
-			OPENSSL_cleanse(buf, size);
-			free(buf);
+			secret_free_buf(buf, size);
 			buf = bigger;
 			size *= 2;
 		}
@@ -451,8 +446,7 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 	}
 	if (rc == TG_OK)
 		secret_set(out, buf, len);
-	OPENSSL_cleanse(buf, size);
-	free(buf);
+	secret_free_buf(buf, size);
 	if (!is_stdin)
 		fclose(f);
 	return rc;

@@ -6,13 +6,15 @@
  */
 #include "http/http.h"
 
+#include "base/number.h"
+#include "base/secret.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <fcgiapp.h>
 #include <json.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,15 +252,11 @@ bind_tcp(const char *addr, int backlog, char **why)
 	const char *colon = strrchr(addr, ':');
 	char host[INET6_ADDRSTRLEN + 2];
 	size_t hlen = (size_t)(colon - addr);
-	char *end;
-	long port;
+	int64_t port;
 	int fd, one = 1;
 	socklen_t slen;
 
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end || errno || port < 1 || port > 65535 ||
-	    hlen == 0 || hlen >= sizeof(host)) {
+	if (number_parse(colon + 1, 1, 65535, &port) != TG_OK || hlen == 0 || hlen >= sizeof(host)) {
 		*why = tg_xasprintf("%s: expected a unix socket path, IPv4:PORT or [IPv6]:PORT", addr);
 		return -1;
 	}
@@ -516,7 +514,7 @@ http_read_body(struct http_conn *c, const struct http_request *req, size_t cap, 
 		n = size <= limit / 2 ? size * 2 : limit;
 		grown = tg_xmalloc(n + 1);
 		memcpy(grown, buf, got);
-		OPENSSL_clear_free(buf, size + 1);
+		secret_free_buf(buf, size + 1);
 		buf = grown;
 		size = n;
 	}
@@ -531,8 +529,7 @@ http_read_body(struct http_conn *c, const struct http_request *req, size_t cap, 
 		buf = NULL;
 	}
 	/* A body may hold refresh tokens or API keys. */
-	if (buf)
-		OPENSSL_clear_free(buf, size + 1);
+	secret_free_buf(buf, size + 1);
 	return rc;
 }
 

@@ -7,9 +7,9 @@
 
 #include "base/b64url.h"
 #include "base/json_strict.h"
+#include "base/secret.h"
 
 #include <json-c/json.h>
-#include <openssl/crypto.h>
 #include <openssl/ec.h>
 
 #include <stdint.h>
@@ -241,9 +241,9 @@ jws_verify_raw(const struct tg_key *key, const unsigned char *msg, size_t msglen
 		if (siglen != alg_hash_len(key->alg))
 			return TG_ERR_REJECTED;
 		rc = hmac(key, msg, msglen, tag, &taglen, sizeof(tag));
-		if (rc == TG_OK && (taglen != siglen || CRYPTO_memcmp(tag, sig, siglen) != 0))
+		if (rc == TG_OK && !secret_equal(tag, taglen, sig, siglen))
 			rc = TG_ERR_REJECTED;
-		OPENSSL_cleanse(tag, sizeof(tag));
+		secret_wipe(tag, sizeof(tag));
 		return rc;
 	case TG_FAMILY_EC:
 		/* A DER signature or any other length is not the JWS encoding. */
@@ -405,8 +405,6 @@ out:
 	free(p64);
 	free(s64);
 	free(input);
-	if (sig)
-		OPENSSL_cleanse(sig, siglen);
-	free(sig);
+	secret_free_buf(sig, siglen);
 	return rc;
 }

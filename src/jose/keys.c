@@ -7,6 +7,7 @@
 #include "jose/keys.h"
 
 #include "base/b64url.h"
+#include "base/secret.h"
 
 #include <json-c/json.h>
 #include <openssl/bn.h>
@@ -384,7 +385,7 @@ keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len, str
 out:
 	OPENSSL_free(label);
 	OPENSSL_free(header);
-	OPENSSL_clear_free(der, derlen > 0 ? (size_t)derlen : 0);
+	secret_free_buf(der, derlen > 0 ? (size_t)derlen : 0);
 	BIO_free(bio);
 	return rc;
 }
@@ -613,7 +614,7 @@ jwk_okp(const struct json_object *jwk, bool is_private, const char **why)
 		goto out;
 	pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, d.p, d.len);
 	if (pkey && (EVP_PKEY_get_raw_public_key(pkey, pub, &publen) != 1 ||
-		     CRYPTO_memcmp(pub, x.p, ED25519_LEN) != 0)) {
+		     !secret_equal(pub, publen, x.p, x.len))) {
 		*why = "OKP JWK d does not match x";
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
@@ -778,7 +779,7 @@ keys_export(const struct tg_key *k, struct tg_secret *der)
 		OSSL_ENCODER_CTX_free(ectx);
 	}
 	secret_set(der, buf, len);
-	OPENSSL_clear_free(buf, len);
+	secret_free_buf(buf, len);
 	return TG_OK;
 }
 
@@ -919,7 +920,7 @@ keys_generate(const char *kid, enum tg_alg alg, struct tg_key **out)
 		rc = secret_random(secret, sizeof(secret));
 		if (rc == TG_OK)
 			rc = keys_from_secret(kid, alg, secret, sizeof(secret), out, &why);
-		OPENSSL_cleanse(secret, sizeof(secret));
+		secret_wipe(secret, sizeof(secret));
 		return rc;
 	case TG_FAMILY_RSA:
 	case TG_FAMILY_RSA_PSS:

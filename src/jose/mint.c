@@ -6,12 +6,12 @@
  */
 #include "jose/mint.h"
 
+#include "base/secret.h"
 #include "jose/claims.h"
 #include "jose/jws.h"
 #include "jose/verify.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -244,9 +244,7 @@ mint_access_token(const struct tg_key *key, const struct tg_tenant *t,
 	tok = NULL;
 	*exp_out = exp;
 out:
-	if (tok)
-		OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_free_str(tok);
 	json_object_put(p);
 	return rc;
 }

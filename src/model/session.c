@@ -12,7 +12,6 @@
 
 #include <arpa/inet.h>
 #include <json.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,9 +341,7 @@ random_b64url(size_t n, char *out, size_t outlen)
 		rc = TG_ERR_CRYPTO;
 	if (rc == TG_OK)
 		memcpy(out, enc, outlen + 1);
-	if (enc)
-		OPENSSL_cleanse(enc, strlen(enc));
-	free(enc);
+	secret_free_str(enc);
 	return rc;
 }
 
@@ -374,8 +371,8 @@ refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1], unsigned char hash[TG_REFR
 		memcpy(out, tok, sizeof(tok));
 		memcpy(hash, h, sizeof(h));
 	}
-	OPENSSL_cleanse(tok, sizeof(tok));
-	OPENSSL_cleanse(h, sizeof(h));
+	secret_wipe(tok, sizeof(tok));
+	secret_wipe(h, sizeof(h));
 	return rc;
 }
 

@@ -7,6 +7,7 @@
  */
 #include "role/api_internal.h"
 
+#include "base/secret.h"
 #include "jose/claims.h"
 #include "base/json_strict.h"
 #include "base/log.h"
@@ -18,7 +19,6 @@
 
 #include <arpa/inet.h>
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -172,7 +172,7 @@ authenticate(struct api_ctx *c)
 	if (rc == TG_OK)
 		rc = store_apikey_find(c->env->store, hash, &a);
 	if (rc == TG_ERR_NOT_FOUND ||
-	    (rc == TG_OK && CRYPTO_memcmp(a->hash, hash, sizeof(hash)) != 0)) {
+	    (rc == TG_OK && !secret_equal(a->hash, sizeof(hash), hash, sizeof(hash)))) {
 		api_error(c, 401, "invalid_client", "unknown API key (create one with "
 			  "`tokengatectl apikey create TENANT`)");
 		goto out;
@@ -190,7 +190,7 @@ authenticate(struct api_ctx *c)
 	}
 	is_ok = api_rate_take(c, a->id, a->tenant);
 out:
-	OPENSSL_cleanse(hash, sizeof(hash));
+	secret_wipe(hash, sizeof(hash));
 	apikey_free(a);
 	return is_ok;
 }
@@ -251,9 +251,7 @@ void
 api_body_fini(struct api_body *b)
 {
 	json_object_put(b->json);
-	if (b->form)
-		OPENSSL_cleanse(b->form, b->len); /* it may carry a refresh token */
-	free(b->form);
+	secret_free_buf(b->form, b->len); /* it may carry a refresh token */
 	memset(b, 0, sizeof(*b));
 }
 
@@ -409,8 +407,7 @@ api_mint(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
 	json_object_object_add(answer, "token_type", json_object_new_string("Bearer"));
 	json_object_object_add(answer, "expires_in", json_object_new_int64(exp - c->env->now));
 	json_object_object_add(answer, "session_id", json_object_new_string(s->id));
-	OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_free_str(tok);
 	return true;
 }
 
@@ -476,8 +473,7 @@ set_cookie(struct api_ctx *c, const char *value, int64_t max_age)
 	if (rc != TG_OK)
 		return rc;
 	http_header_add(c->r, "Set-Cookie", h);
-	OPENSSL_cleanse(h, strlen(h));
-	free(h);
+	secret_free_str(h);
 	return TG_OK;
 }
 
@@ -522,8 +518,7 @@ self_cookie(struct api_ctx *c)
 				  "before making it a cookie");
 		else if (set_cookie(c, tok, d.exp - c->env->now) != TG_OK)
 			api_fail(c, TG_ERR_INVALID, "making the token a cookie");
-		OPENSSL_cleanse(tok, d.token_len);
-		free(tok);
+		secret_free_str(tok);
 	}
 	authz_decision_fini(&d);
 }
@@ -619,9 +614,7 @@ introspect(struct api_ctx *c)
 	}
 	api_json(c, 200, o);
 out:
-	if (tok)
-		OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_free_str(tok);
 	verified_free(v);
 	api_body_fini(&b);
 }

@@ -7,11 +7,12 @@
 #include "role/api_internal.h"
 
 #include "base/log.h"
+#include "base/number.h"
+#include "base/secret.h"
 #include "jose/mint.h"
 #include "store/store.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -207,8 +208,8 @@ api_session_issue(struct api_ctx *c)
 	answer_with_refresh(c, 201, answer, rt, s);
 	answer = NULL;
 out:
-	OPENSSL_cleanse(rt, sizeof(rt));
-	OPENSSL_cleanse(hash, sizeof(hash));
+	secret_wipe(rt, sizeof(rt));
+	secret_wipe(hash, sizeof(hash));
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);
@@ -221,21 +222,16 @@ static bool
 list_limit(struct api_ctx *c, const char *q, size_t *out)
 {
 	char *v = NULL;
-	size_t n = 0, len = 0;
+	int64_t n = 0;
 	enum tg_err rc = http_form_get(q, strlen(q), "limit", &v);
 	bool is_ok;
 
 	*out = LIST_LIMIT_DEFAULT;
 	if (rc == TG_ERR_NOT_FOUND)
 		return true;
-	if (rc == TG_OK)
-		len = strlen(v);
-	is_ok = rc == TG_OK && len > 0 && len <= 4 && strspn(v, "0123456789") == len;
-	for (size_t i = 0; is_ok && i < len; i++)
-		n = n * 10 + (size_t)(v[i] - '0');
-	is_ok = is_ok && n >= 1 && n <= STORE_LIST_LIMIT_MAX;
+	is_ok = rc == TG_OK && number_parse(v, 1, STORE_LIST_LIMIT_MAX, &n) == TG_OK;
 	if (is_ok)
-		*out = n;
+		*out = (size_t)n;
 	else
 		api_error(c, 400, "invalid_request", "limit must be a whole number from 1 to %d",
 			  STORE_LIST_LIMIT_MAX);
@@ -547,12 +543,10 @@ api_session_refresh(struct api_ctx *c)
 	answer_with_refresh(c, 200, answer, rt, s);
 	answer = NULL;
 out:
-	OPENSSL_cleanse(rt, sizeof(rt));
-	OPENSSL_cleanse(old, sizeof(old));
-	OPENSSL_cleanse(new, sizeof(new));
-	if (tok)
-		OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_wipe(rt, sizeof(rt));
+	secret_wipe(old, sizeof(old));
+	secret_wipe(new, sizeof(new));
+	secret_free_str(tok);
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);

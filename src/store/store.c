@@ -39,6 +39,8 @@
  */
 #include "store/store_db.h"
 
+#include "base/secret.h"
+
 #include <json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -610,7 +612,7 @@ key_add_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	store_wipe_free(rec, reclen);
+	secret_free_buf(rec, reclen);
 	free(id);
 	return ret;
 }
@@ -750,7 +752,7 @@ key_state_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	store_wipe_free(rec, reclen);
+	secret_free_buf(rec, reclen);
 	keyrec_free(r);
 	store_dbt_free(&d);
 	free(id);

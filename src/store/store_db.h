@@ -87,7 +87,6 @@ void store_dbt_out(DBT *d);
 /* Wipes and frees what store_dbt_out received. */
 void store_dbt_free(DBT *d);
 /* Record bytes may hold key material: wiped before they are freed. */
-void store_wipe_free(void *p, size_t n);
 void store_put_u64(unsigned char *p, uint64_t v);
 uint64_t store_get_u64(const unsigned char *p);
 

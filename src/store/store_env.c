@@ -10,10 +10,10 @@
 #include "store/store_db.h"
 
 #include "base/log.h"
+#include "base/secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -820,20 +820,11 @@ store_dbt_out(DBT *d)
 	d->flags = DB_DBT_MALLOC; /* required on DB_THREAD handles */
 }
 
-/* BDB and tg_xmalloc allocate with malloc. */
-void
-store_wipe_free(void *p, size_t n)
-{
-	if (p)
-		OPENSSL_cleanse(p, n);
-	free(p);
-}
-
 void
 store_dbt_free(DBT *d)
 {
 	if (d->flags & DB_DBT_MALLOC)
-		store_wipe_free(d->data, d->size);
+		secret_free_buf(d->data, d->size);
 	d->data = NULL;
 	d->size = 0;
 }

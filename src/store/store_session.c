@@ -19,8 +19,8 @@
 #include "store/store_db.h"
 
 #include "base/b64url.h"
+#include "base/secret.h"
 
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -860,7 +860,9 @@ store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH
 	struct sop op = { .hash = old_hash, .new_hash = new_hash, .remote_addr = remote_addr,
 			  .now = now };
 
-	if (CRYPTO_memcmp(old_hash, new_hash, TG_REFRESH_HASH_LEN) == 0)
+	/* secret_equal fails closed by answering unequal; here equality is the refusal. */
+	if (!old_hash || !new_hash ||
+	    secret_equal(old_hash, TG_REFRESH_HASH_LEN, new_hash, TG_REFRESH_HASH_LEN))
 		return TG_ERR_INVALID;
 	return sop_finish_one(&op, sop_run(s, STORE_WRITE, rotate_body, &op), out);
 }

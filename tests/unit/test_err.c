@@ -47,7 +47,7 @@ test_err_str(void)
 {
 	int bad = 0, dups = 0;
 
-	for (int e = TG_OK; e <= TG_ERR_LIMITED; e++) {
+	for (int e = TG_OK; e <= TG_ERR_RANGE; e++) {
 		const char *s = tg_err_str((enum tg_err)e);
 
 		bad += !s || !*s || strcmp(s, "unknown error") == 0;

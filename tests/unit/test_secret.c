@@ -1,6 +1,7 @@
 /*
- * secret: copies are independent, secret_free really wipes before freeing (observed through
- * OpenSSL's allocator hooks), comparisons fail closed, and the CSPRNG fills what it is given.
+ * secret: copies are independent, secret_free and secret_free_buf/_str really wipe before
+ * freeing (observed through OpenSSL's allocator hooks), comparisons fail closed, and the CSPRNG
+ * fills what it is given.
  */
 #include "base/secret.h"
 
@@ -69,6 +70,47 @@ test_set_free(void)
 	secret_set(&e, NULL, 0);
 	ok(e.p && e.len == 0 && e.p[0] == '\0', "an empty secret can be set from NULL");
 	secret_free(&e);
+}
+
+/* Arms the hooks for p, as secret_free_buf/_str should release it whole. */
+static void
+watch(const void *p, size_t n)
+{
+	watched = p;
+	watched_len = n;
+	was_wiped = was_freed = false;
+}
+
+static void
+test_wipe_and_free(void)
+{
+	unsigned char buf[] = "a refresh token";
+	char *str = tg_xstrdup("an API key"), *empty = tg_xstrdup("");
+	unsigned char *heap = tg_xmalloc(48);
+	bool is_zero = true;
+
+	secret_wipe(buf, sizeof(buf));
+	for (size_t i = 0; i < sizeof(buf); i++)
+		is_zero = is_zero && buf[i] == 0;
+	ok(is_zero, "secret_wipe zeroes every byte it is given");
+	secret_wipe(NULL, 0);
+	ok(true, "secret_wipe of nothing is harmless");
+
+	memset(heap, 0xa5, 48);
+	watch(heap, 48);
+	secret_free_buf(heap, 48);
+	ok(was_freed && was_wiped, "secret_free_buf wipes all n bytes, then frees");
+	secret_free_buf(NULL, 16);
+	ok(true, "secret_free_buf(NULL) is a no-op");
+
+	watch(str, strlen(str) + 1);
+	secret_free_str(str);
+	ok(was_freed && was_wiped, "secret_free_str wipes the string and its terminator, then frees");
+	watch(empty, 1);
+	secret_free_str(empty);
+	ok(was_freed && was_wiped, "an empty string is freed too");
+	secret_free_str(NULL);
+	ok(true, "secret_free_str(NULL) is a no-op");
 }
 
 static void
@@ -160,6 +202,7 @@ main(void)
 		return 1;
 	}
 	test_set_free();
+	test_wipe_and_free();
 	test_equal();
 	test_random();
 	test_encoded_random();
