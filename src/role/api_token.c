@@ -39,15 +39,20 @@ api_token_authorize(struct api_ctx *c)
 
 /*
  * The self-service calls act on the session of the token they carry, so only
- * a live gateway-issued token will do. false with the refusal answered.
+ * a live gateway-issued token will do; is_bearer_only leaves the cookie out.
+ * false with the refusal answered.
  */
 static bool
-self_token(struct api_ctx *c, const struct http_request *req, struct authz_decision *d)
+self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
 {
+	struct authz_request facts;
 	struct authz_env ae;
 
 	authz_env_of(c->env, &ae);
-	authz_decide(&ae, req, d);
+	authz_request_of(c->req, &facts);
+	if (is_bearer_only)
+		facts.cookie = NULL;
+	authz_decide(&ae, &facts, d);
 	if (d->status == 401) {
 		api_error(c, 401, "invalid_token", "%s", d->description);
 		return false;
@@ -87,7 +92,7 @@ api_token_logout(struct api_ctx *c)
 	struct authz_decision d;
 	enum tg_err rc;
 
-	if (self_token(c, c->req, &d)) {
+	if (self_token(c, false, &d)) {
 		rc = store_session_revoke(c->env->store, d.tenant, d.sid, c->env->now);
 		if (rc == TG_OK || rc == TG_ERR_NOT_FOUND) {
 			api_no_content(c);
@@ -104,12 +109,10 @@ api_token_logout(struct api_ctx *c)
 void
 api_token_cookie(struct api_ctx *c)
 {
-	struct http_request bearer_only = *c->req;
 	struct authz_decision d;
 	char *tok;
 
-	bearer_only.cookie = NULL;
-	if (self_token(c, &bearer_only, &d)) {
+	if (self_token(c, true, &d)) {
 		tok = tg_xstrndup(d.token, d.token_len);
 		api_no_content(c);
 		/*

@@ -63,6 +63,17 @@ authz_decision_fini(struct authz_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void
+authz_request_of(const struct http_request *req, struct authz_request *out)
+{
+	*out = (struct authz_request){
+		.method = req->method, .authorization = req->authorization, .cookie = req->cookie,
+		.origin = req->origin, .referer = req->referer, .remote_addr = req->remote_addr,
+		.https = req->https, .forwarded_proto = req->forwarded_proto, .tenant = req->tenant,
+		.require_amr = req->require_amr,
+	};
+}
+
 /* The last hop's value: a proxy appends to what the client sent. */
 static bool
 forwarded_https(const char *xfp)
@@ -76,7 +87,7 @@ forwarded_https(const char *xfp)
 }
 
 bool
-authz_is_https(const struct tg_config *cfg, const struct http_request *req)
+authz_is_https(const struct tg_config *cfg, const struct authz_request *req)
 {
 	if (req->https && strcasecmp(req->https, "on") == 0)
 		return true;
@@ -86,7 +97,7 @@ authz_is_https(const struct tg_config *cfg, const struct http_request *req)
 
 /* RFC 6750 2.1 first, then the cookie (2.3, the query string, is never read). */
 static bool
-find_token(const struct tg_config *cfg, const struct http_request *req, const char **tok,
+find_token(const struct tg_config *cfg, const struct authz_request *req, const char **tok,
 	   size_t *len, enum source *src, struct authz_decision *d)
 {
 	enum tg_err rc = http_bearer(req->authorization, tok, len);
@@ -118,7 +129,7 @@ find_token(const struct tg_config *cfg, const struct http_request *req, const ch
 }
 
 static bool
-origin_allowed(const struct tg_tenant *t, const struct http_request *req)
+origin_allowed(const struct tg_tenant *t, const struct authz_request *req)
 {
 	char *origin = NULL, *allowed = NULL;
 	bool ok = false;
@@ -184,7 +195,7 @@ add_var(struct authz_decision *d, const char *name, const char *value)
 
 /* The rules that need the request as well as the token's grant, then the variables. */
 static void
-decide_granted(const struct authz_env *env, const struct http_request *req, enum source src,
+decide_granted(const struct authz_env *env, const struct authz_request *req, enum source src,
 	       const struct grant *g, struct authz_decision *d)
 {
 	const struct tg_tenant *t = keyring_tenant(env->kr, g->tenant);
@@ -266,7 +277,7 @@ verify_and_grant(const struct authz_env *env, struct cache_key *key, char **data
 }
 
 void
-authz_decide(const struct authz_env *env, const struct http_request *req,
+authz_decide(const struct authz_env *env, const struct authz_request *req,
 	     struct authz_decision *d)
 {
 	const char *pin = req->tenant && *req->tenant ? req->tenant : NULL;
@@ -393,9 +404,11 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 void
 authz_answer(const struct authz_env *env, const struct http_request *req, struct http_response *r)
 {
+	struct authz_request facts;
 	struct authz_decision d;
 
-	authz_decide(env, req, &d);
+	authz_request_of(req, &facts);
+	authz_decide(env, &facts, &d);
 	if (d.status == 200)
 		TG_LOG(TG_LOG_DEBUG, "allow %s %s%s for \"%s\"", d.source, d.token_mask,
 		       d.is_cached ? " (cached)" : "", d.user);

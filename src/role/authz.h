@@ -39,6 +39,24 @@ struct authz_decision {
 	size_t nvars;
 };
 
+/*
+ * The request facts the decision reads, as the server gave them; NULL when
+ * absent, all borrowed. No query string: a token is never read from one
+ * (RFC 6750 2.3), so the decision is not handed it.
+ */
+struct authz_request {
+	const char *method;
+	const char *authorization;   /* the Authorization header */
+	const char *cookie;          /* the Cookie header */
+	const char *origin;
+	const char *referer;
+	const char *remote_addr;     /* the peer, for trusted_proxies */
+	const char *https;           /* HTTPS, as servers set it ("on") */
+	const char *forwarded_proto; /* X-Forwarded-Proto, believed from trusted_proxies only */
+	const char *tenant;          /* a tenant the server pinned (TOKENGATE_TENANT) */
+	const char *require_amr;     /* the location's required amr, space-separated */
+};
+
 struct authz_env {
 	const struct tg_config *cfg;
 	const struct keyring *kr;
@@ -54,12 +72,11 @@ struct authz_env {
 	void *session_ctx;
 };
 
-/*
- * Always fills d; release with authz_decision_fini. Of req it reads only the
- * request facts, never the connection: method, authorization, cookie,
- * origin, referer, remote_addr, https, forwarded_proto, tenant, require_amr.
- */
-void authz_decide(const struct authz_env *env, const struct http_request *req,
+/* The facts of a request the server sent. */
+void authz_request_of(const struct http_request *req, struct authz_request *out);
+
+/* Always fills d; release with authz_decision_fini. */
+void authz_decide(const struct authz_env *env, const struct authz_request *req,
 		  struct authz_decision *d);
 void authz_decision_fini(struct authz_decision *d);
 
@@ -81,6 +98,6 @@ void authz_answer(const struct authz_env *env, const struct http_request *req,
 		  struct http_response *r);
 
 /* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
-bool authz_is_https(const struct tg_config *cfg, const struct http_request *req);
+bool authz_is_https(const struct tg_config *cfg, const struct authz_request *req);
 
 #endif

@@ -38,8 +38,8 @@ decide(const struct fuzz_env *e, unsigned char opts, const char *token,
        struct authz_decision *d)
 {
 	char *authorization = tg_xasprintf("Bearer %s", token);
-	struct http_request req = {
-		.role = HTTP_ROLE_AUTHORIZER, .method = (opts & 1) ? "POST" : "GET",
+	struct authz_request req = {
+		.method = (opts & 1) ? "POST" : "GET",
 		.authorization = authorization, .remote_addr = "127.0.0.1",
 		.origin = (opts & 4) ? "https://app.rich.example" : NULL,
 		.require_amr = (opts & 2) ? "pwd" : NULL,

@@ -92,7 +92,7 @@ bearer_of(const char *tok)
 }
 
 static void
-decide(struct tg_cache *cache, const struct http_request *req, struct authz_decision *d)
+decide(struct tg_cache *cache, const struct authz_request *req, struct authz_decision *d)
 {
 	struct authz_env env = { .cfg = cfg, .kr = kr, .cache = cache, .now = NOW };
 
@@ -125,7 +125,7 @@ same_decision(const struct authz_decision *a, const struct authz_decision *b)
 
 /* Decided twice through a fresh cache: what the cache answers must be what verifying did. */
 static void
-expect(const struct http_request *req, int status, const char *error, const char *name)
+expect(const struct authz_request *req, int status, const char *error, const char *name)
 {
 	struct tg_cache *c = cache_new(4);
 	struct authz_decision d, again;
@@ -154,7 +154,7 @@ static void
 test_sources(const char *good)
 {
 	char *auth = bearer_of(good), *cookie = tg_xasprintf("x=1; tg_session=%s", good);
-	struct http_request req = { .method = "GET", .https = "on" };
+	struct authz_request req = { .method = "GET", .https = "on" };
 	struct authz_decision d;
 
 	expect(&req, 401, NULL, "no token: bare challenge");
@@ -198,7 +198,7 @@ static void
 test_https(const char *good)
 {
 	char *auth = bearer_of(good);
-	struct http_request req = { .method = "GET", .authorization = auth };
+	struct authz_request req = { .method = "GET", .authorization = auth };
 	struct tg_config *saved = cfg;
 
 	expect(&req, 403, "invalid_request", "plain HTTP refused when require_https");
@@ -233,7 +233,7 @@ static void
 test_csrf(const char *good)
 {
 	char *cookie = tg_xasprintf("tg_session=%s", good), *auth = bearer_of(good);
-	struct http_request req = { .method = "POST", .https = "on", .cookie = cookie };
+	struct authz_request req = { .method = "POST", .https = "on", .cookie = cookie };
 
 	expect(&req, 403, "invalid_request", "cookie + POST without Origin or Referer");
 	req.origin = "https://evil.example";
@@ -298,7 +298,7 @@ static void
 test_requirements(const char *good)
 {
 	char *auth = bearer_of(good);
-	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth };
 	char *low = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"bob\","
 				  "\"exp\":1700000060,\"scope\":[\"read\"],\"role\":\"user\"}");
 	char *lowauth = bearer_of(low);
@@ -347,7 +347,7 @@ test_requirements(const char *good)
 static void
 test_refusals(void)
 {
-	struct http_request req = { .method = "GET", .https = "on" };
+	struct authz_request req = { .method = "GET", .https = "on" };
 	char *expired = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
 				      "\"exp\":1699999000}");
 	char *beta = sign(hs_beta, "{\"iss\":\"https://beta.example\",\"sub\":\"a\","
@@ -407,7 +407,7 @@ test_cache(const char *good)
 {
 	struct tg_cache *c = cache_new(16);
 	char *auth = bearer_of(good);
-	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth };
 	struct authz_decision d, again;
 
 	decide(c, &req, &d);
@@ -447,7 +447,7 @@ static void
 test_render(const char *good)
 {
 	char *auth = bearer_of(good);
-	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth };
 	struct authz_decision d;
 	struct http_response r;
 	char *msg;
@@ -517,8 +517,7 @@ static void
 decide_gw(struct tg_cache *cache, const char *tok, bool has_check, struct authz_decision *d)
 {
 	char *auth = bearer_of(tok);
-	struct http_request req = { .role = HTTP_ROLE_AUTHORIZER, .method = "GET", .https = "on",
-				    .authorization = auth };
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth };
 	struct authz_env env = { .cfg = cfg, .kr = kr, .cache = cache, .now = NOW,
 				 .session_check = has_check ? fake_session_check : NULL };
 
@@ -623,7 +622,7 @@ static void
 test_damaged_entry(const char *good)
 {
 	char *auth = bearer_of(good);
-	struct http_request req = { .method = "GET", .https = "on", .authorization = auth };
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth };
 	struct cache_key key = { .token = good, .len = strlen(good),
 				 .generation = keyring_generation(kr) };
 	struct tg_cache *c = cache_new(4);
@@ -685,6 +684,7 @@ static void
 test_answer(const char *good)
 {
 	char *auth = bearer_of(good), *expired, *expired_auth, log[4096];
+	char *query = tg_xasprintf("access_token=%s", good);
 	struct http_request req = { .role = HTTP_ROLE_AUTHORIZER, .method = "GET", .https = "on",
 				    .authorization = auth };
 	struct http_response r;
@@ -711,7 +711,14 @@ test_answer(const char *good)
 	ok(strstr(log, "refuse 401 invalid_token expired bearer ") && !strstr(log, expired),
 	   "one refuse line with status, error, reason and source, the token masked");
 	http_response_fini(&r);
+	req.authorization = NULL;
+	req.query_string = query;
+	answer_logged(&req, &r, log, sizeof(log));
+	ok(r.status == 401 && strcmp(header(&r, "WWW-Authenticate"), "Bearer realm=\"tokengate\"") == 0,
+	   "a token in the query string is no token (RFC 6750 2.3 is not served)");
+	http_response_fini(&r);
 	log_set_level(TG_LOG_WARN);
+	free(query);
 	free(auth);
 	free(expired);
 	free(expired_auth);
