@@ -2,8 +2,10 @@
  * The gateway program: options, configuration, and the request dispatch
  * shared by its three ways of running (under a FastCGI server, as a --listen
  * supervisor, or as one CGI request): per-thread state, the keyring refresh
- * before each request, and the sweep of ended sessions. What a request gets
- * is api.c's business. Never parses tokens or request bodies.
+ * before each request, the dispatch by role (the FastCGI authorizer to
+ * authz.c, every responder request to api.c's routes) and the sweep of ended
+ * sessions. What a request gets is theirs to say. Never parses tokens or
+ * request bodies.
  */
 #include "role/api.h"
 #include "base/config.h"
@@ -112,6 +114,24 @@ refuse_unread(enum tg_err rc, struct http_response *r)
 	http_set_error(r, 500, "server_error", "the gateway cannot read its database");
 }
 
+/*
+ * FCGI_ROLE=AUTHORIZER is the authorizer; anything else (the responder, nginx
+ * auth_request's subrequest to /v1/authorize, a CGI request) is the API's.
+ */
+static void
+dispatch(const struct api_env *env, const struct http_request *req, struct http_response *r)
+{
+	struct authz_env ae = {
+		.cfg = env->cfg, .kr = env->kr, .cache = env->cache, .now = env->now,
+		.session_check = api_session_check, .session_ctx = env->store,
+	};
+
+	if (req->role == HTTP_ROLE_AUTHORIZER)
+		authz_answer(&ae, req, r);
+	else
+		api_handle(env, req, r);
+}
+
 static void
 answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 {
@@ -129,7 +149,7 @@ answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 	if (rc != TG_OK)
 		refuse_unread(rc, &r);
 	else
-		api_handle(&env, req, &r);
+		dispatch(&env, req, &r);
 	if (http_send(c, &r) != TG_OK)
 		TG_LOG(TG_LOG_INFO, "the server closed the connection before the answer was sent");
 	http_response_fini(&r);
