@@ -7,6 +7,7 @@
 #include "jose/jws.h"
 
 #include "../lib/tap.h"
+#include "../lib/vectors.h"
 
 #include <json-c/json.h>
 #include <openssl/core_names.h>
@@ -85,18 +86,6 @@ check_hs(const char *header, const char *payload)
 #define HDR "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 #define PAY "{\"sub\":\"alice\",\"exp\":1300819380}"
 
-static struct json_object *
-load_json(const char *rel)
-{
-	char *path = tg_xasprintf("%s/%s", tap_srcdir(), rel);
-	struct json_object *o = json_object_from_file(path);
-
-	if (!o)
-		diag("cannot read %s", path);
-	free(path);
-	return o;
-}
-
 static const char *
 member(struct json_object *o, const char *path)
 {
@@ -154,7 +143,7 @@ with_sig(const char *tok, const unsigned char *sig, size_t siglen)
 static void
 test_rfc7515(void)
 {
-	struct json_object *doc = load_json("vectors/rfc7515/appendix-a.json"), *vs;
+	struct json_object *doc = vectors_load("vectors/rfc7515/appendix-a.json"), *vs;
 	const char *a1_payload = NULL;
 
 	json_object_object_get_ex(doc, "vectors", &vs);
@@ -218,13 +207,13 @@ test_rfc7520_8037(void)
 		{ "vectors/rfc7520/4_3.ecdsa_signature.json", TG_ALG_ES512 },
 		{ "vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json", TG_ALG_HS256 },
 	};
-	struct json_object *ed = load_json("vectors/rfc8037/examples.json"), *e;
+	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json"), *e;
 	struct tg_key *k = NULL;
 	struct tg_verdict v;
 	const char *why, *compact;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		struct json_object *doc = load_json(f[i].file);
+		struct json_object *doc = vectors_load(f[i].file);
 		const char *sec = f[i].file + strlen("vectors/rfc7520/");
 		char *bad;
 

@@ -8,6 +8,7 @@
 #include "jose/keys.h"
 
 #include "../lib/tap.h"
+#include "../lib/vectors.h"
 
 #include <json-c/json.h>
 #include <openssl/bn.h>
@@ -129,18 +130,6 @@ sign_verify(const struct tg_key *signer, const struct tg_key *verifier)
 	free(tok);
 	json_object_put(p);
 	return is_ok;
-}
-
-static struct json_object *
-load_json(const char *rel)
-{
-	char *path = tg_xasprintf("%s/%s", tap_srcdir(), rel);
-	struct json_object *o = json_object_from_file(path);
-
-	if (!o)
-		diag("cannot read %s", path);
-	free(path);
-	return o;
 }
 
 static struct json_object *
@@ -413,12 +402,12 @@ test_secret(void)
 static void
 test_jwk_rfc(void)
 {
-	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json");
-	struct json_object *rs = load_json("vectors/rfc7520/4_1.rsa_v15_signature.json");
-	struct json_object *es = load_json("vectors/rfc7520/4_3.ecdsa_signature.json");
+	struct json_object *a = vectors_load("vectors/rfc7515/appendix-a.json");
+	struct json_object *rs = vectors_load("vectors/rfc7520/4_1.rsa_v15_signature.json");
+	struct json_object *es = vectors_load("vectors/rfc7520/4_3.ecdsa_signature.json");
 	struct json_object *hs =
-	    load_json("vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json");
-	struct json_object *ed = load_json("vectors/rfc8037/examples.json");
+	    vectors_load("vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json");
+	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json");
 	struct json_object *v, *jwk, *in;
 	struct tg_key *k = NULL;
 	const char *why;
@@ -557,7 +546,7 @@ test_jwk_rfc(void)
 static void
 test_jwk_rules(void)
 {
-	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL,
+	struct json_object *a = vectors_load("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL,
 			   *rsa = NULL;
 	const char *why;
 
