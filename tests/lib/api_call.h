@@ -11,6 +11,7 @@
 
 #include "jose/keyring.h"
 
+#include "find_named.h"
 #include "tap.h"
 
 #include <json.h>
@@ -45,14 +46,7 @@ api_call_teardown(void)
 	config_free(cfg);
 }
 
-static inline const char *
-header(const struct http_response *r, const char *name)
-{
-	for (size_t i = 0; i < r->nheaders; i++)
-		if (strcmp(r->headers[i].name, name) == 0)
-			return r->headers[i].value;
-	return NULL;
-}
+TG_DEFINE_FIND_NAMED(header, struct http_response, headers, nheaders)
 
 /* The "error" member of the JSON body ("" when there is none). */
 static inline char *

@@ -8,12 +8,12 @@
 #include <string.h>
 
 /*
- * Defines `static const char *FN(const TYPE *o, const char *name)`: the value of the first of
+ * Defines `static inline const char *FN(const TYPE *o, const char *name)`: the value of the first of
  * o->COUNT elements of o->ARRAY whose name is name, NULL when there is none. For example
  * TG_DEFINE_FIND_NAMED(header, struct http_response, headers, nheaders).
  */
 #define TG_DEFINE_FIND_NAMED(fn, type, array, count)                                             \
-	static const char *fn(const type *o, const char *name)                                    \
+	static inline const char *fn(const type *o, const char *name)                             \
 	{                                                                                         \
 		for (size_t i = 0; i < o->count; i++)                                             \
 			if (strcmp(o->array[i].name, name) == 0)                                  \

@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "jose/jws.h"
 
+#include "../lib/find_named.h"
 #include "../lib/keyring_fixture.h"
 
 #include <json.h>
@@ -99,14 +100,7 @@ decide(struct tg_cache *cache, const struct authz_request *req, struct authz_dec
 	authz_decide(&env, req, d);
 }
 
-static const char *
-var(const struct authz_decision *d, const char *name)
-{
-	for (size_t i = 0; i < d->nvars; i++)
-		if (strcmp(d->vars[i].name, name) == 0)
-			return d->vars[i].value;
-	return NULL;
-}
+TG_DEFINE_FIND_NAMED(var, struct authz_decision, vars, nvars)
 
 static bool
 same_decision(const struct authz_decision *a, const struct authz_decision *b)
