@@ -139,10 +139,11 @@ int ctl_change_cmd(struct ctl *c, int argc, char **argv, const struct ctl_change
 
 /*
  * Reads a whole file ("-" is stdin) into a secret, byte for byte. Files larger
- * than cap give TG_ERR_TOO_LARGE; unreadable ones TG_ERR_IO with *why set to
- * strerror's sentence.
+ * than cap give TG_ERR_TOO_LARGE, which each caller words for its own input;
+ * unreadable ones TG_ERR_IO, and why gets strerror's sentence.
  */
-enum tg_err ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **why);
+enum tg_err ctl_read_file(const char *path, size_t cap, struct tg_secret *out,
+			  struct tg_why *why);
 
 /* Pretty JSON on stdout, then drops the caller's reference. */
 void ctl_print_json(struct json_object *o_owned);

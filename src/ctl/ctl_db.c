@@ -119,8 +119,8 @@ struct db_cmd {
 	const char *usage;
 	const struct ctl_opt *opts;
 	size_t npos;
-	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done, char *why,
-			     size_t whylen);
+	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done,
+			     struct tg_why *why);
 };
 
 /* Parse, name the directory, become its owner, do the work, say how it went. */
@@ -129,7 +129,7 @@ run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *
 {
 	struct ctl_args a = { 0 };
 	char *done = NULL;
-	char why[1024];
+	struct tg_why why;
 	enum tg_err err;
 	int rc = ctl_parse(c, argc, argv, cmd->opts, cmd->npos, cmd->usage, &a);
 
@@ -141,13 +141,13 @@ run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *
 		rc = ctl_become_owner(dir);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = cmd->apply(dir, &a, &done, why, sizeof(why));
+	err = cmd->apply(dir, &a, &done, &why);
 	if (err == TG_OK)
 		printf("%s\n", done);
 	else
 		rc = ctl_fail(err == TG_ERR_BUSY || err == TG_ERR_EXISTS ? CTL_EXIT_REJECTED
 									 : CTL_EXIT_USAGE,
-			      "%s", why);
+			      "%s", why.text);
 out:
 	free(done);
 	ctl_args_fini(&a);
@@ -155,9 +155,9 @@ out:
 }
 
 static enum tg_err
-apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_recover(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why, whylen);
+	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("database in %s recovered", dir);
@@ -165,9 +165,9 @@ apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why,
 }
 
 static enum tg_err
-apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_backup(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_backup(dir, a->pos[0], why, whylen);
+	enum tg_err err = store_backup(dir, a->pos[0], why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("backup of %s written to %s", dir, a->pos[0]);
@@ -176,9 +176,9 @@ apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, 
 
 /* dir is the directory to verify: a backup, or the database itself. */
 static enum tg_err
-apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_verify(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_verify(dir, why, whylen);
+	enum tg_err err = store_verify(dir, why);
 
 	(void)a;
 	if (err == TG_OK)
@@ -187,10 +187,10 @@ apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, 
 }
 
 static enum tg_err
-apply_restore(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_restore(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
 	char *moved = NULL;
-	enum tg_err err = store_restore(a->pos[0], dir, &moved, why, whylen);
+	enum tg_err err = store_restore(a->pos[0], dir, &moved, why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("database in %s restored from %s; the files it replaced are "

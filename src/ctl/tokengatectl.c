@@ -295,7 +295,8 @@ ctl_db_dir(struct ctl *c, const char **out)
 int
 ctl_store(struct ctl *c, struct tg_store **out)
 {
-	const char *dir = NULL, *why = NULL;
+	const char *dir = NULL;
+	struct tg_why why;
 	int rc;
 
 	if (c->store) {
@@ -309,7 +310,7 @@ ctl_store(struct ctl *c, struct tg_store **out)
 		return rc;
 	/* The store's sentences name the directory and the next step already. */
 	if (store_open(dir, false, &c->store, &why) != TG_OK)
-		return ctl_fail(CTL_EXIT_USAGE, "%s", why ? why : "cannot open the database");
+		return ctl_fail(CTL_EXIT_USAGE, "%s", why.text);
 	*out = c->store;
 	return CTL_EXIT_OK;
 }
@@ -385,7 +386,8 @@ static int
 cmd_init(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_args a = { 0 };
-	const char *dir = NULL, *owner, *why = NULL;
+	const char *dir = NULL, *owner;
+	struct tg_why why;
 	int rc;
 
 	rc = ctl_parse(c, argc, argv, init_opts, 0, usage_init, &a);
@@ -399,7 +401,7 @@ cmd_init(struct ctl *c, int argc, char **argv)
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (store_open(dir, true, &c->store, &why) != TG_OK) {
-		rc = ctl_fail(CTL_EXIT_USAGE, "%s", why ? why : "cannot create the database");
+		rc = ctl_fail(CTL_EXIT_USAGE, "%s", why.text);
 		goto out;
 	}
 	printf("database ready in %s\n", dir);
@@ -411,7 +413,7 @@ out:
 /* ---------------------------------------------------------------- files and output */
 
 enum tg_err
-ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **why)
+ctl_read_file(const char *path, size_t cap, struct tg_secret *out, struct tg_why *why)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
@@ -419,10 +421,8 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 	unsigned char *buf;
 	enum tg_err rc = TG_OK;
 
-	if (!f) {
-		*why = strerror(errno);
-		return TG_ERR_IO;
-	}
+	if (!f)
+		return tg_fail(why, TG_ERR_IO, "%s", strerror(errno));
 	buf = tg_xmalloc(size);
 	/* Grown by copy and wipe rather than realloc, which could leave secret bytes behind. */
 	while ((n = fread(buf + len, 1, size - len, f)) > 0) {
@@ -440,10 +440,8 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 			size *= 2;
 		}
 	}
-	if (rc == TG_OK && ferror(f)) {
-		*why = strerror(errno);
-		rc = TG_ERR_IO;
-	}
+	if (rc == TG_OK && ferror(f))
+		rc = tg_fail(why, TG_ERR_IO, "%s", strerror(errno));
 	if (rc == TG_OK)
 		secret_set(out, buf, len);
 	secret_free_buf(buf, size);

@@ -90,10 +90,10 @@ static struct tg_config *
 conf(const char *text)
 {
 	struct tg_config *c = NULL;
-	char *why = NULL;
+	struct tg_why why;
 
 	if (config_parse("test.conf", text, strlen(text), NULL, &c, &why) != TG_OK) {
-		diag("bad test configuration: %s", why);
+		diag("bad test configuration: %s", why.text);
 		abort();
 	}
 	return c;
@@ -691,11 +691,11 @@ int
 main(void)
 {
 	char dir[] = "/tmp/tg-test-authz-XXXXXX";
-	const char *why = NULL;
+	struct tg_why why = { "mkdtemp failed" };
 	char *good;
 
 	if (!mkdtemp(dir) || store_open(dir, true, &st, &why) != TG_OK) {
-		ok(0, "store opens: %s", why ? why : "mkdtemp failed");
+		ok(0, "store opens: %s", why.text);
 		return done_testing();
 	}
 	cfg = conf("database = /x\n");

@@ -17,11 +17,11 @@ static enum tg_err
 check_json(const char *doc, struct tg_verdict *v)
 {
 	struct json_object *o = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err rc;
 
 	if (json_strict_parse(doc, strlen(doc), &o, &why) != TG_OK) {
-		diag("bad test document %s: %s", doc, why);
+		diag("bad test document %s: %s", doc, why.text);
 		return TG_ERR_INVALID;
 	}
 	rc = claims_check(o, &tenant, NOW, v);
@@ -168,7 +168,7 @@ test_lookup(void)
 			  "\"https://hasura.io/jwt/claims\":{\"x-hasura-role\":\"user\","
 			  "\"org\":{\"id\":\"o1\"},\"scope\":\"ns-scope\"}}";
 	struct json_object *o = NULL, *c;
-	const char *why;
+	struct tg_why why;
 
 	if (json_strict_parse(doc, strlen(doc), &o, &why) != TG_OK) {
 		ok(0, "lookup document parses");
