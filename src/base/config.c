@@ -380,8 +380,8 @@ config_load(const char *path, struct tg_config **out, struct tg_why *why)
 		goto out;
 	}
 	if (len > CONFIG_FILE_MAX) {
-		rc = tg_fail(why, TG_ERR_TOO_LARGE, "%s: larger than %d bytes; is it the right file?",
-			     path, CONFIG_FILE_MAX);
+		rc = tg_fail(why, TG_ERR_TOO_LARGE, "%s: larger than %d bytes; is it the right "
+			     "file?", path, CONFIG_FILE_MAX);
 		goto out;
 	}
 	rc = config_parse(path, text, len, getenv("TOKENGATE_DB"), out, why);

@@ -68,7 +68,7 @@ tg_reason_code(enum tg_reason r)
  * does not fit ends in "...", cut before a UTF-8 sequence rather than inside
  * one, so the reader sees the cut and the text stays valid UTF-8.
  */
-static void
+__attribute__((format(printf, 3, 0))) static void
 format_sentence(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	char tmp[TG_WHY_LEN];

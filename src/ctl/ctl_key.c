@@ -108,7 +108,7 @@ static int
 load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
 {
 	const char *src = ctl_last(a, OPT_SECRET_FILE);
-	struct tg_why why = { "unknown reason" };
+	struct tg_why why;
 	struct tg_secret bytes = { 0 };
 	struct json_object *jwk = NULL;
 	enum tg_err err = TG_OK;
@@ -254,7 +254,7 @@ has_string(const struct json_object *o, const char *name)
 static int
 jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks_keys *ks)
 {
-	struct tg_why why = { "unknown reason" };
+	struct tg_why why;
 	struct tg_key *k = NULL;
 	enum tg_err err;
 

@@ -245,7 +245,7 @@ static int
 load_signing_key(const struct ctl_args *a, enum tg_alg alg, struct tg_key **out)
 {
 	const char *path = ctl_last(a, OPT_KEY_FILE), *kid = ctl_last(a, OPT_KID);
-	struct tg_why why = { "unknown reason" };
+	struct tg_why why;
 	struct tg_secret bytes = { 0 };
 	enum tg_err err;
 	int rc = CTL_EXIT_OK;

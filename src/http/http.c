@@ -274,8 +274,8 @@ bind_tcp(const char *addr, int backlog, int *fd_out, struct tg_why *why)
 			hlen = 0;
 	}
 	if (hlen == 0)
-		return tg_fail(why, TG_ERR_IO, "%s: the host must be an IP address such as 127.0.0.1",
-			       addr);
+		return tg_fail(why, TG_ERR_IO,
+			       "%s: the host must be an IP address such as 127.0.0.1", addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));

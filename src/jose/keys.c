@@ -362,14 +362,15 @@ keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len, str
 		if (strcmp(label, pem_kinds[i].label) == 0)
 			kind = &pem_kinds[i];
 	if (!kind) {
-		rc = tg_fail(why, TG_ERR_INVALID, "PEM block is not a public key, RSA public key or "
-			     "unencrypted private key");
+		rc = tg_fail(why, TG_ERR_INVALID, "PEM block is not a public key, RSA public key "
+			     "or unencrypted private key");
 		goto out;
 	}
 	pkey = decode_der(der, (size_t)derlen, kind->structure, kind->type,
 			  kind->is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
 	if (!pkey) {
-		rc = tg_fail(why, TG_ERR_INVALID, "PEM block does not hold a valid key of its kind");
+		rc = tg_fail(why, TG_ERR_INVALID,
+			     "PEM block does not hold a valid key of its kind");
 		goto out;
 	}
 	rc = key_from_pkey(kid, alg, pkey, kind->is_private, out, why);

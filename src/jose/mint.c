@@ -265,8 +265,9 @@ mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
 			return tg_fail(why, TG_ERR_INVALID, "a custom claim name must be 1 to "
 				       XSTR(TG_MINT_CLAIM_NAME_MAX) " bytes");
 		if (is_top_level_custom(t, name) && is_reserved_claim(name))
-			return tg_fail(why, TG_ERR_INVALID, "custom claims may not use the names the "
-				       "gateway writes (iss sub aud exp nbf iat jti tid sid amr)");
+			return tg_fail(why, TG_ERR_INVALID, "custom claims may not use the names "
+				       "the gateway writes (iss sub aud exp nbf iat jti tid sid "
+				       "amr)");
 	}
 	len = strlen(json_object_to_json_string_ext((struct json_object *)(uintptr_t)claims,
 						    JSON_C_TO_STRING_PLAIN |

@@ -98,8 +98,8 @@ store_backup(const char *dir, const char *target, struct tg_why *why)
 	int ret;
 
 	if (store_dir_has(target, ""))
-		return tg_fail(why, TG_ERR_EXISTS, "backup directory %s already holds files: name a "
-			       "new or empty one", target);
+		return tg_fail(why, TG_ERR_EXISTS, "backup directory %s already holds files: name "
+			       "a new or empty one", target);
 	rc = store_open(dir, false, &s, why);
 	if (rc != TG_OK)
 		return rc;
@@ -136,12 +136,13 @@ store_verify(const char *dir, struct tg_why *why)
 
 	if (access(file, R_OK) != 0) {
 		rc = tg_fail(why, errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED,
-			     "no readable %s: %s (name a backup made by `tokengatectl backup`, or the "
-			     "database directory)", file, strerror(errno));
+			     "no readable %s: %s (name a backup made by `tokengatectl backup`, or "
+			     "the database directory)", file, strerror(errno));
 	} else if (store_env_users(dir, &pid) > 0) {
-		rc = tg_fail(why, TG_ERR_BUSY, "process %ld has the database in %s open, and a table "
-			     "that changes under it cannot be verified: verify a backup (`tokengatectl "
-			     "backup DIR`), or stop the server first", (long)pid, dir);
+		rc = tg_fail(why, TG_ERR_BUSY, "process %ld has the database in %s open, and a "
+			     "table that changes under it cannot be verified: verify a backup "
+			     "(`tokengatectl backup DIR`), or stop the server first", (long)pid,
+			     dir);
 	} else if ((ret = db_create(&db, NULL, 0)) != 0) {
 		rc = tg_fail(why, TG_ERR_DB, "cannot verify %s: %s", file, db_strerror(ret));
 	} else {
@@ -149,8 +150,8 @@ store_verify(const char *dir, struct tg_why *why)
 		db->set_errpfx(db, file);
 		ret = db->verify(db, file, NULL, NULL, 0); /* frees db whatever it answers */
 		if (ret != 0)
-			rc = tg_fail(why, TG_ERR_DB, "%s is damaged (%s): put another backup back, or "
-				     "run `tokengatectl recover --catastrophic`", file,
+			rc = tg_fail(why, TG_ERR_DB, "%s is damaged (%s): put another backup back, "
+				     "or run `tokengatectl recover --catastrophic`", file,
 				     db_strerror(ret));
 	}
 	free(file);
@@ -252,8 +253,8 @@ store_restore(const char *backup, const char *dir, char **moved_to, struct tg_wh
 	if (ret == 0)
 		ret = transfer(backup, dir, true, &failed);
 	if (ret != 0) {
-		rc = tg_fail(why, TG_ERR_IO, "restore stopped at %s: %s; the files it replaced are in "
-			     "%s", failed ? failed : dir, strerror(ret), aside);
+		rc = tg_fail(why, TG_ERR_IO, "restore stopped at %s: %s; the files it replaced are "
+			     "in %s", failed ? failed : dir, strerror(ret), aside);
 		goto out;
 	}
 	/* Fresh regions now, so that a failure shows here rather than at the server's start. */

@@ -200,7 +200,8 @@ open_hint(struct tg_store *s)
 
 	if (store_hint_open(s->dir, &s->hint, &why) != TG_OK && !s->has_warned_hint)
 		TG_LOG(TG_LOG_WARN, "%s: %s; until then every request reads the database, and this "
-		       "process's changes may be missed by the others' caches", s->errpfx, why.text);
+		       "process's changes may be missed by the others' caches", s->errpfx,
+		       why.text);
 	s->has_warned_hint = s->has_warned_hint || !s->hint;
 }
 
@@ -477,13 +478,13 @@ explain_open(const struct tg_store *s, int ret, struct tg_why *why)
 	if (ret == DB_RUNRECOVERY)
 		return tg_fail(why, rc,
 			       "recovery of the database in %s failed: run `tokengatectl --db %s "
-			       "recover --catastrophic`, or put a backup back with `tokengatectl --db "
-			       "%s restore BACKUP`", dir, dir, dir);
+			       "recover --catastrophic`, or put a backup back with `tokengatectl "
+			       "--db %s restore BACKUP`", dir, dir, dir);
 	if (ret == TG_STORE_ORPHANED)
 		return tg_fail(why, rc,
 			       "the region files (__db.*) of the database in %s are gone while "
-			       "process %ld still has it open: stop every process using it (the web "
-			       "server), then run `tokengatectl --db %s recover`", dir,
+			       "process %ld still has it open: stop every process using it (the "
+			       "web server), then run `tokengatectl --db %s recover`", dir,
 			       (long)s->live_user, dir);
 	if (rc == TG_ERR_DENIED && store_check(dir, why) != TG_OK)
 		return rc;

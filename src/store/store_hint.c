@@ -145,8 +145,8 @@ store_hint_open(const char *dir, struct store_hint **out, struct tg_why *why)
 
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_size < HINT_SIZE && ftruncate(fd, HINT_SIZE) != 0)) {
-		rc = tg_fail(why, TG_ERR_IO, "cannot open %s (%s): give it the owner and mode (0600) "
-			     "of tokengate.db", path, strerror(errno));
+		rc = tg_fail(why, TG_ERR_IO, "cannot open %s (%s): give it the owner and mode "
+			     "(0600) of tokengate.db", path, strerror(errno));
 		goto out;
 	}
 	p = mmap(NULL, HINT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -156,8 +156,8 @@ store_hint_open(const char *dir, struct store_hint **out, struct tg_why *why)
 	}
 	if (!atomic_compare_exchange_strong(&((struct hint_page *)p)->magic, &magic, HINT_MAGIC) &&
 	    magic != HINT_MAGIC) {
-		rc = tg_fail(why, TG_ERR_IO, "%s is not a tokengate hint file: remove it (with every "
-			     "tokengate process stopped)", path);
+		rc = tg_fail(why, TG_ERR_IO, "%s is not a tokengate hint file: remove it (with "
+			     "every tokengate process stopped)", path);
 		goto out;
 	}
 	h = tg_xmalloc(sizeof(*h));

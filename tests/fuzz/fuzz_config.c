@@ -99,7 +99,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		struct tg_why why = { "" };
 
 		if (config_parse(NAME, (const char *)data, size, overrides[i], &c, &why) == TG_OK) {
-			fuzz_require(why.text[0] == '\0', "an accepted configuration with a refusal");
+			fuzz_require(why.text[0] == '\0',
+				     "an accepted configuration with a refusal");
 			check_accepted(c);
 		} else {
 			fuzz_require(strncmp(why.text, NAME ":", strlen(NAME ":")) == 0 ||
