@@ -140,7 +140,8 @@ int ctl_change_cmd(struct ctl *c, int argc, char **argv, const struct ctl_change
 /*
  * Reads a whole file ("-" is stdin) into a secret, byte for byte. Files larger
  * than cap give TG_ERR_TOO_LARGE, which each caller words for its own input;
- * unreadable ones TG_ERR_IO, and why gets strerror's sentence.
+ * unreadable ones TG_ERR_IO, and why gets a sentence an operator can act on
+ * (strerror's, for the caller to prefix with the path).
  */
 enum tg_err ctl_read_file(const char *path, size_t cap, struct tg_secret *out,
 			  struct tg_why *why);
