@@ -176,13 +176,13 @@ static enum tg_err
 gate_init(void *arg)
 {
 	struct gate *g = arg;
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err rc;
 
 	g->sweep_jitter = random_below(SWEEP_JITTER);
 	rc = store_open(g->cfg->database, false, &g->store, &why);
 	if (rc != TG_OK)
-		TG_LOG(TG_LOG_ERR, "%s", why ? why : tg_err_str(rc));
+		TG_LOG(TG_LOG_ERR, "%s", why.text);
 	return rc;
 }
 
@@ -267,11 +267,11 @@ run_cgi(struct gate *g)
 static int
 check_config(const struct tg_config *cfg)
 {
-	char why[1024];
-	enum tg_err rc = store_check(cfg->database, why, sizeof(why));
+	struct tg_why why;
+	enum tg_err rc = store_check(cfg->database, &why);
 
 	if (rc != TG_OK) {
-		fprintf(stderr, "tokengate: %s: database: %s\n", cfg->file, why);
+		fprintf(stderr, "tokengate: %s: database: %s\n", cfg->file, why.text);
 		return 1;
 	}
 	printf("configuration OK\n");
@@ -330,7 +330,7 @@ main(int argc, char **argv)
 	struct tg_config *cfg = NULL;
 	struct gate g = { 0 };
 	bool is_test = false, has_workers = false;
-	char *why = NULL;
+	struct tg_why why;
 	int opt, status = 2;
 
 	while ((opt = getopt_long(argc, argv, "th", longopts, NULL)) != -1) {
@@ -361,8 +361,7 @@ main(int argc, char **argv)
 	}
 	if (config_load(config_path(), &cfg, &why) != TG_OK) {
 		/* One line on stderr, which lands in the server's error log. */
-		fprintf(stderr, "tokengate: %s\n", why);
-		free(why);
+		fprintf(stderr, "tokengate: %s\n", why.text);
 		return 1;
 	}
 	log_set_level(cfg->log_level);

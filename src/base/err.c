@@ -1,6 +1,7 @@
 /*
- * Error and reason vocabulary, verdict construction, aborting allocators and
- * the small owned-string list. Everything else builds on these.
+ * Error and reason vocabulary, the one formatter of error sentences (verdicts
+ * and struct tg_why), aborting allocators and the owned-string list.
+ * Everything else builds on these.
  */
 #include "base/tokengate.h"
 
@@ -61,6 +62,33 @@ tg_reason_code(enum tg_reason r)
 	return reason_codes[r];
 }
 
+/*
+ * The one place a sentence is formatted into a fixed buffer. It goes through
+ * a scratch copy so a caller may wrap the sentence already in buf. One that
+ * does not fit ends in "...", cut before a UTF-8 sequence rather than inside
+ * one, so the reader sees the cut and the text stays valid UTF-8.
+ */
+__attribute__((format(printf, 3, 0))) static void
+format_sentence(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	char tmp[TG_WHY_LEN];
+	int n;
+	size_t cut;
+
+	if (size > sizeof(tmp))
+		size = sizeof(tmp);
+	n = vsnprintf(tmp, size, fmt, ap);
+	if (n < 0) {
+		tmp[0] = '\0';
+	} else if ((size_t)n >= size && size >= 4) {
+		cut = size - 4;
+		while (cut > 0 && ((unsigned char)tmp[cut] & 0xc0) == 0x80)
+			cut--;
+		memcpy(tmp + cut, "...", 4);
+	}
+	memcpy(buf, tmp, strlen(tmp) + 1);
+}
+
 enum tg_err
 tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 {
@@ -68,9 +96,22 @@ tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 
 	v->reason = r;
 	va_start(ap, fmt);
-	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	format_sentence(v->why, sizeof(v->why), fmt, ap);
 	va_end(ap);
 	return TG_ERR_REJECTED;
+}
+
+enum tg_err
+tg_fail(struct tg_why *why, enum tg_err rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why)
+		return rc;
+	va_start(ap, fmt);
+	format_sentence(why->text, sizeof(why->text), fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static void *

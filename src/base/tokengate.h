@@ -69,6 +69,25 @@ struct tg_verdict {
 enum tg_err tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Room for one sentence naming two paths and the operator's next step. */
+#define TG_WHY_LEN 1024
+
+/*
+ * Why an operation failed: the caller owns it (usually on the stack) and the
+ * callee that fails writes one sentence into it, as tg_reject does for tokens.
+ */
+struct tg_why {
+	char text[TG_WHY_LEN];
+};
+
+/*
+ * Formats one sentence into why (NULL: none wanted) and returns rc, so callers
+ * can `return tg_fail(why, TG_ERR_INVALID, ...)`. A sentence too long for the
+ * buffer ends in "..." rather than being cut unseen.
+ */
+enum tg_err tg_fail(struct tg_why *why, enum tg_err rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* Allocation that aborts on exhaustion, so the gateway fails closed (lighttpd's ck_malloc). */
 void *tg_xmalloc(size_t n);
 void *tg_xcalloc(size_t n, size_t size);

@@ -127,10 +127,12 @@ int ctl_open_tenant(struct ctl *c, const char *id, struct tg_store **s, struct t
 
 /*
  * Reads a whole file ("-" is stdin) into a secret, byte for byte. Files larger
- * than cap give TG_ERR_TOO_LARGE; unreadable ones TG_ERR_IO with *why set to
- * strerror's sentence.
+ * than cap give TG_ERR_TOO_LARGE, which each caller words for its own input;
+ * unreadable ones TG_ERR_IO, and why gets a sentence an operator can act on
+ * (strerror's, for the caller to prefix with the path).
  */
-enum tg_err ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **why);
+enum tg_err ctl_read_file(const char *path, size_t cap, struct tg_secret *out,
+			  struct tg_why *why);
 
 /* ---------------------------------------------------------------- ctl_out.c */
 

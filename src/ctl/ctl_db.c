@@ -68,7 +68,8 @@ int
 ctl_cmd_init(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_args a = { 0 };
-	const char *dir = NULL, *owner, *why = NULL;
+	const char *dir = NULL, *owner;
+	struct tg_why why;
 	int rc;
 
 	rc = ctl_parse(c, argc, argv, init_opts, 0, usage_init, &a);
@@ -82,7 +83,7 @@ ctl_cmd_init(struct ctl *c, int argc, char **argv)
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (store_open(dir, true, &c->store, &why) != TG_OK) {
-		rc = ctl_fail(CTL_EXIT_USAGE, "%s", why ? why : "cannot create the database");
+		rc = ctl_fail(CTL_EXIT_USAGE, "%s", why.text);
 		goto out;
 	}
 	printf("database ready in %s\n", dir);
@@ -100,8 +101,8 @@ struct db_cmd {
 	const char *usage;
 	const struct ctl_opt *opts;
 	size_t npos;
-	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done, char *why,
-			     size_t whylen);
+	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done,
+			     struct tg_why *why);
 };
 
 /* Parse, name the directory, become its owner, do the work, say how it went. */
@@ -110,7 +111,7 @@ run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *
 {
 	struct ctl_args a = { 0 };
 	char *done = NULL;
-	char why[1024];
+	struct tg_why why;
 	enum tg_err err;
 	int rc = ctl_parse(c, argc, argv, cmd->opts, cmd->npos, cmd->usage, &a);
 
@@ -122,13 +123,13 @@ run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *
 		rc = ctl_become_owner(dir);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = cmd->apply(dir, &a, &done, why, sizeof(why));
+	err = cmd->apply(dir, &a, &done, &why);
 	if (err == TG_OK)
 		printf("%s\n", done);
 	else
 		rc = ctl_fail(err == TG_ERR_BUSY || err == TG_ERR_EXISTS ? CTL_EXIT_REJECTED
 									 : CTL_EXIT_USAGE,
-			      "%s", why);
+			      "%s", why.text);
 out:
 	free(done);
 	ctl_args_fini(&a);
@@ -136,9 +137,9 @@ out:
 }
 
 static enum tg_err
-apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_recover(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why, whylen);
+	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("database in %s recovered", dir);
@@ -146,9 +147,9 @@ apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why,
 }
 
 static enum tg_err
-apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_backup(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_backup(dir, a->pos[0], why, whylen);
+	enum tg_err err = store_backup(dir, a->pos[0], why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("backup of %s written to %s", dir, a->pos[0]);
@@ -157,9 +158,9 @@ apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, 
 
 /* dir is the directory to verify: a backup, or the database itself. */
 static enum tg_err
-apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_verify(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_verify(dir, why, whylen);
+	enum tg_err err = store_verify(dir, why);
 
 	(void)a;
 	if (err == TG_OK)
@@ -168,10 +169,10 @@ apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, 
 }
 
 static enum tg_err
-apply_restore(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_restore(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
 	char *moved = NULL;
-	enum tg_err err = store_restore(a->pos[0], dir, &moved, why, whylen);
+	enum tg_err err = store_restore(a->pos[0], dir, &moved, why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("database in %s restored from %s; the files it replaced are "

@@ -11,7 +11,7 @@
 #include <string.h>
 
 enum tg_err
-ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **why)
+ctl_read_file(const char *path, size_t cap, struct tg_secret *out, struct tg_why *why)
 {
 	bool is_stdin = strcmp(path, "-") == 0;
 	FILE *f = is_stdin ? stdin : fopen(path, "rb");
@@ -19,10 +19,8 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 	unsigned char *buf;
 	enum tg_err rc = TG_OK;
 
-	if (!f) {
-		*why = strerror(errno);
-		return TG_ERR_IO;
-	}
+	if (!f)
+		return tg_fail(why, TG_ERR_IO, "%s", strerror(errno));
 	buf = tg_xmalloc(size);
 	/* Grown by copy and wipe rather than realloc, which could leave secret bytes behind. */
 	while ((n = fread(buf + len, 1, size - len, f)) > 0) {
@@ -40,10 +38,8 @@ ctl_read_file(const char *path, size_t cap, struct tg_secret *out, const char **
 			size *= 2;
 		}
 	}
-	if (rc == TG_OK && ferror(f)) {
-		*why = strerror(errno);
-		rc = TG_ERR_IO;
-	}
+	if (rc == TG_OK && ferror(f))
+		rc = tg_fail(why, TG_ERR_IO, "%s", strerror(errno));
 	if (rc == TG_OK)
 		secret_set(out, buf, len);
 	secret_free_buf(buf, size);

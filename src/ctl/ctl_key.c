@@ -65,39 +65,37 @@ static const struct ctl_opt add_opts[] = {
 static int
 read_input(const char *path, struct tg_secret *out)
 {
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err err = ctl_read_file(path, CTL_FILE_CAP, out, &why);
 
 	if (err == TG_ERR_TOO_LARGE)
 		return ctl_fail(CTL_EXIT_REJECTED, "%s is larger than %d bytes; it is not a key file",
 				path, CTL_FILE_CAP);
 	if (err != TG_OK)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot read %s: %s", path, why);
+		return ctl_fail(CTL_EXIT_USAGE, "cannot read %s: %s", path, why.text);
 	return CTL_EXIT_OK;
 }
 
 static int
 parse_json(const char *path, const struct tg_secret *bytes, struct json_object **out)
 {
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (json_strict_parse((const char *)bytes->p, bytes->len, out, &why) != TG_OK)
-		return ctl_fail(CTL_EXIT_REJECTED, "%s is not valid JSON: %s", path, why);
+		return ctl_fail(CTL_EXIT_REJECTED, "%s is not valid JSON: %s", path, why.text);
 	return CTL_EXIT_OK;
 }
 
 /* Verification needs only the public half, so a private key given by mistake is not stored. */
 static enum tg_err
-keep_public_half(struct tg_key **k, const char *path, const char **why)
+keep_public_half(struct tg_key **k, const char *path, struct tg_why *why)
 {
 	struct tg_key *pub = NULL;
 	enum tg_err err;
 
 	err = keys_public_half(*k, &pub);
-	if (err != TG_OK) {
-		*why = "the key's public half could not be extracted";
-		return err;
-	}
+	if (err != TG_OK)
+		return tg_fail(why, err, "the key's public half could not be extracted");
 	fprintf(stderr, "tokengatectl: note: %s holds a private key; only its public half is "
 		"stored\n", path);
 	key_free(*k);
@@ -109,7 +107,8 @@ keep_public_half(struct tg_key **k, const char *path, const char **why)
 static int
 load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
 {
-	const char *src = ctl_last(a, OPT_SECRET_FILE), *why = "unknown reason";
+	const char *src = ctl_last(a, OPT_SECRET_FILE);
+	struct tg_why why;
 	struct tg_secret bytes = { 0 };
 	struct json_object *jwk = NULL;
 	enum tg_err err = TG_OK;
@@ -140,7 +139,7 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 		}
 	}
 	if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "key %s from %s refused: %s", kid, src, why);
+		rc = ctl_fail(ctl_exit_for(err), "key %s from %s refused: %s", kid, src, why.text);
 out:
 	json_object_put(jwk);
 	secret_free(&bytes);
@@ -255,7 +254,7 @@ has_string(const struct json_object *o, const char *name)
 static int
 jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks_keys *ks)
 {
-	const char *why = "unknown reason";
+	struct tg_why why;
 	struct tg_key *k = NULL;
 	enum tg_err err;
 
@@ -270,7 +269,7 @@ jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks
 	err = keys_from_jwk(NULL, TG_ALG_INVALID, m, false, &k, &why);
 	if (err != TG_OK)
 		return ctl_fail(ctl_exit_for(err), "%s: key %zu refused: %s; nothing was imported",
-				path, i, why);
+				path, i, why.text);
 	for (size_t j = 0; j < ks->n; j++) {
 		if (strcmp(ks->v[j]->kid, k->kid) == 0) {
 			key_free(k);

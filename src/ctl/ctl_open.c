@@ -92,7 +92,8 @@ ctl_init_owner(const char *dir, const char *user)
 int
 ctl_store(struct ctl *c, struct tg_store **out)
 {
-	const char *dir = NULL, *why = NULL;
+	const char *dir = NULL;
+	struct tg_why why;
 	int rc;
 
 	if (c->store) {
@@ -106,7 +107,7 @@ ctl_store(struct ctl *c, struct tg_store **out)
 		return rc;
 	/* The store's sentences name the directory and the next step already. */
 	if (store_open(dir, false, &c->store, &why) != TG_OK)
-		return ctl_fail(CTL_EXIT_USAGE, "%s", why ? why : "cannot open the database");
+		return ctl_fail(CTL_EXIT_USAGE, "%s", why.text);
 	*out = c->store;
 	return CTL_EXIT_OK;
 }

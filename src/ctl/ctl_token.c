@@ -69,7 +69,7 @@ static const struct ctl_opt sign_opts[] = {
 static int
 read_token(const char *arg, struct tg_secret *tok, bool *is_too_large)
 {
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err err;
 
 	*is_too_large = false;
@@ -83,7 +83,7 @@ read_token(const char *arg, struct tg_secret *tok, bool *is_too_large)
 		return CTL_EXIT_OK;
 	}
 	if (err != TG_OK)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot read the token from stdin: %s", why);
+		return ctl_fail(CTL_EXIT_USAGE, "cannot read the token from stdin: %s", why.text);
 	/* echo and here-strings add a line end that is not part of the token. */
 	if (tok->len > 0 && tok->p[tok->len - 1] == '\n')
 		tok->len--;
@@ -157,9 +157,8 @@ static struct json_object *
 claim_value(const char *v)
 {
 	struct json_object *o = NULL;
-	const char *why;
 
-	if (json_strict_parse(v, strlen(v), &o, &why) == TG_OK)
+	if (json_strict_parse(v, strlen(v), &o, NULL) == TG_OK)
 		return o;
 	return json_object_new_string(v);
 }
@@ -243,16 +242,16 @@ static int
 load_signing_key(const struct ctl_args *a, enum tg_alg alg, struct tg_key **out)
 {
 	const char *path = ctl_last(a, OPT_KEY_FILE), *kid = ctl_last(a, OPT_KID);
-	const char *why = "unknown reason";
+	struct tg_why why;
 	struct tg_secret bytes = { 0 };
 	enum tg_err err;
 	int rc = CTL_EXIT_OK;
 
 	err = ctl_read_file(path, CTL_FILE_CAP, &bytes, &why);
 	if (err == TG_ERR_TOO_LARGE)
-		why = "the file is too large to be a key";
+		tg_fail(&why, err, "the file is too large to be a key");
 	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot read %s: %s", path, why);
+		rc = ctl_fail(ctl_exit_for(err), "cannot read %s: %s", path, why.text);
 		goto out;
 	}
 	if (alg_family(alg) == TG_FAMILY_HMAC)
@@ -261,7 +260,7 @@ load_signing_key(const struct ctl_args *a, enum tg_alg alg, struct tg_key **out)
 		err = keys_from_pem(kid, alg, (const char *)bytes.p, bytes.len, out, &why);
 	if (err != TG_OK) {
 		rc = ctl_fail(ctl_exit_for(err), "key in %s refused for %s: %s", path,
-			      alg_name(alg), why);
+			      alg_name(alg), why.text);
 		goto out;
 	}
 	if (alg_family(alg) != TG_FAMILY_HMAC && !(*out)->is_private) {

@@ -37,13 +37,12 @@ decode_object(const char *seg, size_t len, struct json_object **out)
 	unsigned char *buf = NULL;
 	size_t buflen = 0;
 	struct json_object *o = NULL;
-	const char *why;
 	enum tg_err rc;
 
 	rc = b64url_decode(seg, len, &buf, &buflen);
 	if (rc != TG_OK)
 		goto out;
-	rc = json_strict_parse((const char *)buf, buflen, &o, &why);
+	rc = json_strict_parse((const char *)buf, buflen, &o, NULL);
 	if (rc != TG_OK)
 		goto out;
 	if (!json_object_is_type(o, json_type_object)) {

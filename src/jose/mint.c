@@ -250,37 +250,32 @@ out:
 }
 
 enum tg_err
-mint_check_claims(const struct tg_tenant *t, const struct json_object *claims, const char **why)
+mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
+		  struct tg_why *why)
 {
 	size_t len;
 
 	if (!claims)
 		return TG_OK;
-	if (!json_object_is_type(claims, json_type_object)) {
-		*why = "claims must be a JSON object";
-		return TG_ERR_INVALID;
-	}
+	if (!json_object_is_type(claims, json_type_object))
+		return tg_fail(why, TG_ERR_INVALID, "claims must be a JSON object");
 	json_object_object_foreach((struct json_object *)(uintptr_t)claims, name, val) {
 		(void)val;
-		if (name[0] == '\0' || strlen(name) > TG_MINT_CLAIM_NAME_MAX) {
-			*why = "a custom claim name must be 1 to " XSTR(TG_MINT_CLAIM_NAME_MAX)
-			       " bytes";
-			return TG_ERR_INVALID;
-		}
-		if (is_top_level_custom(t, name) && is_reserved_claim(name)) {
-			*why = "custom claims may not use the names the gateway writes "
-			       "(iss sub aud exp nbf iat jti tid sid amr)";
-			return TG_ERR_INVALID;
-		}
+		if (name[0] == '\0' || strlen(name) > TG_MINT_CLAIM_NAME_MAX)
+			return tg_fail(why, TG_ERR_INVALID, "a custom claim name must be 1 to "
+				       XSTR(TG_MINT_CLAIM_NAME_MAX) " bytes");
+		if (is_top_level_custom(t, name) && is_reserved_claim(name))
+			return tg_fail(why, TG_ERR_INVALID, "custom claims may not use the names "
+				       "the gateway writes (iss sub aud exp nbf iat jti tid sid "
+				       "amr)");
 	}
 	len = strlen(json_object_to_json_string_ext((struct json_object *)(uintptr_t)claims,
 						    JSON_C_TO_STRING_PLAIN |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (len > TG_MINT_CLAIMS_MAX) {
-		*why = "custom claims may take at most " XSTR(TG_MINT_CLAIMS_MAX) " bytes as JSON, "
-		       "so the token stays within the verifier's size limit";
-		return TG_ERR_INVALID;
-	}
+	if (len > TG_MINT_CLAIMS_MAX)
+		return tg_fail(why, TG_ERR_INVALID, "custom claims may take at most "
+			       XSTR(TG_MINT_CLAIMS_MAX) " bytes as JSON, so the token stays within "
+			       "the verifier's size limit");
 	return TG_OK;
 }
 

@@ -62,10 +62,11 @@ enum tg_err mint_access_token(const struct tg_key *key, const struct tg_tenant *
  * Whether custom claims (an object; NULL: none) may be issued for t: every
  * name is 1..TG_MINT_CLAIM_NAME_MAX bytes, none at top level is a registered
  * or gateway claim (iss sub aud exp nbf iat jti tid sid amr), and all of them
- * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID with *why (static sentence) otherwise.
+ * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID otherwise, and why gets a sentence
+ * an operator can act on.
  */
 enum tg_err mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
-			      const char **why);
+			      struct tg_why *why);
 
 /* {"keys": [...]}: public JWKs of the tenant's active asymmetric signing keys (HS256: none). */
 struct json_object *mint_jwks(const struct tg_key *const *keys, size_t n);

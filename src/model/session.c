@@ -307,10 +307,9 @@ session_decode(const char *p, size_t len, struct tg_session **out)
 {
 	struct json_object *o = NULL;
 	struct tg_session *s = NULL;
-	const char *why = NULL;
 	enum tg_err rc;
 
-	rc = json_strict_parse(p, len, &o, &why);
+	rc = json_strict_parse(p, len, &o, NULL);
 	if (rc != TG_OK)
 		goto out;
 	rc = TG_ERR_INVALID;

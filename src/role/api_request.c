@@ -156,7 +156,7 @@ api_body_read(struct api_ctx *c, bool is_form_ok, struct api_body *b)
 	bool is_form = is_form_ok &&
 		       http_content_type_is(req->content_type, "application/x-www-form-urlencoded");
 	struct json_object *o = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	char *buf = NULL;
 	size_t len = 0;
 	enum tg_err rc;
@@ -191,7 +191,7 @@ api_body_read(struct api_ctx *c, bool is_form_ok, struct api_body *b)
 	free(buf);
 	if (rc != TG_OK || !json_object_is_type(o, json_type_object)) {
 		api_error(c, 400, "invalid_request", "the body must be one JSON object%s%s",
-			  why ? ": " : "", why ? why : "");
+			  rc != TG_OK ? ": " : "", rc != TG_OK ? why.text : "");
 		json_object_put(o);
 		return false;
 	}

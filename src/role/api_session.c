@@ -196,7 +196,7 @@ static bool
 claims_from(struct api_ctx *c, const struct json_object *o, struct json_object **out)
 {
 	struct json_object *v;
-	const char *why = "custom claims must be a JSON object";
+	struct tg_why why = { "custom claims must be a JSON object" };
 
 	if (!json_object_object_get_ex(o, "claims", &v))
 		return true;
@@ -205,7 +205,7 @@ claims_from(struct api_ctx *c, const struct json_object *o, struct json_object *
 		*out = json_object_get(v);
 		return true;
 	}
-	api_error(c, 400, "invalid_request", "\"claims\": %s", why);
+	api_error(c, 400, "invalid_request", "\"claims\": %s", why.text);
 	return false;
 }
 

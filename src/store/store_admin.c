@@ -24,34 +24,31 @@
 
 /* Under the open lock: refuses while a process has dir's environment open. */
 static enum tg_err
-claim(const char *dir, const char *what, int *fd, char *why, size_t whylen)
+claim(const char *dir, const char *what, int *fd, struct tg_why *why)
 {
 	pid_t pid = 0;
 	int ret = store_lock_dir(dir, false, fd);
 
-	if (ret == EWOULDBLOCK) {
-		snprintf(why, whylen, "a process is opening the database in %s right now: stop the "
-			 "server (every process using it), then run %s again", dir, what);
-		return TG_ERR_BUSY;
-	}
-	if (ret != 0) {
-		snprintf(why, whylen, "cannot lock the database in %s: %s", dir, strerror(ret));
-		return ret == EACCES ? TG_ERR_DENIED : TG_ERR_IO;
-	}
+	if (ret == EWOULDBLOCK)
+		return tg_fail(why, TG_ERR_BUSY, "a process is opening the database in %s right "
+			       "now: stop the server (every process using it), then run %s again",
+			       dir, what);
+	if (ret != 0)
+		return tg_fail(why, ret == EACCES ? TG_ERR_DENIED : TG_ERR_IO,
+			       "cannot lock the database in %s: %s", dir, strerror(ret));
 	if (store_env_users(dir, &pid) > 0) {
 		close(*fd);
 		*fd = -1;
-		snprintf(why, whylen, "the server is running: process %ld has the database in %s "
-			 "open; stop it (every process using the database), then run %s again",
-			 (long)pid, dir, what);
-		return TG_ERR_BUSY;
+		return tg_fail(why, TG_ERR_BUSY, "the server is running: process %ld has the "
+			       "database in %s open; stop it (every process using the database), "
+			       "then run %s again", (long)pid, dir, what);
 	}
 	return TG_OK;
 }
 
 /* A stand-in handle for store_env_recover on a directory nobody has open. */
 static enum tg_err
-recover_dir(const char *dir, bool is_catastrophic, char *why, size_t whylen)
+recover_dir(const char *dir, bool is_catastrophic, struct tg_why *why)
 {
 	char *pfx = tg_xasprintf("database %s", dir);
 	struct tg_store tmp = { .dir = (char *)(uintptr_t)dir, .errpfx = pfx };
@@ -60,22 +57,22 @@ recover_dir(const char *dir, bool is_catastrophic, char *why, size_t whylen)
 	free(pfx);
 	if (ret == 0)
 		return TG_OK;
-	snprintf(why, whylen, "%srecovery of %s failed: %s; %s", is_catastrophic ? "catastrophic " : "",
-		 dir, db_strerror(ret), is_catastrophic ? "put a backup back with `tokengatectl "
-		 "restore BACKUP`" : "try `tokengatectl recover --catastrophic`");
-	return ret == EACCES ? TG_ERR_DENIED : TG_ERR_DB;
+	return tg_fail(why, ret == EACCES ? TG_ERR_DENIED : TG_ERR_DB, "%srecovery of %s failed: "
+		       "%s; %s", is_catastrophic ? "catastrophic " : "", dir, db_strerror(ret),
+		       is_catastrophic ? "put a backup back with `tokengatectl restore BACKUP`"
+		       : "try `tokengatectl recover --catastrophic`");
 }
 
 enum tg_err
-store_recover(const char *dir, bool is_catastrophic, char *why, size_t whylen)
+store_recover(const char *dir, bool is_catastrophic, struct tg_why *why)
 {
 	int fd = -1;
-	enum tg_err rc = store_check(dir, why, whylen);
+	enum tg_err rc = store_check(dir, why);
 
 	if (rc == TG_OK)
-		rc = claim(dir, "recover", &fd, why, whylen);
+		rc = claim(dir, "recover", &fd, why);
 	if (rc == TG_OK)
-		rc = recover_dir(dir, is_catastrophic, why, whylen);
+		rc = recover_dir(dir, is_catastrophic, why);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -94,23 +91,18 @@ drop_regions(const char *dir)
 }
 
 enum tg_err
-store_backup(const char *dir, const char *target, char *why, size_t whylen)
+store_backup(const char *dir, const char *target, struct tg_why *why)
 {
 	struct tg_store *s = NULL;
-	const char *open_why = NULL;
 	enum tg_err rc;
 	int ret;
 
-	if (store_dir_has(target, "")) {
-		snprintf(why, whylen, "backup directory %s already holds files: name a new or empty "
-			 "one", target);
-		return TG_ERR_EXISTS;
-	}
-	rc = store_open(dir, false, &s, &open_why);
-	if (rc != TG_OK) {
-		snprintf(why, whylen, "%s", open_why ? open_why : "cannot open the database");
+	if (store_dir_has(target, ""))
+		return tg_fail(why, TG_ERR_EXISTS, "backup directory %s already holds files: name "
+			       "a new or empty one", target);
+	rc = store_open(dir, false, &s, why);
+	if (rc != TG_OK)
 		return rc;
-	}
 	/*
 	 * Copies the table file, then every log file from before the copy began
 	 * to its end. A checkpoint meanwhile must not remove a log file holding
@@ -122,22 +114,19 @@ store_backup(const char *dir, const char *target, char *why, size_t whylen)
 		ret = s->env->backup(s->env, target, DB_CREATE);
 	(void)s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 	store_close(s);
-	if (ret != 0) {
-		snprintf(why, whylen, "cannot back %s up into %s: %s (it must be a directory the "
-			 "database's owner can create and write)", dir, target, db_strerror(ret));
-		return TG_ERR_IO;
-	}
-	rc = recover_dir(target, true, why, whylen);
-	if (rc == TG_OK && (ret = drop_regions(target)) != 0) {
-		snprintf(why, whylen, "cannot remove the region files of the backup in %s: %s",
-			 target, db_strerror(ret));
-		rc = TG_ERR_IO;
-	}
+	if (ret != 0)
+		return tg_fail(why, TG_ERR_IO, "cannot back %s up into %s: %s (it must be a "
+			       "directory the database's owner can create and write)", dir, target,
+			       db_strerror(ret));
+	rc = recover_dir(target, true, why);
+	if (rc == TG_OK && (ret = drop_regions(target)) != 0)
+		rc = tg_fail(why, TG_ERR_IO, "cannot remove the region files of the backup in %s: "
+			     "%s", target, db_strerror(ret));
 	return rc;
 }
 
 enum tg_err
-store_verify(const char *dir, char *why, size_t whylen)
+store_verify(const char *dir, struct tg_why *why)
 {
 	char *file = tg_xasprintf("%s/%s", dir, STORE_DB_FILE);
 	DB *db = NULL;
@@ -146,26 +135,24 @@ store_verify(const char *dir, char *why, size_t whylen)
 	int ret;
 
 	if (access(file, R_OK) != 0) {
-		snprintf(why, whylen, "no readable %s: %s (name a backup made by `tokengatectl "
-			 "backup`, or the database directory)", file, strerror(errno));
-		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
+		rc = tg_fail(why, errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED,
+			     "no readable %s: %s (name a backup made by `tokengatectl backup`, or "
+			     "the database directory)", file, strerror(errno));
 	} else if (store_env_users(dir, &pid) > 0) {
-		snprintf(why, whylen, "process %ld has the database in %s open, and a table that "
-			 "changes under it cannot be verified: verify a backup (`tokengatectl backup "
-			 "DIR`), or stop the server first", (long)pid, dir);
-		rc = TG_ERR_BUSY;
+		rc = tg_fail(why, TG_ERR_BUSY, "process %ld has the database in %s open, and a "
+			     "table that changes under it cannot be verified: verify a backup "
+			     "(`tokengatectl backup DIR`), or stop the server first", (long)pid,
+			     dir);
 	} else if ((ret = db_create(&db, NULL, 0)) != 0) {
-		snprintf(why, whylen, "cannot verify %s: %s", file, db_strerror(ret));
-		rc = TG_ERR_DB;
+		rc = tg_fail(why, TG_ERR_DB, "cannot verify %s: %s", file, db_strerror(ret));
 	} else {
 		db->set_errfile(db, stderr);
 		db->set_errpfx(db, file);
 		ret = db->verify(db, file, NULL, NULL, 0); /* frees db whatever it answers */
-		if (ret != 0) {
-			snprintf(why, whylen, "%s is damaged (%s): put another backup back, or run "
-				 "`tokengatectl recover --catastrophic`", file, db_strerror(ret));
-			rc = TG_ERR_DB;
-		}
+		if (ret != 0)
+			rc = tg_fail(why, TG_ERR_DB, "%s is damaged (%s): put another backup back, "
+				     "or run `tokengatectl recover --catastrophic`", file,
+				     db_strerror(ret));
 	}
 	free(file);
 	return rc;
@@ -244,36 +231,34 @@ aside_dir(const char *dir)
 }
 
 enum tg_err
-store_restore(const char *backup, const char *dir, char **moved_to, char *why, size_t whylen)
+store_restore(const char *backup, const char *dir, char **moved_to, struct tg_why *why)
 {
 	char *aside = NULL, *failed = NULL;
 	int fd = -1, ret;
-	enum tg_err rc = store_verify(backup, why, whylen);
+	enum tg_err rc = store_verify(backup, why);
 
 	if (rc == TG_OK)
-		rc = store_check(dir, why, whylen);
+		rc = store_check(dir, why);
 	if (rc == TG_OK)
-		rc = claim(dir, "restore", &fd, why, whylen);
+		rc = claim(dir, "restore", &fd, why);
 	if (rc != TG_OK)
 		goto out;
 	aside = aside_dir(dir);
 	if (mkdir(aside, 0700) != 0) {
-		snprintf(why, whylen, "cannot make %s for the files restore replaces: %s", aside,
-			 strerror(errno));
-		rc = TG_ERR_IO;
+		rc = tg_fail(why, TG_ERR_IO, "cannot make %s for the files restore replaces: %s",
+			     aside, strerror(errno));
 		goto out;
 	}
 	ret = transfer(dir, aside, false, &failed);
 	if (ret == 0)
 		ret = transfer(backup, dir, true, &failed);
 	if (ret != 0) {
-		snprintf(why, whylen, "restore stopped at %s: %s; the files it replaced are in %s",
-			 failed ? failed : dir, strerror(ret), aside);
-		rc = TG_ERR_IO;
+		rc = tg_fail(why, TG_ERR_IO, "restore stopped at %s: %s; the files it replaced are "
+			     "in %s", failed ? failed : dir, strerror(ret), aside);
 		goto out;
 	}
 	/* Fresh regions now, so that a failure shows here rather than at the server's start. */
-	rc = recover_dir(dir, false, why, whylen);
+	rc = recover_dir(dir, false, why);
 	if (rc == TG_OK) {
 		*moved_to = aside; /* ownership moves to the caller */
 		aside = NULL;

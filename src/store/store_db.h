@@ -283,9 +283,10 @@ struct store_cache;
 
 /*
  * Maps DIR/tokengate.hint MAP_SHARED, creating it (mode 0600, owned like
- * tokengate.db) when missing. NULL with a sentence in why when it cannot.
+ * tokengate.db) when missing. On failure (TG_ERR_IO) why gets a sentence an
+ * operator can act on.
  */
-struct store_hint *store_hint_open(const char *dir, char *why, size_t whylen);
+enum tg_err store_hint_open(const char *dir, struct store_hint **out, struct tg_why *why);
 void store_hint_close(struct store_hint *h);
 /* Loads a counter; what the caller reads next is ordered after the load. */
 uint64_t store_hint_load(const struct store_hint *h, enum store_hint_counter c);

@@ -83,8 +83,6 @@ static const char *const table_names[T_COUNT] = {
 };
 
 
-static _Thread_local char why_buf[512];
-
 /* BDB's own messages, one log line each so sibling processes never interleave. */
 static void
 errcall(const DB_ENV *env, const char *pfx, const char *msg)
@@ -198,12 +196,12 @@ configure_env(struct tg_store *s, DB_ENV *env)
 static void
 open_hint(struct tg_store *s)
 {
-	char why[400];
+	struct tg_why why;
 
-	s->hint = store_hint_open(s->dir, why, sizeof(why));
-	if (!s->hint && !s->has_warned_hint)
+	if (store_hint_open(s->dir, &s->hint, &why) != TG_OK && !s->has_warned_hint)
 		TG_LOG(TG_LOG_WARN, "%s: %s; until then every request reads the database, and this "
-		       "process's changes may be missed by the others' caches", s->errpfx, why);
+		       "process's changes may be missed by the others' caches", s->errpfx,
+		       why.text);
 	s->has_warned_hint = s->has_warned_hint || !s->hint;
 }
 
@@ -451,54 +449,50 @@ lock_init(struct tg_store *s)
 }
 
 static enum tg_err
-prepare_dir(const char *dir, bool create, const char **why)
+prepare_dir(const char *dir, bool create, struct tg_why *why)
 {
 	struct stat st;
 	char *file = tg_xasprintf("%s/%s", dir, STORE_DB_FILE);
 	enum tg_err rc = TG_OK;
 
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(why_buf, sizeof(why_buf), "cannot create database directory %s: %s", dir,
-			 strerror(errno));
-		rc = TG_ERR_IO;
-	} else if (!create && stat(file, &st) != 0 && errno == EACCES) {
-		rc = store_check(dir, why_buf, sizeof(why_buf));
-	} else if (!create && stat(file, &st) != 0) {
-		snprintf(why_buf, sizeof(why_buf),
-			 "no tokengate database in %s: run `tokengatectl --db %s init` first", dir,
-			 dir);
-		rc = TG_ERR_NOT_FOUND;
-	}
-	if (rc != TG_OK && why)
-		*why = why_buf;
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		rc = tg_fail(why, TG_ERR_IO, "cannot create database directory %s: %s", dir,
+			     strerror(errno));
+	else if (!create && stat(file, &st) != 0 && errno == EACCES)
+		rc = store_check(dir, why);
+	else if (!create && stat(file, &st) != 0)
+		rc = tg_fail(why, TG_ERR_NOT_FOUND,
+			     "no tokengate database in %s: run `tokengatectl --db %s init` first",
+			     dir, dir);
 	free(file);
 	return rc;
 }
 
-/* The sentence for an open that failed with ret. */
-static void
-explain_open(const struct tg_store *s, int ret)
+/* The error and the sentence for an open that failed with ret. */
+static enum tg_err
+explain_open(const struct tg_store *s, int ret, struct tg_why *why)
 {
 	const char *dir = s->dir;
+	enum tg_err rc = ret == EACCES || ret == EPERM ? TG_ERR_DENIED : TG_ERR_DB;
 
 	if (ret == DB_RUNRECOVERY)
-		snprintf(why_buf, sizeof(why_buf),
-			 "recovery of the database in %s failed: run `tokengatectl --db %s recover "
-			 "--catastrophic`, or put a backup back with `tokengatectl --db %s restore "
-			 "BACKUP`", dir, dir, dir);
-	else if (ret == TG_STORE_ORPHANED)
-		snprintf(why_buf, sizeof(why_buf),
-			 "the region files (__db.*) of the database in %s are gone while process %ld "
-			 "still has it open: stop every process using it (the web server), then run "
-			 "`tokengatectl --db %s recover`", dir, (long)s->live_user, dir);
-	else if ((ret != EACCES && ret != EPERM) ||
-		 store_check(dir, why_buf, sizeof(why_buf)) == TG_OK)
-		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
-			 db_strerror(ret));
+		return tg_fail(why, rc,
+			       "recovery of the database in %s failed: run `tokengatectl --db %s "
+			       "recover --catastrophic`, or put a backup back with `tokengatectl "
+			       "--db %s restore BACKUP`", dir, dir, dir);
+	if (ret == TG_STORE_ORPHANED)
+		return tg_fail(why, rc,
+			       "the region files (__db.*) of the database in %s are gone while "
+			       "process %ld still has it open: stop every process using it (the "
+			       "web server), then run `tokengatectl --db %s recover`", dir,
+			       (long)s->live_user, dir);
+	if (rc == TG_ERR_DENIED && store_check(dir, why) != TG_OK)
+		return rc;
+	return tg_fail(why, rc, "cannot open the database in %s: %s", dir, db_strerror(ret));
 }
 
 enum tg_err
-store_open(const char *dir, bool create, struct tg_store **out, const char **why)
+store_open(const char *dir, bool create, struct tg_store **out, struct tg_why *why)
 {
 	struct tg_store *s = NULL;
 	enum tg_err rc;
@@ -515,9 +509,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	/* Opening can wait on a mutex a dead process holds, too: the watchdog covers it. */
 	s->has_watchdog = store_watchdog_start(s);
 	if (!s->has_watchdog) {
-		rc = TG_ERR_IO;
-		snprintf(why_buf, sizeof(why_buf), "cannot start a thread for the database in %s",
-			 dir);
+		rc = tg_fail(why, TG_ERR_IO, "cannot start a thread for the database in %s", dir);
 		goto out;
 	}
 	atomic_fetch_add(&s->active, 1);
@@ -529,15 +521,12 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 			TG_LOG(TG_LOG_WARN, "%s: cannot start the checkpoint thread; the log grows "
 			       "until this process restarts", s->errpfx);
 	} else {
-		rc = ret == EACCES || ret == EPERM ? TG_ERR_DENIED : TG_ERR_DB;
-		explain_open(s, ret);
+		rc = explain_open(s, ret, why);
 		goto out;
 	}
 	*out = s; /* ownership moves to the caller */
 	s = NULL;
 out:
-	if (rc != TG_OK && s && why)
-		*why = why_buf;
 	store_close(s);
 	return rc;
 }

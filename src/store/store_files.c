@@ -31,24 +31,25 @@ user_name(uid_t uid, char *buf, size_t n)
 }
 
 static enum tg_err
-denied(char *why, size_t whylen, const char *path, const struct stat *st, const char *problem,
+denied(struct tg_why *why, const char *path, const struct stat *st, const char *problem,
        const char *fix)
 {
 	char owner[64], me[64];
 
 	user_name(st->st_uid, owner, sizeof(owner));
 	user_name(geteuid(), me, sizeof(me));
-	snprintf(why, whylen, "permission problem: %s belongs to %s (mode %04o) %s, running as %s: %s",
-		 path, owner, (unsigned)(st->st_mode & 07777), problem, me, fix);
-	return TG_ERR_DENIED;
+	return tg_fail(why, TG_ERR_DENIED, "permission problem: %s belongs to %s (mode %04o) %s, "
+		       "running as %s: %s", path, owner, (unsigned)(st->st_mode & 07777), problem,
+		       me, fix);
 }
 
 /* One file of the directory: the owner's, and usable by the owner. */
 static enum tg_err
-check_entry(const char *dir, const char *name, const struct stat *dst, char *why, size_t whylen)
+check_entry(const char *dir, const char *name, const struct stat *dst, struct tg_why *why)
 {
 	char *path = tg_xasprintf("%s/%s", dir, name);
-	char owner[64], fix[600];
+	char owner[64];
+	struct tg_why fix; /* the next step, which the sentence ends with */
 	struct stat st;
 	enum tg_err rc = TG_OK;
 
@@ -60,13 +61,13 @@ check_entry(const char *dir, const char *name, const struct stat *dst, char *why
 	    (st.st_mode & (st.st_uid == dst->st_uid ? 0400 : 0004)))
 		goto out;
 	if (st.st_uid != dst->st_uid) {
-		snprintf(fix, sizeof(fix), "the database's owner %s cannot rely on it; run `chown -R "
-			 "%s: %s`, then `tokengatectl --db %s recover`", owner, owner, dir, dir);
-		rc = denied(why, whylen, path, &st, "in a database that is not its owner's", fix);
+		tg_fail(&fix, TG_ERR_DENIED, "the database's owner %s cannot rely on it; run `chown "
+			"-R %s: %s`, then `tokengatectl --db %s recover`", owner, owner, dir, dir);
+		rc = denied(why, path, &st, "in a database that is not its owner's", fix.text);
 	} else if ((st.st_mode & 0600) != 0600) {
-		snprintf(fix, sizeof(fix), "its owner needs read and write; run `chmod u+rw %s`",
-			 path);
-		rc = denied(why, whylen, path, &st, "without owner read and write", fix);
+		tg_fail(&fix, TG_ERR_DENIED, "its owner needs read and write; run `chmod u+rw %s`",
+			path);
+		rc = denied(why, path, &st, "without owner read and write", fix.text);
 	}
 out:
 	free(path);
@@ -74,10 +75,11 @@ out:
 }
 
 enum tg_err
-store_check(const char *dir, char *why, size_t whylen)
+store_check(const char *dir, struct tg_why *why)
 {
 	char *file = tg_xasprintf("%s/%s", dir, STORE_DB_FILE);
-	char owner[64], fix[600];
+	char owner[64];
+	struct tg_why fix; /* the next step, which the sentence ends with */
 	struct dirent *e;
 	struct stat st;
 	DIR *d = NULL;
@@ -87,37 +89,34 @@ store_check(const char *dir, char *why, size_t whylen)
 		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
 		user_name(geteuid(), owner, sizeof(owner));
 		if (rc == TG_ERR_NOT_FOUND)
-			snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s "
-				 "init` first", dir, dir);
+			tg_fail(why, rc, "no tokengate database in %s: run `tokengatectl --db %s "
+				"init` first", dir, dir);
 		else
-			snprintf(why, whylen, "permission problem: %s cannot reach %s (%s): a directory "
-				 "above it is closed to %s", owner, dir, strerror(errno), owner);
+			tg_fail(why, rc, "permission problem: %s cannot reach %s (%s): a directory "
+				"above it is closed to %s", owner, dir, strerror(errno), owner);
 		goto out;
 	}
 	user_name(st.st_uid, owner, sizeof(owner));
 	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "%s is not a directory: name the database directory", dir);
-		rc = TG_ERR_IO;
+		rc = tg_fail(why, TG_ERR_IO, "%s is not a directory: name the database directory",
+			     dir);
 	} else if (geteuid() != 0 && geteuid() != st.st_uid) {
-		snprintf(fix, sizeof(fix), "run it as %s (tokengatectl run as root switches to %s)",
-			 owner, owner);
-		rc = denied(why, whylen, dir, &st, "and is used by its owner only", fix);
+		tg_fail(&fix, TG_ERR_DENIED, "run it as %s (tokengatectl run as root switches to %s)",
+			owner, owner);
+		rc = denied(why, dir, &st, "and is used by its owner only", fix.text);
 	} else if ((st.st_mode & 0700) != 0700) {
-		snprintf(fix, sizeof(fix), "run `chmod u+rwx %s`", dir);
-		rc = denied(why, whylen, dir, &st, "without owner read, write and search", fix);
+		tg_fail(&fix, TG_ERR_DENIED, "run `chmod u+rwx %s`", dir);
+		rc = denied(why, dir, &st, "without owner read, write and search", fix.text);
 	} else if (access(file, F_OK) != 0) {
-		snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s init` "
-			 "first", dir, dir);
-		rc = TG_ERR_NOT_FOUND;
+		rc = tg_fail(why, TG_ERR_NOT_FOUND, "no tokengate database in %s: run "
+			     "`tokengatectl --db %s init` first", dir, dir);
 	}
 	d = rc == TG_OK ? opendir(dir) : NULL;
-	if (rc == TG_OK && !d) {
-		snprintf(why, whylen, "cannot list %s: %s", dir, strerror(errno));
-		rc = TG_ERR_IO;
-	}
+	if (rc == TG_OK && !d)
+		rc = tg_fail(why, TG_ERR_IO, "cannot list %s: %s", dir, strerror(errno));
 	while (rc == TG_OK && (e = readdir(d)) != NULL)
 		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rc = check_entry(dir, e->d_name, &st, why, whylen);
+			rc = check_entry(dir, e->d_name, &st, why);
 out:
 	if (d)
 		closedir(d);

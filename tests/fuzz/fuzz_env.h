@@ -115,14 +115,13 @@ fuzz_env_get(size_t fresh_every)
 	static const char conf[] = "database = /unused\nrealm = fuzz\nlog_level = error\n"
 				   "require_https = no\nrate_limit_per_key = 0\n";
 	struct fuzz_env *e = &fuzz_env_g;
-	const char *why = NULL;
-	char *cwhy = NULL;
+	struct tg_why why;
 
 	if (!e->cfg) {
-		if (config_parse("fuzz.conf", conf, strlen(conf), NULL, &e->cfg, &cwhy) != TG_OK ||
+		if (config_parse("fuzz.conf", conf, strlen(conf), NULL, &e->cfg, &why) != TG_OK ||
 		    keys_from_secret(FUZZ_KID, TG_ALG_HS256, fuzz_hs_secret, sizeof(fuzz_hs_secret),
 				     &e->key, &why) != TG_OK)
-			fuzz_die(cwhy ? cwhy : why);
+			fuzz_die(why.text);
 		log_set_level(e->cfg->log_level);
 		atexit(fuzz_env_exit);
 	}
@@ -132,7 +131,7 @@ fuzz_env_get(size_t fresh_every)
 		return e;
 	e->uses = 0;
 	if (setup_open(&e->scratch, "fuzz", true, &why) != TG_OK)
-		fuzz_die(why);
+		fuzz_die(why.text);
 	e->store = e->scratch.s;
 	fuzz_env_tenant(e->store, "acme", false);
 	fuzz_env_tenant(e->store, "rich", true);

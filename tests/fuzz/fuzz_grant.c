@@ -147,10 +147,9 @@ signed_claims(const struct fuzz_env *e, unsigned char opts, const unsigned char 
 {
 	struct authz_decision fresh, cached;
 	struct json_object *claims = NULL;
-	const char *why = NULL;
 	char *token = NULL;
 
-	if (json_strict_parse((const char *)p, n, &claims, &why) != TG_OK ||
+	if (json_strict_parse((const char *)p, n, &claims, NULL) != TG_OK ||
 	    !json_object_is_type(claims, json_type_object))
 		goto out;
 	complete(claims, (opts & 8) ? "rich" : "acme");

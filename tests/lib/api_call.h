@@ -26,10 +26,10 @@ api_call_setup(void)
 {
 	static const char conf[] = "database = /nonexistent\nrealm = unit\nmax_body_bytes = 1024\n"
 				   "log_level = info\nrequire_https = no\n";
-	char *why = NULL;
+	struct tg_why why;
 
 	if (config_parse("unit.conf", conf, strlen(conf), NULL, &cfg, &why) != TG_OK) {
-		diag("configuration: %s", why);
+		diag("configuration: %s", why.text);
 		return false;
 	}
 	log_set_level(cfg->log_level);

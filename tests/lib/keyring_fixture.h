@@ -241,10 +241,10 @@ kf_pem_key(const char *kid, enum tg_alg alg)
 {
 	const char *pem = alg == TG_ALG_ES256 ? kf_es256_pem : kf_rsa_pem;
 	struct tg_key *k = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (keys_from_pem(kid, alg, pem, strlen(pem), &k, &why) != TG_OK)
-		diag("cannot read the PEM key for %s: %s", alg_name(alg), why ? why : "?");
+		diag("cannot read the PEM key for %s: %s", alg_name(alg), why.text);
 	return k;
 }
 

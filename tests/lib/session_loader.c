@@ -35,7 +35,7 @@ int
 main(int argc, char **argv)
 {
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	char *end = NULL;
 	long n;
 	int64_t now = (int64_t)time(NULL);
@@ -52,7 +52,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (store_open(argv[1], false, &s, &why) != TG_OK) {
-		fprintf(stderr, "session_loader: %s\n", why ? why : "cannot open the store");
+		fprintf(stderr, "session_loader: %s\n", why.text);
 		return 2;
 	}
 	for (; made < n && rc == TG_OK; made++) {

@@ -39,11 +39,12 @@ fixture_tenant(struct tg_store *s, const char *id)
 __attribute__((sentinel)) static inline bool
 fixture_open(struct store_fixture *f, const char *name, ...)
 {
-	const char *why = NULL, *id;
+	struct tg_why why;
+	const char *id;
 	va_list ap;
 
 	if (setup_open(f, name, true, &why) != TG_OK) {
-		diag("%s", why);
+		diag("%s", why.text);
 		return false;
 	}
 	va_start(ap, name);

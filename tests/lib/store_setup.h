@@ -59,30 +59,25 @@ setup_close(struct store_fixture *f)
 
 /*
  * Makes /tmp/tokengate-NAME.XXXXXX and, with is_store_made, a new store in its "db" (without,
- * dir is named but not made: for tests of store_open itself). On failure *why says which step
+ * dir is named but not made: for tests of store_open itself). On failure why says which step
  * failed and nothing is left behind.
  */
 static inline enum tg_err
-setup_open(struct store_fixture *f, const char *name, bool is_store_made, const char **why)
+setup_open(struct store_fixture *f, const char *name, bool is_store_made, struct tg_why *why)
 {
 	enum tg_err rc = TG_OK;
 
 	f->s = NULL;
 	snprintf(f->root, sizeof(f->root), "/tmp/tokengate-%s.XXXXXX", name);
 	if (!mkdtemp(f->root)) {
-		*why = "mkdtemp failed";
 		f->root[0] = '\0';
-		return TG_ERR_IO;
+		return tg_fail(why, TG_ERR_IO, "mkdtemp failed");
 	}
 	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
 	if (is_store_made) {
-		*why = NULL;
 		rc = store_open(f->dir, true, &f->s, why);
-		if (rc != TG_OK) {
-			if (!*why)
-				*why = "store_open failed";
+		if (rc != TG_OK)
 			setup_close(f);
-		}
 	}
 	return rc;
 }

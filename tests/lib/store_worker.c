@@ -145,7 +145,7 @@ main(int argc, char **argv)
 {
 	bool is_init = argc == 3 && strcmp(argv[2], "init") == 0;
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	int status;
 
 	if (argc < 3 || argc > 5) {
@@ -153,7 +153,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (store_open(argv[1], is_init, &s, &why) != TG_OK) {
-		fprintf(stderr, "store_worker: %s\n", why ? why : "cannot open the store");
+		fprintf(stderr, "store_worker: %s\n", why.text);
 		return 2;
 	}
 	if (is_init)

@@ -196,12 +196,11 @@ setup(void)
 	static const char *const tenants[] = { "acme", "globex", "slow", "es" };
 	static const char conf[] = "database = /unused\nrealm = unit\nlog_level = info\n"
 				   "require_https = no\nrate_limit_per_key = 1000\nrate_limit_burst = 1000000\n";
-	const char *why = NULL;
-	char *cwhy = NULL;
+	struct tg_why why = { "mkdtemp" };
 
 	if (setup_open(&scratch, "test_api_session", true, &why) != TG_OK ||
-	    config_parse("unit.conf", conf, strlen(conf), NULL, &cfg, &cwhy) != TG_OK) {
-		diag("setup: %s", cwhy ? cwhy : why);
+	    config_parse("unit.conf", conf, strlen(conf), NULL, &cfg, &why) != TG_OK) {
+		diag("setup: %s", why.text);
 		exit(1);
 	}
 	for (size_t i = 0; i < sizeof(tenants) / sizeof(tenants[0]); i++) {

@@ -77,10 +77,10 @@ static struct tg_config *
 conf(const char *text)
 {
 	struct tg_config *c = NULL;
-	char *why = NULL;
+	struct tg_why why;
 
 	if (config_parse("test.conf", text, strlen(text), NULL, &c, &why) != TG_OK) {
-		diag("bad test configuration: %s", why);
+		diag("bad test configuration: %s", why.text);
 		abort();
 	}
 	return c;

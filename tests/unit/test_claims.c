@@ -18,11 +18,11 @@ static enum tg_err
 check_json(const char *doc, struct tg_verdict *v)
 {
 	struct json_object *o = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err rc;
 
 	if (json_strict_parse(doc, strlen(doc), &o, &why) != TG_OK) {
-		diag("bad test document %s: %s", doc, why);
+		diag("bad test document %s: %s", doc, why.text);
 		return TG_ERR_INVALID;
 	}
 	rc = claims_check(o, &tenant, NOW, v);
@@ -169,7 +169,7 @@ test_lookup(void)
 			  "\"https://hasura.io/jwt/claims\":{\"x-hasura-role\":\"user\","
 			  "\"org\":{\"id\":\"o1\"},\"scope\":\"ns-scope\"}}";
 	struct json_object *o = NULL, *c;
-	const char *why;
+	struct tg_why why;
 
 	if (json_strict_parse(doc, strlen(doc), &o, &why) != TG_OK) {
 		ok(0, "lookup document parses");
@@ -201,12 +201,12 @@ expect_require(const char *name, const char *payload, const char *missing)
 {
 	struct json_object *o = NULL;
 	struct tg_verdict v = { 0 };
-	const char *why = NULL;
+	struct tg_why why;
 	char want[TG_WHY_MAX];
 	enum tg_err rc;
 
 	if (json_strict_parse(payload, strlen(payload), &o, &why) != TG_OK) {
-		ok(0, "%s: the document parses: %s", name, why);
+		ok(0, "%s: the document parses: %s", name, why.text);
 		return;
 	}
 	rc = claims_require(o, &tenant, &v);

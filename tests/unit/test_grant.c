@@ -19,10 +19,10 @@ static struct tg_verified *
 verified(const char *claims, bool is_gateway)
 {
 	struct tg_verified *v = tg_xcalloc(1, sizeof(*v));
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (json_strict_parse(claims, strlen(claims), &v->claims, &why) != TG_OK)
-		diag("bad test claims %s: %s", claims, why);
+		diag("bad test claims %s: %s", claims, why.text);
 	v->tenant = tg_xstrdup("acme");
 	v->sub = tg_xstrdup("ali\nce");
 	v->kid = tg_xstrdup("k1");

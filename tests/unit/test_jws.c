@@ -153,13 +153,13 @@ test_rfc7515(void)
 		enum tg_alg alg = TG_ALG_INVALID;
 		struct tg_key *k = NULL;
 		struct tg_verdict v;
-		const char *why;
+		struct tg_why why;
 
 		alg_from_name(member(e, "alg"), &alg);
 		json_object_object_get_ex(e, "jwk", &jwk);
 		json_object_object_get_ex(e, "payload_is_object", &is_obj);
 		if (keys_from_jwk("rfc7515", alg, jwk, false, &k, &why) != TG_OK) {
-			ok(0, "RFC 7515 %s: key loads (%s)", name, why);
+			ok(0, "RFC 7515 %s: key loads (%s)", name, why.text);
 			continue;
 		}
 		is_int(raw_verify(k, compact), TG_OK, "RFC 7515 %s: signature verifies", name);
@@ -210,7 +210,8 @@ test_rfc7520_8037(void)
 	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json"), *e;
 	struct tg_key *k = NULL;
 	struct tg_verdict v;
-	const char *why, *compact;
+	const char *compact;
+	struct tg_why why;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
 		struct json_object *doc = vectors_load(f[i].file);
@@ -262,7 +263,7 @@ test_rfc7520_8037(void)
 		is_int(check_with(compact, strlen(compact), k, &v), TG_R_MALFORMED,
 		       "RFC 8037 A.4: plain-text payload refused as a token");
 	} else {
-		ok(0, "RFC 8037 A.4 key loads: %s", why);
+		ok(0, "RFC 8037 A.4 key loads: %s", why.text);
 	}
 	key_free(k);
 	json_object_put(ed);
@@ -538,13 +539,12 @@ token_of_length(size_t want)
 			struct tg_key *k = NULL;
 			char *tok = NULL, *kid = tg_xasprintf("%.*s", kidlen, "kkkkkk"),
 			     *s = tg_xmalloc(pad + 1);
-			const char *why;
 			size_t len;
 
 			memset(s, 'x', pad);
 			s[pad] = '\0';
 			json_object_object_add(p, "pad", json_object_new_string(s));
-			keys_from_secret(kid, TG_ALG_HS256, hs->secret.p, hs->secret.len, &k, &why);
+			keys_from_secret(kid, TG_ALG_HS256, hs->secret.p, hs->secret.len, &k, NULL);
 			jws_sign(k, p, &tok);
 			len = tok ? strlen(tok) : 0;
 			key_free(k);
@@ -620,14 +620,13 @@ test_alg_pinning(void)
 	struct tg_secret der = { 0 };
 	unsigned char s48[48];
 	struct tg_verdict v;
-	const char *why;
 	char *tok = hs_token(HDR, PAY);
 
 	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
 	       "HS256 token vs RS256 key");
 	is_int(check_with(tok, strlen(tok), es, &v), TG_R_ALG_MISMATCH, "HS256 token vs ES256 key");
 	memset(s48, 7, sizeof(s48));
-	keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, &why);
+	keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, NULL);
 	is_int(check_with(tok, strlen(tok), k384, &v), TG_R_ALG_MISMATCH,
 	       "HS256 token vs HS384 key");
 	free(tok);
@@ -783,11 +782,10 @@ test_hmac_truncation(void)
 int
 main(void)
 {
-	const char *why;
 	unsigned char secret[32];
 
 	memset(secret, 0x42, sizeof(secret));
-	keys_from_secret("hs", TG_ALG_HS256, secret, sizeof(secret), &hs, &why);
+	keys_from_secret("hs", TG_ALG_HS256, secret, sizeof(secret), &hs, NULL);
 	keys_generate("rs", TG_ALG_RS256, &rsa);
 	keys_generate("es", TG_ALG_ES256, &es);
 	if (!hs || !rsa || !es) {

@@ -98,12 +98,12 @@ spki_pem(EVP_PKEY *pkey)
 
 /* Loads pem as alg; returns the error code, and the key through *out when wanted. */
 static enum tg_err
-load_pem(enum tg_alg alg, const char *text, struct tg_key **out, const char **why)
+load_pem(enum tg_alg alg, const char *text, struct tg_key **out, struct tg_why *why)
 {
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
-	*why = NULL;
+	why->text[0] = '\0';
 	rc = keys_from_pem("k1", alg, text, strlen(text), &k, why);
 	if (out)
 		*out = k;
@@ -139,13 +139,13 @@ parse(const char *text)
 }
 
 static enum tg_err
-load_jwk_text(enum tg_alg alg, const char *text, bool allow_private, const char **why)
+load_jwk_text(enum tg_alg alg, const char *text, bool allow_private, struct tg_why *why)
 {
 	struct json_object *o = parse(text);
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
-	*why = NULL;
+	why->text[0] = '\0';
 	rc = keys_from_jwk("k1", alg, o, allow_private, &k, why);
 	key_free(k);
 	json_object_put(o);
@@ -167,12 +167,12 @@ jwk_with(const struct json_object *jwk, const char *name, struct json_object *va
 }
 
 static enum tg_err
-load_jwk(enum tg_alg alg, struct json_object *jwk_owned, bool allow_private, const char **why)
+load_jwk(enum tg_alg alg, struct json_object *jwk_owned, bool allow_private, struct tg_why *why)
 {
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
-	*why = NULL;
+	why->text[0] = '\0';
 	rc = keys_from_jwk("k1", alg, jwk_owned, allow_private, &k, why);
 	key_free(k);
 	json_object_put(jwk_owned);
@@ -188,7 +188,7 @@ test_pem_rsa(void)
 	EVP_PKEY *rsa = gen_rsa("RSA", 2048), *rsa1024 = gen_rsa("RSA", 1024);
 	EVP_PKEY *pss = gen_rsa("RSA-PSS", 2048);
 	struct tg_key *pub = NULL, *priv = NULL;
-	const char *why;
+	struct tg_why why;
 	char *s;
 
 	s = spki_pem(rsa);
@@ -229,7 +229,7 @@ test_pem_rsa(void)
 	s = spki_pem(rsa1024);
 	is_int(load_pem(TG_ALG_RS256, s, NULL, &why), TG_ERR_WEAK_KEY,
 	       "RSA 1024 refused for RS256");
-	ok(why && strstr(why, "2048"), "the sentence names the minimum: %s", why ? why : "");
+	ok(strstr(why.text, "2048"), "the sentence names the minimum: %s", why.text);
 	is_int(load_pem(TG_ALG_PS256, s, NULL, &why), TG_ERR_WEAK_KEY,
 	       "RSA 1024 refused for PS256");
 	free(s);
@@ -260,7 +260,7 @@ test_pem_ec_okp(void)
 	EVP_PKEY *p256 = gen_ec("P-256"), *p384 = gen_ec("P-384"), *ed = gen_plain("ED25519");
 	EVP_PKEY *ed448 = gen_plain("ED448"), *x25519 = gen_plain("X25519");
 	struct tg_key *pub = NULL, *priv = NULL;
-	const char *why;
+	struct tg_why why;
 	char *s;
 
 	s = spki_pem(p256);
@@ -311,7 +311,7 @@ test_pem_refusals(void)
 {
 	EVP_PKEY *rsa = gen_rsa("RSA", 2048), *p256 = gen_ec("P-256");
 	struct tg_key *pub = NULL;
-	const char *why;
+	struct tg_why why;
 	char *s;
 
 	s = encrypted_pem(p256);
@@ -370,7 +370,7 @@ test_secret(void)
 	} hs[] = { { TG_ALG_HS256, 32 }, { TG_ALG_HS384, 48 }, { TG_ALG_HS512, 64 } };
 	unsigned char buf[128];
 	struct tg_key *k = NULL;
-	const char *why;
+	struct tg_why why;
 
 	memset(buf, 0x5a, sizeof(buf));
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
@@ -410,7 +410,7 @@ test_jwk_rfc(void)
 	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json");
 	struct json_object *v, *jwk, *in;
 	struct tg_key *k = NULL;
-	const char *why;
+	struct tg_why why;
 
 	json_object_object_get_ex(a, "vectors", &v);
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -431,7 +431,7 @@ test_jwk_rfc(void)
 	json_object_object_get_ex(in, "key", &jwk);
 	is_int(keys_from_jwk(NULL, TG_ALG_RS256, jwk, false, &k, &why), TG_ERR_INVALID,
 	       "RFC 7520 3.4 RSA private JWK refused when only public keys are allowed");
-	ok(why && strstr(why, "private"), "sentence says why: %s", why ? why : "");
+	ok(strstr(why.text, "private"), "sentence says why: %s", why.text);
 	is_int(keys_from_jwk(NULL, TG_ALG_RS256, jwk, true, &k, &why), TG_OK,
 	       "RFC 7520 3.4 RSA private JWK loads with allow_private");
 	ok(k && k->is_private && strcmp(k->kid, "bilbo.baggins@hobbiton.example") == 0,
@@ -477,7 +477,7 @@ test_jwk_rfc(void)
 		is_int(load_jwk(TG_ALG_RS256, jwk_with(bare, "d", json_object_new_string("AQAB")), true,
 				&why),
 		       TG_ERR_INVALID, "RSA private JWK whose d does not belong to n refused");
-		ok(why && strstr(why, "does not match"), "sentence says why: %s", why ? why : "");
+		ok(strstr(why.text, "does not match"), "sentence says why: %s", why.text);
 		json_object_put(bare);
 	}
 	is_int(load_jwk(TG_ALG_RS256, jwk_with(jwk, "oth", json_object_new_array()), true, &why),
@@ -513,7 +513,7 @@ test_jwk_rfc(void)
 	k = NULL;
 	is_int(load_jwk(TG_ALG_HS384, jwk_with(jwk, "alg", NULL), false, &why), TG_ERR_WEAK_KEY,
 	       "a 32-byte oct JWK refused for HS384");
-	ok(why && !strstr(why, "hJtXIZ2u"), "the sentence does not quote the secret");
+	ok(why.text[0] && !strstr(why.text, "hJtXIZ2u"), "the sentence does not quote the secret");
 
 	json_object_object_get_ex(ed, "examples", &v);
 	json_object_object_get_ex(json_object_array_get_idx(v, 0), "jwk", &jwk);
@@ -548,7 +548,7 @@ test_jwk_rules(void)
 {
 	struct json_object *a = vectors_load("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL,
 			   *rsa = NULL;
-	const char *why;
+	struct tg_why why;
 
 	json_object_object_get_ex(a, "vectors", &v);
 	json_object_object_get_ex(json_object_array_get_idx(v, 1), "jwk", &rsa);
@@ -722,7 +722,6 @@ test_round_trips(void)
 		struct tg_secret der = { 0 }, der2 = { 0 }, pder = { 0 };
 		struct json_object *jwk = NULL;
 		bool is_hmac = alg_family(alg) == TG_FAMILY_HMAC;
-		const char *why;
 
 		is_int(keys_generate(n, alg, &k), TG_OK, "%s: generate", n);
 		if (!k)
@@ -748,7 +747,7 @@ test_round_trips(void)
 		       "%s: PKCS#8 DER refused where SPKI is expected", n);
 		is_int(keys_public_jwk(k, &jwk), TG_OK, "%s: public JWK", n);
 		ok(jwk && !json_object_object_get_ex(jwk, "d", NULL), "%s: public JWK has no d", n);
-		is_int(keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, &why), TG_OK,
+		is_int(keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, NULL), TG_OK,
 		       "%s: public JWK loads back with its own kid and alg", n);
 		ok(pub && !pub->is_private && pub->alg == alg && sign_verify(k, pub),
 		   "%s: public JWK verifies the private key's tokens", n);
@@ -777,10 +776,9 @@ test_round_trips(void)
 		json_object_object_get_ex(doc, "keys", &keys);
 		for (size_t i = 0; i < json_object_array_length(keys); i++) {
 			struct tg_key *k = NULL;
-			const char *why;
 
 			if (keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(keys, i),
-					  false, &k, &why) == TG_OK)
+					  false, &k, NULL) == TG_OK)
 				loaded++;
 			key_free(k);
 		}
@@ -794,12 +792,11 @@ test_round_trips(void)
 		struct tg_secret der = { 0 };
 		unsigned char *longer;
 		struct json_object *jwk = NULL;
-		const char *why;
 
 		/* The SPKI form of a public key, as the store keeps it. */
 		keys_generate("x", TG_ALG_ES256, &k);
 		if (k && keys_public_jwk(k, &jwk) == TG_OK)
-			keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, &why);
+			keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, NULL);
 		json_object_put(jwk);
 		keys_export(pub, &der);
 		longer = tg_xmalloc(der.len + 1);
@@ -853,7 +850,6 @@ test_ec_fixed_length(void)
 			BIGNUM *bn = NULL;
 			unsigned char *raw = NULL;
 			size_t rawlen = 0;
-			const char *why;
 
 			keys_generate("k", c[i].alg, &k);
 			pk = k->pkey;
@@ -868,7 +864,7 @@ test_ec_fixed_length(void)
 			if (saw_short)
 				is_fixed = is_fixed &&
 					   keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub,
-							 &why) == TG_OK &&
+							 NULL) == TG_OK &&
 					   sign_verify(k, pub);
 			free(raw);
 			json_object_put(jwk);

@@ -32,7 +32,7 @@ static void
 test_open(struct tg_store **out)
 {
 	struct tg_store *s = (struct tg_store *)&s;
-	const char *why = NULL;
+	struct tg_why why = { "" };
 	struct dirent *e;
 	char path[512];
 	struct stat st;
@@ -40,7 +40,7 @@ test_open(struct tg_store **out)
 	int nfiles = 0, loose = 0;
 
 	is_int(store_open(f.dir, false, &s, &why), TG_ERR_NOT_FOUND, "missing directory: not found");
-	ok(why && strstr(why, "tokengatectl --db") && strstr(why, f.dir),
+	ok(strstr(why.text, "tokengatectl --db") && strstr(why.text, f.dir),
 	   "why names the dir and the init command");
 	ok(s == (struct tg_store *)&s, "out-parameter untouched on failure");
 	mkdir(f.dir, 0700);
@@ -53,10 +53,10 @@ test_open(struct tg_store **out)
 	rmdir(f.dir);
 
 	snprintf(path, sizeof(path), "%s/no/such/parent", f.root);
-	why = NULL;
+	why.text[0] = '\0';
 	is_int(store_open(path, true, &s, &why), TG_ERR_IO,
 	       "create under a missing parent: I/O error");
-	ok(why && strstr(why, "cannot create") && strstr(why, path), "why names the directory");
+	ok(strstr(why.text, "cannot create") && strstr(why.text, path), "why names the directory");
 
 	is_int(store_open(f.dir, true, out, &why), TG_OK, "create makes the directory and tables");
 	ok(stat(f.dir, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode 0700");
@@ -286,10 +286,10 @@ int
 main(void)
 {
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (setup_open(&f, "test_store", false, &why) != TG_OK) {
-		diag("%s", why);
+		diag("%s", why.text);
 		return 1;
 	}
 	test_open(&s);

@@ -154,10 +154,9 @@ test_regions_gone_under_live(void)
 	static const char *const ids[] = { "l1" };
 	char *dir = path_of("live");
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why = { "" }, msg;
 	int release = -1, status;
 	pid_t pid;
-	char msg[512];
 
 	store_open(dir, true, &s, NULL);
 	fixture_tenant(s, "l1");
@@ -167,15 +166,15 @@ test_regions_gone_under_live(void)
 	drop_regions(dir, false);
 	is_int(store_open(dir, false, &s, &why), TG_ERR_DB,
 	       "regions gone under a live process: the open refuses");
-	ok(why && strstr(why, "tokengatectl --db") && strstr(why, "recover") &&
-		   strstr(why, "stop every process"),
-	   "naming what to stop and the command that mends it: %s", why ? why : "(none)");
-	is_int(store_recover(dir, false, msg, sizeof(msg)), TG_ERR_BUSY,
+	ok(strstr(why.text, "tokengatectl --db") && strstr(why.text, "recover") &&
+		   strstr(why.text, "stop every process"),
+	   "naming what to stop and the command that mends it: %s", why.text);
+	is_int(store_recover(dir, false, &msg), TG_ERR_BUSY,
 	       "recover refuses while the process lives");
-	ok(strstr(msg, "stop it") != NULL, "and says to stop it: %s", msg);
+	ok(strstr(msg.text, "stop it") != NULL, "and says to stop it: %s", msg.text);
 	close(release);
 	waitpid(pid, &status, 0);
-	is_int(store_recover(dir, false, msg, sizeof(msg)), TG_OK, "recover once it stopped");
+	is_int(store_recover(dir, false, &msg), TG_OK, "recover once it stopped");
 	ok(child_sees(dir, ids, 1), "every commit there afterwards");
 	store_close(s);
 	free(dir);
@@ -349,7 +348,7 @@ test_backup_restore(void)
 	char *badfile = path_of("bad/tokengate.db");
 	char *moved = NULL;
 	struct tg_store *s = NULL;
-	char why[1024];
+	struct tg_why why;
 	int release = -1, status;
 	pid_t pid;
 
@@ -358,29 +357,30 @@ test_backup_restore(void)
 	fixture_tenant(s, "b2");
 	store_close(s);
 	pid = holder(dir, false, &release);
-	is_int(store_backup(dir, bk, why, sizeof(why)), TG_OK,
+	is_int(store_backup(dir, bk, &why), TG_OK,
 	       "a backup while another process has the database open");
 	close(release);
 	waitpid(pid, &status, 0);
 	store_open(dir, false, &s, NULL);
 	fixture_tenant(s, "a1");
 	store_close(s);
-	is_int(store_backup(dir, bk, why, sizeof(why)), TG_ERR_EXISTS,
+	is_int(store_backup(dir, bk, &why), TG_ERR_EXISTS,
 	       "not into a directory that holds files");
-	is_int(store_verify(bk, why, sizeof(why)), TG_OK, "the backup verifies");
-	store_backup(dir, bad, why, sizeof(why));
+	is_int(store_verify(bk, &why), TG_OK, "the backup verifies");
+	store_backup(dir, bad, &why);
 	corrupt(badfile);
-	is_int(store_verify(bad, why, sizeof(why)), TG_ERR_DB, "a damaged copy does not");
-	is_int(store_restore(bad, dir, &moved, why, sizeof(why)), TG_ERR_DB,
+	is_int(store_verify(bad, &why), TG_ERR_DB, "a damaged copy does not");
+	is_int(store_restore(bad, dir, &moved, &why), TG_ERR_DB,
 	       "and is not restored");
 	ok(child_sees(dir, after, 1), "the database is left as it was");
 	pid = holder(dir, false, &release);
-	is_int(store_restore(bk, dir, &moved, why, sizeof(why)), TG_ERR_BUSY,
+	is_int(store_restore(bk, dir, &moved, &why), TG_ERR_BUSY,
 	       "restore refuses while a process has the database open");
-	ok(strstr(why, "server is running") && strstr(why, "stop it"), "saying to stop it: %s", why);
+	ok(strstr(why.text, "server is running") && strstr(why.text, "stop it"),
+	   "saying to stop it: %s", why.text);
 	close(release);
 	waitpid(pid, &status, 0);
-	is_int(store_restore(bk, dir, &moved, why, sizeof(why)), TG_OK, "restore once it stopped");
+	is_int(store_restore(bk, dir, &moved, &why), TG_OK, "restore once it stopped");
 	ok(moved && strstr(moved, "/replaced-"), "the replaced files kept in %s",
 	   moved ? moved : "(none)");
 	ok(child_sees(dir, before, 2) && !child_sees(dir, after, 1),
@@ -395,10 +395,10 @@ test_backup_restore(void)
 int
 main(void)
 {
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (setup_open(&scratch, "test_store_admin", false, &why) != TG_OK) {
-		diag("%s", why);
+		diag("%s", why.text);
 		return 1;
 	}
 	test_regions_gone(false);

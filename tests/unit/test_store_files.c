@@ -29,15 +29,15 @@ check_as(const char *dir, const struct passwd *pw, enum tg_err want, const char 
 	int status = -1;
 
 	if (pid == 0) {
-		char why[1024] = "";
+		struct tg_why why = { "" };
 		enum tg_err rc;
 
 		if (pw && (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
 			_exit(3);
-		rc = store_check(dir, why, sizeof(why));
-		if (rc != want || !strstr(why, needle))
-			fprintf(stderr, "# got %d: %s\n", rc, why);
-		_exit(rc == want && strstr(why, needle) ? 0 : 1);
+		rc = store_check(dir, &why);
+		if (rc != want || !strstr(why.text, needle))
+			fprintf(stderr, "# got %d: %s\n", rc, why.text);
+		_exit(rc == want && strstr(why.text, needle) ? 0 : 1);
 	}
 	waitpid(pid, &status, 0);
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
@@ -66,7 +66,7 @@ test_check(void)
 	char *dir = tg_xasprintf("%s/owned", root);
 	char *file = tg_xasprintf("%s/owned/tokengate.db", root);
 	struct tg_store *s = NULL;
-	char why[1024];
+	struct tg_why why;
 
 	if (!pw || geteuid() != 0) {
 		ok(true, "# SKIP the ownership checks need root and a www-data account");
@@ -75,17 +75,17 @@ test_check(void)
 	chmod(root, 0755);
 	store_open(dir, true, &s, NULL);
 	store_close(s);
-	is_int(store_check(dir, why, sizeof(why)), TG_OK, "a root database checks OK as root");
+	is_int(store_check(dir, &why), TG_OK, "a root database checks OK as root");
 	ok(check_as(dir, pw, TG_ERR_DENIED, "belongs to root (mode 0700)") &&
 		   check_as(dir, pw, TG_ERR_DENIED, "running as www-data"),
 	   "as another user: a permission problem naming owner, mode and user");
 	/* What a root tokengatectl left behind before it switched users: one root file. */
 	(void)!chown(dir, pw->pw_uid, pw->pw_gid);
 	(void)!chown(file, pw->pw_uid, pw->pw_gid);
-	is_int(store_check(dir, why, sizeof(why)), TG_ERR_DENIED,
+	is_int(store_check(dir, &why), TG_ERR_DENIED,
 	       "as root, a www-data database holding a root file is not OK");
-	ok(strstr(why, "belongs to root (mode 0600)") && strstr(why, "chown -R www-data"),
-	   "naming the file, its owner and mode, and the fix: %s", why);
+	ok(strstr(why.text, "belongs to root (mode 0600)") && strstr(why.text, "chown -R www-data"),
+	   "naming the file, its owner and mode, and the fix: %s", why.text);
 	chown_all(dir, pw);
 	ok(check_as(dir, NULL, TG_OK, ""), "every file the owner's: OK as root");
 	ok(check_as(dir, pw, TG_OK, ""), "and as the owner");
