@@ -68,8 +68,8 @@ tg_reason_code(enum tg_reason r)
  * does not fit ends in "...", cut before a UTF-8 sequence rather than inside
  * one, so the reader sees the cut and the text stays valid UTF-8.
  */
-__attribute__((format(printf, 3, 0))) static void
-format_sentence(char *buf, size_t size, const char *fmt, va_list ap)
+void
+tg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
 {
 	char tmp[TG_WHY_LEN];
 	int n;
@@ -96,7 +96,7 @@ tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 
 	v->reason = r;
 	va_start(ap, fmt);
-	format_sentence(v->why, sizeof(v->why), fmt, ap);
+	tg_vformat(v->why, sizeof(v->why), fmt, ap);
 	va_end(ap);
 	return TG_ERR_REJECTED;
 }
@@ -109,7 +109,7 @@ tg_fail(struct tg_why *why, enum tg_err rc, const char *fmt, ...)
 	if (!why)
 		return rc;
 	va_start(ap, fmt);
-	format_sentence(why->text, sizeof(why->text), fmt, ap);
+	tg_vformat(why->text, sizeof(why->text), fmt, ap);
 	va_end(ap);
 	return rc;
 }

@@ -88,6 +88,14 @@ struct tg_why {
 enum tg_err tg_fail(struct tg_why *why, enum tg_err rc, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * The formatting behind tg_fail and tg_reject, for the other fixed buffers a
+ * sentence goes into (an HTTP error's description): one that does not fit
+ * ends in "...", cut between UTF-8 characters.
+ */
+void tg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
+
 /* Allocation that aborts on exhaustion, so the gateway fails closed (lighttpd's ck_malloc). */
 void *tg_xmalloc(size_t n);
 void *tg_xcalloc(size_t n, size_t size);

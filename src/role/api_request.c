@@ -38,7 +38,7 @@ api_error(struct api_ctx *c, int status, const char *code, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(desc, sizeof(desc), fmt, ap);
+	tg_vformat(desc, sizeof(desc), fmt, ap);
 	va_end(ap);
 	http_response_fini(c->r);
 	http_response_init(c->r, status);

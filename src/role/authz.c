@@ -46,7 +46,7 @@ refuse(struct authz_decision *d, int status, const char *error, const char *fmt,
 	d->status = status;
 	d->error = error;
 	va_start(ap, fmt);
-	vsnprintf(d->description, sizeof(d->description), fmt, ap);
+	tg_vformat(d->description, sizeof(d->description), fmt, ap);
 	va_end(ap);
 }
 
