@@ -15,10 +15,10 @@ if grep -nE '\b(memcmp|strcmp|strncmp)\s*\([^)]*(mac|sig|secret|hash|apikey|refr
 fi
 # One place wipes and compares secrets, so one place can be audited (and a wipe cannot be
 # forgotten half-way through a hand-written copy of it).
-hits=$(grep -rnE --include='*.c' --include='*.h' '\b(OPENSSL_cleanse|CRYPTO_memcmp|explicit_bzero|memset_s)\s*\(' "$dir" |
+hits=$(grep -rnE --include='*.c' --include='*.h' '\b(OPENSSL_cleanse|OPENSSL_clear_free|CRYPTO_memcmp|explicit_bzero|memset_s)\s*\(' "$dir" |
 	grep -v "^$dir/base/secret\.c:")
 if [ -n "$hits" ]; then
-	printf '%s\n' "$hits" | sed 's/^\([^:]*:[0-9]*\):.*\b\(OPENSSL_cleanse\|CRYPTO_memcmp\|explicit_bzero\|memset_s\)\b.*/\1: \2: wipe and compare secrets through base\/secret.c/' >&2
+	printf '%s\n' "$hits" | sed 's/^\([^:]*:[0-9]*\):.*\b\(OPENSSL_cleanse\|OPENSSL_clear_free\|CRYPTO_memcmp\|explicit_bzero\|memset_s\)\b.*/\1: \2: wipe and compare secrets through base\/secret.c/' >&2
 	status=1
 fi
 exit $status

@@ -5,14 +5,13 @@
  */
 #include "base/secret.h"
 
-#include "base/b64url.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
 
-#define RANDOM_MAX 64 /* bytes of one encoded random value */
+#define RANDOM_MAX 64 /* bytes of one hex-encoded random value */
 
 void
 secret_set(struct tg_secret *s, const void *p, size_t len)
@@ -66,18 +65,6 @@ secret_random(unsigned char *out, size_t n)
 	if (n > (size_t)INT32_MAX || RAND_bytes(out, (int)n) != 1)
 		return TG_ERR_CRYPTO;
 	return TG_OK;
-}
-
-enum tg_err
-secret_random_b64url(size_t n, char **out)
-{
-	unsigned char raw[RANDOM_MAX];
-	enum tg_err rc = n <= sizeof(raw) ? secret_random(raw, n) : TG_ERR_INVALID;
-
-	if (rc == TG_OK)
-		*out = b64url_encode(raw, n);
-	secret_wipe(raw, sizeof(raw));
-	return rc;
 }
 
 enum tg_err

@@ -29,8 +29,6 @@ void secret_free_str(char *s);
 bool secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Fills out with n bytes from the OpenSSL CSPRNG. */
 enum tg_err secret_random(unsigned char *out, size_t n);
-/* n random bytes (at most 64) as unpadded base64url, malloc'd: ids, tokens, API keys. */
-enum tg_err secret_random_b64url(size_t n, char **out);
 /* n random bytes (at most 64) as 2n lower-case hex digits and a NUL in out: short ids. */
 enum tg_err secret_random_hex(size_t n, char *out);
 

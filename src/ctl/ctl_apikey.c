@@ -5,6 +5,7 @@
  */
 #include "ctl/ctl.h"
 
+#include "base/b64url.h"
 #include "base/secret.h"
 #include "store/store.h"
 
@@ -48,7 +49,7 @@ static enum tg_err
 new_key(struct tg_secret *key)
 {
 	char *b64 = NULL, *s = NULL;
-	enum tg_err err = secret_random_b64url(KEY_BYTES, &b64);
+	enum tg_err err = b64url_random(KEY_BYTES, &b64);
 
 	if (err != TG_OK)
 		goto out;

@@ -6,6 +6,7 @@
  */
 #include "jose/mint.h"
 
+#include "base/b64url.h"
 #include "base/secret.h"
 #include "jose/claims.h"
 #include "jose/jws.h"
@@ -130,7 +131,7 @@ out:
 static enum tg_err
 new_jti(char **out)
 {
-	return secret_random_b64url(JTI_BYTES, out);
+	return b64url_random(JTI_BYTES, out);
 }
 
 static struct json_object *

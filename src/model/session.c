@@ -7,6 +7,7 @@
 #include "model/session.h"
 
 #include "base/json_strict.h"
+#include "base/b64url.h"
 #include "base/secret.h"
 #include "model/tenant.h"
 
@@ -334,7 +335,7 @@ static enum tg_err
 random_b64url(size_t n, char *out, size_t outlen)
 {
 	char *enc = NULL;
-	enum tg_err rc = secret_random_b64url(n, &enc);
+	enum tg_err rc = b64url_random(n, &enc);
 
 	if (rc == TG_OK && strlen(enc) != outlen)
 		rc = TG_ERR_CRYPTO;

@@ -248,6 +248,24 @@ test_empty(void)
 	}
 }
 
+static void
+test_random(void)
+{
+	char *b1 = NULL, *b2 = NULL;
+
+	is_int(b64url_random(32, &b1), TG_OK, "b64url_random succeeds");
+	b64url_random(32, &b2);
+	ok(b1 && strlen(b1) == 43 && strspn(b1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789-_") == 43,
+	   "43 base64url characters, unpadded, for 32 bytes");
+	ok(b1 && b2 && strcmp(b1, b2) != 0, "two draws differ");
+	free(b1);
+	free(b2);
+	b1 = NULL;
+	is_int(b64url_random(65, &b1), TG_ERR_INVALID, "more than 64 bytes refused");
+	ok(b1 == NULL, "and nothing handed out");
+}
+
 int
 main(void)
 {
@@ -257,5 +275,6 @@ main(void)
 	test_rejections();
 	test_canonical_only();
 	test_empty();
+	test_random();
 	return done_testing();
 }
