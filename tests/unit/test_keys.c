@@ -138,20 +138,6 @@ parse(const char *text)
 	return json_tokener_parse(text);
 }
 
-static enum tg_err
-load_jwk_text(enum tg_alg alg, const char *text, bool allow_private, struct tg_why *why)
-{
-	struct json_object *o = parse(text);
-	struct tg_key *k = NULL;
-	enum tg_err rc;
-
-	why->text[0] = '\0';
-	rc = keys_from_jwk("k1", alg, o, allow_private, &k, why);
-	key_free(k);
-	json_object_put(o);
-	return rc;
-}
-
 /* A copy of jwk with one member set (or removed, when value is NULL). */
 static struct json_object *
 jwk_with(const struct json_object *jwk, const char *name, struct json_object *value)
@@ -177,6 +163,12 @@ load_jwk(enum tg_alg alg, struct json_object *jwk_owned, bool allow_private, str
 	key_free(k);
 	json_object_put(jwk_owned);
 	return rc;
+}
+
+static enum tg_err
+load_jwk_text(enum tg_alg alg, const char *text, bool allow_private, struct tg_why *why)
+{
+	return load_jwk(alg, parse(text), allow_private, why);
 }
 
 /* ---------------------------------------------------------------- PEM */

@@ -73,6 +73,17 @@ rotate(const char *tid, enum tg_err *rc)
 	return rec;
 }
 
+/* n copies of c, NUL-terminated. */
+static char *
+run_of(char c, size_t n)
+{
+	char *s = tg_xmalloc(n + 1);
+
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
 /* Mints for sess with the tenant's current signing key; NULL (and a failed case) on error. */
 static char *
 mint(const char *tid, const struct tg_session *sess, int64_t lifetime, int64_t *exp)
@@ -266,10 +277,8 @@ test_caps_and_refusals(void)
 	tok = NULL;
 
 	{
-		char *big = tg_xmalloc(7002);
+		char *big = run_of('x', 7001);
 
-		memset(big, 'x', 7001);
-		big[7001] = '\0';
 		json_object_put(sess->claims);
 		sess->claims = json_object_new_object();
 		json_object_object_add(sess->claims, "big", json_object_new_string(big));
@@ -296,7 +305,18 @@ check_claims_case(const char *tid, const char *json, enum tg_err want, const cha
 static void
 test_check_claims(void)
 {
-	char *big, *longname;
+	/* At each limit and one byte past it: a claim name, then the claims' whole text. */
+	static const struct {
+		size_t name_len; /* {"nn..n":1} with a name this long; 0: */
+		size_t len;	 /* {"b":"xx..x"} of this many bytes */
+		enum tg_err want;
+		const char *what;
+	} limits[] = {
+		{ TG_MINT_CLAIM_NAME_MAX, 0, TG_OK, "a name of TG_MINT_CLAIM_NAME_MAX bytes" },
+		{ TG_MINT_CLAIM_NAME_MAX + 1, 0, TG_ERR_INVALID, "a name one byte longer" },
+		{ 0, TG_MINT_CLAIMS_MAX, TG_OK, "claims of exactly TG_MINT_CLAIMS_MAX bytes" },
+		{ 0, TG_MINT_CLAIMS_MAX + 1, TG_ERR_INVALID, "one byte more" },
+	};
 
 	check_claims_case("hs", NULL, TG_OK, "no claims");
 	check_claims_case("hs", "{}", TG_OK, "an empty object");
@@ -318,33 +338,16 @@ test_check_claims(void)
 			  "\"sub\" refused for a tenant with a namespace too");
 	check_claims_case("es", "{\"role\": \"v\"}", TG_OK, "a namespaced tenant's ordinary claim");
 	check_claims_case("hs", "{\"\": 1}", TG_ERR_INVALID, "an empty name");
-	longname = tg_xmalloc(TG_MINT_CLAIM_NAME_MAX + 10);
-	memset(longname, 'n', TG_MINT_CLAIM_NAME_MAX + 9);
-	longname[0] = '{';
-	longname[1] = '"';
-	longname[TG_MINT_CLAIM_NAME_MAX + 2] = '"';
-	longname[TG_MINT_CLAIM_NAME_MAX + 3] = ':';
-	longname[TG_MINT_CLAIM_NAME_MAX + 4] = '1';
-	longname[TG_MINT_CLAIM_NAME_MAX + 5] = '}';
-	longname[TG_MINT_CLAIM_NAME_MAX + 6] = '\0';
-	check_claims_case("hs", longname, TG_OK, "a name of TG_MINT_CLAIM_NAME_MAX bytes");
-	longname[TG_MINT_CLAIM_NAME_MAX + 2] = 'n';
-	longname[TG_MINT_CLAIM_NAME_MAX + 3] = '"';
-	longname[TG_MINT_CLAIM_NAME_MAX + 4] = ':';
-	longname[TG_MINT_CLAIM_NAME_MAX + 5] = '1';
-	longname[TG_MINT_CLAIM_NAME_MAX + 6] = '}';
-	longname[TG_MINT_CLAIM_NAME_MAX + 7] = '\0';
-	check_claims_case("hs", longname, TG_ERR_INVALID, "a name one byte longer");
-	free(longname);
-	big = tg_xmalloc(TG_MINT_CLAIMS_MAX + 16);
-	memcpy(big, "{\"b\":\"", 6);
-	memset(big + 6, 'x', TG_MINT_CLAIMS_MAX - 8);
-	memcpy(big + TG_MINT_CLAIMS_MAX - 2, "\"}", 3);
-	check_claims_case("hs", big, TG_OK, "claims of exactly TG_MINT_CLAIMS_MAX bytes");
-	memset(big + 6, 'x', TG_MINT_CLAIMS_MAX - 7);
-	memcpy(big + TG_MINT_CLAIMS_MAX - 1, "\"}", 3);
-	check_claims_case("hs", big, TG_ERR_INVALID, "one byte more");
-	free(big);
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char *run = run_of(limits[i].name_len ? 'n' : 'x',
+				   limits[i].name_len ? limits[i].name_len : limits[i].len - 8);
+		char *json = limits[i].name_len ? tg_xasprintf("{\"%s\":1}", run)
+						: tg_xasprintf("{\"b\":\"%s\"}", run);
+
+		check_claims_case("hs", json, limits[i].want, limits[i].what);
+		free(json);
+		free(run);
+	}
 }
 
 /* The largest claims check_claims lets through still make a token the verifier takes. */
@@ -354,12 +357,10 @@ test_largest_token(void)
 	struct tg_session *sess = new_session("es", "u", 3600, NULL);
 	struct tg_verdict v = { 0 };
 	struct tg_verified *res;
-	char *big = tg_xmalloc(TG_MINT_CLAIMS_MAX);
+	char *big = run_of('x', TG_MINT_CLAIMS_MAX - 9);
 	int64_t exp;
 	char *tok;
 
-	memset(big, 'x', TG_MINT_CLAIMS_MAX - 9);
-	big[TG_MINT_CLAIMS_MAX - 9] = '\0';
 	sess->claims = json_object_new_object();
 	json_object_object_add(sess->claims, "b", json_object_new_string(big));
 	ok(mint_check_claims(tenant("es"), sess->claims, NULL) == TG_OK, "the largest claims pass");

@@ -66,7 +66,7 @@ int
 main(void)
 {
 	struct tg_key *hs = NULL, *hs_other = NULL, *rs = NULL, *es = NULL, *ed = NULL,
-		      *b_hs = NULL, *late = NULL;
+		      *b_hs = NULL, *late = NULL, *confused = NULL;
 	struct tg_verified *out = NULL;
 	struct tg_verdict v = { 0 };
 	char *tok;
@@ -81,6 +81,8 @@ main(void)
 	es = kf_pem_key("es1", TG_ALG_ES256);
 	keys_generate("ed1", TG_ALG_EDDSA, &ed);
 	keys_generate("hs1", TG_ALG_HS256, &b_hs);
+	/* acme's HS256 secret under the RSA key's kid: HS256 tokens that name the RSA key. */
+	keys_from_secret("rs1", TG_ALG_HS256, hs->secret.p, hs->secret.len, &confused, NULL);
 	kf_key(&f, "acme", hs, TG_KEY_USE_VERIFY, time(NULL));
 	kf_key(&f, "acme", rs, TG_KEY_USE_VERIFY, time(NULL));
 	kf_key(&f, "acme", es, TG_KEY_USE_VERIFY, time(NULL));
@@ -117,57 +119,53 @@ main(void)
 	expect("pinned to unknown tenant", "nobody", tok, TG_R_UNKNOWN_TENANT);
 	free(tok);
 
-	/* Tenant beta's key shares the kid "hs1": a token it signs must not pass as acme's. */
-	tok = mint(b_hs, "https://acme.example", "user-1", 30);
-	expect("other tenant's key, same kid, claims acme's issuer", NULL, tok, TG_R_BAD_SIGNATURE);
-	free(tok);
-	tok = mint(b_hs, "https://beta.example", "user-1", 30);
-	expect("beta's own token", NULL, tok, TG_R_NONE);
-	free(tok);
-
-	tok = mint(hs_other, NULL, "user-1", 30);
-	expect("no iss and no pin", NULL, tok, TG_R_UNKNOWN_TENANT);
-	expect("no iss, pinned tenant without issuer", "nois", tok, TG_R_NONE);
-	expect("pinned to a tenant whose keys did not sign it", "acme", tok, TG_R_UNKNOWN_KEY);
-	free(tok);
-	tok = mint(hs, "https://nobody.example", "user-1", 30);
-	expect("unknown issuer", NULL, tok, TG_R_UNKNOWN_TENANT);
-	free(tok);
-
-	/* HS256 token whose kid names the RSA key: the key's one alg wins. */
 	{
-		struct tg_key *confused = NULL;
+		/* Each a token minted for sub user-1 and checked once, by issuer or pinned. */
+		const struct {
+			struct tg_key *key;
+			bool has_kid;
+			const char *iss;
+			long long ttl;
+			const char *pin, *name;
+			enum tg_reason want;
+		} cases[] = {
+			/* Tenant beta's key shares the kid "hs1": its token must not pass as acme's. */
+			{ b_hs, true, "https://acme.example", 30, NULL,
+			  "other tenant's key, same kid, claims acme's issuer", TG_R_BAD_SIGNATURE },
+			{ b_hs, true, "https://beta.example", 30, NULL, "beta's own token", TG_R_NONE },
+			{ hs_other, true, NULL, 30, NULL, "no iss and no pin", TG_R_UNKNOWN_TENANT },
+			{ hs_other, true, NULL, 30, "nois", "no iss, pinned tenant without issuer",
+			  TG_R_NONE },
+			{ hs_other, true, NULL, 30, "acme",
+			  "pinned to a tenant whose keys did not sign it", TG_R_UNKNOWN_KEY },
+			{ hs, true, "https://nobody.example", 30, NULL, "unknown issuer",
+			  TG_R_UNKNOWN_TENANT },
+			/* The key's one alg wins over the token's. */
+			{ confused, true, "https://acme.example", 30, NULL,
+			  "HS256 token naming the RS256 key", TG_R_ALG_MISMATCH },
+			{ hs_other, true, "https://beta.example", 30, NULL, "unknown kid",
+			  TG_R_UNKNOWN_KEY },
+			{ es, true, "https://beta.example", 30, NULL,
+			  "kid of a key only another tenant has", TG_R_UNKNOWN_KEY },
+			{ hs, false, "https://acme.example", 30, NULL,
+			  "no kid: the tenant's keys of that alg are tried", TG_R_NONE },
+			{ es, false, "https://beta.example", 30, NULL,
+			  "no kid, alg the tenant has no key for", TG_R_ALG_MISMATCH },
+			{ hs_other, false, "https://beta.example", 30, NULL,
+			  "no kid, no key of the tenant verifies", TG_R_BAD_SIGNATURE },
+			{ hs, true, "https://acme.example", -30, NULL, "expired", TG_R_EXPIRED },
+			{ hs, true, "https://acme.example", 3600, NULL, "lifetime too long",
+			  TG_R_LIFETIME_TOO_LONG },
+		};
 
-		keys_from_secret("rs1", TG_ALG_HS256, hs->secret.p, hs->secret.len, &confused,
-				 NULL);
-		tok = mint(confused, "https://acme.example", "user-1", 30);
-		expect("HS256 token naming the RS256 key", NULL, tok, TG_R_ALG_MISMATCH);
-		free(tok);
-		key_free(confused);
+		for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+			tok = cases[i].has_kid
+				  ? mint(cases[i].key, cases[i].iss, "user-1", cases[i].ttl)
+				  : mint_without_kid(cases[i].key, cases[i].iss, "user-1", cases[i].ttl);
+			expect(cases[i].name, cases[i].pin, tok, cases[i].want);
+			free(tok);
+		}
 	}
-	tok = mint(hs_other, "https://beta.example", "user-1", 30);
-	expect("unknown kid", NULL, tok, TG_R_UNKNOWN_KEY);
-	free(tok);
-	tok = mint(es, "https://beta.example", "user-1", 30);
-	expect("kid of a key only another tenant has", NULL, tok, TG_R_UNKNOWN_KEY);
-	free(tok);
-
-	tok = mint_without_kid(hs, "https://acme.example", "user-1", 30);
-	expect("no kid: the tenant's keys of that alg are tried", NULL, tok, TG_R_NONE);
-	free(tok);
-	tok = mint_without_kid(es, "https://beta.example", "user-1", 30);
-	expect("no kid, alg the tenant has no key for", NULL, tok, TG_R_ALG_MISMATCH);
-	free(tok);
-	tok = mint_without_kid(hs_other, "https://beta.example", "user-1", 30);
-	expect("no kid, no key of the tenant verifies", NULL, tok, TG_R_BAD_SIGNATURE);
-	free(tok);
-
-	tok = mint(hs, "https://acme.example", "user-1", -30);
-	expect("expired", NULL, tok, TG_R_EXPIRED);
-	free(tok);
-	tok = mint(hs, "https://acme.example", "user-1", 3600);
-	expect("lifetime too long", NULL, tok, TG_R_LIFETIME_TOO_LONG);
-	free(tok);
 	expect("empty token", NULL, "", TG_R_MALFORMED);
 	expect("garbage", NULL, "a.b.c", TG_R_MALFORMED);
 
@@ -207,6 +205,7 @@ main(void)
 	key_free(ed);
 	key_free(b_hs);
 	key_free(late);
+	key_free(confused);
 	kf_fini(&f);
 	return done_testing();
 }
