@@ -72,15 +72,21 @@ check(const char *tok)
 	return check_with(tok, strlen(tok), hs, &v);
 }
 
+/* check, then frees tok (owned). */
+static enum tg_reason
+check_owned(char *tok_owned)
+{
+	enum tg_reason r = check(tok_owned);
+
+	free(tok_owned);
+	return r;
+}
+
 /* A header/payload pair signed with hs, checked: the reason it got. */
 static enum tg_reason
 check_hs(const char *header, const char *payload)
 {
-	char *tok = hs_token(header, payload);
-	enum tg_reason r = check(tok);
-
-	free(tok);
-	return r;
+	return check_owned(hs_token(header, payload));
 }
 
 #define HDR "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
@@ -136,6 +142,18 @@ with_sig(const char *tok, const unsigned char *sig, size_t siglen)
 
 	free(s);
 	return out;
+}
+
+/* tok with its signature replaced by sig, checked with key: the reason it got. */
+static enum tg_reason
+check_sig(const char *tok, const unsigned char *sig, size_t siglen, const struct tg_key *key)
+{
+	char *t = with_sig(tok, sig, siglen);
+	struct tg_verdict v;
+	enum tg_reason r = check_with(t, strlen(t), key, &v);
+
+	free(t);
+	return r;
 }
 
 /* ---------------------------------------------------------------- RFC examples */
@@ -346,32 +364,25 @@ test_structure(void)
 	is_int(check(""), TG_R_MALFORMED, "empty token: malformed");
 	is_int(check_with(NULL, 0, hs, &v), TG_R_MALFORMED, "NULL token: malformed");
 	is_int(check("abc"), TG_R_MALFORMED, "one segment: malformed");
-	t = tg_xstrndup(good, (size_t)(strrchr(good, '.') - good));
-	is_int(check(t), TG_R_MALFORMED, "two segments: malformed");
-	free(t);
-	t = tg_xasprintf("%s.", good);
-	is_int(check(t), TG_R_MALFORMED, "four segments (trailing dot): malformed");
-	free(t);
-	t = tg_xasprintf("%s.AAAA.AAAA", good);
-	is_int(check(t), TG_R_MALFORMED, "five segments (JWE shape): malformed");
-	free(t);
-	t = tg_xstrndup(good, (size_t)(strrchr(good, '.') - good) + 1);
-	is_int(check(t), TG_R_MALFORMED, "empty signature segment: malformed");
-	free(t);
-	t = tg_xasprintf(".%s", strchr(good, '.') + 1);
-	is_int(check(t), TG_R_MALFORMED, "empty header segment: malformed");
-	free(t);
+	is_int(check_owned(tg_xstrndup(good, (size_t)(strrchr(good, '.') - good))), TG_R_MALFORMED,
+	       "two segments: malformed");
+	is_int(check_owned(tg_xasprintf("%s.", good)), TG_R_MALFORMED,
+	       "four segments (trailing dot): malformed");
+	is_int(check_owned(tg_xasprintf("%s.AAAA.AAAA", good)), TG_R_MALFORMED,
+	       "five segments (JWE shape): malformed");
+	is_int(check_owned(tg_xstrndup(good, (size_t)(strrchr(good, '.') - good) + 1)),
+	       TG_R_MALFORMED, "empty signature segment: malformed");
+	is_int(check_owned(tg_xasprintf(".%s", strchr(good, '.') + 1)), TG_R_MALFORMED,
+	       "empty header segment: malformed");
 
-	t = tg_xasprintf("%s=", good);
-	is_int(check(t), TG_R_MALFORMED, "'=' padding on the signature: malformed");
-	free(t);
+	is_int(check_owned(tg_xasprintf("%s=", good)), TG_R_MALFORMED,
+	       "'=' padding on the signature: malformed");
 	{
 		char *h = b64s(HDR), *p = b64s(PAY);
 
 		/* Padded form of the header (its length is not a multiple of 4). */
-		t = tg_xasprintf("%s==.%s.%s", h, p, strrchr(good, '.') + 1);
-		is_int(check(t), TG_R_MALFORMED, "'=' padding on the header: malformed");
-		free(t);
+		is_int(check_owned(tg_xasprintf("%s==.%s.%s", h, p, strrchr(good, '.') + 1)),
+		       TG_R_MALFORMED, "'=' padding on the header: malformed");
 		free(h);
 		free(p);
 	}
@@ -393,15 +404,11 @@ test_structure(void)
 		}
 		free(u);
 	}
-	t = tg_xasprintf("%.*s %s", 10, good, good + 10);
-	is_int(check(t), TG_R_MALFORMED, "space inside the header segment: malformed");
-	free(t);
-	t = tg_xasprintf("%s\n", good);
-	is_int(check(t), TG_R_MALFORMED, "trailing newline: malformed");
-	free(t);
-	t = tg_xasprintf(" %s", good);
-	is_int(check(t), TG_R_MALFORMED, "leading space: malformed");
-	free(t);
+	is_int(check_owned(tg_xasprintf("%.*s %s", 10, good, good + 10)), TG_R_MALFORMED,
+	       "space inside the header segment: malformed");
+	is_int(check_owned(tg_xasprintf("%s\n", good)), TG_R_MALFORMED,
+	       "trailing newline: malformed");
+	is_int(check_owned(tg_xasprintf(" %s", good)), TG_R_MALFORMED, "leading space: malformed");
 	t = tg_xstrdup(good);
 	{
 		/* 32 bytes encode to 43 characters, the last carrying 2 unused bits: set one. */
@@ -418,10 +425,9 @@ test_structure(void)
 	t[n - 5] = '*';
 	is_int(check(t), TG_R_MALFORMED, "character outside base64url: malformed");
 	free(t);
-	t = tg_xasprintf("%.*s%%2E%s", (int)(strchr(good, '.') - good), good,
-			 strchr(good, '.') + 1);
-	is_int(check(t), TG_R_MALFORMED, "percent-encoded dot: malformed");
-	free(t);
+	is_int(check_owned(tg_xasprintf("%.*s%%2E%s", (int)(strchr(good, '.') - good), good,
+					strchr(good, '.') + 1)),
+	       TG_R_MALFORMED, "percent-encoded dot: malformed");
 
 	is_int(check_hs("[\"HS256\"]", PAY), TG_R_MALFORMED, "header an array: malformed");
 	is_int(check_hs("\"HS256\"", PAY), TG_R_MALFORMED, "header a string: malformed");
@@ -676,7 +682,7 @@ test_ecdsa_encodings(void)
 	ECDSA_SIG *sig = ECDSA_SIG_new();
 	struct jws *j = NULL;
 	struct tg_verdict v;
-	char *tok = NULL, *t;
+	char *tok = NULL;
 	int derlen;
 
 	jws_sign(es, p, &tok);
@@ -688,27 +694,17 @@ test_ecdsa_encodings(void)
 	is_int(check_with(tok, strlen(tok), es, &v), TG_R_NONE, "ES256 token accepted");
 	ECDSA_SIG_set0(sig, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL));
 	derlen = i2d_ECDSA_SIG(sig, &der);
-	t = with_sig(tok, der, (size_t)derlen);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+	is_int(check_sig(tok, der, (size_t)derlen, es), TG_R_BAD_SIGNATURE,
 	       "the same signature DER-encoded: bad_signature");
-	free(t);
-	t = with_sig(tok, raw, 63);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "63-byte ES256 signature");
-	free(t);
+	is_int(check_sig(tok, raw, 63, es), TG_R_BAD_SIGNATURE, "63-byte ES256 signature");
 	memcpy(tmp, raw, 64);
 	tmp[64] = 0;
-	t = with_sig(tok, tmp, 65);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "65-byte ES256 signature");
-	free(t);
+	is_int(check_sig(tok, tmp, 65, es), TG_R_BAD_SIGNATURE, "65-byte ES256 signature");
 	memcpy(tmp, raw + 32, 32);
 	memcpy(tmp + 32, raw, 32);
-	t = with_sig(tok, tmp, 64);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "S||R swapped: bad_signature");
-	free(t);
+	is_int(check_sig(tok, tmp, 64, es), TG_R_BAD_SIGNATURE, "S||R swapped: bad_signature");
 	memset(tmp, 0, 64);
-	t = with_sig(tok, tmp, 64);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "r = s = 0: bad_signature");
-	free(t);
+	is_int(check_sig(tok, tmp, 64, es), TG_R_BAD_SIGNATURE, "r = s = 0: bad_signature");
 out:
 	OPENSSL_free(der);
 	ECDSA_SIG_free(sig);
@@ -724,12 +720,11 @@ test_pss_salt(void)
 	struct tg_key *ps = NULL;
 	struct tg_secret der = { 0 };
 	char *h = b64s("{\"alg\":\"PS256\"}"), *p = b64s(PAY), *input = tg_xasprintf("%s.%s", h, p);
-	char *t = tg_xasprintf("%s.x", input), *tok;
+	char *t = tg_xasprintf("%s.x", input);
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char sig[256];
 	size_t siglen = sizeof(sig);
-	struct tg_verdict v;
 
 	keys_export(rsa, &der);
 	keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
@@ -737,10 +732,8 @@ test_pss_salt(void)
 	EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
 	EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_MAX);
 	EVP_DigestSign(m, sig, &siglen, (const unsigned char *)input, strlen(input));
-	tok = with_sig(t, sig, siglen);
-	is_int(check_with(tok, strlen(tok), ps, &v), TG_R_BAD_SIGNATURE,
+	is_int(check_sig(t, sig, siglen, ps), TG_R_BAD_SIGNATURE,
 	       "PS256 with a maximum-length salt: bad_signature");
-	free(tok);
 	free(t);
 	EVP_MD_CTX_free(m);
 	free(input);
@@ -763,9 +756,8 @@ test_hmac_truncation(void)
 
 	EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hs->secret.p, hs->secret.len,
 		  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
-	tok = with_sig(t, tag, 16);
-	is_int(check(tok), TG_R_BAD_SIGNATURE, "HS256 tag truncated to 16 bytes: bad_signature");
-	free(tok);
+	is_int(check_sig(t, tag, 16, hs), TG_R_BAD_SIGNATURE,
+	       "HS256 tag truncated to 16 bytes: bad_signature");
 	free(t);
 	free(input);
 	free(h);
