@@ -5,6 +5,7 @@
  */
 #include "base/b64url.h"
 
+#include "../lib/exact.h"
 #include "../lib/tap.h"
 
 #include <openssl/evp.h>
@@ -14,11 +15,9 @@
 static enum tg_err
 decode_exact(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
-	char *copy = tg_xmalloc(inlen);
-	enum tg_err rc;
+	char *copy = exact_copy(in, inlen);
+	enum tg_err rc = b64url_decode(copy, inlen, out, outlen);
 
-	memcpy(copy, in, inlen);
-	rc = b64url_decode(copy, inlen, out, outlen);
 	free(copy);
 	return rc;
 }

@@ -5,6 +5,7 @@
  */
 #include "base/json_strict.h"
 
+#include "../lib/exact.h"
 #include "../lib/tap.h"
 
 #include <json-c/json.h>
@@ -54,11 +55,9 @@
 static enum tg_err
 parse_exact(const char *doc, size_t len, struct json_object **out, struct tg_why *why)
 {
-	char *copy = tg_xmalloc(len);
-	enum tg_err rc;
+	char *copy = exact_copy(doc, len);
+	enum tg_err rc = json_strict_parse(copy, len, out, why);
 
-	memcpy(copy, doc, len);
-	rc = json_strict_parse(copy, len, out, why);
 	free(copy);
 	return rc;
 }

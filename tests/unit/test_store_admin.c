@@ -9,6 +9,7 @@
  */
 #include "store/store_db.h"
 
+#include "../lib/store_call.h"
 #include "../lib/store_fixture.h"
 
 #include <dirent.h>
@@ -287,9 +288,7 @@ run_fill(struct tg_store *s, store_body_fn body, int from, int n, enum store_mod
 {
 	struct fill f = { .from = from, .n = n };
 
-	f.call.body = body;
-	f.call.mode = mode;
-	return store_run(s, &f.call);
+	return call_run(s, &f.call, body, NULL, mode);
 }
 
 static void

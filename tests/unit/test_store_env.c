@@ -8,6 +8,7 @@
  */
 #include "store/store_db.h"
 
+#include "../lib/store_call.h"
 #include "../lib/store_fixture.h"
 
 #include <pthread.h>
@@ -51,10 +52,7 @@ probe_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 static enum tg_err
 probe_run(struct tg_store *s, struct probe *p, enum store_mode mode)
 {
-	p->call.body = probe_body;
-	p->call.reset = probe_reset;
-	p->call.mode = mode;
-	return store_run(s, &p->call);
+	return call_run(s, &p->call, probe_body, probe_reset, mode);
 }
 
 static int
@@ -74,9 +72,7 @@ has(struct tg_store *s, const char *key)
 {
 	struct probe p = { .key = key };
 
-	p.call.body = has_body;
-	p.call.mode = STORE_READ;
-	return store_run(s, &p.call) == TG_OK;
+	return call_run(s, &p.call, has_body, NULL, STORE_READ) == TG_OK;
 }
 
 static void

@@ -7,6 +7,7 @@
  */
 #include "store/store_db.h"
 
+#include "../lib/store_call.h"
 #include "../lib/store_fixture.h"
 
 #include <string.h>
@@ -35,10 +36,7 @@ rec_reset(struct store_call *c)
 static enum tg_err
 rec_run(struct tg_store *s, store_body_fn body, struct rec_op *op, enum store_mode mode)
 {
-	op->call.body = body;
-	op->call.reset = rec_reset;
-	op->call.mode = mode;
-	return store_run(s, &op->call);
+	return call_run(s, &op->call, body, rec_reset, mode);
 }
 
 static int
