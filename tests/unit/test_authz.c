@@ -188,32 +188,43 @@ test_sources(const char *good)
 	free(cookie);
 }
 
+/* Each step with its own configuration (NULL: the tests' default) and request. */
 static void
 test_https(const char *good)
 {
 	char *auth = bearer_of(good);
-	struct authz_request req = { .method = "GET", .authorization = auth };
 	struct tg_config *saved = cfg;
+	static const struct {
+		const char *conf, *https, *forwarded_proto, *remote_addr;
+		int status;
+		const char *error, *name;
+	} steps[] = {
+		{ NULL, NULL, NULL, NULL, 403, "invalid_request",
+		  "plain HTTP refused when require_https" },
+		{ NULL, "off", NULL, NULL, 403, "invalid_request", "HTTPS=off refused" },
+		{ NULL, NULL, "https", "203.0.113.9", 403, "invalid_request",
+		  "X-Forwarded-Proto from an untrusted peer ignored" },
+		{ "database=/x\ntrusted_proxies=203.0.113.0/24\n", NULL, "https", "203.0.113.9", 200,
+		  NULL, "X-Forwarded-Proto: https from a trusted proxy" },
+		{ "database=/x\ntrusted_proxies=203.0.113.0/24\n", NULL, "https, http", "203.0.113.9",
+		  403, "invalid_request", "the last hop's value counts" },
+		{ "database=/x\nrequire_https=no\n", NULL, NULL, "203.0.113.9", 200, NULL,
+		  "require_https = no allows plain HTTP" },
+		{ NULL, "on", NULL, "203.0.113.9", 200, NULL, "HTTPS=on" },
+	};
 
-	expect(&req, 403, "invalid_request", "plain HTTP refused when require_https");
-	req.https = "off";
-	expect(&req, 403, "invalid_request", "HTTPS=off refused");
-	req.https = NULL;
-	req.forwarded_proto = "https";
-	req.remote_addr = "203.0.113.9";
-	expect(&req, 403, "invalid_request", "X-Forwarded-Proto from an untrusted peer ignored");
-	cfg = conf("database=/x\ntrusted_proxies=203.0.113.0/24\n");
-	expect(&req, 200, NULL, "X-Forwarded-Proto: https from a trusted proxy");
-	req.forwarded_proto = "https, http";
-	expect(&req, 403, "invalid_request", "the last hop's value counts");
-	config_free(cfg);
-	cfg = conf("database=/x\nrequire_https=no\n");
-	req.forwarded_proto = NULL;
-	expect(&req, 200, NULL, "require_https = no allows plain HTTP");
-	config_free(cfg);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct authz_request req = { .method = "GET", .authorization = auth,
+					     .https = steps[i].https,
+					     .forwarded_proto = steps[i].forwarded_proto,
+					     .remote_addr = steps[i].remote_addr };
+
+		cfg = steps[i].conf ? conf(steps[i].conf) : saved;
+		expect(&req, steps[i].status, steps[i].error, steps[i].name);
+		if (cfg != saved)
+			config_free(cfg);
+	}
 	cfg = saved;
-	req.https = "on";
-	expect(&req, 200, NULL, "HTTPS=on");
 	free(auth);
 }
 
@@ -223,33 +234,48 @@ set_origins(struct tg_tenant *t)
 	strlist_add(&t->allowed_origins, "https://app.example.com");
 }
 
+/* Each step sees the tenant as the steps before it left it. */
 static void
 test_csrf(const char *good)
 {
 	char *cookie = tg_xasprintf("tg_session=%s", good), *auth = bearer_of(good);
-	struct authz_request req = { .method = "POST", .https = "on", .cookie = cookie };
+	const struct {
+		void (*change)(struct tg_tenant *t); /* NULL: acme as it is */
+		const char *method;
+		bool is_cookie; /* the token in a cookie; else in Authorization */
+		const char *origin, *referer;
+		int status;
+		const char *error, *name;
+	} steps[] = {
+		{ NULL, "POST", true, NULL, NULL, 403, "invalid_request",
+		  "cookie + POST without Origin or Referer" },
+		{ NULL, "POST", true, "https://evil.example", NULL, 200, NULL,
+		  "a tenant without allowed origins checks only presence" },
+		{ set_origins, "POST", true, "https://evil.example", NULL, 403, "invalid_request",
+		  "cookie + POST from a foreign Origin" },
+		{ NULL, "POST", true, "https://APP.example.com:443", NULL, 200, NULL,
+		  "cookie + POST from an allowed Origin (normalised)" },
+		{ NULL, "POST", true, NULL, "https://app.example.com/page?x=1", 200, NULL,
+		  "Referer stands in for Origin" },
+		{ NULL, "POST", true, NULL, "https://app.example.com.evil.example/", 403,
+		  "invalid_request", "a Referer that only starts like the origin" },
+		{ NULL, "POST", true, "null", NULL, 403, "invalid_request", "Origin: null" },
+		{ NULL, "GET", true, "null", NULL, 200, NULL, "safe methods need no Origin" },
+		{ NULL, "DELETE", false, "null", NULL, 200, NULL,
+		  "Bearer tokens are not subject to the CSRF rule" },
+	};
 
-	expect(&req, 403, "invalid_request", "cookie + POST without Origin or Referer");
-	req.origin = "https://evil.example";
-	expect(&req, 200, NULL, "a tenant without allowed origins checks only presence");
-	update_tenant("acme", set_origins);
-	expect(&req, 403, "invalid_request", "cookie + POST from a foreign Origin");
-	req.origin = "https://APP.example.com:443";
-	expect(&req, 200, NULL, "cookie + POST from an allowed Origin (normalised)");
-	req.origin = NULL;
-	req.referer = "https://app.example.com/page?x=1";
-	expect(&req, 200, NULL, "Referer stands in for Origin");
-	req.referer = "https://app.example.com.evil.example/";
-	expect(&req, 403, "invalid_request", "a Referer that only starts like the origin");
-	req.origin = "null";
-	req.referer = NULL;
-	expect(&req, 403, "invalid_request", "Origin: null");
-	req.method = "GET";
-	expect(&req, 200, NULL, "safe methods need no Origin");
-	req.method = "DELETE";
-	req.cookie = NULL;
-	req.authorization = auth;
-	expect(&req, 200, NULL, "Bearer tokens are not subject to the CSRF rule");
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		struct authz_request req = { .method = steps[i].method, .https = "on",
+					     .cookie = steps[i].is_cookie ? cookie : NULL,
+					     .authorization = steps[i].is_cookie ? NULL : auth,
+					     .origin = steps[i].origin,
+					     .referer = steps[i].referer };
+
+		if (steps[i].change)
+			update_tenant("acme", steps[i].change);
+		expect(&req, steps[i].status, steps[i].error, steps[i].name);
+	}
 	free(cookie);
 	free(auth);
 }
@@ -289,53 +315,55 @@ require_nothing(struct tg_tenant *t)
 }
 
 static void
+require_only_otp(struct tg_tenant *t)
+{
+	require_nothing(t);
+	require_amr(t);
+}
+
+/* Each step sees the tenant's requirements as the steps before it left them. */
+static void
 test_requirements(const char *good)
 {
-	char *auth = bearer_of(good);
-	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth };
 	char *low = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"bob\","
 				  "\"exp\":1700000060,\"scope\":[\"read\"],\"role\":\"user\"}");
-	char *lowauth = bearer_of(low);
 	char *words = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"carol\","
 				    "\"exp\":1700000060,\"amr\":\" pwd  otp \"}");
-	char *wordauth = bearer_of(words);
+	const struct {
+		void (*change)(struct tg_tenant *t); /* NULL: acme as it is */
+		const char *tok, *require_amr;
+		int status;
+		const char *error, *name;
+	} steps[] = {
+		{ require_scope_read, good, NULL, 200, NULL,
+		  "scope set, value and presence requirements met" },
+		{ NULL, low, NULL, 403, "insufficient_scope", "missing scope value and role refused" },
+		{ require_more, good, NULL, 403, "insufficient_scope",
+		  "scope=admin not in \"read write\"" },
+		{ require_amr, good, NULL, 200, NULL, "tenant requires amr otp: present" },
+		{ NULL, good, "pwd otp", 200, NULL, "location requires pwd and otp: present" },
+		{ NULL, good, "hwk", 403, "insufficient_scope", "location requires hwk: missing" },
+		{ NULL, low, NULL, 403, "insufficient_scope", "token without amr refused" },
+		{ require_hwk, good, NULL, 403, "insufficient_scope", "tenant requires hwk too" },
+		{ require_only_otp, words, NULL, 200, NULL,
+		  "amr as a space-separated string: otp among its words" },
+		{ NULL, words, "otp  pwd", 200, NULL, "location requires otp and pwd from the string" },
+		{ NULL, words, "pwd hw", 403, "insufficient_scope", "a word's prefix is not the word" },
+		{ require_nothing, good, NULL, 200, NULL, "requirements dropped: allowed again" },
+	};
 
-	update_tenant("acme", require_scope_read);
-	expect(&req, 200, NULL, "scope set, value and presence requirements met");
-	req.authorization = lowauth;
-	expect(&req, 403, "insufficient_scope", "missing scope value and role refused");
-	req.authorization = auth;
-	update_tenant("acme", require_more);
-	expect(&req, 403, "insufficient_scope", "scope=admin not in \"read write\"");
-	update_tenant("acme", require_amr);
-	expect(&req, 200, NULL, "tenant requires amr otp: present");
-	req.require_amr = "pwd otp";
-	expect(&req, 200, NULL, "location requires pwd and otp: present");
-	req.require_amr = "hwk";
-	expect(&req, 403, "insufficient_scope", "location requires hwk: missing");
-	req.require_amr = NULL;
-	req.authorization = lowauth;
-	expect(&req, 403, "insufficient_scope", "token without amr refused");
-	req.authorization = auth;
-	update_tenant("acme", require_hwk);
-	expect(&req, 403, "insufficient_scope", "tenant requires hwk too");
-	update_tenant("acme", require_nothing);
-	update_tenant("acme", require_amr);
-	req.authorization = wordauth;
-	expect(&req, 200, NULL, "amr as a space-separated string: otp among its words");
-	req.require_amr = "otp  pwd";
-	expect(&req, 200, NULL, "location requires otp and pwd from the string");
-	req.require_amr = "pwd hw";
-	expect(&req, 403, "insufficient_scope", "a word's prefix is not the word");
-	req.require_amr = NULL;
-	update_tenant("acme", require_nothing);
-	req.authorization = auth;
-	expect(&req, 200, NULL, "requirements dropped: allowed again");
-	free(auth);
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char *auth = bearer_of(steps[i].tok);
+		struct authz_request req = { .method = "GET", .https = "on", .authorization = auth,
+					     .require_amr = steps[i].require_amr };
+
+		if (steps[i].change)
+			update_tenant("acme", steps[i].change);
+		expect(&req, steps[i].status, steps[i].error, steps[i].name);
+		free(auth);
+	}
 	free(low);
-	free(lowauth);
 	free(words);
-	free(wordauth);
 }
 
 static void
