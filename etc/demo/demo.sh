@@ -11,6 +11,8 @@ BUILD=${TG_BUILD:?run ./quickstart}
 ONCE=${TG_ONCE:-no}
 export srcdir=$TOP/tests builddir=$BUILD
 
+# The servers come from the test suite's helpers: its port picking and bounded waits.
+. "$TOP/tests/lib/testlib.sh"
 . "$TOP/tests/lib/servers.sh"
 
 step() { printf '\n\033[1m--- %s\033[0m\n' "$*"; }

@@ -3,7 +3,7 @@
  * RFC 8037 for EdDSA). Matching is exact and case-sensitive so that "None",
  * "NONE" or "hs256" never reach a key.
  */
-#include "alg.h"
+#include "base/alg.h"
 
 #include <string.h>
 

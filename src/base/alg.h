@@ -6,7 +6,7 @@
 #ifndef TG_ALG_H
 #define TG_ALG_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 enum tg_alg {
 	TG_ALG_INVALID = 0,

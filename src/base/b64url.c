@@ -2,15 +2,16 @@
  * Strict base64url (RFC 4648 section 5 without padding, as RFC 7515 section 2 requires).
  * Hand-written because OpenSSL's EVP_DecodeBlock/BIO_f_base64 accept padding, whitespace and
  * non-canonical trailing bits; here exactly one spelling of each byte string decodes.
- * Decoded bytes may be key material, so a failed decode wipes what it wrote. No I/O.
+ * Decoded bytes may be key material, so a failed decode wipes what it wrote (secret.c). No I/O.
  */
-#include "b64url.h"
+#include "base/b64url.h"
 
-#include <openssl/crypto.h>
+#include "base/secret.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
+#define RANDOM_MAX 64 /* bytes of one random value */
 #define BAD 0x40 /* above every sextet, so OR-ing lookups detects any invalid byte at once */
 
 static const char alphabet[64] =
@@ -77,7 +78,7 @@ b64url_decode(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 	rc = TG_OK;
 out:
 	if (buf)
-		OPENSSL_clear_free(buf, n + 1);
+		secret_free_buf(buf, n + 1);
 	return rc;
 }
 
@@ -108,4 +109,16 @@ b64url_encode(const unsigned char *in, size_t len)
 	}
 	*d = '\0';
 	return out;
+}
+
+enum tg_err
+b64url_random(size_t n, char **out)
+{
+	unsigned char raw[RANDOM_MAX];
+	enum tg_err rc = n <= sizeof(raw) ? secret_random(raw, n) : TG_ERR_INVALID;
+
+	if (rc == TG_OK)
+		*out = b64url_encode(raw, n);
+	secret_wipe(raw, sizeof(raw));
+	return rc;
 }

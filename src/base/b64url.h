@@ -5,7 +5,7 @@
 #ifndef TG_B64URL_H
 #define TG_B64URL_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 /*
  * Rejects (TG_ERR_INVALID) '=', '+', '/', whitespace, any byte outside
@@ -17,5 +17,8 @@ enum tg_err b64url_decode(const char *in, size_t inlen, unsigned char **out, siz
 
 /* Returns a malloc'd NUL-terminated encoding, never NULL. */
 char *b64url_encode(const unsigned char *in, size_t len);
+
+/* n random bytes (at most 64) from secret.c's CSPRNG, encoded, malloc'd: ids, tokens, API keys. */
+enum tg_err b64url_random(size_t n, char **out);
 
 #endif

@@ -4,7 +4,9 @@
  * line and key, and a second pass for rules that span keys. Never keeps a
  * partly parsed configuration and never reads a file other than the one named.
  */
-#include "config.h"
+#include "base/config.h"
+
+#include "base/number.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -78,21 +80,14 @@ config_free(struct tg_config *c)
 	free(c);
 }
 
-/* Strict decimal: digits only, no sign, no blanks, no trailing junk, in range. */
 static const char *
 parse_int(const char *v, const struct cfg_key *k, int64_t *out)
 {
-	char *end;
-	long long n;
+	enum tg_err rc = number_parse(v, k->min, k->max, out);
 
-	if (*v < '0' || *v > '9')
-		return "expected a whole number";
-	errno = 0;
-	n = strtoll(v, &end, 10);
-	if (errno != 0 || *end != '\0' || n < k->min || n > k->max)
+	if (rc == TG_ERR_RANGE)
 		return "out of range";
-	*out = n;
-	return NULL;
+	return rc == TG_OK ? NULL : "expected a whole number";
 }
 
 static const char *
@@ -255,9 +250,9 @@ find_key(const char *name)
 	return NULL;
 }
 
-/* One line; NULL when fine, else a malloc'd sentence. */
-static char *
-parse_line(struct tg_config *c, const char *name, unsigned lineno, char *line, bool seen[NKEYS])
+static enum tg_err
+parse_line(struct tg_config *c, const char *name, unsigned lineno, char *line, bool seen[NKEYS],
+	   struct tg_why *why)
 {
 	char *eq, *key, *val;
 	const struct cfg_key *k;
@@ -265,33 +260,36 @@ parse_line(struct tg_config *c, const char *name, unsigned lineno, char *line, b
 
 	line = trim(line);
 	if (*line == '\0' || *line == '#')
-		return NULL;
+		return TG_OK;
 	eq = strchr(line, '=');
 	if (!eq)
-		return tg_xasprintf("%s:%u: expected `key = value`", name, lineno);
+		return tg_fail(why, TG_ERR_INVALID, "%s:%u: expected `key = value`", name, lineno);
 	*eq = '\0';
 	key = trim(line);
 	val = trim(eq + 1);
 	k = find_key(key);
 	if (!k)
-		return tg_xasprintf("%s:%u: unknown key \"%.64s\"", name, lineno, key);
+		return tg_fail(why, TG_ERR_INVALID, "%s:%u: unknown key \"%.64s\"", name, lineno,
+			       key);
 	if (seen[k - keys])
-		return tg_xasprintf("%s:%u: %s is set twice", name, lineno, k->key);
+		return tg_fail(why, TG_ERR_INVALID, "%s:%u: %s is set twice", name, lineno, k->key);
 	seen[k - keys] = true;
 	err = set_value(c, k, val);
 	if (err)
-		return tg_xasprintf("%s:%u: %s: value \"%.64s\" %s", name, lineno, k->key, val, err);
-	return NULL;
+		return tg_fail(why, TG_ERR_INVALID, "%s:%u: %s: value \"%.64s\" %s", name, lineno,
+			       k->key, val, err);
+	return TG_OK;
 }
 
 /* The second pass: rules no single line can break alone. */
-static char *
-check_config(const struct tg_config *c, const char *name)
+static enum tg_err
+check_config(const struct tg_config *c, const char *name, struct tg_why *why)
 {
 	if (!c->database)
-		return tg_xasprintf("%s: no database: set `database = /var/lib/tokengate` (the "
-				    "directory `tokengatectl init` created) or TOKENGATE_DB", name);
-	return NULL;
+		return tg_fail(why, TG_ERR_INVALID, "%s: no database: set `database = "
+			       "/var/lib/tokengate` (the directory `tokengatectl init` created) or "
+			       "TOKENGATE_DB", name);
+	return TG_OK;
 }
 
 static struct tg_config *
@@ -309,52 +307,50 @@ config_defaults(void)
 
 enum tg_err
 config_parse(const char *name, const char *text, size_t len, const char *db_override,
-	     struct tg_config **out, char **why)
+	     struct tg_config **out, struct tg_why *why)
 {
 	struct tg_config *c = config_defaults();
 	bool seen[NKEYS] = { false };
-	char *buf = NULL, *line, *next, *err = NULL;
+	char *buf = NULL, *line, *next;
 	const char *verr;
 	unsigned lineno = 0;
-	enum tg_err rc = TG_ERR_INVALID;
+	enum tg_err rc = TG_OK;
 
 	if (memchr(text, '\0', len)) {
-		err = tg_xasprintf("%s: holds a NUL byte; is it a text file?", name);
+		rc = tg_fail(why, TG_ERR_INVALID, "%s: holds a NUL byte; is it a text file?", name);
 		goto out;
 	}
 	buf = tg_xstrndup(text, len);
-	for (line = buf; line && !err; line = next) {
+	for (line = buf; line && rc == TG_OK; line = next) {
 		next = strchr(line, '\n');
 		if (next)
 			*next++ = '\0';
-		err = parse_line(c, name, ++lineno, line, seen);
+		rc = parse_line(c, name, ++lineno, line, seen, why);
 	}
-	if (err)
+	if (rc != TG_OK)
 		goto out;
 	if (db_override && *db_override) {
 		verr = set_value(c, find_key("database"), db_override);
 		if (verr) {
-			err = tg_xasprintf("TOKENGATE_DB: value \"%.64s\" %s", db_override, verr);
+			rc = tg_fail(why, TG_ERR_INVALID, "TOKENGATE_DB: value \"%.64s\" %s",
+				     db_override, verr);
 			goto out;
 		}
 	}
-	err = check_config(c, name);
-	if (err)
+	rc = check_config(c, name, why);
+	if (rc != TG_OK)
 		goto out;
 	c->file = tg_xstrdup(name);
 	*out = c; /* ownership moves to the caller */
 	c = NULL;
-	rc = TG_OK;
 out:
-	if (err)
-		*why = err;
 	free(buf);
 	config_free(c);
 	return rc;
 }
 
 enum tg_err
-config_load(const char *path, struct tg_config **out, char **why)
+config_load(const char *path, struct tg_config **out, struct tg_why *why)
 {
 	FILE *f = fopen(path, "r");
 	char *text = NULL;
@@ -362,8 +358,8 @@ config_load(const char *path, struct tg_config **out, char **why)
 	enum tg_err rc = TG_ERR_IO;
 
 	if (!f) {
-		*why = tg_xasprintf("%s: cannot open the configuration: %s (set TOKENGATE_CONFIG to "
-				    "use another file)", path, strerror(errno));
+		tg_fail(why, rc, "%s: cannot open the configuration: %s (set TOKENGATE_CONFIG to "
+			"use another file)", path, strerror(errno));
 		goto out;
 	}
 	/*
@@ -380,13 +376,12 @@ config_load(const char *path, struct tg_config **out, char **why)
 		len += got;
 	}
 	if (ferror(f)) {
-		*why = tg_xasprintf("%s: cannot read the configuration: %s", path, strerror(errno));
+		tg_fail(why, rc, "%s: cannot read the configuration: %s", path, strerror(errno));
 		goto out;
 	}
 	if (len > CONFIG_FILE_MAX) {
-		*why = tg_xasprintf("%s: larger than %d bytes; is it the right file?", path,
-				    CONFIG_FILE_MAX);
-		rc = TG_ERR_TOO_LARGE;
+		rc = tg_fail(why, TG_ERR_TOO_LARGE, "%s: larger than %d bytes; is it the right "
+			     "file?", path, CONFIG_FILE_MAX);
 		goto out;
 	}
 	rc = config_parse(path, text, len, getenv("TOKENGATE_DB"), out, why);

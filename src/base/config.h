@@ -6,7 +6,7 @@
 #ifndef TG_CONFIG_H
 #define TG_CONFIG_H
 
-#include "log.h"
+#include "base/log.h"
 
 /* One trusted_proxies entry: an address with a prefix length (CIDR). */
 struct tg_cidr {
@@ -35,13 +35,13 @@ const char *config_path(void);
 
 /*
  * Parses text (len bytes, named name in messages) and applies db_override
- * (TOKENGATE_DB; NULL: none) over the `database` key. On failure *why gets a
- * malloc'd sentence naming the file, the line and the key.
+ * (TOKENGATE_DB; NULL: none) over the `database` key. On failure why gets a
+ * sentence an operator can act on, naming the file, the line and the key.
  */
 enum tg_err config_parse(const char *name, const char *text, size_t len, const char *db_override,
-			 struct tg_config **out, char **why);
-/* Reads path and parses it with TOKENGATE_DB from the environment. */
-enum tg_err config_load(const char *path, struct tg_config **out, char **why);
+			 struct tg_config **out, struct tg_why *why);
+/* Reads path and parses it with TOKENGATE_DB from the environment; failures as config_parse. */
+enum tg_err config_load(const char *path, struct tg_config **out, struct tg_why *why);
 void config_free(struct tg_config *c);
 
 /* Whether addr (textual IPv4 or IPv6, as in REMOTE_ADDR) is in trusted_proxies. */

@@ -1,8 +1,9 @@
 /*
- * Error and reason vocabulary, verdict construction, aborting allocators and
- * the small owned-string list. Everything else builds on these.
+ * Error and reason vocabulary, the one formatter of error sentences (verdicts
+ * and struct tg_why), aborting allocators and the owned-string list.
+ * Everything else builds on these.
  */
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@ tg_err_str(enum tg_err e)
 	case TG_ERR_BUSY: return "database busy, try again";
 	case TG_ERR_DENIED: return "not allowed";
 	case TG_ERR_LIMITED: return "rate limit reached";
+	case TG_ERR_RANGE: return "out of range";
 	}
 	return "unknown error";
 }
@@ -60,6 +62,33 @@ tg_reason_code(enum tg_reason r)
 	return reason_codes[r];
 }
 
+/*
+ * The one place a sentence is formatted into a fixed buffer. It goes through
+ * a scratch copy so a caller may wrap the sentence already in buf. One that
+ * does not fit ends in "...", cut before a UTF-8 sequence rather than inside
+ * one, so the reader sees the cut and the text stays valid UTF-8.
+ */
+void
+tg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	char tmp[TG_WHY_LEN];
+	int n;
+	size_t cut;
+
+	if (size > sizeof(tmp))
+		size = sizeof(tmp);
+	n = vsnprintf(tmp, size, fmt, ap);
+	if (n < 0) {
+		tmp[0] = '\0';
+	} else if ((size_t)n >= size && size >= 4) {
+		cut = size - 4;
+		while (cut > 0 && ((unsigned char)tmp[cut] & 0xc0) == 0x80)
+			cut--;
+		memcpy(tmp + cut, "...", 4);
+	}
+	memcpy(buf, tmp, strlen(tmp) + 1);
+}
+
 enum tg_err
 tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 {
@@ -67,9 +96,22 @@ tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 
 	v->reason = r;
 	va_start(ap, fmt);
-	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	tg_vformat(v->why, sizeof(v->why), fmt, ap);
 	va_end(ap);
 	return TG_ERR_REJECTED;
+}
+
+enum tg_err
+tg_fail(struct tg_why *why, enum tg_err rc, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!why)
+		return rc;
+	va_start(ap, fmt);
+	tg_vformat(why->text, sizeof(why->text), fmt, ap);
+	va_end(ap);
+	return rc;
 }
 
 static void *

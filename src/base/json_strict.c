@@ -3,7 +3,7 @@
  * RFC 7493 I-JSON names and numbers) and builds the json-c object, with the values json-c's own
  * tokener would give. Never quotes the input in an error, never hands back a partial object.
  */
-#include "json_strict.h"
+#include "base/json_strict.h"
 
 #include <json-c/json.h>
 
@@ -722,7 +722,7 @@ parse_document(const char *buf, size_t len, struct json_object **out)
 }
 
 enum tg_err
-json_strict_parse(const char *buf, size_t len, struct json_object **out, const char **why)
+json_strict_parse(const char *buf, size_t len, struct json_object **out, struct tg_why *why)
 {
 	struct json_object *o = NULL;
 	const char *err;
@@ -734,8 +734,7 @@ json_strict_parse(const char *buf, size_t len, struct json_object **out, const c
 	else
 		err = parse_document(buf, len, &o);
 	if (err)
-		*why = err;
-	else
-		*out = o;
-	return err ? TG_ERR_INVALID : TG_OK;
+		return tg_fail(why, TG_ERR_INVALID, "%s", err);
+	*out = o;
+	return TG_OK;
 }

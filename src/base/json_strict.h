@@ -6,7 +6,7 @@
 #ifndef TG_JSON_STRICT_H
 #define TG_JSON_STRICT_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 struct json_object;
 
@@ -15,10 +15,12 @@ struct json_object;
 /*
  * Parses exactly one JSON value (optionally surrounded by JSON whitespace) of
  * len bytes. Duplicate member names are detected in every object at any depth,
- * compared after unescaping. On TG_ERR_INVALID *why points to a static sentence
- * describing the first problem (never quoting the input).
- * On TG_OK *out holds one reference owned by the caller (json_object_put()).
+ * compared after unescaping. On failure (TG_ERR_INVALID) why gets a sentence
+ * an operator can act on, describing the first problem (never quoting the
+ * input). On TG_OK *out holds one reference owned by the caller
+ * (json_object_put()).
  */
-enum tg_err json_strict_parse(const char *buf, size_t len, struct json_object **out, const char **why);
+enum tg_err json_strict_parse(const char *buf, size_t len, struct json_object **out,
+			      struct tg_why *why);
 
 #endif

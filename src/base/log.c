@@ -3,7 +3,7 @@
  * level. Must never print a token, key or API key: callers mask those with
  * log_mask(), and every message is cut to one line of bounded length.
  */
-#include "log.h"
+#include "base/log.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -65,7 +65,7 @@ tg_log(enum tg_log_level l, const char *file, int line, const char *fmt, ...)
 	char buf[LINE_MAX_BYTES];
 	const char *base = strrchr(file, '/');
 	va_list ap;
-	int n, m;
+	int n;
 	size_t len;
 
 	if (!log_is_enabled(l))
@@ -74,14 +74,11 @@ tg_log(enum tg_log_level l, const char *file, int line, const char *fmt, ...)
 		     log_level_name(l), base ? base + 1 : file, line);
 	if (n < 0 || (size_t)n >= sizeof(buf) - 1)
 		return;
+	/* A message too long for the line ends in "..." (tg_vformat), never cut unseen. */
 	va_start(ap, fmt);
-	m = vsnprintf(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
+	tg_vformat(buf + n, sizeof(buf) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
-	if (m < 0)
-		return;
-	len = (size_t)n + (size_t)m;
-	if (len > sizeof(buf) - 2)
-		len = sizeof(buf) - 2;
+	len = (size_t)n + strlen(buf + n);
 	defang(buf + n, len - (size_t)n);
 	buf[len++] = '\n';
 	/* Nothing useful can be done when stderr itself is gone. */

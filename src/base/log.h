@@ -6,7 +6,7 @@
 #ifndef TG_LOG_H
 #define TG_LOG_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 enum tg_log_level { TG_LOG_ERR = 0, TG_LOG_WARN, TG_LOG_INFO, TG_LOG_DEBUG };
 

@@ -3,16 +3,15 @@
  * random ones, and the hash that is all we store of a bearer credential.
  * Nothing here ever prints a secret.
  */
-#include "secret.h"
+#include "base/secret.h"
 
-#include "b64url.h"
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <string.h>
 
-#define RANDOM_MAX 64 /* bytes of one encoded random value */
+#define RANDOM_MAX 64 /* bytes of one hex-encoded random value */
 
 void
 secret_set(struct tg_secret *s, const void *p, size_t len)
@@ -27,10 +26,29 @@ secret_set(struct tg_secret *s, const void *p, size_t len)
 void
 secret_free(struct tg_secret *s)
 {
-	if (s->p)
-		OPENSSL_clear_free(s->p, s->len + 1);
+	secret_free_buf(s->p, s->len + 1);
 	s->p = NULL;
 	s->len = 0;
+}
+
+void
+secret_wipe(void *p, size_t n)
+{
+	if (n)
+		OPENSSL_cleanse(p, n);
+}
+
+void
+secret_free_buf(void *p, size_t n)
+{
+	OPENSSL_clear_free(p, n);
+}
+
+void
+secret_free_str(char *s)
+{
+	if (s)
+		secret_free_buf(s, strlen(s) + 1);
 }
 
 bool
@@ -50,18 +68,6 @@ secret_random(unsigned char *out, size_t n)
 }
 
 enum tg_err
-secret_random_b64url(size_t n, char **out)
-{
-	unsigned char raw[RANDOM_MAX];
-	enum tg_err rc = n <= sizeof(raw) ? secret_random(raw, n) : TG_ERR_INVALID;
-
-	if (rc == TG_OK)
-		*out = b64url_encode(raw, n);
-	OPENSSL_cleanse(raw, sizeof(raw));
-	return rc;
-}
-
-enum tg_err
 secret_random_hex(size_t n, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
@@ -75,7 +81,7 @@ secret_random_hex(size_t n, char *out)
 		out[2 * i + 1] = hex[raw[i] & 0xf];
 	}
 	out[2 * n] = '\0';
-	OPENSSL_cleanse(raw, sizeof(raw));
+	secret_wipe(raw, sizeof(raw));
 	return TG_OK;
 }
 

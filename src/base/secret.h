@@ -5,7 +5,7 @@
 #ifndef TG_SECRET_H
 #define TG_SECRET_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 struct tg_secret {
 	unsigned char *p;
@@ -16,12 +16,19 @@ struct tg_secret {
 void secret_set(struct tg_secret *s, const void *p, size_t len);
 /* Wipes and frees the bytes and leaves s empty; safe on an empty secret. */
 void secret_free(struct tg_secret *s);
+/* Zeroes n bytes at p in a way the compiler cannot drop; p may be NULL when n is 0. */
+void secret_wipe(void *p, size_t n);
+/*
+ * Wipes n bytes at p, then frees p; NULL is a no-op. p comes from malloc (tg_xmalloc, BDB) or
+ * from OpenSSL, whose allocator tokengate leaves as malloc.
+ */
+void secret_free_buf(void *p, size_t n);
+/* Wipes a NUL-terminated string, terminator included, then frees it; NULL is a no-op. */
+void secret_free_str(char *s);
 /* Constant-time for equal lengths; NULL or length mismatch compares unequal. */
 bool secret_equal(const void *a, size_t alen, const void *b, size_t blen);
 /* Fills out with n bytes from the OpenSSL CSPRNG. */
 enum tg_err secret_random(unsigned char *out, size_t n);
-/* n random bytes (at most 64) as unpadded base64url, malloc'd: ids, tokens, API keys. */
-enum tg_err secret_random_b64url(size_t n, char **out);
 /* n random bytes (at most 64) as 2n lower-case hex digits and a NUL in out: short ids. */
 enum tg_err secret_random_hex(size_t n, char *out);
 

@@ -26,6 +26,7 @@ enum tg_err {
 	TG_ERR_BUSY,        /* transient contention that survived the retries */
 	TG_ERR_DENIED,      /* understood and authentic, but not allowed (bind_ip, tenant) */
 	TG_ERR_LIMITED,     /* a rate limit's bucket is empty */
+	TG_ERR_RANGE,       /* a well-formed number outside what the caller allows */
 };
 
 const char *tg_err_str(enum tg_err e);
@@ -67,6 +68,33 @@ struct tg_verdict {
 /* Fills the verdict and returns TG_ERR_REJECTED, so callers can `return tg_reject(...)`. */
 enum tg_err tg_reject(struct tg_verdict *v, enum tg_reason r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Room for one sentence naming two paths and the operator's next step. */
+#define TG_WHY_LEN 1024
+
+/*
+ * Why an operation failed: the caller owns it (usually on the stack) and the
+ * callee that fails writes one sentence into it, as tg_reject does for tokens.
+ */
+struct tg_why {
+	char text[TG_WHY_LEN];
+};
+
+/*
+ * Formats one sentence into why (NULL: none wanted) and returns rc, so callers
+ * can `return tg_fail(why, TG_ERR_INVALID, ...)`. A sentence too long for the
+ * buffer ends in "..." rather than being cut unseen.
+ */
+enum tg_err tg_fail(struct tg_why *why, enum tg_err rc, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The formatting behind tg_fail and tg_reject, for the other fixed buffers a
+ * sentence goes into (an HTTP error's description): one that does not fit
+ * ends in "...", cut between UTF-8 characters.
+ */
+void tg_vformat(char *buf, size_t size, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Allocation that aborts on exhaustion, so the gateway fails closed (lighttpd's ck_malloc). */
 void *tg_xmalloc(size_t n);

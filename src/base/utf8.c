@@ -3,7 +3,7 @@
  * shares, so JSON, forms and sanitised claim values cannot disagree on what a
  * valid byte sequence is. Pure: no allocation, no I/O, no notion of controls.
  */
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 size_t
 tg_utf8_len(const unsigned char *p, size_t n)

@@ -3,12 +3,13 @@
  * stored only as its SHA-256), listing and revoking keys. The key string lives
  * in a struct tg_secret and is wiped after printing; it never reaches a log.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store.h"
+#include "base/b64url.h"
+#include "base/secret.h"
+#include "store/store.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,29 +43,21 @@ new_id(char out[2 * ID_BYTES + 1])
 	return secret_random_hex(ID_BYTES, out);
 }
 
-static void
-wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 /* "tgk_" + base64url of 32 random bytes; the prefix lets secret scanners spot leaked keys. */
 static enum tg_err
 new_key(struct tg_secret *key)
 {
 	char *b64 = NULL, *s = NULL;
-	enum tg_err err = secret_random_b64url(KEY_BYTES, &b64);
+	enum tg_err err = b64url_random(KEY_BYTES, &b64);
 
 	if (err != TG_OK)
 		goto out;
 	s = tg_xconcat(KEY_PREFIX, b64);
 	secret_set(key, s, strlen(s));
 out:
-	wipe_free(b64);
-	wipe_free(s);
+	secret_free_str(b64);
+	secret_free_str(s);
 	return err;
 }
 
@@ -118,25 +111,42 @@ cmd_create(struct ctl *c, int argc, char **argv)
 out:
 	free(rec.tenant);
 	free(rec.id);
-	OPENSSL_cleanse(rec.hash, sizeof(rec.hash));
+	secret_wipe(rec.hash, sizeof(rec.hash));
 	secret_free(&key);
 	ctl_args_fini(&a);
 	return rc;
 }
 
-static void
-list_text(const char *tenant, struct tg_apikey **v, size_t n)
+static enum tg_err
+list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 {
+	struct tg_apikey **v = NULL;
+	enum tg_err err = store_apikey_list(s, tenant, &v, &out->n);
+
+	out->v = v;
+	return err;
+}
+
+static struct json_object *
+list_json(const struct ctl_records *r, size_t i)
+{
+	return apikey_to_json_public(((struct tg_apikey *const *)r->v)[i]);
+}
+
+static void
+list_text(const char *tenant, const struct ctl_records *r)
+{
+	struct tg_apikey *const *v = r->v;
 	struct ctl_table tab;
 
-	if (n == 0) {
+	if (r->n == 0) {
 		printf("tenant %s has no API keys (make one with `tokengatectl apikey create %s`)\n",
 		       tenant, tenant);
 		return;
 	}
 	ctl_table_init(&tab, 3);
 	ctl_table_row(&tab, "ID", "CREATED", "STATE");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		char created[32];
 
 		ctl_format_time(v[i]->created, created, sizeof(created));
@@ -146,38 +156,21 @@ list_text(const char *tenant, struct tg_apikey **v, size_t n)
 	ctl_table_fini(&tab);
 }
 
-static int
-cmd_list(struct ctl *c, int argc, char **argv)
+static void
+list_free(struct ctl_records *r)
 {
-	struct ctl_args a = { 0 };
-	struct tg_apikey **v = NULL;
-	size_t n = 0;
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_apikey_list(s, a.pos[0], &v, &n);
-	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot list API keys: %s", tg_err_str(err));
-		goto out;
-	}
-	if (ctl_has(&a, CTL_OPT_JSON)) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, apikey_to_json_public(v[i]));
-		ctl_print_json(arr);
-	} else {
-		list_text(a.pos[0], v, n);
-	}
-out:
-	apikey_list_free(v, n);
-	ctl_args_fini(&a);
-	return rc;
+	apikey_list_free(r->v, r->n);
 }
+
+static const struct ctl_list list = {
+	.usage = usage_list,
+	.what = "API keys",
+	.is_per_tenant = true,
+	.load = list_load,
+	.to_json = list_json,
+	.print_text = list_text,
+	.free = list_free,
+};
 
 static const struct ctl_change revoke = {
 	.usage = usage_revoke,
@@ -188,21 +181,11 @@ static const struct ctl_change revoke = {
 	.apply = store_apikey_revoke,
 };
 
-static int
-cmd_revoke(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &revoke);
-}
-
 static const struct ctl_sub subs[] = {
-	{ "create", cmd_create },
-	{ "list", cmd_list },
-	{ "revoke", cmd_revoke },
-	{ NULL, NULL },
+	{ "create", .run = cmd_create },
+	{ "list", .list = &list },
+	{ "revoke", .change = &revoke },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_apikey(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_apikey);
-}
+const struct ctl_group ctl_apikey_group = { usage_apikey, subs };

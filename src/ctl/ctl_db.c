@@ -1,23 +1,26 @@
 /*
- * `tokengatectl recover|backup|verify-db|restore`, the database taken as a
- * whole, and the switch to the database owner's user that every command run
- * as root makes before it opens anything (so root never leaves a file the
- * owner cannot use). Never opens the environment itself: store_admin.c does.
+ * `tokengatectl init|recover|backup|verify-db|restore`, the database taken as
+ * a whole. Each works as the database's owner (ctl_open.c switches to that
+ * user); none opens the environment itself: store.c and store_admin.c do.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store_admin.h"
+#include "store/store.h"
+#include "store/store_admin.h"
 
-#include <errno.h>
-#include <grp.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-enum { OPT_CATASTROPHIC = 1 };
+enum { OPT_OWNER = 1, OPT_CATASTROPHIC };
+
+static const char usage_init[] =
+	"usage: tokengatectl [--db DIR] init [--owner USER]\n"
+	"\n"
+	"Creates the database directory and its environment if missing. Running it\n"
+	"again on an existing database changes nothing. --owner (as root) creates it\n"
+	"for USER, the user the gateway runs as (www-data): the directory and every\n"
+	"file in it belong to USER.\n";
 
 static const char usage_recover[] =
 	"usage: tokengatectl [--db DIR] recover [--catastrophic]\n"
@@ -49,69 +52,48 @@ static const char usage_restore[] =
 	"verifying it. Stop the web server first: restore refuses while a process has\n"
 	"the database open. The files it replaces move into DIR/replaced-TIMESTAMP.\n";
 
+static const struct ctl_opt init_opts[] = {
+	{ "owner", true, OPT_OWNER },
+	{ NULL, false, 0 },
+};
+
 static const struct ctl_opt recover_opts[] = {
 	{ "catastrophic", false, OPT_CATASTROPHIC },
 	{ NULL, false, 0 },
 };
 
-/* ---------------------------------------------------------------- the owner's user */
-
-static int
-become(const struct passwd *pw, const char *dir)
-{
-	if (setgid(pw->pw_gid) != 0 || initgroups(pw->pw_name, pw->pw_gid) != 0 ||
-	    setuid(pw->pw_uid) != 0)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot switch to %s, who owns %s: %s; run the "
-				"command as %s", pw->pw_name, dir, strerror(errno), pw->pw_name);
-	return CTL_EXIT_OK;
-}
-
-int
-ctl_become_owner(const char *dir)
-{
-	struct passwd *pw;
-	struct stat st;
-
-	if (geteuid() != 0 || stat(dir, &st) != 0 || st.st_uid == 0)
-		return CTL_EXIT_OK; /* nothing to switch, or the open says what is wrong */
-	pw = getpwuid(st.st_uid);
-	if (!pw)
-		return ctl_fail(CTL_EXIT_USAGE, "%s belongs to uid %ld, which has no account: give "
-				"it to the user the gateway runs as (`chown -R USER: %s`)", dir,
-				(long)st.st_uid, dir);
-	return become(pw, dir);
-}
-
-int
-ctl_init_owner(const char *dir, const char *user)
-{
-	struct passwd *pw = getpwnam(user);
-	struct stat st;
-
-	if (!pw)
-		return ctl_fail(CTL_EXIT_USAGE, "--owner %s: no such user", user);
-	if (geteuid() != 0 && geteuid() != pw->pw_uid)
-		return ctl_fail(CTL_EXIT_USAGE, "--owner %s needs root (this runs as uid %ld)", user,
-				(long)geteuid());
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot create database directory %s: %s", dir,
-				strerror(errno));
-	if (stat(dir, &st) != 0)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot look at %s: %s", dir, strerror(errno));
-	if (st.st_uid != pw->pw_uid && st.st_uid != geteuid())
-		return ctl_fail(CTL_EXIT_USAGE, "%s already belongs to another user (uid %ld), not "
-				"to %s: move it aside or `chown -R %s: %s` first", dir,
-				(long)st.st_uid, user, user, dir);
-	if (st.st_uid != pw->pw_uid && chown(dir, pw->pw_uid, pw->pw_gid) != 0)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot give %s to %s: %s", dir, user,
-				strerror(errno));
-	return geteuid() == pw->pw_uid ? CTL_EXIT_OK : become(pw, dir);
-}
-
 /* ---------------------------------------------------------------- commands */
 
+int
+ctl_cmd_init(struct ctl *c, int argc, char **argv)
+{
+	struct ctl_args a = { 0 };
+	const char *dir = NULL, *owner;
+	struct tg_why why;
+	int rc;
+
+	rc = ctl_parse(c, argc, argv, init_opts, 0, usage_init, &a);
+	if (rc != CTL_EXIT_OK || a.wants_help)
+		goto out;
+	rc = ctl_db_dir(c, &dir);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	owner = ctl_last(&a, OPT_OWNER);
+	rc = owner ? ctl_init_owner(dir, owner) : ctl_become_owner(dir);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	if (store_open(dir, true, &c->store, &why) != TG_OK) {
+		rc = ctl_fail(CTL_EXIT_USAGE, "%s", why.text);
+		goto out;
+	}
+	printf("database ready in %s\n", dir);
+out:
+	ctl_args_fini(&a);
+	return rc;
+}
+
 /*
- * One of the commands below: its usage, options and positionals, and the
+ * One of the commands below init: its usage, options and positionals, and the
  * work on the database directory dir. On success *done (caller frees) is the
  * line to print; otherwise why holds the sentence.
  */
@@ -119,8 +101,8 @@ struct db_cmd {
 	const char *usage;
 	const struct ctl_opt *opts;
 	size_t npos;
-	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done, char *why,
-			     size_t whylen);
+	enum tg_err (*apply)(const char *dir, const struct ctl_args *a, char **done,
+			     struct tg_why *why);
 };
 
 /* Parse, name the directory, become its owner, do the work, say how it went. */
@@ -129,7 +111,7 @@ run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *
 {
 	struct ctl_args a = { 0 };
 	char *done = NULL;
-	char why[1024];
+	struct tg_why why;
 	enum tg_err err;
 	int rc = ctl_parse(c, argc, argv, cmd->opts, cmd->npos, cmd->usage, &a);
 
@@ -141,13 +123,13 @@ run(struct ctl *c, int argc, char **argv, const struct db_cmd *cmd, const char *
 		rc = ctl_become_owner(dir);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = cmd->apply(dir, &a, &done, why, sizeof(why));
+	err = cmd->apply(dir, &a, &done, &why);
 	if (err == TG_OK)
 		printf("%s\n", done);
 	else
 		rc = ctl_fail(err == TG_ERR_BUSY || err == TG_ERR_EXISTS ? CTL_EXIT_REJECTED
 									 : CTL_EXIT_USAGE,
-			      "%s", why);
+			      "%s", why.text);
 out:
 	free(done);
 	ctl_args_fini(&a);
@@ -155,9 +137,9 @@ out:
 }
 
 static enum tg_err
-apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_recover(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why, whylen);
+	enum tg_err err = store_recover(dir, ctl_has(a, OPT_CATASTROPHIC), why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("database in %s recovered", dir);
@@ -165,9 +147,9 @@ apply_recover(const char *dir, const struct ctl_args *a, char **done, char *why,
 }
 
 static enum tg_err
-apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_backup(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_backup(dir, a->pos[0], why, whylen);
+	enum tg_err err = store_backup(dir, a->pos[0], why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("backup of %s written to %s", dir, a->pos[0]);
@@ -176,9 +158,9 @@ apply_backup(const char *dir, const struct ctl_args *a, char **done, char *why, 
 
 /* dir is the directory to verify: a backup, or the database itself. */
 static enum tg_err
-apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_verify(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
-	enum tg_err err = store_verify(dir, why, whylen);
+	enum tg_err err = store_verify(dir, why);
 
 	(void)a;
 	if (err == TG_OK)
@@ -187,10 +169,10 @@ apply_verify(const char *dir, const struct ctl_args *a, char **done, char *why, 
 }
 
 static enum tg_err
-apply_restore(const char *dir, const struct ctl_args *a, char **done, char *why, size_t whylen)
+apply_restore(const char *dir, const struct ctl_args *a, char **done, struct tg_why *why)
 {
 	char *moved = NULL;
-	enum tg_err err = store_restore(a->pos[0], dir, &moved, why, whylen);
+	enum tg_err err = store_restore(a->pos[0], dir, &moved, why);
 
 	if (err == TG_OK)
 		*done = tg_xasprintf("database in %s restored from %s; the files it replaced are "

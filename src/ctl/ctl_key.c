@@ -3,11 +3,11 @@
  * files byte for byte, PEM, JWK, JWKS all-or-nothing), listing, retiring and
  * removing them. Keys are parsed by keys.c only; file bytes are wiped here.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "json_strict.h"
-#include "keys.h"
-#include "store.h"
+#include "base/json_strict.h"
+#include "jose/keys.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -65,39 +65,37 @@ static const struct ctl_opt add_opts[] = {
 static int
 read_input(const char *path, struct tg_secret *out)
 {
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err err = ctl_read_file(path, CTL_FILE_CAP, out, &why);
 
 	if (err == TG_ERR_TOO_LARGE)
 		return ctl_fail(CTL_EXIT_REJECTED, "%s is larger than %d bytes; it is not a key file",
 				path, CTL_FILE_CAP);
 	if (err != TG_OK)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot read %s: %s", path, why);
+		return ctl_fail(CTL_EXIT_USAGE, "cannot read %s: %s", path, why.text);
 	return CTL_EXIT_OK;
 }
 
 static int
 parse_json(const char *path, const struct tg_secret *bytes, struct json_object **out)
 {
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (json_strict_parse((const char *)bytes->p, bytes->len, out, &why) != TG_OK)
-		return ctl_fail(CTL_EXIT_REJECTED, "%s is not valid JSON: %s", path, why);
+		return ctl_fail(CTL_EXIT_REJECTED, "%s is not valid JSON: %s", path, why.text);
 	return CTL_EXIT_OK;
 }
 
 /* Verification needs only the public half, so a private key given by mistake is not stored. */
 static enum tg_err
-keep_public_half(struct tg_key **k, const char *path, const char **why)
+keep_public_half(struct tg_key **k, const char *path, struct tg_why *why)
 {
 	struct tg_key *pub = NULL;
 	enum tg_err err;
 
 	err = keys_public_half(*k, &pub);
-	if (err != TG_OK) {
-		*why = "the key's public half could not be extracted";
-		return err;
-	}
+	if (err != TG_OK)
+		return tg_fail(why, err, "the key's public half could not be extracted");
 	fprintf(stderr, "tokengatectl: note: %s holds a private key; only its public half is "
 		"stored\n", path);
 	key_free(*k);
@@ -109,7 +107,8 @@ keep_public_half(struct tg_key **k, const char *path, const char **why)
 static int
 load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
 {
-	const char *src = ctl_last(a, OPT_SECRET_FILE), *why = "unknown reason";
+	const char *src = ctl_last(a, OPT_SECRET_FILE);
+	struct tg_why why;
 	struct tg_secret bytes = { 0 };
 	struct json_object *jwk = NULL;
 	enum tg_err err = TG_OK;
@@ -140,7 +139,7 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 		}
 	}
 	if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "key %s from %s refused: %s", kid, src, why);
+		rc = ctl_fail(ctl_exit_for(err), "key %s from %s refused: %s", kid, src, why.text);
 out:
 	json_object_put(jwk);
 	secret_free(&bytes);
@@ -255,7 +254,7 @@ has_string(const struct json_object *o, const char *name)
 static int
 jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks_keys *ks)
 {
-	const char *why = "unknown reason";
+	struct tg_why why;
 	struct tg_key *k = NULL;
 	enum tg_err err;
 
@@ -270,7 +269,7 @@ jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks
 	err = keys_from_jwk(NULL, TG_ALG_INVALID, m, false, &k, &why);
 	if (err != TG_OK)
 		return ctl_fail(ctl_exit_for(err), "%s: key %zu refused: %s; nothing was imported",
-				path, i, why);
+				path, i, why.text);
 	for (size_t j = 0; j < ks->n; j++) {
 		if (strcmp(ks->v[j]->kid, k->kid) == 0) {
 			key_free(k);
@@ -360,18 +359,35 @@ out:
 
 /* ---------------------------------------------------------------- list, retire, remove */
 
-static void
-list_text(const char *tenant, struct tg_key_record **v, size_t n)
+static enum tg_err
+list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 {
+	struct tg_key_record **v = NULL;
+	enum tg_err err = store_key_list(s, tenant, &v, &out->n);
+
+	out->v = v;
+	return err;
+}
+
+static struct json_object *
+list_json(const struct ctl_records *r, size_t i)
+{
+	return keyrec_to_json_public(((struct tg_key_record *const *)r->v)[i]);
+}
+
+static void
+list_text(const char *tenant, const struct ctl_records *r)
+{
+	struct tg_key_record *const *v = r->v;
 	struct ctl_table tab;
 
-	if (n == 0) {
+	if (r->n == 0) {
 		printf("tenant %s has no keys (add one with `tokengatectl key add`)\n", tenant);
 		return;
 	}
 	ctl_table_init(&tab, 5);
 	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		char created[32];
 
 		ctl_format_time(v[i]->created, created, sizeof(created));
@@ -382,38 +398,21 @@ list_text(const char *tenant, struct tg_key_record **v, size_t n)
 	ctl_table_fini(&tab);
 }
 
-static int
-cmd_list(struct ctl *c, int argc, char **argv)
+static void
+list_free(struct ctl_records *r)
 {
-	struct ctl_args a = { 0 };
-	struct tg_key_record **v = NULL;
-	size_t n = 0;
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = store_key_list(s, a.pos[0], &v, &n);
-	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot list keys: %s", tg_err_str(err));
-		goto out;
-	}
-	if (ctl_has(&a, CTL_OPT_JSON)) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, keyrec_to_json_public(v[i]));
-		ctl_print_json(arr);
-	} else {
-		list_text(a.pos[0], v, n);
-	}
-out:
-	keyrec_list_free(v, n);
-	ctl_args_fini(&a);
-	return rc;
+	keyrec_list_free(r->v, r->n);
 }
+
+static const struct ctl_list list = {
+	.usage = usage_list,
+	.what = "keys",
+	.is_per_tenant = true,
+	.load = list_load,
+	.to_json = list_json,
+	.print_text = list_text,
+	.free = list_free,
+};
 
 static enum tg_err
 retire_key(struct tg_store *s, const char *tenant, const char *kid)
@@ -439,29 +438,13 @@ static const struct ctl_change removal = {
 	.apply = store_key_remove,
 };
 
-static int
-cmd_retire(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &retire);
-}
-
-static int
-cmd_remove(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &removal);
-}
-
 static const struct ctl_sub subs[] = {
-	{ "add", cmd_add },
-	{ "import-jwks", cmd_import },
-	{ "list", cmd_list },
-	{ "retire", cmd_retire },
-	{ "remove", cmd_remove },
-	{ NULL, NULL },
+	{ "add", .run = cmd_add },
+	{ "import-jwks", .run = cmd_import },
+	{ "list", .list = &list },
+	{ "retire", .change = &retire },
+	{ "remove", .change = &removal },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_key(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_key);
-}
+const struct ctl_group ctl_key_group = { usage_key, subs };

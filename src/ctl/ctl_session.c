@@ -4,10 +4,10 @@
  * ever looked up within the named tenant: another tenant's session reads as
  * unknown. Refresh tokens exist here only as hashes and are never shown.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "session.h"
-#include "store.h"
+#include "model/session.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -330,21 +330,11 @@ static const struct ctl_change revoke = {
 	.apply = revoke_now,
 };
 
-static int
-cmd_revoke(struct ctl *c, int argc, char **argv)
-{
-	return ctl_change_cmd(c, argc, argv, &revoke);
-}
-
 static const struct ctl_sub subs[] = {
-	{ "list", cmd_list },
-	{ "show", cmd_show },
-	{ "revoke", cmd_revoke },
-	{ NULL, NULL },
+	{ "list", .run = cmd_list },
+	{ "show", .run = cmd_show },
+	{ "revoke", .change = &revoke },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_session(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_group);
-}
+const struct ctl_group ctl_session_group = { usage_group, subs };

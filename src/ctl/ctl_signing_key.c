@@ -4,10 +4,11 @@
  * listing them and retiring one. Verification keys stay `tokengatectl key`'s;
  * no key bytes are ever printed.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "mint.h"
-#include "store.h"
+#include "join/signing_key.h"
+#include "jose/mint.h"
+#include "store/store.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -53,7 +54,7 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 1, usage_rotate, &a, &s, &t);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	err = mint_rotate_signing_key(s, t, (int64_t)time(NULL), &rec);
+	err = signing_key_rotate(s, t, (int64_t)time(NULL), &rec);
 	if (err == TG_ERR_UNSUPPORTED)
 		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s's signing alg %s is not one the gateway "
 			      "signs with; choose HS256, ES256 or EdDSA with `tokengatectl tenant "
@@ -114,9 +115,26 @@ signing_keys_fini(struct signing_keys *k)
 	free(k->v);
 }
 
-static void
-list_text(const char *tenant, const struct signing_keys *k)
+/* The records the list runner holds are one struct signing_keys; n counts its SIGN keys. */
+static enum tg_err
+list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 {
+	struct signing_keys *k = tg_xcalloc(1, sizeof(*k));
+	enum tg_err err = signing_keys_load(s, tenant, k);
+
+	if (err != TG_OK) {
+		free(k);
+		return err;
+	}
+	out->v = k;
+	out->n = k->n;
+	return TG_OK;
+}
+
+static void
+list_text(const char *tenant, const struct ctl_records *r)
+{
+	const struct signing_keys *k = r->v;
 	struct ctl_table tab;
 
 	if (k->n == 0) {
@@ -139,43 +157,31 @@ list_text(const char *tenant, const struct signing_keys *k)
 }
 
 static struct json_object *
-list_json(const struct signing_keys *k)
+list_json(const struct ctl_records *r, size_t i)
 {
-	struct json_object *arr = json_object_new_array();
+	const struct signing_keys *k = r->v;
+	struct json_object *o = keyrec_to_json_public(k->v[i]);
 
-	for (size_t i = 0; i < k->n; i++) {
-		struct json_object *o = keyrec_to_json_public(k->v[i]);
-
-		json_object_object_add(o, "current", json_object_new_boolean(k->v[i] == k->current));
-		json_object_array_add(arr, o);
-	}
-	return arr;
+	json_object_object_add(o, "current", json_object_new_boolean(k->v[i] == k->current));
+	return o;
 }
 
-static int
-cmd_list(struct ctl *c, int argc, char **argv)
+static void
+list_free(struct ctl_records *r)
 {
-	struct ctl_args a = { 0 };
-	struct signing_keys k = { 0 };
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_json_opts, 1, usage_list, &a, &s, NULL);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	err = signing_keys_load(s, a.pos[0], &k);
-	if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot list signing keys: %s", tg_err_str(err));
-	else if (ctl_has(&a, CTL_OPT_JSON))
-		ctl_print_json(list_json(&k));
-	else
-		list_text(a.pos[0], &k);
-out:
-	signing_keys_fini(&k);
-	ctl_args_fini(&a);
-	return rc;
+	signing_keys_fini(r->v);
+	free(r->v);
 }
+
+static const struct ctl_list list = {
+	.usage = usage_list,
+	.what = "signing keys",
+	.is_per_tenant = true,
+	.load = list_load,
+	.to_json = list_json,
+	.print_text = list_text,
+	.free = list_free,
+};
 
 static int
 cmd_retire(struct ctl *c, int argc, char **argv)
@@ -212,14 +218,10 @@ out:
 }
 
 static const struct ctl_sub subs[] = {
-	{ "rotate", cmd_rotate },
-	{ "list", cmd_list },
-	{ "retire", cmd_retire },
-	{ NULL, NULL },
+	{ "rotate", .run = cmd_rotate },
+	{ "list", .list = &list },
+	{ "retire", .run = cmd_retire },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_signing_key(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_group);
-}
+const struct ctl_group ctl_signing_key_group = { usage_group, subs };

@@ -3,10 +3,10 @@
  * tenants. Every option value is checked here before the store sees it, and a
  * call either applies all of its options or none.
  */
-#include "ctl.h"
+#include "ctl/ctl.h"
 
-#include "store.h"
-#include "tenant.h"
+#include "store/store.h"
+#include "model/tenant.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -263,11 +263,25 @@ require_claim(struct tg_tenant *t, const char *v, const char *usage)
 	return CTL_EXIT_OK;
 }
 
+/* The end of a --drop-* or --unmap-claim: fine when v was there, a rejection when it was not. */
 static int
-not_there(const struct tg_tenant *t, const char *what, const char *v)
+dropped(const struct tg_tenant *t, bool was_there, const char *what, const char *v)
 {
+	if (was_there)
+		return CTL_EXIT_OK;
 	return ctl_fail(CTL_EXIT_REJECTED, "tenant %s has no %s \"%s\" (see `tokengatectl tenant "
 			"show %s`); nothing was changed", t->id, what, v, t->id);
+}
+
+/* Adds v to l if is_valid says so; otherwise a usage error: "WANTS, not \"v\"". */
+static int
+add_checked(struct tg_strlist *l, const char *v, bool (*is_valid)(const char *),
+	    const char *usage, const char *wants)
+{
+	if (!is_valid(v))
+		return ctl_usage_error(usage, "%s, not \"%s\"", wants, v);
+	strlist_add(l, v);
+	return CTL_EXIT_OK;
 }
 
 /* ---------------------------------------------------------------- applying options */
@@ -313,31 +327,23 @@ apply_list_option(struct tg_tenant *t, int id, const char *v, const char *usage)
 	case OPT_MAP_CLAIM:
 		return map_claim(t, v, usage);
 	case OPT_UNMAP_CLAIM:
-		return drop_map(&t->map_claims, v) ? CTL_EXIT_OK : not_there(t, "mapped claim", v);
+		return dropped(t, drop_map(&t->map_claims, v), "mapped claim", v);
 	case OPT_REQUIRE_CLAIM:
 		return require_claim(t, v, usage);
 	case OPT_DROP_CLAIM:
-		return drop_require(&t->require_claims, v) ? CTL_EXIT_OK
-							   : not_there(t, "required claim", v);
+		return dropped(t, drop_require(&t->require_claims, v), "required claim", v);
 	case OPT_ALLOWED_ORIGIN:
-		if (!is_origin(v))
-			return ctl_usage_error(usage,
-					       "--allowed-origin wants scheme://host[:port] with no "
-					       "path, as browsers send it, not \"%s\"", v);
-		strlist_add(&t->allowed_origins, v);
-		return CTL_EXIT_OK;
+		return add_checked(&t->allowed_origins, v, is_origin, usage,
+				   "--allowed-origin wants scheme://host[:port] with no path, as "
+				   "browsers send it");
 	case OPT_DROP_ORIGIN:
-		return strlist_remove(&t->allowed_origins, v) ? CTL_EXIT_OK
-							      : not_there(t, "allowed origin", v);
+		return dropped(t, strlist_remove(&t->allowed_origins, v), "allowed origin", v);
 	case OPT_REQUIRE_AMR:
-		if (!is_amr_value(v))
-			return ctl_usage_error(usage, "--require-amr wants a method name such as "
-					       "otp or pwd (A-Z a-z 0-9 _ -), not \"%s\"", v);
-		strlist_add(&t->require_amr, v);
-		return CTL_EXIT_OK;
+		return add_checked(&t->require_amr, v, is_amr_value, usage,
+				   "--require-amr wants a method name such as otp or pwd "
+				   "(A-Z a-z 0-9 _ -)");
 	case OPT_DROP_AMR:
-		return strlist_remove(&t->require_amr, v) ? CTL_EXIT_OK
-							  : not_there(t, "required amr", v);
+		return dropped(t, strlist_remove(&t->require_amr, v), "required amr", v);
 	}
 	return ctl_fail(CTL_EXIT_USAGE, "internal error: unhandled option %d", id);
 }
@@ -410,35 +416,49 @@ explain_exists(struct tg_store *s, const struct tg_tenant *t)
 	return rc;
 }
 
-int
-ctl_tenant_not_found(const char *id)
-{
-	return ctl_fail(CTL_EXIT_REJECTED,
-			"no tenant %s (see `tokengatectl tenant list`, or create it with "
-			"`tokengatectl tenant add %s`)", id, id);
-}
-
-int
-ctl_tenant_get(struct tg_store *s, const char *id, struct tg_tenant **out)
-{
-	struct tg_tenant *t = NULL;
-	enum tg_err err = store_tenant_get(s, id, &t);
-
-	if (err == TG_ERR_NOT_FOUND)
-		return ctl_tenant_not_found(id);
-	if (err != TG_OK)
-		return ctl_fail(ctl_exit_for(err), "cannot read tenant %s: %s", id, tg_err_str(err));
-	if (out)
-		*out = t;
-	else
-		tenant_free(t);
-	return CTL_EXIT_OK;
-}
-
 /* ---------------------------------------------------------------- subcommands */
 
+/* How `tenant add` and `tenant set` differ; the rest of the two is one function. */
+struct tenant_save {
+	const char *usage;
+	bool is_new;
+	const char *verb; /* "add", as in "cannot add tenant T" */
+	const char *done; /* "added", as in "tenant T added" */
+	enum tg_err (*apply)(struct tg_store *s, const struct tg_tenant *t);
+};
+
+static const struct tenant_save add = { usage_add, true, "add", "added", store_tenant_add };
+static const struct tenant_save update = { usage_set, false, "update", "updated",
+					   store_tenant_update };
+
+/*
+ * The tenant with the options applied: a new one's options are checked before
+ * the store opens, an existing one's after it is read. *t is the caller's to
+ * free once set, even when a later step fails.
+ */
 static int
-cmd_add(struct ctl *c, int argc, char **argv)
+tenant_to_save(struct ctl *c, const struct ctl_args *a, const struct tenant_save *how,
+	       struct tg_store **s, struct tg_tenant **t)
+{
+	int rc;
+
+	if (!how->is_new) {
+		if (a->nopts == 0)
+			return ctl_usage_error(how->usage,
+					       "tenant set needs at least one option to change");
+		rc = ctl_open_tenant(c, a->pos[0], s, t);
+		return rc == CTL_EXIT_OK ? apply_options(*t, a, how->usage) : rc;
+	}
+	if (!tenant_id_is_valid(a->pos[0]))
+		return ctl_usage_error(how->usage, "\"%s\" is not a valid tenant id", a->pos[0]);
+	*t = tenant_new(a->pos[0]);
+	(*t)->created = (int64_t)time(NULL);
+	rc = apply_options(*t, a, how->usage);
+	return rc == CTL_EXIT_OK ? ctl_store(c, s) : rc;
+}
+
+static int
+save(struct ctl *c, int argc, char **argv, const struct tenant_save *how)
 {
 	struct ctl_args a = { 0 };
 	struct tg_tenant *t = NULL;
@@ -446,69 +466,38 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, policy_opts, 1, usage_add, &a);
+	rc = ctl_parse(c, argc, argv, policy_opts, 1, how->usage, &a);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	if (!tenant_id_is_valid(a.pos[0])) {
-		rc = ctl_usage_error(usage_add, "\"%s\" is not a valid tenant id", a.pos[0]);
-		goto out;
-	}
-	t = tenant_new(a.pos[0]);
-	t->created = (int64_t)time(NULL);
-	rc = apply_options(t, &a, usage_add);
-	if (rc == CTL_EXIT_OK)
-		rc = ctl_store(c, &s);
+	rc = tenant_to_save(c, &a, how, &s, &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = store_tenant_add(s, t);
+	err = how->apply(s, t);
 	if (err == TG_ERR_EXISTS)
 		rc = explain_exists(s, t);
+	else if (err == TG_ERR_NOT_FOUND && !how->is_new)
+		rc = ctl_tenant_not_found(t->id);
 	else if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot add tenant %s: %s", t->id, tg_err_str(err));
+		rc = ctl_fail(ctl_exit_for(err), "cannot %s tenant %s: %s", how->verb, t->id,
+			      tg_err_str(err));
 	else
-		printf("tenant %s added\n", t->id);
+		printf("tenant %s %s\n", t->id, how->done);
 out:
 	tenant_free(t);
 	ctl_args_fini(&a);
 	return rc;
+}
+
+static int
+cmd_add(struct ctl *c, int argc, char **argv)
+{
+	return save(c, argc, argv, &add);
 }
 
 static int
 cmd_set(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_args a = { 0 };
-	struct tg_tenant *t = NULL;
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_parse(c, argc, argv, policy_opts, 1, usage_set, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	if (a.nopts == 0) {
-		rc = ctl_usage_error(usage_set, "tenant set needs at least one option to change");
-		goto out;
-	}
-	rc = ctl_open_tenant(c, a.pos[0], &s, &t);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	rc = apply_options(t, &a, usage_set);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	err = store_tenant_update(s, t);
-	if (err == TG_ERR_EXISTS)
-		rc = explain_exists(s, t);
-	else if (err == TG_ERR_NOT_FOUND)
-		rc = ctl_tenant_not_found(t->id);
-	else if (err != TG_OK)
-		rc = ctl_fail(ctl_exit_for(err), "cannot update tenant %s: %s", t->id,
-			      tg_err_str(err));
-	else
-		printf("tenant %s updated\n", t->id);
-out:
-	tenant_free(t);
-	ctl_args_fini(&a);
-	return rc;
+	return save(c, argc, argv, &update);
 }
 
 static char *
@@ -583,18 +572,37 @@ out:
 	return rc;
 }
 
-static void
-list_text(struct tg_tenant **v, size_t n)
+static enum tg_err
+list_load(struct tg_store *s, const char *tenant, struct ctl_records *out)
 {
+	struct tg_tenant **v = NULL;
+	enum tg_err err = store_tenant_list(s, &v, &out->n);
+
+	(void)tenant;
+	out->v = v;
+	return err;
+}
+
+static struct json_object *
+list_json(const struct ctl_records *r, size_t i)
+{
+	return tenant_to_json(((struct tg_tenant *const *)r->v)[i]);
+}
+
+static void
+list_text(const char *tenant, const struct ctl_records *r)
+{
+	struct tg_tenant *const *v = r->v;
 	struct ctl_table tab;
 
-	if (n == 0) {
+	(void)tenant;
+	if (r->n == 0) {
 		puts("no tenants (add one with `tokengatectl tenant add TENANT`)");
 		return;
 	}
 	ctl_table_init(&tab, 5);
 	ctl_table_row(&tab, "TENANT", "ISSUER", "AUDIENCE", "MAX_LIFETIME", "LEEWAY");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < r->n; i++) {
 		char life[24], leeway[24];
 
 		snprintf(life, sizeof(life), "%lld", (long long)v[i]->max_lifetime);
@@ -605,41 +613,21 @@ list_text(struct tg_tenant **v, size_t n)
 	ctl_table_fini(&tab);
 }
 
-static int
-cmd_list(struct ctl *c, int argc, char **argv)
+static void
+list_free(struct ctl_records *r)
 {
-	struct ctl_args a = { 0 };
-	struct tg_tenant **v = NULL;
-	size_t n = 0;
-	struct tg_store *s;
-	enum tg_err err;
-	int rc;
-
-	rc = ctl_parse(c, argc, argv, ctl_json_opts, 0, usage_list, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc != CTL_EXIT_OK)
-		goto out;
-	err = store_tenant_list(s, &v, &n);
-	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot list tenants: %s", tg_err_str(err));
-		goto out;
-	}
-	if (ctl_has(&a, CTL_OPT_JSON)) {
-		struct json_object *arr = json_object_new_array();
-
-		for (size_t i = 0; i < n; i++)
-			json_object_array_add(arr, tenant_to_json(v[i]));
-		ctl_print_json(arr);
-	} else {
-		list_text(v, n);
-	}
-out:
-	tenant_list_free(v, n);
-	ctl_args_fini(&a);
-	return rc;
+	tenant_list_free(r->v, r->n);
 }
+
+static const struct ctl_list list = {
+	.usage = usage_list,
+	.what = "tenants",
+	.is_per_tenant = false,
+	.load = list_load,
+	.to_json = list_json,
+	.print_text = list_text,
+	.free = list_free,
+};
 
 static int
 cmd_remove(struct ctl *c, int argc, char **argv)
@@ -649,11 +637,8 @@ cmd_remove(struct ctl *c, int argc, char **argv)
 	enum tg_err err;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, ctl_no_opts, 1, usage_remove, &a);
+	rc = ctl_begin_store_cmd(c, argc, argv, ctl_no_opts, 1, usage_remove, &a, &s);
 	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc != CTL_EXIT_OK)
 		goto out;
 	err = store_tenant_remove(s, a.pos[0]);
 	if (err == TG_ERR_NOT_FOUND)
@@ -669,16 +654,12 @@ out:
 }
 
 static const struct ctl_sub subs[] = {
-	{ "add", cmd_add },
-	{ "set", cmd_set },
-	{ "list", cmd_list },
-	{ "show", cmd_show },
-	{ "remove", cmd_remove },
-	{ NULL, NULL },
+	{ "add", .run = cmd_add },
+	{ "set", .run = cmd_set },
+	{ "list", .list = &list },
+	{ "show", .run = cmd_show },
+	{ "remove", .run = cmd_remove },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_tenant(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_tenant);
-}
+const struct ctl_group ctl_tenant_group = { usage_tenant, subs };

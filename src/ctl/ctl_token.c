@@ -4,18 +4,19 @@
  * mints a token the way a tenant's backend would. Tokens and key bytes are
  * wiped after use; a hostile token only ever yields "rejected: reason".
  */
-#include "claims.h"
-#include "ctl.h"
+#include "jose/claims.h"
+#include "ctl/ctl.h"
 
-#include "json_strict.h"
-#include "jws.h"
-#include "keyring.h"
-#include "keys.h"
-#include "store.h"
-#include "verify.h"
+#include "base/json_strict.h"
+#include "base/secret.h"
+#include "join/keyring_sync.h"
+#include "jose/jws.h"
+#include "jose/keyring.h"
+#include "jose/keys.h"
+#include "store/store.h"
+#include "jose/verify.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,7 +69,7 @@ static const struct ctl_opt sign_opts[] = {
 static int
 read_token(const char *arg, struct tg_secret *tok, bool *is_too_large)
 {
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err err;
 
 	*is_too_large = false;
@@ -82,7 +83,7 @@ read_token(const char *arg, struct tg_secret *tok, bool *is_too_large)
 		return CTL_EXIT_OK;
 	}
 	if (err != TG_OK)
-		return ctl_fail(CTL_EXIT_USAGE, "cannot read the token from stdin: %s", why);
+		return ctl_fail(CTL_EXIT_USAGE, "cannot read the token from stdin: %s", why.text);
 	/* echo and here-strings add a line end that is not part of the token. */
 	if (tok->len > 0 && tok->p[tok->len - 1] == '\n')
 		tok->len--;
@@ -100,7 +101,7 @@ verify_with(struct tg_store *s, const char *tenant, const struct tg_secret *tok)
 	enum tg_err err;
 	int rc;
 
-	err = keyring_refresh(kr, s, NULL);
+	err = keyring_sync(kr, s, NULL);
 	if (err != TG_OK) {
 		rc = ctl_fail(CTL_EXIT_USAGE, "cannot load tenants and keys from the database: %s", tg_err_str(err));
 		goto out;
@@ -131,13 +132,10 @@ ctl_cmd_verify(struct ctl *c, int argc, char **argv)
 	bool is_too_large;
 	int rc;
 
-	rc = ctl_parse(c, argc, argv, ctl_no_opts, 2, usage_verify, &a);
-	if (rc != CTL_EXIT_OK || a.wants_help)
-		goto out;
-	rc = ctl_store(c, &s);
-	if (rc == CTL_EXIT_OK)
+	rc = ctl_begin_store_cmd(c, argc, argv, ctl_no_opts, 2, usage_verify, &a, &s);
+	if (rc == CTL_EXIT_OK && !a.wants_help)
 		rc = read_token(a.pos[1], &tok, &is_too_large);
-	if (rc != CTL_EXIT_OK)
+	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
 	if (is_too_large) {
 		printf("rejected: %s: the token is longer than %d bytes\n",
@@ -154,23 +152,13 @@ out:
 
 /* ---------------------------------------------------------------- token sign */
 
-/* A minted token is a bearer credential until it expires. */
-static void
-wipe_free(char *s)
-{
-	if (!s)
-		return;
-	OPENSSL_cleanse(s, strlen(s));
-	free(s);
-}
 
 static struct json_object *
 claim_value(const char *v)
 {
 	struct json_object *o = NULL;
-	const char *why;
 
-	if (json_strict_parse(v, strlen(v), &o, &why) == TG_OK)
+	if (json_strict_parse(v, strlen(v), &o, NULL) == TG_OK)
 		return o;
 	return json_object_new_string(v);
 }
@@ -254,16 +242,16 @@ static int
 load_signing_key(const struct ctl_args *a, enum tg_alg alg, struct tg_key **out)
 {
 	const char *path = ctl_last(a, OPT_KEY_FILE), *kid = ctl_last(a, OPT_KID);
-	const char *why = "unknown reason";
+	struct tg_why why;
 	struct tg_secret bytes = { 0 };
 	enum tg_err err;
 	int rc = CTL_EXIT_OK;
 
 	err = ctl_read_file(path, CTL_FILE_CAP, &bytes, &why);
 	if (err == TG_ERR_TOO_LARGE)
-		why = "the file is too large to be a key";
+		tg_fail(&why, err, "the file is too large to be a key");
 	if (err != TG_OK) {
-		rc = ctl_fail(ctl_exit_for(err), "cannot read %s: %s", path, why);
+		rc = ctl_fail(ctl_exit_for(err), "cannot read %s: %s", path, why.text);
 		goto out;
 	}
 	if (alg_family(alg) == TG_FAMILY_HMAC)
@@ -272,7 +260,7 @@ load_signing_key(const struct ctl_args *a, enum tg_alg alg, struct tg_key **out)
 		err = keys_from_pem(kid, alg, (const char *)bytes.p, bytes.len, out, &why);
 	if (err != TG_OK) {
 		rc = ctl_fail(ctl_exit_for(err), "key in %s refused for %s: %s", path,
-			      alg_name(alg), why);
+			      alg_name(alg), why.text);
 		goto out;
 	}
 	if (alg_family(alg) != TG_FAMILY_HMAC && !(*out)->is_private) {
@@ -343,7 +331,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	puts(token);
 	fflush(stdout);
 out:
-	wipe_free(token);
+	secret_free_str(token);
 	json_object_put(payload);
 	key_free(k);
 	tenant_free(t);
@@ -352,12 +340,8 @@ out:
 }
 
 static const struct ctl_sub subs[] = {
-	{ "sign", cmd_sign },
-	{ NULL, NULL },
+	{ "sign", .run = cmd_sign },
+	{ .name = NULL },
 };
 
-int
-ctl_cmd_token(struct ctl *c, int argc, char **argv)
-{
-	return ctl_dispatch(c, argc, argv, subs, usage_token);
-}
+const struct ctl_group ctl_token_group = { usage_token, subs };

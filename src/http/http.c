@@ -4,7 +4,10 @@
  * header syntax is http_parse.c's. Must never look inside a token, and never
  * writes a header value holding CR or LF.
  */
-#include "http.h"
+#include "http/http.h"
+
+#include "base/number.h"
+#include "base/secret.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -12,7 +15,6 @@
 #include <json.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -200,17 +202,15 @@ http_is_cgi(void)
 	return FCGX_IsCGI() != 0;
 }
 
-static int
-bind_unix(const char *path, int backlog, char **why)
+static enum tg_err
+bind_unix(const char *path, int backlog, int *fd_out, struct tg_why *why)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct stat st;
 	int fd;
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		*why = tg_xasprintf("%s: socket path too long", path);
-		return -1;
-	}
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return tg_fail(why, TG_ERR_IO, "%s: socket path too long", path);
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 	/*
 	 * A socket left by a dead instance may be replaced; a live one, or a file
@@ -220,12 +220,11 @@ bind_unix(const char *path, int backlog, char **why)
 		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 		if (!S_ISSOCK(st.st_mode) ||
 		    (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0)) {
-			*why = tg_xasprintf("%s: %s", path, S_ISSOCK(st.st_mode)
-					    ? "another process is listening on this socket"
-					    : "exists and is not a socket; choose another path");
 			if (fd >= 0)
 				close(fd);
-			return -1;
+			return tg_fail(why, TG_ERR_IO, "%s: %s", path, S_ISSOCK(st.st_mode)
+				       ? "another process is listening on this socket"
+				       : "exists and is not a socket; choose another path");
 		}
 		if (fd >= 0)
 			close(fd);
@@ -233,16 +232,17 @@ bind_unix(const char *path, int backlog, char **why)
 	}
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, backlog) != 0) {
-		*why = tg_xasprintf("%s: cannot listen: %s", path, strerror(errno));
+		tg_fail(why, TG_ERR_IO, "%s: cannot listen: %s", path, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return TG_ERR_IO;
 	}
-	return fd;
+	*fd_out = fd;
+	return TG_OK;
 }
 
-static int
-bind_tcp(const char *addr, int backlog, char **why)
+static enum tg_err
+bind_tcp(const char *addr, int backlog, int *fd_out, struct tg_why *why)
 {
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *in4 = (struct sockaddr_in *)&ss;
@@ -250,18 +250,13 @@ bind_tcp(const char *addr, int backlog, char **why)
 	const char *colon = strrchr(addr, ':');
 	char host[INET6_ADDRSTRLEN + 2];
 	size_t hlen = (size_t)(colon - addr);
-	char *end;
-	long port;
+	int64_t port;
 	int fd, one = 1;
 	socklen_t slen;
 
-	errno = 0;
-	port = strtol(colon + 1, &end, 10);
-	if (colon[1] < '0' || colon[1] > '9' || *end || errno || port < 1 || port > 65535 ||
-	    hlen == 0 || hlen >= sizeof(host)) {
-		*why = tg_xasprintf("%s: expected a unix socket path, IPv4:PORT or [IPv6]:PORT", addr);
-		return -1;
-	}
+	if (number_parse(colon + 1, 1, 65535, &port) != TG_OK || hlen == 0 || hlen >= sizeof(host))
+		return tg_fail(why, TG_ERR_IO,
+			       "%s: expected a unix socket path, IPv4:PORT or [IPv6]:PORT", addr);
 	memcpy(host, addr, hlen);
 	host[hlen] = '\0';
 	if (host[0] == '[' && host[hlen - 1] == ']') {
@@ -278,20 +273,20 @@ bind_tcp(const char *addr, int backlog, char **why)
 		if (inet_pton(AF_INET, host, &in4->sin_addr) != 1)
 			hlen = 0;
 	}
-	if (hlen == 0) {
-		*why = tg_xasprintf("%s: the host must be an IP address such as 127.0.0.1", addr);
-		return -1;
-	}
+	if (hlen == 0)
+		return tg_fail(why, TG_ERR_IO,
+			       "%s: the host must be an IP address such as 127.0.0.1", addr);
 	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0)
 		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	if (fd < 0 || bind(fd, (struct sockaddr *)&ss, slen) != 0 || listen(fd, backlog) != 0) {
-		*why = tg_xasprintf("%s: cannot listen: %s", addr, strerror(errno));
+		tg_fail(why, TG_ERR_IO, "%s: cannot listen: %s", addr, strerror(errno));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		return TG_ERR_IO;
 	}
-	return fd;
+	*fd_out = fd;
+	return TG_OK;
 }
 
 /*
@@ -299,18 +294,11 @@ bind_tcp(const char *addr, int backlog, char **why)
  * and unlinks whatever file sits at a unix path.
  */
 enum tg_err
-http_listen(const char *addr, int backlog, int *fd_out, char **why)
+http_listen(const char *addr, int backlog, int *fd_out, struct tg_why *why)
 {
-	int fd;
-
 	if (strchr(addr, '/') || !strchr(addr, ':'))
-		fd = bind_unix(addr, backlog, why);
-	else
-		fd = bind_tcp(addr, backlog, why);
-	if (fd < 0)
-		return TG_ERR_IO;
-	*fd_out = fd;
-	return TG_OK;
+		return bind_unix(addr, backlog, fd_out, why);
+	return bind_tcp(addr, backlog, fd_out, why);
 }
 
 struct http_conn *
@@ -516,7 +504,7 @@ http_read_body(struct http_conn *c, const struct http_request *req, size_t cap, 
 		n = size <= limit / 2 ? size * 2 : limit;
 		grown = tg_xmalloc(n + 1);
 		memcpy(grown, buf, got);
-		OPENSSL_clear_free(buf, size + 1);
+		secret_free_buf(buf, size + 1);
 		buf = grown;
 		size = n;
 	}
@@ -531,8 +519,7 @@ http_read_body(struct http_conn *c, const struct http_request *req, size_t cap, 
 		buf = NULL;
 	}
 	/* A body may hold refresh tokens or API keys. */
-	if (buf)
-		OPENSSL_clear_free(buf, size + 1);
+	secret_free_buf(buf, size + 1);
 	return rc;
 }
 

@@ -7,7 +7,7 @@
 #ifndef TG_HTTP_H
 #define TG_HTTP_H
 
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 struct json_object;
 
@@ -65,8 +65,11 @@ struct http_conn;
 enum tg_err http_init(void);
 /* True when not started by a FastCGI server (file descriptor 0 is no listening socket). */
 bool http_is_cgi(void);
-/* A unix socket path or HOST:PORT, bound and listening; *why names the problem. */
-enum tg_err http_listen(const char *addr, int backlog, int *fd_out, char **why);
+/*
+ * A unix socket path or HOST:PORT, bound and listening. On failure (TG_ERR_IO)
+ * why gets a sentence an operator can act on.
+ */
+enum tg_err http_listen(const char *addr, int backlog, int *fd_out, struct tg_why *why);
 /* One per thread, accepting on fd (0 under a FastCGI server). */
 struct http_conn *http_conn_new(int fd);
 /* The single request of a CGI process: the environment and stdin/stdout. */

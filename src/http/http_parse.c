@@ -3,11 +3,12 @@
  * bodies, path patterns and Set-Cookie values, parsed or built from plain
  * strings. No transport and no I/O: the server's bytes reach here through http.c.
  */
-#include "http_parse.h"
+#include "http/http_parse.h"
+
+#include "base/secret.h"
 
 #include <ctype.h>
 #include <inttypes.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -348,9 +349,8 @@ http_form_get(const char *form, size_t len, const char *name, char **out)
 		rc = TG_OK;
 	}
 	/* Values may be refresh tokens or API keys. */
-	OPENSSL_clear_free(v, len + 1);
-	if (found)
-		OPENSSL_clear_free(found, flen + 1);
+	secret_free_buf(v, len + 1);
+	secret_free_buf(found, flen + 1);
 	free(n);
 	return rc;
 }
@@ -377,7 +377,7 @@ http_form_has_other(const char *form, size_t len, const char *const *allowed)
 	/* A form that cannot be read is not vouched for. */
 	if (rc == TG_ERR_INVALID)
 		has_other = true;
-	OPENSSL_clear_free(v, len + 1);
+	secret_free_buf(v, len + 1);
 	free(n);
 	return has_other;
 }

@@ -6,7 +6,7 @@
 #ifndef TG_HTTP_PARSE_H
 #define TG_HTTP_PARSE_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 /*
  * RFC 6750 2.1: "Bearer" (any case), one or more spaces, a b64token.

@@ -4,9 +4,9 @@
  * accept with a SIGUSR1 kick. Never opens the store: that happens after fork,
  * in the worker's process_init, because database handles must not cross fork.
  */
-#include "listen.h"
+#include "http/listen.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -350,7 +350,7 @@ int
 listen_supervise(const struct listen_opts *o, const struct listen_ops *ops, void *arg)
 {
 	sigset_t set;
-	char *why = NULL;
+	struct tg_why why;
 	int fd = -1, status = 1;
 	bool is_unix = strchr(o->addr, '/') || !strchr(o->addr, ':');
 
@@ -358,8 +358,8 @@ listen_supervise(const struct listen_opts *o, const struct listen_ops *ops, void
 	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if (http_listen(o->addr, BACKLOG, &fd, &why) != TG_OK) {
-		TG_LOG(TG_LOG_ERR, "%s", why);
-		fprintf(stderr, "tokengate: %s\n", why);
+		TG_LOG(TG_LOG_ERR, "%s", why.text);
+		fprintf(stderr, "tokengate: %s\n", why.text);
 		goto out;
 	}
 	if (o->pidfile && !write_pidfile(o->pidfile))
@@ -374,6 +374,5 @@ listen_supervise(const struct listen_opts *o, const struct listen_ops *ops, void
 out:
 	if (fd >= 0)
 		close(fd);
-	free(why);
 	return status;
 }

@@ -6,7 +6,7 @@
 #ifndef TG_LISTEN_H
 #define TG_LISTEN_H
 
-#include "http.h"
+#include "http/http.h"
 
 /* What a worker process runs; arg is handed back to every hook. */
 struct listen_ops {

@@ -3,10 +3,11 @@
  * rule that tokens live about a minute. Pure: no I/O, no clock of its own
  * (the caller passes now), so every boundary is testable.
  */
-#include "claims.h"
+#include "jose/claims.h"
 
 #include <json.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 /* NumericDate (RFC 7519 section 2): any JSON number; non-finite values are not dates. */
@@ -222,4 +223,107 @@ claims_lookup(const struct json_object *payload, const struct tg_tenant *t, cons
 		cur = next;
 		p = dot + 1;
 	}
+}
+
+bool
+claims_has_words(const char *words, bool (*contains)(const void *set, const char *word, size_t len),
+		 const void *set)
+{
+	const char *s = words + strspn(words, " ");
+
+	while (*s) {
+		size_t n = strcspn(s, " ");
+
+		if (!contains(set, s, n))
+			return false;
+		s += n;
+		s += strspn(s, " ");
+	}
+	return true;
+}
+
+/* Whether word is in a space-separated string or an array of strings. */
+static bool
+in_set(const void *set, const char *word, size_t wlen)
+{
+	/* json-c's getters take the claim non-const; it is only read. */
+	struct json_object *claim = (struct json_object *)(uintptr_t)set;
+
+	if (json_object_is_type(claim, json_type_string)) {
+		const char *s = json_object_get_string(claim);
+
+		while (*s) {
+			size_t n = strcspn(s, " ");
+
+			if (n == wlen && memcmp(s, word, n) == 0)
+				return true;
+			s += n;
+			s += strspn(s, " ");
+		}
+		return false;
+	}
+	if (!json_object_is_type(claim, json_type_array))
+		return false;
+	for (size_t i = 0; i < json_object_array_length(claim); i++) {
+		struct json_object *e = json_object_array_get_idx(claim, i);
+
+		if (json_object_is_type(e, json_type_string) &&
+		    (size_t)json_object_get_string_len(e) == wlen &&
+		    memcmp(json_object_get_string(e), word, wlen) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* A number or boolean compared by its JSON text, a string by its value, an array by membership. */
+static bool
+claim_equals(struct json_object *c, const char *value)
+{
+	switch (json_object_get_type(c)) {
+	case json_type_string:
+		return strcmp(json_object_get_string(c), value) == 0;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(c); i++)
+			if (claim_equals(json_object_array_get_idx(c, i), value))
+				return true;
+		return false;
+	case json_type_int:
+	case json_type_double:
+	case json_type_boolean:
+		return strcmp(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN), value) == 0;
+	default:
+		return false;
+	}
+}
+
+/* "NAME" (present, not null) or "NAME=VALUE"; scope's VALUE is a set of words to contain. */
+static bool
+meets(const struct json_object *payload, const struct tg_tenant *t, const char *spec,
+      char *name, size_t namesz)
+{
+	const char *eq = strchr(spec, '=');
+	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
+	struct json_object *claim;
+
+	snprintf(name, namesz, "%.*s", (int)n, spec);
+	claim = claims_lookup(payload, t, name);
+	if (!claim || json_object_is_type(claim, json_type_null))
+		return false;
+	if (!eq)
+		return true;
+	if (strcmp(name, "scope") == 0)
+		return claims_has_words(eq + 1, in_set, claim);
+	return claim_equals(claim, eq + 1);
+}
+
+enum tg_err
+claims_require(const struct json_object *payload, const struct tg_tenant *t, struct tg_verdict *v)
+{
+	char name[128];
+
+	for (size_t i = 0; i < t->require_claims.n; i++)
+		if (!meets(payload, t, t->require_claims.v[i], name, sizeof(name)))
+			return tg_reject(v, TG_R_MISSING_CLAIM,
+					 "the token does not carry the required \"%s\" claim value", name);
+	return TG_OK;
 }

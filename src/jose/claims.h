@@ -5,7 +5,7 @@
 #ifndef TG_CLAIMS_H
 #define TG_CLAIMS_H
 
-#include "tenant.h"
+#include "model/tenant.h"
 
 struct json_object;
 
@@ -30,5 +30,23 @@ struct json_object *claims_lookup(const struct json_object *payload, const struc
 
 /* Registered claims and "scope" (and the gateway's sid/tid/amr) stay at the top level. */
 bool claims_is_top_level(const char *name);
+
+/*
+ * The tenant's require_claims, in order: "NAME" wants the claim present and
+ * not null; "NAME=VALUE" wants it equal to VALUE (a number or boolean by its
+ * JSON text, an array when one element is), except scope, whose VALUE is a
+ * set of words the token's scope (a space-separated string or an array) must
+ * all contain. TG_ERR_REJECTED (TG_R_MISSING_CLAIM) names the first not met.
+ */
+enum tg_err claims_require(const struct json_object *payload, const struct tg_tenant *t,
+			   struct tg_verdict *v);
+
+/*
+ * Whether every space-separated word of words is in set, as contains says
+ * (words of no letters: true). The word is not NUL-terminated: len bytes.
+ */
+bool claims_has_words(const char *words,
+		      bool (*contains)(const void *set, const char *word, size_t len),
+		      const void *set);
 
 #endif

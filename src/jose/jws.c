@@ -3,13 +3,13 @@
  * verification and signing through OpenSSL EVP with each key's prepared state.
  * Verdict sentences never quote the token; key lookup and claims live elsewhere.
  */
-#include "jws.h"
+#include "jose/jws.h"
 
-#include "b64url.h"
-#include "json_strict.h"
+#include "base/b64url.h"
+#include "base/json_strict.h"
+#include "base/secret.h"
 
 #include <json-c/json.h>
-#include <openssl/crypto.h>
 #include <openssl/ec.h>
 
 #include <stdint.h>
@@ -37,13 +37,12 @@ decode_object(const char *seg, size_t len, struct json_object **out)
 	unsigned char *buf = NULL;
 	size_t buflen = 0;
 	struct json_object *o = NULL;
-	const char *why;
 	enum tg_err rc;
 
 	rc = b64url_decode(seg, len, &buf, &buflen);
 	if (rc != TG_OK)
 		goto out;
-	rc = json_strict_parse((const char *)buf, buflen, &o, &why);
+	rc = json_strict_parse((const char *)buf, buflen, &o, NULL);
 	if (rc != TG_OK)
 		goto out;
 	if (!json_object_is_type(o, json_type_object)) {
@@ -241,9 +240,9 @@ jws_verify_raw(const struct tg_key *key, const unsigned char *msg, size_t msglen
 		if (siglen != alg_hash_len(key->alg))
 			return TG_ERR_REJECTED;
 		rc = hmac(key, msg, msglen, tag, &taglen, sizeof(tag));
-		if (rc == TG_OK && (taglen != siglen || CRYPTO_memcmp(tag, sig, siglen) != 0))
+		if (rc == TG_OK && !secret_equal(tag, taglen, sig, siglen))
 			rc = TG_ERR_REJECTED;
-		OPENSSL_cleanse(tag, sizeof(tag));
+		secret_wipe(tag, sizeof(tag));
 		return rc;
 	case TG_FAMILY_EC:
 		/* A DER signature or any other length is not the JWS encoding. */
@@ -405,8 +404,6 @@ out:
 	free(p64);
 	free(s64);
 	free(input);
-	if (sig)
-		OPENSSL_cleanse(sig, siglen);
-	free(sig);
+	secret_free_buf(sig, siglen);
 	return rc;
 }

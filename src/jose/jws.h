@@ -6,7 +6,7 @@
 #ifndef TG_JWS_H
 #define TG_JWS_H
 
-#include "keys.h"
+#include "jose/keys.h"
 
 struct json_object;
 

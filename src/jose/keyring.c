@@ -1,15 +1,14 @@
 /*
- * A worker's view of tenants and keys. Rebuilt whole from one store snapshot
- * when the store's generation moves, so per-request work is one generation
- * read. A key is parsed the first time it is needed after a change, never per
- * request: a worker holds parsed keys (and OpenSSL's code for them) only for
- * the tenants and algorithms its traffic uses, and a change to one tenant of
- * thousands costs each worker no parsing for the others.
+ * A worker's view of tenants and keys, rebuilt whole from the records it is
+ * handed (in the gateway, one store snapshot when the generation moves); it
+ * never reads the store. A key is parsed the first time it is needed after a
+ * change, never per request: a worker holds parsed keys (and OpenSSL's code
+ * for them) only for the tenants and algorithms its traffic uses, and a
+ * change to one tenant of thousands costs each worker no parsing for the others.
  */
-#include "keyring.h"
+#include "jose/keyring.h"
 
-#include "log.h"
-#include "store.h"
+#include "base/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,6 +87,16 @@ cmp_issuer(const void *a, const void *b)
 	const struct kr_tenant *const *x = a, *const *y = b;
 
 	return strcmp((*x)->t->issuer, (*y)->t->issuer);
+}
+
+/* Tenant, then kid: the order keyring_keys promises, whatever order the caller used. */
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct tg_key_record *const *x = a, *const *y = b;
+	int c = strcmp((*x)->tenant, (*y)->tenant);
+
+	return c ? c : strcmp((*x)->kid, (*y)->kid);
 }
 
 static int
@@ -188,7 +197,8 @@ build(struct keyring *kr, struct tg_tenant **tenants, size_t ntenants, struct tg
 			kr->by_issuer[kr->nissuers++] = &kr->tenants[i];
 	qsort(kr->by_issuer, kr->nissuers, sizeof(*kr->by_issuer), cmp_issuer);
 
-	/* The store lists keys in tenant then kid order, which keyring_keys promises. */
+	if (nkeys)
+		qsort(keys, nkeys, sizeof(*keys), cmp_key);
 	for (size_t i = 0; i < nkeys; i++) {
 		struct kr_tenant *kt = find_tenant(kr, keys[i]->tenant);
 
@@ -199,35 +209,22 @@ build(struct keyring *kr, struct tg_tenant **tenants, size_t ntenants, struct tg
 		find_signing_key(&kr->tenants[i]);
 }
 
-enum tg_err
-keyring_refresh(struct keyring *kr, struct tg_store *s, bool *changed)
+void
+keyring_load(struct keyring *kr, uint64_t generation, struct tg_tenant **tenants_owned,
+	     size_t ntenants, struct tg_key_record **keys_owned, size_t nkeys)
 {
-	struct tg_tenant **tenants = NULL;
-	struct tg_key_record **keys = NULL;
-	size_t ntenants = 0, nkeys = 0;
-	uint64_t gen;
-	enum tg_err rc;
-
-	if (changed)
-		*changed = false;
-	rc = store_generation(s, &gen);
-	if (rc != TG_OK)
-		goto out;
-	if (kr->is_loaded && gen == kr->generation)
-		goto out;
-	rc = store_snapshot(s, &gen, &tenants, &ntenants, &keys, &nkeys);
-	if (rc != TG_OK)
-		goto out;
 	clear(kr);
-	build(kr, tenants, ntenants, keys, nkeys);
-	kr->generation = gen;
+	build(kr, tenants_owned, ntenants, keys_owned, nkeys);
+	kr->generation = generation;
 	kr->is_loaded = true;
-	if (changed)
-		*changed = true;
-out:
-	tenant_list_free(tenants, ntenants);
-	keyrec_list_free(keys, nkeys);
-	return rc;
+	tenant_list_free(tenants_owned, ntenants); /* what the keyring did not take */
+	keyrec_list_free(keys_owned, nkeys);
+}
+
+bool
+keyring_is_current(const struct keyring *kr, uint64_t generation)
+{
+	return kr->is_loaded && kr->generation == generation;
 }
 
 uint64_t

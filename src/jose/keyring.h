@@ -1,24 +1,31 @@
 /*
- * A worker thread's in-memory view of tenants and keys. It is rebuilt from a
- * store snapshot only when the store's generation has changed, so a change made
- * by tokengatectl is seen on the next request without re-parsing keys per
- * request. Not shared between threads: keys are parsed on first use.
+ * A worker thread's in-memory view of tenants and keys, built from records
+ * handed to it (join/keyring_sync.c hands it a store snapshot when the store's
+ * generation moves). Never reads a database. Not shared between threads: keys
+ * are parsed on first use.
  */
 #ifndef TG_KEYRING_H
 #define TG_KEYRING_H
 
-#include "keys.h"
-#include "keyrec.h"
-#include "tenant.h"
+#include "jose/keys.h"
+#include "model/keyrec.h"
+#include "model/tenant.h"
 
-struct tg_store;
 struct keyring;
 
 struct keyring *keyring_new(void);
 void keyring_free(struct keyring *kr);
 
-/* Reloads when the store's generation differs from the loaded one. *changed may be NULL. */
-enum tg_err keyring_refresh(struct keyring *kr, struct tg_store *s, bool *changed);
+/*
+ * Replaces the keyring's contents with these records as of generation. Takes
+ * ownership of both arrays and of every record in them (each may be NULL when
+ * its count is 0). Keys of tenants not in tenants[] and retired keys are
+ * dropped; a tenant's keys may come in any order.
+ */
+void keyring_load(struct keyring *kr, uint64_t generation, struct tg_tenant **tenants_owned,
+		  size_t ntenants, struct tg_key_record **keys_owned, size_t nkeys);
+/* Whether the keyring was loaded, and from that generation: a reload would change nothing. */
+bool keyring_is_current(const struct keyring *kr, uint64_t generation);
 uint64_t keyring_generation(const struct keyring *kr);
 
 const struct tg_tenant *keyring_tenant(const struct keyring *kr, const char *id);

@@ -4,9 +4,10 @@
  * algorithm, and writes keys back out (stored DER, public JWK). It never puts
  * key bytes into an error sentence, and wipes every decoded private value.
  */
-#include "keys.h"
+#include "jose/keys.h"
 
-#include "b64url.h"
+#include "base/b64url.h"
+#include "base/secret.h"
 
 #include <json-c/json.h>
 #include <openssl/bn.h>
@@ -27,14 +28,6 @@
 #define EC_COORD_MAX 66 /* P-521 */
 #define ED25519_LEN 32
 #define HMAC_GEN_LEN 64
-
-static enum tg_err
-refuse(const char **why, enum tg_err rc, const char *sentence)
-{
-	if (why)
-		*why = sentence;
-	return rc;
-}
 
 void
 key_free(struct tg_key *k)
@@ -146,19 +139,19 @@ out:
 
 enum tg_err
 keys_from_secret(const char *kid, enum tg_alg alg, const unsigned char *p, size_t len,
-		 struct tg_key **out, const char **why)
+		 struct tg_key **out, struct tg_why *why)
 {
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
 	if (!is_known_alg(alg) || alg_family(alg) != TG_FAMILY_HMAC)
-		return refuse(why, TG_ERR_INVALID,
+		return tg_fail(why, TG_ERR_INVALID,
 			      "a raw secret can only be an HS256/HS384/HS512 key");
 	if (kid && !is_valid_kid(kid))
-		return refuse(why, TG_ERR_INVALID, "kid must be 1 to 128 characters");
+		return tg_fail(why, TG_ERR_INVALID, "kid must be 1 to 128 characters");
 	/* RFC 7518 section 3.2: the key must be at least as long as the hash output. */
 	if (!p || len < alg_hash_len(alg))
-		return refuse(why, TG_ERR_WEAK_KEY,
+		return tg_fail(why, TG_ERR_WEAK_KEY,
 			      "HMAC secret is shorter than the hash output of its algorithm");
 	k = tg_xcalloc(1, sizeof(*k));
 	k->alg = alg;
@@ -166,7 +159,7 @@ keys_from_secret(const char *kid, enum tg_alg alg, const unsigned char *p, size_
 	secret_set(&k->secret, p, len);
 	rc = key_prepare(k);
 	if (rc != TG_OK) {
-		refuse(why, rc, "the cryptographic library could not set up HMAC");
+		tg_fail(why, rc, "the cryptographic library could not set up HMAC");
 		goto out;
 	}
 	*out = k;
@@ -177,7 +170,7 @@ out:
 }
 
 static enum tg_err
-check_ec(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
+check_ec(enum tg_alg alg, EVP_PKEY *pkey, struct tg_why *why)
 {
 	char group[64];
 	EVP_PKEY_CTX *ctx = NULL;
@@ -185,18 +178,18 @@ check_ec(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
 
 	if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
 					   NULL) != 1)
-		return refuse(why, TG_ERR_INVALID, "EC key must use a named curve");
+		return tg_fail(why, TG_ERR_INVALID, "EC key must use a named curve");
 	/* RFC 7518 section 3.4: each ES* algorithm names exactly one curve. */
 	if (strcmp(group, alg_ec_group(alg)) != 0)
-		return refuse(why, TG_ERR_INVALID,
+		return tg_fail(why, TG_ERR_INVALID,
 			      "EC key is not on the curve its algorithm requires");
 	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 	if (!ctx)
-		return refuse(why, TG_ERR_CRYPTO,
+		return tg_fail(why, TG_ERR_CRYPTO,
 			      "the cryptographic library could not check the key");
 	/* The point must lie on the curve and in its group (invalid-curve attacks). */
 	if (EVP_PKEY_public_check(ctx) != 1)
-		rc = refuse(why, TG_ERR_INVALID,
+		rc = tg_fail(why, TG_ERR_INVALID,
 			    "EC public point is not a valid point on the curve");
 	EVP_PKEY_CTX_free(ctx);
 	return rc;
@@ -204,37 +197,37 @@ check_ec(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
 
 /* Refuses a key that is weak or could serve another algorithm than alg. */
 static enum tg_err
-check_pkey(enum tg_alg alg, EVP_PKEY *pkey, const char **why)
+check_pkey(enum tg_alg alg, EVP_PKEY *pkey, struct tg_why *why)
 {
 	int id = EVP_PKEY_get_id(pkey);
 
 	switch (alg_family(alg)) {
 	case TG_FAMILY_RSA:
 		if (id != EVP_PKEY_RSA)
-			return refuse(why, TG_ERR_INVALID, "RS* algorithms need a plain RSA key");
+			return tg_fail(why, TG_ERR_INVALID, "RS* algorithms need a plain RSA key");
 		break;
 	case TG_FAMILY_RSA_PSS:
 		/* An rsaEncryption key may sign PSS; an RSA-PSS key may sign nothing else. */
 		if (id != EVP_PKEY_RSA && id != EVP_PKEY_RSA_PSS)
-			return refuse(why, TG_ERR_INVALID, "PS* algorithms need an RSA key");
+			return tg_fail(why, TG_ERR_INVALID, "PS* algorithms need an RSA key");
 		break;
 	case TG_FAMILY_EC:
 		if (id != EVP_PKEY_EC)
-			return refuse(why, TG_ERR_INVALID, "ES* algorithms need an EC key");
+			return tg_fail(why, TG_ERR_INVALID, "ES* algorithms need an EC key");
 		return check_ec(alg, pkey, why);
 	case TG_FAMILY_OKP:
 		/* RFC 8037: EdDSA means Ed25519 here; Ed448 and X25519 keys are refused. */
 		if (id != EVP_PKEY_ED25519)
-			return refuse(why, TG_ERR_INVALID, "EdDSA needs an Ed25519 key");
+			return tg_fail(why, TG_ERR_INVALID, "EdDSA needs an Ed25519 key");
 		return TG_OK;
 	case TG_FAMILY_HMAC:
-		return refuse(why, TG_ERR_INVALID, "HS* algorithms take a secret, not a key pair");
+		return tg_fail(why, TG_ERR_INVALID, "HS* algorithms take a secret, not a key pair");
 	case TG_FAMILY_NONE:
-		return refuse(why, TG_ERR_INVALID, "the algorithm is not supported");
+		return tg_fail(why, TG_ERR_INVALID, "the algorithm is not supported");
 	}
 	/* RFC 7518 sections 3.3 and 3.5: RSA keys of 2048 bits or more. */
 	if (EVP_PKEY_get_bits(pkey) < TG_RSA_MIN_BITS)
-		return refuse(why, TG_ERR_WEAK_KEY, "RSA key is shorter than 2048 bits");
+		return tg_fail(why, TG_ERR_WEAK_KEY, "RSA key is shorter than 2048 bits");
 	return TG_OK;
 }
 
@@ -263,17 +256,17 @@ signs_verifiably(const struct tg_key *k)
 /* Takes ownership of pkey whatever the outcome. */
 static enum tg_err
 key_from_pkey(const char *kid, enum tg_alg alg, EVP_PKEY *pkey, bool is_private,
-	      struct tg_key **out, const char **why)
+	      struct tg_key **out, struct tg_why *why)
 {
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
 	if (!is_known_alg(alg)) {
-		rc = refuse(why, TG_ERR_INVALID, "no algorithm was given for the key");
+		rc = tg_fail(why, TG_ERR_INVALID, "no algorithm was given for the key");
 		goto out;
 	}
 	if (kid && !is_valid_kid(kid)) {
-		rc = refuse(why, TG_ERR_INVALID, "kid must be 1 to 128 characters");
+		rc = tg_fail(why, TG_ERR_INVALID, "kid must be 1 to 128 characters");
 		goto out;
 	}
 	rc = check_pkey(alg, pkey, why);
@@ -287,11 +280,11 @@ key_from_pkey(const char *kid, enum tg_alg alg, EVP_PKEY *pkey, bool is_private,
 	k->is_private = is_private;
 	rc = key_prepare(k);
 	if (rc != TG_OK) {
-		refuse(why, rc, "the cryptographic library could not prepare the key");
+		tg_fail(why, rc, "the cryptographic library could not prepare the key");
 		goto out;
 	}
 	if (is_private && !signs_verifiably(k)) {
-		rc = refuse(why, TG_ERR_INVALID, "the private key does not match its public key");
+		rc = tg_fail(why, TG_ERR_INVALID, "the private key does not match its public key");
 		goto out;
 	}
 	*out = k;
@@ -341,7 +334,7 @@ static const struct pem_kind pem_kinds[] = {
 
 enum tg_err
 keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len, struct tg_key **out,
-	      const char **why)
+	      struct tg_why *why)
 {
 	BIO *bio = NULL;
 	char *label = NULL, *header = NULL;
@@ -352,39 +345,39 @@ keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len, str
 	enum tg_err rc;
 
 	if (len > INT_MAX)
-		return refuse(why, TG_ERR_INVALID, "PEM input is too large");
+		return tg_fail(why, TG_ERR_INVALID, "PEM input is too large");
 	bio = BIO_new_mem_buf(pem, (int)len);
 	if (!bio)
-		return refuse(why, TG_ERR_CRYPTO, "the cryptographic library is out of memory");
+		return tg_fail(why, TG_ERR_CRYPTO, "the cryptographic library is out of memory");
 	if (PEM_read_bio(bio, &label, &header, &der, &derlen) != 1) {
-		rc = refuse(why, TG_ERR_INVALID, "no PEM block found");
+		rc = tg_fail(why, TG_ERR_INVALID, "no PEM block found");
 		goto out;
 	}
 	/* Proc-Type/DEK-Info headers mean a passphrase-encrypted legacy key. */
 	if (header[0] != '\0') {
-		rc = refuse(why, TG_ERR_INVALID, "encrypted PEM keys are not supported");
+		rc = tg_fail(why, TG_ERR_INVALID, "encrypted PEM keys are not supported");
 		goto out;
 	}
 	for (size_t i = 0; i < sizeof(pem_kinds) / sizeof(pem_kinds[0]); i++)
 		if (strcmp(label, pem_kinds[i].label) == 0)
 			kind = &pem_kinds[i];
 	if (!kind) {
-		rc = refuse(
-		    why, TG_ERR_INVALID,
-		    "PEM block is not a public key, RSA public key or unencrypted private key");
+		rc = tg_fail(why, TG_ERR_INVALID, "PEM block is not a public key, RSA public key "
+			     "or unencrypted private key");
 		goto out;
 	}
 	pkey = decode_der(der, (size_t)derlen, kind->structure, kind->type,
 			  kind->is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
 	if (!pkey) {
-		rc = refuse(why, TG_ERR_INVALID, "PEM block does not hold a valid key of its kind");
+		rc = tg_fail(why, TG_ERR_INVALID,
+			     "PEM block does not hold a valid key of its kind");
 		goto out;
 	}
 	rc = key_from_pkey(kid, alg, pkey, kind->is_private, out, why);
 out:
 	OPENSSL_free(label);
 	OPENSSL_free(header);
-	OPENSSL_clear_free(der, derlen > 0 ? (size_t)derlen : 0);
+	secret_free_buf(der, derlen > 0 ? (size_t)derlen : 0);
 	BIO_free(bio);
 	return rc;
 }
@@ -469,9 +462,19 @@ static const char *const rsa_params[RSA_NPARTS] = {
 	OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
 };
 
+/* The end of each jwk_* builder: the key, or the fault that stopped it. */
+static enum tg_err
+jwk_built(EVP_PKEY *pkey, const char *fault, EVP_PKEY **out, struct tg_why *why)
+{
+	if (!pkey)
+		return tg_fail(why, TG_ERR_INVALID, "%s", fault);
+	*out = pkey; /* ownership moves to the caller */
+	return TG_OK;
+}
+
 /* RFC 7518 section 6.3: n and e, plus d and optionally all five CRT values for a private key. */
-static EVP_PKEY *
-jwk_rsa(const struct json_object *jwk, bool is_private, const char **why)
+static enum tg_err
+jwk_rsa(const struct json_object *jwk, bool is_private, EVP_PKEY **out, struct tg_why *why)
 {
 	struct tg_secret part[RSA_NPARTS] = { { 0 } };
 	BIGNUM *bn[RSA_NPARTS] = { NULL };
@@ -479,12 +482,13 @@ jwk_rsa(const struct json_object *jwk, bool is_private, const char **why)
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
 	EVP_PKEY *pkey = NULL;
 	bool has_crt = is_private && jwk_has(jwk, "p");
+	const char *fault = "RSA JWK members n and e (and d for a private key) must be strict "
+			    "base64url";
 
-	*why = "RSA JWK members n and e (and d for a private key) must be strict base64url";
 	if (!bld)
 		goto out;
 	if (jwk_has(jwk, "oth")) {
-		*why = "multi-prime RSA JWKs are not supported";
+		fault = "multi-prime RSA JWKs are not supported";
 		goto out;
 	}
 	for (size_t i = 0; i <= last; i++) {
@@ -493,7 +497,7 @@ jwk_rsa(const struct json_object *jwk, bool is_private, const char **why)
 		if (!jwk_bytes(jwk, rsa_members[i], &part[i]) || part[i].len == 0 ||
 		    part[i].len > INT_MAX) {
 			if (i > RSA_D)
-				*why = "RSA JWK must carry all of p, q, dp, dq, qi or none";
+				fault = "RSA JWK must carry all of p, q, dp, dq, qi or none";
 			goto out;
 		}
 		bn[i] = push_bn(bld, rsa_params[i], &part[i], i >= RSA_D);
@@ -502,14 +506,14 @@ jwk_rsa(const struct json_object *jwk, bool is_private, const char **why)
 	}
 	pkey = pkey_fromdata("RSA", bld, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
 	if (!pkey)
-		*why = "RSA JWK does not describe a valid RSA key";
+		fault = "RSA JWK does not describe a valid RSA key";
 out:
 	for (size_t i = 0; i < RSA_NPARTS; i++) {
 		secret_free(&part[i]);
 		BN_clear_free(bn[i]);
 	}
 	OSSL_PARAM_BLD_free(bld);
-	return pkey;
+	return jwk_built(pkey, fault, out, why);
 }
 
 struct ec_curve {
@@ -535,8 +539,9 @@ ec_curve_by(const char *crv, const char *group)
 }
 
 /* RFC 7518 section 6.2: x, y (and d) are each exactly one full coordinate long. */
-static EVP_PKEY *
-jwk_ec(const struct json_object *jwk, enum tg_alg alg, bool is_private, const char **why)
+static enum tg_err
+jwk_ec(const struct json_object *jwk, enum tg_alg alg, bool is_private, EVP_PKEY **out,
+       struct tg_why *why)
 {
 	bool bad = false;
 	const struct ec_curve *c = ec_curve_by(jwk_string(jwk, "crv", &bad), NULL);
@@ -546,16 +551,14 @@ jwk_ec(const struct json_object *jwk, enum tg_alg alg, bool is_private, const ch
 	BIGNUM *priv = NULL;
 	EVP_PKEY *pkey = NULL;
 	char group[16];
+	const char *fault = "EC JWK x and y (and d) must be strict base64url of one full "
+			    "coordinate each";
 
-	if (!c) {
-		*why = "EC JWK crv must be P-256, P-384 or P-521";
-		return NULL;
-	}
-	if (strcmp(c->group, alg_ec_group(alg)) != 0) {
-		*why = "EC JWK crv is not the curve its algorithm requires";
-		return NULL;
-	}
-	*why = "EC JWK x and y (and d) must be strict base64url of one full coordinate each";
+	if (!c)
+		return tg_fail(why, TG_ERR_INVALID, "EC JWK crv must be P-256, P-384 or P-521");
+	if (strcmp(c->group, alg_ec_group(alg)) != 0)
+		return tg_fail(why, TG_ERR_INVALID,
+			       "EC JWK crv is not the curve its algorithm requires");
 	if (!jwk_bytes(jwk, "x", &x) || !jwk_bytes(jwk, "y", &y) || x.len != c->coord_len ||
 	    y.len != c->coord_len)
 		goto out;
@@ -577,19 +580,19 @@ jwk_ec(const struct json_object *jwk, enum tg_alg alg, bool is_private, const ch
 	}
 	pkey = pkey_fromdata("EC", bld, is_private ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY);
 	if (!pkey)
-		*why = "EC JWK x and y are not a point on the curve";
+		fault = "EC JWK x and y are not a point on the curve";
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_clear_free(priv);
 	secret_free(&x);
 	secret_free(&y);
 	secret_free(&d);
-	return pkey;
+	return jwk_built(pkey, fault, out, why);
 }
 
 /* RFC 8037 section 2: crv Ed25519, x the 32-byte public key, d the 32-byte seed. */
-static EVP_PKEY *
-jwk_okp(const struct json_object *jwk, bool is_private, const char **why)
+static enum tg_err
+jwk_okp(const struct json_object *jwk, bool is_private, EVP_PKEY **out, struct tg_why *why)
 {
 	bool bad = false;
 	const char *crv = jwk_string(jwk, "crv", &bad);
@@ -597,12 +600,10 @@ jwk_okp(const struct json_object *jwk, bool is_private, const char **why)
 	unsigned char pub[ED25519_LEN];
 	size_t publen = sizeof(pub);
 	EVP_PKEY *pkey = NULL;
+	const char *fault = "OKP JWK x (and d) must be strict base64url of 32 bytes";
 
-	if (!crv || strcmp(crv, "Ed25519") != 0) {
-		*why = "OKP JWK crv must be Ed25519";
-		return NULL;
-	}
-	*why = "OKP JWK x (and d) must be strict base64url of 32 bytes";
+	if (!crv || strcmp(crv, "Ed25519") != 0)
+		return tg_fail(why, TG_ERR_INVALID, "OKP JWK crv must be Ed25519");
 	if (!jwk_bytes(jwk, "x", &x) || x.len != ED25519_LEN)
 		goto out;
 	if (!is_private) {
@@ -613,15 +614,15 @@ jwk_okp(const struct json_object *jwk, bool is_private, const char **why)
 		goto out;
 	pkey = EVP_PKEY_new_raw_private_key_ex(NULL, "ED25519", NULL, d.p, d.len);
 	if (pkey && (EVP_PKEY_get_raw_public_key(pkey, pub, &publen) != 1 ||
-		     CRYPTO_memcmp(pub, x.p, ED25519_LEN) != 0)) {
-		*why = "OKP JWK d does not match x";
+		     !secret_equal(pub, publen, x.p, x.len))) {
+		fault = "OKP JWK d does not match x";
 		EVP_PKEY_free(pkey);
 		pkey = NULL;
 	}
 out:
 	secret_free(&x);
 	secret_free(&d);
-	return pkey;
+	return jwk_built(pkey, fault, out, why);
 }
 
 static bool
@@ -680,70 +681,70 @@ is_signature_jwk(const struct json_object *jwk)
 
 /* The JWK's alg, the caller's, or both when they agree. */
 static enum tg_err
-jwk_alg(const struct json_object *jwk, enum tg_alg want, enum tg_alg *alg, const char **why)
+jwk_alg(const struct json_object *jwk, enum tg_alg want, enum tg_alg *alg, struct tg_why *why)
 {
 	bool bad = false;
 	const char *name = jwk_string(jwk, "alg", &bad);
 	enum tg_alg own = TG_ALG_INVALID;
 
 	if (bad || (name && alg_from_name(name, &own) != TG_OK))
-		return refuse(why, TG_ERR_INVALID, "JWK alg is not an algorithm on the allowlist");
+		return tg_fail(why, TG_ERR_INVALID, "JWK alg is not an algorithm on the allowlist");
 	if (want != TG_ALG_INVALID && own != TG_ALG_INVALID && want != own)
-		return refuse(why, TG_ERR_INVALID, "JWK alg differs from the algorithm asked for");
+		return tg_fail(why, TG_ERR_INVALID, "JWK alg differs from the algorithm asked for");
 	if (want == TG_ALG_INVALID && own == TG_ALG_INVALID)
-		return refuse(why, TG_ERR_INVALID, "JWK has no alg and none was given");
+		return tg_fail(why, TG_ERR_INVALID, "JWK has no alg and none was given");
 	*alg = want != TG_ALG_INVALID ? want : own;
 	return TG_OK;
 }
 
 enum tg_err
 keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk, bool allow_private,
-	      struct tg_key **out, const char **why)
+	      struct tg_key **out, struct tg_why *why)
 {
 	bool bad = false;
-	const char *kty, *own_kid, *sentence = NULL;
+	const char *kty, *own_kid;
 	struct tg_secret k = { 0 };
 	EVP_PKEY *pkey = NULL;
 	bool is_private;
 	enum tg_err rc;
 
 	if (!jwk || !json_object_is_type(jwk, json_type_object))
-		return refuse(why, TG_ERR_INVALID, "JWK must be a JSON object");
+		return tg_fail(why, TG_ERR_INVALID, "JWK must be a JSON object");
 	kty = jwk_string(jwk, "kty", &bad);
 	own_kid = jwk_string(jwk, "kid", &bad);
 	if (bad || !kty)
-		return refuse(why, TG_ERR_INVALID, "JWK kty, kid, use and alg must be strings");
+		return tg_fail(why, TG_ERR_INVALID, "JWK kty, kid, use and alg must be strings");
 	rc = jwk_alg(jwk, alg, &alg, why);
 	if (rc != TG_OK)
 		return rc;
 	if (!kty_fits(kty, alg))
-		return refuse(why, TG_ERR_INVALID, "JWK kty does not fit its algorithm");
+		return tg_fail(why, TG_ERR_INVALID, "JWK kty does not fit its algorithm");
 	if (!is_signature_jwk(jwk))
-		return refuse(why, TG_ERR_INVALID,
+		return tg_fail(why, TG_ERR_INVALID,
 			      "JWK is not marked for signatures (use/key_ops)");
 	if (!kid)
 		kid = own_kid;
 	if (!kid || !is_valid_kid(kid))
-		return refuse(why, TG_ERR_INVALID, "JWK needs a kid of 1 to 128 characters");
+		return tg_fail(why, TG_ERR_INVALID, "JWK needs a kid of 1 to 128 characters");
 	if (alg_family(alg) == TG_FAMILY_HMAC) {
 		if (!jwk_bytes(jwk, "k", &k))
-			return refuse(why, TG_ERR_INVALID, "oct JWK k must be strict base64url");
+			return tg_fail(why, TG_ERR_INVALID, "oct JWK k must be strict base64url");
 		rc = keys_from_secret(kid, alg, k.p, k.len, out, why);
 		secret_free(&k);
 		return rc;
 	}
 	is_private = has_private_members(jwk);
 	if (is_private && !allow_private)
-		return refuse(why, TG_ERR_INVALID,
+		return tg_fail(why, TG_ERR_INVALID,
 			      "JWK holds private key members; give the public key");
 	if (alg_family(alg) == TG_FAMILY_EC)
-		pkey = jwk_ec(jwk, alg, is_private, &sentence);
+		rc = jwk_ec(jwk, alg, is_private, &pkey, why);
 	else if (alg_family(alg) == TG_FAMILY_OKP)
-		pkey = jwk_okp(jwk, is_private, &sentence);
+		rc = jwk_okp(jwk, is_private, &pkey, why);
 	else
-		pkey = jwk_rsa(jwk, is_private, &sentence);
-	if (!pkey)
-		return refuse(why, TG_ERR_INVALID, sentence);
+		rc = jwk_rsa(jwk, is_private, &pkey, why);
+	if (rc != TG_OK)
+		return rc;
 	return key_from_pkey(kid, alg, pkey, is_private, out, why);
 }
 
@@ -778,7 +779,7 @@ keys_export(const struct tg_key *k, struct tg_secret *der)
 		OSSL_ENCODER_CTX_free(ectx);
 	}
 	secret_set(der, buf, len);
-	OPENSSL_clear_free(buf, len);
+	secret_free_buf(buf, len);
 	return TG_OK;
 }
 
@@ -805,18 +806,17 @@ enum tg_err
 keys_import(const char *kid, enum tg_alg alg, bool is_private, const unsigned char *der, size_t len,
 	    struct tg_key **out)
 {
-	const char *why;
 	EVP_PKEY *pkey;
 
 	if (alg_family(alg) == TG_FAMILY_HMAC)
-		return keys_from_secret(kid, alg, der, len, out, &why);
+		return keys_from_secret(kid, alg, der, len, out, NULL);
 	if (is_private)
 		pkey = decode_der(der, len, "PrivateKeyInfo", NULL, EVP_PKEY_KEYPAIR);
 	else
 		pkey = decode_der(der, len, "SubjectPublicKeyInfo", NULL, EVP_PKEY_PUBLIC_KEY);
 	if (!pkey)
 		return TG_ERR_INVALID;
-	return key_from_pkey(kid, alg, pkey, is_private, out, &why);
+	return key_from_pkey(kid, alg, pkey, is_private, out, NULL);
 }
 
 /* ---------------------------------------------------------------- JWKS and new keys */
@@ -911,15 +911,14 @@ keys_generate(const char *kid, enum tg_alg alg, struct tg_key **out)
 {
 	unsigned char secret[HMAC_GEN_LEN];
 	EVP_PKEY *pkey = NULL;
-	const char *why;
 	enum tg_err rc;
 
 	switch (alg_family(alg)) {
 	case TG_FAMILY_HMAC:
 		rc = secret_random(secret, sizeof(secret));
 		if (rc == TG_OK)
-			rc = keys_from_secret(kid, alg, secret, sizeof(secret), out, &why);
-		OPENSSL_cleanse(secret, sizeof(secret));
+			rc = keys_from_secret(kid, alg, secret, sizeof(secret), out, NULL);
+		secret_wipe(secret, sizeof(secret));
 		return rc;
 	case TG_FAMILY_RSA:
 	case TG_FAMILY_RSA_PSS:
@@ -935,5 +934,5 @@ keys_generate(const char *kid, enum tg_alg alg, struct tg_key **out)
 	}
 	if (!pkey)
 		return TG_ERR_CRYPTO;
-	return key_from_pkey(kid, alg, pkey, true, out, &why);
+	return key_from_pkey(kid, alg, pkey, true, out, NULL);
 }

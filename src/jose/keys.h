@@ -7,8 +7,8 @@
 #ifndef TG_KEYS_H
 #define TG_KEYS_H
 
-#include "alg.h"
-#include "secret.h"
+#include "base/alg.h"
+#include "base/secret.h"
 
 #include <openssl/evp.h>
 
@@ -38,14 +38,14 @@ void key_free(struct tg_key *k);
 /*
  * Each constructor checks that the material fits alg exactly (family, EC
  * curve, Ed25519, RSA >= TG_RSA_MIN_BITS, HMAC secret >= hash length) and
- * otherwise returns TG_ERR_WEAK_KEY or TG_ERR_INVALID with *why set to a static
- * or otherwise non-secret sentence. kid is copied.
+ * otherwise returns TG_ERR_WEAK_KEY or TG_ERR_INVALID. On failure why gets a
+ * sentence an operator can act on, never holding key bytes. kid is copied.
  */
 enum tg_err keys_from_secret(const char *kid, enum tg_alg alg, const unsigned char *p, size_t len,
-			     struct tg_key **out, const char **why);
+			     struct tg_key **out, struct tg_why *why);
 /* PEM: SPKI "PUBLIC KEY", PKCS#1 "RSA PUBLIC KEY", or a private key (PKCS#8, PKCS#1, SEC1). */
 enum tg_err keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len,
-			  struct tg_key **out, const char **why);
+			  struct tg_key **out, struct tg_why *why);
 /*
  * One JWK (RFC 7517/7518: kty oct, RSA, EC, OKP/Ed25519). alg may be
  * TG_ALG_INVALID to take the JWK's own "alg"; when both are given they must
@@ -53,7 +53,7 @@ enum tg_err keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, siz
  * ("d") are accepted only when allow_private.
  */
 enum tg_err keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk,
-			  bool allow_private, struct tg_key **out, const char **why);
+			  bool allow_private, struct tg_key **out, struct tg_why *why);
 
 /*
  * Stored form: raw secret bytes for HMAC, DER SubjectPublicKeyInfo for public

@@ -1,18 +1,18 @@
 /*
  * Gateway-issued access tokens and the signing keys behind them: the claims a
  * session's token carries (signed through jws.c), the tenant's signing keys
- * (made by keys.c, stored as use SIGN) and their public JWKS. Never logs or
+ * (made by keys.c, stored as use SIGN by join/signing_key.c) and their public JWKS. Never logs or
  * returns a token, a key's bytes or a custom claim's value in an error.
  */
-#include "mint.h"
+#include "jose/mint.h"
 
-#include "claims.h"
-#include "jws.h"
-#include "store.h"
-#include "verify.h"
+#include "base/b64url.h"
+#include "base/secret.h"
+#include "jose/claims.h"
+#include "jose/jws.h"
+#include "jose/verify.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,28 +81,19 @@ new_kid(char **out)
  * which is random here), so a rotation must be strictly newer than every
  * earlier one even when two rotations fall in the same second.
  */
-static enum tg_err
-next_created(struct tg_store *s, const char *tenant, int64_t now, int64_t *out)
+int64_t
+mint_signing_key_created(struct tg_key_record *const *keys, size_t n, int64_t now)
 {
-	struct tg_key_record **v = NULL;
-	size_t n = 0;
 	int64_t created = now;
-	enum tg_err rc;
 
-	rc = store_key_list(s, tenant, &v, &n);
-	if (rc != TG_OK)
-		return rc;
 	for (size_t i = 0; i < n; i++)
-		if (v[i]->use == TG_KEY_USE_SIGN && v[i]->created >= created)
-			created = v[i]->created + 1;
-	keyrec_list_free(v, n);
-	*out = created;
-	return TG_OK;
+		if (keys[i]->use == TG_KEY_USE_SIGN && keys[i]->created >= created)
+			created = keys[i]->created + 1;
+	return created;
 }
 
 enum tg_err
-mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t now,
-			struct tg_key_record **out)
+mint_signing_key_new(const struct tg_tenant *t, int64_t created, struct tg_key_record **out)
 {
 	enum tg_alg alg = mint_signing_alg(t);
 	struct tg_key_record *rec = NULL;
@@ -122,17 +113,12 @@ mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t n
 	rec->alg = alg;
 	rec->state = TG_KEY_ACTIVE;
 	rec->use = TG_KEY_USE_SIGN;
+	rec->created = created;
 	rc = keys_export(k, &rec->material);
-	if (rc == TG_OK)
-		rc = next_created(s, t->id, now, &rec->created);
-	if (rc == TG_OK)
-		rc = store_key_add(s, rec);
 	if (rc != TG_OK)
 		goto out;
-	if (out) {
-		*out = rec; /* ownership moves to the caller */
-		rec = NULL;
-	}
+	*out = rec; /* ownership moves to the caller */
+	rec = NULL;
 out:
 	keyrec_free(rec);
 	key_free(k);
@@ -145,7 +131,7 @@ out:
 static enum tg_err
 new_jti(char **out)
 {
-	return secret_random_b64url(JTI_BYTES, out);
+	return b64url_random(JTI_BYTES, out);
 }
 
 static struct json_object *
@@ -259,45 +245,38 @@ mint_access_token(const struct tg_key *key, const struct tg_tenant *t,
 	tok = NULL;
 	*exp_out = exp;
 out:
-	if (tok)
-		OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_free_str(tok);
 	json_object_put(p);
 	return rc;
 }
 
 enum tg_err
-mint_check_claims(const struct tg_tenant *t, const struct json_object *claims, const char **why)
+mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
+		  struct tg_why *why)
 {
 	size_t len;
 
 	if (!claims)
 		return TG_OK;
-	if (!json_object_is_type(claims, json_type_object)) {
-		*why = "claims must be a JSON object";
-		return TG_ERR_INVALID;
-	}
+	if (!json_object_is_type(claims, json_type_object))
+		return tg_fail(why, TG_ERR_INVALID, "claims must be a JSON object");
 	json_object_object_foreach((struct json_object *)(uintptr_t)claims, name, val) {
 		(void)val;
-		if (name[0] == '\0' || strlen(name) > TG_MINT_CLAIM_NAME_MAX) {
-			*why = "a custom claim name must be 1 to " XSTR(TG_MINT_CLAIM_NAME_MAX)
-			       " bytes";
-			return TG_ERR_INVALID;
-		}
-		if (is_top_level_custom(t, name) && is_reserved_claim(name)) {
-			*why = "custom claims may not use the names the gateway writes "
-			       "(iss sub aud exp nbf iat jti tid sid amr)";
-			return TG_ERR_INVALID;
-		}
+		if (name[0] == '\0' || strlen(name) > TG_MINT_CLAIM_NAME_MAX)
+			return tg_fail(why, TG_ERR_INVALID, "a custom claim name must be 1 to "
+				       XSTR(TG_MINT_CLAIM_NAME_MAX) " bytes");
+		if (is_top_level_custom(t, name) && is_reserved_claim(name))
+			return tg_fail(why, TG_ERR_INVALID, "custom claims may not use the names "
+				       "the gateway writes (iss sub aud exp nbf iat jti tid sid "
+				       "amr)");
 	}
 	len = strlen(json_object_to_json_string_ext((struct json_object *)(uintptr_t)claims,
 						    JSON_C_TO_STRING_PLAIN |
 							    JSON_C_TO_STRING_NOSLASHESCAPE));
-	if (len > TG_MINT_CLAIMS_MAX) {
-		*why = "custom claims may take at most " XSTR(TG_MINT_CLAIMS_MAX) " bytes as JSON, "
-		       "so the token stays within the verifier's size limit";
-		return TG_ERR_INVALID;
-	}
+	if (len > TG_MINT_CLAIMS_MAX)
+		return tg_fail(why, TG_ERR_INVALID, "custom claims may take at most "
+			       XSTR(TG_MINT_CLAIMS_MAX) " bytes as JSON, so the token stays within "
+			       "the verifier's size limit");
 	return TG_OK;
 }
 

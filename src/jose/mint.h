@@ -7,24 +7,30 @@
 #ifndef TG_MINT_H
 #define TG_MINT_H
 
-#include "keys.h"
-#include "keyrec.h"
-#include "session.h"
-#include "tenant.h"
+#include "jose/keys.h"
+#include "model/keyrec.h"
+#include "model/session.h"
+#include "model/tenant.h"
 
-struct tg_store;
 struct json_object;
 
 /* The tenant's signing_alg (NULL: HS256) as an algorithm. */
 enum tg_alg mint_signing_alg(const struct tg_tenant *t);
 
 /*
- * A fresh signing key record for tenant in its signing_alg (use SIGN,
- * state ACTIVE, kid "gw-" + 16 random hex digits) added to the store.
- * *out (may be NULL) receives the stored record.
+ * A fresh signing key record for tenant in its signing_alg (use SIGN, state
+ * ACTIVE, kid "gw-" + 16 random hex digits, created = created); *out is the
+ * caller's. TG_ERR_UNSUPPORTED when signing_alg is not one the gateway signs
+ * with. Storing it is join/signing_key.c's.
  */
-enum tg_err mint_rotate_signing_key(struct tg_store *s, const struct tg_tenant *t, int64_t now,
-				    struct tg_key_record **out);
+enum tg_err mint_signing_key_new(const struct tg_tenant *t, int64_t created,
+				 struct tg_key_record **out);
+
+/*
+ * The "created" for a tenant's next signing key, given its keys: now, or one
+ * past the newest signing key when that is not older than now.
+ */
+int64_t mint_signing_key_created(struct tg_key_record *const *keys, size_t n, int64_t now);
 
 /*
  * The "iss" of the tenant's gateway tokens: its issuer when set, else
@@ -56,10 +62,11 @@ enum tg_err mint_access_token(const struct tg_key *key, const struct tg_tenant *
  * Whether custom claims (an object; NULL: none) may be issued for t: every
  * name is 1..TG_MINT_CLAIM_NAME_MAX bytes, none at top level is a registered
  * or gateway claim (iss sub aud exp nbf iat jti tid sid amr), and all of them
- * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID with *why (static sentence) otherwise.
+ * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID otherwise, and why gets a sentence
+ * an operator can act on.
  */
 enum tg_err mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
-			      const char **why);
+			      struct tg_why *why);
 
 /* {"keys": [...]}: public JWKs of the tenant's active asymmetric signing keys (HS256: none). */
 struct json_object *mint_jwks(const struct tg_key *const *keys, size_t n);

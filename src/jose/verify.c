@@ -4,10 +4,10 @@
  * tenant, kid -> key, alg pin and key type (jws.c), signature, claims (claims.c).
  * The unverified "iss" is read only to choose a tenant whose keys must then verify.
  */
-#include "verify.h"
+#include "jose/verify.h"
 
-#include "claims.h"
-#include "jws.h"
+#include "jose/claims.h"
+#include "jose/jws.h"
 
 #include <json.h>
 #include <stdlib.h>

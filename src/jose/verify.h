@@ -7,7 +7,7 @@
 #ifndef TG_VERIFY_H
 #define TG_VERIFY_H
 
-#include "keyring.h"
+#include "jose/keyring.h"
 
 struct json_object;
 

@@ -3,7 +3,7 @@
  * operators and the API see, so it never carries key material or an API key's
  * hash; material is released only through secret_free.
  */
-#include "keyrec.h"
+#include "model/keyrec.h"
 
 #include <json.h>
 #include <stdlib.h>

@@ -5,8 +5,8 @@
 #ifndef TG_KEYREC_H
 #define TG_KEYREC_H
 
-#include "alg.h"
-#include "secret.h"
+#include "base/alg.h"
+#include "base/secret.h"
 
 struct json_object;
 

@@ -2,7 +2,7 @@
  * Token bucket arithmetic (ratelimit.h). Pure: the caller reads the clock and
  * keeps the bucket. Never refuses for a reason other than an empty bucket.
  */
-#include "ratelimit.h"
+#include "model/ratelimit.h"
 
 #define MILLI 1000
 

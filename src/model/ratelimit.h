@@ -6,7 +6,7 @@
 #ifndef TG_RATELIMIT_H
 #define TG_RATELIMIT_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #define TG_RATE_MAX 1000000 /* tokens per second and burst (rate_limit_* in the config) */
 

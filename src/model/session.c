@@ -4,15 +4,15 @@
  * as session_encode wrote it is refused), and random ids and refresh tokens.
  * No I/O. A refresh token leaves here only to its caller; only its hash is kept.
  */
-#include "session.h"
+#include "model/session.h"
 
-#include "json_strict.h"
-#include "secret.h"
-#include "tenant.h"
+#include "base/json_strict.h"
+#include "base/b64url.h"
+#include "base/secret.h"
+#include "model/tenant.h"
 
 #include <arpa/inet.h>
 #include <json.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,10 +308,9 @@ session_decode(const char *p, size_t len, struct tg_session **out)
 {
 	struct json_object *o = NULL;
 	struct tg_session *s = NULL;
-	const char *why = NULL;
 	enum tg_err rc;
 
-	rc = json_strict_parse(p, len, &o, &why);
+	rc = json_strict_parse(p, len, &o, NULL);
 	if (rc != TG_OK)
 		goto out;
 	rc = TG_ERR_INVALID;
@@ -336,15 +335,13 @@ static enum tg_err
 random_b64url(size_t n, char *out, size_t outlen)
 {
 	char *enc = NULL;
-	enum tg_err rc = secret_random_b64url(n, &enc);
+	enum tg_err rc = b64url_random(n, &enc);
 
 	if (rc == TG_OK && strlen(enc) != outlen)
 		rc = TG_ERR_CRYPTO;
 	if (rc == TG_OK)
 		memcpy(out, enc, outlen + 1);
-	if (enc)
-		OPENSSL_cleanse(enc, strlen(enc));
-	free(enc);
+	secret_free_str(enc);
 	return rc;
 }
 
@@ -374,8 +371,8 @@ refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1], unsigned char hash[TG_REFR
 		memcpy(out, tok, sizeof(tok));
 		memcpy(hash, h, sizeof(h));
 	}
-	OPENSSL_cleanse(tok, sizeof(tok));
-	OPENSSL_cleanse(h, sizeof(h));
+	secret_wipe(tok, sizeof(tok));
+	secret_wipe(h, sizeof(h));
 	return rc;
 }
 

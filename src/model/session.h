@@ -7,7 +7,7 @@
 #ifndef TG_SESSION_H
 #define TG_SESSION_H
 
-#include "secret.h"
+#include "base/secret.h"
 
 struct json_object;
 

@@ -4,9 +4,9 @@
  * type and range and refuses unknown members, so a misspelt policy key is an
  * error rather than a silently weaker policy. Never touches the database.
  */
-#include "tenant.h"
+#include "model/tenant.h"
 
-#include "alg.h"
+#include "base/alg.h"
 
 #include <json.h>
 #include <stdlib.h>

@@ -5,7 +5,7 @@
 #ifndef TG_TENANT_H
 #define TG_TENANT_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 struct json_object;
 

@@ -7,7 +7,7 @@
 #ifndef TG_API_H
 #define TG_API_H
 
-#include "authz.h"
+#include "role/authz.h"
 
 #include <netinet/in.h>
 
@@ -24,13 +24,14 @@ struct api_env {
 };
 
 /*
- * Answers one request and fills r: the authorizer role's decision, or a
- * responder request routed on PATH_INFO (including /v1/authorize). Logs one
- * line per API request at info (method, route, status, tenant, API key id).
+ * Answers one responder request routed on PATH_INFO (including /v1/authorize,
+ * for nginx auth_request) and fills r. Logs one line per API request at info
+ * (method, route, status, tenant, API key id). The FastCGI authorizer role is
+ * not the API's: the program calls authz_answer for it.
  */
 void api_handle(const struct api_env *env, const struct http_request *req, struct http_response *r);
 
-/* The authz_env session_check for env->store (store_session_check). */
+/* The authz_env session_check for a struct tg_store (store_session_check); api_session.c. */
 enum tg_err api_session_check(void *store, const char *tenant, const char *sid, int64_t now);
 
 /* The canonical text of an IPv4 or IPv6 literal (as inet_ntop writes it); false if none. */

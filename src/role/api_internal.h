@@ -1,13 +1,14 @@
 /*
- * What api.c (routing, authentication, bodies, errors, the self-service and
- * token endpoints) shares with api_session.c (the backend's session
- * endpoints). Not for any other file: the public surface is api.h.
+ * What the API's files share: api_request.c's helpers (answers, bodies,
+ * the caller's tenant, rate limits) for every endpoint, and the endpoints of
+ * api_token.c and api_session.c for api.c's route table. Not for any other
+ * file: the public surface is api.h.
  */
 #ifndef TG_API_INTERNAL_H
 #define TG_API_INTERNAL_H
 
-#include "api.h"
-#include "session.h"
+#include "role/api.h"
+#include "model/session.h"
 
 struct json_object;
 
@@ -32,6 +33,20 @@ void api_error(struct api_ctx *c, int status, const char *code, const char *fmt,
 	__attribute__((format(printf, 4, 5)));
 /* A store or crypto failure: TG_ERR_BUSY is 503 with Retry-After: 1, the rest 500. */
 void api_fail(struct api_ctx *c, enum tg_err rc, const char *what);
+/* A store or signing result the caller foresees as a refusal (rc), and its answer. */
+struct api_refusal {
+	enum tg_err rc;
+	int status;
+	const char *code;
+	const char *description;
+};
+
+/*
+ * True when rc is TG_OK. Otherwise answers it and returns false: as refusal
+ * says when rc is refusal->rc, anything else as api_fail(c, rc, what).
+ */
+bool api_rc_ok(struct api_ctx *c, enum tg_err rc, const struct api_refusal *refusal,
+	       const char *what);
 /* Takes ownership of o. */
 void api_json(struct api_ctx *c, int status, struct json_object *o_owned);
 void api_no_content(struct api_ctx *c);
@@ -57,20 +72,12 @@ bool api_body_string(struct api_ctx *c, const struct api_body *b, const char *na
 bool api_json_int(struct api_ctx *c, const struct json_object *o, const char *name, int64_t min,
 		  int64_t max, int64_t dflt, int64_t *out);
 
-/*
- * The lifetime a token for tenant may have: the body's "expires_in" (o may
- * be NULL) capped to the tenant's max_lifetime, which is also the default.
- */
-bool api_lifetime(struct api_ctx *c, const struct json_object *o, const char *tenant,
-		  int64_t *out);
-/*
- * Signs an access token for s with its tenant's newest signing key in the
- * tenant's signing_alg (creating one on the tenant's first issuance and
- * reloading the keyring, so tenant pointers taken before are stale), and adds
- * access_token, token_type, expires_in and session_id to answer.
- */
-bool api_mint(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
-	      struct json_object *answer);
+/* The handlers of api_token.c. */
+void api_token_authorize(struct api_ctx *c);
+void api_token_logout(struct api_ctx *c);
+void api_token_cookie(struct api_ctx *c);
+void api_token_introspect(struct api_ctx *c);
+void api_token_jwks(struct api_ctx *c);
 
 /* The handlers of api_session.c. */
 void api_session_issue(struct api_ctx *c);

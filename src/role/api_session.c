@@ -1,20 +1,127 @@
 /*
  * The backend's session endpoints (issue, show, list, new token, step-up,
- * end one session or a user's) and the refresh-token grant, on top of the
- * helpers of api.c. A session of another tenant is answered exactly like an
+ * end one session or a user's), the refresh-token grant and the access tokens
+ * they answer, on top of api_request.c; the store's session check for the
+ * authorizer. A session of another tenant is answered exactly like an
  * unknown one. Refresh tokens leave only in the answer that creates them.
  */
-#include "api_internal.h"
+#include "role/api_internal.h"
 
-#include "log.h"
-#include "mint.h"
-#include "store.h"
+#include "base/log.h"
+#include "base/number.h"
+#include "base/secret.h"
+#include "join/keyring_sync.h"
+#include "join/signing_key.h"
+#include "jose/mint.h"
+#include "store/store.h"
 
 #include <json.h>
-#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+enum tg_err
+api_session_check(void *store, const char *tenant, const char *sid, int64_t now)
+{
+	return store_session_check(store, tenant, sid, now);
+}
+
+/* ------------------------------------------------------------ minting */
+
+static const struct api_refusal ended_now = {
+	TG_ERR_REJECTED, 409, "conflict", "the session ended a moment ago; start a new one",
+};
+static const struct api_refusal tenant_gone = {
+	TG_ERR_NOT_FOUND, 404, "not_found", "the tenant no longer exists",
+};
+static const struct api_refusal bad_cursor = {
+	TG_ERR_INVALID, 400, "invalid_request",
+	"cursor is not a next_cursor of this user's listing; start again without it",
+};
+
+/*
+ * The lifetime a token for tenant may have: the body's "expires_in" (o may
+ * be NULL) capped to the tenant's max_lifetime, which is also the default.
+ */
+static bool
+lifetime_of(struct api_ctx *c, const struct json_object *o, const char *tenant, int64_t *out)
+{
+	const struct tg_tenant *t = api_tenant(c, tenant);
+	int64_t n;
+
+	if (!t) {
+		api_error(c, 404, "not_found", "the tenant no longer exists");
+		return false;
+	}
+	if (!api_json_int(c, o, "expires_in", 1, INT32_MAX, t->max_lifetime, &n))
+		return false;
+	*out = n < t->max_lifetime ? n : t->max_lifetime;
+	return true;
+}
+
+/* The tenant's newest signing key in its signing_alg; the first issuance makes one. */
+static bool
+signing_key(struct api_ctx *c, const char *tenant, const struct tg_tenant **t,
+	    const struct tg_key **key)
+{
+	const struct api_env *env = c->env;
+	enum tg_err rc;
+
+	*t = api_tenant(c, tenant);
+	*key = *t ? keyring_signing_key(env->kr, tenant) : NULL;
+	if (!*t) {
+		api_error(c, 404, "not_found", "the session's tenant no longer exists");
+		return false;
+	}
+	if (*key && (*key)->alg == mint_signing_alg(*t))
+		return true;
+	rc = signing_key_rotate(env->store, *t, env->now, NULL);
+	if (rc == TG_OK)
+		rc = keyring_sync(env->kr, env->store, NULL);
+	if (rc != TG_OK) {
+		api_fail(c, rc, "creating the tenant's signing key");
+		return false;
+	}
+	TG_LOG(TG_LOG_INFO, "api: tenant %s has a new gateway signing key", tenant);
+	*t = api_tenant(c, tenant);
+	*key = *t ? keyring_signing_key(env->kr, tenant) : NULL;
+	if (!*key || (*key)->alg != mint_signing_alg(*t)) {
+		api_fail(c, TG_ERR_NOT_FOUND, "loading the new signing key");
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Signs an access token for s with its tenant's newest signing key in the
+ * tenant's signing_alg (creating one on the tenant's first issuance and
+ * reloading the keyring, so tenant pointers taken before are stale), and adds
+ * access_token, token_type, expires_in and session_id to answer.
+ */
+static bool
+sign_access_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
+		  struct json_object *answer)
+{
+	const struct tg_tenant *t;
+	const struct tg_key *key;
+	char *tok = NULL;
+	int64_t exp = 0;
+	enum tg_err rc;
+
+	if (!signing_key(c, s->tenant, &t, &key))
+		return false;
+	rc = mint_access_token(key, t, s, c->env->now, lifetime, &tok, &exp);
+	if (!api_rc_ok(c, rc, &ended_now, "signing the access token"))
+		return false;
+	json_object_object_add(answer, "access_token", json_object_new_string(tok));
+	json_object_object_add(answer, "token_type", json_object_new_string("Bearer"));
+	json_object_object_add(answer, "expires_in", json_object_new_int64(exp - c->env->now));
+	json_object_object_add(answer, "session_id", json_object_new_string(s->id));
+	secret_free_str(tok);
+	return true;
+}
+
+/* ------------------------------------------------------------ sessions */
 
 static void
 no_session(struct api_ctx *c)
@@ -89,7 +196,7 @@ static bool
 claims_from(struct api_ctx *c, const struct json_object *o, struct json_object **out)
 {
 	struct json_object *v;
-	const char *why = "custom claims must be a JSON object";
+	struct tg_why why = { "custom claims must be a JSON object" };
 
 	if (!json_object_object_get_ex(o, "claims", &v))
 		return true;
@@ -98,7 +205,7 @@ claims_from(struct api_ctx *c, const struct json_object *o, struct json_object *
 		*out = json_object_get(v);
 		return true;
 	}
-	api_error(c, 400, "invalid_request", "\"claims\": %s", why);
+	api_error(c, 400, "invalid_request", "\"claims\": %s", why.text);
 	return false;
 }
 
@@ -147,15 +254,15 @@ bad:
 	return false;
 }
 
-/* Adds the refresh token and its remaining life to a token answer, and sends it. */
+/* Adds the refresh token and its remaining life to a token answer, and sends it (a copy). */
 static void
-answer_with_refresh(struct api_ctx *c, int status, struct json_object *answer_owned,
-		    const char *rt, const struct tg_session *s)
+answer_with_refresh(struct api_ctx *c, int status, struct json_object *answer, const char *rt,
+		    const struct tg_session *s)
 {
-	json_object_object_add(answer_owned, "refresh_token", json_object_new_string(rt));
-	json_object_object_add(answer_owned, "refresh_expires_in",
+	json_object_object_add(answer, "refresh_token", json_object_new_string(rt));
+	json_object_object_add(answer, "refresh_expires_in",
 			       json_object_new_int64(s->expires - c->env->now));
-	api_json(c, status, answer_owned);
+	api_json(c, status, json_object_get(answer));
 }
 
 /* POST /v1/sessions */
@@ -179,7 +286,7 @@ api_session_issue(struct api_ctx *c)
 		goto out;
 	}
 	if (!api_body_only(c, &b, fields) || !session_from(c, &b, &s) ||
-	    !api_lifetime(c, b.json, c->tenant, &lifetime))
+	    !lifetime_of(c, b.json, c->tenant, &lifetime))
 		goto out;
 	rc = refresh_token_new(rt, hash);
 	if (rc != TG_OK) {
@@ -187,22 +294,15 @@ api_session_issue(struct api_ctx *c)
 		goto out;
 	}
 	/* Signed before it is stored: a failure leaves no live session nobody holds a token for. */
-	if (!api_mint(c, s, lifetime, answer))
+	if (!sign_access_token(c, s, lifetime, answer))
 		goto out;
 	rc = store_session_create(c->env->store, s, hash, s->expires);
-	if (rc == TG_ERR_NOT_FOUND) {
-		api_error(c, 404, "not_found", "the tenant no longer exists");
+	if (!api_rc_ok(c, rc, &tenant_gone, "storing the session"))
 		goto out;
-	}
-	if (rc != TG_OK) {
-		api_fail(c, rc, "storing the session");
-		goto out;
-	}
 	answer_with_refresh(c, 201, answer, rt, s);
-	answer = NULL;
 out:
-	OPENSSL_cleanse(rt, sizeof(rt));
-	OPENSSL_cleanse(hash, sizeof(hash));
+	secret_wipe(rt, sizeof(rt));
+	secret_wipe(hash, sizeof(hash));
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);
@@ -215,21 +315,16 @@ static bool
 list_limit(struct api_ctx *c, const char *q, size_t *out)
 {
 	char *v = NULL;
-	size_t n = 0, len = 0;
+	int64_t n = 0;
 	enum tg_err rc = http_form_get(q, strlen(q), "limit", &v);
 	bool is_ok;
 
 	*out = LIST_LIMIT_DEFAULT;
 	if (rc == TG_ERR_NOT_FOUND)
 		return true;
-	if (rc == TG_OK)
-		len = strlen(v);
-	is_ok = rc == TG_OK && len > 0 && len <= 4 && strspn(v, "0123456789") == len;
-	for (size_t i = 0; is_ok && i < len; i++)
-		n = n * 10 + (size_t)(v[i] - '0');
-	is_ok = is_ok && n >= 1 && n <= STORE_LIST_LIMIT_MAX;
+	is_ok = rc == TG_OK && number_parse(v, 1, STORE_LIST_LIMIT_MAX, &n) == TG_OK;
 	if (is_ok)
-		*out = n;
+		*out = (size_t)n;
 	else
 		api_error(c, 400, "invalid_request", "limit must be a whole number from 1 to %d",
 			  STORE_LIST_LIMIT_MAX);
@@ -269,15 +364,8 @@ api_session_list(struct api_ctx *c)
 	if (rc == TG_OK)
 		rc = store_session_list(c->env->store, c->tenant, user, cursor, limit, c->env->now,
 					&page);
-	if (rc == TG_ERR_INVALID) {
-		api_error(c, 400, "invalid_request", "cursor is not a next_cursor of this user's "
-			  "listing; start again without it");
+	if (!api_rc_ok(c, rc, &bad_cursor, "listing sessions"))
 		goto out;
-	}
-	if (rc != TG_OK) {
-		api_fail(c, rc, "listing sessions");
-		goto out;
-	}
 	arr = json_object_new_array();
 	for (size_t i = 0; i < page.n; i++)
 		json_object_array_add(arr, session_to_json(page.v[i], c->env->now));
@@ -310,7 +398,7 @@ answer_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime, bo
 {
 	struct json_object *answer = json_object_new_object(), *amr;
 
-	if (!api_mint(c, s, lifetime, answer)) {
+	if (!sign_access_token(c, s, lifetime, answer)) {
 		json_object_put(answer);
 		return;
 	}
@@ -334,7 +422,7 @@ api_session_token(struct api_ctx *c)
 
 	if (!api_body_read(c, false, &b))
 		return;
-	if (!api_body_only(c, &b, fields) || !api_lifetime(c, b.json, c->tenant, &lifetime) ||
+	if (!api_body_only(c, &b, fields) || !lifetime_of(c, b.json, c->tenant, &lifetime) ||
 	    !own_session(c, &s))
 		goto out;
 	if (session_is_live(s, c->env->now))
@@ -360,7 +448,7 @@ api_session_step_up(struct api_ctx *c)
 	if (!api_body_read(c, false, &b))
 		return;
 	if (!api_body_only(c, &b, fields) || !api_body_string(c, &b, "method", &method) ||
-	    !api_lifetime(c, b.json, c->tenant, &lifetime))
+	    !lifetime_of(c, b.json, c->tenant, &lifetime))
 		goto out;
 	if (!method || !session_amr_is_valid(method)) {
 		api_error(c, 400, "invalid_request", "\"method\" must name the method (1 to %d of "
@@ -533,20 +621,14 @@ api_session_refresh(struct api_ctx *c)
 		refresh_refused(c, rc);
 		goto out;
 	}
-	if (!api_lifetime(c, NULL, s->tenant, &lifetime))
-		goto out;
 	answer = json_object_new_object();
-	if (!api_mint(c, s, lifetime, answer))
-		goto out;
-	answer_with_refresh(c, 200, answer, rt, s);
-	answer = NULL;
+	if (lifetime_of(c, NULL, s->tenant, &lifetime) && sign_access_token(c, s, lifetime, answer))
+		answer_with_refresh(c, 200, answer, rt, s);
 out:
-	OPENSSL_cleanse(rt, sizeof(rt));
-	OPENSSL_cleanse(old, sizeof(old));
-	OPENSSL_cleanse(new, sizeof(new));
-	if (tok)
-		OPENSSL_cleanse(tok, strlen(tok));
-	free(tok);
+	secret_wipe(rt, sizeof(rt));
+	secret_wipe(old, sizeof(old));
+	secret_wipe(new, sizeof(new));
+	secret_free_str(tok);
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);

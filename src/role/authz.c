@@ -3,76 +3,23 @@
  * (Authorization: Bearer, else the cookie; never the query string) -> HTTPS
  * rule -> CSRF rule -> the token's grant, cached or made from a fresh
  * verify_token -> tenant's origin list -> session -> required claims and amr
- * -> variables. Never parses JOSE (verify.c does), never echoes the token, and
- * does no I/O so every rule is testable.
+ * -> variables; then its rendering, and the authorizer's entry (decide, log,
+ * render). Never parses JOSE (verify.c does), never echoes the token; the
+ * decision does no I/O, so every rule is testable by calling it.
  */
-#include "authz.h"
+#include "role/authz.h"
 
-#include "claims.h"
-#include "verify.h"
+#include "role/grant.h"
+#include "base/log.h"
+#include "jose/verify.h"
 
 #include <ctype.h>
-#include <json.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 enum source { SRC_NONE, SRC_BEARER, SRC_COOKIE };
-
-/* ------------------------------------------------------------ sanitising */
-
-/* Length of the valid, non-control UTF-8 sequence at p, 0 if none. */
-static size_t
-utf8_seq(const unsigned char *p, size_t avail)
-{
-	/* C0 controls and DEL; C2 80..C2 9F encode U+0080..U+009F, the C1 controls. */
-	if (p[0] < 0x20 || p[0] == 0x7f || (p[0] == 0xc2 && avail >= 2 && p[1] < 0xa0))
-		return 0;
-	return tg_utf8_len(p, avail);
-}
-
-size_t
-authz_sanitize(const char *in, size_t len, char *out, size_t outsz)
-{
-	const unsigned char *p = (const unsigned char *)in;
-	size_t i = 0, o = 0;
-
-	if (outsz == 0)
-		return 0;
-	while (i < len) {
-		size_t n = utf8_seq(p + i, len - i);
-
-		if (o + (n ? n : 1) > outsz - 1)
-			break;
-		if (n == 0) {
-			out[o++] = '?';
-			i++;
-			continue;
-		}
-		memcpy(out + o, p + i, n);
-		o += n;
-		i += n;
-	}
-	out[o] = '\0';
-	return o;
-}
-
-/* Variable names: upper case letters, digits and '_', so they are safe environment names. */
-static bool
-var_name(const char *in, size_t len, char out[AUTHZ_NAME_MAX + 1])
-{
-	size_t n = len < AUTHZ_NAME_MAX ? len : AUTHZ_NAME_MAX;
-
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		out[i] = isalnum(c) && c < 0x80 ? (char)toupper(c) : '_';
-	}
-	out[n] = '\0';
-	return n > 0;
-}
 
 /* a followed by b in out (size > 0), cut to fit: the per-request names, without printf. */
 static void
@@ -99,7 +46,7 @@ refuse(struct authz_decision *d, int status, const char *error, const char *fmt,
 	d->status = status;
 	d->error = error;
 	va_start(ap, fmt);
-	vsnprintf(d->description, sizeof(d->description), fmt, ap);
+	tg_vformat(d->description, sizeof(d->description), fmt, ap);
 	va_end(ap);
 }
 
@@ -116,6 +63,17 @@ authz_decision_fini(struct authz_decision *d)
 	memset(d, 0, sizeof(*d));
 }
 
+void
+authz_request_of(const struct http_request *req, struct authz_request *out)
+{
+	*out = (struct authz_request){
+		.method = req->method, .authorization = req->authorization, .cookie = req->cookie,
+		.origin = req->origin, .referer = req->referer, .remote_addr = req->remote_addr,
+		.https = req->https, .forwarded_proto = req->forwarded_proto, .tenant = req->tenant,
+		.require_amr = req->require_amr,
+	};
+}
+
 /* The last hop's value: a proxy appends to what the client sent. */
 static bool
 forwarded_https(const char *xfp)
@@ -129,7 +87,7 @@ forwarded_https(const char *xfp)
 }
 
 bool
-authz_is_https(const struct tg_config *cfg, const struct http_request *req)
+authz_is_https(const struct tg_config *cfg, const struct authz_request *req)
 {
 	if (req->https && strcasecmp(req->https, "on") == 0)
 		return true;
@@ -139,7 +97,7 @@ authz_is_https(const struct tg_config *cfg, const struct http_request *req)
 
 /* RFC 6750 2.1 first, then the cookie (2.3, the query string, is never read). */
 static bool
-find_token(const struct tg_config *cfg, const struct http_request *req, const char **tok,
+find_token(const struct tg_config *cfg, const struct authz_request *req, const char **tok,
 	   size_t *len, enum source *src, struct authz_decision *d)
 {
 	enum tg_err rc = http_bearer(req->authorization, tok, len);
@@ -171,7 +129,7 @@ find_token(const struct tg_config *cfg, const struct http_request *req, const ch
 }
 
 static bool
-origin_allowed(const struct tg_tenant *t, const struct http_request *req)
+origin_allowed(const struct tg_tenant *t, const struct authz_request *req)
 {
 	char *origin = NULL, *allowed = NULL;
 	bool ok = false;
@@ -186,402 +144,6 @@ origin_allowed(const struct tg_tenant *t, const struct http_request *req)
 	}
 	free(origin);
 	return ok;
-}
-
-/* Whether word is in a space-separated string or an array of strings. */
-static bool
-in_set(struct json_object *claim, const char *word, size_t wlen)
-{
-	if (json_object_is_type(claim, json_type_string)) {
-		const char *s = json_object_get_string(claim);
-
-		while (*s) {
-			size_t n = strcspn(s, " ");
-
-			if (n == wlen && memcmp(s, word, n) == 0)
-				return true;
-			s += n;
-			s += strspn(s, " ");
-		}
-		return false;
-	}
-	if (!json_object_is_type(claim, json_type_array))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(claim); i++) {
-		struct json_object *e = json_object_array_get_idx(claim, i);
-
-		if (json_object_is_type(e, json_type_string) &&
-		    (size_t)json_object_get_string_len(e) == wlen &&
-		    memcmp(json_object_get_string(e), word, wlen) == 0)
-			return true;
-	}
-	return false;
-}
-
-/* Every space-separated word of words is in set, as contains() decides. */
-static bool
-has_all(const void *set, bool (*contains)(const void *set, const char *word, size_t wlen),
-	const char *words)
-{
-	const char *s = words + strspn(words, " ");
-
-	while (*s) {
-		size_t n = strcspn(s, " ");
-
-		if (!contains(set, s, n))
-			return false;
-		s += n;
-		s += strspn(s, " ");
-	}
-	return true;
-}
-
-/* A json-c claim as has_all's set (json-c's getters take it non-const). */
-struct claim_set {
-	struct json_object *claim;
-};
-
-static bool
-claim_contains(const void *set, const char *word, size_t wlen)
-{
-	return in_set(((const struct claim_set *)set)->claim, word, wlen);
-}
-
-/* A token's amr as a grant keeps it: n NUL-terminated words, one after another. */
-struct grant_amr {
-	const char *words;
-	size_t n;
-};
-
-static bool
-amr_contains(const void *set, const char *word, size_t wlen)
-{
-	const struct grant_amr *amr = set;
-	const char *w = amr->words;
-
-	for (size_t i = 0; i < amr->n; i++, w += strlen(w) + 1)
-		if (strlen(w) == wlen && memcmp(w, word, wlen) == 0)
-			return true;
-	return false;
-}
-
-/* A number or boolean compared by its JSON text, a string by its value, an array by membership. */
-static bool
-claim_equals(struct json_object *c, const char *value)
-{
-	switch (json_object_get_type(c)) {
-	case json_type_string:
-		return strcmp(json_object_get_string(c), value) == 0;
-	case json_type_array:
-		for (size_t i = 0; i < json_object_array_length(c); i++)
-			if (claim_equals(json_object_array_get_idx(c, i), value))
-				return true;
-		return false;
-	case json_type_int:
-	case json_type_double:
-	case json_type_boolean:
-		return strcmp(json_object_to_json_string_ext(c, JSON_C_TO_STRING_PLAIN), value) == 0;
-	default:
-		return false;
-	}
-}
-
-/* "NAME" (present, not null) or "NAME=VALUE"; scope's VALUE is a set of words to contain. */
-static bool
-meets(const struct json_object *payload, const struct tg_tenant *t, const char *spec,
-      char *name, size_t namesz)
-{
-	const char *eq = strchr(spec, '=');
-	size_t n = eq ? (size_t)(eq - spec) : strlen(spec);
-	struct json_object *claim;
-
-	snprintf(name, namesz, "%.*s", (int)n, spec);
-	claim = claims_lookup(payload, t, name);
-	if (!claim || json_object_is_type(claim, json_type_null))
-		return false;
-	if (!eq)
-		return true;
-	if (strcmp(name, "scope") == 0)
-		return has_all(&(struct claim_set){ claim }, claim_contains, eq + 1);
-	return claim_equals(claim, eq + 1);
-}
-
-/* The tenant's required claims and amr, in that order; *why names the first one missing. */
-static bool
-meets_tenant_rules(const struct json_object *payload, const struct tg_tenant *t,
-		   const struct grant_amr *amr, char *why, size_t whysz)
-{
-	char name[128];
-
-	for (size_t i = 0; i < t->require_claims.n; i++) {
-		if (!meets(payload, t, t->require_claims.v[i], name, sizeof(name))) {
-			snprintf(why, whysz, "the token does not carry the required \"%s\" claim value",
-				 name);
-			return false;
-		}
-	}
-	for (size_t i = 0; i < t->require_amr.n; i++) {
-		if (!has_all(amr, amr_contains, t->require_amr.v[i])) {
-			snprintf(why, whysz, "the tenant requires the authentication method \"%s\"",
-				 t->require_amr.v[i]);
-			return false;
-		}
-	}
-	return true;
-}
-
-/* A claim as one line of text: arrays joined by spaces, objects as compact JSON. */
-static char *
-claim_text(struct json_object *o)
-{
-	size_t n;
-	char *s = NULL;
-
-	switch (json_object_get_type(o)) {
-	case json_type_null:
-		return NULL;
-	case json_type_string:
-		return tg_xstrdup(json_object_get_string(o));
-	case json_type_array:
-		n = json_object_array_length(o);
-		s = tg_xstrdup("");
-		for (size_t i = 0; i < n && strlen(s) <= AUTHZ_VALUE_MAX; i++) {
-			char *e = claim_text(json_object_array_get_idx(o, i)), *joined;
-
-			joined = tg_xasprintf("%s%s%s", s, *s ? " " : "", e ? e : "null");
-			free(e);
-			free(s);
-			s = joined;
-		}
-		return s;
-	default:
-		return tg_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
-	}
-}
-
-/* ------------------------------------------------------------ grants */
-
-/*
- * A grant is what a verified token decides whatever the request carrying it:
- * its tenant, user, session, amr, whether it meets the tenant's required
- * claims and amr, and its variables, sanitised. It is computed once per token
- * from the claims and kept in the cache as bytes (a few hundred, where the
- * claims as a json-c tree cost well over a kilobyte); the rules that depend
- * on the request (origins, the session's state, a location's amr) are applied
- * to it on every request, cached or not.
- *
- * The bytes: struct grant_head, then NUL-terminated strings: tenant, user,
- * sid ("" when none), refusal ("" when the tenant's rules are met), kid and
- * exp (sanitised, as their variables say them), head.namr amr values, then
- * head.nvars pairs of name and value for the variables after SUB TENANT EXP
- * KID, which are made from the strings before (an entry is then about 100
- * bytes for a token with no mapped claims).
- */
-struct grant_head {
-	int64_t exp;
-	uint32_t namr;
-	uint32_t nvars;
-	bool is_gateway; /* signed by a gateway key: the session must be live */
-};
-
-struct grant {
-	struct grant_head head;
-	const char *tenant, *user, *sid, *refusal, *kid, *exp;
-	struct grant_amr amr;
-	const char *vars; /* nvars name/value pairs */
-};
-
-struct grant_buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-put_bytes(struct grant_buf *b, const void *x, size_t n)
-{
-	if (n == 0)
-		return;
-	if (b->len + n > b->cap) {
-		b->cap = (b->len + n) * 2;
-		b->p = tg_xrealloc(b->p, b->cap);
-	}
-	memcpy(b->p + b->len, x, n);
-	b->len += n;
-}
-
-static void
-put_str(struct grant_buf *b, const char *s)
-{
-	put_bytes(b, s, strlen(s) + 1);
-}
-
-static void
-put_sanitized(struct grant_buf *b, const char *s)
-{
-	char buf[AUTHZ_VALUE_MAX + 1];
-
-	authz_sanitize(s, strlen(s), buf, sizeof(buf));
-	put_str(b, buf);
-}
-
-/* The next string of the grant's bytes, or NULL past their end. */
-static const char *
-next_str(const char **at, const char *end)
-{
-	const char *s = *at, *nul;
-
-	if (s >= end || !(nul = memchr(s, '\0', (size_t)(end - s))))
-		return NULL;
-	*at = nul + 1;
-	return s;
-}
-
-static const char *
-skip_strs(const char **at, const char *end, size_t n)
-{
-	const char *first = *at;
-
-	for (size_t i = 0; i < n; i++)
-		if (!next_str(at, end))
-			return NULL;
-	return first;
-}
-
-/* False when the bytes are not a whole grant (never for put_grant's own). */
-static bool
-read_grant(const void *data, size_t size, struct grant *g)
-{
-	const char *at = data, *end = (const char *)data + size;
-	unsigned char is_gateway;
-
-	if (size < sizeof(g->head))
-		return false;
-	/* Any byte but 0 or 1 read as a bool is undefined: refuse it before the copy. */
-	memcpy(&is_gateway, at + offsetof(struct grant_head, is_gateway), 1);
-	if (is_gateway > 1)
-		return false;
-	memcpy(&g->head, data, sizeof(g->head));
-	at += sizeof(g->head);
-	g->tenant = next_str(&at, end);
-	g->user = next_str(&at, end);
-	g->sid = next_str(&at, end);
-	g->refusal = next_str(&at, end);
-	g->kid = next_str(&at, end);
-	g->exp = next_str(&at, end);
-	g->amr.n = g->head.namr;
-	g->amr.words = skip_strs(&at, end, g->head.namr);
-	g->vars = skip_strs(&at, end, 2 * (size_t)g->head.nvars);
-	return g->tenant && g->user && g->sid && g->refusal && g->kid && g->exp && g->amr.words &&
-	       g->vars;
-}
-
-/* amr as a list of words: an array's strings, or a string's space-separated words. */
-static void
-put_amr(struct grant_buf *b, struct json_object *claim, uint32_t *n)
-{
-	if (json_object_is_type(claim, json_type_string)) {
-		const char *s = json_object_get_string(claim);
-
-		s += strspn(s, " ");
-		while (*s) {
-			size_t len = strcspn(s, " ");
-			char nul = '\0';
-
-			put_bytes(b, s, len);
-			put_bytes(b, &nul, 1);
-			(*n)++;
-			s += len;
-			s += strspn(s, " ");
-		}
-		return;
-	}
-	for (size_t i = 0; json_object_is_type(claim, json_type_array) &&
-			   i < json_object_array_length(claim); i++) {
-		struct json_object *e = json_object_array_get_idx(claim, i);
-
-		if (json_object_is_type(e, json_type_string)) {
-			put_str(b, json_object_get_string(e));
-			(*n)++;
-		}
-	}
-}
-
-static void
-put_var(struct grant_buf *b, const char *prefix, const char *name, const char *value)
-{
-	char full[AUTHZ_VAR_NAME_SIZE];
-
-	join(full, sizeof(full), prefix, name);
-	put_str(b, full);
-	put_sanitized(b, value);
-}
-
-static void
-put_claim_var(struct grant_buf *b, uint32_t *n, const char *prefix, const char *name,
-	      struct json_object *o)
-{
-	char *text = o ? claim_text(o) : NULL;
-
-	if (text) {
-		put_var(b, prefix, name, text);
-		(*n)++;
-	}
-	free(text);
-}
-
-/* The variables after SUB TENANT EXP KID: SID and AMR when present, then the mapped claims. */
-static uint32_t
-put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
-	 struct json_object *sid, struct json_object *amr)
-{
-	char name[AUTHZ_NAME_MAX + 1];
-	uint32_t n = 0;
-
-	if (sid && json_object_is_type(sid, json_type_string))
-		put_claim_var(b, &n, "", "SID", sid);
-	put_claim_var(b, &n, "", "AMR", amr);
-	for (size_t i = 0; i < t->map_claims.n; i++) {
-		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
-		char *path;
-
-		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
-			continue;
-		path = tg_xstrndup(spec, (size_t)(eq - spec));
-		put_claim_var(b, &n, "CLAIM_", name, claims_lookup(v->claims, t, path));
-		free(path);
-	}
-	return n;
-}
-
-/* The grant of a verified token of tenant t, as bytes in b (the caller frees b->p). */
-static void
-put_grant(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t)
-{
-	struct grant_head head = { .exp = v->exp, .is_gateway = v->is_gateway };
-	struct json_object *sid = claims_lookup(v->claims, t, "sid");
-	struct json_object *amr_claim = claims_lookup(v->claims, t, "amr");
-	struct grant_buf amr = { 0 }, vars = { 0 };
-	struct grant_amr amr_set;
-	char why[TG_WHY_MAX] = "", exp[24];
-
-	put_amr(&amr, amr_claim, &head.namr);
-	amr_set.n = head.namr;
-	amr_set.words = amr.p;
-	(void)meets_tenant_rules(v->claims, t, &amr_set, why, sizeof(why));
-	head.nvars = put_vars(&vars, v, t, sid, amr_claim);
-	put_bytes(b, &head, sizeof(head));
-	put_str(b, v->tenant);
-	put_sanitized(b, v->sub);
-	put_str(b, json_object_is_type(sid, json_type_string) ? json_object_get_string(sid) : "");
-	put_str(b, why);
-	put_sanitized(b, v->kid);
-	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
-	put_str(b, exp);
-	put_bytes(b, amr.p, amr.len);
-	put_bytes(b, vars.p, vars.len);
-	free(amr.p);
-	free(vars.p);
 }
 
 /* ------------------------------------------------------------ decisions */
@@ -633,7 +195,7 @@ add_var(struct authz_decision *d, const char *name, const char *value)
 
 /* The rules that need the request as well as the token's grant, then the variables. */
 static void
-decide_granted(const struct authz_env *env, const struct http_request *req, enum source src,
+decide_granted(const struct authz_env *env, const struct authz_request *req, enum source src,
 	       const struct grant *g, struct authz_decision *d)
 {
 	const struct tg_tenant *t = keyring_tenant(env->kr, g->tenant);
@@ -656,7 +218,7 @@ decide_granted(const struct authz_env *env, const struct http_request *req, enum
 		refuse(d, 403, "insufficient_scope", "%s", g->refusal);
 		return;
 	}
-	if (req->require_amr && !has_all(&g->amr, amr_contains, req->require_amr)) {
+	if (req->require_amr && !grant_has_amr(&g->amr, req->require_amr)) {
 		refuse(d, 403, "insufficient_scope",
 		       "this location requires the authentication methods \"%s\"", req->require_amr);
 		return;
@@ -680,9 +242,9 @@ decide_granted(const struct authz_env *env, const struct http_request *req, enum
 	}
 }
 
-/* Verifies the token and caches its grant. False with d filled when it is refused. */
+/* Verifies the token and caches its grant, *data malloc'd. False with d filled when refused. */
 static bool
-verify_and_grant(const struct authz_env *env, struct cache_key *key, struct grant_buf *b,
+verify_and_grant(const struct authz_env *env, struct cache_key *key, char **data, size_t *size,
 		 struct authz_decision *d)
 {
 	struct tg_verified *v = NULL;
@@ -708,20 +270,20 @@ verify_and_grant(const struct authz_env *env, struct cache_key *key, struct gran
 		refuse(d, 500, "server_error", "the token's tenant vanished from the keyring");
 		return false;
 	}
-	put_grant(b, v, t);
-	cache_put(env->cache, key, env->now, v->exp, b->p, b->len);
+	grant_encode(v, t, data, size);
+	cache_put(env->cache, key, env->now, v->exp, *data, *size);
 	verified_free(v);
 	return true;
 }
 
 void
-authz_decide(const struct authz_env *env, const struct http_request *req,
+authz_decide(const struct authz_env *env, const struct authz_request *req,
 	     struct authz_decision *d)
 {
 	const char *pin = req->tenant && *req->tenant ? req->tenant : NULL;
 	struct cache_key key = { .tenant_pin = pin, .generation = keyring_generation(env->kr) };
-	struct grant_buf fresh = { 0 };
 	enum source src = SRC_NONE;
+	char *fresh = NULL;
 	const void *cached;
 	struct grant g;
 	size_t size = 0;
@@ -747,29 +309,28 @@ authz_decide(const struct authz_env *env, const struct http_request *req,
 	cached = cache_get(env->cache, &key, env->now, &size);
 	d->is_cached = cached != NULL;
 	if (!cached) {
-		if (!verify_and_grant(env, &key, &fresh, d))
+		if (!verify_and_grant(env, &key, &fresh, &size, d))
 			goto out;
-		cached = fresh.p;
-		size = fresh.len;
+		cached = fresh;
 	}
-	if (!read_grant(cached, size, &g)) {
+	if (grant_decode(cached, size, &g) != TG_OK) {
 		refuse(d, 500, "server_error", "the gateway's token cache holds a damaged entry");
 		goto out;
 	}
 	decide_granted(env, req, src, &g, d);
 out:
-	free(fresh.p);
+	free(fresh);
 }
 
 /* ------------------------------------------------------------ rendering */
 
 /* "CLAIM_ORG_ID" -> "Claim-Org-Id" in h (as large as an authz_var name). */
 static void
-header_case(const char *name, char h[AUTHZ_VAR_NAME_SIZE])
+header_case(const char *name, char h[GRANT_VAR_NAME_SIZE])
 {
 	bool is_start = true;
 
-	join(h, AUTHZ_VAR_NAME_SIZE, name, "");
+	join(h, GRANT_VAR_NAME_SIZE, name, "");
 	for (char *p = h; *p; p++) {
 		if (*p == '_') {
 			*p = '-';
@@ -817,7 +378,7 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		return;
 	}
 	for (size_t i = 0; i < d->nvars; i++) {
-		char name[sizeof("Variable-TOKENGATE_") + AUTHZ_VAR_NAME_SIZE];
+		char name[sizeof("Variable-TOKENGATE_") + GRANT_VAR_NAME_SIZE];
 
 		if (role == HTTP_ROLE_AUTHORIZER && d->is_tenant_pinned &&
 		    strcmp(d->vars[i].name, "TENANT") == 0)
@@ -825,7 +386,7 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		if (role == HTTP_ROLE_AUTHORIZER) {
 			join(name, sizeof(name), "Variable-TOKENGATE_", d->vars[i].name);
 		} else {
-			char hc[AUTHZ_VAR_NAME_SIZE];
+			char hc[GRANT_VAR_NAME_SIZE];
 
 			header_case(d->vars[i].name, hc);
 			join(name, sizeof(name), "X-Tokengate-", hc);
@@ -836,4 +397,27 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		http_header_add(r, "Variable-REMOTE_USER", d->user);
 	if (role == HTTP_ROLE_RESPONDER)
 		http_header_add(r, "Cache-Control", "no-store");
+}
+
+/* ------------------------------------------------------------ the authorizer's entry */
+
+void
+authz_answer(const struct authz_env *env, const struct http_request *req, struct http_response *r)
+{
+	struct authz_request facts;
+	struct authz_decision d;
+
+	authz_request_of(req, &facts);
+	authz_decide(env, &facts, &d);
+	if (d.status == 200)
+		TG_LOG(TG_LOG_DEBUG, "allow %s %s%s for \"%s\"", d.source, d.token_mask,
+		       d.is_cached ? " (cached)" : "", d.user);
+	else
+		TG_LOG(d.status == 500 ? TG_LOG_ERR : TG_LOG_INFO, "refuse %d %s%s%s%s%s%s%s: %s",
+		       d.status, d.error ? d.error : "no_token", d.reason ? " " : "",
+		       d.reason ? tg_reason_code(d.reason) : "", d.source ? " " : "",
+		       d.source ? d.source : "", d.source ? " " : "", d.source ? d.token_mask : "",
+		       d.description);
+	authz_render(&d, req->role, env->cfg->realm, r);
+	authz_decision_fini(&d);
 }

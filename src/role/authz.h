@@ -1,24 +1,21 @@
 /*
  * The authorizer decision: request facts -> allow with variables, or a
  * refusal with its status and RFC 6750 error. A pure function of the request,
- * configuration, keyring, cache and time (no I/O), shared by the FastCGI
- * authorizer role and the responder's /v1/authorize.
+ * configuration, keyring, cache, time and the session-state callback (no
+ * I/O); its rendering is apart. The program calls authz_answer for the
+ * FastCGI authorizer role, the API for /v1/authorize (nginx auth_request).
  */
 #ifndef TG_AUTHZ_H
 #define TG_AUTHZ_H
 
-#include "cache.h"
-#include "config.h"
-#include "http.h"
-#include "keyring.h"
-
-#define AUTHZ_VALUE_MAX 512 /* bytes of a variable's value after sanitising */
-#define AUTHZ_NAME_MAX 48   /* bytes of a mapped claim's variable name */
-
-#define AUTHZ_VAR_NAME_SIZE (sizeof("CLAIM_") + AUTHZ_NAME_MAX)
+#include "role/cache.h"
+#include "role/grant.h"
+#include "base/config.h"
+#include "http/http.h"
+#include "jose/keyring.h"
 
 struct authz_var {
-	char name[AUTHZ_VAR_NAME_SIZE]; /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
+	char name[GRANT_VAR_NAME_SIZE]; /* after TOKENGATE_: "SUB", "CLAIM_ROLE" */
 	char *value; /* sanitised: no control characters, valid UTF-8, bounded */
 };
 
@@ -42,6 +39,24 @@ struct authz_decision {
 	size_t nvars;
 };
 
+/*
+ * The request facts the decision reads, as the server gave them; NULL when
+ * absent, all borrowed. No query string: a token is never read from one
+ * (RFC 6750 2.3), so the decision is not handed it.
+ */
+struct authz_request {
+	const char *method;
+	const char *authorization;   /* the Authorization header */
+	const char *cookie;          /* the Cookie header */
+	const char *origin;
+	const char *referer;
+	const char *remote_addr;     /* the peer, for trusted_proxies */
+	const char *https;           /* HTTPS, as servers set it ("on") */
+	const char *forwarded_proto; /* X-Forwarded-Proto, believed from trusted_proxies only */
+	const char *tenant;          /* a tenant the server pinned (TOKENGATE_TENANT) */
+	const char *require_amr;     /* the location's required amr, space-separated */
+};
+
 struct authz_env {
 	const struct tg_config *cfg;
 	const struct keyring *kr;
@@ -57,8 +72,11 @@ struct authz_env {
 	void *session_ctx;
 };
 
+/* The facts of a request the server sent. */
+void authz_request_of(const struct http_request *req, struct authz_request *out);
+
 /* Always fills d; release with authz_decision_fini. */
-void authz_decide(const struct authz_env *env, const struct http_request *req,
+void authz_decide(const struct authz_env *env, const struct authz_request *req,
 		  struct authz_decision *d);
 void authz_decision_fini(struct authz_decision *d);
 
@@ -72,14 +90,14 @@ void authz_decision_fini(struct authz_decision *d);
 void authz_render(const struct authz_decision *d, enum http_role role, const char *realm,
 		  struct http_response *r);
 
-/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
-bool authz_is_https(const struct tg_config *cfg, const struct http_request *req);
-
 /*
- * Copies at most outsz - 1 bytes of in into out, NUL-terminated: control
- * characters (C0, DEL, C1) and bytes that are not valid UTF-8 become '?', and
- * a cut never splits a character. Returns the bytes written.
+ * The authorizer's entry: the decision, one log line (never the token, only
+ * its mask), and the response for req->role in r.
  */
-size_t authz_sanitize(const char *in, size_t len, char *out, size_t outsz);
+void authz_answer(const struct authz_env *env, const struct http_request *req,
+		  struct http_response *r);
+
+/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
+bool authz_is_https(const struct tg_config *cfg, const struct authz_request *req);
 
 #endif

@@ -7,9 +7,10 @@
  * full table of 1024 costs a few hundred kilobytes rather than the megabytes
  * of as many json-c trees. Never stores token bytes.
  */
-#include "cache.h"
+#include "role/cache.h"
 
-#include <openssl/crypto.h>
+#include "base/secret.h"
+
 #include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,7 +126,7 @@ find(struct tg_cache *c, const struct cache_key *k)
 	struct entry *set = set_of(c, k->hash);
 
 	for (size_t i = 0; i < c->ways; i++)
-		if (set[i].data && CRYPTO_memcmp(set[i].hash, k->hash, sizeof(k->hash)) == 0)
+		if (set[i].data && secret_equal(set[i].hash, sizeof(k->hash), k->hash, sizeof(k->hash)))
 			return &set[i];
 	return NULL;
 }

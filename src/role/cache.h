@@ -7,7 +7,7 @@
 #ifndef TG_CACHE_H
 #define TG_CACHE_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include <openssl/sha.h>
 

@@ -37,7 +37,9 @@
  * Strings are stored without their NUL. A created time of 0 handed to an
  * add means "now".
  */
-#include "store_db.h"
+#include "store/store_db.h"
+
+#include "base/secret.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -282,17 +284,6 @@ append_key(struct op *op, struct tg_key_record *r)
 {
 	op->keys = tg_xrealloc(op->keys, (op->nkeys + 1) * sizeof(*op->keys));
 	op->keys[op->nkeys++] = r;
-}
-
-int
-store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct store_call *c)
-{
-	bool is_found = false;
-	int ret = store_exists(s, T_TENANTS, txn, id, strlen(id), 0, &is_found);
-
-	if (ret == 0 && !is_found)
-		c->rc = TG_ERR_NOT_FOUND;
-	return ret;
 }
 
 /* ------------------------------------------------------------ tenants */
@@ -610,7 +601,7 @@ key_add_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	store_wipe_free(rec, reclen);
+	secret_free_buf(rec, reclen);
 	free(id);
 	return ret;
 }
@@ -750,7 +741,7 @@ key_state_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	store_wipe_free(rec, reclen);
+	secret_free_buf(rec, reclen);
 	keyrec_free(r);
 	store_dbt_free(&d);
 	free(id);

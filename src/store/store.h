@@ -16,9 +16,9 @@
 #ifndef TG_STORE_H
 #define TG_STORE_H
 
-#include "keyrec.h"
-#include "session.h"
-#include "tenant.h"
+#include "model/keyrec.h"
+#include "model/session.h"
+#include "model/tenant.h"
 
 struct tg_store;
 
@@ -26,10 +26,10 @@ struct tg_store;
  * Opens (create: creates the directory's environment and tables if missing)
  * the transactional environment in dir, safe for many processes at once:
  * DB_REGISTER|DB_RECOVER runs recovery when a process died holding it, and
- * failchk clears what dead processes left. On failure *why (if not NULL)
- * receives a static sentence an operator can act on.
+ * failchk clears what dead processes left. On failure why (if not NULL) gets
+ * a sentence an operator can act on.
  */
-enum tg_err store_open(const char *dir, bool create, struct tg_store **out, const char **why);
+enum tg_err store_open(const char *dir, bool create, struct tg_store **out, struct tg_why *why);
 void store_close(struct tg_store *s);
 
 /* Changes whenever a tenant or key is added, changed or removed. */

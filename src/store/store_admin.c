@@ -6,9 +6,9 @@
  * request path. Never reads a record, and never recovers or replaces an
  * environment a live process still uses.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -22,197 +22,33 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_FILE "tokengate.db"
-#define LOCK_FILE "tokengate.lock"
-#define REGISTRY "__db.register"
-#define REGISTRY_SLOT 25 /* BDB's fixed-length pid line in __db.register */
-
-/* "www-data", or "uid 1234" for an account that no longer exists. */
-static void
-user_name(uid_t uid, char *buf, size_t n)
-{
-	struct passwd *pw = getpwuid(uid);
-
-	if (pw)
-		snprintf(buf, n, "%s", pw->pw_name);
-	else
-		snprintf(buf, n, "uid %ld", (long)uid);
-}
-
-static enum tg_err
-denied(char *why, size_t whylen, const char *path, const struct stat *st, const char *problem,
-       const char *fix)
-{
-	char owner[64], me[64];
-
-	user_name(st->st_uid, owner, sizeof(owner));
-	user_name(geteuid(), me, sizeof(me));
-	snprintf(why, whylen, "permission problem: %s belongs to %s (mode %04o) %s, running as %s: %s",
-		 path, owner, (unsigned)(st->st_mode & 07777), problem, me, fix);
-	return TG_ERR_DENIED;
-}
-
-/* One file of the directory: the owner's, and usable by the owner. */
-static enum tg_err
-check_entry(const char *dir, const char *name, const struct stat *dst, char *why, size_t whylen)
-{
-	char *path = tg_xasprintf("%s/%s", dir, name);
-	char owner[64], fix[600];
-	struct stat st;
-	enum tg_err rc = TG_OK;
-
-	user_name(dst->st_uid, owner, sizeof(owner));
-	if (lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
-		goto out; /* gone meanwhile, or a directory restore left: not the environment's */
-	/* An operator's DB_CONFIG (docs/operations.md) is only read. */
-	if (strcmp(name, "DB_CONFIG") == 0 &&
-	    (st.st_mode & (st.st_uid == dst->st_uid ? 0400 : 0004)))
-		goto out;
-	if (st.st_uid != dst->st_uid) {
-		snprintf(fix, sizeof(fix), "the database's owner %s cannot rely on it; run `chown -R "
-			 "%s: %s`, then `tokengatectl --db %s recover`", owner, owner, dir, dir);
-		rc = denied(why, whylen, path, &st, "in a database that is not its owner's", fix);
-	} else if ((st.st_mode & 0600) != 0600) {
-		snprintf(fix, sizeof(fix), "its owner needs read and write; run `chmod u+rw %s`",
-			 path);
-		rc = denied(why, whylen, path, &st, "without owner read and write", fix);
-	}
-out:
-	free(path);
-	return rc;
-}
-
-enum tg_err
-store_check(const char *dir, char *why, size_t whylen)
-{
-	char *file = tg_xasprintf("%s/%s", dir, DB_FILE);
-	char owner[64], fix[600];
-	struct dirent *e;
-	struct stat st;
-	DIR *d = NULL;
-	enum tg_err rc = TG_OK;
-
-	if (stat(dir, &st) != 0) {
-		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
-		user_name(geteuid(), owner, sizeof(owner));
-		if (rc == TG_ERR_NOT_FOUND)
-			snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s "
-				 "init` first", dir, dir);
-		else
-			snprintf(why, whylen, "permission problem: %s cannot reach %s (%s): a directory "
-				 "above it is closed to %s", owner, dir, strerror(errno), owner);
-		goto out;
-	}
-	user_name(st.st_uid, owner, sizeof(owner));
-	if (!S_ISDIR(st.st_mode)) {
-		snprintf(why, whylen, "%s is not a directory: name the database directory", dir);
-		rc = TG_ERR_IO;
-	} else if (geteuid() != 0 && geteuid() != st.st_uid) {
-		snprintf(fix, sizeof(fix), "run it as %s (tokengatectl run as root switches to %s)",
-			 owner, owner);
-		rc = denied(why, whylen, dir, &st, "and is used by its owner only", fix);
-	} else if ((st.st_mode & 0700) != 0700) {
-		snprintf(fix, sizeof(fix), "run `chmod u+rwx %s`", dir);
-		rc = denied(why, whylen, dir, &st, "without owner read, write and search", fix);
-	} else if (access(file, F_OK) != 0) {
-		snprintf(why, whylen, "no tokengate database in %s: run `tokengatectl --db %s init` "
-			 "first", dir, dir);
-		rc = TG_ERR_NOT_FOUND;
-	}
-	d = rc == TG_OK ? opendir(dir) : NULL;
-	if (rc == TG_OK && !d) {
-		snprintf(why, whylen, "cannot list %s: %s", dir, strerror(errno));
-		rc = TG_ERR_IO;
-	}
-	while (rc == TG_OK && (e = readdir(d)) != NULL)
-		if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
-			rc = check_entry(dir, e->d_name, &st, why, whylen);
-out:
-	if (d)
-		closedir(d);
-	free(file);
-	return rc;
-}
-
-/*
- * DB_REGISTER keeps one line per process in __db.register and an fcntl lock
- * on the line's first byte while the process has the environment open; a
- * line whose byte nobody locks belongs to a process that died.
- */
-int
-store_env_users(const char *dir, pid_t *first)
-{
-	char *path = tg_xasprintf("%s/%s", dir, REGISTRY);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char slot[REGISTRY_SLOT];
-	int n = 0;
-
-	free(path);
-	if (fd < 0)
-		return 0;
-	for (off_t pos = 0; pread(fd, slot, sizeof(slot), pos) == (ssize_t)sizeof(slot);
-	     pos += REGISTRY_SLOT) {
-		struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = pos,
-				    .l_len = 1 };
-
-		if (slot[0] == 'X' || fcntl(fd, F_GETLK, &fl) != 0 || fl.l_type == F_UNLCK)
-			continue;
-		if (n++ == 0)
-			*first = fl.l_pid;
-	}
-	close(fd);
-	return n;
-}
-
-int
-store_lock_dir(const char *dir, bool is_waiting, int *fd_out)
-{
-	char *path = tg_xasprintf("%s/%s", dir, LOCK_FILE);
-	int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	int ret = 0;
-
-	free(path);
-	if (fd < 0)
-		return errno;
-	if (flock(fd, LOCK_EX | (is_waiting ? 0 : LOCK_NB)) != 0) {
-		ret = errno;
-		close(fd);
-		return ret;
-	}
-	*fd_out = fd;
-	return 0;
-}
-
 /* Under the open lock: refuses while a process has dir's environment open. */
 static enum tg_err
-claim(const char *dir, const char *what, int *fd, char *why, size_t whylen)
+claim(const char *dir, const char *what, int *fd, struct tg_why *why)
 {
 	pid_t pid = 0;
 	int ret = store_lock_dir(dir, false, fd);
 
-	if (ret == EWOULDBLOCK) {
-		snprintf(why, whylen, "a process is opening the database in %s right now: stop the "
-			 "server (every process using it), then run %s again", dir, what);
-		return TG_ERR_BUSY;
-	}
-	if (ret != 0) {
-		snprintf(why, whylen, "cannot lock the database in %s: %s", dir, strerror(ret));
-		return ret == EACCES ? TG_ERR_DENIED : TG_ERR_IO;
-	}
+	if (ret == EWOULDBLOCK)
+		return tg_fail(why, TG_ERR_BUSY, "a process is opening the database in %s right "
+			       "now: stop the server (every process using it), then run %s again",
+			       dir, what);
+	if (ret != 0)
+		return tg_fail(why, ret == EACCES ? TG_ERR_DENIED : TG_ERR_IO,
+			       "cannot lock the database in %s: %s", dir, strerror(ret));
 	if (store_env_users(dir, &pid) > 0) {
 		close(*fd);
 		*fd = -1;
-		snprintf(why, whylen, "the server is running: process %ld has the database in %s "
-			 "open; stop it (every process using the database), then run %s again",
-			 (long)pid, dir, what);
-		return TG_ERR_BUSY;
+		return tg_fail(why, TG_ERR_BUSY, "the server is running: process %ld has the "
+			       "database in %s open; stop it (every process using the database), "
+			       "then run %s again", (long)pid, dir, what);
 	}
 	return TG_OK;
 }
 
 /* A stand-in handle for store_env_recover on a directory nobody has open. */
 static enum tg_err
-recover_dir(const char *dir, bool is_catastrophic, char *why, size_t whylen)
+recover_dir(const char *dir, bool is_catastrophic, struct tg_why *why)
 {
 	char *pfx = tg_xasprintf("database %s", dir);
 	struct tg_store tmp = { .dir = (char *)(uintptr_t)dir, .errpfx = pfx };
@@ -221,40 +57,25 @@ recover_dir(const char *dir, bool is_catastrophic, char *why, size_t whylen)
 	free(pfx);
 	if (ret == 0)
 		return TG_OK;
-	snprintf(why, whylen, "%srecovery of %s failed: %s; %s", is_catastrophic ? "catastrophic " : "",
-		 dir, db_strerror(ret), is_catastrophic ? "put a backup back with `tokengatectl "
-		 "restore BACKUP`" : "try `tokengatectl recover --catastrophic`");
-	return ret == EACCES ? TG_ERR_DENIED : TG_ERR_DB;
+	return tg_fail(why, ret == EACCES ? TG_ERR_DENIED : TG_ERR_DB, "%srecovery of %s failed: "
+		       "%s; %s", is_catastrophic ? "catastrophic " : "", dir, db_strerror(ret),
+		       is_catastrophic ? "put a backup back with `tokengatectl restore BACKUP`"
+		       : "try `tokengatectl recover --catastrophic`");
 }
 
 enum tg_err
-store_recover(const char *dir, bool is_catastrophic, char *why, size_t whylen)
+store_recover(const char *dir, bool is_catastrophic, struct tg_why *why)
 {
 	int fd = -1;
-	enum tg_err rc = store_check(dir, why, whylen);
+	enum tg_err rc = store_check(dir, why);
 
 	if (rc == TG_OK)
-		rc = claim(dir, "recover", &fd, why, whylen);
+		rc = claim(dir, "recover", &fd, why);
 	if (rc == TG_OK)
-		rc = recover_dir(dir, is_catastrophic, why, whylen);
+		rc = recover_dir(dir, is_catastrophic, why);
 	if (fd >= 0)
 		close(fd);
 	return rc;
-}
-
-bool
-store_dir_has(const char *dir, const char *prefix)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	bool has = false;
-
-	while (d && !has && (e = readdir(d)) != NULL)
-		has = strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-		      strncmp(e->d_name, prefix, strlen(prefix)) == 0;
-	if (d)
-		closedir(d);
-	return has;
 }
 
 /* A copy whose regions are gone holds only the table file and the log. */
@@ -270,23 +91,18 @@ drop_regions(const char *dir)
 }
 
 enum tg_err
-store_backup(const char *dir, const char *target, char *why, size_t whylen)
+store_backup(const char *dir, const char *target, struct tg_why *why)
 {
 	struct tg_store *s = NULL;
-	const char *open_why = NULL;
 	enum tg_err rc;
 	int ret;
 
-	if (store_dir_has(target, "")) {
-		snprintf(why, whylen, "backup directory %s already holds files: name a new or empty "
-			 "one", target);
-		return TG_ERR_EXISTS;
-	}
-	rc = store_open(dir, false, &s, &open_why);
-	if (rc != TG_OK) {
-		snprintf(why, whylen, "%s", open_why ? open_why : "cannot open the database");
+	if (store_dir_has(target, ""))
+		return tg_fail(why, TG_ERR_EXISTS, "backup directory %s already holds files: name "
+			       "a new or empty one", target);
+	rc = store_open(dir, false, &s, why);
+	if (rc != TG_OK)
 		return rc;
-	}
 	/*
 	 * Copies the table file, then every log file from before the copy began
 	 * to its end. A checkpoint meanwhile must not remove a log file holding
@@ -298,50 +114,45 @@ store_backup(const char *dir, const char *target, char *why, size_t whylen)
 		ret = s->env->backup(s->env, target, DB_CREATE);
 	(void)s->env->log_set_config(s->env, DB_LOG_AUTO_REMOVE, 1);
 	store_close(s);
-	if (ret != 0) {
-		snprintf(why, whylen, "cannot back %s up into %s: %s (it must be a directory the "
-			 "database's owner can create and write)", dir, target, db_strerror(ret));
-		return TG_ERR_IO;
-	}
-	rc = recover_dir(target, true, why, whylen);
-	if (rc == TG_OK && (ret = drop_regions(target)) != 0) {
-		snprintf(why, whylen, "cannot remove the region files of the backup in %s: %s",
-			 target, db_strerror(ret));
-		rc = TG_ERR_IO;
-	}
+	if (ret != 0)
+		return tg_fail(why, TG_ERR_IO, "cannot back %s up into %s: %s (it must be a "
+			       "directory the database's owner can create and write)", dir, target,
+			       db_strerror(ret));
+	rc = recover_dir(target, true, why);
+	if (rc == TG_OK && (ret = drop_regions(target)) != 0)
+		rc = tg_fail(why, TG_ERR_IO, "cannot remove the region files of the backup in %s: "
+			     "%s", target, db_strerror(ret));
 	return rc;
 }
 
 enum tg_err
-store_verify(const char *dir, char *why, size_t whylen)
+store_verify(const char *dir, struct tg_why *why)
 {
-	char *file = tg_xasprintf("%s/%s", dir, DB_FILE);
+	char *file = tg_xasprintf("%s/%s", dir, STORE_DB_FILE);
 	DB *db = NULL;
 	pid_t pid = 0;
 	enum tg_err rc = TG_OK;
 	int ret;
 
 	if (access(file, R_OK) != 0) {
-		snprintf(why, whylen, "no readable %s: %s (name a backup made by `tokengatectl "
-			 "backup`, or the database directory)", file, strerror(errno));
-		rc = errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED;
+		rc = tg_fail(why, errno == ENOENT ? TG_ERR_NOT_FOUND : TG_ERR_DENIED,
+			     "no readable %s: %s (name a backup made by `tokengatectl backup`, or "
+			     "the database directory)", file, strerror(errno));
 	} else if (store_env_users(dir, &pid) > 0) {
-		snprintf(why, whylen, "process %ld has the database in %s open, and a table that "
-			 "changes under it cannot be verified: verify a backup (`tokengatectl backup "
-			 "DIR`), or stop the server first", (long)pid, dir);
-		rc = TG_ERR_BUSY;
+		rc = tg_fail(why, TG_ERR_BUSY, "process %ld has the database in %s open, and a "
+			     "table that changes under it cannot be verified: verify a backup "
+			     "(`tokengatectl backup DIR`), or stop the server first", (long)pid,
+			     dir);
 	} else if ((ret = db_create(&db, NULL, 0)) != 0) {
-		snprintf(why, whylen, "cannot verify %s: %s", file, db_strerror(ret));
-		rc = TG_ERR_DB;
+		rc = tg_fail(why, TG_ERR_DB, "cannot verify %s: %s", file, db_strerror(ret));
 	} else {
 		db->set_errfile(db, stderr);
 		db->set_errpfx(db, file);
 		ret = db->verify(db, file, NULL, NULL, 0); /* frees db whatever it answers */
-		if (ret != 0) {
-			snprintf(why, whylen, "%s is damaged (%s): put another backup back, or run "
-				 "`tokengatectl recover --catastrophic`", file, db_strerror(ret));
-			rc = TG_ERR_DB;
-		}
+		if (ret != 0)
+			rc = tg_fail(why, TG_ERR_DB, "%s is damaged (%s): put another backup back, "
+				     "or run `tokengatectl recover --catastrophic`", file,
+				     db_strerror(ret));
 	}
 	free(file);
 	return rc;
@@ -350,7 +161,7 @@ store_verify(const char *dir, char *why, size_t whylen)
 static bool
 is_env_file(const char *name)
 {
-	return strcmp(name, DB_FILE) == 0 || strcmp(name, "tokengate.hint") == 0 ||
+	return strcmp(name, STORE_DB_FILE) == 0 || strcmp(name, STORE_HINT_FILE) == 0 ||
 	       strncmp(name, "log.", 4) == 0 || strncmp(name, "__db.", 5) == 0;
 }
 
@@ -420,36 +231,34 @@ aside_dir(const char *dir)
 }
 
 enum tg_err
-store_restore(const char *backup, const char *dir, char **moved_to, char *why, size_t whylen)
+store_restore(const char *backup, const char *dir, char **moved_to, struct tg_why *why)
 {
 	char *aside = NULL, *failed = NULL;
 	int fd = -1, ret;
-	enum tg_err rc = store_verify(backup, why, whylen);
+	enum tg_err rc = store_verify(backup, why);
 
 	if (rc == TG_OK)
-		rc = store_check(dir, why, whylen);
+		rc = store_check(dir, why);
 	if (rc == TG_OK)
-		rc = claim(dir, "restore", &fd, why, whylen);
+		rc = claim(dir, "restore", &fd, why);
 	if (rc != TG_OK)
 		goto out;
 	aside = aside_dir(dir);
 	if (mkdir(aside, 0700) != 0) {
-		snprintf(why, whylen, "cannot make %s for the files restore replaces: %s", aside,
-			 strerror(errno));
-		rc = TG_ERR_IO;
+		rc = tg_fail(why, TG_ERR_IO, "cannot make %s for the files restore replaces: %s",
+			     aside, strerror(errno));
 		goto out;
 	}
 	ret = transfer(dir, aside, false, &failed);
 	if (ret == 0)
 		ret = transfer(backup, dir, true, &failed);
 	if (ret != 0) {
-		snprintf(why, whylen, "restore stopped at %s: %s; the files it replaced are in %s",
-			 failed ? failed : dir, strerror(ret), aside);
-		rc = TG_ERR_IO;
+		rc = tg_fail(why, TG_ERR_IO, "restore stopped at %s: %s; the files it replaced are "
+			     "in %s", failed ? failed : dir, strerror(ret), aside);
 		goto out;
 	}
 	/* Fresh regions now, so that a failure shows here rather than at the server's start. */
-	rc = recover_dir(dir, false, why, whylen);
+	rc = recover_dir(dir, false, why);
 	if (rc == TG_OK) {
 		*moved_to = aside; /* ownership moves to the caller */
 		aside = NULL;

@@ -3,7 +3,7 @@
  * at the top of store.c). Every operation is a body run by store_run(); never
  * begins or ends a transaction itself, never sees a key, only its hash.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -1,7 +1,6 @@
 /*
- * Internal to the store (store.c, store_admin.c, store_apikey.c, store_env.c, store_hint.c,
- * store_session.c, store_sweep.c, store_threads.c), the only files that may include this
- * header or <db.h>: the table list, the one retry loop that runs every
+ * Internal to the store (the files of src/store/), the only files that may include this
+ * header or <db.h>: the directory's file names, the table list, the one retry loop that runs every
  * transaction (store_run), the record helpers, and the few record functions
  * one of those files lends another. Nothing outside store*.c sees a DB_TXN or
  * a DBT.
@@ -9,8 +8,8 @@
 #ifndef TG_STORE_DB_H
 #define TG_STORE_DB_H
 
-#include "store.h"
-#include "store_admin.h"
+#include "store/store.h"
+#include "store/store_admin.h"
 
 #include <db.h>
 #include <pthread.h>
@@ -19,6 +18,13 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#define STORE_DB_FILE "tokengate.db"     /* the tables */
+#define STORE_LOCK_FILE "tokengate.lock" /* the open lock (store_lock_dir) */
+#define STORE_HINT_FILE "tokengate.hint" /* the change hint (store_hint.c) */
+#define STORE_REGISTRY "__db.register"   /* BDB's registry of processes (DB_REGISTER) */
+/* A registry line: BDB's env_register.c writes "%24lu\n", or "X" padding once the slot is free. */
+#define STORE_REGISTRY_SLOT 25
 
 /* The B-trees of tokengate.db; their record formats are listed at the top of store.c. */
 enum store_table {
@@ -87,7 +93,6 @@ void store_dbt_out(DBT *d);
 /* Wipes and frees what store_dbt_out received. */
 void store_dbt_free(DBT *d);
 /* Record bytes may hold key material: wiped before they are freed. */
-void store_wipe_free(void *p, size_t n);
 void store_put_u64(unsigned char *p, uint64_t v);
 uint64_t store_get_u64(const unsigned char *p);
 
@@ -183,7 +188,7 @@ void store_checkpointer_stop(struct tg_store *s);
 
 /* ---- lent by one table's file to another */
 
-/* Sets c->rc to TG_ERR_NOT_FOUND when tenant id does not exist (store.c). */
+/* Sets c->rc to TG_ERR_NOT_FOUND when tenant id does not exist (store_rec.c). */
 int store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct store_call *c);
 
 /* Deletes every API key of tenant and its hash index entry, for its removal (store_apikey.c). */
@@ -195,22 +200,11 @@ int store_apikey_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant
 #define STORE_SESSION_REFRESH_LEN (TG_SESSION_ID_LEN + TG_REFRESH_HASH_LEN)
 
 /*
- * Reads session id (flags: DB_RMW to update it). A miss, or another tenant's
- * session when tenant is not NULL, sets c->rc to TG_ERR_NOT_FOUND; a record
- * that does not decode is store_corrupt (store_session.c).
- */
-int store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant,
-		       u_int32_t flags, struct store_call *c, struct tg_session **out);
-
-/*
  * The session_user key tenant '\0' user '\0' sid, or the prefix of it that
  * ends after user (sid NULL) or tenant (user NULL too). Caller frees (store_session.c).
  */
 unsigned char *store_session_user_key(const char *tenant, const char *user, const char *sid,
 				      size_t *n);
-
-/* The session_end key of ss as stored (store_session.c). */
-void store_session_end_key(const struct tg_session *ss, unsigned char k[STORE_END_KEY_LEN]);
 
 /*
  * Ends the session that session_user entry k names when it was created at or
@@ -222,10 +216,19 @@ int store_session_end_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, con
 /*
  * Deletes the session that session_user entry k names, with its index
  * entries, refresh tokens and rate bucket (or only the entry when its session
- * is gone); *changed gets the records deleted (store_sweep.c).
+ * is gone); *changed gets the records deleted (store_session.c).
  */
 int store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k,
 			       struct store_call *c, size_t *changed);
+/*
+ * Deletes session sid with its session_user entry, refresh tokens and rate
+ * bucket, and its session_end entry when is_end_dropped (the sweep's cursor
+ * deletes that one itself); *records gets what went, *is_gone whether the
+ * session was there. A missing or undecodable session is left to the caller's
+ * entry (store_session.c).
+ */
+int store_session_drop(struct tg_store *s, DB_TXN *txn, const char *sid, bool is_end_dropped,
+		       struct store_call *c, size_t *records, bool *is_gone);
 
 /* ---- jobs: work too large for one transaction (store_jobs.c) */
 
@@ -280,9 +283,10 @@ struct store_cache;
 
 /*
  * Maps DIR/tokengate.hint MAP_SHARED, creating it (mode 0600, owned like
- * tokengate.db) when missing. NULL with a sentence in why when it cannot.
+ * tokengate.db) when missing. On failure (TG_ERR_IO) why gets a sentence an
+ * operator can act on.
  */
-struct store_hint *store_hint_open(const char *dir, char *why, size_t whylen);
+enum tg_err store_hint_open(const char *dir, struct store_hint **out, struct tg_why *why);
 void store_hint_close(struct store_hint *h);
 /* Loads a counter; what the caller reads next is ordered after the load. */
 uint64_t store_hint_load(const struct store_hint *h, enum store_hint_counter c);

@@ -1,19 +1,19 @@
 /*
  * The Berkeley DB 5.3 environment shared by many processes and, through one
  * handle, by many threads, and the decision, at open, whether it needs
- * recovery first; the one retry loop (store_run) in which every
- * transaction of store*.c begins and ends; and the record helpers. Lock
+ * recovery first; and the one retry loop (store_run) in which every
+ * transaction of store*.c begins and ends (the record helpers it runs are in
+ * store_rec.c). Lock
  * conflicts and a panicked environment are retried only here; a process
  * wedged on a dead process's mutex stops itself (store_threads.c). Knows no
  * table's record format and never prints a record.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -25,7 +25,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DB_FILE "tokengate.db"
 #define CACHE_BYTES (4u * 1024 * 1024)
 #define LOG_FILE_MAX (1u * 1024 * 1024)
 #define THREAD_SLOTS 256
@@ -83,8 +82,6 @@ static const char *const table_names[T_COUNT] = {
 	[T_JOBS] = "jobs",
 };
 
-
-static _Thread_local char why_buf[512];
 
 /* BDB's own messages, one log line each so sibling processes never interleave. */
 static void
@@ -199,12 +196,12 @@ configure_env(struct tg_store *s, DB_ENV *env)
 static void
 open_hint(struct tg_store *s)
 {
-	char why[400];
+	struct tg_why why;
 
-	s->hint = store_hint_open(s->dir, why, sizeof(why));
-	if (!s->hint && !s->has_warned_hint)
+	if (store_hint_open(s->dir, &s->hint, &why) != TG_OK && !s->has_warned_hint)
 		TG_LOG(TG_LOG_WARN, "%s: %s; until then every request reads the database, and this "
-		       "process's changes may be missed by the others' caches", s->errpfx, why);
+		       "process's changes may be missed by the others' caches", s->errpfx,
+		       why.text);
 	s->has_warned_hint = s->has_warned_hint || !s->hint;
 }
 
@@ -244,7 +241,7 @@ join_env(struct tg_store *s)
 			s->db[i] = NULL;
 			break;
 		}
-		ret = s->db[i]->open(s->db[i], NULL, DB_FILE, table_names[i], DB_BTREE, dbflags,
+		ret = s->db[i]->open(s->db[i], NULL, STORE_DB_FILE, table_names[i], DB_BTREE, dbflags,
 				     0600);
 	}
 	if (ret != 0) {
@@ -452,54 +449,50 @@ lock_init(struct tg_store *s)
 }
 
 static enum tg_err
-prepare_dir(const char *dir, bool create, const char **why)
+prepare_dir(const char *dir, bool create, struct tg_why *why)
 {
 	struct stat st;
-	char *file = tg_xasprintf("%s/%s", dir, DB_FILE);
+	char *file = tg_xasprintf("%s/%s", dir, STORE_DB_FILE);
 	enum tg_err rc = TG_OK;
 
-	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST) {
-		snprintf(why_buf, sizeof(why_buf), "cannot create database directory %s: %s", dir,
-			 strerror(errno));
-		rc = TG_ERR_IO;
-	} else if (!create && stat(file, &st) != 0 && errno == EACCES) {
-		rc = store_check(dir, why_buf, sizeof(why_buf));
-	} else if (!create && stat(file, &st) != 0) {
-		snprintf(why_buf, sizeof(why_buf),
-			 "no tokengate database in %s: run `tokengatectl --db %s init` first", dir,
-			 dir);
-		rc = TG_ERR_NOT_FOUND;
-	}
-	if (rc != TG_OK && why)
-		*why = why_buf;
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		rc = tg_fail(why, TG_ERR_IO, "cannot create database directory %s: %s", dir,
+			     strerror(errno));
+	else if (!create && stat(file, &st) != 0 && errno == EACCES)
+		rc = store_check(dir, why);
+	else if (!create && stat(file, &st) != 0)
+		rc = tg_fail(why, TG_ERR_NOT_FOUND,
+			     "no tokengate database in %s: run `tokengatectl --db %s init` first",
+			     dir, dir);
 	free(file);
 	return rc;
 }
 
-/* The sentence for an open that failed with ret. */
-static void
-explain_open(const struct tg_store *s, int ret)
+/* The error and the sentence for an open that failed with ret. */
+static enum tg_err
+explain_open(const struct tg_store *s, int ret, struct tg_why *why)
 {
 	const char *dir = s->dir;
+	enum tg_err rc = ret == EACCES || ret == EPERM ? TG_ERR_DENIED : TG_ERR_DB;
 
 	if (ret == DB_RUNRECOVERY)
-		snprintf(why_buf, sizeof(why_buf),
-			 "recovery of the database in %s failed: run `tokengatectl --db %s recover "
-			 "--catastrophic`, or put a backup back with `tokengatectl --db %s restore "
-			 "BACKUP`", dir, dir, dir);
-	else if (ret == TG_STORE_ORPHANED)
-		snprintf(why_buf, sizeof(why_buf),
-			 "the region files (__db.*) of the database in %s are gone while process %ld "
-			 "still has it open: stop every process using it (the web server), then run "
-			 "`tokengatectl --db %s recover`", dir, (long)s->live_user, dir);
-	else if ((ret != EACCES && ret != EPERM) ||
-		 store_check(dir, why_buf, sizeof(why_buf)) == TG_OK)
-		snprintf(why_buf, sizeof(why_buf), "cannot open the database in %s: %s", dir,
-			 db_strerror(ret));
+		return tg_fail(why, rc,
+			       "recovery of the database in %s failed: run `tokengatectl --db %s "
+			       "recover --catastrophic`, or put a backup back with `tokengatectl "
+			       "--db %s restore BACKUP`", dir, dir, dir);
+	if (ret == TG_STORE_ORPHANED)
+		return tg_fail(why, rc,
+			       "the region files (__db.*) of the database in %s are gone while "
+			       "process %ld still has it open: stop every process using it (the "
+			       "web server), then run `tokengatectl --db %s recover`", dir,
+			       (long)s->live_user, dir);
+	if (rc == TG_ERR_DENIED && store_check(dir, why) != TG_OK)
+		return rc;
+	return tg_fail(why, rc, "cannot open the database in %s: %s", dir, db_strerror(ret));
 }
 
 enum tg_err
-store_open(const char *dir, bool create, struct tg_store **out, const char **why)
+store_open(const char *dir, bool create, struct tg_store **out, struct tg_why *why)
 {
 	struct tg_store *s = NULL;
 	enum tg_err rc;
@@ -516,9 +509,7 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 	/* Opening can wait on a mutex a dead process holds, too: the watchdog covers it. */
 	s->has_watchdog = store_watchdog_start(s);
 	if (!s->has_watchdog) {
-		rc = TG_ERR_IO;
-		snprintf(why_buf, sizeof(why_buf), "cannot start a thread for the database in %s",
-			 dir);
+		rc = tg_fail(why, TG_ERR_IO, "cannot start a thread for the database in %s", dir);
 		goto out;
 	}
 	atomic_fetch_add(&s->active, 1);
@@ -530,15 +521,12 @@ store_open(const char *dir, bool create, struct tg_store **out, const char **why
 			TG_LOG(TG_LOG_WARN, "%s: cannot start the checkpoint thread; the log grows "
 			       "until this process restarts", s->errpfx);
 	} else {
-		rc = ret == EACCES || ret == EPERM ? TG_ERR_DENIED : TG_ERR_DB;
-		explain_open(s, ret);
+		rc = explain_open(s, ret, why);
 		goto out;
 	}
 	*out = s; /* ownership moves to the caller */
 	s = NULL;
 out:
-	if (rc != TG_OK && s && why)
-		*why = why_buf;
 	store_close(s);
 	return rc;
 }
@@ -792,174 +780,4 @@ store_run(struct tg_store *s, struct store_call *c)
 	rc = run_attempts(s, c);
 	atomic_fetch_sub(&s->active, 1);
 	return rc;
-}
-
-int
-store_corrupt(struct tg_store *s, struct store_call *c, const char *table)
-{
-	TG_LOG(TG_LOG_ERR, "%s: a record in table %s does not decode; restore it from a backup",
-	       s->errpfx, table);
-	c->rc = TG_ERR_DB;
-	return 0;
-}
-
-/* ------------------------------------------------------------ records */
-
-void
-store_dbt_in(DBT *d, const void *p, size_t n)
-{
-	memset(d, 0, sizeof(*d));
-	d->data = (void *)(uintptr_t)p; /* BDB reads input DBTs only */
-	d->size = (u_int32_t)n;
-}
-
-void
-store_dbt_out(DBT *d)
-{
-	memset(d, 0, sizeof(*d));
-	d->flags = DB_DBT_MALLOC; /* required on DB_THREAD handles */
-}
-
-/* BDB and tg_xmalloc allocate with malloc. */
-void
-store_wipe_free(void *p, size_t n)
-{
-	if (p)
-		OPENSSL_cleanse(p, n);
-	free(p);
-}
-
-void
-store_dbt_free(DBT *d)
-{
-	if (d->flags & DB_DBT_MALLOC)
-		store_wipe_free(d->data, d->size);
-	d->data = NULL;
-	d->size = 0;
-}
-
-void
-store_put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)(v & 0xff);
-}
-
-uint64_t
-store_get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-int
-store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
-	    u_int32_t flags, DBT *d, bool *is_found)
-{
-	DBT k;
-	int ret;
-
-	store_dbt_in(&k, key, n);
-	store_dbt_out(d);
-	ret = s->db[t]->get(s->db[t], txn, &k, d, flags);
-	*is_found = ret == 0;
-	return ret == DB_NOTFOUND ? 0 : ret;
-}
-
-int
-store_exists(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
-	     u_int32_t flags, bool *is_found)
-{
-	DBT d;
-	int ret = store_fetch(s, t, txn, key, n, flags, &d, is_found);
-
-	store_dbt_free(&d);
-	return ret;
-}
-
-int
-store_put(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t kn,
-	  const void *data, size_t dn)
-{
-	DBT k, d;
-
-	store_dbt_in(&k, key, kn);
-	store_dbt_in(&d, data, dn);
-	return s->db[t]->put(s->db[t], txn, &k, &d, 0);
-}
-
-int
-store_del(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n)
-{
-	DBT k;
-
-	store_dbt_in(&k, key, n);
-	return s->db[t]->del(s->db[t], txn, &k, 0);
-}
-
-int
-store_scan(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix, size_t plen,
-	   u_int32_t flags, store_visit_fn visit, struct store_call *c)
-{
-	return store_scan_from(s, t, txn, prefix, plen, NULL, 0, flags, visit, c);
-}
-
-int
-store_scan_from(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *prefix,
-		size_t plen, const void *start, size_t slen, u_int32_t flags, store_visit_fn visit,
-		struct store_call *c)
-{
-	/* Degree 2 is a property of the cursor, not of each get. */
-	u_int32_t copen = flags & DB_READ_COMMITTED, cget = flags & ~(u_int32_t)DB_READ_COMMITTED;
-	u_int32_t how;
-	DBC *cur = NULL;
-	DBT k, d;
-	int ret;
-
-	if (!start || slen < plen) {
-		start = prefix;
-		slen = plen;
-	}
-	how = slen ? DB_SET_RANGE : DB_FIRST;
-	ret = s->db[t]->cursor(s->db[t], txn, &cur, copen);
-	if (ret != 0)
-		return ret;
-	store_dbt_out(&k);
-	store_dbt_out(&d);
-	if (slen) {
-		k.data = (void *)(uintptr_t)start; /* replaced by the found key on success */
-		k.size = (u_int32_t)slen;
-	}
-	for (;;) {
-		ret = cur->get(cur, &k, &d, how | cget);
-		if (ret != 0) {
-			k.data = NULL; /* still ours (the start) or never allocated */
-			break;
-		}
-		how = DB_NEXT;
-		if (plen && (k.size < plen || memcmp(k.data, prefix, plen) != 0))
-			break;
-		ret = visit(s, txn, cur, &k, &d, c);
-		store_dbt_free(&k);
-		store_dbt_free(&d);
-		if (ret != 0 || c->rc != TG_OK)
-			break;
-	}
-	return store_cursor_done(cur, &k, &d, ret == STORE_SCAN_STOP ? 0 : ret);
-}
-
-int
-store_cursor_done(DBC *cur, DBT *k, DBT *d, int ret)
-{
-	int cret;
-
-	store_dbt_free(k);
-	store_dbt_free(d);
-	cret = cur->close(cur);
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	return ret != 0 ? ret : cret;
 }

@@ -27,7 +27,7 @@
  * anew (possibly a new file of a re-created environment, whose counters
  * start over) and must not match a value read from the old mapping.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +40,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define HINT_FILE "tokengate.hint"
 #define HINT_SIZE 4096
 #define HINT_MAGIC 0x544748494e543031ULL /* "TGHINT01" */
 #define SESSION_SLOTS 1024               /* a power of two: slots are picked by mask */
@@ -133,43 +132,45 @@ open_file(const char *path, const char *dir)
  * Never truncated or rewritten once there: processes that open it at the
  * same time all get the same file, and a counter never goes back.
  */
-struct store_hint *
-store_hint_open(const char *dir, char *why, size_t whylen)
+enum tg_err
+store_hint_open(const char *dir, struct store_hint **out, struct tg_why *why)
 {
-	char *path = tg_xasprintf("%s/%s", dir, HINT_FILE);
-	struct store_hint *h = NULL;
+	char *path = tg_xasprintf("%s/%s", dir, STORE_HINT_FILE);
+	struct store_hint *h;
 	struct stat st;
 	uint64_t magic = 0;
 	void *p = MAP_FAILED;
 	int fd = open_file(path, dir);
+	enum tg_err rc = TG_OK;
 
 	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
 	    (st.st_size < HINT_SIZE && ftruncate(fd, HINT_SIZE) != 0)) {
-		snprintf(why, whylen, "cannot open %s (%s): give it the owner and mode (0600) of "
-			 "tokengate.db", path, strerror(errno));
+		rc = tg_fail(why, TG_ERR_IO, "cannot open %s (%s): give it the owner and mode "
+			     "(0600) of tokengate.db", path, strerror(errno));
 		goto out;
 	}
 	p = mmap(NULL, HINT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (p == MAP_FAILED) {
-		snprintf(why, whylen, "cannot map %s: %s", path, strerror(errno));
+		rc = tg_fail(why, TG_ERR_IO, "cannot map %s: %s", path, strerror(errno));
 		goto out;
 	}
 	if (!atomic_compare_exchange_strong(&((struct hint_page *)p)->magic, &magic, HINT_MAGIC) &&
 	    magic != HINT_MAGIC) {
-		snprintf(why, whylen, "%s is not a tokengate hint file: remove it (with every "
-			 "tokengate process stopped)", path);
+		rc = tg_fail(why, TG_ERR_IO, "%s is not a tokengate hint file: remove it (with "
+			     "every tokengate process stopped)", path);
 		goto out;
 	}
 	h = tg_xmalloc(sizeof(*h));
 	h->page = p; /* ownership moves to h */
 	p = MAP_FAILED;
+	*out = h; /* ownership moves to the caller */
 out:
 	if (p != MAP_FAILED)
 		munmap(p, HINT_SIZE);
 	if (fd >= 0)
 		close(fd);
 	free(path);
-	return h;
+	return rc;
 }
 
 void

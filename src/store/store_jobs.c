@@ -5,16 +5,18 @@
  * written, durably, before the first batch and moved forward in each batch's
  * own transaction, so an interrupted job is finished where it stopped by the
  * next sweep of any process. Batches commit without waiting for the disk; a
- * recovery that drops some of them drops the record's moves with them. Knows the session_user index's order, never a
- * session's record format (store_session.c and store_sweep.c act on each one).
+ * recovery that drops some of them drops the record's moves with them.
+ * Starts a user's logout itself; a removed tenant's purge is started by
+ * store.c in the removal's transaction. Knows the session_user index's order,
+ * never a session's record format (store_session.c acts on each one).
  *
  *   jobs   kind (1) tenant '\0' user   -> u8 version=1, i64 cutoff (BE), i64 moved (BE:
  *                                         when a batch last moved it), the session_user
  *                                         key the job has done up to (empty: nothing yet)
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -220,6 +222,47 @@ store_job_finish(struct tg_store *s, enum store_job_kind kind, const char *tenan
 		*is_done = op.is_done;
 	job_reset(&op.call);
 	free(op.key);
+	return rc;
+}
+
+/* ------------------------------------------------------------ a user's logout */
+
+struct start_op {
+	struct store_call call;
+	enum store_job_kind kind;
+	const char *tenant, *user;
+	int64_t cutoff;
+};
+
+static int
+start_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct start_op *op = STORE_OP_OF(c, struct start_op);
+
+	return store_job_put(s, txn, op->kind, op->tenant, op->user, op->cutoff);
+}
+
+/*
+ * The job is recorded first, so that a logout interrupted between its
+ * batches (a killed worker, a full disk) is still finished, by the sweep.
+ * Durably: the batches commit without waiting for the disk, and a recovery
+ * in between (another process died) drops what was not flushed. A record
+ * that survives brings the job back to where its flushed batches got; one
+ * that did not would read as a job already done.
+ */
+enum tg_err
+store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user, int64_t now,
+			  size_t *count)
+{
+	struct start_op op = { .call = { .body = start_body, .mode = STORE_WRITE },
+			       .kind = STORE_JOB_LOGOUT, .tenant = tenant, .user = user, .cutoff = now };
+	enum tg_err rc;
+
+	if (!tenant || !user)
+		return TG_ERR_INVALID;
+	rc = store_run(s, &op.call);
+	if (rc == TG_OK)
+		rc = store_job_finish(s, STORE_JOB_LOGOUT, tenant, user, SIZE_MAX, count, NULL);
 	return rc;
 }
 

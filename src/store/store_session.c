@@ -16,11 +16,12 @@
  *   again is how reuse is detected. They go with the session, never before
  *   it, and so does the session's "rt:" rate bucket.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "b64url.h"
+#include "base/b64url.h"
+#include "base/secret.h"
 
-#include <openssl/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -185,14 +186,13 @@ end_key(unsigned char k[STORE_END_KEY_LEN], int64_t end, const char *sid)
 	memcpy(k + 9, sid, TG_SESSION_ID_LEN);
 }
 
-/* Lent to store_sweep.c (store_db.h), which deletes the entry this names. */
-void
-store_session_end_key(const struct tg_session *ss, unsigned char k[STORE_END_KEY_LEN])
+static void
+session_end_key(const struct tg_session *ss, unsigned char k[STORE_END_KEY_LEN])
 {
 	end_key(k, session_end(ss), ss->id);
 }
 
-/* Lent to store_sweep.c (store_db.h), which deletes the entries this builds. */
+/* Lent to store_jobs.c (store_db.h), whose jobs walk the entries this builds. */
 unsigned char *
 store_session_user_key(const char *tenant, const char *user, const char *sid, size_t *n)
 {
@@ -258,9 +258,12 @@ refresh_add(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const ch
 	return ret;
 }
 
-/* Lent to store_sweep.c (store_db.h), which removes the session it reads. */
-int
-store_session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant,
+/*
+ * Reads session id (flags: DB_RMW to update it). A miss, or another tenant's
+ * session when tenant is not NULL, sets c->rc to TG_ERR_NOT_FOUND.
+ */
+static int
+session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant,
 		   u_int32_t flags, struct store_call *c, struct tg_session **out)
 {
 	bool is_found = false;
@@ -391,7 +394,7 @@ get_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
-	int ret = store_session_load(s, txn, op->id, NULL, 0, c, &ss);
+	int ret = session_load(s, txn, op->id, NULL, 0, c, &ss);
 
 	if (ss)
 		append_session(op, ss);
@@ -495,7 +498,7 @@ load_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, const char *tenant, 
 		return store_corrupt(s, c, "session_user");
 	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
 	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = store_session_load(s, txn, sid, tenant, flags, c, out);
+	ret = session_load(s, txn, sid, tenant, flags, c, out);
 	if (ret == 0 && c->rc == TG_ERR_NOT_FOUND)
 		return store_corrupt(s, c, "session_user");
 	return ret;
@@ -668,7 +671,7 @@ add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	struct session_was was;
 	int ret;
 
-	ret = store_session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
+	ret = session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
 	if (ret != 0 || c->rc != TG_OK)
 		goto out;
 	if (!session_is_live(ss, op->now)) {
@@ -713,7 +716,7 @@ revoke_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
-	int ret = store_session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
+	int ret = session_load(s, txn, op->id, op->tenant, DB_RMW, c, &ss);
 
 	if (ret == 0 && c->rc == TG_OK)
 		ret = session_end_now(s, txn, ss, op->now);
@@ -748,36 +751,102 @@ store_session_end_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, const c
 	return ret;
 }
 
-static int
-logout_job_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
-{
-	struct sop *op = STORE_OP_OF(c, struct sop);
+/* ------------------------------------------------------------ deletion */
 
-	return store_job_put(s, txn, STORE_JOB_LOGOUT, op->tenant, op->user, op->now);
+/* A session's refresh tokens, counted as they go. */
+struct drop_refresh_op {
+	struct store_call call;
+	size_t count;
+};
+
+static int
+visit_drop_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+		   struct store_call *c)
+{
+	struct drop_refresh_op *op = STORE_OP_OF(c, struct drop_refresh_op);
+	int ret;
+
+	(void)d;
+	if (k->size != STORE_SESSION_REFRESH_LEN)
+		return store_corrupt(s, c, "session_refresh");
+	ret = store_del(s, T_REFRESH, txn, (const unsigned char *)k->data + TG_SESSION_ID_LEN,
+			TG_REFRESH_HASH_LEN);
+	if (ret == 0)
+		op->count++;
+	if (ret == 0 || ret == DB_NOTFOUND)
+		ret = cur->del(cur, 0);
+	return ret;
 }
 
-/*
- * The job is recorded first, so that a logout interrupted between its
- * batches (a killed worker, a full disk) is still finished, by the sweep.
- * Durably: the batches commit without waiting for the disk, and a recovery
- * in between (another process died) drops what was not flushed. A record
- * that survives brings the job back to where its flushed batches got; one
- * that did not would read as a job already done.
- */
-enum tg_err
-store_session_revoke_user(struct tg_store *s, const char *tenant, const char *user, int64_t now,
-			  size_t *count)
+/* Lent to store_sweep.c (store_db.h), whose batches drop ended sessions. */
+int
+store_session_drop(struct tg_store *s, DB_TXN *txn, const char *sid, bool is_end_dropped,
+		   struct store_call *c, size_t *records, bool *is_gone)
 {
-	struct sop op = { .tenant = tenant, .user = user, .now = now };
-	enum tg_err rc;
+	struct drop_refresh_op dr = { .call = { .rc = TG_OK } };
+	struct tg_session *ss = NULL;
+	unsigned char *uk = NULL, ek[STORE_END_KEY_LEN];
+	char bucket[sizeof(TG_RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
+	size_t n;
+	int ret;
 
-	if (!tenant || !user)
-		return TG_ERR_INVALID;
-	rc = sop_run(s, STORE_WRITE, logout_job_body, &op);
-	sop_reset(&op.call);
-	if (rc == TG_OK)
-		rc = store_job_finish(s, STORE_JOB_LOGOUT, tenant, user, SIZE_MAX, count, NULL);
-	return rc;
+	*records = 0;
+	*is_gone = false;
+	ret = session_load(s, txn, sid, NULL, DB_RMW, c, &ss);
+	if (ret != 0 || c->rc != TG_OK) {
+		c->rc = TG_OK; /* an entry without its session: only the entry goes */
+		return ret;
+	}
+	uk = store_session_user_key(ss->tenant, ss->user, ss->id, &n);
+	ret = store_del(s, T_SESSION_USER, txn, uk, n);
+	if ((ret == 0 || ret == DB_NOTFOUND) && is_end_dropped) {
+		session_end_key(ss, ek);
+		ret = store_del(s, T_SESSION_END, txn, ek, sizeof(ek));
+	}
+	if (ret == 0 || ret == DB_NOTFOUND)
+		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
+	if (ret == 0)
+		/* Deleted, so locked until the commit: kept answers for it lapse (store_hint.c). */
+		ret = store_hint_bump(s, STORE_HINT_SESSIONS);
+	if (ret == 0)
+		*is_gone = true;
+	if (ret == 0)
+		ret = store_scan(s, T_SESSION_REFRESH, txn, sid, TG_SESSION_ID_LEN, DB_RMW,
+				 visit_drop_refresh, &dr.call);
+	if (dr.call.rc != TG_OK)
+		c->rc = dr.call.rc;
+	snprintf(bucket, sizeof(bucket), "%s%s", TG_RATE_SESSION_PREFIX, sid);
+	if (ret == 0)
+		ret = store_del(s, T_RATE, txn, bucket, strlen(bucket));
+	if (ret == DB_NOTFOUND)
+		ret = 0;
+	*records = (*is_gone ? 1 : 0) + dr.count;
+	free(uk);
+	session_free(ss);
+	return ret;
+}
+
+/* Lent to store_jobs.c (store_db.h), whose purge job walks a removed tenant's entries. */
+int
+store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, struct store_call *c,
+			   size_t *changed)
+{
+	char sid[TG_SESSION_ID_LEN + 1];
+	bool is_gone;
+	int ret;
+
+	*changed = 0;
+	if (k->size <= TG_SESSION_ID_LEN)
+		return store_corrupt(s, c, "session_user");
+	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
+	sid[TG_SESSION_ID_LEN] = '\0';
+	ret = store_session_drop(s, txn, sid, true, c, changed, &is_gone);
+	if (ret == 0 && !is_gone) {
+		ret = store_del(s, T_SESSION_USER, txn, k->data, k->size);
+		if (ret == DB_NOTFOUND)
+			ret = 0;
+	}
+	return ret;
 }
 
 /* ------------------------------------------------------------ refresh */
@@ -833,7 +902,7 @@ rotate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		ret = store_corrupt(s, c, "refresh");
 	store_dbt_free(&d);
 	if (ret == 0 && c->rc == TG_OK)
-		ret = store_session_load(s, txn, old.sid, NULL, DB_RMW, c, &ss);
+		ret = session_load(s, txn, old.sid, NULL, DB_RMW, c, &ss);
 	if (ret != 0 || c->rc != TG_OK)
 		goto out;
 	if (old.is_used) {
@@ -860,7 +929,9 @@ store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH
 	struct sop op = { .hash = old_hash, .new_hash = new_hash, .remote_addr = remote_addr,
 			  .now = now };
 
-	if (CRYPTO_memcmp(old_hash, new_hash, TG_REFRESH_HASH_LEN) == 0)
+	/* secret_equal fails closed by answering unequal; here equality is the refusal. */
+	if (!old_hash || !new_hash ||
+	    secret_equal(old_hash, TG_REFRESH_HASH_LEN, new_hash, TG_REFRESH_HASH_LEN))
 		return TG_ERR_INVALID;
 	return sop_finish_one(&op, sop_run(s, STORE_WRITE, rotate_body, &op), out);
 }

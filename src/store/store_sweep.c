@@ -3,9 +3,9 @@
  * bucket) and the shared rate buckets; formats at the top of store.c. Every
  * operation is a body run by store_run(): never begins or ends a transaction.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "ratelimit.h"
+#include "model/ratelimit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,117 +49,15 @@ sweep_reset(struct store_call *c)
 	op->next_shard = 256;
 }
 
-/* A session's refresh tokens, counted as they go. */
-struct drop_refresh_op {
-	struct store_call call;
-	size_t count;
-};
-
-static int
-visit_drop_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
-		   struct store_call *c)
-{
-	struct drop_refresh_op *op = STORE_OP_OF(c, struct drop_refresh_op);
-	int ret;
-
-	(void)d;
-	if (k->size != STORE_SESSION_REFRESH_LEN)
-		return store_corrupt(s, c, "session_refresh");
-	ret = store_del(s, T_REFRESH, txn, (const unsigned char *)k->data + TG_SESSION_ID_LEN,
-			TG_REFRESH_HASH_LEN);
-	if (ret == 0)
-		op->count++;
-	if (ret == 0 || ret == DB_NOTFOUND)
-		ret = cur->del(cur, 0);
-	return ret;
-}
-
-/*
- * A session with everything that hangs off it: its session_user entry,
- * refresh tokens and "rt:" bucket, and its session_end entry when
- * is_end_dropped (the sweep's cursor deletes that one itself). *records gets
- * what went; *is_gone whether the session was there to drop. A session that
- * is missing or does not decode (logged) is left to the caller's entry.
- */
-static int
-drop_session(struct tg_store *s, DB_TXN *txn, const char *sid, bool is_end_dropped,
-	     struct store_call *c, size_t *records, bool *is_gone)
-{
-	struct drop_refresh_op dr = { .call = { .rc = TG_OK } };
-	struct tg_session *ss = NULL;
-	unsigned char *uk = NULL, ek[STORE_END_KEY_LEN];
-	char bucket[sizeof(TG_RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
-	size_t n;
-	int ret;
-
-	*records = 0;
-	*is_gone = false;
-	ret = store_session_load(s, txn, sid, NULL, DB_RMW, c, &ss);
-	if (ret != 0 || c->rc != TG_OK) {
-		c->rc = TG_OK; /* an entry without its session: only the entry goes */
-		return ret;
-	}
-	uk = store_session_user_key(ss->tenant, ss->user, ss->id, &n);
-	ret = store_del(s, T_SESSION_USER, txn, uk, n);
-	if ((ret == 0 || ret == DB_NOTFOUND) && is_end_dropped) {
-		store_session_end_key(ss, ek);
-		ret = store_del(s, T_SESSION_END, txn, ek, sizeof(ek));
-	}
-	if (ret == 0 || ret == DB_NOTFOUND)
-		ret = store_del(s, T_SESSIONS, txn, sid, strlen(sid));
-	if (ret == 0)
-		/* Deleted, so locked until the commit: kept answers for it lapse (store_hint.c). */
-		ret = store_hint_bump(s, STORE_HINT_SESSIONS);
-	if (ret == 0)
-		*is_gone = true;
-	if (ret == 0)
-		ret = store_scan(s, T_SESSION_REFRESH, txn, sid, TG_SESSION_ID_LEN, DB_RMW,
-				 visit_drop_refresh, &dr.call);
-	if (dr.call.rc != TG_OK)
-		c->rc = dr.call.rc;
-	snprintf(bucket, sizeof(bucket), "%s%s", TG_RATE_SESSION_PREFIX, sid);
-	if (ret == 0)
-		ret = store_del(s, T_RATE, txn, bucket, strlen(bucket));
-	if (ret == DB_NOTFOUND)
-		ret = 0;
-	*records = (*is_gone ? 1 : 0) + dr.count;
-	free(uk);
-	session_free(ss);
-	return ret;
-}
-
 static int
 sweep_session(struct tg_store *s, DB_TXN *txn, struct sweep_op *op, const char *sid)
 {
 	size_t records;
 	bool is_gone;
-	int ret = drop_session(s, txn, sid, false, &op->call, &records, &is_gone);
+	int ret = store_session_drop(s, txn, sid, false, &op->call, &records, &is_gone);
 
 	op->count += records;
 	op->swept += is_gone ? 1 : 0;
-	return ret;
-}
-
-/* Lent to store_jobs.c (store_db.h), whose purge job walks a removed tenant's entries. */
-int
-store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, struct store_call *c,
-			   size_t *changed)
-{
-	char sid[TG_SESSION_ID_LEN + 1];
-	bool is_gone;
-	int ret;
-
-	*changed = 0;
-	if (k->size <= TG_SESSION_ID_LEN)
-		return store_corrupt(s, c, "session_user");
-	memcpy(sid, (const char *)k->data + k->size - TG_SESSION_ID_LEN, TG_SESSION_ID_LEN);
-	sid[TG_SESSION_ID_LEN] = '\0';
-	ret = drop_session(s, txn, sid, true, c, changed, &is_gone);
-	if (ret == 0 && !is_gone) {
-		ret = store_del(s, T_SESSION_USER, txn, k->data, k->size);
-		if (ret == DB_NOTFOUND)
-			ret = 0;
-	}
 	return ret;
 }
 

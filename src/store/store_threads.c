@@ -4,9 +4,9 @@
  * checkpoints (and so the log's size) off the request path, one process at a
  * time. Internal to the store; never begins a transaction.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "log.h"
+#include "base/log.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +27,6 @@
 #define WEDGED_SECONDS 30     /* no progress this long, whatever the reason: wedged */
 #define WEDGED_EXIT 2         /* tokengatectl's "environment" status */
 #define REGISTRY_MAX 65536    /* 25 bytes a process: 2,600 processes */
-#define REGISTRY_SLOT 25      /* BDB's env_register.c: "%24lu\n", or "X" padded when free */
 
 static int64_t
 now_ms(void)
@@ -54,7 +53,7 @@ is_abandoned(const struct tg_store *s)
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/__db.register", s->dir);
+	snprintf(path, sizeof(path), "%s/%s", s->dir, STORE_REGISTRY);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
@@ -63,10 +62,10 @@ is_abandoned(const struct tg_store *s)
 	if (n <= 0)
 		return false;
 	buf[n] = '\0';
-	for (ssize_t i = 0; i + REGISTRY_SLOT <= n; i += REGISTRY_SLOT) {
+	for (ssize_t i = 0; i + STORE_REGISTRY_SLOT <= n; i += STORE_REGISTRY_SLOT) {
 		long pid = strtol(buf + i, NULL, 10);
 
-		if (buf[i + REGISTRY_SLOT - 1] != '\n' || buf[i] == 'X' || pid <= 0)
+		if (buf[i + STORE_REGISTRY_SLOT - 1] != '\n' || buf[i] == 'X' || pid <= 0)
 			continue;
 		if (pid == (long)getpid())
 			is_listed = true;

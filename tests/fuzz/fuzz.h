@@ -7,7 +7,7 @@
 #ifndef TG_FUZZ_H
 #define TG_FUZZ_H
 
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include <stdio.h>
 #include <stdlib.h>

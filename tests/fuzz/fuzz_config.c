@@ -5,7 +5,7 @@
  * configuration (nothing was cut or misread on the way in).
  */
 #include "fuzz.h"
-#include "config.h"
+#include "base/config.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -66,7 +66,8 @@ check_accepted(const struct tg_config *c)
 	static const char *const addrs[] = { "127.0.0.1", "10.1.2.3", "::1", "::ffff:10.1.2.3",
 					     "2001:db8::1", "not an address", "" };
 	struct tg_config *again = NULL;
-	char *text = write_back(c), *why = NULL;
+	char *text = write_back(c);
+	struct tg_why why = { "" };
 
 	fuzz_require(c->database && c->database[0] == '/', "database is not an absolute path");
 	fuzz_require(c->cookie_name && *c->cookie_name && c->realm && *c->realm, "an empty name");
@@ -80,7 +81,8 @@ check_accepted(const struct tg_config *c)
 		(void)config_is_trusted_proxy(c, addrs[i]);
 	if (config_parse(NAME, text, strlen(text), NULL, &again, &why) != TG_OK ||
 	    !is_same(c, again)) {
-		fprintf(stderr, "written back as\n%s\nit %s\n", text, why ? why : "differs");
+		fprintf(stderr, "written back as\n%s\nit %s\n", text,
+			why.text[0] ? why.text : "differs");
 		abort();
 	}
 	config_free(again);
@@ -94,18 +96,18 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 
 	for (size_t i = 0; i < 2; i++) {
 		struct tg_config *c = NULL;
-		char *why = NULL;
+		struct tg_why why = { "" };
 
 		if (config_parse(NAME, (const char *)data, size, overrides[i], &c, &why) == TG_OK) {
-			fuzz_require(why == NULL, "an accepted configuration with a refusal");
+			fuzz_require(why.text[0] == '\0',
+				     "an accepted configuration with a refusal");
 			check_accepted(c);
 		} else {
-			fuzz_require(why && (strncmp(why, NAME ":", strlen(NAME ":")) == 0 ||
-				     strncmp(why, "TOKENGATE_DB:", 13) == 0),
+			fuzz_require(strncmp(why.text, NAME ":", strlen(NAME ":")) == 0 ||
+				     strncmp(why.text, "TOKENGATE_DB:", 13) == 0,
 				     "a refusal that does not name the file");
 		}
 		config_free(c);
-		free(why);
 	}
 	return 0;
 }

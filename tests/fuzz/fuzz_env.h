@@ -1,18 +1,19 @@
 /*
  * What the fuzz targets that need a gateway share: a real store in a mkdtemp
  * directory with two tenants, a verification key, an API key and a session,
- * the keyring loaded from it and a configuration. Header-only, like
- * tests/lib/store_fixture.h; made once per process and removed at exit.
+ * the keyring loaded from it and a configuration, put there through
+ * tests/lib/store_setup.h. Header-only; made once per process and removed at exit.
  */
 #ifndef TG_FUZZ_ENV_H
 #define TG_FUZZ_ENV_H
 
-#include "config.h"
-#include "keyring.h"
-#include "session.h"
-#include "store.h"
+#include "base/config.h"
+#include "join/keyring_sync.h"
+#include "model/session.h"
+#include "store/store.h"
 
-#include <ftw.h>
+#include "../lib/store_setup.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,8 @@ static const unsigned char fuzz_hs_secret[64] =
 	"tokengate fuzzing secret, 64 bytes long, enough for HS512 keys.";
 
 struct fuzz_env {
-	char dir[64];
-	struct tg_store *store;
+	struct store_fixture scratch;
+	struct tg_store *store; /* scratch.s */
 	struct keyring *kr;
 	struct tg_config *cfg;
 	struct tg_key *key; /* acme's and rich's HS256 verification key, to sign with */
@@ -45,22 +46,11 @@ fuzz_die(const char *what)
 	abort();
 }
 
-static int
-fuzz_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 fuzz_env_tenant(struct tg_store *s, const char *id, bool is_rich)
 {
 	struct tg_tenant *t = tenant_new(id);
-	struct tg_key_record r = { .tenant = (char *)(uintptr_t)id, .kid = (char *)(uintptr_t)FUZZ_KID,
-				   .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE,
-				   .use = TG_KEY_USE_VERIFY, .created = 1 };
+	struct tg_secret material = { 0 };
 
 	t->issuer = tg_xasprintf("https://%s.example", id);
 	t->max_lifetime = 3600;
@@ -76,30 +66,22 @@ fuzz_env_tenant(struct tg_store *s, const char *id, bool is_rich)
 		strlist_add(&t->require_amr, "pwd");
 		strlist_add(&t->allowed_origins, "https://app.rich.example");
 	}
-	if (store_tenant_add(s, t) != TG_OK || keys_export(fuzz_env_g.key, &r.material) != TG_OK ||
-	    store_key_add(s, &r) != TG_OK)
+	if (setup_tenant_put(s, t) != TG_OK || keys_export(fuzz_env_g.key, &material) != TG_OK ||
+	    setup_key(s, id, FUZZ_KID, 1, material.p, material.len) != TG_OK)
 		fuzz_die("cannot add a tenant and its key");
-	secret_free(&r.material);
-	tenant_free(t);
+	secret_free(&material);
 }
 
 static void
 fuzz_env_session(struct tg_store *s)
 {
-	struct tg_session sess = { .id = (char *)(uintptr_t)FUZZ_SID, .tenant = (char *)(uintptr_t)"acme",
-				   .user = (char *)(uintptr_t)"alice", .created = FUZZ_NOW,
-				   .expires = FUZZ_NOW + 86400, .ttl = 86400 };
 	unsigned char hash[TG_REFRESH_HASH_LEN];
-	struct tg_apikey a = { .tenant = (char *)(uintptr_t)"acme", .id = (char *)(uintptr_t)"fuzzkey",
-			       .created = FUZZ_NOW };
 
-	strlist_add(&sess.amr, "pwd");
-	if (apikey_hash(FUZZ_API_KEY, strlen(FUZZ_API_KEY), a.hash) != TG_OK ||
-	    store_apikey_add(s, &a) != TG_OK ||
+	if (setup_apikey(s, "acme", "fuzzkey", FUZZ_API_KEY, FUZZ_NOW) != TG_OK ||
 	    refresh_token_hash(FUZZ_REFRESH, strlen(FUZZ_REFRESH), hash) != TG_OK ||
-	    store_session_create(s, &sess, hash, sess.expires) != TG_OK)
+	    setup_session_put(s, setup_session_new(FUZZ_SID, "acme", "alice", FUZZ_NOW, 86400),
+			      hash) != TG_OK)
 		fuzz_die("cannot add the API key and the session");
-	strlist_free(&sess.amr);
 }
 
 static void
@@ -109,11 +91,8 @@ fuzz_env_close(void)
 
 	keyring_free(e->kr);
 	e->kr = NULL;
-	store_close(e->store);
+	setup_close(&e->scratch);
 	e->store = NULL;
-	if (e->dir[0])
-		nftw(e->dir, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	e->dir[0] = '\0';
 }
 
 static void
@@ -136,14 +115,13 @@ fuzz_env_get(size_t fresh_every)
 	static const char conf[] = "database = /unused\nrealm = fuzz\nlog_level = error\n"
 				   "require_https = no\nrate_limit_per_key = 0\n";
 	struct fuzz_env *e = &fuzz_env_g;
-	const char *why = NULL;
-	char *cwhy = NULL;
+	struct tg_why why;
 
 	if (!e->cfg) {
-		if (config_parse("fuzz.conf", conf, strlen(conf), NULL, &e->cfg, &cwhy) != TG_OK ||
+		if (config_parse("fuzz.conf", conf, strlen(conf), NULL, &e->cfg, &why) != TG_OK ||
 		    keys_from_secret(FUZZ_KID, TG_ALG_HS256, fuzz_hs_secret, sizeof(fuzz_hs_secret),
 				     &e->key, &why) != TG_OK)
-			fuzz_die(cwhy ? cwhy : why);
+			fuzz_die(why.text);
 		log_set_level(e->cfg->log_level);
 		atexit(fuzz_env_exit);
 	}
@@ -152,17 +130,15 @@ fuzz_env_get(size_t fresh_every)
 	if (e->store)
 		return e;
 	e->uses = 0;
-	snprintf(e->dir, sizeof(e->dir), "/tmp/tokengate-fuzz.XXXXXX");
-	if (!mkdtemp(e->dir))
-		fuzz_die("mkdtemp in /tmp failed");
-	if (store_open(e->dir, true, &e->store, &why) != TG_OK)
-		fuzz_die(why ? why : "store_open failed");
+	if (setup_open(&e->scratch, "fuzz", true, &why) != TG_OK)
+		fuzz_die(why.text);
+	e->store = e->scratch.s;
 	fuzz_env_tenant(e->store, "acme", false);
 	fuzz_env_tenant(e->store, "rich", true);
 	fuzz_env_session(e->store);
 	e->kr = keyring_new();
-	if (keyring_refresh(e->kr, e->store, NULL) != TG_OK)
-		fuzz_die("keyring_refresh failed");
+	if (keyring_sync(e->kr, e->store, NULL) != TG_OK)
+		fuzz_die("keyring_sync failed");
 	return e;
 }
 

@@ -7,7 +7,7 @@
  * path without '/'.
  */
 #include "fuzz.h"
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -8,9 +8,9 @@
  * results inside the input, round trips, no control byte in a header.
  */
 #include "fuzz.h"
-#include "api.h"
-#include "authz.h"
-#include "http.h"
+#include "role/api.h"
+#include "role/authz.h"
+#include "http/http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,12 +91,12 @@ check_set_cookie(const char *s, int64_t max_age)
 static void
 check_sanitize(const char *s, size_t outsz)
 {
-	char *out = tg_xmalloc(outsz), again[AUTHZ_VALUE_MAX + 1];
-	size_t n = authz_sanitize(s, strlen(s), out, outsz);
+	char *out = tg_xmalloc(outsz), again[GRANT_VALUE_MAX + 1];
+	size_t n = grant_sanitize(s, strlen(s), out, outsz);
 
 	fuzz_require(n < outsz && n == strlen(out), "sanitised length is wrong");
 	/* outsz is at most sizeof(again): all of out fits */
-	fuzz_require(authz_sanitize(out, n, again, sizeof(again)) == n && strcmp(out, again) == 0,
+	fuzz_require(grant_sanitize(out, n, again, sizeof(again)) == n && strcmp(out, again) == 0,
 		     "sanitising is not idempotent");
 	free(out);
 }
@@ -142,7 +142,7 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	check_origin(s);
 	check_set_cookie(s, max_age);
 	check_sanitize(s, 1 + data[0] % 64);
-	check_sanitize(s, AUTHZ_VALUE_MAX + 1);
+	check_sanitize(s, GRANT_VALUE_MAX + 1);
 	check_address(s);
 	check_header(s);
 	free(s);

@@ -10,8 +10,8 @@
  * the rest is the body.
  */
 #include "fuzz.h"
-#include "api.h"
-#include "json_strict.h"
+#include "role/api.h"
+#include "base/json_strict.h"
 
 #include "fuzz_env.h"
 
@@ -32,18 +32,20 @@ static void
 check_round_trip(const unsigned char *body, size_t len)
 {
 	struct json_object *o = NULL, *back = NULL;
-	const char *why = NULL, *text;
+	struct tg_why why = { "" };
+	const char *text;
 	size_t tlen;
 
 	if (json_strict_parse((const char *)body, len, &o, &why) != TG_OK) {
-		if (!why)
+		if (!why.text[0])
 			abort(); /* a refusal always says why */
 		return;
 	}
 	text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	tlen = strlen(text);
 	if (json_strict_parse(text, tlen, &back, &why) != TG_OK || !json_object_equal(o, back)) {
-		fprintf(stderr, "round trip failed for %s (%s)\n", text, why ? why : "not equal");
+		fprintf(stderr, "round trip failed for %s (%s)\n", text,
+			why.text[0] ? why.text : "not equal");
 		abort();
 	}
 	json_object_put(back);

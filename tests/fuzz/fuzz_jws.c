@@ -4,8 +4,8 @@
  * HMAC key of its algorithm and the claims policy. Never crashes, leaks or hangs.
  */
 #include "fuzz.h"
-#include "claims.h"
-#include "jws.h"
+#include "jose/claims.h"
+#include "jose/jws.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +21,6 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	struct tg_verdict v = { 0 };
 	struct tg_key *key = NULL;
 	struct jws *j = NULL;
-	const char *why = NULL;
 	char *token = malloc(size + 1);
 
 	if (!token)
@@ -30,7 +29,8 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 	token[size] = '\0';
 	if (jws_parse(token, size, &j, &v) != TG_OK)
 		goto out;
-	if (keys_from_secret("k", TG_ALG_HS256, fuzz_secret, sizeof(fuzz_secret), &key, &why) != TG_OK)
+	if (keys_from_secret("k", TG_ALG_HS256, fuzz_secret, sizeof(fuzz_secret), &key,
+			     NULL) != TG_OK)
 		abort();
 	(void)jws_verify(j, token, key, &v);
 	(void)claims_check(j->payload, &tenant, 1700000000, &v);

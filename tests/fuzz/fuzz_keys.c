@@ -8,8 +8,8 @@
  * and public JWK import back to the same key.
  */
 #include "fuzz.h"
-#include "json_strict.h"
-#include "keys.h"
+#include "base/json_strict.h"
+#include "jose/keys.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -38,7 +38,6 @@ check_key(const struct tg_key *k, enum tg_alg asked)
 	struct tg_secret der = { 0 };
 	struct tg_key *back = NULL, *pub = NULL, *from_jwk = NULL;
 	struct json_object *jwk = NULL;
-	const char *why = NULL;
 
 	fuzz_require(k->kid && *k->kid && strlen(k->kid) <= TG_KID_MAX, "a key without a usable kid");
 	fuzz_require(asked == TG_ALG_INVALID || k->alg == asked, "a key for another algorithm");
@@ -49,7 +48,7 @@ check_key(const struct tg_key *k, enum tg_alg asked)
 	if (alg_family(k->alg) != TG_FAMILY_HMAC) {
 		fuzz_require(keys_public_half(k, &pub) == TG_OK && keys_public_jwk(pub, &jwk) == TG_OK,
 			     "no public half");
-		fuzz_require(keys_from_jwk(k->kid, k->alg, jwk, false, &from_jwk, &why) == TG_OK &&
+		fuzz_require(keys_from_jwk(k->kid, k->alg, jwk, false, &from_jwk, NULL) == TG_OK &&
 			     is_same_export(pub, from_jwk), "the public JWK does not import back");
 	}
 	json_object_put(jwk);
@@ -65,7 +64,7 @@ check_result(enum tg_err rc, struct tg_key *k, const char *why, enum tg_alg aske
 	if (rc == TG_OK)
 		check_key(k, asked);
 	else
-		fuzz_require(k == NULL && why != NULL, "a refusal without a reason");
+		fuzz_require(k == NULL && why[0] != '\0', "a refusal without a reason");
 	key_free(k);
 }
 
@@ -78,19 +77,20 @@ jwks(const struct json_object *doc)
 		return;
 	for (size_t i = 0; i < json_object_array_length(arr); i++) {
 		struct tg_key *k = NULL;
-		const char *why = NULL;
+		struct tg_why why = { "" };
 		enum tg_err rc = keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(arr, i),
 					       false, &k, &why);
 
 		fuzz_require(rc != TG_OK || !k->is_private, "a JWK Set member imported as private");
-		check_result(rc, k, why, TG_ALG_INVALID);
+		check_result(rc, k, why.text, TG_ALG_INVALID);
 	}
 }
 
 int
 LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 {
-	const char *p, *why = NULL;
+	const char *p;
+	struct tg_why why = { "" };
 	size_t n;
 	struct json_object *doc = NULL;
 	struct tg_key *k = NULL;
@@ -109,14 +109,14 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		if (alg == TG_ALG_INVALID)
 			alg = TG_ALG_ES256;
 		rc = keys_from_pem("fuzz", alg, p, n, &k, &why);
-		check_result(rc, k, why, alg);
+		check_result(rc, k, why.text, alg);
 		break;
 	case FORM_JWK:
 		if (json_strict_parse(p, n, &doc, &why) != TG_OK)
 			break;
 		rc = keys_from_jwk((data[1] & 0x40) ? NULL : "fuzz", alg, doc, (data[1] & 0x20) != 0, &k,
 				   &why);
-		check_result(rc, k, why, alg);
+		check_result(rc, k, why.text, alg);
 		break;
 	case FORM_JWKS:
 		if (json_strict_parse(p, n, &doc, &why) == TG_OK)

@@ -7,9 +7,9 @@
  * decoding again gives the same record.
  */
 #include "fuzz.h"
-#include "json_strict.h"
-#include "session.h"
-#include "tenant.h"
+#include "base/json_strict.h"
+#include "model/session.h"
+#include "model/tenant.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -73,14 +73,13 @@ check_session(const unsigned char *data, size_t size)
 	struct tg_session *s = NULL, *back = NULL;
 	struct json_object *given = NULL, *stored = NULL;
 	char *text = NULL, *again = NULL;
-	const char *why = NULL;
 	size_t len = 0, len2 = 0;
 
 	if (session_decode((const char *)data, size, &s) != TG_OK)
 		goto out;
 	text = session_encode(s, &len);
-	fuzz_require(json_strict_parse((const char *)data, size, &given, &why) == TG_OK &&
-		     json_strict_parse(text, len, &stored, &why) == TG_OK,
+	fuzz_require(json_strict_parse((const char *)data, size, &given, NULL) == TG_OK &&
+		     json_strict_parse(text, len, &stored, NULL) == TG_OK,
 		     "a session record or its stored form is not strict JSON");
 	check_members_kept(given, stored, "a session member changed on the way in");
 	fuzz_require(session_decode(text, len, &back) == TG_OK, "a session's stored form is refused");

@@ -4,8 +4,8 @@
  *   mint_tokens SECRET_FILE KID ISS AUD N [TTL]
  * Each token has its own sub and jti; exp is now + TTL (default 600).
  */
-#include "jws.h"
-#include "keys.h"
+#include "jose/jws.h"
+#include "jose/keys.h"
 
 #include <json.h>
 #include <stdio.h>
@@ -47,7 +47,7 @@ main(int argc, char **argv)
 	unsigned char secret[SECRET_MAX];
 	size_t len = 0;
 	struct tg_key *key = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	long n, ttl = 600;
 	int64_t now = (int64_t)time(NULL);
 	int status = 1;
@@ -62,7 +62,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (keys_from_secret(argv[2], TG_ALG_HS256, secret, len, &key, &why) != TG_OK) {
-		fprintf(stderr, "mint_tokens: %s\n", why ? why : "bad secret");
+		fprintf(stderr, "mint_tokens: %s\n", why.text);
 		goto out;
 	}
 	for (long i = 0; i < n; i++) {

@@ -1,7 +1,8 @@
 # servers.sh: real lighttpd, Apache (mod_fcgid or mod_cgi) and nginx for integration tests,
 # each rendered from the shipped snippet in etc/, bound to 127.0.0.1 on a free port, awaited in
-# bounded loops and stopped by PID from an EXIT trap. Sourced by tests/integration/*.test; it
-# never touches the system's server configuration, logs or runtime directories.
+# bounded loops and stopped by PID at exit. Sourced by tests/integration/*.test after
+# tests/lib/testlib.sh, whose ports, waits and exit handlers it uses; it never touches the
+# system's server configuration, logs or runtime directories.
 #
 # Inputs (set before calling a start function):
 #   srcdir, builddir     as exported by `make check` (srcdir is the tests/ directory)
@@ -15,10 +16,13 @@
 # Run as root, servers drop to SRV_RUNAS (www-data); srv_run runs a command as that user, so
 # files tokengatectl creates stay writable by the workers.
 
+declare -F free_port >/dev/null || {
+	echo "servers.sh: source tests/lib/testlib.sh first" >&2
+	exit 99
+}
 PATH=$PATH:/usr/sbin:/sbin
 SRV_TOP=${SRV_TOP:-$(cd "$srcdir/.." && pwd)}
 SRV_PIDS=""
-SRV_PORTS=""
 SRV_AUTHZ=${SRV_AUTHZ:-}
 SRV_TG_CONFIG=${SRV_TG_CONFIG:-/dev/null}
 SRV_PIN=${SRV_PIN:-}
@@ -37,7 +41,7 @@ srv_init() {
 	SRV_DIR=$(mktemp -d "${TMPDIR:-/tmp}/tokengate-it.XXXXXX") || exit 99
 	chmod 755 "$SRV_DIR"
 	srv_give "$SRV_DIR"
-	trap srv_cleanup EXIT
+	at_exit srv_cleanup
 	trap 'exit 130' INT TERM
 }
 
@@ -64,40 +68,15 @@ srv_run() {
 	"${SRV_AS[@]}" "$@"
 }
 
-# srv_free_port VAR: a port nothing listens on and this test has not handed out yet.
-# Ports come from below the kernel's ephemeral range, where no client socket can hold them.
-srv_free_port() {
-	local p i lo
-	lo=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null)
-	[ -n "$lo" ] && [ "$lo" -gt 12000 ] || lo=32768
-	for i in $(seq 1 100); do
-		p=$((10000 + (RANDOM * 32768 + RANDOM) % (lo - 10000)))
-		case " $SRV_PORTS " in *" $p "*) continue ;; esac
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-			SRV_PORTS="$SRV_PORTS $p"
-			printf -v "$1" '%s' "$p"
-			return 0
-		fi
-	done
-	echo "servers.sh: no free port found" >&2
-	return 1
-}
-
-# srv_wait_port PORT PID LOG: up to 10 s for a listener; gives up at once if PID died.
+# srv_wait_port PORT PID LOG: wait_for_port, and on failure why, with LOG.
 srv_wait_port() {
-	local port=$1 pid=$2 log=$3 i
-	for i in $(seq 1 100); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			return 0
-		fi
-		if ! srv_alive "$pid"; then
-			echo "servers.sh: PID $pid exited before listening on $port; its log:" >&2
-			sed 's/^/#   /' "$log" >&2 2>/dev/null
-			return 1
-		fi
-		sleep 0.1
-	done
-	echo "servers.sh: nothing listens on 127.0.0.1:$port after 10 s; log $log:" >&2
+	local port=$1 pid=$2 log=$3
+	wait_for_port "$port" 10 "$pid" && return 0
+	if is_running "$pid"; then
+		echo "servers.sh: nothing listens on 127.0.0.1:$port after 10 s; log $log:" >&2
+	else
+		echo "servers.sh: PID $pid exited before listening on $port; its log:" >&2
+	fi
 	sed 's/^/#   /' "$log" >&2 2>/dev/null
 	return 1
 }
@@ -112,21 +91,11 @@ srv_spawn() {
 	SRV_PIDS="$SRV_PIDS $SRV_LAST_PID"
 }
 
-# A zombie counts as gone: spawn-fcgi's children are not ours to reap.
-srv_alive() {
-	local state
-	kill -0 "$1" 2>/dev/null || return 1
-	state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null)
-	[ "$state" != Z ]
-}
-
+# is_running, not wait: spawn-fcgi's children are not ours to reap.
 srv_stop_pid() {
-	local pid=$1 i
+	local pid=$1
 	kill -TERM "$pid" 2>/dev/null || return 0
-	for i in $(seq 1 50); do
-		srv_alive "$pid" || break
-		sleep 0.1
-	done
+	wait_for 5 eval "! is_running $pid"
 	kill -KILL "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	return 0
@@ -185,7 +154,7 @@ srv_lighttpd_start() {
 	local d=$SRV_DIR/lighttpd port f
 	srv_mkdir "$d" "$d/run"
 	srv_docroot "$d"
-	srv_free_port port || return 1
+	free_port port || return 1
 	srv_common_render_args
 	SRV_ARGS+=(/run/lighttpd/tokengate.sock "$d/run/tokengate.sock")
 	if [ -n "$SRV_PIN" ]; then
@@ -271,7 +240,7 @@ srv_apache_fcgid_start() {
 	local d=$SRV_DIR/apache-fcgid port c
 	srv_mkdir "$d" "$d/run"
 	srv_docroot "$d"
-	srv_free_port port || return 1
+	free_port port || return 1
 	srv_common_render_args
 	if [ -n "$SRV_PIN" ]; then
 		SRV_ARGS+=('#SetEnvIf Request_URI "^" TOKENGATE_TENANT=acme'
@@ -301,7 +270,7 @@ srv_apache_cgi_start() {
 	local cgi=$1 d=$SRV_DIR/apache-cgi port
 	srv_mkdir "$d" "$d/run"
 	srv_docroot "$d"
-	srv_free_port port || return 1
+	free_port port || return 1
 	srv_common_render_args
 	SRV_ARGS+=(/usr/local/lib/cgi-bin/tokengate.cgi "$cgi")
 	srv_render "$SRV_TOP/etc/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
@@ -348,9 +317,9 @@ srv_nginx_start() {
 	local d=$SRV_DIR/nginx port aport eport c l t
 	srv_mkdir "$d" "$d/run" "$d/tmp"
 	srv_docroot "$d"
-	srv_free_port port || return 1
-	srv_free_port aport || return 1
-	srv_free_port eport || return 1
+	free_port port || return 1
+	free_port aport || return 1
+	free_port eport || return 1
 	srv_fcgi_listen authz "$aport" || return 1
 	srv_fcgi_listen echo-app "$eport" "${SRV_ECHO_APP:?trivial_authz path}" || return 1
 	SRV_ARGS=(

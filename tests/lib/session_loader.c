@@ -8,9 +8,7 @@
  *   session_loader DIR TENANT '*' N       N live sessions spread over users u0..u999
  * Prints the number created. Exit status: 0 ok, 2 a store error.
  */
-#include "secret.h"
-#include "session.h"
-#include "store.h"
+#include "store_setup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,23 +20,14 @@
 static enum tg_err
 create_one(struct tg_store *s, const char *tenant, const char *user, int64_t now)
 {
-	struct tg_session *ss = tg_xcalloc(1, sizeof(*ss));
 	char id[TG_SESSION_ID_LEN + 1];
 	unsigned char hash[TG_REFRESH_HASH_LEN];
 	enum tg_err rc = session_id_new(id);
 
-	ss->id = tg_xstrdup(id);
-	ss->tenant = tg_xstrdup(tenant);
-	ss->user = tg_xstrdup(user);
-	ss->created = now;
-	ss->ttl = LIFETIME;
-	ss->expires = now + LIFETIME;
-	strlist_add(&ss->amr, "pwd");
 	if (rc == TG_OK)
 		rc = secret_random(hash, sizeof(hash));
 	if (rc == TG_OK)
-		rc = store_session_create(s, ss, hash, ss->expires);
-	session_free(ss);
+		rc = setup_session_put(s, setup_session_new(id, tenant, user, now, LIFETIME), hash);
 	return rc;
 }
 
@@ -46,7 +35,7 @@ int
 main(int argc, char **argv)
 {
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	char *end = NULL;
 	long n;
 	int64_t now = (int64_t)time(NULL);
@@ -63,7 +52,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (store_open(argv[1], false, &s, &why) != TG_OK) {
-		fprintf(stderr, "session_loader: %s\n", why ? why : "cannot open the store");
+		fprintf(stderr, "session_loader: %s\n", why.text);
 		return 2;
 	}
 	for (; made < n && rc == TG_OK; made++) {

@@ -1,65 +1,57 @@
 /*
- * Setup shared by the store's unit tests: a store in a mkdtemp directory, tenants,
- * the generation, and sessions whose refresh token hashes are named by small
- * numbers. Header-only, like tap.h; asserts nothing itself.
+ * Setup shared by the store's unit tests: store_setup.h's scratch store and records, with
+ * a TAP diag where a step fails, the generation, and sessions whose refresh token hashes
+ * are named by small numbers. Header-only, like tap.h; asserts nothing itself.
  */
 #ifndef TG_STORE_FIXTURE_H
 #define TG_STORE_FIXTURE_H
 
-#include "store.h"
-
+#include "store_setup.h"
 #include "tap.h"
 
-#include <stdlib.h>
+#include <stdarg.h>
 
 #define NOW 1700000000
 #define TTL 3600
-
-struct store_fixture {
-	char root[64]; /* empty when there is nothing to remove */
-	char dir[80];
-	struct tg_store *s;
-};
 
 /* Removes what fixture_open made; the store may be closed (s NULL) already. */
 static inline void
 fixture_close(struct store_fixture *f)
 {
-	store_close(f->s);
-	f->s = NULL;
-	if (f->root[0])
-		tap_rmtree(f->root);
-	f->root[0] = '\0';
-}
+	char root[sizeof(f->root)];
 
-/* Creates /tmp/tokengate-NAME.XXXXXX, a new store in its "db"; on failure a diag, no leftovers. */
-static inline bool
-fixture_open(struct store_fixture *f, const char *name)
-{
-	f->s = NULL;
-	snprintf(f->root, sizeof(f->root), "/tmp/tokengate-%s.XXXXXX", name);
-	if (!mkdtemp(f->root)) {
-		diag("mkdtemp failed");
-		f->root[0] = '\0';
-		return false;
-	}
-	snprintf(f->dir, sizeof(f->dir), "%s/db", f->root);
-	if (store_open(f->dir, true, &f->s, NULL) != TG_OK) {
-		diag("store_open failed");
-		fixture_close(f);
-		return false;
-	}
-	return true;
+	memcpy(root, f->root, sizeof(root));
+	if (setup_close(f) != TG_OK)
+		diag("could not remove %s", root);
 }
 
 static inline void
 fixture_tenant(struct tg_store *s, const char *id)
 {
-	struct tg_tenant *t = tenant_new(id);
-
-	if (store_tenant_add(s, t) != TG_OK)
+	if (setup_tenant(s, id, NULL) != TG_OK)
 		diag("could not add tenant %s", id);
-	tenant_free(t);
+}
+
+/*
+ * Creates /tmp/tokengate-NAME.XXXXXX, a new store in its "db" with the tenants named after
+ * NAME (a NULL ends them); on failure a diag, no leftovers.
+ */
+__attribute__((sentinel)) static inline bool
+fixture_open(struct store_fixture *f, const char *name, ...)
+{
+	struct tg_why why;
+	const char *id;
+	va_list ap;
+
+	if (setup_open(f, name, true, &why) != TG_OK) {
+		diag("%s", why.text);
+		return false;
+	}
+	va_start(ap, name);
+	while ((id = va_arg(ap, const char *)) != NULL)
+		fixture_tenant(f->s, id);
+	va_end(ap);
+	return true;
 }
 
 static inline uint64_t
@@ -89,35 +81,17 @@ hash(unsigned char h[TG_REFRESH_HASH_LEN], int n)
 	h[31] = 0xa5;
 }
 
-static inline struct tg_session *
-session(const char *id, const char *tenant, const char *user, int64_t created, int64_t ttl)
-{
-	struct tg_session *ss = tg_xcalloc(1, sizeof(*ss));
-
-	ss->id = tg_xstrdup(id);
-	ss->tenant = tg_xstrdup(tenant);
-	ss->user = tg_xstrdup(user);
-	ss->created = created;
-	ss->ttl = ttl;
-	ss->expires = created + ttl;
-	strlist_add(&ss->amr, "pwd");
-	return ss;
-}
-
 /* Creates a session with refresh token hash(rt), valid as long as the session. */
 static inline enum tg_err
 create(struct tg_store *s, const char *id, const char *tenant, const char *user, int64_t created,
        int64_t ttl, int rt, const char *bind_ip)
 {
-	struct tg_session *ss = session(id, tenant, user, created, ttl);
+	struct tg_session *ss = setup_session_new(id, tenant, user, created, ttl);
 	unsigned char h[TG_REFRESH_HASH_LEN];
-	enum tg_err rc;
 
 	ss->bind_ip = bind_ip ? tg_xstrdup(bind_ip) : NULL;
 	hash(h, rt);
-	rc = store_session_create(s, ss, h, ss->expires);
-	session_free(ss);
-	return rc;
+	return setup_session_put(s, ss, h);
 }
 
 static inline enum tg_err

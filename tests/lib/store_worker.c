@@ -14,7 +14,9 @@
  *                              and keep it open until stdin ends
  * Exit status: 0 ok, 1 a committed key went missing, 2 a store error.
  */
-#include "store_db.h"
+#include "store/store_db.h"
+
+#include "store_setup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,19 +64,14 @@ check_snapshot(struct tg_store *s, const char *id, int upto)
 static int
 add_key(struct tg_store *s, const char *id, int i, bool may_exist)
 {
-	struct tg_key_record r = { .tenant = "t", .alg = TG_ALG_HS256, .state = TG_KEY_ACTIVE };
 	unsigned char bytes[32];
 	char kid[64];
 	enum tg_err rc;
 
 	snprintf(kid, sizeof(kid), "w%s-%d", id, i);
-	r.kid = kid;
-	r.created = (int64_t)time(NULL);
 	if (secret_random(bytes, sizeof(bytes)) != TG_OK)
 		return 2;
-	secret_set(&r.material, bytes, sizeof(bytes));
-	rc = store_key_add(s, &r);
-	secret_free(&r.material);
+	rc = setup_key(s, "t", kid, (int64_t)time(NULL), bytes, sizeof(bytes));
 	if (rc == TG_ERR_EXISTS && may_exist)
 		rc = TG_OK;
 	if (rc != TG_OK) {
@@ -102,10 +99,8 @@ work(struct tg_store *s, const char *id, int first, int n)
 static int
 init(struct tg_store *s)
 {
-	struct tg_tenant *t = tenant_new("t");
-	enum tg_err rc = store_tenant_add(s, t);
+	enum tg_err rc = setup_tenant(s, "t", NULL);
 
-	tenant_free(t);
 	return rc == TG_OK || rc == TG_ERR_EXISTS ? 0 : 2;
 }
 
@@ -150,7 +145,7 @@ main(int argc, char **argv)
 {
 	bool is_init = argc == 3 && strcmp(argv[2], "init") == 0;
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	int status;
 
 	if (argc < 3 || argc > 5) {
@@ -158,7 +153,7 @@ main(int argc, char **argv)
 		return 2;
 	}
 	if (store_open(argv[1], is_init, &s, &why) != TG_OK) {
-		fprintf(stderr, "store_worker: %s\n", why ? why : "cannot open the store");
+		fprintf(stderr, "store_worker: %s\n", why.text);
 		return 2;
 	}
 	if (is_init)

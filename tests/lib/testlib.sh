@@ -11,9 +11,13 @@
 #   make_tmpdir         sets $tmpdir to a fresh directory removed at exit
 #   at_exit CMD...      runs CMD at exit (last registered runs first)
 #   kill_at_exit PID    kills PID (and waits for it) at exit if still running
-#   free_port           prints a TCP port nothing listens on at 127.0.0.1
+#   free_port VAR       sets VAR to a TCP port nothing listens on at 127.0.0.1,
+#                       outside the kernel's ephemeral range, not handed out before
+#                       in this test
 #   wait_for SECS CMD... polls CMD every 0.1 s until it succeeds; 1 on timeout
-#   wait_for_port PORT [SECS]  waits until 127.0.0.1:PORT accepts connections
+#   wait_for_port PORT [SECS [PID]]  waits until 127.0.0.1:PORT accepts connections
+#                       (10 s by default); gives up at once when PID has exited
+#   is_running PID      PID runs (an exited but unreaped child, a zombie, does not)
 #   wait_pid PID SECS   waits for a child to exit; returns its status, or 124
 #                       if it still runs after SECS (it is left running)
 
@@ -122,22 +126,55 @@ make_tmpdir() {
 	at_exit "rm -rf '$tmpdir'"
 }
 
-_port_is_free() {
-	if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Htln "sport = :$1" 2>/dev/null)" ]; then
-		return 1
+# Ports the kernel never picks for an outgoing connection: a test's listener cannot lose its port
+# to some client's connect() between free_port and the bind. The ephemeral range comes from
+# /proc (Debian's 32768-60999 when it cannot be read); test ports are drawn below it from 10000
+# up or, when it starts too low to leave 1000 ports there, above it.
+_tap_ports=" "
+
+# _port_range: "LO HI", the ports free_port draws from; nothing when there is no room.
+_port_range() {
+	local lo hi
+	read -r lo hi 2>/dev/null </proc/sys/net/ipv4/ip_local_port_range
+	case "$lo:$hi" in
+	*[!0-9:]* | :* | *:) lo=32768 hi=60999 ;;
+	esac
+	if [ "$lo" -ge 11000 ]; then
+		echo "10000 $((lo - 1))"
+	elif [ "$hi" -le 64535 ]; then
+		echo "$((hi + 1)) 65535"
 	fi
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+_port_accepts() {
+	(exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+_port_is_free() {
+	if command -v ss >/dev/null 2>&1 && [ -n "$(ss -Htan "sport = :$1" 2>/dev/null)" ]; then
+		return 1
+	fi
+	! _port_accepts "$1"
+}
+
+# Its locals carry a prefix: printf -v would set a local of the caller's name here instead.
 free_port() {
-	local i port
-	for ((i = 0; i < 100; i++)); do
-		port=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
-		if _port_is_free "$port"; then
-			echo "$port"
+	local _fp_lo _fp_hi _fp_port _fp_i
+	read -r _fp_lo _fp_hi < <(_port_range)
+	if [ -z "$_fp_hi" ]; then
+		echo "testlib.sh: the ephemeral port range leaves no room for test ports" >&2
+		return 1
+	fi
+	for ((_fp_i = 0; _fp_i < 100; _fp_i++)); do
+		_fp_port=$((_fp_lo + (RANDOM * 32768 + RANDOM) % (_fp_hi - _fp_lo + 1)))
+		case $_tap_ports in *" $_fp_port "*) continue ;; esac
+		if _port_is_free "$_fp_port"; then
+			_tap_ports="$_tap_ports$_fp_port "
+			printf -v "$1" '%s' "$_fp_port"
 			return 0
 		fi
 	done
+	echo "testlib.sh: no free port found" >&2
 	return 1
 }
 
@@ -152,11 +189,17 @@ wait_for() {
 }
 
 wait_for_port() {
-	wait_for "${2:-10}" bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null
+	local port=$1 secs=${2:-10} pid=${3:-} i
+	for ((i = 0; i < secs * 10; i++)); do
+		_port_accepts "$port" && return 0
+		[ -z "$pid" ] || is_running "$pid" || return 1
+		sleep 0.1
+	done
+	_port_accepts "$port"
 }
 
 # kill -0 succeeds on a zombie, so an exited but unreaped child counts as gone here.
-_is_running() {
+is_running() {
 	local stat
 	stat=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
 	[ -n "$stat" ] && [ "${stat%% *}" != Z ]
@@ -165,9 +208,9 @@ _is_running() {
 wait_pid() {
 	local pid=$1 secs=$2 i
 	for ((i = 0; i < secs * 10; i++)); do
-		_is_running "$pid" || break
+		is_running "$pid" || break
 		sleep 0.1
 	done
-	_is_running "$pid" && return 124
+	is_running "$pid" && return 124
 	wait "$pid"
 }

@@ -2,7 +2,7 @@
  * alg: the allowlist round-trips, refuses every spelling of "none" and every near miss
  * (RFC 8725 section 3.1), and its per-algorithm facts agree with what OpenSSL itself reports.
  */
-#include "alg.h"
+#include "base/alg.h"
 
 #include "../lib/tap.h"
 

@@ -5,12 +5,13 @@
  * bind_ip, introspection, cookie and logout, tenant isolation, revoked API
  * keys, rate limits, JWKS of an asymmetric tenant, and a log free of secrets.
  */
-#include "api.h"
+#include "role/api.h"
 
-#include "keyring.h"
-#include "log.h"
-#include "store.h"
+#include "join/keyring_sync.h"
+#include "base/log.h"
 
+#include "../lib/find_named.h"
+#include "../lib/store_setup.h"
 #include "../lib/tap.h"
 
 #include <fcntl.h>
@@ -23,9 +24,8 @@
 #define SLOW_KEY "tgk_slow-unit-test-key-0123456789abcdefghijkl"
 #define ES_KEY "tgk_es-unit-test-key-0123456789abcdefghijklmn"
 
-static char dir[] = "/tmp/tokengate-test_api_session.XXXXXX";
+static struct store_fixture scratch; /* the store, and the body and log files beside it */
 static struct tg_config *cfg;
-static struct tg_store *store;
 static struct keyring *kr;
 static int64_t now = 1700000000;
 
@@ -51,10 +51,10 @@ result_fini(struct result *res)
 static void
 feed(const char *body)
 {
-	char path[sizeof(dir) + 8];
+	char path[sizeof(scratch.root) + 8];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/body", dir);
+	snprintf(path, sizeof(path), "%s/body", scratch.root);
 	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body) ||
 	    lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, 0) < 0)
@@ -66,7 +66,7 @@ static void
 call(const struct call *k, struct result *res)
 {
 	struct http_conn *conn = http_conn_cgi();
-	struct api_env env = { .cfg = cfg, .store = store, .kr = kr, .conn = conn, .now = now,
+	struct api_env env = { .cfg = cfg, .store = scratch.s, .kr = kr, .conn = conn, .now = now,
 			       .now_ms = now * 1000 };
 	struct http_request req = {
 		.role = HTTP_ROLE_RESPONDER, .method = k->method, .path_info = k->path,
@@ -79,8 +79,8 @@ call(const struct call *k, struct result *res)
 
 	if (k->body)
 		feed(k->body);
-	if (keyring_refresh(kr, store, NULL) != TG_OK)
-		diag("keyring_refresh failed");
+	if (keyring_sync(kr, scratch.s, NULL) != TG_OK)
+		diag("keyring_sync failed");
 	api_handle(&env, &req, &res->r);
 	res->status = res->r.status;
 	res->json = res->r.body ? json_tokener_parse(res->r.body) : NULL;
@@ -108,14 +108,7 @@ num(const struct result *res, const char *name)
 	return -1;
 }
 
-static const char *
-header(const struct result *res, const char *name)
-{
-	for (size_t i = 0; i < res->r.nheaders; i++)
-		if (strcmp(res->r.headers[i].name, name) == 0)
-			return res->r.headers[i].value;
-	return NULL;
-}
+TG_DEFINE_FIND_NAMED(header, struct http_response, headers, nheaders)
 
 /* One call whose status and error code are checked; the result is dropped. */
 static void
@@ -203,12 +196,11 @@ setup(void)
 	static const char *const tenants[] = { "acme", "globex", "slow", "es" };
 	static const char conf[] = "database = /unused\nrealm = unit\nlog_level = info\n"
 				   "require_https = no\nrate_limit_per_key = 1000\nrate_limit_burst = 1000000\n";
-	const char *why = NULL;
-	char *cwhy = NULL;
+	struct tg_why why = { "mkdtemp" };
 
-	if (!mkdtemp(dir) || store_open(dir, true, &store, &why) != TG_OK ||
-	    config_parse("unit.conf", conf, strlen(conf), NULL, &cfg, &cwhy) != TG_OK) {
-		diag("setup: %s", why ? why : cwhy ? cwhy : "mkdtemp");
+	if (setup_open(&scratch, "test_api_session", true, &why) != TG_OK ||
+	    config_parse("unit.conf", conf, strlen(conf), NULL, &cfg, &why) != TG_OK) {
+		diag("setup: %s", why.text);
 		exit(1);
 	}
 	for (size_t i = 0; i < sizeof(tenants) / sizeof(tenants[0]); i++) {
@@ -221,19 +213,14 @@ setup(void)
 		}
 		if (strcmp(tenants[i], "es") == 0)
 			t->signing_alg = tg_xstrdup("ES256");
-		if (store_tenant_add(store, t) != TG_OK)
+		if (setup_tenant_put(scratch.s, t) != TG_OK)
 			diag("tenant %s not added", tenants[i]);
-		tenant_free(t);
 	}
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		struct tg_apikey a = { .tenant = (char *)(uintptr_t)keys[i].tenant,
-				       .id = (char *)(uintptr_t)keys[i].id, .created = now };
-
-		apikey_hash(keys[i].key, strlen(keys[i].key), a.hash);
-		if (store_apikey_add(store, &a) != TG_OK ||
-		    (keys[i].is_revoked && store_apikey_revoke(store, keys[i].tenant, keys[i].id) != TG_OK))
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (setup_apikey(scratch.s, keys[i].tenant, keys[i].id, keys[i].key, now) != TG_OK ||
+		    (keys[i].is_revoked &&
+		     store_apikey_revoke(scratch.s, keys[i].tenant, keys[i].id) != TG_OK))
 			diag("API key %s not added", keys[i].id);
-	}
 	log_set_level(cfg->log_level);
 	kr = keyring_new();
 }
@@ -241,6 +228,31 @@ setup(void)
 static void
 test_issue(struct issued *alice)
 {
+	static const struct {
+		const char *body, *content_type; /* NULL body: none; NULL type: JSON */
+		int status;
+		const char *error, *what;
+	} refused[] = {
+		{ "{}", NULL, 400, "invalid_request", "issue without user_id" },
+		{ NULL, NULL, 400, "invalid_request", "issue without a body" },
+		{ "{\"user_id\":\"a\",\"user_id\":\"b\"}", NULL, 400, "invalid_request",
+		  "issue with a duplicate member" },
+		{ "{\"user_id\":\"a\",\"usr\":1}", NULL, 400, "invalid_request",
+		  "issue with an unknown member" },
+		{ "{\"user_id\":\"a\",\"amr\":[\"p w\"]}", NULL, 400, "invalid_request",
+		  "issue with a bad amr" },
+		{ "{\"user_id\":\"a\",\"claims\":{\"sub\":\"x\"}}", NULL, 400, "invalid_request",
+		  "issue with a registered claim" },
+		{ "{\"user_id\":\"a\",\"bind_ip\":\"nowhere\"}", NULL, 400, "invalid_request",
+		  "issue with a bad bind_ip" },
+		{ "{\"user_id\":\"a\",\"session_ttl\":0}", NULL, 400, "invalid_request",
+		  "issue with session_ttl 0" },
+		{ "{\"user_id\":\"a\",\"expires_in\":1.5}", NULL, 400, "invalid_request",
+		  "issue with a fractional expires_in" },
+		{ "[]", NULL, 400, "invalid_request", "issue with an array body" },
+		{ "user_id=a", "application/x-www-form-urlencoded", 415, "unsupported_media_type",
+		  "issue with a form" },
+	};
 	char *auth = bearer(ACME_KEY);
 	struct result res;
 
@@ -255,43 +267,18 @@ test_issue(struct issued *alice)
 	is_str(str(&res, "token_type"), "Bearer", "issue: token_type Bearer");
 	is_int(num(&res, "expires_in"), 600, "issue: expires_in capped to the tenant's max_lifetime");
 	is_int(num(&res, "refresh_expires_in"), 7200, "issue: refresh_expires_in is the session_ttl");
-	is_str(header(&res, "Cache-Control"), "no-store", "issue: Cache-Control: no-store");
+	is_str(header(&res.r, "Cache-Control"), "no-store", "issue: Cache-Control: no-store");
 	alice->sid = tg_xstrdup(str(&res, "session_id") ? str(&res, "session_id") : "");
 	alice->access = tg_xstrdup(str(&res, "access_token") ? str(&res, "access_token") : "");
 	alice->refresh = tg_xstrdup(str(&res, "refresh_token") ? str(&res, "refresh_token") : "");
 	result_fini(&res);
 	is_int(authorize(alice->access), 200, "the issued token is honoured by /v1/authorize");
 
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = "{}" }, 400,
-	       "invalid_request", "issue without user_id");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth }, 400,
-	       "invalid_request", "issue without a body");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"user_id\":\"b\"}" }, 400, "invalid_request",
-	       "issue with a duplicate member");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"usr\":1}" }, 400, "invalid_request",
-	       "issue with an unknown member");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"amr\":[\"p w\"]}" }, 400, "invalid_request",
-	       "issue with a bad amr");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"claims\":{\"sub\":\"x\"}}" }, 400,
-	       "invalid_request", "issue with a registered claim");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"bind_ip\":\"nowhere\"}" }, 400,
-	       "invalid_request", "issue with a bad bind_ip");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"session_ttl\":0}" }, 400,
-	       "invalid_request", "issue with session_ttl 0");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
-			       .body = "{\"user_id\":\"a\",\"expires_in\":1.5}" }, 400,
-	       "invalid_request", "issue with a fractional expires_in");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = "[]" }, 400,
-	       "invalid_request", "issue with an array body");
-	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = "user_id=a",
-			       .content_type = "application/x-www-form-urlencoded" }, 415,
-	       "unsupported_media_type", "issue with a form");
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+				       .body = refused[i].body,
+				       .content_type = refused[i].content_type },
+		       refused[i].status, refused[i].error, refused[i].what);
 	free(auth);
 }
 
@@ -535,7 +522,7 @@ test_self_service(void)
 	want = tg_xasprintf("tg_session=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=600",
 			    s.access);
 	is_int(res.status, 204, "cookie: 204");
-	is_str(header(&res, "Set-Cookie"), want, "cookie: Set-Cookie with the token");
+	is_str(header(&res.r, "Set-Cookie"), want, "cookie: Set-Cookie with the token");
 	result_fini(&res);
 	cookie = tg_xasprintf("tg_session=%s", s.access);
 	expect(&(struct call){ "POST", "/v1/cookie", .cookie = cookie }, 401, "invalid_token",
@@ -544,14 +531,14 @@ test_self_service(void)
 	now += 602;
 	call(&(struct call){ "POST", "/v1/cookie", .authorization = auth }, &res);
 	is_int(res.status, 401, "cookie: a token inside its expiry leeway: 401");
-	ok(!header(&res, "Set-Cookie") && str(&res, "error_description") &&
+	ok(!header(&res.r, "Set-Cookie") && str(&res, "error_description") &&
 	   strstr(str(&res, "error_description"), "expired"), "cookie: no cookie, and why");
 	result_fini(&res);
 	now -= 602;
 	call(&(struct call){ "POST", "/v1/logout", .authorization = auth }, &res);
 	is_int(res.status, 204, "logout: 204");
-	ok(header(&res, "Set-Cookie") && strstr(header(&res, "Set-Cookie"), "tg_session=;") &&
-	   strstr(header(&res, "Set-Cookie"), "Max-Age=0"), "logout: the cookie is cleared");
+	ok(header(&res.r, "Set-Cookie") && strstr(header(&res.r, "Set-Cookie"), "tg_session=;") &&
+	   strstr(header(&res.r, "Set-Cookie"), "Max-Age=0"), "logout: the cookie is cleared");
 	result_fini(&res);
 	is_int(authorize(s.access), 401, "logout: the token no longer passes");
 	expect(&(struct call){ "POST", "/v1/logout", .authorization = auth }, 401, "invalid_token",
@@ -638,7 +625,7 @@ test_keys_and_limits(void)
 				     .authorization = slow }, &res);
 		statuses[i] = res.status;
 		if (i == 2)
-			ok(header(&res, "Retry-After") && atoi(header(&res, "Retry-After")) >= 1,
+			ok(header(&res.r, "Retry-After") && atoi(header(&res.r, "Retry-After")) >= 1,
 			   "429 carries Retry-After");
 		result_fini(&res);
 	}
@@ -668,7 +655,7 @@ test_jwks(void)
 	   json_object_object_get_ex(json_object_array_get_idx(keys, 0), "kid", &k) &&
 	   strncmp(json_object_get_string(k), "gw-", 3) == 0,
 	   "jwks: the signing key made on first issuance");
-	is_str(header(&res, "Cache-Control"), "public, max-age=300", "jwks: cacheable");
+	is_str(header(&res.r, "Cache-Control"), "public, max-age=300", "jwks: cacheable");
 	result_fini(&res);
 	call(&(struct call){ "GET", "/.well-known/jwks.json", .query = "tenant=acme" }, &res);
 	ok(res.status == 200 && json_object_object_get_ex(res.json, "keys", &keys) &&
@@ -696,11 +683,11 @@ int
 main(void)
 {
 	struct issued alice = { 0 };
-	char log[sizeof(dir) + 8];
+	char log[sizeof(scratch.root) + 8];
 	int saved = dup(2), fd;
 
 	setup();
-	snprintf(log, sizeof(log), "%s/log", dir);
+	snprintf(log, sizeof(log), "%s/log", scratch.root);
 	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(fd, 2);
 	close(fd);
@@ -725,8 +712,8 @@ main(void)
 	ok(!file_has(log, "runtime error"), "no sanitizer report");
 	issued_fini(&alice);
 	keyring_free(kr);
-	store_close(store);
 	config_free(cfg);
-	tap_rmtree(dir);
+	if (setup_close(&scratch) != TG_OK)
+		diag("could not remove the scratch directory");
 	return done_testing();
 }

@@ -3,8 +3,9 @@
  * and one named case per rejection rule of the strict decoder (each one a way to smuggle a
  * second spelling of the same token past a signature or a cache key).
  */
-#include "b64url.h"
+#include "base/b64url.h"
 
+#include "../lib/exact.h"
 #include "../lib/tap.h"
 
 #include <openssl/evp.h>
@@ -14,11 +15,9 @@
 static enum tg_err
 decode_exact(const char *in, size_t inlen, unsigned char **out, size_t *outlen)
 {
-	char *copy = tg_xmalloc(inlen);
-	enum tg_err rc;
+	char *copy = exact_copy(in, inlen);
+	enum tg_err rc = b64url_decode(copy, inlen, out, outlen);
 
-	memcpy(copy, in, inlen);
-	rc = b64url_decode(copy, inlen, out, outlen);
 	free(copy);
 	return rc;
 }
@@ -248,6 +247,24 @@ test_empty(void)
 	}
 }
 
+static void
+test_random(void)
+{
+	char *b1 = NULL, *b2 = NULL;
+
+	is_int(b64url_random(32, &b1), TG_OK, "b64url_random succeeds");
+	b64url_random(32, &b2);
+	ok(b1 && strlen(b1) == 43 && strspn(b1, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+					   "0123456789-_") == 43,
+	   "43 base64url characters, unpadded, for 32 bytes");
+	ok(b1 && b2 && strcmp(b1, b2) != 0, "two draws differ");
+	free(b1);
+	free(b2);
+	b1 = NULL;
+	is_int(b64url_random(65, &b1), TG_ERR_INVALID, "more than 64 bytes refused");
+	ok(b1 == NULL, "and nothing handed out");
+}
+
 int
 main(void)
 {
@@ -257,5 +274,6 @@ main(void)
 	test_rejections();
 	test_canonical_only();
 	test_empty();
+	test_random();
 	return done_testing();
 }

@@ -3,7 +3,7 @@
  * keyring generation before exp; a fixed bound under a flood of distinct
  * tokens; entries freed when they go stale (ASan checks the frees).
  */
-#include "cache.h"
+#include "role/cache.h"
 
 #include "../lib/tap.h"
 

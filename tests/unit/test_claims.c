@@ -1,9 +1,10 @@
 /*
  * Claims policy: every rejection reason, and each time rule exactly at, one
- * second inside and one second outside its leeway boundary.
+ * second inside and one second outside its leeway boundary; the tenant's
+ * required claims.
  */
-#include "claims.h"
-#include "json_strict.h"
+#include "jose/claims.h"
+#include "base/json_strict.h"
 
 #include "../lib/tap.h"
 
@@ -17,11 +18,11 @@ static enum tg_err
 check_json(const char *doc, struct tg_verdict *v)
 {
 	struct json_object *o = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err rc;
 
 	if (json_strict_parse(doc, strlen(doc), &o, &why) != TG_OK) {
-		diag("bad test document %s: %s", doc, why);
+		diag("bad test document %s: %s", doc, why.text);
 		return TG_ERR_INVALID;
 	}
 	rc = claims_check(o, &tenant, NOW, v);
@@ -168,7 +169,7 @@ test_lookup(void)
 			  "\"https://hasura.io/jwt/claims\":{\"x-hasura-role\":\"user\","
 			  "\"org\":{\"id\":\"o1\"},\"scope\":\"ns-scope\"}}";
 	struct json_object *o = NULL, *c;
-	const char *why;
+	struct tg_why why;
 
 	if (json_strict_parse(doc, strlen(doc), &o, &why) != TG_OK) {
 		ok(0, "lookup document parses");
@@ -194,6 +195,83 @@ test_lookup(void)
 	json_object_put(o);
 }
 
+/* The tenant's require_claims against a payload: TG_OK, or the first unmet named in the verdict. */
+static void
+expect_require(const char *name, const char *payload, const char *missing)
+{
+	struct json_object *o = NULL;
+	struct tg_verdict v = { 0 };
+	struct tg_why why;
+	char want[TG_WHY_MAX];
+	enum tg_err rc;
+
+	if (json_strict_parse(payload, strlen(payload), &o, &why) != TG_OK) {
+		ok(0, "%s: the document parses: %s", name, why.text);
+		return;
+	}
+	rc = claims_require(o, &tenant, &v);
+	if (!missing) {
+		if (!ok(rc == TG_OK, "%s: met", name))
+			diag("refused: %s", v.why);
+	} else {
+		snprintf(want, sizeof(want),
+			 "the token does not carry the required \"%s\" claim value", missing);
+		ok(rc == TG_ERR_REJECTED && v.reason == TG_R_MISSING_CLAIM &&
+		   strcmp(v.why, want) == 0, "%s: \"%s\" unmet", name, missing);
+	}
+	json_object_put(o);
+}
+
+static void
+test_require(void)
+{
+	expect_require("no requirements", "{}", NULL);
+	strlist_add(&tenant.require_claims, "scope=write read");
+	strlist_add(&tenant.require_claims, "role=admin");
+	strlist_add(&tenant.require_claims, "sid");
+	expect_require("scope words, value and presence",
+		       "{\"scope\":\"read  write x\",\"role\":\"admin\",\"sid\":\"s\"}", NULL);
+	expect_require("scope as an array",
+		       "{\"scope\":[\"write\",\"read\"],\"role\":[\"u\",\"admin\"],\"sid\":0}",
+		       NULL);
+	expect_require("a scope word missing", "{\"scope\":\"read\",\"role\":\"admin\",\"sid\":1}",
+		       "scope");
+	expect_require("a word's prefix is not the word",
+		       "{\"scope\":\"read writer\",\"role\":\"admin\",\"sid\":1}", "scope");
+	expect_require("the first unmet is named", "{\"scope\":\"read write\",\"role\":\"user\"}",
+		       "role");
+	expect_require("null is absent",
+		       "{\"scope\":\"read write\",\"role\":\"admin\",\"sid\":null}", "sid");
+	strlist_free(&tenant.require_claims);
+	strlist_add(&tenant.require_claims, "level=3");
+	strlist_add(&tenant.require_claims, "mfa=true");
+	expect_require("numbers and booleans by their JSON text", "{\"level\":3,\"mfa\":true}",
+		       NULL);
+	expect_require("a string is not a number", "{\"level\":\"03\",\"mfa\":true}", "level");
+	strlist_free(&tenant.require_claims);
+	tenant.claims_ns = "https://ns.example";
+	strlist_add(&tenant.require_claims, "org.id=o1");
+	expect_require("a namespaced dotted path",
+		       "{\"https://ns.example\":{\"org\":{\"id\":\"o1\"}}}", NULL);
+	expect_require("outside the namespace it is absent", "{\"org\":{\"id\":\"o1\"}}", "org.id");
+	strlist_free(&tenant.require_claims);
+	tenant.claims_ns = NULL;
+}
+
+static bool
+is_letter(const void *set, const char *word, size_t len)
+{
+	return len == 1 && strchr(set, word[0]) != NULL;
+}
+
+static void
+test_has_words(void)
+{
+	ok(claims_has_words("a  b ", is_letter, "abc"), "every word in the set");
+	ok(!claims_has_words("a bb", is_letter, "abc"), "one word not in it");
+	ok(claims_has_words("   ", is_letter, ""), "no words: nothing to miss");
+}
+
 int
 main(void)
 {
@@ -206,5 +284,7 @@ main(void)
 	test_issuer_audience();
 	test_tenant_settings();
 	test_lookup();
+	test_require();
+	test_has_words();
 	return done_testing();
 }

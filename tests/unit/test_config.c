@@ -3,7 +3,7 @@
  * name file, line and key, TOKENGATE_DB, trusted proxy matching, and a guard
  * that every key of the table is documented in etc/tokengate.conf.example.
  */
-#include "config.h"
+#include "base/config.h"
 
 #include "../lib/tap.h"
 
@@ -11,11 +11,11 @@
 #include <unistd.h>
 
 static struct tg_config *
-parse(const char *text, const char *db, char **why)
+parse(const char *text, const char *db, struct tg_why *why)
 {
 	struct tg_config *c = NULL;
 
-	*why = NULL;
+	why->text[0] = '\0';
 	if (config_parse("test.conf", text, strlen(text), db, &c, why) != TG_OK)
 		return NULL;
 	return c;
@@ -25,20 +25,19 @@ parse(const char *text, const char *db, char **why)
 static void
 refused(const char *text, const char *want, const char *name)
 {
-	char *why;
+	struct tg_why why;
 	struct tg_config *c = parse(text, NULL, &why);
 
-	ok(c == NULL && why && strstr(why, want), "%s: refused", name);
-	if (why && !strstr(why, want))
-		diag("got: %s", why);
+	ok(c == NULL && strstr(why.text, want), "%s: refused", name);
+	if (!strstr(why.text, want))
+		diag("got: %s", why.text);
 	config_free(c);
-	free(why);
 }
 
 static void
 test_defaults(void)
 {
-	char *why;
+	struct tg_why why;
 	struct tg_config *c = parse("", "/var/lib/tg", &why);
 
 	ok(c != NULL, "empty file with TOKENGATE_DB parses");
@@ -60,7 +59,7 @@ test_defaults(void)
 static void
 test_values(void)
 {
-	char *why;
+	struct tg_why why;
 	struct tg_config *c = parse("# a comment\n"
 				    "  database = /srv/tg  \r\n"
 				    "\n"
@@ -76,8 +75,7 @@ test_values(void)
 
 	ok(c != NULL, "every key set parses");
 	if (!c) {
-		diag("%s", why);
-		free(why);
+		diag("%s", why.text);
 		return;
 	}
 	is_str(c->database, "/srv/tg", "database trimmed of blanks and CR");
@@ -125,25 +123,23 @@ test_errors(void)
 	{
 		const char text[] = "database = /x\n\0";
 		struct tg_config *c = NULL;
-		char *why = NULL;
+		struct tg_why why = { "" };
 
 		ok(config_parse("nul.conf", text, sizeof(text) - 1, NULL, &c, &why) != TG_OK &&
-		   why && strstr(why, "NUL"), "NUL byte refused");
-		free(why);
+		   strstr(why.text, "NUL"), "NUL byte refused");
 	}
 	{
-		char *why = NULL;
+		struct tg_why why;
 		struct tg_config *c = parse("", "relative", &why);
 
-		ok(!c && why && strstr(why, "TOKENGATE_DB"), "relative TOKENGATE_DB refused");
-		free(why);
+		ok(!c && strstr(why.text, "TOKENGATE_DB"), "relative TOKENGATE_DB refused");
 	}
 }
 
 static void
 test_proxies(void)
 {
-	char *why;
+	struct tg_why why;
 	struct tg_config *c = parse("database = /x\n"
 				    "trusted_proxies = 10.1.0.0/16 2001:db8::/32 127.0.0.1\n", NULL, &why);
 
@@ -164,7 +160,8 @@ test_proxies(void)
 static void
 test_load(void)
 {
-	char dir[] = "/tmp/tg-test-config-XXXXXX", *path, *why = NULL;
+	char dir[] = "/tmp/tg-test-config-XXXXXX", *path;
+	struct tg_why why = { "" };
 	struct tg_config *c = NULL;
 	FILE *f;
 
@@ -172,10 +169,8 @@ test_load(void)
 		return;
 	path = tg_xasprintf("%s/tokengate.conf", dir);
 	unsetenv("TOKENGATE_DB");
-	ok(config_load(path, &c, &why) == TG_ERR_IO && why && strstr(why, path),
+	ok(config_load(path, &c, &why) == TG_ERR_IO && strstr(why.text, path),
 	   "missing file: error names it");
-	free(why);
-	why = NULL;
 	f = fopen(path, "w");
 	fputs("database = /data\nrealm = r\n", f);
 	fclose(f);
@@ -202,7 +197,8 @@ test_example_documents_every_key(void)
 {
 	char *path = tg_xasprintf("%s/../etc/tokengate.conf.example", tap_srcdir());
 	FILE *f = fopen(path, "r");
-	char *text = tg_xcalloc(1, 65536), *why = NULL;
+	char *text = tg_xcalloc(1, 65536);
+	struct tg_why why = { "" };
 	size_t len;
 	struct tg_config *c = NULL;
 
@@ -223,10 +219,9 @@ test_example_documents_every_key(void)
 		free(live);
 	}
 	ok(config_parse(path, text, len, "/x", &c, &why) == TG_OK, "the example itself parses");
-	if (why)
-		diag("%s", why);
+	if (why.text[0])
+		diag("%s", why.text);
 	config_free(c);
-	free(why);
 	free(text);
 	free(path);
 }

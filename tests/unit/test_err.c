@@ -1,8 +1,9 @@
 /*
  * err: the wire names of rejection reasons (distinct, non-empty, machine-friendly), verdicts
- * built by tg_reject, the aborting allocators and the owned-string list.
+ * built by tg_reject, error sentences built by tg_fail, the aborting allocators and the
+ * owned-string list.
  */
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include "../lib/tap.h"
 
@@ -47,7 +48,7 @@ test_err_str(void)
 {
 	int bad = 0, dups = 0;
 
-	for (int e = TG_OK; e <= TG_ERR_LIMITED; e++) {
+	for (int e = TG_OK; e <= TG_ERR_RANGE; e++) {
 		const char *s = tg_err_str((enum tg_err)e);
 
 		bad += !s || !*s || strcmp(s, "unknown error") == 0;
@@ -76,6 +77,45 @@ test_reject(void)
 	is_int(v.reason, TG_R_MALFORMED, "a second reject overwrites the reason");
 	is_int(strlen(v.why), TG_WHY_MAX - 1,
 	       "an over-long sentence is cut to fit, NUL-terminated");
+	is_str(v.why + TG_WHY_MAX - 4, "...", "and ends in ... so the cut shows");
+}
+
+static void
+test_fail(void)
+{
+	struct tg_why why = { "untouched" };
+	char long_text[TG_WHY_LEN * 2];
+	size_t n;
+
+	is_int(tg_fail(NULL, TG_ERR_IO, "%s", "nobody reads this"), TG_ERR_IO,
+	       "with no why wanted, tg_fail only returns the error");
+	is_int(tg_fail(&why, TG_ERR_NOT_FOUND, "no tokengate database in %s: run `%s init` first",
+		       "/srv/tg", "tokengatectl"), TG_ERR_NOT_FOUND, "tg_fail returns its error");
+	is_str(why.text, "no tokengate database in /srv/tg: run `tokengatectl init` first",
+	       "and formats the sentence into why");
+	tg_fail(&why, TG_ERR_IO, "%s: %s", "wrapped", why.text);
+	is_str(why.text, "wrapped: no tokengate database in /srv/tg: run `tokengatectl init` first",
+	       "a sentence can wrap the one already in why");
+	tg_fail(&why, TG_ERR_IO, "short");
+	is_str(why.text, "short", "a shorter sentence replaces a longer one whole");
+
+	memset(long_text, 'p', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	tg_fail(&why, TG_ERR_IO, "%s", long_text);
+	n = strlen(why.text);
+	is_int(n, TG_WHY_LEN - 1, "an over-long sentence fills the buffer, NUL-terminated");
+	is_str(why.text + n - 3, "...", "and ends in ... so the reader sees the cut");
+	ok(strspn(why.text, "p") == n - 3, "what is kept is the sentence's start");
+
+	/* A two-byte character straddling the cut is dropped whole, never split. */
+	memset(long_text, 'p', TG_WHY_LEN - 5);
+	memcpy(long_text + TG_WHY_LEN - 5, "\xc3\xa9tail", 7);
+	long_text[TG_WHY_LEN + 2] = '\0';
+	tg_fail(&why, TG_ERR_IO, "%s", long_text);
+	n = strlen(why.text);
+	is_int(n, TG_WHY_LEN - 2, "a cut inside a UTF-8 sequence moves back before it");
+	is_str(why.text + n - 3, "...", "and still ends in ...");
+	ok(strchr(why.text, '\xc3') == NULL, "no half of the character is left");
 }
 
 static void
@@ -157,6 +197,7 @@ main(void)
 	test_reason_codes();
 	test_err_str();
 	test_reject();
+	test_fail();
 	test_alloc();
 	test_strlist();
 	return done_testing();

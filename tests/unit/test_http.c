@@ -5,13 +5,14 @@
  * which the tests point at a pipe) and a FastCGI exchange. The header parsers
  * are tested in test_http_parse.c.
  */
-#include "http.h"
+#include "http/http.h"
 
 #include "../lib/tap.h"
 
 #include <errno.h>
 #include <json.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -199,85 +200,79 @@ read_body(const struct body_case *bc, size_t cap, char **body, size_t *len, char
 	return rc;
 }
 
+/* want_rest when what is left unread does not matter */
+#define ANY_REST SIZE_MAX
+
 static void
 test_read_body(void)
 {
 	static char big[100000];
-	char *body = NULL, rest[64];
-	size_t len = 0, restlen = 0;
-	struct body_case bc;
+	const struct {
+		struct body_case bc;
+		size_t cap;
+		bool is_interrupted; /* a signal (without SA_RESTART) arrives during the read */
+		enum tg_err want;
+		const char *want_body; /* NULL: no body; else want_len bytes, NUL-terminated */
+		size_t want_len, want_rest;
+		const char *what;
+	} cases[] = {
+		{ { "6", "abcdef", 6, 3, 50 }, 64, false, TG_OK, "abcdef", 6, ANY_REST,
+		  "a declared body arriving in two pieces is read whole, NUL-terminated" },
+		/* The pending read fails with EINTR and must be retried. */
+		{ { "6", "abcdef", 6, 0, 200 }, 64, true, TG_OK, "abcdef", 6, ANY_REST,
+		  "a signal does not cut the body" },
+		{ { "10", "abc", 3, 3, 0 }, 64, false, TG_ERR_IO, NULL, 0, ANY_REST,
+		  "a body shorter than CONTENT_LENGTH is TG_ERR_IO" },
+		{ { "11", "0123456789a", 11, 11, 0 }, 10, false, TG_ERR_TOO_LARGE, NULL, 0, 11,
+		  "a declared length above cap is refused unread" },
+		{ { "0", "", 0, 0, 0 }, 10, false, TG_OK, "", 0, ANY_REST,
+		  "CONTENT_LENGTH 0 is an empty body" },
+		{ { NULL, "0123456789", 10, 4, 20 }, 10, false, TG_OK, "0123456789", 10, ANY_REST,
+		  "without a length, a body of exactly cap is read to its end" },
+		{ { "", "0123456789", 10, 10, 0 }, 10, false, TG_OK, "0123456789", 10, ANY_REST,
+		  "an empty CONTENT_LENGTH is no declared length" },
+		{ { NULL, "0123456789abcdefghij", 20, 20, 0 }, 10, false, TG_ERR_TOO_LARGE, NULL, 0, 9,
+		  "without a length, reading stops one byte past cap" },
+		{ { NULL, big, sizeof(big), 30000, 20 }, 200000, false, TG_OK, big, sizeof(big),
+		  ANY_REST, "a long body without a length is read whole" },
+		{ { "12a", "0123456789ab", 12, 12, 0 }, 64, false, TG_ERR_INVALID, NULL, 0, ANY_REST,
+		  "CONTENT_LENGTH 12a is invalid" },
+		{ { "-1", "", 0, 0, 0 }, 64, false, TG_ERR_INVALID, NULL, 0, ANY_REST,
+		  "CONTENT_LENGTH -1 is invalid" },
+		{ { "99999999999999999999", "", 0, 0, 0 }, 64, false, TG_ERR_INVALID, NULL, 0,
+		  ANY_REST, "an overflowing CONTENT_LENGTH is invalid" },
+	};
 	struct sigaction sa = { .sa_handler = on_alarm }, old;
 	struct itimerval it = { .it_value = { 0, 20000 } };
-	enum tg_err rc;
-
-	bc = (struct body_case){ "6", "abcdef", 6, 3, 50 };
-	rc = read_body(&bc, 64, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_OK && len == 6 && strcmp(body, "abcdef") == 0,
-	   "a declared body arriving in two pieces is read whole, NUL-terminated");
-	free(body);
-	body = NULL;
-
-	/* No SA_RESTART: the pending read fails with EINTR and must be retried. */
-	sigaction(SIGALRM, &sa, &old);
-	setitimer(ITIMER_REAL, &it, NULL);
-	bc = (struct body_case){ "6", "abcdef", 6, 0, 200 };
-	rc = read_body(&bc, 64, &body, &len, rest, sizeof(rest), &restlen);
-	sigaction(SIGALRM, &old, NULL);
-	ok(rc == TG_OK && len == 6 && strcmp(body, "abcdef") == 0, "a signal does not cut the body");
-	free(body);
-	body = NULL;
-
-	bc = (struct body_case){ "10", "abc", 3, 3, 0 };
-	rc = read_body(&bc, 64, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_ERR_IO && !body, "a body shorter than CONTENT_LENGTH is TG_ERR_IO");
-
-	bc = (struct body_case){ "11", "0123456789a", 11, 11, 0 };
-	rc = read_body(&bc, 10, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_ERR_TOO_LARGE && !body && restlen == 11,
-	   "a declared length above cap is refused unread (%zu bytes left)", restlen);
-
-	bc = (struct body_case){ "0", "", 0, 0, 0 };
-	rc = read_body(&bc, 10, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_OK && len == 0 && body && body[0] == '\0', "CONTENT_LENGTH 0 is an empty body");
-	free(body);
-	body = NULL;
-
-	bc = (struct body_case){ NULL, "0123456789", 10, 4, 20 };
-	rc = read_body(&bc, 10, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_OK && len == 10 && strcmp(body, "0123456789") == 0,
-	   "without a length, a body of exactly cap is read to its end");
-	free(body);
-	body = NULL;
-
-	bc = (struct body_case){ "", "0123456789", 10, 10, 0 };
-	rc = read_body(&bc, 10, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_OK && len == 10, "an empty CONTENT_LENGTH is no declared length");
-	free(body);
-	body = NULL;
-
-	bc = (struct body_case){ NULL, "0123456789abcdefghij", 20, 20, 0 };
-	rc = read_body(&bc, 10, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_ERR_TOO_LARGE && !body && restlen == 9,
-	   "without a length, reading stops one byte past cap (%zu of 20 left)", restlen);
 
 	memset(big, 'x', sizeof(big));
 	big[sizeof(big) - 1] = 'y';
-	bc = (struct body_case){ NULL, big, sizeof(big), 30000, 20 };
-	rc = read_body(&bc, 200000, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_OK && len == sizeof(big) && memcmp(body, big, len) == 0 && body[len] == '\0',
-	   "a long body without a length is read whole");
-	free(body);
-	body = NULL;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *body = NULL, rest[64];
+		size_t len = 0, restlen = 0;
+		enum tg_err rc;
+		bool is_body_right;
 
-	bc = (struct body_case){ "12a", "0123456789ab", 12, 12, 0 };
-	rc = read_body(&bc, 64, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_ERR_INVALID && !body, "CONTENT_LENGTH 12a is invalid");
-	bc = (struct body_case){ "-1", "", 0, 0, 0 };
-	rc = read_body(&bc, 64, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_ERR_INVALID && !body, "CONTENT_LENGTH -1 is invalid");
-	bc = (struct body_case){ "99999999999999999999", "", 0, 0, 0 };
-	rc = read_body(&bc, 64, &body, &len, rest, sizeof(rest), &restlen);
-	ok(rc == TG_ERR_INVALID && !body, "an overflowing CONTENT_LENGTH is invalid");
+		if (cases[i].is_interrupted) {
+			sigaction(SIGALRM, &sa, &old);
+			setitimer(ITIMER_REAL, &it, NULL);
+		}
+		rc = read_body(&cases[i].bc, cases[i].cap, &body, &len, rest, sizeof(rest),
+			       &restlen);
+		if (cases[i].is_interrupted)
+			sigaction(SIGALRM, &old, NULL);
+		is_body_right = cases[i].want_body
+					? body && len == cases[i].want_len &&
+						  memcmp(body, cases[i].want_body, len) == 0 &&
+						  body[len] == '\0'
+					: !body;
+		if (cases[i].want_rest == ANY_REST)
+			ok(rc == cases[i].want && is_body_right, "%s", cases[i].what);
+		else
+			ok(rc == cases[i].want && is_body_right && restlen == cases[i].want_rest,
+			   "%s (%zu bytes left)", cases[i].what, restlen);
+		free(body);
+	}
 }
 
 /* One FastCGI record (FastCGI 1.0 section 3.3) on fd, for request id 1. */
@@ -346,7 +341,8 @@ test_fastcgi(void)
 		"FCGI_ROLE=AUTHORIZER", "REQUEST_METHOD=GET", "CONTENT_LENGTH=5",
 		"TOKENGATE_TENANT=acme", NULL,
 	};
-	char dir[] = "/tmp/tg-test-fcgi-XXXXXX", *path, *why = NULL, *body = NULL;
+	char dir[] = "/tmp/tg-test-fcgi-XXXXXX", *path, *body = NULL;
+	struct tg_why why;
 	struct http_conn *c = NULL;
 	struct http_request req;
 	struct http_response resp;
@@ -396,7 +392,6 @@ out:
 	http_conn_free(c);
 	if (fd >= 0)
 		close(fd);
-	free(why);
 	unlink(path);
 	rmdir(dir);
 	free(path);
@@ -405,7 +400,8 @@ out:
 static void
 test_listen(void)
 {
-	char dir[] = "/tmp/tg-test-http-XXXXXX", *path, *file, *why = NULL;
+	char dir[] = "/tmp/tg-test-http-XXXXXX", *path, *file;
+	struct tg_why why = { "" };
 	int fd = -1, fd2 = -1;
 	struct stat st;
 	FILE *f;
@@ -416,10 +412,8 @@ test_listen(void)
 	file = tg_xasprintf("%s/not-a-socket", dir);
 	ok(http_listen(path, 8, &fd, &why) == TG_OK && fd >= 0, "unix socket bound");
 	ok(stat(path, &st) == 0 && S_ISSOCK(st.st_mode), "socket file exists");
-	ok(http_listen(path, 8, &fd2, &why) != TG_OK && why && strstr(why, "another process"),
+	ok(http_listen(path, 8, &fd2, &why) != TG_OK && strstr(why.text, "another process"),
 	   "a live socket is never stolen");
-	free(why);
-	why = NULL;
 	close(fd);
 	ok(http_listen(path, 8, &fd, &why) == TG_OK, "a dead instance's socket is replaced");
 	close(fd);
@@ -428,17 +422,11 @@ test_listen(void)
 	fclose(f);
 	ok(http_listen(file, 8, &fd2, &why) != TG_OK && stat(file, &st) == 0 && S_ISREG(st.st_mode),
 	   "a regular file at the path is refused and kept");
-	free(why);
-	why = NULL;
 	ok(http_listen("127.0.0.1:0", 8, &fd2, &why) != TG_OK, "port 0 refused");
-	free(why);
-	why = NULL;
-	ok(http_listen("localhost:9000", 8, &fd2, &why) != TG_OK && why && strstr(why, "IP"),
+	why.text[0] = '\0'; /* that sentence says "IPv4" too */
+	ok(http_listen("localhost:9000", 8, &fd2, &why) != TG_OK && strstr(why.text, "IP"),
 	   "host names refused (an IP address says exactly where it listens)");
-	free(why);
-	why = NULL;
 	ok(http_listen("127.0.0.1:9x", 8, &fd2, &why) != TG_OK, "junk port refused");
-	free(why);
 	unlink(path);
 	unlink(file);
 	rmdir(dir);

@@ -3,7 +3,7 @@
  * content types, forms (strict %-decoding and UTF-8) and Set-Cookie values,
  * all from plain strings as the transport hands them over.
  */
-#include "http_parse.h"
+#include "http/http_parse.h"
 
 #include "../lib/tap.h"
 

@@ -3,8 +3,9 @@
  * rejection rule with the sentence it must give, duplicate members compared after unescaping at
  * every depth, the depth cap, number ranges, and the values json-c builds from what gets through.
  */
-#include "json_strict.h"
+#include "base/json_strict.h"
 
+#include "../lib/exact.h"
 #include "../lib/tap.h"
 
 #include <json-c/json.h>
@@ -52,13 +53,11 @@
 
 /* Every document sits in a buffer of exactly its length, so ASan catches any read past the end. */
 static enum tg_err
-parse_exact(const char *doc, size_t len, struct json_object **out, const char **why)
+parse_exact(const char *doc, size_t len, struct json_object **out, struct tg_why *why)
 {
-	char *copy = tg_xmalloc(len);
-	enum tg_err rc;
+	char *copy = exact_copy(doc, len);
+	enum tg_err rc = json_strict_parse(copy, len, out, why);
 
-	memcpy(copy, doc, len);
-	rc = json_strict_parse(copy, len, out, why);
 	free(copy);
 	return rc;
 }
@@ -68,13 +67,13 @@ static void
 refused(const char *name, const char *doc, size_t len, const char *want)
 {
 	struct json_object *sentinel = json_object_new_object(), *o = sentinel;
-	const char *why = NULL;
+	struct tg_why why = { "" };
 	enum tg_err rc = parse_exact(doc, len, &o, &why);
 
 	if (rc == TG_OK && o != sentinel)
 		json_object_put(o);
 	ok(rc == TG_ERR_INVALID && o == sentinel, "%s: refused", name);
-	is_str(why, want, "%s: says why", name);
+	is_str(why.text, want, "%s: says why", name);
 	json_object_put(sentinel);
 }
 
@@ -82,12 +81,12 @@ static void
 accepted(const char *name, const char *doc, size_t len)
 {
 	struct json_object *o = NULL;
-	const char *why = "(not set)";
+	struct tg_why why = { "(not set)" };
 	enum tg_err rc = parse_exact(doc, len, &o, &why);
 
 	ok(rc == TG_OK, "%s: accepted", name);
 	if (rc != TG_OK)
-		diag("%s", why);
+		diag("%s", why.text);
 	json_object_put(o);
 }
 
@@ -480,10 +479,10 @@ static struct json_object *
 must_parse(const char *doc, size_t len)
 {
 	struct json_object *o = NULL;
-	const char *why = NULL;
+	struct tg_why why;
 
 	if (parse_exact(doc, len, &o, &why) != TG_OK) {
-		diag("unexpected refusal: %s", why);
+		diag("unexpected refusal: %s", why.text);
 		return NULL;
 	}
 	return o;
@@ -630,14 +629,16 @@ static void
 test_api(void)
 {
 	struct json_object *o = NULL;
-	const char *why = NULL;
+	struct tg_why why = { "" };
 
 	is_int(json_strict_parse(NULL, 0, &o, &why), TG_ERR_INVALID, "a NULL buffer is refused");
-	is_str(why, "the document is missing", "and says so");
-	why = "untouched";
+	is_str(why.text, "the document is missing", "and says so");
+	snprintf(why.text, sizeof(why.text), "untouched");
 	o = NULL;
 	is_int(json_strict_parse("{}", 2, &o, &why), TG_OK, "success");
-	is_str(why, "untouched", "why is not written on success");
+	is_str(why.text, "untouched", "why is not written on success");
+	is_int(json_strict_parse("[", 1, &o, NULL), TG_ERR_INVALID,
+	       "a refusal without a why wanted still returns TG_ERR_INVALID");
 	json_object_put(o);
 }
 

@@ -3,10 +3,11 @@
  * algorithms, and one named case per structural rule and per attack (alg
  * none, key confusion, alg/key mismatch, DER ECDSA, crit, b64, size limit).
  */
-#include "b64url.h"
-#include "jws.h"
+#include "base/b64url.h"
+#include "jose/jws.h"
 
 #include "../lib/tap.h"
+#include "../lib/vectors.h"
 
 #include <json-c/json.h>
 #include <openssl/core_names.h>
@@ -71,31 +72,25 @@ check(const char *tok)
 	return check_with(tok, strlen(tok), hs, &v);
 }
 
+/* check, then frees tok (owned). */
+static enum tg_reason
+check_owned(char *tok_owned)
+{
+	enum tg_reason r = check(tok_owned);
+
+	free(tok_owned);
+	return r;
+}
+
 /* A header/payload pair signed with hs, checked: the reason it got. */
 static enum tg_reason
 check_hs(const char *header, const char *payload)
 {
-	char *tok = hs_token(header, payload);
-	enum tg_reason r = check(tok);
-
-	free(tok);
-	return r;
+	return check_owned(hs_token(header, payload));
 }
 
 #define HDR "{\"alg\":\"HS256\",\"typ\":\"JWT\"}"
 #define PAY "{\"sub\":\"alice\",\"exp\":1300819380}"
-
-static struct json_object *
-load_json(const char *rel)
-{
-	char *path = tg_xasprintf("%s/%s", tap_srcdir(), rel);
-	struct json_object *o = json_object_from_file(path);
-
-	if (!o)
-		diag("cannot read %s", path);
-	free(path);
-	return o;
-}
 
 static const char *
 member(struct json_object *o, const char *path)
@@ -149,12 +144,24 @@ with_sig(const char *tok, const unsigned char *sig, size_t siglen)
 	return out;
 }
 
+/* tok with its signature replaced by sig, checked with key: the reason it got. */
+static enum tg_reason
+check_sig(const char *tok, const unsigned char *sig, size_t siglen, const struct tg_key *key)
+{
+	char *t = with_sig(tok, sig, siglen);
+	struct tg_verdict v;
+	enum tg_reason r = check_with(t, strlen(t), key, &v);
+
+	free(t);
+	return r;
+}
+
 /* ---------------------------------------------------------------- RFC examples */
 
 static void
 test_rfc7515(void)
 {
-	struct json_object *doc = load_json("vectors/rfc7515/appendix-a.json"), *vs;
+	struct json_object *doc = vectors_load("vectors/rfc7515/appendix-a.json"), *vs;
 	const char *a1_payload = NULL;
 
 	json_object_object_get_ex(doc, "vectors", &vs);
@@ -164,13 +171,13 @@ test_rfc7515(void)
 		enum tg_alg alg = TG_ALG_INVALID;
 		struct tg_key *k = NULL;
 		struct tg_verdict v;
-		const char *why;
+		struct tg_why why;
 
 		alg_from_name(member(e, "alg"), &alg);
 		json_object_object_get_ex(e, "jwk", &jwk);
 		json_object_object_get_ex(e, "payload_is_object", &is_obj);
 		if (keys_from_jwk("rfc7515", alg, jwk, false, &k, &why) != TG_OK) {
-			ok(0, "RFC 7515 %s: key loads (%s)", name, why);
+			ok(0, "RFC 7515 %s: key loads (%s)", name, why.text);
 			continue;
 		}
 		is_int(raw_verify(k, compact), TG_OK, "RFC 7515 %s: signature verifies", name);
@@ -218,13 +225,14 @@ test_rfc7520_8037(void)
 		{ "vectors/rfc7520/4_3.ecdsa_signature.json", TG_ALG_ES512 },
 		{ "vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json", TG_ALG_HS256 },
 	};
-	struct json_object *ed = load_json("vectors/rfc8037/examples.json"), *e;
+	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json"), *e;
 	struct tg_key *k = NULL;
 	struct tg_verdict v;
-	const char *why, *compact;
+	const char *compact;
+	struct tg_why why;
 
 	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
-		struct json_object *doc = load_json(f[i].file);
+		struct json_object *doc = vectors_load(f[i].file);
 		const char *sec = f[i].file + strlen("vectors/rfc7520/");
 		char *bad;
 
@@ -273,7 +281,7 @@ test_rfc7520_8037(void)
 		is_int(check_with(compact, strlen(compact), k, &v), TG_R_MALFORMED,
 		       "RFC 8037 A.4: plain-text payload refused as a token");
 	} else {
-		ok(0, "RFC 8037 A.4 key loads: %s", why);
+		ok(0, "RFC 8037 A.4 key loads: %s", why.text);
 	}
 	key_free(k);
 	json_object_put(ed);
@@ -356,32 +364,25 @@ test_structure(void)
 	is_int(check(""), TG_R_MALFORMED, "empty token: malformed");
 	is_int(check_with(NULL, 0, hs, &v), TG_R_MALFORMED, "NULL token: malformed");
 	is_int(check("abc"), TG_R_MALFORMED, "one segment: malformed");
-	t = tg_xstrndup(good, (size_t)(strrchr(good, '.') - good));
-	is_int(check(t), TG_R_MALFORMED, "two segments: malformed");
-	free(t);
-	t = tg_xasprintf("%s.", good);
-	is_int(check(t), TG_R_MALFORMED, "four segments (trailing dot): malformed");
-	free(t);
-	t = tg_xasprintf("%s.AAAA.AAAA", good);
-	is_int(check(t), TG_R_MALFORMED, "five segments (JWE shape): malformed");
-	free(t);
-	t = tg_xstrndup(good, (size_t)(strrchr(good, '.') - good) + 1);
-	is_int(check(t), TG_R_MALFORMED, "empty signature segment: malformed");
-	free(t);
-	t = tg_xasprintf(".%s", strchr(good, '.') + 1);
-	is_int(check(t), TG_R_MALFORMED, "empty header segment: malformed");
-	free(t);
+	is_int(check_owned(tg_xstrndup(good, (size_t)(strrchr(good, '.') - good))), TG_R_MALFORMED,
+	       "two segments: malformed");
+	is_int(check_owned(tg_xasprintf("%s.", good)), TG_R_MALFORMED,
+	       "four segments (trailing dot): malformed");
+	is_int(check_owned(tg_xasprintf("%s.AAAA.AAAA", good)), TG_R_MALFORMED,
+	       "five segments (JWE shape): malformed");
+	is_int(check_owned(tg_xstrndup(good, (size_t)(strrchr(good, '.') - good) + 1)),
+	       TG_R_MALFORMED, "empty signature segment: malformed");
+	is_int(check_owned(tg_xasprintf(".%s", strchr(good, '.') + 1)), TG_R_MALFORMED,
+	       "empty header segment: malformed");
 
-	t = tg_xasprintf("%s=", good);
-	is_int(check(t), TG_R_MALFORMED, "'=' padding on the signature: malformed");
-	free(t);
+	is_int(check_owned(tg_xasprintf("%s=", good)), TG_R_MALFORMED,
+	       "'=' padding on the signature: malformed");
 	{
 		char *h = b64s(HDR), *p = b64s(PAY);
 
 		/* Padded form of the header (its length is not a multiple of 4). */
-		t = tg_xasprintf("%s==.%s.%s", h, p, strrchr(good, '.') + 1);
-		is_int(check(t), TG_R_MALFORMED, "'=' padding on the header: malformed");
-		free(t);
+		is_int(check_owned(tg_xasprintf("%s==.%s.%s", h, p, strrchr(good, '.') + 1)),
+		       TG_R_MALFORMED, "'=' padding on the header: malformed");
 		free(h);
 		free(p);
 	}
@@ -403,15 +404,11 @@ test_structure(void)
 		}
 		free(u);
 	}
-	t = tg_xasprintf("%.*s %s", 10, good, good + 10);
-	is_int(check(t), TG_R_MALFORMED, "space inside the header segment: malformed");
-	free(t);
-	t = tg_xasprintf("%s\n", good);
-	is_int(check(t), TG_R_MALFORMED, "trailing newline: malformed");
-	free(t);
-	t = tg_xasprintf(" %s", good);
-	is_int(check(t), TG_R_MALFORMED, "leading space: malformed");
-	free(t);
+	is_int(check_owned(tg_xasprintf("%.*s %s", 10, good, good + 10)), TG_R_MALFORMED,
+	       "space inside the header segment: malformed");
+	is_int(check_owned(tg_xasprintf("%s\n", good)), TG_R_MALFORMED,
+	       "trailing newline: malformed");
+	is_int(check_owned(tg_xasprintf(" %s", good)), TG_R_MALFORMED, "leading space: malformed");
 	t = tg_xstrdup(good);
 	{
 		/* 32 bytes encode to 43 characters, the last carrying 2 unused bits: set one. */
@@ -428,10 +425,9 @@ test_structure(void)
 	t[n - 5] = '*';
 	is_int(check(t), TG_R_MALFORMED, "character outside base64url: malformed");
 	free(t);
-	t = tg_xasprintf("%.*s%%2E%s", (int)(strchr(good, '.') - good), good,
-			 strchr(good, '.') + 1);
-	is_int(check(t), TG_R_MALFORMED, "percent-encoded dot: malformed");
-	free(t);
+	is_int(check_owned(tg_xasprintf("%.*s%%2E%s", (int)(strchr(good, '.') - good), good,
+					strchr(good, '.') + 1)),
+	       TG_R_MALFORMED, "percent-encoded dot: malformed");
 
 	is_int(check_hs("[\"HS256\"]", PAY), TG_R_MALFORMED, "header an array: malformed");
 	is_int(check_hs("\"HS256\"", PAY), TG_R_MALFORMED, "header a string: malformed");
@@ -549,13 +545,12 @@ token_of_length(size_t want)
 			struct tg_key *k = NULL;
 			char *tok = NULL, *kid = tg_xasprintf("%.*s", kidlen, "kkkkkk"),
 			     *s = tg_xmalloc(pad + 1);
-			const char *why;
 			size_t len;
 
 			memset(s, 'x', pad);
 			s[pad] = '\0';
 			json_object_object_add(p, "pad", json_object_new_string(s));
-			keys_from_secret(kid, TG_ALG_HS256, hs->secret.p, hs->secret.len, &k, &why);
+			keys_from_secret(kid, TG_ALG_HS256, hs->secret.p, hs->secret.len, &k, NULL);
 			jws_sign(k, p, &tok);
 			len = tok ? strlen(tok) : 0;
 			key_free(k);
@@ -631,14 +626,13 @@ test_alg_pinning(void)
 	struct tg_secret der = { 0 };
 	unsigned char s48[48];
 	struct tg_verdict v;
-	const char *why;
 	char *tok = hs_token(HDR, PAY);
 
 	is_int(check_with(tok, strlen(tok), rsa, &v), TG_R_ALG_MISMATCH,
 	       "HS256 token vs RS256 key");
 	is_int(check_with(tok, strlen(tok), es, &v), TG_R_ALG_MISMATCH, "HS256 token vs ES256 key");
 	memset(s48, 7, sizeof(s48));
-	keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, &why);
+	keys_from_secret("k", TG_ALG_HS384, s48, sizeof(s48), &k384, NULL);
 	is_int(check_with(tok, strlen(tok), k384, &v), TG_R_ALG_MISMATCH,
 	       "HS256 token vs HS384 key");
 	free(tok);
@@ -688,7 +682,7 @@ test_ecdsa_encodings(void)
 	ECDSA_SIG *sig = ECDSA_SIG_new();
 	struct jws *j = NULL;
 	struct tg_verdict v;
-	char *tok = NULL, *t;
+	char *tok = NULL;
 	int derlen;
 
 	jws_sign(es, p, &tok);
@@ -700,27 +694,17 @@ test_ecdsa_encodings(void)
 	is_int(check_with(tok, strlen(tok), es, &v), TG_R_NONE, "ES256 token accepted");
 	ECDSA_SIG_set0(sig, BN_bin2bn(raw, 32, NULL), BN_bin2bn(raw + 32, 32, NULL));
 	derlen = i2d_ECDSA_SIG(sig, &der);
-	t = with_sig(tok, der, (size_t)derlen);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE,
+	is_int(check_sig(tok, der, (size_t)derlen, es), TG_R_BAD_SIGNATURE,
 	       "the same signature DER-encoded: bad_signature");
-	free(t);
-	t = with_sig(tok, raw, 63);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "63-byte ES256 signature");
-	free(t);
+	is_int(check_sig(tok, raw, 63, es), TG_R_BAD_SIGNATURE, "63-byte ES256 signature");
 	memcpy(tmp, raw, 64);
 	tmp[64] = 0;
-	t = with_sig(tok, tmp, 65);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "65-byte ES256 signature");
-	free(t);
+	is_int(check_sig(tok, tmp, 65, es), TG_R_BAD_SIGNATURE, "65-byte ES256 signature");
 	memcpy(tmp, raw + 32, 32);
 	memcpy(tmp + 32, raw, 32);
-	t = with_sig(tok, tmp, 64);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "S||R swapped: bad_signature");
-	free(t);
+	is_int(check_sig(tok, tmp, 64, es), TG_R_BAD_SIGNATURE, "S||R swapped: bad_signature");
 	memset(tmp, 0, 64);
-	t = with_sig(tok, tmp, 64);
-	is_int(check_with(t, strlen(t), es, &v), TG_R_BAD_SIGNATURE, "r = s = 0: bad_signature");
-	free(t);
+	is_int(check_sig(tok, tmp, 64, es), TG_R_BAD_SIGNATURE, "r = s = 0: bad_signature");
 out:
 	OPENSSL_free(der);
 	ECDSA_SIG_free(sig);
@@ -736,12 +720,11 @@ test_pss_salt(void)
 	struct tg_key *ps = NULL;
 	struct tg_secret der = { 0 };
 	char *h = b64s("{\"alg\":\"PS256\"}"), *p = b64s(PAY), *input = tg_xasprintf("%s.%s", h, p);
-	char *t = tg_xasprintf("%s.x", input), *tok;
+	char *t = tg_xasprintf("%s.x", input);
 	EVP_MD_CTX *m = EVP_MD_CTX_new();
 	EVP_PKEY_CTX *pctx = NULL;
 	unsigned char sig[256];
 	size_t siglen = sizeof(sig);
-	struct tg_verdict v;
 
 	keys_export(rsa, &der);
 	keys_import("ps", TG_ALG_PS256, true, der.p, der.len, &ps);
@@ -749,10 +732,8 @@ test_pss_salt(void)
 	EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING);
 	EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_MAX);
 	EVP_DigestSign(m, sig, &siglen, (const unsigned char *)input, strlen(input));
-	tok = with_sig(t, sig, siglen);
-	is_int(check_with(tok, strlen(tok), ps, &v), TG_R_BAD_SIGNATURE,
+	is_int(check_sig(t, sig, siglen, ps), TG_R_BAD_SIGNATURE,
 	       "PS256 with a maximum-length salt: bad_signature");
-	free(tok);
 	free(t);
 	EVP_MD_CTX_free(m);
 	free(input);
@@ -775,9 +756,8 @@ test_hmac_truncation(void)
 
 	EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hs->secret.p, hs->secret.len,
 		  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
-	tok = with_sig(t, tag, 16);
-	is_int(check(tok), TG_R_BAD_SIGNATURE, "HS256 tag truncated to 16 bytes: bad_signature");
-	free(tok);
+	is_int(check_sig(t, tag, 16, hs), TG_R_BAD_SIGNATURE,
+	       "HS256 tag truncated to 16 bytes: bad_signature");
 	free(t);
 	free(input);
 	free(h);
@@ -794,11 +774,10 @@ test_hmac_truncation(void)
 int
 main(void)
 {
-	const char *why;
 	unsigned char secret[32];
 
 	memset(secret, 0x42, sizeof(secret));
-	keys_from_secret("hs", TG_ALG_HS256, secret, sizeof(secret), &hs, &why);
+	keys_from_secret("hs", TG_ALG_HS256, secret, sizeof(secret), &hs, NULL);
 	keys_generate("rs", TG_ALG_RS256, &rsa);
 	keys_generate("es", TG_ALG_ES256, &es);
 	if (!hs || !rsa || !es) {

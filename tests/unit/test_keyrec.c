@@ -2,7 +2,7 @@
  * Key and API-key records: names, freeing, and the public JSON form, which
  * must carry the descriptive fields and never the key material or the hash.
  */
-#include "keyrec.h"
+#include "model/keyrec.h"
 
 #include "../lib/tap.h"
 

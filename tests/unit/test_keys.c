@@ -3,11 +3,12 @@
  * JWKs: every accepted form, every weak or mismatched key refused by name,
  * stored-form and public-JWK round trips, and sentences free of key bytes.
  */
-#include "b64url.h"
-#include "jws.h"
-#include "keys.h"
+#include "base/b64url.h"
+#include "jose/jws.h"
+#include "jose/keys.h"
 
 #include "../lib/tap.h"
+#include "../lib/vectors.h"
 
 #include <json-c/json.h>
 #include <openssl/bn.h>
@@ -97,12 +98,12 @@ spki_pem(EVP_PKEY *pkey)
 
 /* Loads pem as alg; returns the error code, and the key through *out when wanted. */
 static enum tg_err
-load_pem(enum tg_alg alg, const char *text, struct tg_key **out, const char **why)
+load_pem(enum tg_alg alg, const char *text, struct tg_key **out, struct tg_why *why)
 {
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
-	*why = NULL;
+	why->text[0] = '\0';
 	rc = keys_from_pem("k1", alg, text, strlen(text), &k, why);
 	if (out)
 		*out = k;
@@ -132,35 +133,9 @@ sign_verify(const struct tg_key *signer, const struct tg_key *verifier)
 }
 
 static struct json_object *
-load_json(const char *rel)
-{
-	char *path = tg_xasprintf("%s/%s", tap_srcdir(), rel);
-	struct json_object *o = json_object_from_file(path);
-
-	if (!o)
-		diag("cannot read %s", path);
-	free(path);
-	return o;
-}
-
-static struct json_object *
 parse(const char *text)
 {
 	return json_tokener_parse(text);
-}
-
-static enum tg_err
-load_jwk_text(enum tg_alg alg, const char *text, bool allow_private, const char **why)
-{
-	struct json_object *o = parse(text);
-	struct tg_key *k = NULL;
-	enum tg_err rc;
-
-	*why = NULL;
-	rc = keys_from_jwk("k1", alg, o, allow_private, &k, why);
-	key_free(k);
-	json_object_put(o);
-	return rc;
 }
 
 /* A copy of jwk with one member set (or removed, when value is NULL). */
@@ -178,16 +153,22 @@ jwk_with(const struct json_object *jwk, const char *name, struct json_object *va
 }
 
 static enum tg_err
-load_jwk(enum tg_alg alg, struct json_object *jwk_owned, bool allow_private, const char **why)
+load_jwk(enum tg_alg alg, struct json_object *jwk_owned, bool allow_private, struct tg_why *why)
 {
 	struct tg_key *k = NULL;
 	enum tg_err rc;
 
-	*why = NULL;
+	why->text[0] = '\0';
 	rc = keys_from_jwk("k1", alg, jwk_owned, allow_private, &k, why);
 	key_free(k);
 	json_object_put(jwk_owned);
 	return rc;
+}
+
+static enum tg_err
+load_jwk_text(enum tg_alg alg, const char *text, bool allow_private, struct tg_why *why)
+{
+	return load_jwk(alg, parse(text), allow_private, why);
 }
 
 /* ---------------------------------------------------------------- PEM */
@@ -199,7 +180,7 @@ test_pem_rsa(void)
 	EVP_PKEY *rsa = gen_rsa("RSA", 2048), *rsa1024 = gen_rsa("RSA", 1024);
 	EVP_PKEY *pss = gen_rsa("RSA-PSS", 2048);
 	struct tg_key *pub = NULL, *priv = NULL;
-	const char *why;
+	struct tg_why why;
 	char *s;
 
 	s = spki_pem(rsa);
@@ -240,7 +221,7 @@ test_pem_rsa(void)
 	s = spki_pem(rsa1024);
 	is_int(load_pem(TG_ALG_RS256, s, NULL, &why), TG_ERR_WEAK_KEY,
 	       "RSA 1024 refused for RS256");
-	ok(why && strstr(why, "2048"), "the sentence names the minimum: %s", why ? why : "");
+	ok(strstr(why.text, "2048"), "the sentence names the minimum: %s", why.text);
 	is_int(load_pem(TG_ALG_PS256, s, NULL, &why), TG_ERR_WEAK_KEY,
 	       "RSA 1024 refused for PS256");
 	free(s);
@@ -271,7 +252,7 @@ test_pem_ec_okp(void)
 	EVP_PKEY *p256 = gen_ec("P-256"), *p384 = gen_ec("P-384"), *ed = gen_plain("ED25519");
 	EVP_PKEY *ed448 = gen_plain("ED448"), *x25519 = gen_plain("X25519");
 	struct tg_key *pub = NULL, *priv = NULL;
-	const char *why;
+	struct tg_why why;
 	char *s;
 
 	s = spki_pem(p256);
@@ -322,7 +303,7 @@ test_pem_refusals(void)
 {
 	EVP_PKEY *rsa = gen_rsa("RSA", 2048), *p256 = gen_ec("P-256");
 	struct tg_key *pub = NULL;
-	const char *why;
+	struct tg_why why;
 	char *s;
 
 	s = encrypted_pem(p256);
@@ -381,7 +362,7 @@ test_secret(void)
 	} hs[] = { { TG_ALG_HS256, 32 }, { TG_ALG_HS384, 48 }, { TG_ALG_HS512, 64 } };
 	unsigned char buf[128];
 	struct tg_key *k = NULL;
-	const char *why;
+	struct tg_why why;
 
 	memset(buf, 0x5a, sizeof(buf));
 	for (size_t i = 0; i < sizeof(hs) / sizeof(hs[0]); i++) {
@@ -413,15 +394,15 @@ test_secret(void)
 static void
 test_jwk_rfc(void)
 {
-	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json");
-	struct json_object *rs = load_json("vectors/rfc7520/4_1.rsa_v15_signature.json");
-	struct json_object *es = load_json("vectors/rfc7520/4_3.ecdsa_signature.json");
+	struct json_object *a = vectors_load("vectors/rfc7515/appendix-a.json");
+	struct json_object *rs = vectors_load("vectors/rfc7520/4_1.rsa_v15_signature.json");
+	struct json_object *es = vectors_load("vectors/rfc7520/4_3.ecdsa_signature.json");
 	struct json_object *hs =
-	    load_json("vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json");
-	struct json_object *ed = load_json("vectors/rfc8037/examples.json");
+	    vectors_load("vectors/rfc7520/4_4.hmac-sha2_integrity_protection.json");
+	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json");
 	struct json_object *v, *jwk, *in;
 	struct tg_key *k = NULL;
-	const char *why;
+	struct tg_why why;
 
 	json_object_object_get_ex(a, "vectors", &v);
 	for (size_t i = 0; i < json_object_array_length(v); i++) {
@@ -442,7 +423,7 @@ test_jwk_rfc(void)
 	json_object_object_get_ex(in, "key", &jwk);
 	is_int(keys_from_jwk(NULL, TG_ALG_RS256, jwk, false, &k, &why), TG_ERR_INVALID,
 	       "RFC 7520 3.4 RSA private JWK refused when only public keys are allowed");
-	ok(why && strstr(why, "private"), "sentence says why: %s", why ? why : "");
+	ok(strstr(why.text, "private"), "sentence says why: %s", why.text);
 	is_int(keys_from_jwk(NULL, TG_ALG_RS256, jwk, true, &k, &why), TG_OK,
 	       "RFC 7520 3.4 RSA private JWK loads with allow_private");
 	ok(k && k->is_private && strcmp(k->kid, "bilbo.baggins@hobbiton.example") == 0,
@@ -488,7 +469,7 @@ test_jwk_rfc(void)
 		is_int(load_jwk(TG_ALG_RS256, jwk_with(bare, "d", json_object_new_string("AQAB")), true,
 				&why),
 		       TG_ERR_INVALID, "RSA private JWK whose d does not belong to n refused");
-		ok(why && strstr(why, "does not match"), "sentence says why: %s", why ? why : "");
+		ok(strstr(why.text, "does not match"), "sentence says why: %s", why.text);
 		json_object_put(bare);
 	}
 	is_int(load_jwk(TG_ALG_RS256, jwk_with(jwk, "oth", json_object_new_array()), true, &why),
@@ -524,7 +505,7 @@ test_jwk_rfc(void)
 	k = NULL;
 	is_int(load_jwk(TG_ALG_HS384, jwk_with(jwk, "alg", NULL), false, &why), TG_ERR_WEAK_KEY,
 	       "a 32-byte oct JWK refused for HS384");
-	ok(why && !strstr(why, "hJtXIZ2u"), "the sentence does not quote the secret");
+	ok(why.text[0] && !strstr(why.text, "hJtXIZ2u"), "the sentence does not quote the secret");
 
 	json_object_object_get_ex(ed, "examples", &v);
 	json_object_object_get_ex(json_object_array_get_idx(v, 0), "jwk", &jwk);
@@ -557,9 +538,9 @@ test_jwk_rfc(void)
 static void
 test_jwk_rules(void)
 {
-	struct json_object *a = load_json("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL,
+	struct json_object *a = vectors_load("vectors/rfc7515/appendix-a.json"), *v, *ec = NULL,
 			   *rsa = NULL;
-	const char *why;
+	struct tg_why why;
 
 	json_object_object_get_ex(a, "vectors", &v);
 	json_object_object_get_ex(json_object_array_get_idx(v, 1), "jwk", &rsa);
@@ -733,7 +714,6 @@ test_round_trips(void)
 		struct tg_secret der = { 0 }, der2 = { 0 }, pder = { 0 };
 		struct json_object *jwk = NULL;
 		bool is_hmac = alg_family(alg) == TG_FAMILY_HMAC;
-		const char *why;
 
 		is_int(keys_generate(n, alg, &k), TG_OK, "%s: generate", n);
 		if (!k)
@@ -759,7 +739,7 @@ test_round_trips(void)
 		       "%s: PKCS#8 DER refused where SPKI is expected", n);
 		is_int(keys_public_jwk(k, &jwk), TG_OK, "%s: public JWK", n);
 		ok(jwk && !json_object_object_get_ex(jwk, "d", NULL), "%s: public JWK has no d", n);
-		is_int(keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, &why), TG_OK,
+		is_int(keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, NULL), TG_OK,
 		       "%s: public JWK loads back with its own kid and alg", n);
 		ok(pub && !pub->is_private && pub->alg == alg && sign_verify(k, pub),
 		   "%s: public JWK verifies the private key's tokens", n);
@@ -788,10 +768,9 @@ test_round_trips(void)
 		json_object_object_get_ex(doc, "keys", &keys);
 		for (size_t i = 0; i < json_object_array_length(keys); i++) {
 			struct tg_key *k = NULL;
-			const char *why;
 
 			if (keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(keys, i),
-					  false, &k, &why) == TG_OK)
+					  false, &k, NULL) == TG_OK)
 				loaded++;
 			key_free(k);
 		}
@@ -805,12 +784,11 @@ test_round_trips(void)
 		struct tg_secret der = { 0 };
 		unsigned char *longer;
 		struct json_object *jwk = NULL;
-		const char *why;
 
 		/* The SPKI form of a public key, as the store keeps it. */
 		keys_generate("x", TG_ALG_ES256, &k);
 		if (k && keys_public_jwk(k, &jwk) == TG_OK)
-			keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, &why);
+			keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub, NULL);
 		json_object_put(jwk);
 		keys_export(pub, &der);
 		longer = tg_xmalloc(der.len + 1);
@@ -864,7 +842,6 @@ test_ec_fixed_length(void)
 			BIGNUM *bn = NULL;
 			unsigned char *raw = NULL;
 			size_t rawlen = 0;
-			const char *why;
 
 			keys_generate("k", c[i].alg, &k);
 			pk = k->pkey;
@@ -879,7 +856,7 @@ test_ec_fixed_length(void)
 			if (saw_short)
 				is_fixed = is_fixed &&
 					   keys_from_jwk(NULL, TG_ALG_INVALID, jwk, false, &pub,
-							 &why) == TG_OK &&
+							 NULL) == TG_OK &&
 					   sign_verify(k, pub);
 			free(raw);
 			json_object_put(jwk);

@@ -3,7 +3,7 @@
  * itself (call site present, control characters defanged, below-level lines
  * dropped), read back from a pipe standing in for the server's error log.
  */
-#include "log.h"
+#include "base/log.h"
 
 #include "../lib/tap.h"
 
@@ -38,7 +38,7 @@ int
 main(void)
 {
 	enum tg_log_level l;
-	char buf[TG_MASK_MAX], line[512];
+	char buf[TG_MASK_MAX], line[2048], longmsg[1500];
 	const char *secret = "tgk_0123456789abcdefghijklmnopqrstuvwxyzABCDEFG";
 
 	for (int i = TG_LOG_ERR; i <= TG_LOG_DEBUG; i++) {
@@ -61,6 +61,12 @@ main(void)
 	ok(strstr(line, "database gone") != NULL, "line carries the message");
 	ok(strchr(line, '\n') == strrchr(line, '\n') && line[strlen(line) - 1] == '\n',
 	   "a newline inside the message cannot forge a second line");
+	memset(longmsg, 'x', sizeof(longmsg) - 1);
+	longmsg[sizeof(longmsg) - 1] = '\0';
+	capture(TG_LOG_ERR, longmsg, line, sizeof(line));
+	ok(strlen(line) <= 1024 && strlen(line) > 1000 && strstr(line, "xx...\n") &&
+		   strchr(line, '\n') == line + strlen(line) - 1,
+	   "a message too long for the line ends in \"...\", on one line (%zu bytes)", strlen(line));
 	capture(TG_LOG_DEBUG, "chatty", line, sizeof(line));
 	is_str(line, "", "a line below the level is dropped");
 	ok(log_is_enabled(TG_LOG_WARN) && !log_is_enabled(TG_LOG_DEBUG), "log_is_enabled follows level");

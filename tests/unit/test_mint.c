@@ -1,38 +1,33 @@
 /*
- * Gateway-issued tokens against a real store and the project's own verifier:
- * signing keys rotated per tenant in HS256, ES256 and EdDSA, tokens minted
+ * Gateway-issued tokens against a keyring of in-memory records and the
+ * project's own verifier: signing keys made per tenant in HS256, ES256 and
+ * EdDSA (storing them is test_signing_key's), tokens minted
  * for sessions and verified with the tenant pinned and resolved by "iss",
  * the claims they carry (exp capped by the session, custom claims in the
  * namespace, registered claims never replaced), the refusals, and the JWKS.
  */
-#include "mint.h"
-#include "store.h"
-#include "verify.h"
+#include "jose/mint.h"
+#include "jose/verify.h"
 
-#include "../lib/tap.h"
+#include "../lib/keyring_fixture.h"
 
 #include <json.h>
 #include <stdlib.h>
 #include <time.h>
 
-static struct tg_store *st;
-static struct keyring *kr;
+static struct keyring_fixture f;
 static int64_t now;
 
 static void
 add_tenant(const char *id, const char *issuer, const char *audience, const char *ns,
 	   const char *alg)
 {
-	struct tg_tenant *t = tenant_new(id);
+	struct tg_tenant *t = kf_tenant(&f, id, issuer);
 
-	t->issuer = issuer ? tg_xstrdup(issuer) : NULL;
 	t->audience = audience ? tg_xstrdup(audience) : NULL;
 	t->claims_ns = ns ? tg_xstrdup(ns) : NULL;
 	t->signing_alg = alg ? tg_xstrdup(alg) : NULL;
 	t->max_lifetime = 300;
-	if (store_tenant_add(st, t) != TG_OK)
-		diag("store_tenant_add %s failed", id);
-	tenant_free(t);
 }
 
 static struct tg_session *
@@ -57,9 +52,36 @@ new_session(const char *tenant, const char *user, int64_t ttl, const char *claim
 static const struct tg_tenant *
 tenant(const char *id)
 {
-	if (keyring_refresh(kr, st, NULL) != TG_OK)
-		diag("keyring_refresh failed");
-	return keyring_tenant(kr, id);
+	return keyring_tenant(f.kr, id);
+}
+
+/*
+ * signing_key_rotate in memory: a new signing key, created after the others
+ * (every tenant's, which can only make it later), loaded. *rc is the result;
+ * the record returned is the fixture's.
+ */
+static const struct tg_key_record *
+rotate(const char *tid, enum tg_err *rc)
+{
+	struct tg_key_record *rec = NULL;
+
+	*rc = mint_signing_key_new(tenant(tid), mint_signing_key_created(f.keys, f.nkeys, now), &rec);
+	if (*rc != TG_OK)
+		return NULL;
+	kf_add_record(&f, rec);
+	kf_load(&f);
+	return rec;
+}
+
+/* n copies of c, NUL-terminated. */
+static char *
+run_of(char c, size_t n)
+{
+	char *s = tg_xmalloc(n + 1);
+
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
 }
 
 /* Mints for sess with the tenant's current signing key; NULL (and a failed case) on error. */
@@ -67,7 +89,7 @@ static char *
 mint(const char *tid, const struct tg_session *sess, int64_t lifetime, int64_t *exp)
 {
 	const struct tg_tenant *t = tenant(tid);
-	const struct tg_key *key = keyring_signing_key(kr, tid);
+	const struct tg_key *key = keyring_signing_key(f.kr, tid);
 	char *tok = NULL;
 	enum tg_err rc;
 
@@ -86,9 +108,7 @@ verify(const char *pin, const char *tok, struct tg_verdict *v)
 {
 	struct tg_verified *out = NULL;
 
-	if (keyring_refresh(kr, st, NULL) != TG_OK)
-		diag("keyring_refresh failed");
-	if (!tok || verify_token(kr, pin, tok, strlen(tok), now, &out, v) != TG_OK)
+	if (!tok || verify_token(f.kr, pin, tok, strlen(tok), now, &out, v) != TG_OK)
 		return NULL;
 	return out;
 }
@@ -117,7 +137,7 @@ claim_int(const struct json_object *o, const char *name)
 static void
 round_trip(const char *tid, const char *iss, const char *aud, const char *ns, enum tg_alg alg)
 {
-	struct tg_key_record *rec = NULL;
+	const struct tg_key_record *rec;
 	struct tg_session *sess = new_session(tid, "alice", 3600,
 					      "{\"role\": \"admin\", \"scope\": \"read\", "
 					      "\"org\": {\"id\": 7}}");
@@ -128,8 +148,11 @@ round_trip(const char *tid, const char *iss, const char *aud, const char *ns, en
 	char *tok;
 	const char *name = alg_name(alg);
 
+	enum tg_err rc;
+
 	strlist_add(&sess->amr, "pwd");
-	ok(mint_rotate_signing_key(st, tenant(tid), now, &rec) == TG_OK && rec, "%s: rotate", name);
+	rec = rotate(tid, &rc);
+	ok(rc == TG_OK && rec, "%s: rotate", name);
 	if (!rec)
 		goto out;
 	ok(rec->use == TG_KEY_USE_SIGN && rec->alg == alg && rec->state == TG_KEY_ACTIVE &&
@@ -181,7 +204,6 @@ round_trip(const char *tid, const char *iss, const char *aud, const char *ns, en
 free_tok:
 	free(tok);
 out:
-	keyrec_free(rec);
 	session_free(sess);
 }
 
@@ -189,7 +211,7 @@ static void
 test_caps_and_refusals(void)
 {
 	const struct tg_tenant *t = tenant("hs");
-	const struct tg_key *key = keyring_signing_key(kr, "hs");
+	const struct tg_key *key = keyring_signing_key(f.kr, "hs");
 	struct tg_session *sess = new_session("hs", "bob", 10, NULL);
 	struct tg_session *other = new_session("ed", "bob", 3600, NULL);
 	struct tg_verdict v = { 0 };
@@ -219,7 +241,7 @@ test_caps_and_refusals(void)
 	   "a lifetime of 0 is refused");
 	ok(mint_access_token(key, t, other, now, 60, &tok, &exp) == TG_ERR_INVALID && !tok,
 	   "another tenant's session is refused");
-	ok(mint_access_token(keyring_signing_key(kr, "ed"), t, sess, now, 60, &tok, &exp) == TG_OK,
+	ok(mint_access_token(keyring_signing_key(f.kr, "ed"), t, sess, now, 60, &tok, &exp) == TG_OK,
 	   "another tenant's key signs: mint cannot tell a key's tenant");
 	res = verify(NULL, tok, &v);
 	ok(!res && v.reason == TG_R_UNKNOWN_KEY, "but that token never verifies for the tenant");
@@ -255,10 +277,8 @@ test_caps_and_refusals(void)
 	tok = NULL;
 
 	{
-		char *big = tg_xmalloc(7002);
+		char *big = run_of('x', 7001);
 
-		memset(big, 'x', 7001);
-		big[7001] = '\0';
 		json_object_put(sess->claims);
 		sess->claims = json_object_new_object();
 		json_object_object_add(sess->claims, "big", json_object_new_string(big));
@@ -274,18 +294,29 @@ static void
 check_claims_case(const char *tid, const char *json, enum tg_err want, const char *desc)
 {
 	struct json_object *o = json ? json_tokener_parse(json) : NULL;
-	const char *why = NULL;
+	struct tg_why why = { "" };
 	enum tg_err rc = mint_check_claims(tenant(tid), o, &why);
 
-	if (!ok(rc == want && (rc == TG_OK || why), "check_claims: %s", desc))
-		diag("got %s (%s)", tg_err_str(rc), why ? why : "no sentence");
+	if (!ok(rc == want && (rc == TG_OK || why.text[0]), "check_claims: %s", desc))
+		diag("got %s (%s)", tg_err_str(rc), why.text[0] ? why.text : "no sentence");
 	json_object_put(o);
 }
 
 static void
 test_check_claims(void)
 {
-	char *big, *longname;
+	/* At each limit and one byte past it: a claim name, then the claims' whole text. */
+	static const struct {
+		size_t name_len; /* {"nn..n":1} with a name this long; 0: */
+		size_t len;	 /* {"b":"xx..x"} of this many bytes */
+		enum tg_err want;
+		const char *what;
+	} limits[] = {
+		{ TG_MINT_CLAIM_NAME_MAX, 0, TG_OK, "a name of TG_MINT_CLAIM_NAME_MAX bytes" },
+		{ TG_MINT_CLAIM_NAME_MAX + 1, 0, TG_ERR_INVALID, "a name one byte longer" },
+		{ 0, TG_MINT_CLAIMS_MAX, TG_OK, "claims of exactly TG_MINT_CLAIMS_MAX bytes" },
+		{ 0, TG_MINT_CLAIMS_MAX + 1, TG_ERR_INVALID, "one byte more" },
+	};
 
 	check_claims_case("hs", NULL, TG_OK, "no claims");
 	check_claims_case("hs", "{}", TG_OK, "an empty object");
@@ -307,33 +338,16 @@ test_check_claims(void)
 			  "\"sub\" refused for a tenant with a namespace too");
 	check_claims_case("es", "{\"role\": \"v\"}", TG_OK, "a namespaced tenant's ordinary claim");
 	check_claims_case("hs", "{\"\": 1}", TG_ERR_INVALID, "an empty name");
-	longname = tg_xmalloc(TG_MINT_CLAIM_NAME_MAX + 10);
-	memset(longname, 'n', TG_MINT_CLAIM_NAME_MAX + 9);
-	longname[0] = '{';
-	longname[1] = '"';
-	longname[TG_MINT_CLAIM_NAME_MAX + 2] = '"';
-	longname[TG_MINT_CLAIM_NAME_MAX + 3] = ':';
-	longname[TG_MINT_CLAIM_NAME_MAX + 4] = '1';
-	longname[TG_MINT_CLAIM_NAME_MAX + 5] = '}';
-	longname[TG_MINT_CLAIM_NAME_MAX + 6] = '\0';
-	check_claims_case("hs", longname, TG_OK, "a name of TG_MINT_CLAIM_NAME_MAX bytes");
-	longname[TG_MINT_CLAIM_NAME_MAX + 2] = 'n';
-	longname[TG_MINT_CLAIM_NAME_MAX + 3] = '"';
-	longname[TG_MINT_CLAIM_NAME_MAX + 4] = ':';
-	longname[TG_MINT_CLAIM_NAME_MAX + 5] = '1';
-	longname[TG_MINT_CLAIM_NAME_MAX + 6] = '}';
-	longname[TG_MINT_CLAIM_NAME_MAX + 7] = '\0';
-	check_claims_case("hs", longname, TG_ERR_INVALID, "a name one byte longer");
-	free(longname);
-	big = tg_xmalloc(TG_MINT_CLAIMS_MAX + 16);
-	memcpy(big, "{\"b\":\"", 6);
-	memset(big + 6, 'x', TG_MINT_CLAIMS_MAX - 8);
-	memcpy(big + TG_MINT_CLAIMS_MAX - 2, "\"}", 3);
-	check_claims_case("hs", big, TG_OK, "claims of exactly TG_MINT_CLAIMS_MAX bytes");
-	memset(big + 6, 'x', TG_MINT_CLAIMS_MAX - 7);
-	memcpy(big + TG_MINT_CLAIMS_MAX - 1, "\"}", 3);
-	check_claims_case("hs", big, TG_ERR_INVALID, "one byte more");
-	free(big);
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char *run = run_of(limits[i].name_len ? 'n' : 'x',
+				   limits[i].name_len ? limits[i].name_len : limits[i].len - 8);
+		char *json = limits[i].name_len ? tg_xasprintf("{\"%s\":1}", run)
+						: tg_xasprintf("{\"b\":\"%s\"}", run);
+
+		check_claims_case("hs", json, limits[i].want, limits[i].what);
+		free(json);
+		free(run);
+	}
 }
 
 /* The largest claims check_claims lets through still make a token the verifier takes. */
@@ -343,16 +357,13 @@ test_largest_token(void)
 	struct tg_session *sess = new_session("es", "u", 3600, NULL);
 	struct tg_verdict v = { 0 };
 	struct tg_verified *res;
-	char *big = tg_xmalloc(TG_MINT_CLAIMS_MAX);
-	const char *why = NULL;
+	char *big = run_of('x', TG_MINT_CLAIMS_MAX - 9);
 	int64_t exp;
 	char *tok;
 
-	memset(big, 'x', TG_MINT_CLAIMS_MAX - 9);
-	big[TG_MINT_CLAIMS_MAX - 9] = '\0';
 	sess->claims = json_object_new_object();
 	json_object_object_add(sess->claims, "b", json_object_new_string(big));
-	ok(mint_check_claims(tenant("es"), sess->claims, &why) == TG_OK, "the largest claims pass");
+	ok(mint_check_claims(tenant("es"), sess->claims, NULL) == TG_OK, "the largest claims pass");
 	tok = mint("es", sess, 60, &exp);
 	res = verify(NULL, tok, &v);
 	if (!ok(res != NULL, "and their token verifies (%zu bytes)", tok ? strlen(tok) : 0))
@@ -368,8 +379,7 @@ signer(const char *tid)
 {
 	const struct tg_key *k;
 
-	tenant(tid); /* refreshes the keyring */
-	k = keyring_signing_key(kr, tid);
+	k = keyring_signing_key(f.kr, tid);
 	return k ? k->kid : "";
 }
 
@@ -377,17 +387,18 @@ static void
 test_rotation(void)
 {
 	struct tg_session *sess = new_session("ed", "carol", 3600, NULL);
-	struct tg_key_record *second = NULL;
+	const struct tg_key_record *second;
 	struct tg_verdict v = { 0 };
 	struct tg_verified *res;
 	char *old_kid = tg_xstrdup(signer("ed"));
 	char *old_tok, *new_tok;
 	int64_t exp;
+	enum tg_err rc;
 
 	old_tok = mint("ed", sess, 60, &exp);
 	/* The same second as the first rotation: the new key must still be the one used. */
-	ok(mint_rotate_signing_key(st, tenant("ed"), now, &second) == TG_OK && second,
-	   "rotate again in the same second");
+	second = rotate("ed", &rc);
+	ok(rc == TG_OK && second, "rotate again in the same second");
 	ok(second && strcmp(second->kid, old_kid) != 0, "a new kid");
 	ok(second && second->created > now, "created after the previous key, to order them");
 	is_str(signer("ed"), second ? second->kid : "?", "the new key is now the signer");
@@ -399,17 +410,17 @@ test_rotation(void)
 	ok(res && strcmp(res->kid, old_kid) == 0,
 	   "a token of the old key still verifies until the key is retired");
 	verified_free(res);
-	store_key_set_state(st, "ed", old_kid, TG_KEY_RETIRED);
+	kf_find_key(&f, "ed", old_kid)->state = TG_KEY_RETIRED;
+	kf_load(&f);
 	res = verify(NULL, old_tok, &v);
 	ok(!res && v.reason == TG_R_UNKNOWN_KEY, "after retiring the old key its tokens are refused");
 	verified_free(res);
-	ok(mint_rotate_signing_key(st, tenant("ed"), now, NULL) == TG_OK, "rotate with out NULL");
+	ok(rotate("ed", &rc) && rc == TG_OK, "rotate a third time");
 	ok(second && strcmp(signer("ed"), second->kid) != 0 && strcmp(signer("ed"), old_kid) != 0,
 	   "and that third key becomes the signer");
 	free(old_kid);
 	free(old_tok);
 	free(new_tok);
-	keyrec_free(second);
 	session_free(sess);
 }
 
@@ -434,12 +445,14 @@ test_alg_and_issuer(void)
 		t->signing_alg = tg_xstrdup(*a);
 		is_int(mint_signing_alg(t), TG_ALG_INVALID, "signing_alg %s is not for the gateway", *a);
 	}
-	ok(mint_rotate_signing_key(st, t, now, &rec) == TG_ERR_UNSUPPORTED && !rec,
+	ok(mint_signing_key_new(t, now, &rec) == TG_ERR_UNSUPPORTED && !rec,
 	   "no key is made in an algorithm the gateway does not sign with");
 	free(t->signing_alg);
 	t->signing_alg = NULL;
-	ok(mint_rotate_signing_key(st, t, now, &rec) == TG_ERR_NOT_FOUND && !rec,
-	   "rotating for an unknown tenant: not found");
+	ok(mint_signing_key_new(t, now, &rec) == TG_OK && rec && rec->created == now &&
+		   strcmp(rec->tenant, "x") == 0,
+	   "a key for any tenant record, created as told (whether it exists is the store's)");
+	keyrec_free(rec);
 
 	{
 		char *iss = mint_issuer(t);
@@ -461,7 +474,7 @@ parsed_keys(const char *tenant, size_t *n)
 	const struct keyring_key *listed;
 	const struct tg_key **keys;
 
-	keyring_keys(kr, tenant, &listed, n);
+	keyring_keys(f.kr, tenant, &listed, n);
 	keys = tg_xcalloc(*n + 1, sizeof(*keys));
 	for (size_t i = 0; i < *n; i++)
 		keys[i] = keyring_key_parsed(&listed[i]);
@@ -471,25 +484,16 @@ parsed_keys(const char *tenant, size_t *n)
 static void
 test_jwks(void)
 {
-	struct tg_key *verify_key = NULL, *pub = NULL;
-	struct tg_key_record r = { .tenant = (char *)(uintptr_t)"es", .kid = (char *)(uintptr_t)"v1",
-				   .alg = TG_ALG_ES256, .state = TG_KEY_ACTIVE,
-				   .use = TG_KEY_USE_VERIFY, .created = 1 };
+	struct tg_key *verify_key = kf_pem_key("v1", TG_ALG_ES256);
 	const struct tg_key **keys;
 	struct json_object *doc, *arr = NULL;
 	size_t n, nsign = 0;
 	bool is_each_ok = true;
 
 	/* The tenant's own verification key must not be published as the gateway's. */
-	keys_generate("v1", TG_ALG_ES256, &verify_key);
-	keys_public_half(verify_key, &pub);
-	keys_export(pub, &r.material);
-	store_key_add(st, &r);
-	secret_free(&r.material);
-	key_free(pub);
+	kf_key(&f, "es", verify_key, TG_KEY_USE_VERIFY, 1);
 	key_free(verify_key);
-
-	keyring_refresh(kr, st, NULL);
+	kf_load(&f);
 	keys = parsed_keys("es", &n);
 	for (size_t i = 0; i < n; i++)
 		nsign += keys[i]->is_gateway;
@@ -521,21 +525,32 @@ test_jwks(void)
 	json_object_put(doc);
 }
 
+/* The order rule alone: only signing keys count, and only when not older than now. */
+static void
+test_signing_key_created(void)
+{
+	struct tg_key_record sign = { .use = TG_KEY_USE_SIGN, .created = 100 };
+	struct tg_key_record verify = { .use = TG_KEY_USE_VERIFY, .created = 500 };
+	struct tg_key_record *keys[] = { &sign, &verify };
+
+	is_int(mint_signing_key_created(NULL, 0, 200), 200, "no keys: now");
+	is_int(mint_signing_key_created(keys, 2, 200), 200,
+	       "an older signing key and a newer verification key: now");
+	sign.created = 200;
+	is_int(mint_signing_key_created(keys, 2, 200), 201, "a signing key of this second: one later");
+	sign.created = 900;
+	is_int(mint_signing_key_created(keys, 2, 200), 901, "a signing key from the future: after it");
+}
+
 int
 main(void)
 {
-	char dir[] = "/tmp/tg-test-mint-XXXXXX";
-	const char *why = NULL;
-
 	now = (int64_t)time(NULL);
-	if (!mkdtemp(dir) || store_open(dir, true, &st, &why) != TG_OK) {
-		ok(0, "store opens: %s", why ? why : "mkdtemp failed");
-		return done_testing();
-	}
-	kr = keyring_new();
+	kf_init(&f);
 	add_tenant("hs", NULL, NULL, NULL, NULL);
 	add_tenant("es", "https://es.example", "api", "https://es.example/claims", "ES256");
 	add_tenant("ed", NULL, "web", NULL, "EdDSA");
+	kf_load(&f);
 
 	round_trip("hs", "tokengate:hs", NULL, NULL, TG_ALG_HS256);
 	round_trip("es", "https://es.example", "api", "https://es.example/claims", TG_ALG_ES256);
@@ -546,9 +561,8 @@ main(void)
 	test_rotation();
 	test_alg_and_issuer();
 	test_jwks();
+	test_signing_key_created();
 
-	keyring_free(kr);
-	store_close(st);
-	tap_rmtree(dir);
+	kf_fini(&f);
 	return done_testing();
 }

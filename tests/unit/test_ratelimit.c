@@ -4,7 +4,7 @@
  * is whole seconds and at least one, rate 0 means no limit, and a clock that
  * goes backwards neither mints tokens nor locks the client out.
  */
-#include "ratelimit.h"
+#include "model/ratelimit.h"
 
 #include "../lib/tap.h"
 

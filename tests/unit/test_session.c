@@ -4,7 +4,7 @@
  * tokens (length, alphabet, uniqueness, hash = SHA-256 of the token string),
  * the live boundary and amr names.
  */
-#include "session.h"
+#include "model/session.h"
 
 #include "../lib/tap.h"
 

@@ -9,93 +9,60 @@
 #include "../lib/store_fixture.h"
 
 #include <dirent.h>
-#include <ftw.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char root[] = "/tmp/tokengate-test_store.XXXXXX";
-static char dir[sizeof(root) + 16];
+static struct store_fixture f; /* the scratch directory; test_open makes the store */
 
-static struct tg_tenant *
-tenant(const char *id, const char *issuer)
-{
-	struct tg_tenant *t = tenant_new(id);
-
-	t->issuer = issuer ? tg_xstrdup(issuer) : NULL;
-	return t;
-}
-
-static enum tg_err
-add_tenant(struct tg_store *s, const char *id, const char *issuer)
-{
-	struct tg_tenant *t = tenant(id, issuer);
-	enum tg_err rc = store_tenant_add(s, t);
-
-	tenant_free(t);
-	return rc;
-}
-
+/* A key whose material is a pattern of len bytes that kid's first character varies. */
 static enum tg_err
 add_key(struct tg_store *s, const char *tenant_id, const char *kid, size_t len)
 {
-	struct tg_key_record r = { .tenant = (char *)(uintptr_t)tenant_id,
-				   .kid = (char *)(uintptr_t)kid, .alg = TG_ALG_HS256 };
 	unsigned char *bytes = tg_xmalloc(len);
 	enum tg_err rc;
 
 	for (size_t i = 0; i < len; i++)
 		bytes[i] = (unsigned char)(i * 7 + kid[0]);
-	secret_set(&r.material, bytes, len);
-	rc = store_key_add(s, &r);
-	secret_free(&r.material);
+	rc = setup_key(s, tenant_id, kid, 0, bytes, len);
 	free(bytes);
 	return rc;
-}
-
-static int
-rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void
 test_open(struct tg_store **out)
 {
 	struct tg_store *s = (struct tg_store *)&s;
-	const char *why = NULL;
+	struct tg_why why = { "" };
 	struct dirent *e;
 	char path[512];
 	struct stat st;
 	DIR *d;
 	int nfiles = 0, loose = 0;
 
-	is_int(store_open(dir, false, &s, &why), TG_ERR_NOT_FOUND, "missing directory: not found");
-	ok(why && strstr(why, "tokengatectl --db") && strstr(why, dir),
+	is_int(store_open(f.dir, false, &s, &why), TG_ERR_NOT_FOUND, "missing directory: not found");
+	ok(strstr(why.text, "tokengatectl --db") && strstr(why.text, f.dir),
 	   "why names the dir and the init command");
 	ok(s == (struct tg_store *)&s, "out-parameter untouched on failure");
-	mkdir(dir, 0700);
-	is_int(store_open(dir, false, &s, &why), TG_ERR_NOT_FOUND, "empty directory: not found");
-	d = opendir(dir);
+	mkdir(f.dir, 0700);
+	is_int(store_open(f.dir, false, &s, &why), TG_ERR_NOT_FOUND, "empty directory: not found");
+	d = opendir(f.dir);
 	while (d && (e = readdir(d)))
 		nfiles += e->d_name[0] != '.';
 	closedir(d);
 	is_int(nfiles, 0, "a failed open leaves no files behind");
-	rmdir(dir);
+	rmdir(f.dir);
 
-	snprintf(path, sizeof(path), "%s/no/such/parent", root);
-	why = NULL;
+	snprintf(path, sizeof(path), "%s/no/such/parent", f.root);
+	why.text[0] = '\0';
 	is_int(store_open(path, true, &s, &why), TG_ERR_IO,
 	       "create under a missing parent: I/O error");
-	ok(why && strstr(why, "cannot create") && strstr(why, path), "why names the directory");
+	ok(strstr(why.text, "cannot create") && strstr(why.text, path), "why names the directory");
 
-	is_int(store_open(dir, true, out, &why), TG_OK, "create makes the directory and tables");
-	ok(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode 0700");
-	d = opendir(dir);
+	is_int(store_open(f.dir, true, out, &why), TG_OK, "create makes the directory and tables");
+	ok(stat(f.dir, &st) == 0 && (st.st_mode & 0777) == 0700, "directory mode 0700");
+	d = opendir(f.dir);
 	while (d && (e = readdir(d))) {
-		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		snprintf(path, sizeof(path), "%s/%s", f.dir, e->d_name);
 		if (e->d_name[0] != '.' && stat(path, &st) == 0 && (st.st_mode & 077)) {
 			diag("%s has mode %o", e->d_name, (unsigned)st.st_mode & 0777);
 			loose++;
@@ -113,12 +80,12 @@ test_tenants(struct tg_store *s)
 	char *id = NULL;
 	size_t n = 0;
 
-	is_int(add_tenant(s, "acme", "https://a.example"), TG_OK, "tenant added");
+	is_int(setup_tenant(s, "acme", "https://a.example"), TG_OK, "tenant added");
 	ok((g = gen(s)) != g0, "generation moved on tenant add");
-	is_int(add_tenant(s, "acme", NULL), TG_ERR_EXISTS, "same id again: exists");
-	is_int(add_tenant(s, "other", "https://a.example"), TG_ERR_EXISTS,
+	is_int(setup_tenant(s, "acme", NULL), TG_ERR_EXISTS, "same id again: exists");
+	is_int(setup_tenant(s, "other", "https://a.example"), TG_ERR_EXISTS,
 	       "another tenant with a taken issuer: exists");
-	is_int(add_tenant(s, "bad/id", NULL), TG_ERR_INVALID, "invalid id refused");
+	is_int(setup_tenant(s, "bad/id", NULL), TG_ERR_INVALID, "invalid id refused");
 	ok(gen(s) == g, "failed adds leave the generation alone");
 
 	is_int(store_tenant_get(s, "acme", &t), TG_OK, "tenant read back");
@@ -150,7 +117,7 @@ test_tenants(struct tg_store *s)
 	ok(t && t->require_amr.n == 1 && t->created == created, "update stored, created kept");
 	is_int(store_tenant_by_issuer(s, "https://a.example", &id), TG_ERR_NOT_FOUND,
 	       "old issuer released on update");
-	is_int(add_tenant(s, "beta", "https://a.example"), TG_OK, "released issuer can be reused");
+	is_int(setup_tenant(s, "beta", "https://a.example"), TG_OK, "released issuer can be reused");
 
 	/* an update may not take another tenant's issuer, and then changes nothing */
 	free(t->issuer);
@@ -167,11 +134,11 @@ test_tenants(struct tg_store *s)
 	is_int(store_tenant_update(s, t), TG_OK, "update keeping its own issuer is fine");
 	tenant_free(t);
 
-	t = tenant("ghost", NULL);
+	t = tenant_new("ghost");
 	is_int(store_tenant_update(s, t), TG_ERR_NOT_FOUND, "update of unknown tenant: not found");
 	tenant_free(t);
 
-	is_int(add_tenant(s, "acme.dev", NULL), TG_OK, "tenant whose id extends another's");
+	is_int(setup_tenant(s, "acme.dev", NULL), TG_OK, "tenant whose id extends another's");
 	is_int(store_tenant_list(s, &list, &n), TG_OK, "tenants listed");
 	ok(n == 3 && strcmp(list[0]->id, "acme") == 0 && strcmp(list[1]->id, "acme.dev") == 0 &&
 		   strcmp(list[2]->id, "beta") == 0,
@@ -290,7 +257,7 @@ test_cascade(struct tg_store *s)
 	keyrec_list_free(keys, n);
 	is_int(store_tenant_remove(s, "acme"), TG_ERR_NOT_FOUND, "removing again: not found");
 
-	is_int(add_tenant(s, "acme", NULL), TG_OK, "the id can be used again");
+	is_int(setup_tenant(s, "acme", NULL), TG_OK, "the id can be used again");
 	is_int(store_key_get(s, "acme", "k1", &k), TG_ERR_NOT_FOUND, "and starts with no keys");
 }
 
@@ -303,7 +270,7 @@ test_reopen(struct tg_store **s)
 
 	store_close(*s);
 	*s = NULL;
-	is_int(store_open(dir, false, s, NULL), TG_OK, "reopened without create");
+	is_int(store_open(f.dir, false, s, NULL), TG_OK, "reopened without create");
 	if (!*s)
 		return;
 	ok(gen(*s) == g, "generation survives reopen");
@@ -319,12 +286,12 @@ int
 main(void)
 {
 	struct tg_store *s = NULL;
+	struct tg_why why;
 
-	if (!mkdtemp(root)) {
-		diag("mkdtemp failed");
+	if (setup_open(&f, "test_store", false, &why) != TG_OK) {
+		diag("%s", why.text);
 		return 1;
 	}
-	snprintf(dir, sizeof(dir), "%s/db", root);
 	test_open(&s);
 	if (s) {
 		test_tenants(s);
@@ -333,9 +300,8 @@ main(void)
 		test_cascade(s);
 		test_reopen(&s);
 	}
-	if (s)
-	store_close(s);
+	f.s = s;
+	fixture_close(&f);
 	store_close(NULL);
-	nftw(root, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 	return done_testing();
 }

@@ -3,13 +3,14 @@
  * environment whose regions are gone, or that a process panicked, opens with
  * every commit there; regions gone under a live process are refused with the
  * command that mends them; running out of locks is TG_ERR_BUSY for that one
- * call and leaves the environment working for other processes; the look-only
- * check names owner, mode and user; backup, verify and restore. Real BDB
+ * call and leaves the environment working for other processes; backup,
+ * verify and restore (the look-only check: test_store_files.c). Real BDB
  * files, real child processes (one environment handle per process).
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "../lib/tap.h"
+#include "../lib/store_call.h"
+#include "../lib/store_fixture.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -22,12 +23,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char root[] = "/tmp/tokengate-test_store_admin.XXXXXX";
+/* Only its scratch directory: each test makes its stores under it. */
+static struct store_fixture scratch;
 
 static char *
 path_of(const char *name)
 {
-	return tg_xasprintf("%s/%s", root, name);
+	return tg_xasprintf("%s/%s", scratch.root, name);
 }
 
 /* Removes DIR/__db.0* (with_registry: every __db.* file). */
@@ -49,16 +51,6 @@ drop_regions(const char *dir, bool with_registry)
 	if (d)
 		closedir(d);
 	return n;
-}
-
-static void
-add_tenant(struct tg_store *s, const char *id)
-{
-	struct tg_tenant *t = tenant_new(id);
-
-	if (store_tenant_add(s, t) != TG_OK)
-		diag("adding tenant %s failed", id);
-	tenant_free(t);
 }
 
 static bool
@@ -101,7 +93,7 @@ test_regions_gone(bool with_registry)
 
 	is_int(store_open(dir, true, &s, NULL), TG_OK, "store created");
 	for (int i = 0; i < 3; i++)
-		add_tenant(s, ids[i]);
+		fixture_tenant(s, ids[i]);
 	store_close(s);
 	ok(drop_regions(dir, with_registry) >= 3, "region files%s removed",
 	   with_registry ? " and the registry" : "");
@@ -138,7 +130,7 @@ holder(const char *dir, bool is_panicking, int *release)
 		if (store_open(dir, false, &s, NULL) != TG_OK)
 			_exit(2);
 		if (is_panicking) {
-			add_tenant(s, "p2");
+			fixture_tenant(s, "p2");
 			(void)s->env->set_flags(s->env, DB_PANIC_ENVIRONMENT, 1);
 		}
 		(void)!write(ready[1], "r", 1);
@@ -163,28 +155,27 @@ test_regions_gone_under_live(void)
 	static const char *const ids[] = { "l1" };
 	char *dir = path_of("live");
 	struct tg_store *s = NULL;
-	const char *why = NULL;
+	struct tg_why why = { "" }, msg;
 	int release = -1, status;
 	pid_t pid;
-	char msg[512];
 
 	store_open(dir, true, &s, NULL);
-	add_tenant(s, "l1");
+	fixture_tenant(s, "l1");
 	store_close(s);
 	s = NULL;
 	pid = holder(dir, false, &release);
 	drop_regions(dir, false);
 	is_int(store_open(dir, false, &s, &why), TG_ERR_DB,
 	       "regions gone under a live process: the open refuses");
-	ok(why && strstr(why, "tokengatectl --db") && strstr(why, "recover") &&
-		   strstr(why, "stop every process"),
-	   "naming what to stop and the command that mends it: %s", why ? why : "(none)");
-	is_int(store_recover(dir, false, msg, sizeof(msg)), TG_ERR_BUSY,
+	ok(strstr(why.text, "tokengatectl --db") && strstr(why.text, "recover") &&
+		   strstr(why.text, "stop every process"),
+	   "naming what to stop and the command that mends it: %s", why.text);
+	is_int(store_recover(dir, false, &msg), TG_ERR_BUSY,
 	       "recover refuses while the process lives");
-	ok(strstr(msg, "stop it") != NULL, "and says to stop it: %s", msg);
+	ok(strstr(msg.text, "stop it") != NULL, "and says to stop it: %s", msg.text);
 	close(release);
 	waitpid(pid, &status, 0);
-	is_int(store_recover(dir, false, msg, sizeof(msg)), TG_OK, "recover once it stopped");
+	is_int(store_recover(dir, false, &msg), TG_OK, "recover once it stopped");
 	ok(child_sees(dir, ids, 1), "every commit there afterwards");
 	store_close(s);
 	free(dir);
@@ -221,7 +212,7 @@ test_panicked(void)
 	int good = 0, release = -1, status = -1;
 
 	store_open(dir, true, &s, NULL);
-	add_tenant(s, "p1");
+	fixture_tenant(s, "p1");
 	store_close(s);
 	pan = holder(dir, true, &release);
 	for (int i = 0; i < OPENERS; i++) {
@@ -297,9 +288,7 @@ run_fill(struct tg_store *s, store_body_fn body, int from, int n, enum store_mod
 {
 	struct fill f = { .from = from, .n = n };
 
-	f.call.body = body;
-	f.call.mode = mode;
-	return store_run(s, &f.call);
+	return call_run(s, &f.call, body, NULL, mode);
 }
 
 static void
@@ -320,89 +309,17 @@ test_lock_exhaustion(void)
 		fclose(f);
 	}
 	is_int(store_open(dir, true, &s, NULL), TG_OK, "store with a 300-lock table");
-	add_tenant(s, "x1");
+	fixture_tenant(s, "x1");
 	for (int i = 0; i < 100000; i += 2000)
 		bad += run_fill(s, fill_body, i, 2000, STORE_WRITE_NOSYNC) != TG_OK;
 	is_int(bad, 0, "100,000 records written in short transactions");
 	is_int(run_fill(s, scan_rmw_body, 0, 0, STORE_READ), TG_ERR_BUSY,
 	       "a transaction that runs out of locks: TG_ERR_BUSY for that call");
-	add_tenant(s, "x2");
+	fixture_tenant(s, "x2");
 	ok(has_tenant(s, "x2"), "the same handle keeps working");
 	store_close(s);
 	ok(child_sees(dir, ids, 2), "another process opens it and sees every commit");
 	free(conf);
-	free(dir);
-}
-
-/* Runs store_check as user pw in a child; 0 when it answered want with needle in why. */
-static bool
-check_as(const char *dir, const struct passwd *pw, enum tg_err want, const char *needle)
-{
-	pid_t pid = fork();
-	int status = -1;
-
-	if (pid == 0) {
-		char why[1024] = "";
-		enum tg_err rc;
-
-		if (pw && (setgid(pw->pw_gid) != 0 || setuid(pw->pw_uid) != 0))
-			_exit(3);
-		rc = store_check(dir, why, sizeof(why));
-		if (rc != want || !strstr(why, needle))
-			fprintf(stderr, "# got %d: %s\n", rc, why);
-		_exit(rc == want && strstr(why, needle) ? 0 : 1);
-	}
-	waitpid(pid, &status, 0);
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-}
-
-static void
-chown_all(const char *dir, const struct passwd *pw)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-
-	while (d && (e = readdir(d)) != NULL) {
-		char *p = tg_xasprintf("%s/%s", dir, e->d_name);
-
-		(void)!chown(p, pw->pw_uid, pw->pw_gid);
-		free(p);
-	}
-	if (d)
-		closedir(d);
-}
-
-static void
-test_check(void)
-{
-	struct passwd *pw = getpwnam("www-data");
-	char *dir = path_of("owned");
-	char *file = path_of("owned/tokengate.db");
-	struct tg_store *s = NULL;
-	char why[1024];
-
-	if (!pw || geteuid() != 0) {
-		ok(true, "# SKIP the ownership checks need root and a www-data account");
-		return;
-	}
-	chmod(root, 0755);
-	store_open(dir, true, &s, NULL);
-	store_close(s);
-	is_int(store_check(dir, why, sizeof(why)), TG_OK, "a root database checks OK as root");
-	ok(check_as(dir, pw, TG_ERR_DENIED, "belongs to root (mode 0700)") &&
-		   check_as(dir, pw, TG_ERR_DENIED, "running as www-data"),
-	   "as another user: a permission problem naming owner, mode and user");
-	/* What a root tokengatectl left behind before it switched users: one root file. */
-	(void)!chown(dir, pw->pw_uid, pw->pw_gid);
-	(void)!chown(file, pw->pw_uid, pw->pw_gid);
-	is_int(store_check(dir, why, sizeof(why)), TG_ERR_DENIED,
-	       "as root, a www-data database holding a root file is not OK");
-	ok(strstr(why, "belongs to root (mode 0600)") && strstr(why, "chown -R www-data"),
-	   "naming the file, its owner and mode, and the fix: %s", why);
-	chown_all(dir, pw);
-	ok(check_as(dir, NULL, TG_OK, ""), "every file the owner's: OK as root");
-	ok(check_as(dir, pw, TG_OK, ""), "and as the owner");
-	free(file);
 	free(dir);
 }
 
@@ -430,38 +347,39 @@ test_backup_restore(void)
 	char *badfile = path_of("bad/tokengate.db");
 	char *moved = NULL;
 	struct tg_store *s = NULL;
-	char why[1024];
+	struct tg_why why;
 	int release = -1, status;
 	pid_t pid;
 
 	store_open(dir, true, &s, NULL);
-	add_tenant(s, "b1");
-	add_tenant(s, "b2");
+	fixture_tenant(s, "b1");
+	fixture_tenant(s, "b2");
 	store_close(s);
 	pid = holder(dir, false, &release);
-	is_int(store_backup(dir, bk, why, sizeof(why)), TG_OK,
+	is_int(store_backup(dir, bk, &why), TG_OK,
 	       "a backup while another process has the database open");
 	close(release);
 	waitpid(pid, &status, 0);
 	store_open(dir, false, &s, NULL);
-	add_tenant(s, "a1");
+	fixture_tenant(s, "a1");
 	store_close(s);
-	is_int(store_backup(dir, bk, why, sizeof(why)), TG_ERR_EXISTS,
+	is_int(store_backup(dir, bk, &why), TG_ERR_EXISTS,
 	       "not into a directory that holds files");
-	is_int(store_verify(bk, why, sizeof(why)), TG_OK, "the backup verifies");
-	store_backup(dir, bad, why, sizeof(why));
+	is_int(store_verify(bk, &why), TG_OK, "the backup verifies");
+	store_backup(dir, bad, &why);
 	corrupt(badfile);
-	is_int(store_verify(bad, why, sizeof(why)), TG_ERR_DB, "a damaged copy does not");
-	is_int(store_restore(bad, dir, &moved, why, sizeof(why)), TG_ERR_DB,
+	is_int(store_verify(bad, &why), TG_ERR_DB, "a damaged copy does not");
+	is_int(store_restore(bad, dir, &moved, &why), TG_ERR_DB,
 	       "and is not restored");
 	ok(child_sees(dir, after, 1), "the database is left as it was");
 	pid = holder(dir, false, &release);
-	is_int(store_restore(bk, dir, &moved, why, sizeof(why)), TG_ERR_BUSY,
+	is_int(store_restore(bk, dir, &moved, &why), TG_ERR_BUSY,
 	       "restore refuses while a process has the database open");
-	ok(strstr(why, "server is running") && strstr(why, "stop it"), "saying to stop it: %s", why);
+	ok(strstr(why.text, "server is running") && strstr(why.text, "stop it"),
+	   "saying to stop it: %s", why.text);
 	close(release);
 	waitpid(pid, &status, 0);
-	is_int(store_restore(bk, dir, &moved, why, sizeof(why)), TG_OK, "restore once it stopped");
+	is_int(store_restore(bk, dir, &moved, &why), TG_OK, "restore once it stopped");
 	ok(moved && strstr(moved, "/replaced-"), "the replaced files kept in %s",
 	   moved ? moved : "(none)");
 	ok(child_sees(dir, before, 2) && !child_sees(dir, after, 1),
@@ -476,8 +394,10 @@ test_backup_restore(void)
 int
 main(void)
 {
-	if (!mkdtemp(root)) {
-		diag("mkdtemp failed");
+	struct tg_why why;
+
+	if (setup_open(&scratch, "test_store_admin", false, &why) != TG_OK) {
+		diag("%s", why.text);
 		return 1;
 	}
 	test_regions_gone(false);
@@ -485,9 +405,8 @@ main(void)
 	test_regions_gone_under_live();
 	test_panicked();
 	test_lock_exhaustion();
-	test_check();
 	test_backup_restore();
 	if (!getenv("TG_KEEP"))
-		tap_rmtree(root);
+		fixture_close(&scratch);
 	return done_testing();
 }

@@ -99,10 +99,8 @@ main(void)
 {
 	struct store_fixture f;
 
-	if (!fixture_open(&f, "test_store_apikey"))
+	if (!fixture_open(&f, "test_store_apikey", "acme", "beta", NULL))
 		return 1;
-	fixture_tenant(f.s, "acme");
-	fixture_tenant(f.s, "beta");
 	test_apikeys(f.s);
 	test_cascade(f.s);
 	test_reopen(&f);

@@ -6,20 +6,17 @@
  * threads while one of them reopens it. Prints what the two per-request
  * reads cost (store_generation, store_session_check); asserts no timing.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
-#include "../lib/tap.h"
+#include "../lib/store_call.h"
+#include "../lib/store_fixture.h"
 
 #include <pthread.h>
 #include <time.h>
 
-#define NOW 1700000000
 #define THREADS 8
 #define ROUNDS 300
 #define SID "Aenv000000000000000000"
-
-static char root[] = "/tmp/tokengate-test_store_env.XXXXXX";
-static char dir[sizeof(root) + 16];
 
 struct probe {
 	struct store_call call;
@@ -55,10 +52,7 @@ probe_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 static enum tg_err
 probe_run(struct tg_store *s, struct probe *p, enum store_mode mode)
 {
-	p->call.body = probe_body;
-	p->call.reset = probe_reset;
-	p->call.mode = mode;
-	return store_run(s, &p->call);
+	return call_run(s, &p->call, probe_body, probe_reset, mode);
 }
 
 static int
@@ -78,9 +72,7 @@ has(struct tg_store *s, const char *key)
 {
 	struct probe p = { .key = key };
 
-	p.call.body = has_body;
-	p.call.mode = STORE_READ;
-	return store_run(s, &p.call) == TG_OK;
+	return call_run(s, &p.call, has_body, NULL, STORE_READ) == TG_OK;
 }
 
 static void
@@ -135,13 +127,10 @@ worker_main(void *arg)
 		w->failures += store_ratelimit_take(w->s, "threads", 1000, 1000000,
 						    NOW * 1000LL + i, &retry) != TG_OK;
 		if (i % 25 == 0) {
-			struct tg_tenant *t = NULL;
 			char id[32];
 
 			snprintf(id, sizeof(id), "t%d-%d", w->id, i);
-			t = tenant_new(id);
-			w->failures += store_tenant_add(w->s, t) != TG_OK;
-			tenant_free(t);
+			w->failures += setup_tenant(w->s, id, NULL) != TG_OK;
 		}
 		if (w->id == 0 && i % 50 == 10) {
 			struct probe p = { .fail_times = 1, .fail_with = DB_RUNRECOVERY };
@@ -207,27 +196,17 @@ test_cost(struct tg_store *s)
 int
 main(void)
 {
-	struct tg_store *s = NULL;
-	struct tg_tenant *t = tenant_new("acme");
-	struct tg_session ss = { .id = SID, .tenant = "acme", .user = "u", .created = NOW,
-				 .expires = NOW + 3600, .ttl = 3600 };
+	struct store_fixture f;
 	unsigned char h[TG_REFRESH_HASH_LEN] = { 1 };
 
-	if (!mkdtemp(root)) {
-		diag("mkdtemp failed");
-		return 1;
+	ok(fixture_open(&f, "test_store_env", "acme", NULL), "store created");
+	if (f.s) {
+		is_int(setup_session_put(f.s, setup_session_new(SID, "acme", "u", NOW, 3600), h),
+		       TG_OK, "a session to check");
+		test_run(f.s);
+		test_threads(f.s);
+		test_cost(f.s);
 	}
-	snprintf(dir, sizeof(dir), "%s/db", root);
-	is_int(store_open(dir, true, &s, NULL), TG_OK, "store created");
-	if (s) {
-		store_tenant_add(s, t);
-		is_int(store_session_create(s, &ss, h, ss.expires), TG_OK, "a session to check");
-		test_run(s);
-		test_threads(s);
-		test_cost(s);
-	}
-	tenant_free(t);
-	store_close(s);
-	tap_rmtree(root);
+	fixture_close(&f);
 	return done_testing();
 }

@@ -6,7 +6,7 @@
  * checking while another process revokes never see a stale answer once the
  * revoke returned, and a handle without the hint file still answers right.
  */
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include "../lib/store_fixture.h"
 
@@ -45,11 +45,7 @@ in_other(other_fn fn, const char *arg)
 static enum tg_err
 add_tenant(struct tg_store *s, const char *id)
 {
-	struct tg_tenant *t = tenant_new(id);
-	enum tg_err rc = store_tenant_add(s, t);
-
-	tenant_free(t);
-	return rc;
+	return setup_tenant(s, id, NULL);
 }
 
 static enum tg_err
@@ -286,10 +282,9 @@ test_fallback(void)
 	uint64_t g0, r0;
 	int wrong = 0;
 
-	if (!fixture_open(&f, "test_store_hint-fb"))
+	if (!fixture_open(&f, "test_store_hint-fb", "acme", NULL))
 		return;
 	dir = f.dir;
-	fixture_tenant(f.s, "acme");
 	create(f.s, sid(id, 'F', 1), "acme", "jo", NOW, TTL, 80, NULL);
 	snprintf(path, sizeof(path), "%s/tokengate.hint", f.dir);
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_size == 4096,
@@ -323,9 +318,8 @@ main(void)
 {
 	struct store_fixture f;
 
-	if (fixture_open(&f, "test_store_hint")) {
+	if (fixture_open(&f, "test_store_hint", "acme", NULL)) {
 		dir = f.dir;
-		fixture_tenant(f.s, "acme");
 		test_generation(f.s);
 		test_sessions(f.s);
 		test_threads(f.s);

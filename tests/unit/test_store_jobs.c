@@ -8,7 +8,7 @@
  */
 #include "../lib/store_fixture.h"
 
-#include "store_db.h"
+#include "store/store_db.h"
 
 #include <string.h>
 #include <time.h>
@@ -234,9 +234,8 @@ main(void)
 {
 	struct store_fixture f;
 
-	if (!fixture_open(&f, "test_store_jobs"))
+	if (!fixture_open(&f, "test_store_jobs", "acme", NULL))
 		return 1;
-	fixture_tenant(f.s, "acme");
 	test_pages(f.s);
 	test_cursors(f.s);
 	test_logout(f.s);

@@ -12,7 +12,7 @@
 static void
 test_create_get(struct tg_store *s)
 {
-	struct tg_session *ss = session("Acreate00000000000000a", "acme", "alice", NOW, TTL);
+	struct tg_session *ss = setup_session_new("Acreate00000000000000a", "acme", "alice", NOW, TTL);
 	struct tg_session *got = NULL;
 	unsigned char h[TG_REFRESH_HASH_LEN];
 	char id[TG_SESSION_ID_LEN + 1];
@@ -283,11 +283,8 @@ main(void)
 {
 	struct store_fixture f;
 
-	if (!fixture_open(&f, "test_store_session"))
+	if (!fixture_open(&f, "test_store_session", "acme", "acme.dev", "beta", NULL))
 		return 1;
-	fixture_tenant(f.s, "acme");
-	fixture_tenant(f.s, "acme.dev");
-	fixture_tenant(f.s, "beta");
 	test_create_get(f.s);
 	test_check(f.s);
 	test_list(f.s);

@@ -14,8 +14,6 @@ add_later_sessions(struct tg_store *s)
 {
 	char id[TG_SESSION_ID_LEN + 1];
 
-	fixture_tenant(s, "acme");
-	fixture_tenant(s, "beta");
 	return create(s, sid(id, 'L', 1), "acme", "alice", NOW, TTL, 63, NULL) == TG_OK &&
 	       create(s, sid(id, 'L', 2), "beta", "bob", NOW, TTL, 64, NULL) == TG_OK;
 }
@@ -139,7 +137,7 @@ main(void)
 {
 	struct store_fixture f;
 
-	if (!fixture_open(&f, "test_store_sweep"))
+	if (!fixture_open(&f, "test_store_sweep", "acme", "beta", NULL))
 		return 1;
 	if (!add_later_sessions(f.s)) {
 		diag("could not create the sessions the last sweep must remove");

@@ -108,9 +108,8 @@ main(void)
 {
 	struct store_fixture f;
 
-	if (!fixture_open(&f, "test_store_threads"))
+	if (!fixture_open(&f, "test_store_threads", "acme", NULL))
 		return done_testing();
-	fixture_tenant(f.s, "acme");
 	test_log_bounded(&f);
 	test_one_checkpointer(&f);
 	fixture_close(&f); /* store_close joins both threads: a hang here would time the test out */

@@ -3,7 +3,7 @@
  * tenant_from_json refusing wrong types, out-of-range numbers, bad ids and
  * unknown (misspelt) members without touching its out-parameter.
  */
-#include "tenant.h"
+#include "model/tenant.h"
 
 #include "../lib/tap.h"
 

@@ -3,7 +3,7 @@
  * points above U+10FFFF, stray or bad continuation bytes, truncation, the
  * 4-byte maximum), then every 1-, 2- and 3-byte sequence against a decoder.
  */
-#include "tokengate.h"
+#include "base/tokengate.h"
 
 #include "../lib/tap.h"
 

@@ -3,7 +3,7 @@
  * see its README.md) through keys.c's import paths and jws_verify_raw: every
  * `valid` vector accepted, every `invalid` one refused, `acceptable` counted.
  */
-#include "jws.h"
+#include "jose/jws.h"
 
 #include "../lib/tap.h"
 
@@ -104,13 +104,12 @@ group_key(const struct suite *s, const struct json_object *g, struct tg_key **ke
 {
 	size_t len;
 	unsigned char *der = unhex(str(g, "publicKeyDer"), &len);
-	const char *why;
 	enum tg_err rc = keys_import("wp", s->alg, false, der, len, key);
 
 	free(der);
 	*jwk_key = NULL;
 	if (rc == TG_OK && get(g, "publicKeyJwk"))
-		keys_from_jwk("wp", s->alg, get(g, "publicKeyJwk"), false, jwk_key, &why);
+		keys_from_jwk("wp", s->alg, get(g, "publicKeyJwk"), false, jwk_key, NULL);
 	return rc;
 }
 
@@ -121,8 +120,7 @@ hmac_key(const struct suite *s, const struct json_object *tc, struct tally *t)
 	size_t len;
 	unsigned char *secret = unhex(str(tc, "key"), &len);
 	struct tg_key *key = NULL;
-	const char *why;
-	enum tg_err rc = keys_from_secret("wp", s->alg, secret, len, &key, &why);
+	enum tg_err rc = keys_from_secret("wp", s->alg, secret, len, &key, NULL);
 
 	free(secret);
 	if (len < alg_hash_len(s->alg)) {

@@ -2,15 +2,19 @@
  * The gateway program: options, configuration, and the request dispatch
  * shared by its three ways of running (under a FastCGI server, as a --listen
  * supervisor, or as one CGI request): per-thread state, the keyring refresh
- * before each request, and the sweep of ended sessions. What a request gets
- * is api.c's business. Never parses tokens or request bodies.
+ * before each request, the dispatch by role (the FastCGI authorizer to
+ * authz.c, every responder request to api.c's routes) and the sweep of ended
+ * sessions. What a request gets is theirs to say. Never parses tokens or
+ * request bodies.
  */
-#include "api.h"
-#include "config.h"
-#include "listen.h"
-#include "log.h"
-#include "store.h"
-#include "store_admin.h"
+#include "role/api.h"
+#include "base/config.h"
+#include "http/listen.h"
+#include "join/keyring_sync.h"
+#include "base/log.h"
+#include "base/number.h"
+#include "store/store.h"
+#include "store/store_admin.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -86,7 +90,7 @@ random_below(int64_t n)
 static enum tg_err
 refresh(struct worker *w)
 {
-	enum tg_err rc = keyring_refresh(w->kr, w->g->store, NULL);
+	enum tg_err rc = keyring_sync(w->kr, w->g->store, NULL);
 
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_ERR, "cannot read tenants and keys from %s: %s; refusing requests",
@@ -110,6 +114,24 @@ refuse_unread(enum tg_err rc, struct http_response *r)
 	http_set_error(r, 500, "server_error", "the gateway cannot read its database");
 }
 
+/*
+ * FCGI_ROLE=AUTHORIZER is the authorizer; anything else (the responder, nginx
+ * auth_request's subrequest to /v1/authorize, a CGI request) is the API's.
+ */
+static void
+dispatch(const struct api_env *env, const struct http_request *req, struct http_response *r)
+{
+	struct authz_env ae = {
+		.cfg = env->cfg, .kr = env->kr, .cache = env->cache, .now = env->now,
+		.session_check = api_session_check, .session_ctx = env->store,
+	};
+
+	if (req->role == HTTP_ROLE_AUTHORIZER)
+		authz_answer(&ae, req, r);
+	else
+		api_handle(env, req, r);
+}
+
 static void
 answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 {
@@ -127,7 +149,7 @@ answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 	if (rc != TG_OK)
 		refuse_unread(rc, &r);
 	else
-		api_handle(&env, req, &r);
+		dispatch(&env, req, &r);
 	if (http_send(c, &r) != TG_OK)
 		TG_LOG(TG_LOG_INFO, "the server closed the connection before the answer was sent");
 	http_response_fini(&r);
@@ -154,13 +176,13 @@ static enum tg_err
 gate_init(void *arg)
 {
 	struct gate *g = arg;
-	const char *why = NULL;
+	struct tg_why why;
 	enum tg_err rc;
 
 	g->sweep_jitter = random_below(SWEEP_JITTER);
 	rc = store_open(g->cfg->database, false, &g->store, &why);
 	if (rc != TG_OK)
-		TG_LOG(TG_LOG_ERR, "%s", why ? why : tg_err_str(rc));
+		TG_LOG(TG_LOG_ERR, "%s", why.text);
 	return rc;
 }
 
@@ -245,11 +267,11 @@ run_cgi(struct gate *g)
 static int
 check_config(const struct tg_config *cfg)
 {
-	char why[1024];
-	enum tg_err rc = store_check(cfg->database, why, sizeof(why));
+	struct tg_why why;
+	enum tg_err rc = store_check(cfg->database, &why);
 
 	if (rc != TG_OK) {
-		fprintf(stderr, "tokengate: %s: database: %s\n", cfg->file, why);
+		fprintf(stderr, "tokengate: %s: database: %s\n", cfg->file, why.text);
 		return 1;
 	}
 	printf("configuration OK\n");
@@ -284,13 +306,9 @@ usage(FILE *f)
 static bool
 parse_count(const char *s, unsigned max, unsigned *out)
 {
-	char *end;
-	long n;
+	int64_t n;
 
-	if (!s || *s < '0' || *s > '9')
-		return false;
-	n = strtol(s, &end, 10);
-	if (*end || n < 1 || (unsigned long)n > max)
+	if (number_parse(s, 1, max, &n) != TG_OK)
 		return false;
 	*out = (unsigned)n;
 	return true;
@@ -312,7 +330,7 @@ main(int argc, char **argv)
 	struct tg_config *cfg = NULL;
 	struct gate g = { 0 };
 	bool is_test = false, has_workers = false;
-	char *why = NULL;
+	struct tg_why why;
 	int opt, status = 2;
 
 	while ((opt = getopt_long(argc, argv, "th", longopts, NULL)) != -1) {
@@ -343,8 +361,7 @@ main(int argc, char **argv)
 	}
 	if (config_load(config_path(), &cfg, &why) != TG_OK) {
 		/* One line on stderr, which lands in the server's error log. */
-		fprintf(stderr, "tokengate: %s\n", why);
-		free(why);
+		fprintf(stderr, "tokengate: %s\n", why.text);
 		return 1;
 	}
 	log_set_level(cfg->log_level);
