@@ -275,6 +275,12 @@ in_set(const void *set, const char *word, size_t wlen)
 	return false;
 }
 
+bool
+claims_scope_has(const struct json_object *scope, const char *words)
+{
+	return claims_has_words(words, in_set, scope);
+}
+
 /* A number or boolean compared by its JSON text, a string by its value, an array by membership. */
 static bool
 claim_equals(struct json_object *c, const char *value)

@@ -49,4 +49,7 @@ bool claims_has_words(const char *words,
 		      bool (*contains)(const void *set, const char *word, size_t len),
 		      const void *set);
 
+/* Whether every space-separated word of words is in scope, a space-separated string or an array. */
+bool claims_scope_has(const struct json_object *scope, const char *words);
+
 #endif

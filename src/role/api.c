@@ -14,11 +14,17 @@
 
 enum api_auth { API_OPEN, API_KEY };
 
+enum api_answer {
+	API_LOGGED = 1, /* the log line: /v1/authorize logs its decision itself */
+	/* RFC 6749 5.1, 5.2: its answers, refusals too, carry Pragma: no-cache beside no-store */
+	API_TOKENS = 2,
+};
+
 struct api_route {
 	const char *method; /* NULL: any */
 	const char *path;   /* http_path_match pattern, relative to the mount */
 	enum api_auth auth;
-	bool is_logged;     /* /v1/authorize logs its decision itself */
+	unsigned answer;    /* enum api_answer bits */
 	void (*run)(struct api_ctx *c);
 };
 
@@ -69,25 +75,38 @@ out:
 
 static const struct api_route routes[] = {
 	/* nginx auth_request: any method, since the subrequest keeps the original one. */
-	{ NULL, "/v1/authorize", API_OPEN, false, api_token_authorize },
-	{ "POST", "/v1/sessions", API_KEY, true, api_session_issue },
-	{ "GET", "/v1/sessions", API_KEY, true, api_session_list },
-	{ "GET", "/v1/sessions/{}", API_KEY, true, api_session_show },
-	{ "DELETE", "/v1/sessions/{}", API_KEY, true, api_session_end },
-	{ "POST", "/v1/sessions/{}/logout", API_KEY, true, api_session_end },
-	{ "POST", "/v1/sessions/{}/tokens", API_KEY, true, api_session_token },
-	{ "POST", "/v1/sessions/{}/authentications", API_KEY, true, api_session_step_up },
-	{ "POST", "/v1/users/{}/logout", API_KEY, true, api_session_end_user },
-	{ "POST", "/v1/token", API_OPEN, true, api_session_refresh },
-	{ "POST", "/v1/logout", API_OPEN, true, api_token_logout },
-	{ "POST", "/v1/cookie", API_OPEN, true, api_token_cookie },
-	{ "POST", "/v1/introspect", API_KEY, true, api_token_introspect },
-	{ "GET", "/.well-known/jwks.json", API_OPEN, true, api_token_jwks },
+	{ NULL, "/v1/authorize", API_OPEN, 0, api_token_authorize },
+	{ "POST", "/v1/sessions", API_KEY, API_LOGGED | API_TOKENS, api_session_issue },
+	{ "GET", "/v1/sessions", API_KEY, API_LOGGED, api_session_list },
+	{ "GET", "/v1/sessions/{}", API_KEY, API_LOGGED, api_session_show },
+	{ "DELETE", "/v1/sessions/{}", API_KEY, API_LOGGED, api_session_end },
+	{ "POST", "/v1/sessions/{}/logout", API_KEY, API_LOGGED, api_session_end },
+	{ "POST", "/v1/sessions/{}/tokens", API_KEY, API_LOGGED | API_TOKENS, api_session_token },
+	{ "POST", "/v1/sessions/{}/authentications", API_KEY, API_LOGGED | API_TOKENS,
+	  api_session_step_up },
+	{ "POST", "/v1/users/{}/logout", API_KEY, API_LOGGED, api_session_end_user },
+	{ "POST", "/v1/users/logout", API_KEY, API_LOGGED, api_session_end_user },
+	{ "POST", "/v1/token", API_OPEN, API_LOGGED | API_TOKENS, api_session_refresh },
+	{ "POST", "/v1/logout", API_OPEN, API_LOGGED, api_token_logout },
+	{ "POST", "/v1/cookie", API_OPEN, API_LOGGED, api_token_cookie },
+	{ "POST", "/v1/introspect", API_KEY, API_LOGGED, api_token_introspect },
+	{ "GET", "/.well-known/jwks.json", API_OPEN, API_LOGGED, api_token_jwks },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
-/* 405 with every method the path takes, or 404. */
+/* /v1/users/A/B/logout: a user id with "/", decoded by the web server into two segments. */
+static bool
+is_user_logout(const char *path)
+{
+	static const char prefix[] = "/v1/users/", suffix[] = "/logout";
+	size_t len = path ? strlen(path) : 0;
+
+	return len > strlen(prefix) + strlen(suffix) && strncmp(path, prefix, strlen(prefix)) == 0 &&
+	       strcmp(path + len - strlen(suffix), suffix) == 0;
+}
+
+/* 405 with every method the path takes, a user id with "/" in a logout's path, or 404. */
 static void
 no_route(struct api_ctx *c)
 {
@@ -100,6 +119,10 @@ no_route(struct api_ctx *c)
 		if (*allow)
 			strncat(allow, ", ", sizeof(allow) - strlen(allow) - 1);
 		strncat(allow, routes[i].method, sizeof(allow) - strlen(allow) - 1);
+	}
+	if (!*allow && is_user_logout(c->req->path_info)) {
+		api_session_user_slash(c);
+		return;
 	}
 	if (!*allow) {
 		api_error(c, 404, "not_found", "no such endpoint (the API routes on PATH_INFO)");
@@ -134,7 +157,10 @@ api_handle(const struct api_env *env, const struct http_request *req, struct htt
 		no_route(&c);
 	else if (rt->auth == API_OPEN || authenticate(&c))
 		rt->run(&c);
-	if (!rt || rt->is_logged)
+	/* Cache-Control: no-store is on every JSON answer already (http_set_json). */
+	if (rt && (rt->answer & API_TOKENS))
+		http_header_add(r, "Pragma", "no-cache");
+	if (!rt || (rt->answer & API_LOGGED))
 		TG_LOG(TG_LOG_INFO, "api %s %s %d tenant=%s key=%s", req->method ? req->method : "-",
 		       rt ? rt->path : "(no route)", r->status, c.tenant ? c.tenant : "-",
 		       c.key_id ? c.key_id : "-");

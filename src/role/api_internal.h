@@ -87,6 +87,8 @@ void api_session_token(struct api_ctx *c);
 void api_session_step_up(struct api_ctx *c);
 void api_session_end(struct api_ctx *c);
 void api_session_end_user(struct api_ctx *c);
+/* 400: a user id with "/" in a logout's path, naming the body form. */
+void api_session_user_slash(struct api_ctx *c);
 void api_session_refresh(struct api_ctx *c);
 
 #endif

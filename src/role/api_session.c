@@ -12,6 +12,7 @@
 #include "base/secret.h"
 #include "join/keyring_sync.h"
 #include "join/signing_key.h"
+#include "jose/claims.h"
 #include "jose/mint.h"
 #include "store/store.h"
 
@@ -492,17 +493,55 @@ api_session_end(struct api_ctx *c)
 }
 
 /*
- * POST /v1/users/{user_id}/logout: every live session of the user. The web
- * server has already percent-decoded PATH_INFO (RFC 3875 4.1.5), so the
- * segment is taken as it is: decoding it again would turn "%2541" into "A".
+ * A "/" in a path-form user id reaches us decoded into two segments (404 before
+ * this) or, where the server keeps "%2F" or the client sent "%252F", as a
+ * literal "%2F": either way the user meant is not the one named, and a 204
+ * would say a logout happened that did not.
+ */
+void
+api_session_user_slash(struct api_ctx *c)
+{
+	api_error(c, 400, "invalid_request", "a user id with \"/\" (or \"%%2F\") cannot go in the "
+		  "path; send POST /v1/users/logout with {\"user_id\": \"...\"} instead");
+}
+
+/* The user of a logout: the path's segment, or the JSON body's "user_id" (POST /v1/users/logout). */
+static bool
+logout_user(struct api_ctx *c, char **out)
+{
+	static const char *const fields[] = { "user_id", NULL };
+	struct api_body b;
+	bool is_ok;
+
+	if (c->args->n == 1) {
+		*out = api_arg(c, 0);
+		if (!strstr(*out, "%2F") && !strstr(*out, "%2f"))
+			return user_ok(c, *out);
+		api_session_user_slash(c);
+		return false;
+	}
+	if (!api_body_read(c, false, &b))
+		return false;
+	is_ok = b.json && api_body_only(c, &b, fields) && api_body_string(c, &b, "user_id", out);
+	if (!b.json)
+		api_error(c, 400, "invalid_request", "send {\"user_id\": \"...\"} as JSON");
+	api_body_fini(&b);
+	return is_ok && user_ok(c, *out);
+}
+
+/*
+ * POST /v1/users/{user_id}/logout and POST /v1/users/logout {"user_id"}:
+ * every live session of the user. The web server has already percent-decoded
+ * PATH_INFO (RFC 3875 4.1.5), so the segment is taken as it is: decoding it
+ * again would turn "%2541" into "A".
  */
 void
 api_session_end_user(struct api_ctx *c)
 {
-	char *user = api_arg(c, 0);
+	char *user = NULL;
 	enum tg_err rc;
 
-	if (user_ok(c, user)) {
+	if (logout_user(c, &user)) {
 		rc = store_session_revoke_user(c->env->store, c->tenant, user, c->env->now, NULL);
 		if (rc == TG_OK)
 			api_no_content(c);
@@ -514,65 +553,132 @@ api_session_end_user(struct api_ctx *c)
 
 #define GRANT_TYPE "refresh_token" /* the only grant /v1/token serves */
 
-/* The refresh token of a grant_type=refresh_token request, malloc'd. */
-static bool
-grant_token(struct api_ctx *c, const struct api_body *b, char **out)
+/* What tokengate reads of a /v1/token request (RFC 6749 6). */
+struct refresh_grant {
+	char *refresh_token;
+	char *scope;    /* NULL: the session's whole scope */
+	char *resource; /* RFC 8707; NULL: none named */
+};
+
+static void
+grant_fini(struct refresh_grant *g)
 {
-	static const char *const fields[] = { "grant_type", "refresh_token", NULL };
-	char *grant = NULL;
+	secret_free_str(g->refresh_token);
+	free(g->scope);
+	free(g->resource);
+}
+
+/* A request parameter; RFC 6749 3.2: one sent without a value is as if omitted. */
+static bool
+grant_param(struct api_ctx *c, const struct api_body *b, const char *name, char **out)
+{
+	if (!api_body_string(c, b, name, out))
+		return false;
+	if (*out && !**out) {
+		free(*out);
+		*out = NULL;
+	}
+	return true;
+}
+
+/* RFC 6749 3.3: scope-token *( SP scope-token ), a token of %x21 / %x23-5B / %x5D-7E. */
+static bool
+is_scope_syntax(const char *scope)
+{
+	for (const char *p = scope; *p; p++) {
+		unsigned char ch = (unsigned char)*p;
+
+		if (ch == ' ' ? p == scope || p[1] == '\0' || p[1] == ' '
+			      : ch < 0x21 || ch > 0x7e || ch == '"' || ch == '\\')
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The grant of a request, with the RFC's refusals: grant_type first, so any
+ * other grant is unsupported_grant_type whatever else it carries. client_id
+ * and client_secret are read (a repeated or mistyped one is malformed) and
+ * not checked: the endpoint has public clients only, the refresh token being
+ * the credential (docs/api.md).
+ */
+static bool
+grant_read(struct api_ctx *c, const struct api_body *b, struct refresh_grant *g)
+{
+	static const char *const fields[] = { "grant_type", "refresh_token", "client_id",
+					      "client_secret", "scope", "resource", NULL };
+	char *type = NULL, *client_id = NULL, *client_secret = NULL;
 	bool is_ok = false;
 
-	*out = NULL;
 	if (!b->json && !b->form) {
 		api_error(c, 400, "invalid_request", "send grant_type=refresh_token and the "
 			  "refresh_token (JSON or a form)");
 		return false;
 	}
-	if (!api_body_only(c, b, fields) || !api_body_string(c, b, "grant_type", &grant) ||
-	    !api_body_string(c, b, "refresh_token", out))
+	if (!grant_param(c, b, "grant_type", &type))
 		goto out;
-	if (!grant)
+	if (!type) {
 		api_error(c, 400, "invalid_request", "grant_type is required (refresh_token)");
-	else if (strcmp(grant, GRANT_TYPE) != 0)
-		api_error(c, 400, "unsupported_grant_type", "only grant_type=refresh_token is served");
-	else if (!*out || !**out)
+		goto out;
+	}
+	if (strcmp(type, GRANT_TYPE) != 0) {
+		api_error(c, 400, "unsupported_grant_type", "only grant_type=refresh_token is "
+			  "served; sessions start with the backend's POST /v1/sessions");
+		goto out;
+	}
+	/* RFC 6749 3.2: a form's unknown parameters are ignored; JSON is tokengate's, and strict. */
+	if ((b->json && !api_body_only(c, b, fields)) ||
+	    !grant_param(c, b, "refresh_token", &g->refresh_token) ||
+	    !grant_param(c, b, "client_id", &client_id) ||
+	    !grant_param(c, b, "client_secret", &client_secret) ||
+	    !grant_param(c, b, "scope", &g->scope) || !grant_param(c, b, "resource", &g->resource))
+		goto out;
+	if (!g->refresh_token)
 		api_error(c, 400, "invalid_request", "refresh_token is required");
+	else if (g->scope && !is_scope_syntax(g->scope))
+		api_error(c, 400, "invalid_scope", "scope must be names of printable ASCII (no \" "
+			  "or \\) separated by single spaces (RFC 6749 3.3)");
 	else
 		is_ok = true;
 out:
-	free(grant);
+	free(type);
+	free(client_id);
+	secret_free_str(client_secret);
 	return is_ok;
 }
 
+/* RFC 6749 5.2: a grant that is no good is 400 invalid_grant (a 401 is for client authentication). */
 static void
 refresh_refused(struct api_ctx *c, enum tg_err rc)
 {
 	if (rc == TG_ERR_NOT_FOUND) {
-		api_error(c, 401, "invalid_grant", "the refresh token is unknown or expired, or its "
+		api_error(c, 400, "invalid_grant", "the refresh token is unknown or expired, or its "
 			  "session has ended; sign in again");
 	} else if (rc == TG_ERR_REJECTED) {
 		TG_LOG(TG_LOG_WARN, "api: a used refresh token came back; its session is ended as a "
 		       "precaution");
-		api_error(c, 401, "invalid_grant", "this refresh token was already used, so its "
+		api_error(c, 400, "invalid_grant", "this refresh token was already used, so its "
 			  "session has been ended as a precaution; sign in again");
 	} else if (rc == TG_ERR_DENIED) {
-		api_error(c, 403, "access_denied", "this session's refresh tokens are bound to "
-			  "another client address");
+		api_error(c, 400, "invalid_grant", "this session's refresh tokens are bound to "
+			  "another client address (bind_ip)");
 	} else {
 		api_fail(c, rc, "refreshing the session");
 	}
 }
 
 /*
- * The refresh token's session takes from its own bucket, with its tenant's
- * per-key limits, before anything rotates: a client stuck in a refresh loop
- * is slowed down without its token being used up. An unknown token takes
- * nothing (401), so it cannot drain anyone's bucket. false with the answer sent.
+ * The refresh token's session (its id at sid) takes from its own bucket, with
+ * its tenant's per-key limits, before anything rotates: a client stuck in a
+ * refresh loop is slowed down without its token being used up. An unknown
+ * token takes nothing (400), so it cannot drain anyone's bucket. false with
+ * the answer sent.
  */
 static bool
-refresh_rate_take(struct api_ctx *c, const unsigned char hash[TG_REFRESH_HASH_LEN])
+refresh_rate_take(struct api_ctx *c, const unsigned char hash[TG_REFRESH_HASH_LEN],
+		  char sid[TG_SESSION_ID_LEN + 1])
 {
-	char sid[TG_SESSION_ID_LEN + 1], tenant[TG_TENANT_ID_MAX + 1];
+	char tenant[TG_TENANT_ID_MAX + 1];
 	char bucket[sizeof(TG_RATE_SESSION_PREFIX) + TG_SESSION_ID_LEN];
 	enum tg_err rc = store_refresh_session(c->env->store, hash, sid, tenant);
 
@@ -586,33 +692,73 @@ refresh_rate_take(struct api_ctx *c, const unsigned char hash[TG_REFRESH_HASH_LE
 }
 
 /*
+ * Whether g asks only for what session sid has, before anything rotates.
+ * RFC 6749 6: a scope may narrow the session's, the "scope" of its custom
+ * claims (a space-separated string or an array; none: nothing to ask for),
+ * never widen it. RFC 8707 2: a resource must be the tenant's audience, the
+ * one resource its tokens are for. false with the refusal answered.
+ */
+static bool
+grant_fits(struct api_ctx *c, const struct refresh_grant *g, const char *sid)
+{
+	const struct tg_tenant *t = api_tenant(c, c->tenant);
+	struct tg_session *s = NULL;
+	struct json_object *have = NULL;
+	enum tg_err rc;
+	bool is_ok = false;
+
+	if (g->resource && (!t || !t->audience || strcmp(g->resource, t->audience) != 0)) {
+		api_error(c, 400, "invalid_target", "resource must be the tenant's audience (tenant "
+			  "set --audience), the one resource its tokens are for; omit it otherwise");
+		return false;
+	}
+	if (!g->scope)
+		return true;
+	rc = store_session_get(c->env->store, sid, &s);
+	if (rc != TG_OK) {
+		refresh_refused(c, rc);
+		return false;
+	}
+	if (s->claims)
+		json_object_object_get_ex(s->claims, "scope", &have);
+	is_ok = have && claims_scope_has(have, g->scope);
+	if (!is_ok)
+		api_error(c, 400, "invalid_scope", have ? "scope asks for more than the session's "
+			  "scope; ask for some of it, or omit scope for all of it"
+			  : "the session was issued without a \"scope\" claim; omit scope");
+	session_free(s);
+	return is_ok;
+}
+
+/*
  * POST /v1/token: the refresh token is the credential; it is used up and a
- * new one answered with the access token (rotation).
+ * new one answered with the access token (rotation). A narrower scope goes
+ * into this access token only; the session keeps its own (RFC 6749 6).
  */
 void
 api_session_refresh(struct api_ctx *c)
 {
 	unsigned char old[TG_REFRESH_HASH_LEN], new[TG_REFRESH_HASH_LEN];
-	char rt[TG_REFRESH_TOKEN_LEN + 1], addr[INET6_ADDRSTRLEN];
+	char rt[TG_REFRESH_TOKEN_LEN + 1], addr[INET6_ADDRSTRLEN], sid[TG_SESSION_ID_LEN + 1];
 	struct json_object *answer = NULL;
 	struct tg_session *s = NULL;
+	struct refresh_grant g = { 0 };
 	struct api_body b;
-	char *tok = NULL;
 	int64_t lifetime;
 	enum tg_err rc;
 
 	if (!api_body_read(c, true, &b))
 		return;
-	if (!grant_token(c, &b, &tok))
+	if (!grant_read(c, &b, &g))
 		goto out;
 	if (!api_ip_canonical(c->req->remote_addr, addr))
 		addr[0] = '\0';
-	rc = refresh_token_hash(tok, strlen(tok), old);
+	rc = refresh_token_hash(g.refresh_token, strlen(g.refresh_token), old);
 	if (rc != TG_OK) {
 		refresh_refused(c, rc);
 		goto out;
 	}
-	if (!refresh_rate_take(c, old))
+	if (!refresh_rate_take(c, old, sid) || !grant_fits(c, &g, sid))
 		goto out;
 	rc = refresh_token_new(rt, new);
 	if (rc == TG_OK)
@@ -621,6 +767,8 @@ api_session_refresh(struct api_ctx *c)
 		refresh_refused(c, rc);
 		goto out;
 	}
+	if (g.scope && s->claims)
+		json_object_object_add(s->claims, "scope", json_object_new_string(g.scope));
 	answer = json_object_new_object();
 	if (lifetime_of(c, NULL, s->tenant, &lifetime) && sign_access_token(c, s, lifetime, answer))
 		answer_with_refresh(c, 200, answer, rt, s);
@@ -628,7 +776,7 @@ out:
 	secret_wipe(rt, sizeof(rt));
 	secret_wipe(old, sizeof(old));
 	secret_wipe(new, sizeof(new));
-	secret_free_str(tok);
+	grant_fini(&g);
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);

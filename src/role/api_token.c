@@ -171,6 +171,11 @@ introspection(const struct tg_verified *v, const struct tg_tenant *t)
 	json_object_object_add(o, "sub", json_object_new_string(v->sub));
 	json_object_object_add(o, "exp", json_object_new_int64(v->exp));
 	add_claim(o, v->claims, "iat", json_type_int);
+	add_claim(o, v->claims, "nbf", json_type_int);
+	add_claim(o, v->claims, "jti", json_type_string);
+	/* RFC 7662 2.2: a string or an array of strings, as the token has it */
+	add_claim(o, v->claims, "aud", json_type_string);
+	add_claim(o, v->claims, "aud", json_type_array);
 	if (v->is_gateway)
 		add_claim(o, v->claims, "sid", json_type_string);
 	json_object_object_add(o, "tid", json_object_new_string(v->tenant));
@@ -178,11 +183,17 @@ introspection(const struct tg_verified *v, const struct tg_tenant *t)
 	if (amr && json_object_is_type(amr, json_type_array))
 		json_object_object_add(o, "amr", json_object_get(amr));
 	json_object_object_add(o, "token_type", json_object_new_string("Bearer"));
+	add_claim(o, v->claims, "scope", json_type_string);
 	add_claim(o, v->claims, "client_id", json_type_string);
 	return o;
 }
 
-/* POST /v1/introspect (RFC 7662): only ever against the API key's own tenant. */
+/*
+ * POST /v1/introspect (RFC 7662): only ever against the API key's own tenant.
+ * token_type_hint is read for its syntax and otherwise unused (RFC 7662 2.1
+ * lets a server ignore it): only access tokens are introspected, and
+ * anything else, a refresh token included, is inactive.
+ */
 void
 api_token_introspect(struct api_ctx *c)
 {
@@ -191,13 +202,14 @@ api_token_introspect(struct api_ctx *c)
 	struct tg_verdict verdict = { 0 };
 	struct api_body b;
 	struct json_object *o;
-	char *tok = NULL;
+	char *tok = NULL, *hint = NULL;
 	bool is_ok = true;
 	enum tg_err rc;
 
 	if (!api_body_read(c, true, &b))
 		return;
-	if (!api_body_only(c, &b, fields) || !api_body_string(c, &b, "token", &tok))
+	if (!api_body_only(c, &b, fields) || !api_body_string(c, &b, "token", &tok) ||
+	    !api_body_string(c, &b, "token_type_hint", &hint))
 		goto out;
 	if (!tok || !*tok) {
 		api_error(c, 400, "invalid_request", "send the token to introspect as \"token\"");
@@ -220,6 +232,7 @@ api_token_introspect(struct api_ctx *c)
 	}
 	api_json(c, 200, o);
 out:
+	free(hint);
 	secret_free_str(tok);
 	verified_free(v);
 	api_body_fini(&b);

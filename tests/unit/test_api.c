@@ -29,6 +29,9 @@ test_routes(void)
 	expect(&(struct call){ "GET", "/v1/sessions//tokens", .content_length = -1 }, 404,
 	       "not_found");
 	expect(&(struct call){ "GET", NULL, .content_length = -1 }, 404, "not_found");
+	/* A user id "team/alice" the server decoded from team%2Falice: not a 404 (issue 12). */
+	expect(&(struct call){ "POST", "/v1/users/team/alice/logout", .content_length = -1 }, 400,
+	       "invalid_request");
 	/* Any method, since nginx's auth_request subrequest keeps the original one. */
 	run(&(struct call){ "DELETE", "/v1/authorize", .content_length = -1 }, 401, "unauthorized",
 	    &r);
@@ -39,16 +42,18 @@ test_routes(void)
 static void
 test_api_key_needed(void)
 {
-	static const char *const keyed[][2] = {
-		{ "POST", "/v1/sessions" },
-		{ "GET", "/v1/sessions" },
-		{ "GET", "/v1/sessions/abc" },
-		{ "DELETE", "/v1/sessions/abc" },
-		{ "POST", "/v1/sessions/abc/logout" },
-		{ "POST", "/v1/sessions/abc/tokens" },
-		{ "POST", "/v1/sessions/abc/authentications" },
-		{ "POST", "/v1/users/alice/logout" },
-		{ "POST", "/v1/introspect" },
+	/* RFC 6749 5.1: where tokens are answered, their refusals carry Pragma: no-cache too. */
+	static const char *const keyed[][3] = {
+		{ "POST", "/v1/sessions", "no-cache" },
+		{ "GET", "/v1/sessions", NULL },
+		{ "GET", "/v1/sessions/abc", NULL },
+		{ "DELETE", "/v1/sessions/abc", NULL },
+		{ "POST", "/v1/sessions/abc/logout", NULL },
+		{ "POST", "/v1/sessions/abc/tokens", "no-cache" },
+		{ "POST", "/v1/sessions/abc/authentications", "no-cache" },
+		{ "POST", "/v1/users/alice/logout", NULL },
+		{ "POST", "/v1/users/logout", NULL },
+		{ "POST", "/v1/introspect", NULL },
 	};
 	struct http_response r;
 
@@ -57,6 +62,9 @@ test_api_key_needed(void)
 		    "invalid_client", &r);
 		is_str(header(&r, "WWW-Authenticate"), "Bearer realm=\"unit\"",
 		       "%s %s: the 401 challenges", keyed[i][0], keyed[i][1]);
+		ok(keyed[i][2] ? header(&r, "Pragma") && strcmp(header(&r, "Pragma"), keyed[i][2]) == 0
+			       : !header(&r, "Pragma"),
+		   "%s %s: Pragma %s", keyed[i][0], keyed[i][1], keyed[i][2] ? keyed[i][2] : "absent");
 		http_response_fini(&r);
 	}
 	expect(&(struct call){ "POST", "/v1/sessions", .authorization = "Basic dTpw",

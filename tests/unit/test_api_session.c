@@ -125,6 +125,14 @@ expect(const struct call *k, int status, const char *error, const char *what)
 	result_fini(&res);
 }
 
+/* RFC 6749 5.1, 5.2: neither a token nor its refusal may be kept by any cache. */
+static bool
+is_uncached(const struct http_response *r)
+{
+	return header(r, "Cache-Control") && strcmp(header(r, "Cache-Control"), "no-store") == 0 &&
+	       header(r, "Pragma") && strcmp(header(r, "Pragma"), "no-cache") == 0;
+}
+
 static char *
 bearer(const char *tok)
 {
@@ -211,8 +219,10 @@ setup(void)
 			t->rate_limit_per_key = 1;
 			t->rate_limit_burst = 2;
 		}
-		if (strcmp(tenants[i], "es") == 0)
+		if (strcmp(tenants[i], "es") == 0) {
 			t->signing_alg = tg_xstrdup("ES256");
+			t->audience = tg_xstrdup("https://api.es.example");
+		}
 		if (setup_tenant_put(scratch.s, t) != TG_OK)
 			diag("tenant %s not added", tenants[i]);
 	}
@@ -429,23 +439,36 @@ test_refresh(struct issued *alice)
 	   strcmp(str(&res, "refresh_token"), alice->refresh) != 0 &&
 	   str(&res, "session_id") && strcmp(str(&res, "session_id"), alice->sid) == 0,
 	   "refresh: 200 with a new refresh token for the session");
+	ok(is_uncached(&res.r), "refresh: Cache-Control: no-store and Pragma: no-cache");
 	rt2 = tg_xstrdup(str(&res, "refresh_token") ? str(&res, "refresh_token") : "");
 	result_fini(&res);
-	form = tg_xasprintf("grant_type=refresh_token&refresh_token=%s", rt2);
+	/* RFC 6749 3.2: client_id and client_secret are taken, an unknown parameter ignored. */
+	form = tg_xasprintf("grant_type=refresh_token&refresh_token=%s&client_id=spa&"
+			    "client_secret=s&scope=&code_verifier=x", rt2);
 	call(&(struct call){ "POST", "/v1/token", .body = form,
 			     .content_type = "application/x-www-form-urlencoded" }, &res);
-	is_int(res.status, 200, "refresh with a form: 200");
+	is_int(res.status, 200, "refresh with a form, client_id, client_secret, an empty scope: 200");
 	result_fini(&res);
-	expect(&(struct call){ "POST", "/v1/token", .body = body }, 401, "invalid_grant",
-	       "reuse of a used refresh token: invalid_grant");
+	call(&(struct call){ "POST", "/v1/token", .body = body }, &res);
+	ok(res.status == 400 && str(&res, "error") && strcmp(str(&res, "error"), "invalid_grant") == 0
+	   && !header(&res.r, "WWW-Authenticate") && is_uncached(&res.r),
+	   "reuse of a used refresh token: 400 invalid_grant, no challenge, not cached (RFC 6749 5.2)");
+	result_fini(&res);
 	is_int(authorize(alice->access), 401, "reuse ended the session: its tokens are refused");
 	expect(&(struct call){ "POST", "/v1/token", .body = "{\"grant_type\":\"password\"}" }, 400,
 	       "unsupported_grant_type", "another grant type");
+	expect(&(struct call){ "POST", "/v1/token", .body = "grant_type=authorization_code&code=c&"
+			       "redirect_uri=https%3A%2F%2Fa.example%2F",
+			       .content_type = "application/x-www-form-urlencoded" }, 400,
+	       "unsupported_grant_type", "authorization_code with its code and redirect_uri");
+	expect(&(struct call){ "POST", "/v1/token", .body = "{\"grant_type\":\"refresh_token\","
+			       "\"refresh_token\":\"x\",\"code_verifier\":\"x\"}" }, 400,
+	       "invalid_request", "JSON stays strict: an unknown member");
 	expect(&(struct call){ "POST", "/v1/token", .body = "{\"grant_type\":\"refresh_token\"}" },
 	       400, "invalid_request", "refresh without a token");
 	expect(&(struct call){ "POST", "/v1/token",
 			       .body = "{\"grant_type\":\"refresh_token\",\"refresh_token\":\"nope\"}" },
-	       401, "invalid_grant", "unknown refresh token");
+	       400, "invalid_grant", "unknown refresh token");
 	free(form);
 	free(rt2);
 	free(body);
@@ -462,12 +485,92 @@ test_bind_ip(void)
 		return;
 	}
 	body = tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"}", s.refresh);
-	expect(&(struct call){ "POST", "/v1/token", .body = body }, 403, "access_denied",
+	expect(&(struct call){ "POST", "/v1/token", .body = body }, 400, "invalid_grant",
 	       "bind_ip: a refresh from another address");
 	expect(&(struct call){ "POST", "/v1/token", .body = body, .remote_addr = "192.0.2.9" }, 200,
 	       NULL, "bind_ip: a refresh from the bound address");
 	free(body);
 	issued_fini(&s);
+}
+
+/* Introspects tok with key: member name is there with the JSON text want. */
+static void
+introspect_has(const char *key, const char *tok, const char *name, const char *want,
+	       const char *what)
+{
+	char *auth = bearer(key), *body = tg_xasprintf("token=%s", tok ? tok : "");
+	struct json_object *v = NULL;
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/introspect", .authorization = auth, .body = body,
+			     .content_type = "application/x-www-form-urlencoded" }, &res);
+	if (res.json)
+		json_object_object_get_ex(res.json, name, &v);
+	is_str(v ? json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN |
+						  JSON_C_TO_STRING_NOSLASHESCAPE) : NULL, want,
+	       "%s", what);
+	result_fini(&res);
+	free(body);
+	free(auth);
+}
+
+static char *
+grant_json(const char *rt, const char *extra)
+{
+	return tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"%s}", rt,
+			    extra);
+}
+
+/* A refresh asking for scope or resource: refused ones change nothing, so the token still works. */
+static void
+refresh_as(const char *rt, const char *extra, int status, const char *error, const char *what)
+{
+	char *body = grant_json(rt, extra);
+
+	expect(&(struct call){ "POST", "/v1/token", .body = body }, status, error, what);
+	free(body);
+}
+
+/* A refresh that succeeds: its access token, introspected with key, has name as JSON text want. */
+static void
+refresh_has(const char *key, const char *rt, const char *extra, const char *name,
+	    const char *want, const char *what)
+{
+	char *body = grant_json(rt, extra);
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/token", .body = body }, &res);
+	is_int(res.status, 200, "%s: 200", what);
+	introspect_has(key, str(&res, "access_token"), name, want, what);
+	result_fini(&res);
+	free(body);
+}
+
+static void
+test_scope_resource(void)
+{
+	struct issued s = { 0 }, e = { 0 };
+
+	if (!issue(ACME_KEY, "{\"user_id\":\"sc\",\"claims\":{\"scope\":\"read write\"}}", &s) ||
+	    !issue(ES_KEY, "{\"user_id\":\"es\"}", &e)) {
+		ok(0, "sessions with a scope and an audience issued");
+		goto out;
+	}
+	refresh_as(s.refresh, ",\"scope\":\"read admin\"", 400, "invalid_scope", "wider scope");
+	refresh_as(s.refresh, ",\"scope\":\"read  write\"", 400, "invalid_scope", "two spaces");
+	refresh_as(e.refresh, ",\"scope\":\"read\"", 400, "invalid_scope",
+		   "a scope of a session issued without one");
+	refresh_as(s.refresh, ",\"resource\":\"https://x.example\"", 400, "invalid_target",
+		   "a resource of a tenant without an audience");
+	refresh_as(e.refresh, ",\"resource\":\"https://other.example\"", 400, "invalid_target",
+		   "another resource than the tenant's audience");
+	refresh_has(ACME_KEY, s.refresh, ",\"scope\":\"write\"", "scope", "\"write\"",
+		    "after the refusals, a narrower scope is the token's");
+	refresh_has(ES_KEY, e.refresh, ",\"resource\":\"https://api.es.example\"", "aud",
+		    "\"https://api.es.example\"", "the tenant's audience as resource, and as aud");
+out:
+	issued_fini(&s);
+	issued_fini(&e);
 }
 
 /*
@@ -597,6 +700,21 @@ test_introspect_and_end(void)
 	if (issue(ACME_KEY, "{\"user_id\":\"e@x\"}", &s) && issue(ACME_KEY, "{\"user_id\":\"e@x\"}", &t))
 		expect(&(struct call){ "POST", "/v1/users/e@x/logout", .authorization = auth }, 204,
 		       NULL, "end every session of a user");
+	issued_fini(&s);
+	/* "%2F" reaches the path as is where the server keeps it or the client sent %252F. */
+	if (issue(ACME_KEY, "{\"user_id\":\"t/a\"}", &s)) {
+		expect(&(struct call){ "POST", "/v1/users/t%2Fa/logout", .authorization = auth }, 400,
+		       "invalid_request", "a logout path with %2F names the body form");
+		expect(&(struct call){ "POST", "/v1/users/logout", .authorization = auth,
+				       .body = "{\"user_id\":\"t/a\",\"x\":1}" }, 400,
+		       "invalid_request", "the body form with an unknown member");
+		expect(&(struct call){ "POST", "/v1/users/logout", .authorization = auth }, 400,
+		       "invalid_request", "the body form without a body");
+		expect(&(struct call){ "POST", "/v1/users/logout", .authorization = auth,
+				       .body = "{\"user_id\":\"t/a\"}" }, 204, NULL,
+		       "the body form ends a user whose id has a /");
+		is_int(authorize(s.access), 401, "... and that user's token is refused");
+	}
 	call(&(struct call){ "GET", "/v1/sessions", .query = "user_id=e%40x", .authorization = auth },
 	     &res);
 	ok(res.status == 200 && json_object_object_get_ex(res.json, "sessions", &arr) &&
@@ -702,6 +820,7 @@ main(void)
 	test_introspect_and_end();
 	test_keys_and_limits();
 	test_jwks();
+	test_scope_resource(); /* after test_jwks, which wants the ES256 tenant without keys */
 	dup2(saved, 2);
 	close(saved);
 	ok(file_has(log, "api POST /v1/sessions 201 tenant=acme key=k-acme"),

@@ -272,6 +272,24 @@ test_has_words(void)
 	ok(claims_has_words("   ", is_letter, ""), "no words: nothing to miss");
 }
 
+/* A refresh's scope against the session's (RFC 6749 6): a subset, as a string or an array. */
+static void
+test_scope_has(void)
+{
+	struct json_object *str = json_tokener_parse("\"read write\"");
+	struct json_object *arr = json_tokener_parse("[\"read\", \"write\"]");
+	struct json_object *num = json_tokener_parse("7");
+
+	ok(claims_scope_has(str, "write read") && claims_scope_has(arr, "write"),
+	   "scope: a subset of a string or an array");
+	ok(!claims_scope_has(str, "read admin") && !claims_scope_has(arr, "rea"),
+	   "scope: a word beyond it, or a word's prefix, is not in it");
+	ok(!claims_scope_has(num, "7"), "scope: a number holds no words");
+	json_object_put(str);
+	json_object_put(arr);
+	json_object_put(num);
+}
+
 int
 main(void)
 {
@@ -286,5 +304,6 @@ main(void)
 	test_lookup();
 	test_require();
 	test_has_words();
+	test_scope_has();
 	return done_testing();
 }
