@@ -260,7 +260,8 @@ show_text(const struct tg_session *s, int64_t now)
 	ctl_table_row(&tab, "created", created);
 	ctl_table_row(&tab, "expires", expires);
 	ctl_table_row(&tab, "idle expires", s->idle_expires ? idle : "no idle timeout");
-	ctl_table_row(&tab, "absolute expiry", s->absolute_expires ? absolute : "no maximum lifetime");
+	ctl_table_row(&tab, "absolute expiry",
+		      s->absolute_expires ? absolute : "no maximum lifetime");
 	ctl_table_row(&tab, "last refreshed", s->last_refreshed ? refreshed : "never");
 	ctl_table_row(&tab, "revoked", s->revoked ? revoked : "no");
 	ctl_table_row(&tab, "amr", amr);

@@ -38,7 +38,7 @@
 	"  --session-idle-timeout S API sessions end after S seconds without a refresh or a new\n" \
 	"                           access token (0: none, the default; at most 7776000)\n" \
 	"  --session-max-lifetime S API sessions end S seconds after issuance at the latest,\n" \
-	"                           whatever extends them (0: none, the default; at most 7776000)\n" \
+	"                           whatever extends them (0: none, the default; max 7776000)\n" \
 	"                           Both apply to sessions issued from then on.\n" \
 	"The list options repeat and accumulate across calls.\n"
 

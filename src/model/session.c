@@ -211,7 +211,7 @@ static const char *const stored_members[] = {
 #define NSTORED_FORM1 11
 #define NSTORED (sizeof(stored_members) / sizeof(stored_members[0]))
 
-/* Exactly the members session_encode wrote in that form, each once (json_strict refuses duplicates). */
+/* Exactly the members of that form, each once (json_strict refuses duplicates). */
 static bool
 has_exactly_stored_members(const struct json_object *o, int form)
 {

@@ -42,7 +42,7 @@ void session_free(struct tg_session *s);
 void session_list_free(struct tg_session **v, size_t n);
 struct tg_session *session_dup(const struct tg_session *s);
 
-/* When the session ends unless revoked before: the earlier of expires and idle_expires (when set). */
+/* The session's end unless revoked before: the earlier of expires and idle_expires (when set). */
 int64_t session_deadline(const struct tg_session *s);
 /* Not revoked and now < session_deadline. */
 bool session_is_live(const struct tg_session *s, int64_t now);

@@ -426,8 +426,10 @@ answer_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime, bo
 static bool
 touched(struct api_ctx *c, struct tg_session **s)
 {
-	struct tg_session *now = NULL;
-	enum tg_err rc = store_session_touch(c->env->store, c->tenant, (*s)->id, c->env->now, &now);
+	struct tg_session *fresh = NULL;
+	enum tg_err rc;
+
+	rc = store_session_touch(c->env->store, c->tenant, (*s)->id, c->env->now, &fresh);
 
 	if (rc == TG_ERR_NOT_FOUND)
 		no_session(c);
@@ -438,7 +440,7 @@ touched(struct api_ctx *c, struct tg_session **s)
 	if (rc != TG_OK)
 		return false;
 	session_free(*s);
-	*s = now;
+	*s = fresh;
 	return true;
 }
 

@@ -160,8 +160,9 @@ enum tg_err store_session_revoke_user(struct tg_store *s, const char *tenant, co
  * known, unused, unexpired, and its session live and bound (bind_ip) to
  * remote_addr when bound. Then it is marked used, new_hash is stored for the
  * same session until the session's expires, last_refreshed = now, the idle
- * deadline moves (session_touch), and *out gets the session. Outcomes: TG_ERR_NOT_FOUND unknown or expired token or session
- * gone; TG_ERR_REJECTED the token was already used: the whole session is
+ * deadline moves (session_touch), and *out gets the session. Outcomes:
+ * TG_ERR_NOT_FOUND unknown or expired token or session ended or gone;
+ * TG_ERR_REJECTED the token was already used: the whole session is
  * revoked (committed) as reuse detection; TG_ERR_DENIED bind_ip differs
  * (nothing changes); TG_ERR_EXISTS new_hash is already stored (nothing
  * changes).

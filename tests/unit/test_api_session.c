@@ -703,7 +703,7 @@ limited_post(const char *sid, const char *what, const char *body)
 	return v;
 }
 
-/* POST /v1/token with *rt: the answer's refresh_expires_in (*rt becomes the new token), or -status. */
+/* POST /v1/token with *rt: refresh_expires_in (*rt becomes the new token), or -status. */
 static int64_t
 refresh(char **rt)
 {

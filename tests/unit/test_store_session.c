@@ -315,7 +315,8 @@ test_limits(struct tg_store *s)
 	int wrong = 0;
 
 	create_limited(s, sid(idled, 'I', 1), 80);
-	is_int(store_session_check(s, "acme", idled, NOW + 599), TG_OK, "live until idle for 600 s");
+	is_int(store_session_check(s, "acme", idled, NOW + 599), TG_OK,
+	       "live until idle for 600 s");
 	is_int(store_session_check(s, "acme", idled, NOW + 600), TG_ERR_REJECTED,
 	       "idle for the timeout: rejected, though expires is at NOW + 3600");
 	is_int(touch(s, "acme", idled, NOW + 600, &idle), TG_ERR_REJECTED,
@@ -327,7 +328,8 @@ test_limits(struct tg_store *s)
 	       "another tenant's session: not found");
 	is_int(touch(s, "acme", id, NOW + 500, &idle), TG_OK, "a new access token at NOW + 500");
 	is_int(idle, NOW + 1100, "moves the idle deadline to now + 600");
-	is_int(store_session_check(s, "acme", id, NOW + 1000), TG_OK, "live past the first deadline");
+	is_int(store_session_check(s, "acme", id, NOW + 1000), TG_OK,
+	       "live past the first deadline");
 	is_int(rotate(s, 82, 83, NULL, NOW + 1000, &out), TG_OK, "a refresh at NOW + 1000");
 	ok(out && out->idle_expires == NOW + 1600 && out->last_refreshed == NOW + 1000,
 	   "moves it too");
