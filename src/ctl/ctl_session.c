@@ -239,7 +239,7 @@ static void
 show_text(const struct tg_session *s, int64_t now)
 {
 	struct ctl_table tab;
-	char created[32], expires[32], refreshed[32], revoked[32];
+	char created[32], expires[32], refreshed[32], revoked[32], idle[32], absolute[32];
 	char *amr = amr_text(s), *who = printable(s->user);
 	char *claims = s->claims ? printable(json_object_to_json_string_ext(
 					   s->claims, JSON_C_TO_STRING_PLAIN |
@@ -250,6 +250,8 @@ show_text(const struct tg_session *s, int64_t now)
 	ctl_format_time(s->expires, expires, sizeof(expires));
 	ctl_format_time(s->last_refreshed, refreshed, sizeof(refreshed));
 	ctl_format_time(s->revoked, revoked, sizeof(revoked));
+	ctl_format_time(s->idle_expires, idle, sizeof(idle));
+	ctl_format_time(s->absolute_expires, absolute, sizeof(absolute));
 	ctl_table_init(&tab, 2);
 	ctl_table_row(&tab, "session", s->id);
 	ctl_table_row(&tab, "tenant", s->tenant);
@@ -257,6 +259,9 @@ show_text(const struct tg_session *s, int64_t now)
 	ctl_table_row(&tab, "state", state_name(s, now));
 	ctl_table_row(&tab, "created", created);
 	ctl_table_row(&tab, "expires", expires);
+	ctl_table_row(&tab, "idle expires", s->idle_expires ? idle : "no idle timeout");
+	ctl_table_row(&tab, "absolute expiry",
+		      s->absolute_expires ? absolute : "no maximum lifetime");
 	ctl_table_row(&tab, "last refreshed", s->last_refreshed ? refreshed : "never");
 	ctl_table_row(&tab, "revoked", s->revoked ? revoked : "no");
 	ctl_table_row(&tab, "amr", amr);

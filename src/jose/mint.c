@@ -230,7 +230,8 @@ mint_access_token(const struct tg_key *key, const struct tg_tenant *t,
 	rc = TG_ERR_REJECTED;
 	if (!session_is_live(sess, now))
 		goto out;
-	exp = sess->expires - now < lifetime ? sess->expires : now + lifetime;
+	/* The session's end by either deadline: the token never outlives it. */
+	exp = session_deadline(sess) - now < lifetime ? session_deadline(sess) : now + lifetime;
 	rc = build_payload(t, sess, now, exp, &p);
 	if (rc == TG_OK)
 		rc = jws_sign(key, p, &tok);

@@ -40,7 +40,7 @@ char *mint_issuer(const struct tg_tenant *t);
 
 /*
  * Signs an access token for sess with key: iss (mint_issuer), sub, tid, sid,
- * iat = now, exp = min(now + lifetime, sess->expires), jti (random), amr, aud
+ * iat = now, exp = min(now + lifetime, session_deadline(sess)), jti (random), amr, aud
  * when the tenant has an audience (its verification demands one), and
  * sess->claims under the tenant's claims namespace when set, else at top level
  * (a custom claim never replaces a registered one; "scope" and "azp" stay at

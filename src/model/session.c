@@ -1,5 +1,5 @@
 /*
- * Gateway sessions: the record, its lifecycle predicate, the API's JSON view,
+ * Gateway sessions: the record, its lifecycle rules, the API's JSON view,
  * the stored form (decoded strictly: a record that does not read back exactly
  * as session_encode wrote it is refused), and random ids and refresh tokens.
  * No I/O. A refresh token leaves here only to its caller; only its hash is kept.
@@ -76,16 +76,54 @@ session_dup(const struct tg_session *s)
 	d->ttl = s->ttl;
 	d->last_refreshed = s->last_refreshed;
 	d->revoked = s->revoked;
+	d->idle_timeout = s->idle_timeout;
+	d->idle_expires = s->idle_expires;
+	d->absolute_expires = s->absolute_expires;
 	strlist_copy(&d->amr, &s->amr);
 	d->bind_ip = dup_or_null(s->bind_ip);
 	d->claims = claims_copy(s->claims);
 	return d;
 }
 
+int64_t
+session_deadline(const struct tg_session *s)
+{
+	return s->idle_expires && s->idle_expires < s->expires ? s->idle_expires : s->expires;
+}
+
 bool
 session_is_live(const struct tg_session *s, int64_t now)
 {
-	return s->revoked == 0 && now < s->expires;
+	return s->revoked == 0 && now < session_deadline(s);
+}
+
+void
+session_limit(struct tg_session *s, int64_t idle_timeout, int64_t max_lifetime)
+{
+	s->idle_timeout = idle_timeout;
+	s->idle_expires = idle_timeout ? s->created + idle_timeout : 0;
+	s->absolute_expires = max_lifetime ? s->created + max_lifetime : 0;
+	if (s->absolute_expires && s->expires > s->absolute_expires)
+		s->expires = s->absolute_expires;
+}
+
+void
+session_touch(struct tg_session *s, int64_t now)
+{
+	if (s->idle_timeout && now + s->idle_timeout > s->idle_expires)
+		s->idle_expires = now + s->idle_timeout;
+}
+
+void
+session_step_up(struct tg_session *s, int64_t now)
+{
+	int64_t end = now + s->ttl;
+
+	if (s->absolute_expires && end > s->absolute_expires)
+		end = s->absolute_expires;
+	if (end > s->expires)
+		s->expires = end;
+	session_touch(s, now);
 }
 
 /* ---------------------------------------------------------------- JSON forms */
@@ -123,6 +161,8 @@ session_to_json(const struct tg_session *s, int64_t now)
 	json_object_object_add(o, "user_id", json_object_new_string(s->user));
 	json_object_object_add(o, "created", json_object_new_int64(s->created));
 	json_object_object_add(o, "expires", json_object_new_int64(s->expires));
+	json_object_object_add(o, "idle_expires_at", time_or_null(s->idle_expires));
+	json_object_object_add(o, "absolute_expires_at", time_or_null(s->absolute_expires));
 	json_object_object_add(o, "last_refreshed", time_or_null(s->last_refreshed));
 	json_object_object_add(o, "amr", amr_to_json(&s->amr));
 	json_object_object_add(o, "bind_ip", str_or_null(s->bind_ip));
@@ -150,6 +190,9 @@ session_encode(const struct tg_session *s, size_t *len)
 	json_object_object_add(o, "amr", amr_to_json(&s->amr));
 	json_object_object_add(o, "bind_ip", str_or_null(s->bind_ip));
 	json_object_object_add(o, "claims", claims_copy(s->claims));
+	json_object_object_add(o, "idle_timeout", json_object_new_int64(s->idle_timeout));
+	json_object_object_add(o, "idle_expires", json_object_new_int64(s->idle_expires));
+	json_object_object_add(o, "absolute_expires", json_object_new_int64(s->absolute_expires));
 	text = tg_xstrdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
@@ -159,23 +202,25 @@ session_encode(const struct tg_session *s, size_t *len)
 
 /* ---------------------------------------------------------------- strict decoding */
 
+/* Form 1's members, then what form 2 added. */
 static const char *const stored_members[] = {
 	"id", "tenant", "user", "created", "expires", "ttl", "last_refreshed", "revoked", "amr",
-	"bind_ip", "claims",
+	"bind_ip", "claims", "idle_timeout", "idle_expires", "absolute_expires",
 };
 
+#define NSTORED_FORM1 11
 #define NSTORED (sizeof(stored_members) / sizeof(stored_members[0]))
 
-/* Exactly the members session_encode writes, each once (json_strict refuses duplicates). */
+/* Exactly the members of that form, each once (json_strict refuses duplicates). */
 static bool
-has_exactly_stored_members(const struct json_object *o)
+has_exactly_stored_members(const struct json_object *o, int form)
 {
-	size_t n = 0;
+	size_t want = form == 1 ? NSTORED_FORM1 : NSTORED, n = 0;
 
-	for (size_t i = 0; i < NSTORED; i++)
+	for (size_t i = 0; i < want; i++)
 		if (json_object_object_get_ex(o, stored_members[i], NULL))
 			n++;
-	return n == NSTORED && (size_t)json_object_object_length(o) == NSTORED;
+	return n == want && (size_t)json_object_object_length(o) == want;
 }
 
 /* A string of 1..max bytes with no NUL inside (which C code after us would silently cut). */
@@ -281,8 +326,26 @@ read_optional(const struct json_object *o, struct tg_session *s)
 	return true;
 }
 
+/*
+ * The limits as session_limit and session_touch leave them: an idle deadline
+ * exactly when there is an idle timeout, never before the first one ran out;
+ * expires never past the absolute deadline.
+ */
 static bool
-read_record(const struct json_object *o, struct tg_session *s)
+read_limits(const struct json_object *o, struct tg_session *s)
+{
+	if (!get_time(o, "idle_timeout", &s->idle_timeout) ||
+	    !get_time(o, "idle_expires", &s->idle_expires) ||
+	    !get_time(o, "absolute_expires", &s->absolute_expires))
+		return false;
+	if (s->idle_timeout > TG_MAX_SESSION_TTL || !s->idle_timeout != !s->idle_expires ||
+	    (s->idle_timeout && s->idle_expires - s->created < s->idle_timeout))
+		return false;
+	return !s->absolute_expires || s->expires <= s->absolute_expires;
+}
+
+static bool
+read_record(const struct json_object *o, int form, struct tg_session *s)
 {
 	const char *id = get_text(o, "id", TG_SESSION_ID_LEN);
 	const char *tenant = get_text(o, "tenant", TG_TENANT_ID_MAX);
@@ -300,11 +363,13 @@ read_record(const struct json_object *o, struct tg_session *s)
 	/* A session cannot end before it began; a step-up only ever moves expires later. */
 	if (s->expires < s->created || s->ttl > TG_MAX_SESSION_TTL)
 		return false;
+	if (form != 1 && !read_limits(o, s))
+		return false;
 	return read_amr(o, &s->amr) && read_optional(o, s);
 }
 
 enum tg_err
-session_decode(const char *p, size_t len, struct tg_session **out)
+session_decode(const char *p, size_t len, int form, struct tg_session **out)
 {
 	struct json_object *o = NULL;
 	struct tg_session *s = NULL;
@@ -314,10 +379,11 @@ session_decode(const char *p, size_t len, struct tg_session **out)
 	if (rc != TG_OK)
 		goto out;
 	rc = TG_ERR_INVALID;
-	if (!json_object_is_type(o, json_type_object) || !has_exactly_stored_members(o))
+	if ((form != 1 && form != TG_SESSION_FORM) || !json_object_is_type(o, json_type_object) ||
+	    !has_exactly_stored_members(o, form))
 		goto out;
 	s = tg_xcalloc(1, sizeof(*s));
-	if (!read_record(o, s))
+	if (!read_record(o, form, s))
 		goto out;
 	rc = TG_OK;
 	*out = s; /* ownership moves to the caller */

@@ -29,6 +29,10 @@ struct tg_session {
 	int64_t ttl;            /* session_ttl asked at issuance: a step-up moves expires to now + ttl */
 	int64_t last_refreshed; /* 0: never */
 	int64_t revoked;        /* 0: live; otherwise when it was ended */
+	/* The tenant's session limits as they were at issuance (0: none; OWASP ASVS 5.0 V7.3): */
+	int64_t idle_timeout;     /* a token handed out moves idle_expires to now + this */
+	int64_t idle_expires;     /* the session ends here unless a token is handed out before */
+	int64_t absolute_expires; /* created + session_max_lifetime: expires never passes it */
 	struct tg_strlist amr;  /* in the order the methods were added */
 	char *bind_ip;          /* NULL: a refresh may come from any address */
 	struct json_object *claims; /* custom claims given at issuance (an object), NULL: none */
@@ -38,20 +42,44 @@ void session_free(struct tg_session *s);
 void session_list_free(struct tg_session **v, size_t n);
 struct tg_session *session_dup(const struct tg_session *s);
 
-/* Not revoked and now < expires. */
+/* The session's end unless revoked before: the earlier of expires and idle_expires (when set). */
+int64_t session_deadline(const struct tg_session *s);
+/* Not revoked and now < session_deadline. */
 bool session_is_live(const struct tg_session *s, int64_t now);
 
 /*
+ * The lifecycle rules, each a pure function of the record and the time:
+ * - session_limit, at issuance (created and ttl set): the tenant's
+ *   session_idle_timeout and session_max_lifetime (0: none) become the
+ *   session's own, and expires is cut to the absolute deadline.
+ * - session_touch: a token was handed out for the session at now (a refresh,
+ *   an access token minted for it): the idle deadline moves to now +
+ *   idle_timeout, never earlier (a slower concurrent request cannot pull it back).
+ * - session_step_up: expires moves to at least now + ttl, never past
+ *   absolute_expires, and the step-up's token is activity (session_touch).
+ */
+void session_limit(struct tg_session *s, int64_t idle_timeout, int64_t max_lifetime);
+void session_touch(struct tg_session *s, int64_t now);
+void session_step_up(struct tg_session *s, int64_t now);
+
+/*
  * The API and `session show --json` view: session_id, tenant, user_id,
- * created, expires, last_refreshed (null when never), amr, bind_ip (null),
- * revoked (bool), revoked_at (null), active (live at now). Never the claims'
+ * created, expires, idle_expires_at and absolute_expires_at (null when
+ * none), last_refreshed (null when never), amr, bind_ip (null), revoked
+ * (bool), revoked_at (null), active (live at now). Never the claims'
  * secrets: claims are shown as given, they are the tenant's own data.
  */
 struct json_object *session_to_json(const struct tg_session *s, int64_t now);
 
-/* Stored form (the store keeps it opaque): the full record as JSON text, malloc'd. */
+/*
+ * Stored form (the store keeps it opaque): the full record as JSON text,
+ * malloc'd, in form TG_SESSION_FORM. Form 1 had no idle_timeout, idle_expires
+ * and absolute_expires (a session without limits); decoding takes the form
+ * the record was written in and refuses any other member set.
+ */
+#define TG_SESSION_FORM 2
 char *session_encode(const struct tg_session *s, size_t *len);
-enum tg_err session_decode(const char *p, size_t len, struct tg_session **out);
+enum tg_err session_decode(const char *p, size_t len, int form, struct tg_session **out);
 
 /* A fresh random session id, NUL-terminated. */
 enum tg_err session_id_new(char out[TG_SESSION_ID_LEN + 1]);

@@ -7,6 +7,7 @@
 #include "model/tenant.h"
 
 #include "base/alg.h"
+#include "model/session.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -84,6 +85,8 @@ tenant_dup(const struct tg_tenant *t)
 	d->signing_alg = dup_or_null(t->signing_alg);
 	d->rate_limit_per_key = t->rate_limit_per_key;
 	d->rate_limit_burst = t->rate_limit_burst;
+	d->session_idle_timeout = t->session_idle_timeout;
+	d->session_max_lifetime = t->session_max_lifetime;
 	d->created = t->created;
 	return d;
 }
@@ -133,6 +136,10 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "rate_limit_per_key",
 			       json_object_new_int64(t->rate_limit_per_key));
 	json_object_object_add(o, "rate_limit_burst", json_object_new_int64(t->rate_limit_burst));
+	json_object_object_add(o, "session_idle_timeout",
+			       json_object_new_int64(t->session_idle_timeout));
+	json_object_object_add(o, "session_max_lifetime",
+			       json_object_new_int64(t->session_max_lifetime));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -202,7 +209,7 @@ get_strlist(const struct json_object *o, const char *name, struct tg_strlist *ds
 static const char *const known_members[] = {
 	"id", "issuer", "audience", "max_lifetime", "leeway", "claims_ns", "map_claims",
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
-	"rate_limit_burst", "created",
+	"rate_limit_burst", "created", "session_idle_timeout", "session_max_lifetime",
 };
 
 static bool
@@ -246,6 +253,14 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = get_int(o, "rate_limit_burst", 0, &t->rate_limit_burst);
 	if (rc == TG_OK)
 		rc = get_int(o, "created", 0, &t->created);
+	if (rc == TG_OK)
+		rc = get_int(o, "session_idle_timeout", 0, &t->session_idle_timeout);
+	if (rc == TG_OK)
+		rc = get_int(o, "session_max_lifetime", 0, &t->session_max_lifetime);
+	/* No session outlives TG_MAX_SESSION_TTL, so no limit needs to be longer. */
+	if (rc == TG_OK && (t->session_idle_timeout > TG_MAX_SESSION_TTL ||
+			    t->session_max_lifetime > TG_MAX_SESSION_TTL))
+		rc = TG_ERR_INVALID;
 	if (rc == TG_OK)
 		rc = get_strlist(o, "map_claims", &t->map_claims);
 	if (rc == TG_OK)

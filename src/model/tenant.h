@@ -27,6 +27,8 @@ struct tg_tenant {
 	char *signing_alg;  /* gateway-issued tokens; NULL: HS256 */
 	int64_t rate_limit_per_key; /* 0: configuration default */
 	int64_t rate_limit_burst;
+	int64_t session_idle_timeout; /* API sessions: 0: none; see model/session.h */
+	int64_t session_max_lifetime; /* API sessions: 0: none */
 	int64_t created;
 };
 

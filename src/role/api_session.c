@@ -133,8 +133,8 @@ no_session(struct api_ctx *c)
 static void
 ended(struct api_ctx *c)
 {
-	api_error(c, 409, "conflict", "the session has ended (logged out, revoked or expired); "
-		  "start a new one with POST /v1/sessions");
+	api_error(c, 409, "conflict", "the session has ended (logged out, revoked, expired or idle "
+		  "too long); start a new one with POST /v1/sessions");
 }
 
 /* The session named by the path, if it is the caller's tenant's. false with the error answered. */
@@ -255,14 +255,18 @@ bad:
 	return false;
 }
 
-/* Adds the refresh token and its remaining life to a token answer, and sends it (a copy). */
+/*
+ * Adds the refresh token and its remaining life to a token answer, and sends
+ * it (a copy): unused, it ends with the session, at the idle deadline when that
+ * comes first.
+ */
 static void
 answer_with_refresh(struct api_ctx *c, int status, struct json_object *answer, const char *rt,
 		    const struct tg_session *s)
 {
 	json_object_object_add(answer, "refresh_token", json_object_new_string(rt));
 	json_object_object_add(answer, "refresh_expires_in",
-			       json_object_new_int64(s->expires - c->env->now));
+			       json_object_new_int64(session_deadline(s) - c->env->now));
 	api_json(c, status, json_object_get(answer));
 }
 
@@ -275,6 +279,7 @@ api_session_issue(struct api_ctx *c)
 	char rt[TG_REFRESH_TOKEN_LEN + 1];
 	unsigned char hash[TG_REFRESH_HASH_LEN];
 	struct json_object *answer = json_object_new_object();
+	const struct tg_tenant *t;
 	struct tg_session *s = NULL;
 	struct api_body b;
 	int64_t lifetime;
@@ -289,6 +294,9 @@ api_session_issue(struct api_ctx *c)
 	if (!api_body_only(c, &b, fields) || !session_from(c, &b, &s) ||
 	    !lifetime_of(c, b.json, c->tenant, &lifetime))
 		goto out;
+	/* lifetime_of found the tenant. Its limits as they are now stay the session's own. */
+	t = api_tenant(c, c->tenant);
+	session_limit(s, t->session_idle_timeout, t->session_max_lifetime);
 	rc = refresh_token_new(rt, hash);
 	if (rc != TG_OK) {
 		api_fail(c, rc, "making a refresh token");
@@ -412,7 +420,35 @@ answer_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime, bo
 	api_json(c, 200, answer);
 }
 
-/* POST /v1/sessions/{id}/tokens: a fresh access token for a live session. */
+/*
+ * An access token is about to be handed out for *s: its idle deadline moves
+ * (*s is replaced by the stored record). false with the error answered.
+ */
+static bool
+touched(struct api_ctx *c, struct tg_session **s)
+{
+	struct tg_session *fresh = NULL;
+	enum tg_err rc;
+
+	rc = store_session_touch(c->env->store, c->tenant, (*s)->id, c->env->now, &fresh);
+
+	if (rc == TG_ERR_NOT_FOUND)
+		no_session(c);
+	else if (rc == TG_ERR_REJECTED)
+		ended(c);
+	else if (rc != TG_OK)
+		api_fail(c, rc, "recording the session's new token");
+	if (rc != TG_OK)
+		return false;
+	session_free(*s);
+	*s = fresh;
+	return true;
+}
+
+/*
+ * POST /v1/sessions/{id}/tokens: a fresh access token for a live session. A
+ * session without an idle timeout is not written: a token changes nothing of it.
+ */
 void
 api_session_token(struct api_ctx *c)
 {
@@ -426,10 +462,10 @@ api_session_token(struct api_ctx *c)
 	if (!api_body_only(c, &b, fields) || !lifetime_of(c, b.json, c->tenant, &lifetime) ||
 	    !own_session(c, &s))
 		goto out;
-	if (session_is_live(s, c->env->now))
-		answer_token(c, s, lifetime, false);
-	else
+	if (!session_is_live(s, c->env->now))
 		ended(c);
+	else if (!s->idle_timeout || touched(c, &s))
+		answer_token(c, s, lifetime, false);
 out:
 	session_free(s);
 	api_body_fini(&b);

@@ -167,7 +167,8 @@ check_session(const struct authz_env *env, const struct grant *g, struct authz_d
 	rc = env->session_check(env->session_ctx, g->tenant, g->sid, env->now);
 	if (rc == TG_ERR_NOT_FOUND || rc == TG_ERR_REJECTED) {
 		d->reason = TG_R_SESSION_REVOKED;
-		refuse(d, 401, "invalid_token", "the token's session has ended (logged out, revoked or expired)");
+		refuse(d, 401, "invalid_token", "the token's session has ended (logged out, revoked, "
+		       "expired or idle too long)");
 		return false;
 	}
 	if (rc == TG_ERR_BUSY) {

@@ -14,7 +14,7 @@
  *   apikeys          id                      -> API key record v1 (below)
  *   apikey_hash      SHA-256 hash (32)       -> API key id (unique)
  *   meta             "generation"            -> uint64, big-endian
- *   sessions         session id              -> session record v1 (below)
+ *   sessions         session id              -> session record v2 (below)
  *   session_user     tenant '\0' user '\0' sid -> empty
  *   session_end      session_end key (below) -> empty
  *   session_refresh  sid, refresh hash (32)  -> empty
@@ -26,11 +26,13 @@
  *   reordering enum tg_alg never reinterprets a stored key.
  * API key record v1: u8 version=1, u8 revoked, i64 created (BE), 32 bytes
  *   hash, tenant id (rest of the record, no NUL).
- * Session record v1: u8 version=1, u8 tenant length T, i64 expires (BE),
- *   i64 revoked (BE), T bytes tenant, then session_encode() JSON (which
- *   repeats the prefix's fields; a record where they disagree does not decode).
+ * Session record v2: u8 version=2, u8 tenant length T, i64 expires (BE),
+ *   i64 revoked (BE), i64 idle_expires (BE, 0: none), T bytes tenant, then
+ *   session_encode() JSON in form 2 (which repeats the prefix's fields; a
+ *   record where they disagree does not decode). Still read: v1, the same
+ *   without idle_expires, its JSON in form 1 (a session without limits).
  * session_end key: u8 shard (the sid's first byte), i64 end (BE), sid; end
- *   is expires, or revoked when earlier.
+ *   is the earliest of expires, idle_expires (when set) and revoked (when set).
  * Refresh record v1: u8 version=1, u8 used, i64 expires (BE), sid (22 bytes).
  * Rate record v1: u8 version=1, i64 milli-tokens (BE), i64 updated_ms (BE).
  * Why sessions look like this: the comment at the top of store_session.c.

@@ -95,7 +95,7 @@ enum tg_err store_session_get(struct tg_store *s, const char *id, struct tg_sess
  * The per-request check of the authorizer, cheaper than store_session_get:
  * TG_OK when session id exists, belongs to tenant and is live at now;
  * TG_ERR_NOT_FOUND when it is unknown or another tenant's; TG_ERR_REJECTED
- * when it is revoked or expired.
+ * when it is revoked, expired or idled out.
  */
 enum tg_err store_session_check(struct tg_store *s, const char *tenant, const char *id, int64_t now);
 /* One page of a session listing; release with store_session_page_fini. */
@@ -123,14 +123,22 @@ enum tg_err store_session_list(struct tg_store *s, const char *tenant, const cha
 			       struct store_session_page *out);
 void store_session_page_fini(struct store_session_page *p);
 /*
- * Step-up: in one transaction, method joins amr (kept once) and expires moves
- * to max(expires, now + ttl), and with it the expiry of the session's unused
- * refresh tokens. TG_ERR_NOT_FOUND when unknown or another tenant's,
- * TG_ERR_REJECTED when not live, TG_ERR_TOO_LARGE when amr already holds
- * TG_AMR_MAX methods. *out: the updated record.
+ * Step-up: in one transaction, method joins amr (kept once) and the session
+ * moves on as session_step_up says (expires to max(expires, now + ttl), never
+ * past absolute_expires; the idle deadline too), and with it the expiry of
+ * the session's unused refresh tokens. TG_ERR_NOT_FOUND when unknown or
+ * another tenant's, TG_ERR_REJECTED when not live, TG_ERR_TOO_LARGE when amr
+ * already holds TG_AMR_MAX methods. *out: the updated record.
  */
 enum tg_err store_session_add_amr(struct tg_store *s, const char *tenant, const char *id,
 				  const char *method, int64_t now, struct tg_session **out);
+/*
+ * An access token is handed out for a live session at now: its idle deadline
+ * moves (session_touch). TG_ERR_NOT_FOUND when unknown or another tenant's,
+ * TG_ERR_REJECTED when not live. *out: the updated record.
+ */
+enum tg_err store_session_touch(struct tg_store *s, const char *tenant, const char *id,
+				int64_t now, struct tg_session **out);
 /*
  * Ends one session (revoked = now; its refresh tokens stop working). Ending
  * an ended session is TG_OK. TG_ERR_NOT_FOUND when unknown or another tenant's.
@@ -151,9 +159,10 @@ enum tg_err store_session_revoke_user(struct tg_store *s, const char *tenant, co
  * Refresh with rotation, one transaction. The token hashed old_hash must be
  * known, unused, unexpired, and its session live and bound (bind_ip) to
  * remote_addr when bound. Then it is marked used, new_hash is stored for the
- * same session until the session's expires, last_refreshed = now, and *out gets
- * the session. Outcomes: TG_ERR_NOT_FOUND unknown or expired token or session
- * gone; TG_ERR_REJECTED the token was already used: the whole session is
+ * same session until the session's expires, last_refreshed = now, the idle
+ * deadline moves (session_touch), and *out gets the session. Outcomes:
+ * TG_ERR_NOT_FOUND unknown or expired token or session ended or gone;
+ * TG_ERR_REJECTED the token was already used: the whole session is
  * revoked (committed) as reuse detection; TG_ERR_DENIED bind_ip differs
  * (nothing changes); TG_ERR_EXISTS new_hash is already stored (nothing
  * changes).

@@ -274,6 +274,7 @@ struct store_stamp {
 struct store_session_head {
 	int64_t expires;
 	int64_t revoked;
+	int64_t idle_expires; /* 0: none (and in every version 1 record) */
 	unsigned char tenant_len;
 	char tenant[TG_TENANT_ID_MAX]; /* not NUL-terminated */
 };

@@ -43,7 +43,7 @@
 #define HINT_SIZE 4096
 #define HINT_MAGIC 0x544748494e543031ULL /* "TGHINT01" */
 #define SESSION_SLOTS 1024               /* a power of two: slots are picked by mask */
-#define SLOT_WORDS 16
+#define SLOT_WORDS 17 /* a session entry: 136 bytes */
 
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "the hint's counters must be lock-free: they are "
 	       "shared between processes");

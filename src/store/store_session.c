@@ -5,9 +5,15 @@
  * ends a transaction itself, and never sees a refresh token, only its hash.
  *
  * Why the records look as they do:
- * - The session record's fixed binary prefix (tenant, expires, revoked)
- *   serves store_session_check, run on every authorizer request: a partial
- *   read of SESSION_HEAD_MAX bytes into the stack, no JSON parse, no malloc.
+ * - The session record's fixed binary prefix (tenant, expires, revoked,
+ *   idle_expires) serves store_session_check, run on every authorizer
+ *   request: a partial read of SESSION_HEAD_MAX bytes into the stack, no
+ *   JSON parse, no malloc. Version 1 records (no session limits) are still
+ *   read; every write makes a version 2.
+ * - The idle deadline moves with every token handed out, so moving it bumps
+ *   no hint (that would void every handle's kept answers on each refresh):
+ *   it only ever moves later, so a kept head can be stale only in saying a
+ *   session idled out, and that answer is read again (store_session_check).
  * - session_end keys start with a shard byte. With a plain (end, sid) key
  *   every issuance would insert at the same rightmost leaf and hold its page
  *   lock through the commit's log flush, so concurrent issuances could not
@@ -25,8 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SESSION_VERSION 1
-#define SESSION_FIXED (1 + 1 + 8 + 8)
+#define SESSION_VERSION 2
+#define SESSION_FIXED_V1 (1 + 1 + 8 + 8)
+#define SESSION_FIXED (SESSION_FIXED_V1 + 8)
 #define SESSION_HEAD_MAX (SESSION_FIXED + TG_TENANT_ID_MAX)
 #define REFRESH_VERSION 1
 #define REFRESH_LEN (1 + 1 + 8 + TG_SESSION_ID_LEN)
@@ -35,6 +42,7 @@
 struct session_was {
 	int64_t expires;
 	int64_t revoked;
+	int64_t idle_expires;
 };
 
 struct refresh {
@@ -111,7 +119,9 @@ append_session(struct sop *op, struct tg_session *ss)
 static int64_t
 session_end(const struct tg_session *ss)
 {
-	return ss->revoked && ss->revoked < ss->expires ? ss->revoked : ss->expires;
+	int64_t deadline = session_deadline(ss);
+
+	return ss->revoked && ss->revoked < deadline ? ss->revoked : deadline;
 }
 
 static unsigned char *
@@ -125,6 +135,7 @@ session_encode_rec(const struct tg_session *ss, size_t *n)
 	p[1] = (unsigned char)tl;
 	store_put_u64(p + 2, (uint64_t)ss->expires);
 	store_put_u64(p + 10, (uint64_t)ss->revoked);
+	store_put_u64(p + 18, (uint64_t)ss->idle_expires);
 	memcpy(p + SESSION_FIXED, ss->tenant, tl);
 	memcpy(p + SESSION_FIXED + tl, json, jl);
 	*n = SESSION_FIXED + tl + jl;
@@ -132,16 +143,26 @@ session_encode_rec(const struct tg_session *ss, size_t *n)
 	return p;
 }
 
+/* The prefix's length in a record of that version, 0 for an unknown version. */
+static size_t
+head_len(unsigned char version)
+{
+	return version == 1 ? SESSION_FIXED_V1 : version == SESSION_VERSION ? SESSION_FIXED : 0;
+}
+
 static bool
 session_head_decode(const unsigned char *p, size_t n, struct store_session_head *h)
 {
-	if (n < SESSION_FIXED || p[0] != SESSION_VERSION || p[1] == 0 ||
-	    p[1] > TG_TENANT_ID_MAX || n < SESSION_FIXED + (size_t)p[1])
+	size_t fixed = n ? head_len(p[0]) : 0;
+
+	if (fixed == 0 || n < fixed || p[1] == 0 || p[1] > TG_TENANT_ID_MAX ||
+	    n < fixed + (size_t)p[1])
 		return false;
 	h->tenant_len = p[1];
 	h->expires = (int64_t)store_get_u64(p + 2);
 	h->revoked = (int64_t)store_get_u64(p + 10);
-	memcpy(h->tenant, p + SESSION_FIXED, h->tenant_len);
+	h->idle_expires = p[0] == 1 ? 0 : (int64_t)store_get_u64(p + 18);
+	memcpy(h->tenant, p + fixed, h->tenant_len);
 	return true;
 }
 
@@ -154,23 +175,27 @@ is_tenant(const struct store_session_head *h, const char *tenant)
 static struct session_was
 session_was(const struct tg_session *ss)
 {
-	return (struct session_was){ .expires = ss->expires, .revoked = ss->revoked };
+	return (struct session_was){ .expires = ss->expires, .revoked = ss->revoked,
+				     .idle_expires = ss->idle_expires };
 }
 
 static bool
 session_decode_rec(const DBT *key, const DBT *data, struct tg_session **out)
 {
+	const unsigned char *p = data->data;
 	struct store_session_head h;
 	struct tg_session *ss = NULL;
 	size_t off;
 
-	if (!session_head_decode(data->data, data->size, &h))
+	if (!session_head_decode(p, data->size, &h))
 		return false;
-	off = SESSION_FIXED + h.tenant_len;
-	if (session_decode((const char *)data->data + off, data->size - off, &ss) != TG_OK)
+	off = head_len(p[0]) + h.tenant_len;
+	/* A record's JSON form is its version: version 1 records hold form 1. */
+	if (session_decode((const char *)p + off, data->size - off, p[0], &ss) != TG_OK)
 		return false;
 	if (strlen(ss->id) != key->size || memcmp(ss->id, key->data, key->size) != 0 ||
-	    !is_tenant(&h, ss->tenant) || ss->expires != h.expires || ss->revoked != h.revoked) {
+	    !is_tenant(&h, ss->tenant) || ss->expires != h.expires || ss->revoked != h.revoked ||
+	    ss->idle_expires != h.idle_expires) {
 		session_free(ss);
 		return false;
 	}
@@ -288,13 +313,15 @@ session_load(struct tg_store *s, DB_TXN *txn, const char *id, const char *tenant
 /*
  * Rewrites a stored session that was as was before the change. A change of
  * what store_session_check answers bumps the SESSIONS hint once the record
- * is written, so every handle's kept answer for it lapses (store_hint.c).
+ * is written, so every handle's kept answer for it lapses (store_hint.c);
+ * the idle deadline moving later needs none (the comment at the top).
  */
 static int
 session_store(struct tg_store *s, DB_TXN *txn, const struct tg_session *ss,
 	      struct session_was was)
 {
-	struct tg_session old = { .expires = was.expires, .revoked = was.revoked };
+	struct tg_session old = { .expires = was.expires, .revoked = was.revoked,
+				  .idle_expires = was.idle_expires };
 	int64_t old_end = session_end(&old);
 	unsigned char *rec, k[STORE_END_KEY_LEN];
 	size_t n;
@@ -371,7 +398,7 @@ session_is_storable(const struct tg_session *ss)
 	struct tg_session *back = NULL;
 	size_t n;
 	char *json = session_encode(ss, &n);
-	bool is_ok = session_decode(json, n, &back) == TG_OK;
+	bool is_ok = session_decode(json, n, TG_SESSION_FORM, &back) == TG_OK;
 
 	session_free(back);
 	free(json);
@@ -449,17 +476,25 @@ check_answer(const struct store_session_head *h, const char *tenant, int64_t now
 {
 	if (!is_tenant(h, tenant))
 		return TG_ERR_NOT_FOUND;
-	if (h->revoked || now >= h->expires)
+	if (h->revoked || now >= h->expires || (h->idle_expires && now >= h->idle_expires))
 		return TG_ERR_REJECTED;
 	return TG_OK;
+}
+
+/* Only "it idled out" may be stale in a kept head: a token handed out since moved it later. */
+static bool
+is_kept_answer(const struct store_session_head *h, const char *tenant, int64_t now)
+{
+	return !is_tenant(h, tenant) || h->revoked || now >= h->expires || !h->idle_expires ||
+	       now < h->idle_expires;
 }
 
 /*
  * Asked on every request for a gateway-issued token: a session's head is
  * kept while the SESSIONS counter has not moved since it was read
- * (store_hint.c). Expiry needs no invalidation: the answer is worked out
- * against now each time. An unknown id is never kept, so a session created
- * later is found.
+ * (store_hint.c). Expiry, by either deadline, needs no invalidation: the
+ * answer is worked out against now each time. An unknown id is never kept,
+ * so a session created later is found.
  */
 enum tg_err
 store_session_check(struct tg_store *s, const char *tenant, const char *id, int64_t now)
@@ -473,7 +508,8 @@ store_session_check(struct tg_store *s, const char *tenant, const char *id, int6
 	if (!tenant || !id)
 		return TG_ERR_INVALID;
 	has_hint = store_hint_peek(s, STORE_HINT_SESSIONS, &stamp);
-	if (has_hint && store_cache_session(cache, id, &stamp, &op.head))
+	if (has_hint && store_cache_session(cache, id, &stamp, &op.head) &&
+	    is_kept_answer(&op.head, tenant, now))
 		return check_answer(&op.head, tenant, now);
 	store_cache_count_read(cache, STORE_HINT_SESSIONS);
 	op.call.body = check_body;
@@ -634,7 +670,7 @@ store_session_page_fini(struct store_session_page *p)
 	p->next_cursor = NULL;
 }
 
-/* ------------------------------------------------------------ step-up, logout */
+/* ------------------------------------------------------------ step-up, activity, logout */
 
 /* Unused refresh tokens of a session live as long as it does. */
 static int
@@ -663,8 +699,12 @@ visit_extend_refresh(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, co
 	return ret;
 }
 
+/*
+ * A live session moves on: a step-up (op->method) or an access token handed
+ * out for it (op->method NULL), as session_step_up and session_touch say.
+ */
 static int
-add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+advance_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct sop *op = STORE_OP_OF(c, struct sop);
 	struct tg_session *ss = NULL;
@@ -678,14 +718,17 @@ add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		c->rc = TG_ERR_REJECTED;
 		goto out;
 	}
-	if (!strlist_contains(&ss->amr, op->method) && ss->amr.n >= TG_AMR_MAX) {
+	if (op->method && !strlist_contains(&ss->amr, op->method) && ss->amr.n >= TG_AMR_MAX) {
 		c->rc = TG_ERR_TOO_LARGE;
 		goto out;
 	}
-	strlist_add(&ss->amr, op->method);
 	was = session_was(ss);
-	if (op->now + ss->ttl > ss->expires)
-		ss->expires = op->now + ss->ttl;
+	if (op->method) {
+		strlist_add(&ss->amr, op->method);
+		session_step_up(ss, op->now);
+	} else {
+		session_touch(ss, op->now);
+	}
 	ret = session_store(s, txn, ss, was);
 	op->expires = ss->expires;
 	if (ret == 0 && ss->expires != was.expires)
@@ -708,7 +751,16 @@ store_session_add_amr(struct tg_store *s, const char *tenant, const char *id, co
 
 	if (!session_amr_is_valid(method))
 		return TG_ERR_INVALID;
-	return sop_finish_one(&op, sop_run(s, STORE_WRITE, add_amr_body, &op), out);
+	return sop_finish_one(&op, sop_run(s, STORE_WRITE, advance_body, &op), out);
+}
+
+enum tg_err
+store_session_touch(struct tg_store *s, const char *tenant, const char *id, int64_t now,
+		    struct tg_session **out)
+{
+	struct sop op = { .tenant = tenant, .id = id, .now = now };
+
+	return sop_finish_one(&op, sop_run(s, STORE_WRITE, advance_body, &op), out);
 }
 
 static int
@@ -855,6 +907,7 @@ static int
 rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *old,
 	       struct tg_session *ss)
 {
+	struct session_was was;
 	bool is_found = false;
 	int ret;
 
@@ -875,9 +928,11 @@ rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *
 	ret = refresh_put(s, txn, op->hash, old);
 	if (ret == 0)
 		ret = refresh_add(s, txn, op->new_hash, ss->id, ss->expires);
+	was = session_was(ss);
 	ss->last_refreshed = op->now;
+	session_touch(ss, op->now);
 	if (ret == 0)
-		ret = session_store(s, txn, ss, session_was(ss));
+		ret = session_store(s, txn, ss, was);
 	return ret;
 }
 

@@ -1,7 +1,8 @@
 /*
  * libFuzzer target for the stored records' JSON forms: the input is read as
  * a tenant record (json-c's tokener and tenant_from_json, as the store reads
- * it) and as a session record (session_decode). What is accepted must come
+ * it) and as a session record (session_decode, in the current form and in
+ * form 1, which old records hold). What is accepted must come
  * out of the record as it went in: every string and integer member the same
  * (no NUL cutting a string short, no number clamped), and encoding then
  * decoding again gives the same record.
@@ -75,14 +76,16 @@ check_session(const unsigned char *data, size_t size)
 	char *text = NULL, *again = NULL;
 	size_t len = 0, len2 = 0;
 
-	if (session_decode((const char *)data, size, &s) != TG_OK)
+	if (session_decode((const char *)data, size, TG_SESSION_FORM, &s) != TG_OK &&
+	    session_decode((const char *)data, size, 1, &s) != TG_OK)
 		goto out;
 	text = session_encode(s, &len);
 	fuzz_require(json_strict_parse((const char *)data, size, &given, NULL) == TG_OK &&
 		     json_strict_parse(text, len, &stored, NULL) == TG_OK,
 		     "a session record or its stored form is not strict JSON");
 	check_members_kept(given, stored, "a session member changed on the way in");
-	fuzz_require(session_decode(text, len, &back) == TG_OK, "a session's stored form is refused");
+	fuzz_require(session_decode(text, len, TG_SESSION_FORM, &back) == TG_OK,
+		     "a session's stored form is refused");
 	again = session_encode(back, &len2);
 	fuzz_require(len == len2 && memcmp(text, again, len) == 0,
 		     "a session changes when stored twice");

@@ -3,7 +3,8 @@
  * directory, bodies fed on standard input as a CGI request's are: issue,
  * show, list, new tokens, step-up, refresh with rotation and reuse detection,
  * bind_ip, introspection, cookie and logout, tenant isolation, revoked API
- * keys, rate limits, JWKS of an asymmetric tenant, and a log free of secrets.
+ * keys, rate limits, JWKS of an asymmetric tenant, a tenant's session limits
+ * (idle timeout and maximum lifetime), and a log free of secrets.
  */
 #include "role/api.h"
 
@@ -23,6 +24,7 @@
 #define REVOKED_KEY "tgk_revoked-unit-test-key-0123456789abcdefgh"
 #define SLOW_KEY "tgk_slow-unit-test-key-0123456789abcdefghijkl"
 #define ES_KEY "tgk_es-unit-test-key-0123456789abcdefghijklmn"
+#define LIMITED_KEY "tgk_limited-unit-test-key-0123456789abcdefgh"
 
 static struct store_fixture scratch; /* the store, and the body and log files beside it */
 static struct tg_config *cfg;
@@ -200,8 +202,9 @@ setup(void)
 		{ "acme", "k-revoked", REVOKED_KEY, true },
 		{ "slow", "k-slow", SLOW_KEY, false },
 		{ "es", "k-es", ES_KEY, false },
+		{ "limited", "k-limited", LIMITED_KEY, false },
 	};
-	static const char *const tenants[] = { "acme", "globex", "slow", "es" };
+	static const char *const tenants[] = { "acme", "globex", "slow", "es", "limited" };
 	static const char conf[] = "database = /unused\nrealm = unit\nlog_level = info\n"
 				   "require_https = no\nrate_limit_per_key = 1000\nrate_limit_burst = 1000000\n";
 	struct tg_why why = { "mkdtemp" };
@@ -222,6 +225,10 @@ setup(void)
 		if (strcmp(tenants[i], "es") == 0) {
 			t->signing_alg = tg_xstrdup("ES256");
 			t->audience = tg_xstrdup("https://api.es.example");
+		}
+		if (strcmp(tenants[i], "limited") == 0) {
+			t->session_idle_timeout = 300;
+			t->session_max_lifetime = 1000;
 		}
 		if (setup_tenant_put(scratch.s, t) != TG_OK)
 			diag("tenant %s not added", tenants[i]);
@@ -782,6 +789,125 @@ test_jwks(void)
 	issued_fini(&s);
 }
 
+/* GET /v1/sessions/{sid} with key: the answer's member name, -1 when absent, 0 when null. */
+static int64_t
+shown(const char *key, const char *sid, const char *name)
+{
+	char *auth = bearer(key), *path = tg_xasprintf("/v1/sessions/%s", sid);
+	struct result res;
+	int64_t v;
+
+	call(&(struct call){ "GET", path, .authorization = auth }, &res);
+	v = res.status == 200 ? num(&res, name) : -1;
+	result_fini(&res);
+	free(path);
+	free(auth);
+	return v;
+}
+
+/* POST to a session's path with a limited tenant's key: the answer's expires_in, or -status. */
+static int64_t
+limited_post(const char *sid, const char *what, const char *body)
+{
+	char *auth = bearer(LIMITED_KEY), *path = tg_xasprintf("/v1/sessions/%s/%s", sid, what);
+	struct result res;
+	int64_t v;
+
+	call(&(struct call){ "POST", path, .authorization = auth, .body = body }, &res);
+	v = res.status == 200 ? num(&res, "expires_in") : -res.status;
+	result_fini(&res);
+	free(path);
+	free(auth);
+	return v;
+}
+
+/* POST /v1/token with *rt: refresh_expires_in (*rt becomes the new token), or -status. */
+static int64_t
+refresh(char **rt)
+{
+	char *body = tg_xasprintf("grant_type=refresh_token&refresh_token=%s", *rt);
+	struct result res;
+	int64_t v;
+
+	call(&(struct call){ "POST", "/v1/token", .body = body,
+			     .content_type = "application/x-www-form-urlencoded" }, &res);
+	v = res.status == 200 ? num(&res, "refresh_expires_in") : -res.status;
+	if (res.status == 200 && str(&res, "refresh_token")) {
+		free(*rt);
+		*rt = tg_xstrdup(str(&res, "refresh_token"));
+	}
+	result_fini(&res);
+	free(body);
+	return v;
+}
+
+/*
+ * Tenant "limited": idle timeout 300 s, maximum lifetime 1000 s, tokens up to
+ * 600 s. Every token handed out moves the idle deadline; nothing moves the
+ * session past created + 1000.
+ */
+static void
+test_limits(void)
+{
+	int64_t t0 = now;
+	struct issued s = { 0 }, idle = { 0 }, plain = { 0 };
+	char *auth = bearer(LIMITED_KEY);
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+			     .body = "{\"user_id\":\"lim\",\"session_ttl\":7200}" }, &res);
+	is_int(res.status, 201, "limits: issued");
+	is_int(num(&res, "expires_in"), 300, "limits: the token ends at the idle deadline");
+	is_int(num(&res, "refresh_expires_in"), 300,
+	       "limits: refresh_expires_in is the idle deadline, not the session_ttl");
+	s.sid = tg_xstrdup(str(&res, "session_id") ? str(&res, "session_id") : "");
+	s.refresh = tg_xstrdup(str(&res, "refresh_token") ? str(&res, "refresh_token") : "");
+	result_fini(&res);
+	is_int(shown(LIMITED_KEY, s.sid, "idle_expires_at"), t0 + 300, "show: idle_expires_at");
+	is_int(shown(LIMITED_KEY, s.sid, "absolute_expires_at"), t0 + 1000,
+	       "show: absolute_expires_at");
+	is_int(shown(LIMITED_KEY, s.sid, "expires"), t0 + 1000,
+	       "show: a session_ttl of 7200 is cut to the maximum lifetime");
+
+	now = t0 + 200;
+	is_int(limited_post(s.sid, "tokens", NULL), 300, "a new token at +200: 300 s");
+	is_int(shown(LIMITED_KEY, s.sid, "idle_expires_at"), t0 + 500,
+	       "a new token moves the idle deadline");
+	now = t0 + 450;
+	is_int(refresh(&s.refresh), 300, "a refresh at +450: its refresh token lives 300 s");
+	is_int(shown(LIMITED_KEY, s.sid, "idle_expires_at"), t0 + 750,
+	       "a refresh moves the idle deadline");
+	now = t0 + 700;
+	is_int(limited_post(s.sid, "authentications", "{\"method\":\"otp\"}"), 300,
+	       "a step-up at +700: a token of 300 s, to the absolute deadline");
+	is_int(shown(LIMITED_KEY, s.sid, "expires"), t0 + 1000,
+	       "the step-up cannot move the session past absolute_expires_at");
+	now = t0 + 950;
+	is_int(refresh(&s.refresh), 50, "a refresh at +950: 50 s left, the absolute deadline");
+	now = t0 + 1000;
+	is_int(refresh(&s.refresh), -401, "at the absolute deadline: no refresh (invalid_grant)");
+	is_int(limited_post(s.sid, "tokens", NULL), -409, "no new token (409)");
+	is_int(shown(LIMITED_KEY, s.sid, "active"), 0, "not active");
+
+	now = t0;
+	ok(issue(LIMITED_KEY, "{\"user_id\":\"idler\"}", &idle), "limits: another session");
+	now = t0 + 299;
+	is_int(authorize(idle.access), 200, "its token passes at +299");
+	now = t0 + 300;
+	is_int(authorize(idle.access), 401, "idle for 300 s: refused (within the token's leeway)");
+	is_int(limited_post(idle.sid, "tokens", NULL), -409, "no new token once idle (409)");
+	is_int(refresh(&idle.refresh), -401, "no refresh once idle (invalid_grant)");
+
+	ok(issue(ACME_KEY, "{\"user_id\":\"plain\"}", &plain), "a tenant without limits");
+	ok(shown(ACME_KEY, plain.sid, "idle_expires_at") == 0 &&
+	   shown(ACME_KEY, plain.sid, "absolute_expires_at") == 0, "show: both deadlines null");
+	now = t0;
+	issued_fini(&plain);
+	issued_fini(&idle);
+	issued_fini(&s);
+	free(auth);
+}
+
 /* Whether the file holds s. */
 static bool
 file_has(const char *path, const char *s)
@@ -821,6 +947,7 @@ main(void)
 	test_keys_and_limits();
 	test_jwks();
 	test_scope_resource(); /* after test_jwks, which wants the ES256 tenant without keys */
+	test_limits();
 	dup2(saved, 2);
 	close(saved);
 	ok(file_has(log, "api POST /v1/sessions 201 tenant=acme key=k-acme"),

@@ -214,6 +214,7 @@ test_caps_and_refusals(void)
 	const struct tg_key *key = keyring_signing_key(f.kr, "hs");
 	struct tg_session *sess = new_session("hs", "bob", 10, NULL);
 	struct tg_session *other = new_session("ed", "bob", 3600, NULL);
+	struct tg_session *idle = new_session("hs", "ida", 3600, NULL);
 	struct tg_verdict v = { 0 };
 	struct tg_verified *res;
 	struct json_object *m;
@@ -254,6 +255,15 @@ test_caps_and_refusals(void)
 	ok(mint_access_token(key, t, sess, now, 60, &tok, &exp) == TG_ERR_REJECTED && !tok,
 	   "a revoked session gets no token");
 	sess->revoked = 0;
+	idle->idle_timeout = 30;
+	idle->idle_expires = now + 30;
+	tok = mint("hs", idle, 120, &exp);
+	is_int(exp, now + 30, "exp is capped by the session's idle deadline too");
+	free(tok);
+	tok = NULL;
+	ok(mint_access_token(key, t, idle, now + 30, 60, &tok, &exp) == TG_ERR_REJECTED && !tok,
+	   "an idled-out session gets no token");
+	session_free(idle);
 
 	/* A verification-only key: its tokens would skip the authorizer's session check. */
 	keys_generate("plain", TG_ALG_HS256, &plain);

@@ -2,7 +2,8 @@
  * Sessions without a store: the stored form round trip and its strict decoder
  * (every malformed record refused), the API view, random ids and refresh
  * tokens (length, alphabet, uniqueness, hash = SHA-256 of the token string),
- * the live boundary and amr names.
+ * the live boundary, the session limits' rules (idle and absolute deadlines),
+ * records of form 1 (before the limits) and amr names.
  */
 #include "model/session.h"
 
@@ -40,6 +41,8 @@ same_session(const struct tg_session *a, const struct tg_session *b)
 		       strcmp(a->user, b->user) == 0 && a->created == b->created &&
 		       a->expires == b->expires && a->ttl == b->ttl &&
 		       a->last_refreshed == b->last_refreshed && a->revoked == b->revoked &&
+		       a->idle_timeout == b->idle_timeout && a->idle_expires == b->idle_expires &&
+		       a->absolute_expires == b->absolute_expires &&
 		       a->amr.n == b->amr.n && !a->bind_ip == !b->bind_ip && !a->claims == !b->claims;
 
 	for (size_t i = 0; is_same && i < a->amr.n; i++)
@@ -59,7 +62,7 @@ test_round_trip(void)
 	char *text = session_encode(s, &len), *text2;
 
 	is_int(len, strlen(text), "encode gives the text's length");
-	ok(session_decode(text, len, &d) == TG_OK && d && same_session(s, d),
+	ok(session_decode(text, len, TG_SESSION_FORM, &d) == TG_OK && d && same_session(s, d),
 	   "decode(encode(s)) equals s, every member");
 	if (!d)
 		goto out;
@@ -79,7 +82,7 @@ test_round_trip(void)
 	s->revoked = NOW + 5;
 	free(text);
 	text = session_encode(s, &len);
-	ok(session_decode(text, len, &d) == TG_OK && d && same_session(s, d),
+	ok(session_decode(text, len, TG_SESSION_FORM, &d) == TG_OK && d && same_session(s, d),
 	   "the sparse record round-trips too");
 out:
 	free(text);
@@ -93,7 +96,7 @@ is_refused(struct json_object *o)
 {
 	const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	struct tg_session *d = (struct tg_session *)(uintptr_t)1;
-	enum tg_err rc = session_decode(text, strlen(text), &d);
+	enum tg_err rc = session_decode(text, strlen(text), TG_SESSION_FORM, &d);
 
 	if (rc == TG_OK)
 		session_free(d);
@@ -124,8 +127,8 @@ refused_text(const char *text, const char *desc)
 {
 	struct tg_session *d = NULL;
 
-	ok(session_decode(text, strlen(text), &d) == TG_ERR_INVALID && !d, "decode refuses %s",
-	   desc);
+	ok(session_decode(text, strlen(text), TG_SESSION_FORM, &d) == TG_ERR_INVALID && !d,
+	   "decode refuses %s", desc);
 }
 
 static void
@@ -133,7 +136,8 @@ test_strict_decode(void)
 {
 	static const char *const members[] = { "id", "tenant", "user", "created", "expires", "ttl",
 					       "last_refreshed", "revoked", "amr", "bind_ip",
-					       "claims", NULL };
+					       "claims", "idle_timeout", "idle_expires",
+					       "absolute_expires", NULL };
 	char long_user[TG_SESSION_USER_MAX + 4];
 	char *many_amr;
 
@@ -163,6 +167,11 @@ test_strict_decode(void)
 	refused_with("last_refreshed", "null", "null for a time (0 means never)");
 	refused_with("expires", "1699999999", "expires before created");
 	refused_with("ttl", "7776001", "a ttl above TG_MAX_SESSION_TTL");
+	refused_with("idle_timeout", "7776001", "an idle timeout above TG_MAX_SESSION_TTL");
+	refused_with("idle_timeout", "600", "an idle timeout without its deadline");
+	refused_with("idle_expires", "1700000600", "an idle deadline without a timeout");
+	refused_with("absolute_expires", "1700003599", "expires past the absolute deadline");
+	refused_with("absolute_expires", "-5", "a negative absolute deadline");
 	refused_with("amr", "\"pwd\"", "amr that is not an array");
 	refused_with("amr", "[\"pwd\", 1]", "amr holding a number");
 	refused_with("amr", "[\"pwd\", \"p w\"]", "an invalid amr name");
@@ -202,7 +211,7 @@ test_strict_decode(void)
 
 		refused_text(junk, "data after the record");
 		refused_text(dup, "a member given twice");
-		ok(session_decode(text, len - 1, &d) == TG_ERR_INVALID && !d,
+		ok(session_decode(text, len - 1, TG_SESSION_FORM, &d) == TG_ERR_INVALID && !d,
 		   "decode refuses a record cut short by one byte");
 		free(dup);
 		free(junk);
@@ -280,6 +289,118 @@ test_is_live(void)
 	s->revoked = NOW + 1;
 	ok(!session_is_live(s, NOW), "a revoked session is not live, whatever expires says");
 	session_free(s);
+}
+
+/* sample() with the limits of a tenant with a 600 s idle timeout and a 7200 s maximum. */
+static struct tg_session *
+limited(void)
+{
+	struct tg_session *s = sample();
+
+	s->last_refreshed = 0;
+	session_limit(s, 600, 7200);
+	return s;
+}
+
+static void
+test_limits(void)
+{
+	struct tg_session *s = sample(), *d = NULL;
+	struct json_object *v, *m;
+	size_t len;
+	char *text;
+
+	session_limit(s, 0, 0);
+	ok(s->idle_timeout == 0 && s->idle_expires == 0 && s->absolute_expires == 0 &&
+		   s->expires == NOW + 3600, "no limits: nothing changes");
+	session_touch(s, NOW + 100);
+	is_int(s->idle_expires, 0, "no idle timeout: a token moves nothing");
+	session_free(s);
+
+	s = limited();
+	is_int(s->idle_expires, NOW + 600, "idle deadline: created + idle timeout");
+	is_int(s->absolute_expires, NOW + 7200, "absolute deadline: created + max lifetime");
+	is_int(s->expires, NOW + 3600, "a ttl within the max lifetime is kept");
+	is_int(session_deadline(s), NOW + 600, "the session ends at the earlier deadline");
+	ok(session_is_live(s, NOW + 599) && !session_is_live(s, NOW + 600),
+	   "not live once idle for the timeout, though expires is far");
+	session_touch(s, NOW + 500);
+	is_int(s->idle_expires, NOW + 1100, "a token at NOW + 500 moves the idle deadline");
+	ok(session_is_live(s, NOW + 1000), "so the session lives on");
+	session_touch(s, NOW + 400);
+	is_int(s->idle_expires, NOW + 1100, "a slower request's older now never pulls it back");
+
+	session_step_up(s, NOW + 5000);
+	is_int(s->expires, NOW + 7200, "a step-up never pushes expires past the absolute deadline");
+	is_int(s->idle_expires, NOW + 5600, "a step-up hands out a token: idle deadline moves");
+	session_touch(s, NOW + 7000);
+	is_int(session_deadline(s), NOW + 7200,
+	       "activity keeps it idle-fresh, but it still ends at the absolute deadline");
+	ok(!session_is_live(s, NOW + 7200), "not live at the absolute deadline");
+	session_free(s);
+
+	s = sample();
+	s->ttl = 86400;
+	s->expires = NOW + 86400;
+	session_limit(s, 0, 3600);
+	is_int(s->expires, NOW + 3600, "a longer ttl is cut to the max lifetime at issuance");
+	ok(s->idle_expires == 0 && session_deadline(s) == NOW + 3600, "no idle deadline");
+	session_step_up(s, NOW + 100);
+	is_int(s->expires, NOW + 3600, "a step-up cannot lengthen it");
+	session_free(s);
+
+	s = limited();
+	text = session_encode(s, &len);
+	ok(session_decode(text, len, TG_SESSION_FORM, &d) == TG_OK && d && same_session(s, d),
+	   "the limits round trip");
+	session_free(d);
+	d = NULL;
+	ok(session_decode(text, len, 1, &d) == TG_ERR_INVALID && !d,
+	   "form 2 text is not read as form 1");
+	ok(session_decode(text, len, 3, &d) == TG_ERR_INVALID && !d, "an unknown form is refused");
+	free(text);
+
+	v = session_to_json(s, NOW + 10);
+	ok(json_object_object_get_ex(v, "idle_expires_at", &m) &&
+		   json_object_get_int64(m) == NOW + 600, "view: idle_expires_at");
+	ok(json_object_object_get_ex(v, "absolute_expires_at", &m) &&
+		   json_object_get_int64(m) == NOW + 7200, "view: absolute_expires_at");
+	json_object_put(v);
+	v = session_to_json(s, NOW + 600);
+	ok(json_object_object_get_ex(v, "active", &m) && !json_object_get_boolean(m),
+	   "view: idled out is not active");
+	json_object_put(v);
+	session_free(s);
+}
+
+/* A record as the store held it before the session limits: form 1. */
+static void
+test_form1(void)
+{
+	static const char old[] =
+		"{\"id\":\"AAAAAAAAAAAAAAAAAAAA-_\",\"tenant\":\"acme\",\"user\":\"alice\","
+		"\"created\":1700000000,\"expires\":1700003600,\"ttl\":3600,"
+		"\"last_refreshed\":0,\"revoked\":0,\"amr\":[\"pwd\"],\"bind_ip\":null,"
+		"\"claims\":null}";
+	struct tg_session *d = NULL;
+	struct json_object *v, *m;
+
+	ok(session_decode(old, strlen(old), 1, &d) == TG_OK && d, "a form 1 record decodes");
+	if (!d)
+		return;
+	ok(d->idle_timeout == 0 && d->idle_expires == 0 && d->absolute_expires == 0,
+	   "as a session without limits");
+	ok(session_is_live(d, NOW + 3599) && !session_is_live(d, NOW + 3600),
+	   "that ends at its expires");
+	v = session_to_json(d, NOW);
+	ok(json_object_object_get_ex(v, "idle_expires_at", &m) && !m &&
+		   json_object_object_get_ex(v, "absolute_expires_at", &m) && !m,
+	   "view: both deadlines null");
+	json_object_put(v);
+	session_free(d);
+	d = NULL;
+	ok(session_decode(old, strlen(old), TG_SESSION_FORM, &d) == TG_ERR_INVALID && !d,
+	   "a form 1 record is not read as the current form");
 }
 
 static bool
@@ -372,6 +493,8 @@ main(void)
 	test_strict_decode();
 	test_dup_and_view();
 	test_is_live();
+	test_limits();
+	test_form1();
 	test_ids();
 	test_refresh_tokens();
 	test_amr();

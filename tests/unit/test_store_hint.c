@@ -4,7 +4,8 @@
  * this handle's next store_generation / store_session_check, the kept
  * answers spare the database while nothing changed (counted), threads
  * checking while another process revokes never see a stale answer once the
- * revoke returned, and a handle without the hint file still answers right.
+ * revoke returned, an idle deadline moved by another process is seen without
+ * any bump, and a handle without the hint file still answers right.
  */
 #include "store/store_db.h"
 
@@ -72,6 +73,29 @@ step_up(struct tg_store *s, const char *id)
 {
 	struct tg_session *out = NULL;
 	enum tg_err rc = store_session_add_amr(s, "acme", id, "otp", NOW + 50, &out);
+
+	session_free(out);
+	return rc;
+}
+
+/* A session with a 600 s idle timeout, created at NOW. */
+static enum tg_err
+create_idle(struct tg_store *s, const char *id)
+{
+	struct tg_session *ss = setup_session_new(id, "acme", "ida", NOW, TTL);
+	unsigned char h[TG_REFRESH_HASH_LEN];
+
+	session_limit(ss, 600, 0);
+	hash(h, 90);
+	return setup_session_put(s, ss, h);
+}
+
+/* An access token handed out at NOW + 500: the idle deadline moves to NOW + 1100. */
+static enum tg_err
+touch(struct tg_store *s, const char *id)
+{
+	struct tg_session *out = NULL;
+	enum tg_err rc = store_session_touch(s, "acme", id, NOW + 500, &out);
 
 	session_free(out);
 	return rc;
@@ -179,6 +203,37 @@ test_sessions(struct tg_store *a)
 	is_int(checks(a, s3, NOW, TG_ERR_REJECTED, 2, &wrong), 1, "a long-expired session, kept");
 	is_int(in_other(sweep, NULL), TG_OK, "another process sweeps it away");
 	is_int(store_session_check(a, "acme", s3, NOW), TG_ERR_NOT_FOUND, "not found at once");
+	is_int(wrong, 0, "every repeated check answered what it should");
+}
+
+/*
+ * The idle deadline moves with every token handed out, without a bump: a
+ * kept head answers "live" as before, and "idled out" only after reading again.
+ */
+static void
+test_idle(struct tg_store *a)
+{
+	char s1[TG_SESSION_ID_LEN + 1], s2[TG_SESSION_ID_LEN + 1];
+	int wrong = 0;
+
+	sid(s1, 'i', 1);
+	sid(s2, 'i', 2);
+	is_int(in_other(create_idle, s1), TG_OK, "another process creates a session, idle 600 s");
+	create(a, s2, "acme", "dave", NOW, TTL, 91, NULL);
+	is_int(checks(a, s1, NOW, TG_OK, 2, &wrong) + checks(a, s2, NOW, TG_OK, 2, &wrong), 2,
+	       "both kept");
+	is_int(checks(a, s1, NOW + 599, TG_OK, 20, &wrong), 0,
+	       "live until the idle deadline from the kept head, no read");
+	is_int(checks(a, s1, NOW + 600, TG_ERR_REJECTED, 3, &wrong), 3,
+	       "idled out: each such answer is read again, it may be stale");
+	is_int(in_other(touch, s1), TG_OK, "another process hands out a token at NOW + 500");
+	is_int(checks(a, s2, NOW, TG_OK, 20, &wrong), 0,
+	       "that bumped nothing: the other session's kept answer stands");
+	is_int(checks(a, s1, NOW + 600, TG_OK, 1, &wrong), 1,
+	       "the session is live again at NOW + 600 after one read");
+	is_int(checks(a, s1, NOW + 1000, TG_OK, 20, &wrong), 0, "and kept");
+	is_int(checks(a, s1, NOW + 1100, TG_ERR_REJECTED, 1, &wrong), 1,
+	       "until its new idle deadline");
 	is_int(wrong, 0, "every repeated check answered what it should");
 }
 
@@ -322,6 +377,7 @@ main(void)
 		dir = f.dir;
 		test_generation(f.s);
 		test_sessions(f.s);
+		test_idle(f.s);
 		test_threads(f.s);
 		test_reopen(f.s, f.dir);
 		fixture_close(&f);

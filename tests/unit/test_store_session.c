@@ -3,8 +3,11 @@
  * directory: every function of the bottom half of store.h but the sweep and
  * rate buckets (test_store_sweep.c), and every outcome its comments promise,
  * including the failures that must change nothing, the reuse detection whose
- * revocation must stand, and tenants that never see each other's sessions.
+ * revocation must stand, and tenants that never see each other's sessions;
+ * the session limits (idle and absolute deadlines) and version 1 records,
+ * which are written below store.h, through store_db.h.
  */
+#include "../lib/store_call.h"
 #include "../lib/store_fixture.h"
 
 #include <json.h>
@@ -278,6 +281,156 @@ test_refresh_session(struct tg_store *s)
 	is_str(got, "unchanged", "outputs untouched on failure");
 }
 
+/* A session of a tenant with a 600 s idle timeout and a 5000 s max lifetime, ttl TTL. */
+static void
+create_limited(struct tg_store *s, const char *id, int rt)
+{
+	struct tg_session *ss = setup_session_new(id, "acme", "lim", NOW, TTL);
+	unsigned char h[TG_REFRESH_HASH_LEN];
+
+	session_limit(ss, 600, 5000);
+	hash(h, rt);
+	if (setup_session_put(s, ss, h) != TG_OK)
+		diag("could not create session %s", id);
+}
+
+static enum tg_err
+touch(struct tg_store *s, const char *tenant, const char *id, int64_t now, int64_t *idle)
+{
+	struct tg_session *out = NULL;
+	enum tg_err rc = store_session_touch(s, tenant, id, now, &out);
+
+	*idle = out ? out->idle_expires : -1;
+	session_free(out);
+	return rc;
+}
+
+static void
+test_limits(struct tg_store *s)
+{
+	char id[TG_SESSION_ID_LEN + 1], idled[TG_SESSION_ID_LEN + 1];
+	struct tg_session *out = NULL;
+	int64_t idle = 0;
+	size_t removed = 0;
+	int wrong = 0;
+
+	create_limited(s, sid(idled, 'I', 1), 80);
+	is_int(store_session_check(s, "acme", idled, NOW + 599), TG_OK,
+	       "live until idle for 600 s");
+	is_int(store_session_check(s, "acme", idled, NOW + 600), TG_ERR_REJECTED,
+	       "idle for the timeout: rejected, though expires is at NOW + 3600");
+	is_int(touch(s, "acme", idled, NOW + 600, &idle), TG_ERR_REJECTED,
+	       "no new token for an idled-out session");
+	is_int(rotate(s, 80, 81, NULL, NOW + 600, NULL), TG_ERR_NOT_FOUND, "nor a refresh");
+
+	create_limited(s, sid(id, 'I', 2), 82);
+	is_int(touch(s, "beta", id, NOW + 500, &idle), TG_ERR_NOT_FOUND,
+	       "another tenant's session: not found");
+	is_int(touch(s, "acme", id, NOW + 500, &idle), TG_OK, "a new access token at NOW + 500");
+	is_int(idle, NOW + 1100, "moves the idle deadline to now + 600");
+	is_int(store_session_check(s, "acme", id, NOW + 1000), TG_OK,
+	       "live past the first deadline");
+	is_int(rotate(s, 82, 83, NULL, NOW + 1000, &out), TG_OK, "a refresh at NOW + 1000");
+	ok(out && out->idle_expires == NOW + 1600 && out->last_refreshed == NOW + 1000,
+	   "moves it too");
+	session_free(out);
+	out = NULL;
+	is_int(store_session_add_amr(s, "acme", id, "otp", NOW + 1500, &out), TG_OK,
+	       "a step-up at NOW + 1500");
+	ok(out && out->expires == NOW + 5000 && out->idle_expires == NOW + 2100,
+	   "expires moves, but only to the absolute deadline; the idle deadline moves");
+	session_free(out);
+	out = NULL;
+	for (int64_t t = NOW + 2000; t < NOW + 5000; t += 500)
+		wrong += touch(s, "acme", id, t, &idle) != TG_OK;
+	is_int(wrong, 0, "a token every 500 s from NOW + 2000 to NOW + 4500");
+	is_int(store_session_check(s, "acme", id, NOW + 4999), TG_OK, "keep it live");
+	is_int(store_session_check(s, "acme", id, NOW + 5000), TG_ERR_REJECTED,
+	       "until the absolute deadline, whatever the activity");
+	is_int(rotate(s, 83, 84, NULL, NOW + 5000, NULL), TG_ERR_NOT_FOUND,
+	       "and its refresh token is dead then");
+
+	is_int(store_sweep(s, NOW + 700, 60, 1000, &removed), TG_OK, "a sweep at NOW + 700");
+	is_int(store_session_get(s, idled, &out), TG_ERR_NOT_FOUND,
+	       "took the session that idled out at NOW + 600 (its expires is NOW + 3600)");
+	is_int(store_session_get(s, id, &out), TG_OK, "and left the active one");
+	session_free(out);
+}
+
+/* Writes rec as session id's record, or reads the version byte of its record. */
+struct raw_op {
+	struct store_call call;
+	const char *id;
+	const unsigned char *rec;
+	size_t n;
+	unsigned char version;
+};
+
+static int
+raw_put_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct raw_op *op = STORE_OP_OF(c, struct raw_op);
+
+	return store_put(s, T_SESSIONS, txn, op->id, strlen(op->id), op->rec, op->n);
+}
+
+static int
+raw_version_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct raw_op *op = STORE_OP_OF(c, struct raw_op);
+	bool is_found = false;
+	DBT d;
+	int ret = store_fetch(s, T_SESSIONS, txn, op->id, strlen(op->id), 0, &d, &is_found);
+
+	op->version = ret == 0 && is_found && d.size ? ((unsigned char *)d.data)[0] : 0;
+	store_dbt_free(&d);
+	return ret;
+}
+
+/* A session as version 1 wrote it: the prefix without idle_expires, then JSON form 1. */
+static void
+test_v1_record(struct tg_store *s)
+{
+	char id[TG_SESSION_ID_LEN + 1], *json;
+	unsigned char rec[512];
+	struct raw_op op = { .id = sid(id, 'V', 1) };
+	struct tg_session *got = NULL;
+	size_t jl;
+
+	create(s, id, "acme", "victor", NOW, TTL, 90, NULL);
+	json = tg_xasprintf("{\"id\":\"%s\",\"tenant\":\"acme\",\"user\":\"victor\","
+			    "\"created\":%d,\"expires\":%d,\"ttl\":%d,\"last_refreshed\":0,"
+			    "\"revoked\":0,\"amr\":[\"pwd\"],\"bind_ip\":null,\"claims\":null}",
+			    id, NOW, NOW + TTL, TTL);
+	jl = strlen(json);
+	rec[0] = 1;
+	rec[1] = 4;
+	store_put_u64(rec + 2, NOW + TTL);
+	store_put_u64(rec + 10, 0);
+	memcpy(rec + 18, "acme", 4);
+	memcpy(rec + 22, json, jl);
+	op.rec = rec;
+	op.n = 22 + jl;
+	free(json);
+	is_int(call_run(s, &op.call, raw_put_body, NULL, STORE_WRITE), TG_OK,
+	       "a version 1 record written");
+	is_int(store_session_get(s, id, &got), TG_OK, "a version 1 record reads");
+	ok(got && got->expires == NOW + TTL && got->idle_timeout == 0 && got->idle_expires == 0 &&
+		   got->absolute_expires == 0, "as a session without limits");
+	session_free(got);
+	got = NULL;
+	is_int(store_session_check(s, "acme", id, NOW + TTL - 1), TG_OK, "its check: live");
+	is_int(store_session_check(s, "acme", id, NOW + TTL), TG_ERR_REJECTED,
+	       "until its expires");
+	is_int(rotate(s, 90, 91, NULL, NOW + 10, NULL), TG_OK, "its refresh token rotates");
+	is_int(call_run(s, &op.call, raw_version_body, NULL, STORE_READ), TG_OK, "read back");
+	is_int(op.version, 2, "the rotation wrote it as version 2");
+	is_int(store_session_get(s, id, &got), TG_OK, "which reads");
+	ok(got && got->last_refreshed == NOW + 10 && got->idle_expires == 0 &&
+		   got->expires == NOW + TTL, "with the refresh and still no limits");
+	session_free(got);
+}
+
 int
 main(void)
 {
@@ -292,6 +445,8 @@ main(void)
 	test_revoke(f.s);
 	test_rotate(f.s);
 	test_refresh_session(f.s);
+	test_v1_record(f.s);
+	test_limits(f.s); /* last: its sweep takes other tests' ended sessions too */
 	fixture_close(&f);
 	return done_testing();
 }

@@ -68,7 +68,9 @@ test_defaults(void)
 	ok(json_object_object_get_ex(o, "map_claims", &v) &&
 		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
 	   "empty list is an empty JSON array");
-	is_int(json_object_object_length(o), 14, "JSON carries all 14 fields");
+	is_int(json_object_object_length(o), 16, "JSON carries all 16 fields");
+	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
+	   "no session limits by default");
 	json_object_put(o);
 	tenant_free(t);
 
@@ -103,6 +105,8 @@ full_tenant(void)
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
 	t->created = 1700000000;
+	t->session_idle_timeout = 900;
+	t->session_max_lifetime = 43200;
 	return t;
 }
 
@@ -125,6 +129,8 @@ test_round_trip(void)
 		is_str(back->map_claims.v[1], "email=EMAIL", "list order is kept");
 		is_int(back->leeway, 0, "leeway 0 is kept, not replaced by the default");
 		is_int(back->created, 1700000000, "created round trip");
+		ok(back->session_idle_timeout == 900 && back->session_max_lifetime == 43200,
+		   "session limits round trip");
 	}
 
 	dup = tenant_dup(t);
@@ -187,6 +193,12 @@ test_invalid(void)
 	expect_invalid("negative leeway", "{\"id\":\"a\",\"leeway\":-1}");
 	expect_invalid("negative rate limit", "{\"id\":\"a\",\"rate_limit_per_key\":-5}");
 	expect_invalid("boolean burst", "{\"id\":\"a\",\"rate_limit_burst\":true}");
+	expect_invalid("negative idle timeout", "{\"id\":\"a\",\"session_idle_timeout\":-1}");
+	/* session.c adds these to a time: no session lives longer than 90 days anyway. */
+	expect_invalid("idle timeout above 90 days",
+		       "{\"id\":\"a\",\"session_idle_timeout\":7776001}");
+	expect_invalid("max lifetime above 90 days",
+		       "{\"id\":\"a\",\"session_max_lifetime\":7776001}");
 	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
 	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
 	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */
