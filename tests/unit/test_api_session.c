@@ -885,7 +885,7 @@ test_limits(void)
 	now = t0 + 950;
 	is_int(refresh(&s.refresh), 50, "a refresh at +950: 50 s left, the absolute deadline");
 	now = t0 + 1000;
-	is_int(refresh(&s.refresh), -401, "at the absolute deadline: no refresh (invalid_grant)");
+	is_int(refresh(&s.refresh), -400, "at the absolute deadline: no refresh (invalid_grant)");
 	is_int(limited_post(s.sid, "tokens", NULL), -409, "no new token (409)");
 	is_int(shown(LIMITED_KEY, s.sid, "active"), 0, "not active");
 
@@ -896,7 +896,7 @@ test_limits(void)
 	now = t0 + 300;
 	is_int(authorize(idle.access), 401, "idle for 300 s: refused (within the token's leeway)");
 	is_int(limited_post(idle.sid, "tokens", NULL), -409, "no new token once idle (409)");
-	is_int(refresh(&idle.refresh), -401, "no refresh once idle (invalid_grant)");
+	is_int(refresh(&idle.refresh), -400, "no refresh once idle (invalid_grant)");
 
 	ok(issue(ACME_KEY, "{\"user_id\":\"plain\"}", &plain), "a tenant without limits");
 	ok(shown(ACME_KEY, plain.sid, "idle_expires_at") == 0 &&
