@@ -5,6 +5,7 @@
  */
 #include "ctl/ctl.h"
 
+#include "base/config.h"
 #include "store/store.h"
 #include "model/tenant.h"
 
@@ -34,6 +35,8 @@
 	"  --drop-amr M             remove that requirement\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
 	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \
+	"  --refresh-reuse-grace S  seconds a just-rotated refresh token is answered again (0-300,\n" \
+	"                           0: off, default: the configured refresh_reuse_grace)\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -72,7 +75,7 @@ enum {
 	OPT_NO_ISSUER, OPT_NO_AUDIENCE, OPT_NO_CLAIMS_NS,
 	OPT_MAP_CLAIM, OPT_UNMAP_CLAIM, OPT_REQUIRE_CLAIM, OPT_DROP_CLAIM,
 	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
-	OPT_RATE_PER_KEY, OPT_RATE_BURST,
+	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_REUSE_GRACE,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -95,6 +98,7 @@ static const struct ctl_opt policy_opts[] = {
 	{ "drop-amr", true, OPT_DROP_AMR },
 	{ "rate-limit-per-key", true, OPT_RATE_PER_KEY },
 	{ "rate-limit-burst", true, OPT_RATE_BURST },
+	{ "refresh-reuse-grace", true, OPT_REUSE_GRACE },
 	{ NULL, false, 0 },
 };
 
@@ -382,6 +386,11 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 				  &t->rate_limit_burst);
 	case OPT_SIGNING_ALG:
 		return set_signing_alg(t, v, usage);
+	case OPT_REUSE_GRACE:
+		t->refresh_reuse_grace = -1; /* "default": the configuration's */
+		return strcmp(v, "default") == 0 ? CTL_EXIT_OK :
+		       ctl_number(usage, "--refresh-reuse-grace", v, 0, TG_REFRESH_REUSE_GRACE_MAX,
+				  &t->refresh_reuse_grace);
 	}
 	return apply_list_option(t, o->id, v, usage);
 }
@@ -518,7 +527,7 @@ static void
 show_text(const struct tg_tenant *t)
 {
 	struct ctl_table tab;
-	char created[32], life[32], leeway[32], per_key[32], burst[32];
+	char created[32], life[32], leeway[32], per_key[32], burst[32], grace[32];
 	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
 	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
 
@@ -527,6 +536,7 @@ show_text(const struct tg_tenant *t)
 	snprintf(leeway, sizeof(leeway), "%lld s", (long long)t->leeway);
 	snprintf(per_key, sizeof(per_key), "%lld", (long long)t->rate_limit_per_key);
 	snprintf(burst, sizeof(burst), "%lld", (long long)t->rate_limit_burst);
+	snprintf(grace, sizeof(grace), "%lld s", (long long)t->refresh_reuse_grace);
 	ctl_table_init(&tab, 2);
 	ctl_table_row(&tab, "tenant", t->id);
 	ctl_table_row(&tab, "issuer", t->issuer);
@@ -541,6 +551,7 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "signing alg", t->signing_alg ? t->signing_alg : "HS256 (default)");
 	ctl_table_row(&tab, "rate limit per key", t->rate_limit_per_key ? per_key : "default");
 	ctl_table_row(&tab, "rate limit burst", t->rate_limit_burst ? burst : "default");
+	ctl_table_row(&tab, "refresh reuse grace", t->refresh_reuse_grace < 0 ? "default" : grace);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

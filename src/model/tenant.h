@@ -27,6 +27,7 @@ struct tg_tenant {
 	char *signing_alg;  /* gateway-issued tokens; NULL: HS256 */
 	int64_t rate_limit_per_key; /* 0: configuration default */
 	int64_t rate_limit_burst;
+	int64_t refresh_reuse_grace; /* seconds; -1: the configuration's; 0: off */
 	int64_t created;
 };
 

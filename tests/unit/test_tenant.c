@@ -68,7 +68,10 @@ test_defaults(void)
 	ok(json_object_object_get_ex(o, "map_claims", &v) &&
 		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
 	   "empty list is an empty JSON array");
-	is_int(json_object_object_length(o), 14, "JSON carries all 14 fields");
+	ok(t->refresh_reuse_grace == -1 && json_object_object_get_ex(o, "refresh_reuse_grace", &v) &&
+		   v == NULL,
+	   "refresh_reuse_grace unset: the configuration's, JSON null");
+	is_int(json_object_object_length(o), 15, "JSON carries all 15 fields");
 	json_object_put(o);
 	tenant_free(t);
 
@@ -102,6 +105,7 @@ full_tenant(void)
 	t->signing_alg = tg_xstrdup("ES256");
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
+	t->refresh_reuse_grace = 0;
 	t->created = 1700000000;
 	return t;
 }
@@ -125,6 +129,7 @@ test_round_trip(void)
 		is_str(back->map_claims.v[1], "email=EMAIL", "list order is kept");
 		is_int(back->leeway, 0, "leeway 0 is kept, not replaced by the default");
 		is_int(back->created, 1700000000, "created round trip");
+		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept, not the default");
 	}
 
 	dup = tenant_dup(t);
@@ -187,6 +192,7 @@ test_invalid(void)
 	expect_invalid("negative leeway", "{\"id\":\"a\",\"leeway\":-1}");
 	expect_invalid("negative rate limit", "{\"id\":\"a\",\"rate_limit_per_key\":-5}");
 	expect_invalid("boolean burst", "{\"id\":\"a\",\"rate_limit_burst\":true}");
+	expect_invalid("negative refresh_reuse_grace", "{\"id\":\"a\",\"refresh_reuse_grace\":-1}");
 	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
 	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
 	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */
