@@ -35,8 +35,8 @@
 	"  --drop-amr M             remove that requirement\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
 	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \
-	"  --refresh-reuse-grace S  seconds a just-rotated refresh token is answered again (0-300,\n" \
-	"                           0 turns it off, \"default\" follows refresh_reuse_grace)\n" \
+	"  --refresh-reuse-grace S  seconds a just-used refresh token is answered again\n" \
+	"                           (0-300; 0: off; \"default\": as refresh_reuse_grace says)\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =

@@ -866,7 +866,7 @@ store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, struct
 
 /* ------------------------------------------------------------ refresh */
 
-/* Whether token r of session ss may refresh from op's address at op's time; else op->call.rc says why. */
+/* Whether token r of ss may refresh from op's address at op's time; else op->call.rc says why. */
 static bool
 may_refresh(struct sop *op, const struct refresh *r, const struct tg_session *ss)
 {

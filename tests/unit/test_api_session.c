@@ -451,11 +451,12 @@ test_refresh(struct issued *alice)
 	free(body);
 }
 
-/* POST /v1/token with refresh token rt: the answer's status; *next (unless NULL) its refresh token. */
+/* POST /v1/token with refresh token rt: the answer's status; *next (if not NULL) gets its token. */
 static int
 refresh(const char *rt, char **next)
 {
-	char *body = tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"}", rt);
+	char *body = tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"}",
+				  rt);
 	struct result res;
 	int status;
 
@@ -509,13 +510,13 @@ test_refresh_grace(void)
 
 	is_int(refresh(t.refresh, NULL), 200, "another session's first refresh");
 	now += 10;
-	is_int(refresh(t.refresh, NULL), 401, "the same token 10 s later: the grace is over, reuse");
+	is_int(refresh(t.refresh, NULL), 401, "the same token 10 s later: past the grace, reuse");
 	is_int(authorize(t.access), 401, "which ends that session");
 
 	acme_grace(0);
 	if (issue(ACME_KEY, "{\"user_id\":\"gina\"}", &u)) {
 		is_int(refresh(u.refresh, NULL), 200, "tenant grace 0: the first refresh");
-		is_int(refresh(u.refresh, NULL), 401, "the same token at once: reuse, the grace is off");
+		is_int(refresh(u.refresh, NULL), 401, "the same token at once: reuse, no grace");
 		is_int(authorize(u.access), 401, "and the session ends");
 	} else {
 		ok(0, "a session for grace 0 issued");

@@ -398,7 +398,7 @@ test_reuse_grace(void)
 	ok(!refresh_reuse_is_graced(100, 10, 110), "10 s later: the grace is over");
 	ok(!refresh_reuse_is_graced(100, 0, 100), "grace 0: never");
 	ok(!refresh_reuse_is_graced(0, 10, 5), "no recorded use time (an old record): never");
-	ok(!refresh_reuse_is_graced(100, 10, 99), "a use time after now (clock stepped back): never");
+	ok(!refresh_reuse_is_graced(100, 10, 99), "a use time after now (a clock set back): never");
 }
 
 static void

@@ -41,7 +41,8 @@ test_first_use_race(struct store_fixture *f)
 			pthread_join(t[i], NULL);
 	for (size_t i = 0; i < RACERS; i++) {
 		is_int(r[i].rc, TG_OK, "racer %zu got the key", i);
-		is_same = is_same && secret_equal(r[i].key.p, r[i].key.len, r[0].key.p, r[0].key.len);
+		is_same = is_same &&
+			  secret_equal(r[i].key.p, r[i].key.len, r[0].key.p, r[0].key.len);
 	}
 	ok(is_same && r[0].key.len == 32, "every first asker got the same 32 bytes");
 	for (size_t i = 0; i < RACERS; i++)

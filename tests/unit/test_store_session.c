@@ -290,15 +290,15 @@ test_rotate_grace(struct tg_store *s)
 	       "and the one successor rotates: a single chain");
 	is_int(rotate_graced(s, 80, 81, NULL, NOW + 21, 10, NULL), TG_ERR_REJECTED,
 	       "within the grace but its successor used: reuse");
-	is_int(store_session_check(s, "acme", id, NOW + 22), TG_ERR_REJECTED, "the session is revoked");
+	is_int(store_session_check(s, "acme", id, NOW + 22), TG_ERR_REJECTED, "the session ended");
 
 	for (size_t i = 0; i < sizeof(reuses) / sizeof(reuses[0]); i++) {
 		int rt = 83 + 3 * (int)i;
 
 		create(s, sid(id, 'G', 2 + (int)i), "acme", "gina", NOW, TTL, rt, NULL);
 		rotate_graced(s, rt, rt + 1, NULL, NOW + 10, 10, NULL);
-		is_int(rotate_graced(s, rt, rt + 1 + reuses[i].other, NULL, NOW + 10 + reuses[i].after,
-				     reuses[i].grace, NULL),
+		is_int(rotate_graced(s, rt, rt + 1 + reuses[i].other, NULL,
+				     NOW + 10 + reuses[i].after, reuses[i].grace, NULL),
 		       TG_ERR_REJECTED, "%s: reuse", reuses[i].what);
 		is_int(store_session_check(s, "acme", id, NOW + 30), TG_ERR_REJECTED, "%s: revoked",
 		       reuses[i].what);

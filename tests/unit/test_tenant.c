@@ -68,8 +68,8 @@ test_defaults(void)
 	ok(json_object_object_get_ex(o, "map_claims", &v) &&
 		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
 	   "empty list is an empty JSON array");
-	ok(t->refresh_reuse_grace == -1 && json_object_object_get_ex(o, "refresh_reuse_grace", &v) &&
-		   v == NULL,
+	ok(t->refresh_reuse_grace == -1 &&
+		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
 	   "refresh_reuse_grace unset: the configuration's, JSON null");
 	is_int(json_object_object_length(o), 15, "JSON carries all 15 fields");
 	json_object_put(o);
@@ -129,7 +129,7 @@ test_round_trip(void)
 		is_str(back->map_claims.v[1], "email=EMAIL", "list order is kept");
 		is_int(back->leeway, 0, "leeway 0 is kept, not replaced by the default");
 		is_int(back->created, 1700000000, "created round trip");
-		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept, not the default");
+		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept as 0");
 	}
 
 	dup = tenant_dup(t);
