@@ -49,6 +49,8 @@ static const struct cfg_key keys[] = {
 	{ "rate_limit_per_key", CFG_INT, 0, 1000000, "10", OFF(rate_limit_per_key) },
 	{ "rate_limit_burst", CFG_INT, 1, 1000000, "20", OFF(rate_limit_burst) },
 	{ "max_body_bytes", CFG_INT, 1024, 16 * 1024 * 1024, "65536", OFF(max_body_bytes) },
+	{ "refresh_reuse_grace", CFG_INT, 0, TG_REFRESH_REUSE_GRACE_MAX, "10",
+	  OFF(refresh_reuse_grace) },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -28,7 +28,10 @@ struct tg_config {
 	int64_t rate_limit_per_key; /* requests per second, 0: no limit */
 	int64_t rate_limit_burst;
 	int64_t max_body_bytes;
+	int64_t refresh_reuse_grace; /* seconds a rotated refresh token is answered again; 0: off */
 };
+
+#define TG_REFRESH_REUSE_GRACE_MAX 300 /* a short grace: longer ones blunt reuse detection */
 
 /* TOKENGATE_CONFIG when set, else TG_SYSCONFDIR "/tokengate/tokengate.conf". */
 const char *config_path(void);

@@ -1,6 +1,7 @@
 /*
  * Secret bytes: copied in, compared in constant time, wiped on release; fresh
- * random ones, and the hash that is all we store of a bearer credential.
+ * random ones, the hash that is all we store of a bearer credential, and
+ * the keyed hash a server secret derives values from.
  * Nothing here ever prints a secret.
  */
 #include "base/secret.h"
@@ -8,6 +9,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <string.h>
 
@@ -91,6 +93,21 @@ secret_hash(const void *p, size_t len, unsigned char out[TG_SECRET_HASH_LEN])
 	unsigned int n = 0;
 
 	if (EVP_Digest(p, len, out, &n, EVP_sha256(), NULL) != 1 || n != TG_SECRET_HASH_LEN)
+		return TG_ERR_CRYPTO;
+	return TG_OK;
+}
+
+enum tg_err
+secret_hmac(const struct tg_secret *key, const void *p, size_t len,
+	    unsigned char out[TG_SECRET_HASH_LEN])
+{
+	unsigned int n = 0;
+
+	/* RFC 2104 2: a key shorter than the hash output weakens the whole MAC. */
+	if (!key || !key->p || key->len < TG_SECRET_HASH_LEN || key->len > INT32_MAX)
+		return TG_ERR_INVALID;
+	if (!HMAC(EVP_sha256(), key->p, (int)key->len, p, len, out, &n) ||
+	    n != TG_SECRET_HASH_LEN)
 		return TG_ERR_CRYPTO;
 	return TG_OK;
 }

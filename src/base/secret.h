@@ -36,5 +36,8 @@ enum tg_err secret_random_hex(size_t n, char *out);
 
 /* SHA-256 of a bearer credential, the only form of it that is stored (API keys, refresh tokens). */
 enum tg_err secret_hash(const void *p, size_t len, unsigned char out[TG_SECRET_HASH_LEN]);
+/* HMAC-SHA-256 (RFC 2104) of p under key; TG_ERR_INVALID for a key shorter than its output. */
+enum tg_err secret_hmac(const struct tg_secret *key, const void *p, size_t len,
+			unsigned char out[TG_SECRET_HASH_LEN]);
 
 #endif

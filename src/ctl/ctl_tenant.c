@@ -5,6 +5,7 @@
  */
 #include "ctl/ctl.h"
 
+#include "base/config.h"
 #include "store/store.h"
 #include "model/session.h"
 #include "model/tenant.h"
@@ -35,6 +36,8 @@
 	"  --drop-amr M             remove that requirement\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
 	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \
+	"  --refresh-reuse-grace S  seconds a just-used refresh token is answered again\n" \
+	"                           (0-300; 0: off; \"default\": as refresh_reuse_grace says)\n" \
 	"  --session-idle-timeout S API sessions end after S seconds without a refresh or a new\n" \
 	"                           access token (0: none, the default; at most 7776000)\n" \
 	"  --session-max-lifetime S API sessions end S seconds after issuance at the latest,\n" \
@@ -78,7 +81,7 @@ enum {
 	OPT_NO_ISSUER, OPT_NO_AUDIENCE, OPT_NO_CLAIMS_NS,
 	OPT_MAP_CLAIM, OPT_UNMAP_CLAIM, OPT_REQUIRE_CLAIM, OPT_DROP_CLAIM,
 	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
-	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_SESSION_IDLE, OPT_SESSION_MAX,
+	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_REUSE_GRACE, OPT_SESSION_IDLE, OPT_SESSION_MAX,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -101,6 +104,7 @@ static const struct ctl_opt policy_opts[] = {
 	{ "drop-amr", true, OPT_DROP_AMR },
 	{ "rate-limit-per-key", true, OPT_RATE_PER_KEY },
 	{ "rate-limit-burst", true, OPT_RATE_BURST },
+	{ "refresh-reuse-grace", true, OPT_REUSE_GRACE },
 	{ "session-idle-timeout", true, OPT_SESSION_IDLE },
 	{ "session-max-lifetime", true, OPT_SESSION_MAX },
 	{ NULL, false, 0 },
@@ -396,6 +400,11 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 				  &t->session_max_lifetime);
 	case OPT_SIGNING_ALG:
 		return set_signing_alg(t, v, usage);
+	case OPT_REUSE_GRACE:
+		t->refresh_reuse_grace = -1; /* "default": the configuration's */
+		return strcmp(v, "default") == 0 ? CTL_EXIT_OK :
+		       ctl_number(usage, "--refresh-reuse-grace", v, 0, TG_REFRESH_REUSE_GRACE_MAX,
+				  &t->refresh_reuse_grace);
 	}
 	return apply_list_option(t, o->id, v, usage);
 }
@@ -532,7 +541,8 @@ static void
 show_text(const struct tg_tenant *t)
 {
 	struct ctl_table tab;
-	char created[32], life[32], leeway[32], per_key[32], burst[32], idle[32], max[32];
+	char created[32], life[32], leeway[32], per_key[32], burst[32], grace[32], idle[32],
+		max[32];
 	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
 	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
 
@@ -541,6 +551,7 @@ show_text(const struct tg_tenant *t)
 	snprintf(leeway, sizeof(leeway), "%lld s", (long long)t->leeway);
 	snprintf(per_key, sizeof(per_key), "%lld", (long long)t->rate_limit_per_key);
 	snprintf(burst, sizeof(burst), "%lld", (long long)t->rate_limit_burst);
+	snprintf(grace, sizeof(grace), "%lld s", (long long)t->refresh_reuse_grace);
 	snprintf(idle, sizeof(idle), "%lld s", (long long)t->session_idle_timeout);
 	snprintf(max, sizeof(max), "%lld s", (long long)t->session_max_lifetime);
 	ctl_table_init(&tab, 2);
@@ -557,6 +568,7 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "signing alg", t->signing_alg ? t->signing_alg : "HS256 (default)");
 	ctl_table_row(&tab, "rate limit per key", t->rate_limit_per_key ? per_key : "default");
 	ctl_table_row(&tab, "rate limit burst", t->rate_limit_burst ? burst : "default");
+	ctl_table_row(&tab, "refresh reuse grace", t->refresh_reuse_grace < 0 ? "default" : grace);
 	ctl_table_row(&tab, "session idle timeout", t->session_idle_timeout ? idle : "none");
 	ctl_table_row(&tab, "session max lifetime", t->session_max_lifetime ? max : "none");
 	ctl_table_row(&tab, "created", created);

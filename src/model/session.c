@@ -1,8 +1,9 @@
 /*
  * Gateway sessions: the record, its lifecycle rules, the API's JSON view,
  * the stored form (decoded strictly: a record that does not read back exactly
- * as session_encode wrote it is refused), and random ids and refresh tokens.
- * No I/O. A refresh token leaves here only to its caller; only its hash is kept.
+ * as session_encode wrote it is refused), random ids and refresh tokens and
+ * their keyed successors. No I/O. A refresh token leaves here only to its
+ * caller; only its hash is kept.
  */
 #include "model/session.h"
 
@@ -440,6 +441,37 @@ refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1], unsigned char hash[TG_REFR
 	secret_wipe(tok, sizeof(tok));
 	secret_wipe(h, sizeof(h));
 	return rc;
+}
+
+enum tg_err
+refresh_token_successor(const struct tg_secret *key, const char *tok, size_t len,
+			char out[TG_REFRESH_TOKEN_LEN + 1], unsigned char hash[TG_REFRESH_HASH_LEN])
+{
+	unsigned char mac[TG_SECRET_HASH_LEN], h[TG_REFRESH_HASH_LEN];
+	char *enc = NULL;
+	enum tg_err rc;
+
+	rc = secret_hmac(key, tok, len, mac);
+	if (rc == TG_OK) {
+		enc = b64url_encode(mac, sizeof(mac));
+		rc = strlen(enc) == TG_REFRESH_TOKEN_LEN ? TG_OK : TG_ERR_CRYPTO;
+	}
+	if (rc == TG_OK)
+		rc = refresh_token_hash(enc, TG_REFRESH_TOKEN_LEN, h);
+	if (rc == TG_OK) {
+		memcpy(out, enc, TG_REFRESH_TOKEN_LEN + 1);
+		memcpy(hash, h, sizeof(h));
+	}
+	secret_wipe(mac, sizeof(mac));
+	secret_wipe(h, sizeof(h));
+	secret_free_str(enc);
+	return rc;
+}
+
+bool
+refresh_reuse_is_graced(int64_t used_at, int64_t grace, int64_t now)
+{
+	return used_at > 0 && grace > 0 && now >= used_at && now - used_at < grace;
 }
 
 bool

@@ -1,8 +1,7 @@
 /*
  * Gateway sessions: the record a backend's POST /v1/sessions creates, its
- * lifecycle rules as pure functions of the record and the time, its JSON view
- * for the API and tokengatectl, and the random session ids and refresh tokens
- * (refresh tokens are only ever stored as their SHA-256). No I/O, no store.
+ * lifecycle rules as pure functions of record and time, its JSON view, and the
+ * session ids and refresh tokens (stored only as SHA-256; successors keyed). No I/O.
  */
 #ifndef TG_SESSION_H
 #define TG_SESSION_H
@@ -88,6 +87,21 @@ enum tg_err refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1],
 			      unsigned char hash[TG_REFRESH_HASH_LEN]);
 /* SHA-256 of a presented refresh token (any length: a wrong one simply finds nothing). */
 enum tg_err refresh_token_hash(const char *tok, size_t len, unsigned char hash[TG_REFRESH_HASH_LEN]);
+/*
+ * The refresh token that replaces tok, NUL-terminated, and its hash: HMAC-SHA-256
+ * of tok under key (the store's refresh key), base64url. The same tok always has the
+ * same successor, so a repeated refresh can be answered again without the
+ * successor ever being stored.
+ */
+enum tg_err refresh_token_successor(const struct tg_secret *key, const char *tok, size_t len,
+				    char out[TG_REFRESH_TOKEN_LEN + 1],
+				    unsigned char hash[TG_REFRESH_HASH_LEN]);
+/*
+ * Whether a refresh token used (rotated) at used_at, presented again at now, is
+ * within grace seconds of that rotation: now < used_at + grace. 0 (grace or
+ * used_at, a token used before grace was recorded) is never.
+ */
+bool refresh_reuse_is_graced(int64_t used_at, int64_t grace, int64_t now);
 
 /* An amr method name: 1..TG_AMR_LEN_MAX of [A-Za-z0-9_.-] (RFC 8176 names fit). */
 bool session_amr_is_valid(const char *method);

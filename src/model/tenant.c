@@ -42,6 +42,7 @@ tenant_new(const char *id)
 	t->id = tg_xstrdup(id);
 	t->max_lifetime = TG_DEFAULT_MAX_LIFETIME;
 	t->leeway = TG_DEFAULT_LEEWAY;
+	t->refresh_reuse_grace = -1;
 	return t;
 }
 
@@ -87,6 +88,7 @@ tenant_dup(const struct tg_tenant *t)
 	d->rate_limit_burst = t->rate_limit_burst;
 	d->session_idle_timeout = t->session_idle_timeout;
 	d->session_max_lifetime = t->session_max_lifetime;
+	d->refresh_reuse_grace = t->refresh_reuse_grace;
 	d->created = t->created;
 	return d;
 }
@@ -140,6 +142,8 @@ tenant_to_json(const struct tg_tenant *t)
 			       json_object_new_int64(t->session_idle_timeout));
 	json_object_object_add(o, "session_max_lifetime",
 			       json_object_new_int64(t->session_max_lifetime));
+	json_object_object_add(o, "refresh_reuse_grace", t->refresh_reuse_grace < 0 ? NULL :
+			       json_object_new_int64(t->refresh_reuse_grace));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -209,7 +213,8 @@ get_strlist(const struct json_object *o, const char *name, struct tg_strlist *ds
 static const char *const known_members[] = {
 	"id", "issuer", "audience", "max_lifetime", "leeway", "claims_ns", "map_claims",
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
-	"rate_limit_burst", "created", "session_idle_timeout", "session_max_lifetime",
+	"rate_limit_burst", "refresh_reuse_grace", "created", "session_idle_timeout",
+	"session_max_lifetime",
 };
 
 static bool
@@ -251,6 +256,8 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = get_int(o, "rate_limit_per_key", 0, &t->rate_limit_per_key);
 	if (rc == TG_OK)
 		rc = get_int(o, "rate_limit_burst", 0, &t->rate_limit_burst);
+	if (rc == TG_OK)
+		rc = get_int(o, "refresh_reuse_grace", 0, &t->refresh_reuse_grace);
 	if (rc == TG_OK)
 		rc = get_int(o, "created", 0, &t->created);
 	if (rc == TG_OK)

@@ -29,6 +29,7 @@ struct tg_tenant {
 	int64_t rate_limit_burst;
 	int64_t session_idle_timeout; /* API sessions: 0: none; see model/session.h */
 	int64_t session_max_lifetime; /* API sessions: 0: none */
+	int64_t refresh_reuse_grace; /* seconds; -1: the configuration's; 0: off */
 	int64_t created;
 };
 

@@ -727,6 +727,30 @@ refresh_rate_take(struct api_ctx *c, const unsigned char hash[TG_REFRESH_HASH_LE
 	return api_rate_take(c, bucket, tenant);
 }
 
+/* The tenant's refresh_reuse_grace, or the configuration's when it sets none. */
+static int64_t
+reuse_grace(struct api_ctx *c, const char *tenant)
+{
+	const struct tg_tenant *t = api_tenant(c, tenant);
+
+	return t && t->refresh_reuse_grace >= 0 ? t->refresh_reuse_grace
+						: c->env->cfg->refresh_reuse_grace;
+}
+
+/* tok's successor and its hash, under the store's refresh key, which is wiped at once. */
+static enum tg_err
+successor_of(struct api_ctx *c, const char *tok, char rt[TG_REFRESH_TOKEN_LEN + 1],
+	     unsigned char hash[TG_REFRESH_HASH_LEN])
+{
+	struct tg_secret key = { 0 };
+	enum tg_err rc = store_refresh_key(c->env->store, &key);
+
+	if (rc == TG_OK)
+		rc = refresh_token_successor(&key, tok, strlen(tok), rt, hash);
+	secret_free(&key);
+	return rc;
+}
+
 /*
  * Whether g asks only for what session sid has, before anything rotates.
  * RFC 6749 6: a scope may narrow the session's, the "scope" of its custom
@@ -768,8 +792,10 @@ grant_fits(struct api_ctx *c, const struct refresh_grant *g, const char *sid)
 
 /*
  * POST /v1/token: the refresh token is the credential; it is used up and a
- * new one answered with the access token (rotation). A narrower scope goes
- * into this access token only; the session keeps its own (RFC 6749 6).
+ * new one answered with the access token (rotation). The new one is derived
+ * from it, so a repeat within the grace is answered with the very same one.
+ * A narrower scope goes into this access token only; the session keeps its
+ * own (RFC 6749 6).
  */
 void
 api_session_refresh(struct api_ctx *c)
@@ -796,9 +822,10 @@ api_session_refresh(struct api_ctx *c)
 	}
 	if (!refresh_rate_take(c, old, sid) || !grant_fits(c, &g, sid))
 		goto out;
-	rc = refresh_token_new(rt, new);
+	rc = successor_of(c, tok, rt, new);
 	if (rc == TG_OK)
-		rc = store_refresh_rotate(c->env->store, old, new, addr, c->env->now, &s);
+		rc = store_refresh_rotate(c->env->store, old, new, addr, c->env->now,
+					  reuse_grace(c, c->tenant), &s);
 	if (rc != TG_OK) {
 		refresh_refused(c, rc);
 		goto out;

@@ -14,6 +14,7 @@
  *   apikeys          id                      -> API key record v1 (below)
  *   apikey_hash      SHA-256 hash (32)       -> API key id (unique)
  *   meta             "generation"            -> uint64, big-endian
+ *                    "refresh_key"           -> u8 version=1, 32 random bytes (store_secret.c)
  *   sessions         session id              -> session record v2 (below)
  *   session_user     tenant '\0' user '\0' sid -> empty
  *   session_end      session_end key (below) -> empty
@@ -33,7 +34,9 @@
  *   without idle_expires, its JSON in form 1 (a session without limits).
  * session_end key: u8 shard (the sid's first byte), i64 end (BE), sid; end
  *   is the earliest of expires, idle_expires (when set) and revoked (when set).
- * Refresh record v1: u8 version=1, u8 used, i64 expires (BE), sid (22 bytes).
+ * Refresh record v2: u8 version=2, u8 used, i64 expires (BE), i64 used at (BE,
+ *   0 while unused), sid (22 bytes), the successor's hash (32, zeros while
+ *   unused). Version 1 (u8 version=1, u8 used, i64 expires, sid) is still read.
  * Rate record v1: u8 version=1, i64 milli-tokens (BE), i64 updated_ms (BE).
  * Why sessions look like this: the comment at the top of store_session.c.
  * Strings are stored without their NUL. A created time of 0 handed to an

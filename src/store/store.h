@@ -158,18 +158,30 @@ enum tg_err store_session_revoke_user(struct tg_store *s, const char *tenant, co
 /*
  * Refresh with rotation, one transaction. The token hashed old_hash must be
  * known, unused, unexpired, and its session live and bound (bind_ip) to
- * remote_addr when bound. Then it is marked used, new_hash is stored for the
- * same session until the session's expires, last_refreshed = now, the idle
- * deadline moves (session_touch), and *out gets the session. Outcomes:
- * TG_ERR_NOT_FOUND unknown or expired token or session ended or gone;
- * TG_ERR_REJECTED the token was already used: the whole session is
+ * remote_addr when bound. Then it is marked used at now with new_hash (its
+ * successor) recorded, new_hash is stored for the same session until the
+ * session's expires, last_refreshed = now, the idle deadline moves
+ * (session_touch), and *out gets the session. A used token is answered the
+ * same way, changing nothing, when it was used less than grace seconds ago
+ * (refresh_reuse_is_graced) with this very new_hash as its successor and that
+ * successor is still unused: a repeated request, not a second holder.
+ * Outcomes: TG_ERR_NOT_FOUND unknown or expired token or session ended or
+ * gone; TG_ERR_REJECTED any other use of a used token: the whole session is
  * revoked (committed) as reuse detection; TG_ERR_DENIED bind_ip differs
  * (nothing changes); TG_ERR_EXISTS new_hash is already stored (nothing
  * changes).
  */
 enum tg_err store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH_HASH_LEN],
 				 const unsigned char new_hash[TG_REFRESH_HASH_LEN],
-				 const char *remote_addr, int64_t now, struct tg_session **out);
+				 const char *remote_addr, int64_t now, int64_t grace,
+				 struct tg_session **out);
+
+/*
+ * The refresh key (32 random bytes) refresh-token successors are derived under
+ * (refresh_token_successor), made and stored the first time it is asked for
+ * (store_secret.c). *out must be empty; it is the caller's to secret_free.
+ */
+enum tg_err store_refresh_key(struct tg_store *s, struct tg_secret *out);
 
 /*
  * The session a presented refresh token (hashed) belongs to and its tenant,

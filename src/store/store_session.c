@@ -20,7 +20,9 @@
  *   share a group commit. The sweep walks each shard oldest first.
  * - Used refresh tokens stay until their session is swept: presenting one
  *   again is how reuse is detected. They go with the session, never before
- *   it, and so does the session's "rt:" rate bucket.
+ *   it, and so does the session's "rt:" rate bucket. A used one keeps when it
+ *   was used and its successor's hash: a repeat within the grace is told from
+ *   reuse by them, and the successor itself is derived again, never stored.
  */
 #include "store/store_db.h"
 
@@ -35,8 +37,9 @@
 #define SESSION_FIXED_V1 (1 + 1 + 8 + 8)
 #define SESSION_FIXED (SESSION_FIXED_V1 + 8)
 #define SESSION_HEAD_MAX (SESSION_FIXED + TG_TENANT_ID_MAX)
-#define REFRESH_VERSION 1
-#define REFRESH_LEN (1 + 1 + 8 + TG_SESSION_ID_LEN)
+#define REFRESH_VERSION 2
+#define REFRESH_V1_LEN (1 + 1 + 8 + TG_SESSION_ID_LEN)
+#define REFRESH_LEN (1 + 1 + 8 + 8 + TG_SESSION_ID_LEN + TG_REFRESH_HASH_LEN)
 
 /* What a session's check answer depends on, taken before the session changes. */
 struct session_was {
@@ -48,7 +51,9 @@ struct session_was {
 struct refresh {
 	bool is_used;
 	int64_t expires;
+	int64_t used_at;                   /* 0: unused, or used before v2 recorded it */
 	char sid[TG_SESSION_ID_LEN + 1];
+	unsigned char next[TG_REFRESH_HASH_LEN]; /* the successor's hash once used; else zeros */
 };
 
 /* One operation: its inputs, and outputs that sop_reset empties before each attempt. */
@@ -57,7 +62,7 @@ struct sop {
 	const struct tg_session *sess;
 	const char *tenant, *id, *user, *method, *remote_addr;
 	const unsigned char *hash, *new_hash;
-	int64_t now, expires;
+	int64_t now, expires, grace;
 	const unsigned char *after; /* a listing starts after this session_user key */
 	size_t after_len, limit;
 	/* outputs */
@@ -239,17 +244,25 @@ store_session_user_key(const char *tenant, const char *user, const char *sid, si
 	return p;
 }
 
+/* Version 1 records (no use time, no successor) are still read: they are never graced. */
 static bool
 refresh_decode(const DBT *d, struct refresh *r)
 {
 	const unsigned char *p = d->data;
+	bool is_v1 = d->size == REFRESH_V1_LEN && p[0] == 1;
 
-	if (d->size != REFRESH_LEN || p[0] != REFRESH_VERSION || p[1] > 1)
+	if (!is_v1 && (d->size != REFRESH_LEN || p[0] != REFRESH_VERSION))
 		return false;
+	if (p[1] > 1)
+		return false;
+	memset(r, 0, sizeof(*r));
 	r->is_used = p[1] == 1;
 	r->expires = (int64_t)store_get_u64(p + 2);
-	memcpy(r->sid, p + 10, TG_SESSION_ID_LEN);
-	r->sid[TG_SESSION_ID_LEN] = '\0';
+	if (!is_v1) {
+		r->used_at = (int64_t)store_get_u64(p + 10);
+		memcpy(r->next, p + 18 + TG_SESSION_ID_LEN, TG_REFRESH_HASH_LEN);
+	}
+	memcpy(r->sid, p + (is_v1 ? 10 : 18), TG_SESSION_ID_LEN);
 	return true;
 }
 
@@ -261,7 +274,9 @@ refresh_put(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const st
 	rec[0] = REFRESH_VERSION;
 	rec[1] = r->is_used ? 1 : 0;
 	store_put_u64(rec + 2, (uint64_t)r->expires);
-	memcpy(rec + 10, r->sid, TG_SESSION_ID_LEN);
+	store_put_u64(rec + 10, (uint64_t)r->used_at);
+	memcpy(rec + 18, r->sid, TG_SESSION_ID_LEN);
+	memcpy(rec + 18 + TG_SESSION_ID_LEN, r->next, TG_REFRESH_HASH_LEN);
 	return store_put(s, T_REFRESH, txn, hash, TG_REFRESH_HASH_LEN, rec, sizeof(rec));
 }
 
@@ -270,7 +285,7 @@ static int
 refresh_add(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const char *sid,
 	    int64_t expires)
 {
-	struct refresh r = { .is_used = false, .expires = expires };
+	struct refresh r = { .expires = expires };
 	unsigned char k[STORE_SESSION_REFRESH_LEN];
 	int ret;
 
@@ -903,6 +918,17 @@ store_session_drop_indexed(struct tg_store *s, DB_TXN *txn, const DBT *k, struct
 
 /* ------------------------------------------------------------ refresh */
 
+/* Whether token r of ss may refresh from op's address at op's time; else op->call.rc says why. */
+static bool
+may_refresh(struct sop *op, const struct refresh *r, const struct tg_session *ss)
+{
+	if (r->expires <= op->now || !session_is_live(ss, op->now))
+		op->call.rc = TG_ERR_NOT_FOUND;
+	else if (ss->bind_ip && (!op->remote_addr || strcmp(ss->bind_ip, op->remote_addr) != 0))
+		op->call.rc = TG_ERR_DENIED;
+	return op->call.rc == TG_OK;
+}
+
 static int
 rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *old,
 	       struct tg_session *ss)
@@ -911,20 +937,16 @@ rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *
 	bool is_found = false;
 	int ret;
 
-	if (old->expires <= op->now || !session_is_live(ss, op->now)) {
-		op->call.rc = TG_ERR_NOT_FOUND;
+	if (!may_refresh(op, old, ss))
 		return 0;
-	}
-	if (ss->bind_ip && (!op->remote_addr || strcmp(ss->bind_ip, op->remote_addr) != 0)) {
-		op->call.rc = TG_ERR_DENIED;
-		return 0;
-	}
 	ret = store_exists(s, T_REFRESH, txn, op->new_hash, TG_REFRESH_HASH_LEN, DB_RMW, &is_found);
 	if (ret == 0 && is_found)
 		op->call.rc = TG_ERR_EXISTS;
 	if (ret != 0 || is_found)
 		return ret;
 	old->is_used = true;
+	old->used_at = op->now;
+	memcpy(old->next, op->new_hash, TG_REFRESH_HASH_LEN);
 	ret = refresh_put(s, txn, op->hash, old);
 	if (ret == 0)
 		ret = refresh_add(s, txn, op->new_hash, ss->id, ss->expires);
@@ -937,9 +959,41 @@ rotate_checked(struct tg_store *s, DB_TXN *txn, struct sop *op, struct refresh *
 }
 
 /*
- * A used token presented again means two parties hold the session's refresh
- * chain: the session ends, and that write stands though the call fails.
+ * A used token presented again. Within the grace after its rotation, with the
+ * successor the caller derived being the one recorded and still unused, it is
+ * one client asking twice (two tabs, a lost answer): the session is answered
+ * unchanged and the caller hands out that same successor again. Anything else
+ * means two parties hold the session's refresh chain: the session ends, and
+ * that write stands though the call fails.
  */
+static int
+rotate_again(struct tg_store *s, DB_TXN *txn, struct sop *op, const struct refresh *old,
+	     struct tg_session *ss)
+{
+	struct refresh next;
+	bool is_found = false;
+	DBT d = { 0 };
+	int ret = 0;
+
+	if (refresh_reuse_is_graced(old->used_at, op->grace, op->now) &&
+	    secret_equal(old->next, TG_REFRESH_HASH_LEN, op->new_hash, TG_REFRESH_HASH_LEN))
+		ret = store_fetch(s, T_REFRESH, txn, op->new_hash, TG_REFRESH_HASH_LEN, 0, &d,
+				  &is_found);
+	if (ret == 0 && is_found && !refresh_decode(&d, &next))
+		ret = store_corrupt(s, &op->call, "refresh");
+	store_dbt_free(&d);
+	if (ret != 0 || op->call.rc != TG_OK)
+		return ret;
+	if (is_found && !next.is_used) {
+		may_refresh(op, &next, ss);
+		return 0;
+	}
+	ret = session_end_now(s, txn, ss, op->now);
+	op->call.rc = TG_ERR_REJECTED;
+	op->call.must_commit = true;
+	return ret;
+}
+
 static int
 rotate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
@@ -960,13 +1014,10 @@ rotate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		ret = session_load(s, txn, old.sid, NULL, DB_RMW, c, &ss);
 	if (ret != 0 || c->rc != TG_OK)
 		goto out;
-	if (old.is_used) {
-		ret = session_end_now(s, txn, ss, op->now);
-		c->rc = TG_ERR_REJECTED;
-		c->must_commit = true;
-		goto out;
-	}
-	ret = rotate_checked(s, txn, op, &old, ss);
+	if (old.is_used)
+		ret = rotate_again(s, txn, op, &old, ss);
+	else
+		ret = rotate_checked(s, txn, op, &old, ss);
 	if (ret == 0 && c->rc == TG_OK) {
 		append_session(op, ss);
 		ss = NULL;
@@ -979,10 +1030,10 @@ out:
 enum tg_err
 store_refresh_rotate(struct tg_store *s, const unsigned char old_hash[TG_REFRESH_HASH_LEN],
 		     const unsigned char new_hash[TG_REFRESH_HASH_LEN], const char *remote_addr,
-		     int64_t now, struct tg_session **out)
+		     int64_t now, int64_t grace, struct tg_session **out)
 {
 	struct sop op = { .hash = old_hash, .new_hash = new_hash, .remote_addr = remote_addr,
-			  .now = now };
+			  .now = now, .grace = grace };
 
 	/* secret_equal fails closed by answering unequal; here equality is the refusal. */
 	if (!old_hash || !new_hash ||

@@ -94,9 +94,10 @@ create(struct tg_store *s, const char *id, const char *tenant, const char *user,
 	return setup_session_put(s, ss, h);
 }
 
+/* Rotates hash(old_rt) to hash(new_rt) with no reuse grace (rotate_graced gives one). */
 static inline enum tg_err
-rotate(struct tg_store *s, int old_rt, int new_rt, const char *addr, int64_t now,
-       struct tg_session **out)
+rotate_graced(struct tg_store *s, int old_rt, int new_rt, const char *addr, int64_t now,
+	      int64_t grace, struct tg_session **out)
 {
 	unsigned char o[TG_REFRESH_HASH_LEN], n[TG_REFRESH_HASH_LEN];
 	struct tg_session *tmp = NULL;
@@ -104,9 +105,16 @@ rotate(struct tg_store *s, int old_rt, int new_rt, const char *addr, int64_t now
 
 	hash(o, old_rt);
 	hash(n, new_rt);
-	rc = store_refresh_rotate(s, o, n, addr, now, out ? out : &tmp);
+	rc = store_refresh_rotate(s, o, n, addr, now, grace, out ? out : &tmp);
 	session_free(tmp);
 	return rc;
+}
+
+static inline enum tg_err
+rotate(struct tg_store *s, int old_rt, int new_rt, const char *addr, int64_t now,
+       struct tg_session **out)
+{
+	return rotate_graced(s, old_rt, new_rt, addr, now, 0, out);
 }
 
 /*

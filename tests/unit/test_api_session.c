@@ -1,7 +1,7 @@
 /*
  * The session endpoints end to end against a real store in a mkdtemp
  * directory, bodies fed on standard input as a CGI request's are: issue,
- * show, list, new tokens, step-up, refresh with rotation and reuse detection,
+ * show, list, new tokens, step-up, refresh with rotation, reuse detection and its grace,
  * bind_ip, introspection, cookie and logout, tenant isolation, revoked API
  * keys, rate limits, JWKS of an asymmetric tenant, a tenant's session limits
  * (idle timeout and maximum lifetime), and a log free of secrets.
@@ -481,6 +481,86 @@ test_refresh(struct issued *alice)
 	free(body);
 }
 
+/* POST /v1/token with refresh token rt: the answer's status; *next (if not NULL) gets its token. */
+static int
+refresh(const char *rt, char **next)
+{
+	char *body = tg_xasprintf("{\"grant_type\":\"refresh_token\",\"refresh_token\":\"%s\"}",
+				  rt);
+	struct result res;
+	int status;
+
+	call(&(struct call){ "POST", "/v1/token", .body = body }, &res);
+	status = res.status;
+	if (next)
+		*next = tg_xstrdup(str(&res, "refresh_token") ? str(&res, "refresh_token") : "");
+	result_fini(&res);
+	free(body);
+	return status;
+}
+
+/* The acme tenant of setup, with refresh_reuse_grace set (-1: the configuration's). */
+static void
+acme_grace(int64_t grace)
+{
+	struct tg_tenant *t = tenant_new("acme");
+
+	t->max_lifetime = 600;
+	t->refresh_reuse_grace = grace;
+	if (store_tenant_update(scratch.s, t) != TG_OK)
+		diag("acme's refresh_reuse_grace not set");
+	tenant_free(t);
+}
+
+/*
+ * Two tabs refreshing at once, or a client retrying a lost answer: the same
+ * refresh token twice. Without the grace the second request was taken for
+ * theft and ended the session.
+ */
+static void
+test_refresh_grace(void)
+{
+	struct issued s = { 0 }, t = { 0 }, u = { 0 };
+	char *r1 = NULL, *r1b = NULL;
+	int64_t saved = now;
+
+	if (!issue(ACME_KEY, "{\"user_id\":\"gina\"}", &s) ||
+	    !issue(ACME_KEY, "{\"user_id\":\"gina\"}", &t)) {
+		ok(0, "sessions for the grace issued");
+		goto out;
+	}
+	is_int(refresh(s.refresh, &r1), 200, "grace: the first refresh");
+	now += 9;
+	is_int(refresh(s.refresh, &r1b), 200, "the same token 9 s later (10 s grace): 200");
+	is_str(r1b, r1, "with the very same successor: the session keeps one chain");
+	is_int(authorize(s.access), 200, "the session is live");
+	is_int(refresh(r1, NULL), 200, "the successor rotates");
+	is_int(refresh(s.refresh, NULL), 401, "the first token again, its successor used: reuse");
+	is_int(authorize(s.access), 401, "which ends the session");
+
+	is_int(refresh(t.refresh, NULL), 200, "another session's first refresh");
+	now += 10;
+	is_int(refresh(t.refresh, NULL), 401, "the same token 10 s later: past the grace, reuse");
+	is_int(authorize(t.access), 401, "which ends that session");
+
+	acme_grace(0);
+	if (issue(ACME_KEY, "{\"user_id\":\"gina\"}", &u)) {
+		is_int(refresh(u.refresh, NULL), 200, "tenant grace 0: the first refresh");
+		is_int(refresh(u.refresh, NULL), 401, "the same token at once: reuse, no grace");
+		is_int(authorize(u.access), 401, "and the session ends");
+	} else {
+		ok(0, "a session for grace 0 issued");
+	}
+	acme_grace(-1);
+out:
+	now = saved;
+	issued_fini(&s);
+	issued_fini(&t);
+	issued_fini(&u);
+	free(r1);
+	free(r1b);
+}
+
 static void
 test_bind_ip(void)
 {
@@ -940,6 +1020,7 @@ main(void)
 	test_list_pages();
 	test_tokens(&alice);
 	test_refresh(&alice);
+	test_refresh_grace();
 	test_bind_ip();
 	test_amr_full();
 	test_self_service();

@@ -53,6 +53,7 @@ test_defaults(void)
 	is_int(c->max_body_bytes, 65536, "max_body_bytes default");
 	is_int(c->rate_limit_per_key, 10, "rate_limit_per_key default");
 	is_int(c->rate_limit_burst, 20, "rate_limit_burst default");
+	is_int(c->refresh_reuse_grace, 10, "refresh_reuse_grace default");
 	config_free(c);
 }
 
@@ -71,7 +72,8 @@ test_values(void)
 				    "trusted_proxies = 10.0.0.0/8, ::1 192.168.1.7\n"
 				    "rate_limit_per_key = 0\n"
 				    "rate_limit_burst = 5\n"
-				    "max_body_bytes = 1024\n", NULL, &why);
+				    "max_body_bytes = 1024\n"
+				    "refresh_reuse_grace = 0\n", NULL, &why);
 
 	ok(c != NULL, "every key set parses");
 	if (!c) {
@@ -85,6 +87,7 @@ test_values(void)
 	is_int(c->token_cache_entries, 0, "cache off");
 	is_int(c->log_level, TG_LOG_DEBUG, "log_level debug");
 	is_int(c->ntrusted_proxies, 3, "three proxy entries");
+	is_int(c->refresh_reuse_grace, 0, "refresh_reuse_grace 0: off");
 	is_str(c->file, "test.conf", "file name kept for messages");
 	config_free(c);
 
@@ -107,6 +110,8 @@ test_errors(void)
 	refused("database = /x\nmax_body_bytes = 99999999999999999999\n", "out of range",
 		"overflow");
 	refused("database = /x\nrate_limit_burst = 0\n", "rate_limit_burst", "below min");
+	refused("database = /x\nrefresh_reuse_grace = 301\n", "refresh_reuse_grace",
+		"a grace longer than 300 s, which would blunt reuse detection");
 	refused("database = relative/dir\n", "test.conf:1: database", "relative database path");
 	refused("database = /x\ncookie_name = a;b\n", "cookie_name", "cookie name with ';'");
 	refused("database = /x\ncookie_name =\n", "needs a value", "empty cookie name");

@@ -182,6 +182,31 @@ test_hash(void)
 	ok(memcmp(h, abc, sizeof(h)) == 0, "secret_hash is SHA-256 (FIPS 180-2 B.1)");
 }
 
+static void
+test_hmac(void)
+{
+	/* RFC 4231 4.7 (test case 6): a 131-byte key of 0xaa, HMAC-SHA-256 */
+	static const char data[] = "Test Using Larger Than Block-Size Key - Hash Key First";
+	static const unsigned char want[TG_SECRET_HASH_LEN] = {
+		0x60, 0xe4, 0x31, 0x59, 0x1e, 0xe0, 0xb6, 0x7f, 0x0d, 0x8a, 0x26, 0xaa, 0xcb, 0xf5, 0xb7, 0x7f,
+		0x8e, 0x0b, 0xc6, 0x21, 0x37, 0x28, 0xc5, 0x14, 0x05, 0x46, 0x04, 0x0f, 0x0e, 0xe3, 0x7f, 0x54,
+	};
+	unsigned char raw[131], h[TG_SECRET_HASH_LEN] = { 0 };
+	struct tg_secret key = { 0 }, short_key = { 0 };
+
+	memset(raw, 0xaa, sizeof(raw));
+	secret_set(&key, raw, sizeof(raw));
+	is_int(secret_hmac(&key, data, strlen(data), h), TG_OK, "secret_hmac succeeds");
+	ok(memcmp(h, want, sizeof(h)) == 0, "secret_hmac is HMAC-SHA-256 (RFC 4231 test case 6)");
+	/* The gap: a short key (RFC 4231's "Jefe") would make every derived value guessable. */
+	secret_set(&short_key, raw, TG_SECRET_HASH_LEN - 1);
+	is_int(secret_hmac(&short_key, data, strlen(data), h), TG_ERR_INVALID,
+	       "a key shorter than the output is refused");
+	is_int(secret_hmac(NULL, data, strlen(data), h), TG_ERR_INVALID, "no key is refused");
+	secret_free(&key);
+	secret_free(&short_key);
+}
+
 int
 main(void)
 {
@@ -196,5 +221,6 @@ main(void)
 	test_random();
 	test_encoded_random();
 	test_hash();
+	test_hmac();
 	return done_testing();
 }

@@ -1,16 +1,20 @@
 /*
  * Sessions without a store: the stored form round trip and its strict decoder
  * (every malformed record refused), the API view, random ids and refresh
- * tokens (length, alphabet, uniqueness, hash = SHA-256 of the token string),
- * the live boundary, the session limits' rules (idle and absolute deadlines),
- * records of form 1 (before the limits) and amr names.
+ * tokens (length, alphabet, uniqueness, hash = SHA-256 of the token string)
+ * and their keyed successors, the live and reuse-grace boundaries, the session
+ * limits' rules (idle and absolute deadlines), records of form 1 (before the
+ * limits) and amr names.
  */
 #include "model/session.h"
+
+#include "base/b64url.h"
 
 #include "../lib/tap.h"
 
 #include <json.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 
 #define NOW 1700000000
@@ -466,6 +470,60 @@ test_refresh_tokens(void)
 }
 
 static void
+test_successors(void)
+{
+	char a[TG_REFRESH_TOKEN_LEN + 1], next[TG_REFRESH_TOKEN_LEN + 1], again[sizeof(next)];
+	char other[sizeof(next)], untouched[sizeof(next)] = "untouched";
+	unsigned char raw[32], mac[32], h[TG_REFRESH_HASH_LEN], h2[TG_REFRESH_HASH_LEN], want[32];
+	struct tg_secret key = { 0 }, key2 = { 0 }, short_key = { 0 };
+	unsigned int n = 0;
+	char *enc;
+
+	memset(raw, 0x5c, sizeof(raw));
+	secret_set(&key, raw, sizeof(raw));
+	raw[31] ^= 1;
+	secret_set(&key2, raw, sizeof(raw));
+	secret_set(&short_key, raw, 16);
+	refresh_token_new(a, h);
+	ok(refresh_token_successor(&key, a, strlen(a), next, h) == TG_OK,
+	   "a successor is derived");
+	HMAC(EVP_sha256(), key.p, (int)key.len, (const unsigned char *)a, strlen(a), mac, &n);
+	enc = b64url_encode(mac, sizeof(mac));
+	is_str(next, enc, "it is base64url(HMAC-SHA-256(key, token))");
+	ok(is_b64url_text(next, TG_REFRESH_TOKEN_LEN), "43 base64url characters, like a fresh one");
+	EVP_Digest(next, strlen(next), want, &n, EVP_sha256(), NULL);
+	ok(memcmp(h, want, sizeof(want)) == 0, "its hash is SHA-256 of its text, as stored");
+	ok(refresh_token_successor(&key, a, strlen(a), again, h2) == TG_OK &&
+		   strcmp(again, next) == 0 && memcmp(h, h2, sizeof(h)) == 0,
+	   "the same token always has the same successor");
+	ok(refresh_token_successor(&key, next, strlen(next), again, h2) == TG_OK &&
+		   strcmp(again, next) != 0 && strcmp(again, a) != 0,
+	   "the successor's successor is a third token");
+	/* The gap: without the key a successor must not be computable from the token alone. */
+	ok(refresh_token_successor(&key2, a, strlen(a), other, h2) == TG_OK &&
+		   strcmp(other, next) != 0,
+	   "under another key the successor differs");
+	is_int(refresh_token_successor(&short_key, a, strlen(a), untouched, h2), TG_ERR_INVALID,
+	       "a short key is refused");
+	is_str(untouched, "untouched", "and nothing is written then");
+	free(enc);
+	secret_free(&key);
+	secret_free(&key2);
+	secret_free(&short_key);
+}
+
+static void
+test_reuse_grace(void)
+{
+	ok(refresh_reuse_is_graced(100, 10, 100), "presented again at once: graced");
+	ok(refresh_reuse_is_graced(100, 10, 109), "9 s later with a 10 s grace: graced");
+	ok(!refresh_reuse_is_graced(100, 10, 110), "10 s later: the grace is over");
+	ok(!refresh_reuse_is_graced(100, 0, 100), "grace 0: never");
+	ok(!refresh_reuse_is_graced(0, 10, 5), "no recorded use time (an old record): never");
+	ok(!refresh_reuse_is_graced(100, 10, 99), "a use time after now (a clock set back): never");
+}
+
+static void
 test_amr(void)
 {
 	char max[TG_AMR_LEN_MAX + 2];
@@ -497,6 +555,8 @@ main(void)
 	test_form1();
 	test_ids();
 	test_refresh_tokens();
+	test_successors();
+	test_reuse_grace();
 	test_amr();
 	return done_testing();
 }

@@ -3,8 +3,9 @@
  * directory: every function of the bottom half of store.h but the sweep and
  * rate buckets (test_store_sweep.c), and every outcome its comments promise,
  * including the failures that must change nothing, the reuse detection whose
- * revocation must stand, and tenants that never see each other's sessions;
- * the session limits (idle and absolute deadlines) and version 1 records,
+ * revocation must stand and its grace for a repeat, refresh records of the
+ * previous version, and tenants that never see each other's sessions; the
+ * session limits (idle and absolute deadlines) and version 1 session records,
  * which are written below store.h, through store_db.h.
  */
 #include "../lib/store_call.h"
@@ -257,6 +258,114 @@ test_rotate(struct tg_store *s)
 	is_int(rotate(s, 60, 63, NULL, NOW + 2, NULL), TG_OK, "and the old token is still unused");
 }
 
+/*
+ * A used token presented again within the grace, with the successor its
+ * rotation recorded still unused, is answered again and changes nothing;
+ * every other repeat is reuse and revokes, as before the grace existed.
+ */
+static void
+test_rotate_grace(struct tg_store *s)
+{
+	/* Repeats of a token rotated at NOW + 10 with a 10 s grace that are reuse all the same. */
+	static const struct {
+		int other;         /* 1: presented with another successor than the recorded one */
+		int64_t after, grace;
+		const char *what;
+	} reuses[] = {
+		{ 0, 10, 10, "10 s later with a 10 s grace" },
+		{ 1, 1, 10, "within the grace but another successor than the recorded one" },
+		{ 0, 0, 0, "grace 0 (off), at once" },
+	};
+	struct tg_session *out = NULL, *got = NULL;
+	char id[TG_SESSION_ID_LEN + 1];
+
+	create(s, sid(id, 'G', 1), "acme", "gina", NOW, TTL, 80, NULL);
+	is_int(rotate_graced(s, 80, 81, NULL, NOW + 10, 10, NULL), TG_OK, "first use rotates");
+	is_int(rotate_graced(s, 80, 81, NULL, NOW + 19, 10, &out), TG_OK,
+	       "the same token 9 s later, successor unused: answered again");
+	ok(out && strcmp(out->id, id) == 0 && out->last_refreshed == NOW + 10,
+	   "with its session, unchanged (last_refreshed of the real rotation)");
+	session_free(out);
+	out = NULL;
+	is_int(store_session_check(s, "acme", id, NOW + 19), TG_OK, "the session is live");
+	is_int(rotate_graced(s, 81, 82, NULL, NOW + 20, 10, NULL), TG_OK,
+	       "and the one successor rotates: a single chain");
+	is_int(rotate_graced(s, 80, 81, NULL, NOW + 21, 10, NULL), TG_ERR_REJECTED,
+	       "within the grace but its successor used: reuse");
+	is_int(store_session_check(s, "acme", id, NOW + 22), TG_ERR_REJECTED, "the session ended");
+
+	for (size_t i = 0; i < sizeof(reuses) / sizeof(reuses[0]); i++) {
+		int rt = 83 + 3 * (int)i;
+
+		create(s, sid(id, 'G', 2 + (int)i), "acme", "gina", NOW, TTL, rt, NULL);
+		rotate_graced(s, rt, rt + 1, NULL, NOW + 10, 10, NULL);
+		is_int(rotate_graced(s, rt, rt + 1 + reuses[i].other, NULL,
+				     NOW + 10 + reuses[i].after, reuses[i].grace, NULL),
+		       TG_ERR_REJECTED, "%s: reuse", reuses[i].what);
+		is_int(store_session_check(s, "acme", id, NOW + 30), TG_ERR_REJECTED, "%s: revoked",
+		       reuses[i].what);
+	}
+
+	create(s, sid(id, 'G', 9), "acme", "gina", NOW, TTL, 120, "203.0.113.7");
+	rotate_graced(s, 120, 121, "203.0.113.7", NOW + 10, 10, NULL);
+	is_int(rotate_graced(s, 120, 121, "198.51.100.1", NOW + 11, 10, NULL), TG_ERR_DENIED,
+	       "a repeat from another address than bind_ip: denied");
+	is_int(rotate_graced(s, 120, 121, "203.0.113.7", NOW + 12, 10, NULL), TG_OK,
+	       "which changed nothing: from the bound address it is answered");
+	store_session_revoke(s, "acme", id, NOW + 13);
+	is_int(rotate_graced(s, 120, 121, "203.0.113.7", NOW + 14, 10, NULL), TG_ERR_NOT_FOUND,
+	       "a repeat after a logout: the session is gone for it");
+	store_session_get(s, id, &got);
+	ok(got && got->revoked == NOW + 13, "and the logout's time stands");
+	session_free(got);
+}
+
+/* A refresh record as version 1 wrote it: u8 1, u8 used, i64 expires, sid. */
+struct v1_op {
+	struct store_call call;
+	unsigned char hash[TG_REFRESH_HASH_LEN];
+	unsigned char rec[1 + 1 + 8 + TG_SESSION_ID_LEN];
+};
+
+static int
+put_v1_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct v1_op *op = STORE_OP_OF(c, struct v1_op);
+
+	return store_put(s, T_REFRESH, txn, op->hash, sizeof(op->hash), op->rec, sizeof(op->rec));
+}
+
+static void
+put_v1(struct tg_store *s, int rt, bool is_used, const char *id)
+{
+	struct v1_op op = { .rec = { 1, is_used } };
+
+	hash(op.hash, rt);
+	store_put_u64(op.rec + 2, NOW + TTL);
+	memcpy(op.rec + 10, id, TG_SESSION_ID_LEN);
+	if (call_run(s, &op.call, put_v1_body, NULL, STORE_WRITE) != TG_OK)
+		diag("could not write a version 1 refresh record");
+}
+
+/* Records written before the grace existed: an unused one rotates, a used one is never graced. */
+static void
+test_rotate_v1(struct tg_store *s)
+{
+	char id[TG_SESSION_ID_LEN + 1];
+
+	create(s, sid(id, 'V', 1), "acme", "vera", NOW, TTL, 96, NULL);
+	put_v1(s, 96, false, id);
+	is_int(rotate_graced(s, 96, 97, NULL, NOW + 1, 10, NULL), TG_OK,
+	       "an unused version 1 token rotates");
+	is_int(rotate_graced(s, 96, 97, NULL, NOW + 2, 10, NULL), TG_OK,
+	       "and, rewritten as version 2, is answered again within the grace");
+	create(s, sid(id, 'V', 2), "acme", "vera", NOW, TTL, 98, NULL);
+	put_v1(s, 98, true, id);
+	is_int(rotate_graced(s, 98, 99, NULL, NOW + 1, 10, NULL), TG_ERR_REJECTED,
+	       "a version 1 token used before the upgrade: reuse (no use time, no grace)");
+	is_int(store_session_check(s, "acme", id, NOW + 2), TG_ERR_REJECTED, "revoked");
+}
+
 /* What the refresh grant's rate limit is keyed on: the token's session and tenant. */
 static void
 test_refresh_session(struct tg_store *s)
@@ -444,6 +553,8 @@ main(void)
 	test_add_amr(f.s);
 	test_revoke(f.s);
 	test_rotate(f.s);
+	test_rotate_grace(f.s);
+	test_rotate_v1(f.s);
 	test_refresh_session(f.s);
 	test_v1_record(f.s);
 	test_limits(f.s); /* last: its sweep takes other tests' ended sessions too */

@@ -68,7 +68,10 @@ test_defaults(void)
 	ok(json_object_object_get_ex(o, "map_claims", &v) &&
 		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
 	   "empty list is an empty JSON array");
-	is_int(json_object_object_length(o), 16, "JSON carries all 16 fields");
+	ok(t->refresh_reuse_grace == -1 &&
+		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
+	   "refresh_reuse_grace unset: the configuration's, JSON null");
+		is_int(json_object_object_length(o), 17, "JSON carries all 17 fields");
 	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
 	   "no session limits by default");
 	json_object_put(o);
@@ -104,6 +107,7 @@ full_tenant(void)
 	t->signing_alg = tg_xstrdup("ES256");
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
+	t->refresh_reuse_grace = 0;
 	t->created = 1700000000;
 	t->session_idle_timeout = 900;
 	t->session_max_lifetime = 43200;
@@ -131,6 +135,7 @@ test_round_trip(void)
 		is_int(back->created, 1700000000, "created round trip");
 		ok(back->session_idle_timeout == 900 && back->session_max_lifetime == 43200,
 		   "session limits round trip");
+		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept as 0");
 	}
 
 	dup = tenant_dup(t);
@@ -199,6 +204,7 @@ test_invalid(void)
 		       "{\"id\":\"a\",\"session_idle_timeout\":7776001}");
 	expect_invalid("max lifetime above 90 days",
 		       "{\"id\":\"a\",\"session_max_lifetime\":7776001}");
+	expect_invalid("negative refresh_reuse_grace", "{\"id\":\"a\",\"refresh_reuse_grace\":-1}");
 	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
 	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
 	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */
