@@ -822,7 +822,7 @@ api_session_refresh(struct api_ctx *c)
 	}
 	if (!refresh_rate_take(c, old, sid) || !grant_fits(c, &g, sid))
 		goto out;
-	rc = successor_of(c, tok, rt, new);
+	rc = successor_of(c, g.refresh_token, rt, new);
 	if (rc == TG_OK)
 		rc = store_refresh_rotate(c->env->store, old, new, addr, c->env->now,
 					  reuse_grace(c, c->tenant), &s);

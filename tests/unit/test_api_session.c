@@ -535,18 +535,18 @@ test_refresh_grace(void)
 	is_str(r1b, r1, "with the very same successor: the session keeps one chain");
 	is_int(authorize(s.access), 200, "the session is live");
 	is_int(refresh(r1, NULL), 200, "the successor rotates");
-	is_int(refresh(s.refresh, NULL), 401, "the first token again, its successor used: reuse");
+	is_int(refresh(s.refresh, NULL), 400, "the first token again, its successor used: reuse");
 	is_int(authorize(s.access), 401, "which ends the session");
 
 	is_int(refresh(t.refresh, NULL), 200, "another session's first refresh");
 	now += 10;
-	is_int(refresh(t.refresh, NULL), 401, "the same token 10 s later: past the grace, reuse");
+	is_int(refresh(t.refresh, NULL), 400, "the same token 10 s later: past the grace, reuse");
 	is_int(authorize(t.access), 401, "which ends that session");
 
 	acme_grace(0);
 	if (issue(ACME_KEY, "{\"user_id\":\"gina\"}", &u)) {
 		is_int(refresh(u.refresh, NULL), 200, "tenant grace 0: the first refresh");
-		is_int(refresh(u.refresh, NULL), 401, "the same token at once: reuse, no grace");
+		is_int(refresh(u.refresh, NULL), 400, "the same token at once: reuse, no grace");
 		is_int(authorize(u.access), 401, "and the session ends");
 	} else {
 		ok(0, "a session for grace 0 issued");
@@ -903,7 +903,7 @@ limited_post(const char *sid, const char *what, const char *body)
 
 /* POST /v1/token with *rt: refresh_expires_in (*rt becomes the new token), or -status. */
 static int64_t
-refresh(char **rt)
+refresh_expiry(char **rt)
 {
 	char *body = tg_xasprintf("grant_type=refresh_token&refresh_token=%s", *rt);
 	struct result res;
@@ -954,7 +954,7 @@ test_limits(void)
 	is_int(shown(LIMITED_KEY, s.sid, "idle_expires_at"), t0 + 500,
 	       "a new token moves the idle deadline");
 	now = t0 + 450;
-	is_int(refresh(&s.refresh), 300, "a refresh at +450: its refresh token lives 300 s");
+	is_int(refresh_expiry(&s.refresh), 300, "a refresh at +450: its refresh token lives 300 s");
 	is_int(shown(LIMITED_KEY, s.sid, "idle_expires_at"), t0 + 750,
 	       "a refresh moves the idle deadline");
 	now = t0 + 700;
@@ -963,9 +963,9 @@ test_limits(void)
 	is_int(shown(LIMITED_KEY, s.sid, "expires"), t0 + 1000,
 	       "the step-up cannot move the session past absolute_expires_at");
 	now = t0 + 950;
-	is_int(refresh(&s.refresh), 50, "a refresh at +950: 50 s left, the absolute deadline");
+	is_int(refresh_expiry(&s.refresh), 50, "a refresh at +950: 50 s left, the absolute deadline");
 	now = t0 + 1000;
-	is_int(refresh(&s.refresh), -400, "at the absolute deadline: no refresh (invalid_grant)");
+	is_int(refresh_expiry(&s.refresh), -400, "at the absolute deadline: no refresh (invalid_grant)");
 	is_int(limited_post(s.sid, "tokens", NULL), -409, "no new token (409)");
 	is_int(shown(LIMITED_KEY, s.sid, "active"), 0, "not active");
 
@@ -976,7 +976,7 @@ test_limits(void)
 	now = t0 + 300;
 	is_int(authorize(idle.access), 401, "idle for 300 s: refused (within the token's leeway)");
 	is_int(limited_post(idle.sid, "tokens", NULL), -409, "no new token once idle (409)");
-	is_int(refresh(&idle.refresh), -400, "no refresh once idle (invalid_grant)");
+	is_int(refresh_expiry(&idle.refresh), -400, "no refresh once idle (invalid_grant)");
 
 	ok(issue(ACME_KEY, "{\"user_id\":\"plain\"}", &plain), "a tenant without limits");
 	ok(shown(ACME_KEY, plain.sid, "idle_expires_at") == 0 &&

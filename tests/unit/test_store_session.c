@@ -423,23 +423,23 @@ test_limits(struct tg_store *s)
 	size_t removed = 0;
 	int wrong = 0;
 
-	create_limited(s, sid(idled, 'I', 1), 80);
+	create_limited(s, sid(idled, 'I', 1), 7080);
 	is_int(store_session_check(s, "acme", idled, NOW + 599), TG_OK,
 	       "live until idle for 600 s");
 	is_int(store_session_check(s, "acme", idled, NOW + 600), TG_ERR_REJECTED,
 	       "idle for the timeout: rejected, though expires is at NOW + 3600");
 	is_int(touch(s, "acme", idled, NOW + 600, &idle), TG_ERR_REJECTED,
 	       "no new token for an idled-out session");
-	is_int(rotate(s, 80, 81, NULL, NOW + 600, NULL), TG_ERR_NOT_FOUND, "nor a refresh");
+	is_int(rotate(s, 7080, 7081, NULL, NOW + 600, NULL), TG_ERR_NOT_FOUND, "nor a refresh");
 
-	create_limited(s, sid(id, 'I', 2), 82);
+	create_limited(s, sid(id, 'I', 2), 7082);
 	is_int(touch(s, "beta", id, NOW + 500, &idle), TG_ERR_NOT_FOUND,
 	       "another tenant's session: not found");
 	is_int(touch(s, "acme", id, NOW + 500, &idle), TG_OK, "a new access token at NOW + 500");
 	is_int(idle, NOW + 1100, "moves the idle deadline to now + 600");
 	is_int(store_session_check(s, "acme", id, NOW + 1000), TG_OK,
 	       "live past the first deadline");
-	is_int(rotate(s, 82, 83, NULL, NOW + 1000, &out), TG_OK, "a refresh at NOW + 1000");
+	is_int(rotate(s, 7082, 7083, NULL, NOW + 1000, &out), TG_OK, "a refresh at NOW + 1000");
 	ok(out && out->idle_expires == NOW + 1600 && out->last_refreshed == NOW + 1000,
 	   "moves it too");
 	session_free(out);
@@ -456,7 +456,7 @@ test_limits(struct tg_store *s)
 	is_int(store_session_check(s, "acme", id, NOW + 4999), TG_OK, "keep it live");
 	is_int(store_session_check(s, "acme", id, NOW + 5000), TG_ERR_REJECTED,
 	       "until the absolute deadline, whatever the activity");
-	is_int(rotate(s, 83, 84, NULL, NOW + 5000, NULL), TG_ERR_NOT_FOUND,
+	is_int(rotate(s, 7083, 7084, NULL, NOW + 5000, NULL), TG_ERR_NOT_FOUND,
 	       "and its refresh token is dead then");
 
 	is_int(store_sweep(s, NOW + 700, 60, 1000, &removed), TG_OK, "a sweep at NOW + 700");
@@ -502,11 +502,11 @@ test_v1_record(struct tg_store *s)
 {
 	char id[TG_SESSION_ID_LEN + 1], *json;
 	unsigned char rec[512];
-	struct raw_op op = { .id = sid(id, 'V', 1) };
+	struct raw_op op = { .id = sid(id, 'O', 1) }; /* O: old */
 	struct tg_session *got = NULL;
 	size_t jl;
 
-	create(s, id, "acme", "victor", NOW, TTL, 90, NULL);
+	create(s, id, "acme", "victor", NOW, TTL, 7090, NULL);
 	json = tg_xasprintf("{\"id\":\"%s\",\"tenant\":\"acme\",\"user\":\"victor\","
 			    "\"created\":%d,\"expires\":%d,\"ttl\":%d,\"last_refreshed\":0,"
 			    "\"revoked\":0,\"amr\":[\"pwd\"],\"bind_ip\":null,\"claims\":null}",
@@ -531,7 +531,7 @@ test_v1_record(struct tg_store *s)
 	is_int(store_session_check(s, "acme", id, NOW + TTL - 1), TG_OK, "its check: live");
 	is_int(store_session_check(s, "acme", id, NOW + TTL), TG_ERR_REJECTED,
 	       "until its expires");
-	is_int(rotate(s, 90, 91, NULL, NOW + 10, NULL), TG_OK, "its refresh token rotates");
+	is_int(rotate(s, 7090, 7091, NULL, NOW + 10, NULL), TG_OK, "its refresh token rotates");
 	is_int(call_run(s, &op.call, raw_version_body, NULL, STORE_READ), TG_OK, "read back");
 	is_int(op.version, 2, "the rotation wrote it as version 2");
 	is_int(store_session_get(s, id, &got), TG_OK, "which reads");
