@@ -34,6 +34,7 @@
 	"  --drop-amr M             remove that requirement\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
 	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \
+	"  --max-sub-length N       longest sub in bytes (1-4096, default 256); longer is refused\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -72,7 +73,7 @@ enum {
 	OPT_NO_ISSUER, OPT_NO_AUDIENCE, OPT_NO_CLAIMS_NS,
 	OPT_MAP_CLAIM, OPT_UNMAP_CLAIM, OPT_REQUIRE_CLAIM, OPT_DROP_CLAIM,
 	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
-	OPT_RATE_PER_KEY, OPT_RATE_BURST,
+	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_MAX_SUB_LENGTH,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -95,6 +96,7 @@ static const struct ctl_opt policy_opts[] = {
 	{ "drop-amr", true, OPT_DROP_AMR },
 	{ "rate-limit-per-key", true, OPT_RATE_PER_KEY },
 	{ "rate-limit-burst", true, OPT_RATE_BURST },
+	{ "max-sub-length", true, OPT_MAX_SUB_LENGTH },
 	{ NULL, false, 0 },
 };
 
@@ -380,6 +382,9 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 	case OPT_RATE_BURST:
 		return ctl_number(usage, "--rate-limit-burst", v, 0, RATE_LIMIT,
 				  &t->rate_limit_burst);
+	case OPT_MAX_SUB_LENGTH:
+		return ctl_number(usage, "--max-sub-length", v, 1, TG_MAX_SUB_LENGTH_LIMIT,
+				  &t->max_sub_length);
 	case OPT_SIGNING_ALG:
 		return set_signing_alg(t, v, usage);
 	}
@@ -518,7 +523,7 @@ static void
 show_text(const struct tg_tenant *t)
 {
 	struct ctl_table tab;
-	char created[32], life[32], leeway[32], per_key[32], burst[32];
+	char created[32], life[32], leeway[32], per_key[32], burst[32], sub_max[32];
 	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
 	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
 
@@ -527,6 +532,7 @@ show_text(const struct tg_tenant *t)
 	snprintf(leeway, sizeof(leeway), "%lld s", (long long)t->leeway);
 	snprintf(per_key, sizeof(per_key), "%lld", (long long)t->rate_limit_per_key);
 	snprintf(burst, sizeof(burst), "%lld", (long long)t->rate_limit_burst);
+	snprintf(sub_max, sizeof(sub_max), "%lld bytes", (long long)t->max_sub_length);
 	ctl_table_init(&tab, 2);
 	ctl_table_row(&tab, "tenant", t->id);
 	ctl_table_row(&tab, "issuer", t->issuer);
@@ -541,6 +547,7 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "signing alg", t->signing_alg ? t->signing_alg : "HS256 (default)");
 	ctl_table_row(&tab, "rate limit per key", t->rate_limit_per_key ? per_key : "default");
 	ctl_table_row(&tab, "rate limit burst", t->rate_limit_burst ? burst : "default");
+	ctl_table_row(&tab, "max sub length", sub_max);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

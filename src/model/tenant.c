@@ -41,6 +41,7 @@ tenant_new(const char *id)
 	t->id = tg_xstrdup(id);
 	t->max_lifetime = TG_DEFAULT_MAX_LIFETIME;
 	t->leeway = TG_DEFAULT_LEEWAY;
+	t->max_sub_length = TG_DEFAULT_MAX_SUB_LENGTH;
 	return t;
 }
 
@@ -84,6 +85,7 @@ tenant_dup(const struct tg_tenant *t)
 	d->signing_alg = dup_or_null(t->signing_alg);
 	d->rate_limit_per_key = t->rate_limit_per_key;
 	d->rate_limit_burst = t->rate_limit_burst;
+	d->max_sub_length = t->max_sub_length;
 	d->created = t->created;
 	return d;
 }
@@ -133,6 +135,7 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "rate_limit_per_key",
 			       json_object_new_int64(t->rate_limit_per_key));
 	json_object_object_add(o, "rate_limit_burst", json_object_new_int64(t->rate_limit_burst));
+	json_object_object_add(o, "max_sub_length", json_object_new_int64(t->max_sub_length));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -202,7 +205,7 @@ get_strlist(const struct json_object *o, const char *name, struct tg_strlist *ds
 static const char *const known_members[] = {
 	"id", "issuer", "audience", "max_lifetime", "leeway", "claims_ns", "map_claims",
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
-	"rate_limit_burst", "created",
+	"rate_limit_burst", "max_sub_length", "created",
 };
 
 static bool
@@ -244,6 +247,10 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = get_int(o, "rate_limit_per_key", 0, &t->rate_limit_per_key);
 	if (rc == TG_OK)
 		rc = get_int(o, "rate_limit_burst", 0, &t->rate_limit_burst);
+	if (rc == TG_OK)
+		rc = get_int(o, "max_sub_length", 1, &t->max_sub_length);
+	if (rc == TG_OK && t->max_sub_length > TG_MAX_SUB_LENGTH_LIMIT)
+		rc = TG_ERR_INVALID;
 	if (rc == TG_OK)
 		rc = get_int(o, "created", 0, &t->created);
 	if (rc == TG_OK)

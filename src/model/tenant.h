@@ -12,6 +12,8 @@ struct json_object;
 #define TG_TENANT_ID_MAX 64
 #define TG_DEFAULT_MAX_LIFETIME 60
 #define TG_DEFAULT_LEEWAY 5
+#define TG_DEFAULT_MAX_SUB_LENGTH 256
+#define TG_MAX_SUB_LENGTH_LIMIT 4096 /* what max_sub_length may be: half a token's 8192 bytes */
 
 struct tg_tenant {
 	char *id;
@@ -27,6 +29,7 @@ struct tg_tenant {
 	char *signing_alg;  /* gateway-issued tokens; NULL: HS256 */
 	int64_t rate_limit_per_key; /* 0: configuration default */
 	int64_t rate_limit_burst;
+	int64_t max_sub_length; /* bytes of sub; a longer one is refused (sub_too_long), never cut */
 	int64_t created;
 };
 
