@@ -62,13 +62,14 @@ test_defaults(void)
 	is_str(t->id, "acme", "tenant_new copies the id");
 	is_int(t->max_lifetime, TG_DEFAULT_MAX_LIFETIME, "default max_lifetime");
 	is_int(t->leeway, TG_DEFAULT_LEEWAY, "default leeway");
+	is_int(t->max_sub_length, 256, "default max_sub_length: 256 bytes");
 	ok(!t->issuer && !t->audience && !t->claims_ns && !t->signing_alg,
 	   "optional strings start unset");
 	ok(json_object_object_get_ex(o, "issuer", &v) && v == NULL, "unset issuer is JSON null");
 	ok(json_object_object_get_ex(o, "map_claims", &v) &&
 		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
 	   "empty list is an empty JSON array");
-	is_int(json_object_object_length(o), 14, "JSON carries all 14 fields");
+	is_int(json_object_object_length(o), 15, "JSON carries all 15 fields");
 	json_object_put(o);
 	tenant_free(t);
 
@@ -102,6 +103,7 @@ full_tenant(void)
 	t->signing_alg = tg_xstrdup("ES256");
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
+	t->max_sub_length = 1024;
 	t->created = 1700000000;
 	return t;
 }
@@ -125,6 +127,7 @@ test_round_trip(void)
 		is_str(back->map_claims.v[1], "email=EMAIL", "list order is kept");
 		is_int(back->leeway, 0, "leeway 0 is kept, not replaced by the default");
 		is_int(back->created, 1700000000, "created round trip");
+		is_int(back->max_sub_length, 1024, "max_sub_length round trip");
 	}
 
 	dup = tenant_dup(t);
@@ -187,6 +190,8 @@ test_invalid(void)
 	expect_invalid("negative leeway", "{\"id\":\"a\",\"leeway\":-1}");
 	expect_invalid("negative rate limit", "{\"id\":\"a\",\"rate_limit_per_key\":-5}");
 	expect_invalid("boolean burst", "{\"id\":\"a\",\"rate_limit_burst\":true}");
+	expect_invalid("max_sub_length of zero", "{\"id\":\"a\",\"max_sub_length\":0}");
+	expect_invalid("max_sub_length above 4096", "{\"id\":\"a\",\"max_sub_length\":4097}");
 	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
 	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
 	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */
