@@ -51,6 +51,8 @@ static const char *const reason_codes[TG_R_COUNT] = {
 	[TG_R_WRONG_ISSUER] = "wrong_issuer",
 	[TG_R_WRONG_AUDIENCE] = "wrong_audience",
 	[TG_R_SESSION_REVOKED] = "session_revoked",
+	[TG_R_SUB_TOO_LONG] = "sub_too_long",
+	[TG_R_CLAIM_TOO_LONG] = "claim_too_long",
 	[TG_R_INTERNAL] = "internal_error",
 };
 

@@ -1,13 +1,15 @@
 /*
  * Strict JSON: one pass over the bytes that both validates (RFC 8259 grammar, RFC 3629 UTF-8,
  * RFC 7493 I-JSON names and numbers) and builds the json-c object, with the values json-c's own
- * tokener would give. Never quotes the input in an error, never hands back a partial object.
+ * tokener would give; for the callers that ask, a U+0000 in a string is refused, naming where.
+ * Never quotes a value in an error, never hands back a partial object.
  */
 #include "base/json_strict.h"
 
 #include <json-c/json.h>
 
 #include <locale.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,8 @@
 #define INLINE_NAMES 32
 /* Escaped strings, names and doubles this short wait on the stack for json-c to copy them. */
 #define SCRATCH 128
+/* The path to a refused U+0000 as a sentence shows it ("claims.org.id"), "..." when longer. */
+#define PATH_TEXT 128
 
 /* A string as it appears between its quotes; len is its length once unescaped. */
 struct str {
@@ -29,10 +33,21 @@ struct str {
 	bool has_escape;
 };
 
+/* One step of the way to the value being parsed: an object's member or an array's element. */
+struct step {
+	struct str name;
+	size_t index;
+	bool is_index;
+};
+
 struct parser {
 	const unsigned char *p, *end;
 	const char *why;
 	int depth;
+	bool is_nul_refused;
+	/* path[i] is where the value at depth i + 1 sits; nul_path names a refused U+0000. */
+	struct step path[TG_JSON_MAX_DEPTH];
+	char nul_path[PATH_TEXT];
 	/* Names of every object still open, innermost last; each truncates back to its base. */
 	struct str *names;
 	size_t nnames, cap;
@@ -52,6 +67,11 @@ enum { C_PLAIN, C_QUOTE, C_BACKSLASH, C_CONTROL, C_UTF8 };
 static const uint8_t str_class[256] = { ROW64(0), ROW64(64), ROW64(128), ROW64(192) };
 
 static bool parse_value(struct parser *ps, struct json_object **out);
+static bool nul_found(struct parser *ps, bool is_name);
+
+/* The U+0000 refusals; json_strict_parse_no_nul's sentence adds the path to them. */
+static const char nul_in_name[] = "a member name contains U+0000";
+static const char nul_in_value[] = "a string contains U+0000";
 
 static bool
 fail(struct parser *ps, const char *why)
@@ -213,8 +233,8 @@ parse_string(struct parser *ps, struct str *s, bool is_name)
 			if (err)
 				return fail(ps, err);
 			/* json-c keeps member names as C strings: "a\u0000b" would become "a". */
-			if (is_name && cp == 0)
-				return fail(ps, "a member name contains U+0000");
+			if (cp == 0 && (is_name || ps->is_nul_refused))
+				return nul_found(ps, is_name);
 			ulen += utf8_encode(cp, tmp);
 			has_escape = true;
 			break;
@@ -480,11 +500,13 @@ parse_array(struct parser *ps, struct json_object **out)
 	if (!enter(ps))
 		return false;
 	arr = checked(json_object_new_array());
+	ps->path[ps->depth - 1] = (struct step){ .is_index = true };
 	while (!at(ps, ']')) {
 		if (!parse_value(ps, &v))
 			goto out;
 		if (json_object_array_add(arr, v) != 0)
 			abort();
+		ps->path[ps->depth - 1].index++;
 		skip_ws(ps);
 		if (at(ps, ']'))
 			break;
@@ -532,6 +554,60 @@ reader_next(struct name_reader *r)
 	r->nbuf = utf8_encode(cp, r->buf);
 	r->ibuf = 1;
 	return r->buf[0];
+}
+
+/* Appends c to the path text unless it is full: a sentence carries a bounded path. */
+static void
+path_put(char *out, size_t size, size_t *o, int c)
+{
+	if (*o < size)
+		out[(*o)++] = c >= 0x20 && c < 0x7f && c != '"' && c != '\\' ? (char)c : '?';
+}
+
+/*
+ * The first n steps of the path as "claims.org.id" or "aud[1]": names unescaped, any byte but
+ * printable ASCII (and '"' and '\\', which a sentence quotes with) shown as '?'. A path longer
+ * than size - 1 ends in "...", so a cut is seen.
+ */
+static void
+path_text(const struct parser *ps, int n, char *out, size_t size)
+{
+	size_t o = 0;
+	char num[24];
+	int c;
+
+	for (int i = 0; i < n; i++) {
+		const struct step *st = &ps->path[i];
+		struct name_reader r = { .p = st->name.p, .end = st->name.p + st->name.rawlen };
+
+		if (st->is_index) {
+			snprintf(num, sizeof(num), "[%zu]", st->index);
+			for (const char *q = num; *q; q++)
+				path_put(out, size, &o, *q);
+			continue;
+		}
+		if (i > 0)
+			path_put(out, size, &o, '.');
+		for (c = reader_next(&r); c != -1; c = reader_next(&r))
+			path_put(out, size, &o, c);
+	}
+	if (o == size) {
+		o = size - 4;
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+/* A U+0000 json-c would cut a name at, or (when the caller asks) any string: where it is. */
+static bool
+nul_found(struct parser *ps, bool is_name)
+{
+	if (!ps->is_nul_refused)
+		return fail(ps, nul_in_name);
+	/* A name's own step is not written yet: the path of a name is its object's. */
+	path_text(ps, is_name ? ps->depth - 1 : ps->depth, ps->nul_path, sizeof(ps->nul_path));
+	return fail(ps, is_name ? nul_in_name : nul_in_value);
 }
 
 /* A total order on names as their unescaped bytes; 0 means duplicates. */
@@ -612,6 +688,7 @@ parse_member(struct parser *ps, struct json_object *obj)
 		return unexpected(ps, "an object member does not start with a double-quoted name");
 	if (!parse_string(ps, &nm, true))
 		return false;
+	ps->path[ps->depth - 1] = (struct step){ .name = nm };
 	push_name(ps, &nm);
 	skip_ws(ps);
 	if (!at(ps, ':'))
@@ -691,50 +768,75 @@ parse_value(struct parser *ps, struct json_object **out)
 	}
 }
 
+/* ps->why after the parse, NULL on success (*out then set); ps->nul_path says where a NUL was. */
 static const char *
-parse_document(const char *buf, size_t len, struct json_object **out)
+parse_document(struct parser *ps, const char *buf, size_t len, struct json_object **out)
 {
-	struct parser ps; /* not zero-initialised: inline_names is scratch, 1 KiB of it */
 	struct json_object *o = NULL;
 
-	ps.p = (const unsigned char *)buf;
-	ps.end = ps.p + len;
-	ps.why = NULL;
-	ps.depth = 0;
-	ps.names = ps.inline_names;
-	ps.nnames = 0;
-	ps.cap = INLINE_NAMES;
-	skip_ws(&ps);
-	if (ps.p == ps.end)
-		fail(&ps, "the document is empty");
-	else if (parse_value(&ps, &o)) {
-		skip_ws(&ps);
-		if (ps.p != ps.end)
-			unexpected(&ps, "data follows the JSON value");
+	/* not zero-initialised: inline_names and path are scratch, over 2 KiB of them */
+	ps->p = (const unsigned char *)buf;
+	ps->end = ps->p + len;
+	ps->why = NULL;
+	ps->depth = 0;
+	ps->names = ps->inline_names;
+	ps->nnames = 0;
+	ps->cap = INLINE_NAMES;
+	skip_ws(ps);
+	if (ps->p == ps->end)
+		fail(ps, "the document is empty");
+	else if (parse_value(ps, &o)) {
+		skip_ws(ps);
+		if (ps->p != ps->end)
+			unexpected(ps, "data follows the JSON value");
 	}
-	if (ps.names != ps.inline_names)
-		free(ps.names);
-	if (ps.why)
+	if (ps->names != ps->inline_names)
+		free(ps->names);
+	if (ps->why)
 		json_object_put(o);
 	else
 		*out = o;
-	return ps.why;
+	return ps->why;
 }
 
-enum tg_err
-json_strict_parse(const char *buf, size_t len, struct json_object **out, struct tg_why *why)
+static enum tg_err
+parse(const char *buf, size_t len, bool is_nul_refused, struct json_object **out,
+      struct tg_why *why)
 {
+	struct parser ps;
 	struct json_object *o = NULL;
 	const char *err;
 
+	ps.is_nul_refused = is_nul_refused;
 	if (!buf)
 		err = "the document is missing";
 	else if (len > INT32_MAX) /* json-c holds string lengths in an int */
 		err = "the document is too large to parse";
 	else
-		err = parse_document(buf, len, &o);
-	if (err)
+		err = parse_document(&ps, buf, len, &o);
+	if (!err) {
+		*out = o;
+		return TG_OK;
+	}
+	if (!is_nul_refused || (err != nul_in_value && err != nul_in_name))
 		return tg_fail(why, TG_ERR_INVALID, "%s", err);
-	*out = o;
-	return TG_OK;
+	if (err == nul_in_name)
+		return tg_fail(why, TG_ERR_UNSUPPORTED, "a member name%s%s%s contains U+0000",
+			       *ps.nul_path ? " inside \"" : "", ps.nul_path, *ps.nul_path ? "\"" : "");
+	if (!*ps.nul_path)
+		return tg_fail(why, TG_ERR_UNSUPPORTED, "the string contains U+0000");
+	return tg_fail(why, TG_ERR_UNSUPPORTED, "\"%s\" contains U+0000", ps.nul_path);
+}
+
+enum tg_err
+json_strict_parse(const char *buf, size_t len, struct json_object **out, struct tg_why *why)
+{
+	return parse(buf, len, false, out, why);
+}
+
+enum tg_err
+json_strict_parse_no_nul(const char *buf, size_t len, struct json_object **out,
+			 struct tg_why *why)
+{
+	return parse(buf, len, true, out, why);
 }

@@ -51,6 +51,8 @@ enum tg_reason {
 	TG_R_WRONG_ISSUER,
 	TG_R_WRONG_AUDIENCE,
 	TG_R_SESSION_REVOKED,
+	TG_R_SUB_TOO_LONG,   /* longer than the tenant's max_sub_length: never cut to fit */
+	TG_R_CLAIM_TOO_LONG, /* a mapped claim longer than its variable takes: never cut to fit */
 	TG_R_INTERNAL,
 	TG_R_COUNT
 };

@@ -80,8 +80,12 @@ static int
 parse_json(const char *path, const struct tg_secret *bytes, struct json_object **out)
 {
 	struct tg_why why;
+	enum tg_err rc = json_strict_parse_no_nul((const char *)bytes->p, bytes->len, out, &why);
 
-	if (json_strict_parse((const char *)bytes->p, bytes->len, out, &why) != TG_OK)
+	/* A kid or alg with a NUL inside would be compared cut short. */
+	if (rc == TG_ERR_UNSUPPORTED)
+		return ctl_fail(CTL_EXIT_REJECTED, "%s is refused: %s (NUL)", path, why.text);
+	if (rc != TG_OK)
 		return ctl_fail(CTL_EXIT_REJECTED, "%s is not valid JSON: %s", path, why.text);
 	return CTL_EXIT_OK;
 }

@@ -43,6 +43,7 @@
 	"  --session-max-lifetime S API sessions end S seconds after issuance at the latest,\n" \
 	"                           whatever extends them (0: none, the default; max 7776000)\n" \
 	"                           Both apply to sessions issued from then on.\n" \
+	"  --max-sub-length N       longest sub in bytes (1-4096, default 256); longer is refused\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -82,6 +83,7 @@ enum {
 	OPT_MAP_CLAIM, OPT_UNMAP_CLAIM, OPT_REQUIRE_CLAIM, OPT_DROP_CLAIM,
 	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
 	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_REUSE_GRACE, OPT_SESSION_IDLE, OPT_SESSION_MAX,
+	OPT_MAX_SUB_LENGTH,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -107,6 +109,7 @@ static const struct ctl_opt policy_opts[] = {
 	{ "refresh-reuse-grace", true, OPT_REUSE_GRACE },
 	{ "session-idle-timeout", true, OPT_SESSION_IDLE },
 	{ "session-max-lifetime", true, OPT_SESSION_MAX },
+	{ "max-sub-length", true, OPT_MAX_SUB_LENGTH },
 	{ NULL, false, 0 },
 };
 
@@ -398,6 +401,9 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 	case OPT_SESSION_MAX:
 		return ctl_number(usage, "--session-max-lifetime", v, 0, TG_MAX_SESSION_TTL,
 				  &t->session_max_lifetime);
+	case OPT_MAX_SUB_LENGTH:
+		return ctl_number(usage, "--max-sub-length", v, 1, TG_MAX_SUB_LENGTH_LIMIT,
+				  &t->max_sub_length);
 	case OPT_SIGNING_ALG:
 		return set_signing_alg(t, v, usage);
 	case OPT_REUSE_GRACE:
@@ -542,7 +548,7 @@ show_text(const struct tg_tenant *t)
 {
 	struct ctl_table tab;
 	char created[32], life[32], leeway[32], per_key[32], burst[32], grace[32], idle[32],
-		max[32];
+		max[32], sub_max[32];
 	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
 	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
 
@@ -554,6 +560,7 @@ show_text(const struct tg_tenant *t)
 	snprintf(grace, sizeof(grace), "%lld s", (long long)t->refresh_reuse_grace);
 	snprintf(idle, sizeof(idle), "%lld s", (long long)t->session_idle_timeout);
 	snprintf(max, sizeof(max), "%lld s", (long long)t->session_max_lifetime);
+	snprintf(sub_max, sizeof(sub_max), "%lld bytes", (long long)t->max_sub_length);
 	ctl_table_init(&tab, 2);
 	ctl_table_row(&tab, "tenant", t->id);
 	ctl_table_row(&tab, "issuer", t->issuer);
@@ -571,6 +578,7 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "refresh reuse grace", t->refresh_reuse_grace < 0 ? "default" : grace);
 	ctl_table_row(&tab, "session idle timeout", t->session_idle_timeout ? idle : "none");
 	ctl_table_row(&tab, "session max lifetime", t->session_max_lifetime ? max : "none");
+	ctl_table_row(&tab, "max sub length", sub_max);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

@@ -255,8 +255,9 @@ hex_digit(unsigned char c)
  * WHATWG URL 5.1 percent-decoding of a name or value ('+' is a space), but
  * strict: a '%' without two hex digits, a NUL or invalid UTF-8 is refused, as
  * such a field was not written by a well-behaved client. out holds n + 1.
+ * NULL, or what is wrong as the end of a sentence naming the field.
  */
-static enum tg_err
+static const char *
 form_decode(const char *s, size_t n, char *out, size_t *outlen)
 {
 	size_t o = 0;
@@ -271,35 +272,36 @@ form_decode(const char *s, size_t n, char *out, size_t *outlen)
 			int lo = n - i >= 3 ? hex_digit((unsigned char)s[i + 2]) : -1;
 
 			if (hi < 0 || lo < 0)
-				return TG_ERR_INVALID;
+				return "has a '%' not followed by two hex digits";
 			c = hi << 4 | lo;
 			i += 2;
 		}
+		/* C reads a NUL as the end: "alice%00x" would be "alice" past this point. */
 		if (c == '\0')
-			return TG_ERR_INVALID;
+			return "contains a NUL byte (%00), which no field may hold";
 		out[o++] = (char)c;
 	}
 	out[o] = '\0';
 	for (size_t i = 0, k; i < o; i += k) {
 		k = tg_utf8_len((const unsigned char *)out + i, o - i);
 		if (k == 0)
-			return TG_ERR_INVALID;
+			return "is not valid UTF-8";
 	}
 	*outlen = o;
-	return TG_OK;
+	return NULL;
 }
 
 /*
  * The next field of the form between *p and end, decoded into name and val
  * (each with room for the whole form). Empty fields ("a=1&&b=2") are skipped,
  * as WHATWG does; a field without '=' has an empty value. TG_ERR_NOT_FOUND at
- * the end.
+ * the end; TG_ERR_INVALID with why (may be NULL) naming a field badly encoded.
  */
 static enum tg_err
-form_next(const char **p, const char *end, char *name, size_t *nlen, char *val, size_t *vlen)
+form_next(const char **p, const char *end, char *name, size_t *nlen, char *val, size_t *vlen,
+	  struct tg_why *why)
 {
-	const char *f = *p, *fend, *eq;
-	enum tg_err rc;
+	const char *f = *p, *fend, *eq, *bad;
 
 	while (f < end && *f == '&')
 		f++;
@@ -310,11 +312,30 @@ form_next(const char **p, const char *end, char *name, size_t *nlen, char *val, 
 		fend = end;
 	eq = memchr(f, '=', (size_t)(fend - f));
 	*p = fend;
-	rc = form_decode(f, (size_t)((eq ? eq : fend) - f), name, nlen);
-	if (rc == TG_OK)
-		rc = eq ? form_decode(eq + 1, (size_t)(fend - eq - 1), val, vlen)
-			: form_decode("", 0, val, vlen);
-	return rc;
+	bad = form_decode(f, (size_t)((eq ? eq : fend) - f), name, nlen);
+	if (bad)
+		return tg_fail(why, TG_ERR_INVALID, "a form field's name %s", bad);
+	bad = eq ? form_decode(eq + 1, (size_t)(fend - eq - 1), val, vlen)
+		 : form_decode("", 0, val, vlen);
+	if (bad)
+		return tg_fail(why, TG_ERR_INVALID, "the form field \"%s\" %s", name, bad);
+	return TG_OK;
+}
+
+enum tg_err
+http_form_check(const char *form, size_t len, struct tg_why *why)
+{
+	const char *p = form, *end = form ? form + len : NULL;
+	char *n = tg_xmalloc(len + 1), *v = tg_xmalloc(len + 1);
+	size_t nlen, vlen;
+	enum tg_err rc;
+
+	do
+		rc = form_next(&p, end, n, &nlen, v, &vlen, why);
+	while (rc == TG_OK);
+	secret_free_buf(v, len + 1); /* values may be refresh tokens or API keys */
+	free(n);
+	return rc == TG_ERR_NOT_FOUND ? TG_OK : rc;
 }
 
 /*
@@ -330,7 +351,7 @@ http_form_get(const char *form, size_t len, const char *name, char **out)
 	enum tg_err rc;
 
 	for (;;) {
-		rc = form_next(&p, end, n, &nlen, v, &vlen);
+		rc = form_next(&p, end, n, &nlen, v, &vlen, NULL);
 		if (rc != TG_OK)
 			break;
 		if (nlen != want || memcmp(n, name, want) != 0)
@@ -365,7 +386,7 @@ http_form_has_other(const char *form, size_t len, const char *const *allowed)
 	enum tg_err rc;
 
 	for (;;) {
-		rc = form_next(&p, end, n, &nlen, v, &vlen);
+		rc = form_next(&p, end, n, &nlen, v, &vlen, NULL);
 		if (rc != TG_OK)
 			break;
 		has_other = true;

@@ -39,6 +39,12 @@ bool http_content_type_is(const char *content_type, const char *mime);
  * bad %-escape, or decodes to a NUL byte or invalid UTF-8.
  */
 enum tg_err http_form_get(const char *form, size_t len, const char *name, char **out);
+/*
+ * Every field of a form decoded once, as http_form_get would: TG_OK, or
+ * TG_ERR_INVALID with why naming the first field with a bad %-escape, a NUL
+ * byte or invalid UTF-8 (never quoting a value).
+ */
+enum tg_err http_form_check(const char *form, size_t len, struct tg_why *why);
 /* Whether the form has any field other than those in the NULL-terminated allowed list. */
 bool http_form_has_other(const char *form, size_t len, const char *const *allowed);
 

@@ -63,7 +63,7 @@ optional_date(const struct json_object *payload, const char *name, bool *present
 }
 
 static enum tg_err
-check_subject(const struct json_object *payload, struct tg_verdict *v)
+check_subject(const struct json_object *payload, const struct tg_tenant *t, struct tg_verdict *v)
 {
 	struct json_object *sub = member(payload, "sub");
 
@@ -71,6 +71,11 @@ check_subject(const struct json_object *payload, struct tg_verdict *v)
 		return tg_reject(v, TG_R_MISSING_CLAIM, "the token has no \"sub\" claim");
 	if (!json_object_is_type(sub, json_type_string) || json_object_get_string_len(sub) == 0)
 		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"sub\" claim is not a non-empty string");
+	/* Cut to a limit, two subjects sharing a prefix would be one user for the app. */
+	if (json_object_get_string_len(sub) > t->max_sub_length)
+		return tg_reject(v, TG_R_SUB_TOO_LONG, "the \"sub\" claim is %d bytes, more than the "
+				 "tenant's max_sub_length of %lld", json_object_get_string_len(sub),
+				 (long long)t->max_sub_length);
 	return TG_OK;
 }
 
@@ -169,7 +174,7 @@ claims_check(const struct json_object *payload, const struct tg_tenant *t, int64
 {
 	enum tg_err rc;
 
-	rc = check_subject(payload, v);
+	rc = check_subject(payload, t, v);
 	if (rc == TG_OK)
 		rc = check_times(payload, t, now, v);
 	if (rc == TG_OK)

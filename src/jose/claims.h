@@ -10,7 +10,8 @@
 struct json_object;
 
 /*
- * sub: required non-empty string. exp: required JSON number;
+ * sub: required non-empty string of at most the tenant's max_sub_length bytes
+ * (sub_too_long). exp: required JSON number;
  * rejected when exp <= now - leeway, when exp > now + max_lifetime + leeway,
  * or (iat present) when exp - iat > max_lifetime. nbf/iat beyond now + leeway
  * are rejected. iss must equal the tenant's issuer when set. aud (string or

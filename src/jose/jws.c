@@ -30,9 +30,13 @@ jws_free(struct jws *j)
 	free(j);
 }
 
-/* One base64url segment holding a JSON object (RFC 7515 section 5.2 steps 2-4, 6). */
+/*
+ * One base64url segment holding a JSON object (RFC 7515 section 5.2 steps 2-4, 6). No string in
+ * it may hold U+0000: iss, sub, kid and every claim reach C string compares and the app's
+ * environment, where "alice\u0000@evil.example" would be "alice" (TG_ERR_UNSUPPORTED, why names it).
+ */
 static enum tg_err
-decode_object(const char *seg, size_t len, struct json_object **out)
+decode_object(const char *seg, size_t len, struct json_object **out, struct tg_why *why)
 {
 	unsigned char *buf = NULL;
 	size_t buflen = 0;
@@ -42,7 +46,7 @@ decode_object(const char *seg, size_t len, struct json_object **out)
 	rc = b64url_decode(seg, len, &buf, &buflen);
 	if (rc != TG_OK)
 		goto out;
-	rc = json_strict_parse((const char *)buf, buflen, &o, NULL);
+	rc = json_strict_parse_no_nul((const char *)buf, buflen, &o, why);
 	if (rc != TG_OK)
 		goto out;
 	if (!json_object_is_type(o, json_type_object)) {
@@ -57,16 +61,21 @@ out:
 	return rc;
 }
 
-/* A string member without embedded NULs, so C string compares see all of it. */
+/* A segment decode_object refused: a U+0000 is named where it is, anything else is not JSON. */
+static enum tg_err
+segment_refused(struct tg_verdict *v, const char *which, enum tg_err rc, const struct tg_why *why)
+{
+	if (rc == TG_ERR_UNSUPPORTED)
+		return tg_reject(v, TG_R_MALFORMED, "the token %s is refused: %s (NUL)", which,
+				 why->text);
+	return tg_reject(v, TG_R_MALFORMED, "the token %s is not base64url of a JSON object", which);
+}
+
+/* A string member; decode_object refused any with a U+0000 inside. */
 static const char *
 header_string(struct json_object *v)
 {
-	const char *s;
-
-	if (!json_object_is_type(v, json_type_string))
-		return NULL;
-	s = json_object_get_string(v);
-	return strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+	return json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
 }
 
 /* RFC 7515 section 4.1, RFC 8725 section 3.1: the header rules, in the order reported. */
@@ -110,6 +119,7 @@ jws_parse(const char *token, size_t len, struct jws **out, struct tg_verdict *v)
 {
 	const char *dot1, *dot2, *sig;
 	struct jws *j = NULL;
+	struct tg_why why;
 	enum tg_err rc;
 
 	if (len > TG_JWS_MAX_LEN)
@@ -122,17 +132,17 @@ jws_parse(const char *token, size_t len, struct jws **out, struct tg_verdict *v)
 		return tg_reject(v, TG_R_MALFORMED,
 				 "the token is not three dot-separated segments");
 	j = tg_xcalloc(1, sizeof(*j));
-	if (decode_object(token, (size_t)(dot1 - token), &j->header) != TG_OK) {
-		rc = tg_reject(v, TG_R_MALFORMED,
-			       "the token header is not base64url of a JSON object");
+	rc = decode_object(token, (size_t)(dot1 - token), &j->header, &why);
+	if (rc != TG_OK) {
+		rc = segment_refused(v, "header", rc, &why);
 		goto out;
 	}
 	rc = check_header(j, v);
 	if (rc != TG_OK)
 		goto out;
-	if (decode_object(dot1 + 1, (size_t)(dot2 - dot1 - 1), &j->payload) != TG_OK) {
-		rc = tg_reject(v, TG_R_MALFORMED,
-			       "the token payload is not base64url of a JSON object");
+	rc = decode_object(dot1 + 1, (size_t)(dot2 - dot1 - 1), &j->payload, &why);
+	if (rc != TG_OK) {
+		rc = segment_refused(v, "payload", rc, &why);
 		goto out;
 	}
 	if (b64url_decode(sig, len - (size_t)(sig - token), &j->sig, &j->siglen) != TG_OK ||

@@ -226,18 +226,25 @@ has_exactly_stored_members(const struct json_object *o, int form)
 
 /* A string of 1..max bytes with no NUL inside (which C code after us would silently cut). */
 static const char *
-get_text(const struct json_object *o, const char *name, size_t max)
+text_of(struct json_object *v, size_t max)
 {
-	struct json_object *v = NULL;
 	size_t len;
 
-	json_object_object_get_ex(o, name, &v);
 	if (!json_object_is_type(v, json_type_string))
 		return NULL;
 	len = (size_t)json_object_get_string_len(v);
 	if (len == 0 || len > max || strlen(json_object_get_string(v)) != len)
 		return NULL;
 	return json_object_get_string(v);
+}
+
+static const char *
+get_text(const struct json_object *o, const char *name, size_t max)
+{
+	struct json_object *v = NULL;
+
+	json_object_object_get_ex(o, name, &v);
+	return text_of(v, max);
 }
 
 static bool
@@ -294,11 +301,9 @@ read_amr(const struct json_object *o, struct tg_strlist *amr)
 	if (n > TG_AMR_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		struct json_object *m = json_object_array_get_idx(a, i);
-		const char *name = json_object_get_string(m);
+		const char *name = text_of(json_object_array_get_idx(a, i), TG_AMR_LEN_MAX);
 
-		if (!json_object_is_type(m, json_type_string) || !session_amr_is_valid(name) ||
-		    strlist_contains(amr, name))
+		if (!name || !session_amr_is_valid(name) || strlist_contains(amr, name))
 			return false;
 		strlist_add(amr, name);
 	}

@@ -43,6 +43,7 @@ tenant_new(const char *id)
 	t->max_lifetime = TG_DEFAULT_MAX_LIFETIME;
 	t->leeway = TG_DEFAULT_LEEWAY;
 	t->refresh_reuse_grace = -1;
+	t->max_sub_length = TG_DEFAULT_MAX_SUB_LENGTH;
 	return t;
 }
 
@@ -89,6 +90,7 @@ tenant_dup(const struct tg_tenant *t)
 	d->session_idle_timeout = t->session_idle_timeout;
 	d->session_max_lifetime = t->session_max_lifetime;
 	d->refresh_reuse_grace = t->refresh_reuse_grace;
+	d->max_sub_length = t->max_sub_length;
 	d->created = t->created;
 	return d;
 }
@@ -144,6 +146,7 @@ tenant_to_json(const struct tg_tenant *t)
 			       json_object_new_int64(t->session_max_lifetime));
 	json_object_object_add(o, "refresh_reuse_grace", t->refresh_reuse_grace < 0 ? NULL :
 			       json_object_new_int64(t->refresh_reuse_grace));
+	json_object_object_add(o, "max_sub_length", json_object_new_int64(t->max_sub_length));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -213,8 +216,8 @@ get_strlist(const struct json_object *o, const char *name, struct tg_strlist *ds
 static const char *const known_members[] = {
 	"id", "issuer", "audience", "max_lifetime", "leeway", "claims_ns", "map_claims",
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
-	"rate_limit_burst", "refresh_reuse_grace", "created", "session_idle_timeout",
-	"session_max_lifetime",
+	"rate_limit_burst", "refresh_reuse_grace", "max_sub_length", "created",
+	"session_idle_timeout", "session_max_lifetime",
 };
 
 static bool
@@ -258,6 +261,10 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = get_int(o, "rate_limit_burst", 0, &t->rate_limit_burst);
 	if (rc == TG_OK)
 		rc = get_int(o, "refresh_reuse_grace", 0, &t->refresh_reuse_grace);
+	if (rc == TG_OK)
+		rc = get_int(o, "max_sub_length", 1, &t->max_sub_length);
+	if (rc == TG_OK && t->max_sub_length > TG_MAX_SUB_LENGTH_LIMIT)
+		rc = TG_ERR_INVALID;
 	if (rc == TG_OK)
 		rc = get_int(o, "created", 0, &t->created);
 	if (rc == TG_OK)

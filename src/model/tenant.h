@@ -12,6 +12,8 @@ struct json_object;
 #define TG_TENANT_ID_MAX 64
 #define TG_DEFAULT_MAX_LIFETIME 60
 #define TG_DEFAULT_LEEWAY 5
+#define TG_DEFAULT_MAX_SUB_LENGTH 256
+#define TG_MAX_SUB_LENGTH_LIMIT 4096 /* what max_sub_length may be: half a token's 8192 bytes */
 
 struct tg_tenant {
 	char *id;
@@ -30,6 +32,7 @@ struct tg_tenant {
 	int64_t session_idle_timeout; /* API sessions: 0: none; see model/session.h */
 	int64_t session_max_lifetime; /* API sessions: 0: none */
 	int64_t refresh_reuse_grace; /* seconds; -1: the configuration's; 0: off */
+	int64_t max_sub_length; /* bytes of sub; a longer one is refused (sub_too_long), never cut */
 	int64_t created;
 };
 

@@ -64,6 +64,11 @@ bool api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant);
  */
 bool api_body_read(struct api_ctx *c, bool is_form_ok, struct api_body *b);
 void api_body_fini(struct api_body *b);
+/*
+ * A form (a body or a query string) whose every field decodes: false with 400
+ * naming the first field with a bad %-escape, a NUL byte or invalid UTF-8.
+ */
+bool api_form_ok(struct api_ctx *c, const char *form, size_t len);
 /* 400 unless every member (JSON) or field (form) is one of the NULL-terminated allowed. */
 bool api_body_only(struct api_ctx *c, const struct api_body *b, const char *const *allowed);
 /* A string member or form field: *out malloc'd, NULL when absent; false with 400 answered. */

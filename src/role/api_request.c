@@ -182,13 +182,22 @@ api_body_read(struct api_ctx *c, bool is_form_ok, struct api_body *b)
 			  tg_err_str(rc));
 		return false;
 	}
+	if (is_form && !api_form_ok(c, buf, len)) {
+		secret_free_buf(buf, len); /* it may carry a refresh token */
+		return false;
+	}
 	if (is_form) {
 		b->form = buf;
 		b->len = len;
 		return true;
 	}
-	rc = json_strict_parse(buf, len, &o, &why);
+	rc = json_strict_parse_no_nul(buf, len, &o, &why);
 	free(buf);
+	if (rc == TG_ERR_UNSUPPORTED) {
+		api_error(c, 400, "invalid_request", "the body is refused: %s (NUL); no field "
+			  "takes one", why.text);
+		return false;
+	}
 	if (rc != TG_OK || !json_object_is_type(o, json_type_object)) {
 		api_error(c, 400, "invalid_request", "the body must be one JSON object%s%s",
 			  rc != TG_OK ? ": " : "", rc != TG_OK ? why.text : "");
@@ -197,6 +206,17 @@ api_body_read(struct api_ctx *c, bool is_form_ok, struct api_body *b)
 	}
 	b->json = o;
 	return true;
+}
+
+bool
+api_form_ok(struct api_ctx *c, const char *form, size_t len)
+{
+	struct tg_why why;
+
+	if (http_form_check(form, len, &why) == TG_OK)
+		return true;
+	api_error(c, 400, "invalid_request", "%s", why.text);
+	return false;
 }
 
 void
@@ -247,15 +267,15 @@ api_body_string(struct api_ctx *c, const struct api_body *b, const char *name, c
 		rc = http_form_get(b->form, b->len, name, out);
 		if (rc == TG_OK || rc == TG_ERR_NOT_FOUND)
 			return true;
-		api_error(c, 400, "invalid_request", "the form field \"%s\" is repeated or badly "
-			  "encoded", name);
+		/* api_body_read checked the encoding of every field. */
+		api_error(c, 400, "invalid_request", "the form field \"%s\" is repeated", name);
 		return false;
 	}
 	if (!b->json || !json_object_object_get_ex(b->json, name, &v))
 		return true;
-	if (!json_object_is_type(v, json_type_string) ||
-	    strlen(json_object_get_string(v)) != (size_t)json_object_get_string_len(v)) {
-		api_error(c, 400, "invalid_request", "\"%s\" must be a string (without NUL)", name);
+	/* api_body_read refused any string holding a NUL, so a C string is all of it. */
+	if (!json_object_is_type(v, json_type_string)) {
+		api_error(c, 400, "invalid_request", "\"%s\" must be a string", name);
 		return false;
 	}
 	*out = tg_xstrdup(json_object_get_string(v));

@@ -169,6 +169,20 @@ user_ok(struct api_ctx *c, const char *user)
 	return false;
 }
 
+/* A new session's user id becomes its tokens' sub: one the verifier would refuse is refused now. */
+static bool
+sub_ok(struct api_ctx *c, const char *user)
+{
+	const struct tg_tenant *t = api_tenant(c, c->tenant);
+
+	if (!t || (int64_t)strlen(user) <= t->max_sub_length)
+		return true;
+	api_error(c, 400, "invalid_request", "\"user_id\" is %zu bytes, more than the tenant's "
+		  "max_sub_length of %lld (it becomes the tokens' sub)", strlen(user),
+		  (long long)t->max_sub_length);
+	return false;
+}
+
 static bool
 amr_from(struct api_ctx *c, const struct json_object *o, struct tg_strlist *amr)
 {
@@ -236,6 +250,7 @@ session_from(struct api_ctx *c, const struct api_body *b, struct tg_session **ou
 	s->tenant = tg_xstrdup(c->tenant);
 	s->created = c->env->now;
 	if (!api_body_string(c, b, "user_id", &s->user) || !user_ok(c, s->user) ||
+	    !sub_ok(c, s->user) ||
 	    !api_json_int(c, b->json, "session_ttl", 1, TG_MAX_SESSION_TTL, TG_DEFAULT_SESSION_TTL,
 			  &s->ttl) ||
 	    !amr_from(c, b->json, &s->amr) || !claims_from(c, b->json, &s->claims) ||
@@ -357,6 +372,8 @@ api_session_list(struct api_ctx *c)
 	size_t limit;
 	enum tg_err rc;
 
+	if (!api_form_ok(c, q, strlen(q)))
+		goto out;
 	if (http_form_has_other(q, strlen(q), fields) ||
 	    http_form_get(q, strlen(q), "user_id", &user) != TG_OK) {
 		api_error(c, 400, "invalid_request", "name the user: /v1/sessions?user_id=ID "

@@ -249,6 +249,8 @@ api_token_jwks(struct api_ctx *c)
 	char *tenant = NULL;
 	size_t n, ngw = 0;
 
+	if (!api_form_ok(c, q, strlen(q)))
+		goto out;
 	if (http_form_has_other(q, strlen(q), fields) ||
 	    http_form_get(q, strlen(q), "tenant", &tenant) != TG_OK) {
 		api_error(c, 400, "invalid_request", "name the tenant: /.well-known/jwks.json?tenant=ID");

@@ -243,38 +243,43 @@ decide_granted(const struct authz_env *env, const struct authz_request *req, enu
 	}
 }
 
-/* Verifies the token and caches its grant, *data malloc'd. False with d filled when refused. */
+/*
+ * Verifies the token and caches its grant, *data malloc'd. False with d filled when refused:
+ * by verification, or by the grant when a variable could only pass a cut value.
+ */
 static bool
 verify_and_grant(const struct authz_env *env, struct cache_key *key, char **data, size_t *size,
 		 struct authz_decision *d)
 {
 	struct tg_verified *v = NULL;
 	struct tg_verdict verdict = { 0 };
-	const struct tg_tenant *t;
+	const struct tg_tenant *t = NULL;
+	bool is_ok = false;
 	enum tg_err rc;
 
 	rc = verify_token(env->kr, key->tenant_pin, key->token, key->len, env->now, &v, &verdict);
+	if (rc == TG_OK) {
+		t = keyring_tenant(env->kr, v->tenant);
+		if (!t) {
+			refuse(d, 500, "server_error", "the token's tenant vanished from the keyring");
+			goto out;
+		}
+		rc = grant_encode(v, t, data, size, &verdict);
+	}
 	if (rc == TG_ERR_REJECTED && verdict.reason != TG_R_INTERNAL) {
 		d->reason = verdict.reason;
 		refuse(d, 401, "invalid_token", "%s", verdict.why);
-		return false;
-	}
-	if (rc != TG_OK) {
+	} else if (rc != TG_OK) {
 		d->reason = TG_R_INTERNAL;
 		refuse(d, 500, "server_error", "the token could not be checked: %s",
 		       rc == TG_ERR_REJECTED ? verdict.why : tg_err_str(rc));
-		return false;
+	} else {
+		cache_put(env->cache, key, env->now, v->exp, *data, *size);
+		is_ok = true;
 	}
-	t = keyring_tenant(env->kr, v->tenant);
-	if (!t) {
-		verified_free(v);
-		refuse(d, 500, "server_error", "the token's tenant vanished from the keyring");
-		return false;
-	}
-	grant_encode(v, t, data, size);
-	cache_put(env->cache, key, env->now, v->exp, *data, *size);
+out:
 	verified_free(v);
-	return true;
+	return is_ok;
 }
 
 void

@@ -54,19 +54,22 @@ grant_sanitize(const char *in, size_t len, char *out, size_t outsz)
 	return o;
 }
 
-/* Variable names: upper case letters, digits and '_', so they are safe environment names. */
+/*
+ * Variable names: upper case letters, digits and '_', so they are safe environment names. One
+ * longer than GRANT_NAME_MAX (which tokengatectl never stores) is no name: cut, two could meet.
+ */
 static bool
 var_name(const char *in, size_t len, char out[GRANT_NAME_MAX + 1])
 {
-	size_t n = len < GRANT_NAME_MAX ? len : GRANT_NAME_MAX;
-
-	for (size_t i = 0; i < n; i++) {
+	if (len > GRANT_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)in[i];
 
 		out[i] = isalnum(c) && c < 0x80 ? (char)toupper(c) : '_';
 	}
-	out[n] = '\0';
-	return n > 0;
+	out[len] = '\0';
+	return len > 0;
 }
 
 /* A claim as one line of text: arrays joined by spaces, objects as compact JSON. */
@@ -201,13 +204,17 @@ put_str(struct grant_buf *b, const char *s)
 	put_bytes(b, s, strlen(s) + 1);
 }
 
+/* s sanitised whole: grant_sanitize never makes a value longer, so strlen(s) + 1 bytes hold it. */
 static void
 put_sanitized(struct grant_buf *b, const char *s)
 {
-	char buf[GRANT_VALUE_MAX + 1];
+	size_t len = strlen(s);
+	char stack[GRANT_VALUE_MAX + 1], *buf = len < sizeof(stack) ? stack : tg_xmalloc(len + 1);
 
-	grant_sanitize(s, strlen(s), buf, sizeof(buf));
+	grant_sanitize(s, len, buf, len + 1);
 	put_str(b, buf);
+	if (buf != stack)
+		free(buf);
 }
 
 /* amr as a list of words: an array's strings, or a string's space-separated words. */
@@ -241,45 +248,56 @@ put_amr(struct grant_buf *b, struct json_object *claim, uint32_t *n)
 	}
 }
 
-/* A variable named prefix + name (cut to fit) whose value is the claim's text; none for null. */
-static void
+/*
+ * A variable named prefix + name (GRANT_VAR_NAME_SIZE holds any) whose value is claim's text;
+ * none for null. Refused (claim_too_long) when the text is longer than GRANT_VALUE_MAX.
+ */
+static enum tg_err
 put_claim_var(struct grant_buf *b, uint32_t *n, const char *prefix, const char *name,
-	      struct json_object *o)
+	      const char *claim, struct json_object *o, struct tg_verdict *verdict)
 {
 	char *text = o ? claim_text(o) : NULL;
 	char full[GRANT_VAR_NAME_SIZE];
+	enum tg_err rc = TG_OK;
 
-	if (text) {
+	if (text && strlen(text) > GRANT_VALUE_MAX) {
+		rc = tg_reject(verdict, TG_R_CLAIM_TOO_LONG, "the \"%s\" claim is longer than the %d "
+			       "bytes TOKENGATE_%s%s may pass; the token's issuer must shorten it",
+			       claim, GRANT_VALUE_MAX, prefix, name);
+	} else if (text) {
 		snprintf(full, sizeof(full), "%s%s", prefix, name);
 		put_str(b, full);
 		put_sanitized(b, text);
 		(*n)++;
 	}
 	free(text);
+	return rc;
 }
 
 /* The variables after SUB TENANT EXP KID: SID and AMR when present, then the mapped claims. */
-static uint32_t
+static enum tg_err
 put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
-	 struct json_object *sid, struct json_object *amr)
+	 struct json_object *sid, struct json_object *amr, uint32_t *n, struct tg_verdict *verdict)
 {
 	char name[GRANT_NAME_MAX + 1];
-	uint32_t n = 0;
+	enum tg_err rc = TG_OK;
 
 	if (sid && json_object_is_type(sid, json_type_string))
-		put_claim_var(b, &n, "", "SID", sid);
-	put_claim_var(b, &n, "", "AMR", amr);
-	for (size_t i = 0; i < t->map_claims.n; i++) {
+		rc = put_claim_var(b, n, "", "SID", "sid", sid, verdict);
+	if (rc == TG_OK)
+		rc = put_claim_var(b, n, "", "AMR", "amr", amr, verdict);
+	for (size_t i = 0; i < t->map_claims.n && rc == TG_OK; i++) {
 		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
 		char *path;
 
 		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
 			continue;
 		path = tg_xstrndup(spec, (size_t)(eq - spec));
-		put_claim_var(b, &n, "CLAIM_", name, claims_lookup(v->claims, t, path));
+		rc = put_claim_var(b, n, "CLAIM_", name, path, claims_lookup(v->claims, t, path),
+				   verdict);
 		free(path);
 	}
-	return n;
+	return rc;
 }
 
 /* The tenant's required claims, then its required amr: verdict->why names the first unmet. */
@@ -299,34 +317,40 @@ tenant_rules(const struct tg_verified *v, const struct tg_tenant *t, const struc
 	}
 }
 
-void
-grant_encode(const struct tg_verified *v, const struct tg_tenant *t, char **data, size_t *size)
+enum tg_err
+grant_encode(const struct tg_verified *v, const struct tg_tenant *t, char **data, size_t *size,
+	     struct tg_verdict *verdict)
 {
 	struct grant_head head = { .exp = v->exp, .is_gateway = v->is_gateway };
 	struct json_object *sid = claims_lookup(v->claims, t, "sid");
 	struct json_object *amr_claim = claims_lookup(v->claims, t, "amr");
 	struct grant_buf b = { 0 }, amr = { 0 }, vars = { 0 };
-	struct tg_verdict verdict = { 0 };
+	struct tg_verdict refusal = { 0 };
 	struct grant_amr amr_set;
 	char exp[24];
+	enum tg_err rc;
 
 	put_amr(&amr, amr_claim, &head.namr);
 	amr_set.n = head.namr;
 	amr_set.words = amr.p;
-	tenant_rules(v, t, &amr_set, &verdict);
-	head.nvars = put_vars(&vars, v, t, sid, amr_claim);
+	tenant_rules(v, t, &amr_set, &refusal);
+	rc = put_vars(&vars, v, t, sid, amr_claim, &head.nvars, verdict);
+	if (rc != TG_OK)
+		goto out;
 	put_bytes(&b, &head, sizeof(head));
 	put_str(&b, v->tenant);
 	put_sanitized(&b, v->sub);
 	put_str(&b, json_object_is_type(sid, json_type_string) ? json_object_get_string(sid) : "");
-	put_str(&b, verdict.why);
+	put_str(&b, refusal.why);
 	put_sanitized(&b, v->kid);
 	snprintf(exp, sizeof(exp), "%lld", (long long)v->exp);
 	put_str(&b, exp);
 	put_bytes(&b, amr.p, amr.len);
 	put_bytes(&b, vars.p, vars.len);
-	free(amr.p);
-	free(vars.p);
 	*data = b.p;
 	*size = b.len;
+out:
+	free(amr.p);
+	free(vars.p);
+	return rc;
 }

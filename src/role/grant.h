@@ -10,8 +10,9 @@
 #include "jose/verify.h"
 #include "model/tenant.h"
 
-#define GRANT_VALUE_MAX 512 /* bytes of a variable's value after sanitising */
-#define GRANT_NAME_MAX 48   /* bytes of a mapped claim's variable name */
+/* Bytes of a claim variable's value (SID, AMR, CLAIM_*): a longer one refuses the token. */
+#define GRANT_VALUE_MAX 512
+#define GRANT_NAME_MAX 64   /* bytes of a mapped claim's variable name, as tokengatectl allows */
 
 #define GRANT_VAR_NAME_SIZE (sizeof("CLAIM_") + GRANT_NAME_MAX)
 
@@ -47,10 +48,13 @@ struct grant {
 /*
  * The grant of v, a verified token of tenant t: its tenant, user, session,
  * amr, whether it meets the tenant's required claims and amr (the refusal),
- * and its variables, sanitised. *data is malloc'd, *size bytes.
+ * and its variables, sanitised, never cut. *data is malloc'd, *size bytes.
+ * TG_ERR_REJECTED (claim_too_long, *verdict naming the claim) when a claim
+ * variable's value would be longer than GRANT_VALUE_MAX: the app would see a
+ * cut value, which two different claims can share.
  */
-void grant_encode(const struct tg_verified *v, const struct tg_tenant *t, char **data,
-		  size_t *size);
+enum tg_err grant_encode(const struct tg_verified *v, const struct tg_tenant *t, char **data,
+			 size_t *size, struct tg_verdict *verdict);
 
 /* TG_ERR_INVALID when the bytes are not a whole grant (never for grant_encode's own). */
 enum tg_err grant_decode(const void *data, size_t size, struct grant *g);

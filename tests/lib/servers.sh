@@ -655,17 +655,73 @@ tg_checks() {
 	tg_refused "token of a removed key" 401 invalid_token "$TOK_GOOD"
 }
 
-# tg_cross_sign: iss of acme, kid g1, signed with globex's secret, made by hand.
-tg_cross_sign() {
-	local h p s now
-	now=$(date +%s)
-	h=$(printf '{"alg":"HS256","typ":"JWT","kid":"g1"}' | tg_b64url)
-	p=$(printf '{"iss":"https://acme.example","aud":"api://acme","sub":"mallory","iat":%d,"exp":%d}' \
-		"$now" $((now + 300)) | tg_b64url)
+# tg_hs_sign SECRET_NAME HEADER PAYLOAD: HS256 by hand (openssl) with $SRV_DIR/tg/SECRET_NAME.secret,
+# so the token's JSON is exactly the text given ("\u0000" escapes and all).
+tg_hs_sign() {
+	local h p s
+	h=$(printf '%s' "$2" | tg_b64url)
+	p=$(printf '%s' "$3" | tg_b64url)
 	s=$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -mac HMAC \
-		-macopt "hexkey:$(od -An -tx1 -v "$SRV_DIR/tg/globex-g1.secret" | tr -d ' \n')" \
+		-macopt "hexkey:$(od -An -tx1 -v "$SRV_DIR/tg/$1.secret" | tr -d ' \n')" \
 		-binary | tg_b64url)
 	printf '%s.%s.%s' "$h" "$p" "$s"
+}
+
+# tg_cross_sign: iss of acme, kid g1, signed with globex's secret, made by hand.
+tg_cross_sign() {
+	local now
+	now=$(date +%s)
+	tg_hs_sign globex-g1 '{"alg":"HS256","typ":"JWT","kid":"g1"}' \
+		"$(printf '{"iss":"https://acme.example","aud":"api://acme","sub":"mallory","iat":%d,"exp":%d}' \
+			"$now" $((now + 300)))"
+}
+
+# tg_string_checks: issue 12's one rule for strings through a running server whose location
+# pins acme (tg_checks has left acme with key k2). Tokens signed by acme's own key with a U+0000
+# in a claim or header member are refused as malformed, naming the member; a sub or a mapped
+# claim too long is refused, never cut; at the limits, the app gets the value whole.
+tg_string_checks() {
+	local now hdr p k role512 sub256
+	now=$(date +%s)
+	hdr='{"alg":"HS256","typ":"JWT","kid":"k2"}'
+	p='"iss":"https://acme.example","aud":"api://acme"'
+	while IFS='|' read -r desc header payload member; do
+		k=$(tg_hs_sign acme-k2 "$header" "$payload")
+		tg_bearer "$k"
+		tg_refused "NUL in $desc" 401 invalid_token "$k"
+		srv_like "$(srv_json .error_description)" "*\"$member\" contains U+0000*" \
+			"NUL in $desc: the description names $member"
+		srv_is "$(srv_json '.remote_user // empty')" "" "NUL in $desc: the app never runs"
+	done <<CASES
+sub|$hdr|{$p,"sub":"alice\u0000@evil.example","exp":$((now + 60))}|sub
+a sub starting with NUL|$hdr|{$p,"sub":"\u0000admin","exp":$((now + 60))}|sub
+iss|$hdr|{"iss":"https://acme.example\u0000x","aud":"api://acme","sub":"alice","exp":$((now + 60))}|iss
+aud|$hdr|{"iss":"https://acme.example","aud":"api://acme\u0000x","sub":"alice","exp":$((now + 60))}|aud
+a mapped claim|$hdr|{$p,"sub":"alice","role":"admin\u0000-readonly","exp":$((now + 60))}|role
+kid|{"alg":"HS256","kid":"k2\u0000x"}|{$p,"sub":"alice","exp":$((now + 60))}|kid
+a header member|{"alg":"HS256","kid":"k2","x5u":"https://a\u0000"}|{$p,"sub":"alice","exp":$((now + 60))}|x5u
+CASES
+	role512=$(printf 'r%.0s' $(seq 512))
+	sub256=$(printf 'u%.0s' $(seq 256))
+	k=$(tg_hs_sign acme-k2 "$hdr" "{$p,\"sub\":\"$sub256\",\"role\":\"$role512\",\"exp\":$((now + 60))}")
+	tg_bearer "$k"
+	tg_allowed "a 256-byte sub and a 512-byte mapped claim" "$sub256"
+	srv_is "$(srv_json .remote_user)" "$sub256" "REMOTE_USER is the 256-byte sub, whole"
+	srv_is "$(tg_var CLAIM_ROLE)" "$role512" "TOKENGATE_CLAIM_ROLE is the 512-byte claim, whole"
+	k=$(tg_hs_sign acme-k2 "$hdr" "{$p,\"sub\":\"alice\",\"role\":\"x$role512\",\"exp\":$((now + 60))}")
+	tg_bearer "$k"
+	tg_refused "a 513-byte mapped claim" 401 invalid_token "$k"
+	srv_is "$(srv_json .error_description)" "the \"role\" claim is longer than the 512 bytes \
+TOKENGATE_CLAIM_ROLE may pass; the token's issuer must shorten it" "the description names the claim"
+	k=$(tg_hs_sign acme-k2 "$hdr" "{$p,\"sub\":\"x$sub256\",\"exp\":$((now + 60))}")
+	tg_bearer "$k"
+	tg_refused "a 257-byte sub" 401 invalid_token "$k"
+	srv_is "$(srv_json .error_description)" "the \"sub\" claim is 257 bytes, more than the \
+tenant's max_sub_length of 256" "the description names the limit"
+	"${TG_CTL[@]}" tenant set acme --max-sub-length 300 >/dev/null 2>&1
+	tg_bearer "$k"
+	tg_allowed "the 257-byte sub once the tenant's max_sub_length is 300" "x$sub256"
+	"${TG_CTL[@]}" tenant set acme --max-sub-length 256 >/dev/null 2>&1
 }
 
 # tg_https_checks: with require_https = yes, the same valid token over plain HTTP is refused.

@@ -1003,6 +1003,89 @@ file_has(const char *path, const char *s)
 	return is_found;
 }
 
+/* A 400 invalid_request whose description names field (a NUL, or a value too long, in it). */
+static void
+expect_named(const struct call *k, const char *field, const char *what)
+{
+	struct result res;
+	const char *desc;
+
+	call(k, &res);
+	desc = str(&res, "error_description");
+	ok(res.status == 400 && str(&res, "error") && strcmp(str(&res, "error"), "invalid_request") == 0 &&
+	   desc && strstr(desc, field), "%s: 400 invalid_request naming %s", what, field);
+	if (res.status != 400 || !desc || !strstr(desc, field))
+		diag("got %d %s", res.status, desc ? desc : "(no description)");
+	result_fini(&res);
+}
+
+/*
+ * Issue 12: every API field is a whole string. A NUL in any JSON string of a body, in a form
+ * field or in a query parameter is 400 naming it ("amr":["otp\u0000x"] was stored as otp), and
+ * a user id the tenant's max_sub_length would refuse as a token's sub is refused at issue.
+ */
+static void
+test_nul_fields(const struct issued *alice)
+{
+	static const struct {
+		const char *method, *path, *body, *content_type, *field;
+	} cases[] = {
+		{ "POST", "/v1/sessions", "{\"user_id\":\"alice\\u0000@evil.example\"}", NULL,
+		  "\"user_id\" contains U+0000" },
+		{ "POST", "/v1/sessions", "{\"user_id\":\"a\",\"amr\":[\"pwd\",\"otp\\u0000x\"]}", NULL,
+		  "\"amr[1]\" contains U+0000" },
+		{ "POST", "/v1/sessions",
+		  "{\"user_id\":\"a\",\"claims\":{\"org\":{\"role\":\"admin\\u0000-readonly\"}}}", NULL,
+		  "\"claims.org.role\" contains U+0000" },
+		{ "POST", "/v1/sessions", "{\"user_id\":\"a\",\"bind_ip\":\"127.0.0.1\\u0000\"}", NULL,
+		  "\"bind_ip\" contains U+0000" },
+		{ "POST", "/v1/sessions/S/authentications", "{\"method\":\"otp\\u0000\"}", NULL,
+		  "\"method\" contains U+0000" },
+		{ "POST", "/v1/token", "{\"grant_type\":\"refresh_token\\u0000\",\"refresh_token\":\"x\"}",
+		  NULL, "\"grant_type\" contains U+0000" },
+		{ "POST", "/v1/token", "grant_type=refresh_token&refresh_token=abc%00def",
+		  "application/x-www-form-urlencoded", "form field \"refresh_token\" contains a NUL" },
+		{ "POST", "/v1/introspect", "{\"token\":\"a.b.c\\u0000\"}", NULL,
+		  "\"token\" contains U+0000" },
+		{ "POST", "/v1/introspect", "token=a.b.c&token_type_hint=access_token%00",
+		  "application/x-www-form-urlencoded", "form field \"token_type_hint\" contains a NUL" },
+	};
+	char *auth = bearer(ACME_KEY), *path, user[10] = "123456789";
+	struct tg_tenant *t = NULL;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		path = strcmp(cases[i].path, "/v1/sessions/S/authentications") == 0
+			       ? tg_xasprintf("/v1/sessions/%s/authentications", alice->sid)
+			       : tg_xstrdup(cases[i].path);
+		expect_named(&(struct call){ cases[i].method, path, .authorization = auth,
+					     .body = cases[i].body,
+					     .content_type = cases[i].content_type },
+			     cases[i].field, cases[i].path);
+		free(path);
+	}
+	expect_named(&(struct call){ "GET", "/v1/sessions", .query = "user_id=alice%00x",
+				     .authorization = auth }, "form field \"user_id\" contains a NUL",
+		     "list with a NUL in the query's user_id");
+	expect_named(&(struct call){ "GET", "/.well-known/jwks.json", .query = "tenant=acme%00" },
+		     "form field \"tenant\" contains a NUL", "JWKS with a NUL in the tenant");
+	if (store_tenant_get(scratch.s, "acme", &t) == TG_OK) {
+		t->max_sub_length = 8;
+		store_tenant_update(scratch.s, t);
+		expect_named(&(struct call){ "POST", "/v1/sessions", .authorization = auth,
+					     .body = "{\"user_id\":\"123456789\"}" },
+			     "max_sub_length of 8", "a user id longer than the tenant's max_sub_length");
+		user[8] = '\0';
+		path = tg_xasprintf("{\"user_id\":\"%s\"}", user);
+		expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = path },
+		       201, NULL, "a user id of exactly max_sub_length");
+		free(path);
+		t->max_sub_length = TG_DEFAULT_MAX_SUB_LENGTH;
+		store_tenant_update(scratch.s, t);
+	}
+	tenant_free(t);
+	free(auth);
+}
+
 int
 main(void)
 {
@@ -1019,6 +1102,7 @@ main(void)
 	test_show_list(&alice);
 	test_list_pages();
 	test_tokens(&alice);
+	test_nul_fields(&alice);
 	test_refresh(&alice);
 	test_refresh_grace();
 	test_bind_ip();

@@ -138,6 +138,11 @@ expect(const struct authz_request *req, int status, const char *error, const cha
 	cache_free(c);
 }
 
+/* Runs of a one-character string literal, for claims of a known length. */
+#define RUN8(c) c c c c c c c c
+#define RUN32(c) RUN8(c) RUN8(c) RUN8(c) RUN8(c)
+#define RUN64(c) RUN32(c) RUN32(c)
+
 static const char *good_payload = "{\"iss\":\"https://acme.example\",\"sub\":\"alice\","
 				  "\"exp\":1700000060,\"iat\":1700000000,\"sid\":\"s-1\","
 				  "\"amr\":[\"pwd\",\"otp\"],\"scope\":\"read write\","
@@ -378,12 +383,25 @@ test_refusals(void)
 				     "\"exp\":1700000060}");
 	char *none = tg_xstrdup("eyJhbGciOiJub25lIn0.eyJpc3MiOiJodHRwczovL2FjbWUuZXhhbXBsZSIsInN1"
 				"YiI6ImEiLCJleHAiOjE3MDAwMDAwNjB9.");
+	/* Issue 12: values the app would have seen cut or ended early refuse the token instead. */
+	char *nul_sub = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"alice\\u0000@evil\","
+				      "\"exp\":1700000060}");
+	char *nul_role = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				       "\"role\":\"admin\\u0000-readonly\",\"exp\":1700000060}");
+	char *long_role = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\",\"role\":\""
+					RUN64(RUN8("r")) "r\",\"exp\":1700000060}");
+	char *long_sub = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\""
+				       RUN32(RUN8("s")) "s\",\"exp\":1700000060}");
 	struct { const char *tok, *pin, *name; enum tg_reason reason; } cases[] = {
 		{ expired, NULL, "expired token", TG_R_EXPIRED },
 		{ forged, NULL, "token signed with another tenant's key", TG_R_UNKNOWN_KEY },
 		{ beta, "acme", "beta token at a location pinned to acme", TG_R_UNKNOWN_KEY },
 		{ none, NULL, "alg none", TG_R_UNSUPPORTED_ALG },
 		{ "not-a-token", NULL, "garbage", TG_R_MALFORMED },
+		{ nul_sub, NULL, "a NUL in sub", TG_R_MALFORMED },
+		{ nul_role, NULL, "a NUL in a mapped claim", TG_R_MALFORMED },
+		{ long_role, NULL, "a 513-byte mapped claim", TG_R_CLAIM_TOO_LONG },
+		{ long_sub, NULL, "a 257-byte sub", TG_R_SUB_TOO_LONG },
 	};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
@@ -422,6 +440,10 @@ test_refusals(void)
 	free(beta);
 	free(forged);
 	free(none);
+	free(nul_sub);
+	free(nul_role);
+	free(long_role);
+	free(long_sub);
 }
 
 static void

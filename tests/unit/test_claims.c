@@ -258,6 +258,49 @@ test_require(void)
 	tenant.claims_ns = NULL;
 }
 
+/* A payload whose sub is n bytes of 'u'. */
+static char *
+sub_of(size_t n)
+{
+	char *sub = tg_xmalloc(n + 1), *doc;
+
+	memset(sub, 'u', n);
+	sub[n] = '\0';
+	doc = tg_xasprintf("{\"sub\":\"%s\",\"exp\":1700000030}", sub);
+	free(sub);
+	return doc;
+}
+
+/*
+ * Issue 12: a sub was cut at 512 bytes on its way to the app, so two subjects sharing a prefix
+ * were one user. Now a sub longer than the tenant's max_sub_length is refused, never cut.
+ */
+static void
+test_sub_length(void)
+{
+	struct tg_verdict v = { 0 };
+	char *doc;
+
+	doc = sub_of(256);
+	expect("a sub of the default 256 bytes", doc, TG_R_NONE);
+	free(doc);
+	doc = sub_of(257);
+	expect("a sub of 257 bytes", doc, TG_R_SUB_TOO_LONG);
+	check_json(doc, &v);
+	is_str(v.why, "the \"sub\" claim is 257 bytes, more than the tenant's max_sub_length of 256",
+	       "the sentence gives both lengths and names the setting");
+	free(doc);
+	tenant.max_sub_length = 1000;
+	doc = sub_of(1000);
+	expect("a 1000-byte sub when the tenant allows 1000", doc, TG_R_NONE);
+	free(doc);
+	tenant.max_sub_length = 8;
+	doc = sub_of(9);
+	expect("a 9-byte sub when the tenant allows 8", doc, TG_R_SUB_TOO_LONG);
+	free(doc);
+	tenant.max_sub_length = TG_DEFAULT_MAX_SUB_LENGTH;
+}
+
 static bool
 is_letter(const void *set, const char *word, size_t len)
 {
@@ -296,7 +339,9 @@ main(void)
 	tenant.id = "t1";
 	tenant.max_lifetime = TG_DEFAULT_MAX_LIFETIME;
 	tenant.leeway = TG_DEFAULT_LEEWAY;
+	tenant.max_sub_length = TG_DEFAULT_MAX_SUB_LENGTH;
 	test_required();
+	test_sub_length();
 	test_expiry_boundaries();
 	test_iat_nbf_boundaries();
 	test_issuer_audience();

@@ -56,11 +56,12 @@ test_round_trip(void)
 					 "\"amr\":[\"pwd\",\"otp\",1],\"role\":\"admin\","
 					 "\"org\":{\"name\":\"Acme\\u0007\"},"
 					 "\"groups\":[\"a\",3,null],\"note\":null}", true);
+	struct tg_verdict verdict = { 0 };
 	struct grant g;
 	char *data = NULL, *vars;
 	size_t size = 0;
 
-	grant_encode(v, tenant, &data, &size);
+	ok(grant_encode(v, tenant, &data, &size, &verdict) == TG_OK, "encoded");
 	ok(grant_decode(data, size, &g) == TG_OK, "a grant decodes (%zu bytes)", size);
 	is_str(g.tenant, "acme", "tenant");
 	is_str(g.user, "ali?ce", "user, sanitised");
@@ -84,11 +85,12 @@ static void
 test_amr_string(void)
 {
 	struct tg_verified *v = verified("{\"amr\":\" pwd  otp \"}", false);
+	struct tg_verdict verdict = { 0 };
 	struct grant g;
 	char *data = NULL;
 	size_t size = 0;
 
-	grant_encode(v, tenant, &data, &size);
+	ok(grant_encode(v, tenant, &data, &size, &verdict) == TG_OK, "encoded");
 	ok(grant_decode(data, size, &g) == TG_OK && g.amr.n == 2 &&
 	   grant_has_amr(&g.amr, "pwd otp") && !g.head.is_gateway && *g.sid == '\0',
 	   "amr as a space-separated string: its words; no sid, not a gateway token");
@@ -100,11 +102,12 @@ static void
 expect_refusal(const char *claims, const char *refusal, const char *name)
 {
 	struct tg_verified *v = verified(claims, false);
+	struct tg_verdict verdict = { 0 };
 	struct grant g;
 	char *data = NULL;
 	size_t size = 0;
 
-	grant_encode(v, tenant, &data, &size);
+	ok(grant_encode(v, tenant, &data, &size, &verdict) == TG_OK, "encoded");
 	ok(grant_decode(data, size, &g) == TG_OK && strcmp(g.refusal, refusal) == 0, "%s", name);
 	if (grant_decode(data, size, &g) == TG_OK && strcmp(g.refusal, refusal) != 0)
 		diag("refusal \"%s\"", g.refusal);
@@ -137,11 +140,12 @@ static void
 test_damaged(void)
 {
 	struct tg_verified *v = verified("{\"sid\":\"S1\",\"amr\":[\"pwd\"],\"role\":\"r\"}", true);
+	struct tg_verdict verdict = { 0 };
 	struct grant g = { .tenant = "untouched" };
 	char *data = NULL;
 	size_t size = 0, refused = 0;
 
-	grant_encode(v, tenant, &data, &size);
+	ok(grant_encode(v, tenant, &data, &size, &verdict) == TG_OK, "encoded");
 	for (size_t n = 0; n < size; n++)
 		refused += grant_decode(data, n, &g) == TG_ERR_INVALID;
 	is_int(refused, size, "every one of the %zu cuts of a grant is refused", size);
@@ -150,6 +154,113 @@ test_damaged(void)
 	ok(grant_decode(data, size, &g) == TG_ERR_INVALID, "a gateway flag of 2 is refused");
 	free(data);
 	verified_free(v);
+}
+
+/* s of n bytes of c, as a JSON string member "name". */
+static char *
+member_of(const char *name, size_t n, char c)
+{
+	char *run = tg_xmalloc(n + 1), *doc;
+
+	memset(run, c, n);
+	run[n] = '\0';
+	doc = tg_xasprintf("\"%s\":\"%s\"", name, run);
+	free(run);
+	return doc;
+}
+
+/* The claims' grant: TG_OK with the value of variable name in *value (malloc'd), or the verdict. */
+static enum tg_err
+encode_var(const char *claims, const char *sub, const char *name, char **value,
+	   struct tg_verdict *verdict)
+{
+	struct tg_verified *v = verified(claims, false);
+	const char *at;
+	struct grant g;
+	char *data = NULL;
+	size_t size = 0;
+	enum tg_err rc;
+
+	free(v->sub);
+	v->sub = tg_xstrdup(sub);
+	*value = NULL;
+	rc = grant_encode(v, tenant, &data, &size, verdict);
+	if (rc == TG_OK && grant_decode(data, size, &g) == TG_OK) {
+		*value = strcmp(name, "SUB") == 0 ? tg_xstrdup(g.user) : NULL;
+		at = g.vars;
+		for (uint32_t i = 0; i < g.head.nvars && !*value; i++) {
+			if (strcmp(at, name) == 0)
+				*value = tg_xstrdup(at + strlen(at) + 1);
+			at += strlen(at) + 1;
+			at += strlen(at) + 1;
+		}
+	}
+	free(data);
+	verified_free(v);
+	return rc;
+}
+
+/*
+ * Issue 12: values were cut at 512 bytes, so two roles (or users) sharing a 512-byte prefix
+ * were one for the app. A claim variable too long now refuses the token; a sub is never cut.
+ */
+static void
+test_never_cut(void)
+{
+	struct tg_verdict verdict = { 0 };
+	char *m512 = member_of("role", 512, 'r'), *m513 = member_of("role", 513, 'r');
+	char *doc, *value = NULL, *sub = tg_xmalloc(1001);
+	enum tg_err rc;
+
+	doc = tg_xasprintf("{%s}", m512);
+	rc = encode_var(doc, "alice", "CLAIM_ROLE", &value, &verdict);
+	ok(rc == TG_OK && value && strlen(value) == 512, "a 512-byte mapped claim passes whole");
+	free(value);
+	free(doc);
+	doc = tg_xasprintf("{%s}", m513);
+	rc = encode_var(doc, "alice", "CLAIM_ROLE", &value, &verdict);
+	is_int(rc, TG_ERR_REJECTED, "a 513-byte mapped claim refuses the token");
+	is_str(tg_reason_code(verdict.reason), "claim_too_long", "with reason claim_too_long");
+	is_str(verdict.why, "the \"role\" claim is longer than the 512 bytes TOKENGATE_CLAIM_ROLE "
+	       "may pass; the token's issuer must shorten it", "the sentence names claim and variable");
+	ok(value == NULL, "and no grant is made");
+	free(doc);
+	doc = tg_xasprintf("{\"groups\":[\"%.300s\",\"%.300s\"]}", m512 + 8, m512 + 8);
+	rc = encode_var(doc, "alice", "CLAIM_GROUPS", &value, &verdict);
+	ok(rc == TG_ERR_REJECTED && strstr(verdict.why, "\"groups\""),
+	   "an array whose joined text is too long is refused too");
+	free(doc);
+	doc = tg_xasprintf("{\"amr\":[\"%.300s\",\"%.300s\"]}", m512 + 8, m512 + 8);
+	rc = encode_var(doc, "alice", "AMR", &value, &verdict);
+	ok(rc == TG_ERR_REJECTED && strstr(verdict.why, "TOKENGATE_AMR"), "so is a long amr");
+	free(doc);
+	memset(sub, 's', 1000);
+	sub[1000] = '\0';
+	rc = encode_var("{}", sub, "SUB", &value, &verdict);
+	ok(rc == TG_OK && value && strcmp(value, sub) == 0,
+	   "a 1000-byte sub (a tenant's max_sub_length allows it) reaches the grant whole");
+	free(value);
+	free(sub);
+	free(m512);
+	free(m513);
+}
+
+static void
+test_long_names(void)
+{
+	struct tg_verdict verdict = { 0 };
+	char name[80], *spec, *value = NULL;
+
+	memset(name, 'N', 64);
+	name[64] = '\0';
+	spec = tg_xasprintf("role=%s", name);
+	strlist_add(&tenant->map_claims, spec);
+	free(spec);
+	spec = tg_xasprintf("CLAIM_%s", name);
+	ok(encode_var("{\"role\":\"admin\"}", "alice", spec, &value, &verdict) == TG_OK && value &&
+	   strcmp(value, "admin") == 0, "a 64-character NAME (tokengatectl's longest) is whole");
+	free(value);
+	free(spec);
 }
 
 static void
@@ -187,6 +298,8 @@ main(void)
 	test_amr_string();
 	test_refusal();
 	test_damaged();
+	test_never_cut();
+	test_long_names();
 	tenant_free(tenant);
 	return done_testing();
 }

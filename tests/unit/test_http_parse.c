@@ -268,6 +268,33 @@ test_form(void)
 	ok(http_form_has_other("grant_type=%zz", 14, allowed), "nor is an unreadable value");
 }
 
+/* Issue 12: an API form with a NUL (or any bad field) is refused naming the field. */
+static void
+test_form_check(void)
+{
+	static const struct {
+		const char *form, *why;
+	} cases[] = {
+		{ "grant_type=refresh_token&refresh_token=ab%00c",
+		  "the form field \"refresh_token\" contains a NUL byte (%00), which no field may hold" },
+		{ "user_id=%00admin&limit=1",
+		  "the form field \"user_id\" contains a NUL byte (%00), which no field may hold" },
+		{ "a=1&b=%4", "the form field \"b\" has a '%' not followed by two hex digits" },
+		{ "a=%c3", "the form field \"a\" is not valid UTF-8" },
+		{ "a%00=1", "a form field's name contains a NUL byte (%00), which no field may hold" },
+	};
+	struct tg_why why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&why, 0, sizeof(why));
+		is_int(http_form_check(cases[i].form, strlen(cases[i].form), &why), TG_ERR_INVALID,
+		       "form_check refuses %s", cases[i].form);
+		is_str(why.text, cases[i].why, "and names the field");
+	}
+	is_int(http_form_check("a=1&&b=%C3%A9&c", 15, &why), TG_OK, "a well-formed form passes");
+	is_int(http_form_check(NULL, 0, &why), TG_OK, "so does none");
+}
+
 /* Whether http_cookie_format refuses (and leaves its out-parameter alone). */
 static bool
 is_refused(const char *name, const char *value, int64_t max_age)
@@ -317,6 +344,7 @@ main(void)
 	test_paths();
 	test_content_type();
 	test_form();
+	test_form_check();
 	test_cookie_format();
 	return done_testing();
 }

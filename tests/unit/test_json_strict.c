@@ -642,9 +642,63 @@ test_api(void)
 	json_object_put(o);
 }
 
+/* json_strict_parse_no_nul's answer for doc: TG_OK, or its code with the sentence in why. */
+static enum tg_err
+no_nul(const char *doc, struct tg_why *why)
+{
+	char *copy = exact_copy(doc, strlen(doc));
+	struct json_object *o = NULL;
+	enum tg_err rc = json_strict_parse_no_nul(copy, strlen(doc), &o, why);
+
+	json_object_put(o);
+	free(copy);
+	return rc;
+}
+
+/*
+ * Issue 12: strings compared or passed on as C strings must not hold U+0000, wherever they sit.
+ * json_strict_parse keeps the RFC's view (the y_ corpus above), json_strict_parse_no_nul refuses.
+ */
+static void
+test_no_nul(void)
+{
+	static const struct {
+		const char *doc, *why;
+	} cases[] = {
+		{ "{\"sub\":\"alice\\u0000@evil\"}", "\"sub\" contains U+0000" },
+		{ "{\"a\":{\"b\":[1,{\"c\":\"\\u0000\"}]}}", "\"a.b[1].c\" contains U+0000" },
+		{ "[\"x\",\"y\",\"\\u0000\"]", "\"[2]\" contains U+0000" },
+		{ "\"\\u0000\"", "the string contains U+0000" },
+		{ "{\"n\\u0000\":1}", "a member name contains U+0000" },
+		{ "{\"a\":[{\"n\\u0000\":1}]}", "a member name inside \"a[0]\" contains U+0000" },
+		{ "{\"q\\\"\\\\\\t\":\"\\u0000\"}", "\"q???\" contains U+0000" },
+		{ "{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\":"
+		  "{\"bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb\":"
+		  "\"\\u0000\"}}",
+		  "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa."
+		  "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb...\" contains U+0000" },
+	};
+	struct tg_why why;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&why, 0, sizeof(why));
+		is_int(no_nul(cases[i].doc, &why), TG_ERR_UNSUPPORTED, "no_nul refuses %s",
+		       cases[i].doc);
+		is_str(why.text, cases[i].why, "and names where");
+	}
+	is_int(no_nul("{\"a\":\"\\u0001\\u00e9\"}", &why), TG_OK,
+	       "no_nul takes other escapes, control characters included");
+	is_int(no_nul("{\"a\":1,}", &why), TG_ERR_INVALID, "no_nul's other refusals are as before");
+	is_str(why.text, W_OBJ_COMMA, "with their sentences");
+	is_int(no_nul("{\"a\":[1,2],\"b\":{\"c\":[]},\"d\":\"\\u0000\"}", &why), TG_ERR_UNSUPPORTED,
+	       "a closed array or object leaves no step behind");
+	is_str(why.text, "\"d\" contains U+0000", "so the path is the NUL's own");
+}
+
 int
 main(void)
 {
+	test_no_nul();
 	test_y_corpus();
 	test_grammar();
 	test_numbers();

@@ -771,6 +771,55 @@ test_hmac_truncation(void)
 	free(tok);
 }
 
+/*
+ * Issue 12: a U+0000 inside a string let "kid":"k1\u0000x" be k1 and "sub":"alice\u0000@evil"
+ * reach the app as alice, since comparisons and exports read C strings. Any string of header or
+ * payload holding one, at any depth, now makes the token malformed, the sentence naming where.
+ */
+static void
+test_nul_anywhere(void)
+{
+	static const struct {
+		const char *name, *header, *payload, *why;
+	} cases[] = {
+		{ "kid", "{\"alg\":\"HS256\",\"kid\":\"hs\\u0000x\"}", PAY,
+		  "the token header is refused: \"kid\" contains U+0000 (NUL)" },
+		{ "alg", "{\"alg\":\"HS256\\u0000\"}", PAY,
+		  "the token header is refused: \"alg\" contains U+0000 (NUL)" },
+		{ "typ", "{\"alg\":\"HS256\",\"typ\":\"\\u0000JWT\"}", PAY,
+		  "the token header is refused: \"typ\" contains U+0000 (NUL)" },
+		{ "a header member no rule reads", "{\"alg\":\"HS256\",\"x\":[\"a\",{\"y\":\"\\u0000\"}]}",
+		  PAY, "the token header is refused: \"x[1].y\" contains U+0000 (NUL)" },
+		{ "a header member name", "{\"alg\":\"HS256\",\"jwk\":{\"k\\u0000\":1}}", PAY,
+		  "the token header is refused: a member name inside \"jwk\" contains U+0000 (NUL)" },
+		{ "sub", HDR, "{\"sub\":\"alice\\u0000@evil.example\",\"exp\":1300819380}",
+		  "the token payload is refused: \"sub\" contains U+0000 (NUL)" },
+		{ "sub starting with NUL", HDR, "{\"sub\":\"\\u0000admin\",\"exp\":1300819380}",
+		  "the token payload is refused: \"sub\" contains U+0000 (NUL)" },
+		{ "iss", HDR, "{\"iss\":\"https://acme.example\\u0000x\",\"sub\":\"a\"}",
+		  "the token payload is refused: \"iss\" contains U+0000 (NUL)" },
+		{ "aud in an array", HDR, "{\"sub\":\"a\",\"aud\":[\"x\",\"api\\u0000\"]}",
+		  "the token payload is refused: \"aud[1]\" contains U+0000 (NUL)" },
+		{ "a nested custom claim", HDR,
+		  "{\"sub\":\"a\",\"https://ns.example\":{\"org\":{\"role\":\"admin\\u0000-readonly\"}}}",
+		  "the token payload is refused: \"https://ns.example.org.role\" contains U+0000 (NUL)" },
+		{ "a name with odd bytes shown as ?", HDR, "{\"a\\n\\\"b\\u00e9\":\"\\u0000\"}",
+		  "the token payload is refused: \"a??b??\" contains U+0000 (NUL)" },
+	};
+	struct tg_verdict v;
+	char *tok;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		tok = hs_token(cases[i].header, cases[i].payload);
+		is_str(tg_reason_code(check_with(tok, strlen(tok), hs, &v)), "malformed",
+		       "NUL in %s: malformed", cases[i].name);
+		is_str(v.why, cases[i].why, "NUL in %s: the sentence names it", cases[i].name);
+		free(tok);
+	}
+	is_str(tg_reason_code(check_hs(HDR, "{\"sub\":\"a\\u0001b\",\"exp\":1300819380}")), "none",
+	       "another escaped control character is no NUL: it passes the structure");
+}
+
 int
 main(void)
 {
@@ -796,6 +845,7 @@ main(void)
 	test_ecdsa_encodings();
 	test_pss_salt();
 	test_hmac_truncation();
+	test_nul_anywhere();
 	key_free(hs);
 	key_free(rsa);
 	key_free(es);

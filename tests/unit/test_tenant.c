@@ -62,6 +62,7 @@ test_defaults(void)
 	is_str(t->id, "acme", "tenant_new copies the id");
 	is_int(t->max_lifetime, TG_DEFAULT_MAX_LIFETIME, "default max_lifetime");
 	is_int(t->leeway, TG_DEFAULT_LEEWAY, "default leeway");
+	is_int(t->max_sub_length, 256, "default max_sub_length: 256 bytes");
 	ok(!t->issuer && !t->audience && !t->claims_ns && !t->signing_alg,
 	   "optional strings start unset");
 	ok(json_object_object_get_ex(o, "issuer", &v) && v == NULL, "unset issuer is JSON null");
@@ -71,7 +72,7 @@ test_defaults(void)
 	ok(t->refresh_reuse_grace == -1 &&
 		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
 	   "refresh_reuse_grace unset: the configuration's, JSON null");
-		is_int(json_object_object_length(o), 17, "JSON carries all 17 fields");
+	is_int(json_object_object_length(o), 18, "JSON carries all 18 fields");
 	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
 	   "no session limits by default");
 	json_object_put(o);
@@ -108,6 +109,7 @@ full_tenant(void)
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
 	t->refresh_reuse_grace = 0;
+	t->max_sub_length = 1024;
 	t->created = 1700000000;
 	t->session_idle_timeout = 900;
 	t->session_max_lifetime = 43200;
@@ -136,6 +138,7 @@ test_round_trip(void)
 		ok(back->session_idle_timeout == 900 && back->session_max_lifetime == 43200,
 		   "session limits round trip");
 		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept as 0");
+		is_int(back->max_sub_length, 1024, "max_sub_length round trip");
 	}
 
 	dup = tenant_dup(t);
@@ -205,6 +208,8 @@ test_invalid(void)
 	expect_invalid("max lifetime above 90 days",
 		       "{\"id\":\"a\",\"session_max_lifetime\":7776001}");
 	expect_invalid("negative refresh_reuse_grace", "{\"id\":\"a\",\"refresh_reuse_grace\":-1}");
+	expect_invalid("max_sub_length of zero", "{\"id\":\"a\",\"max_sub_length\":0}");
+	expect_invalid("max_sub_length above 4096", "{\"id\":\"a\",\"max_sub_length\":4097}");
 	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
 	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
 	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */

@@ -14,22 +14,30 @@
 
 static struct keyring_fixture f;
 
+/* A token whose iss (when given) and sub are the bytes given, NULs included. */
 static char *
-mint(const struct tg_key *k, const char *iss, const char *sub, long long ttl)
+mint_bytes(const struct tg_key *k, const char *iss, size_t isslen, const char *sub, size_t sublen,
+	   long long ttl)
 {
 	struct json_object *p = json_object_new_object();
 	char *tok = NULL;
 	long long now = time(NULL);
 
 	if (iss)
-		json_object_object_add(p, "iss", json_object_new_string(iss));
-	json_object_object_add(p, "sub", json_object_new_string(sub));
+		json_object_object_add(p, "iss", json_object_new_string_len(iss, (int)isslen));
+	json_object_object_add(p, "sub", json_object_new_string_len(sub, (int)sublen));
 	json_object_object_add(p, "iat", json_object_new_int64(now));
 	json_object_object_add(p, "exp", json_object_new_int64(now + ttl));
 	if (jws_sign(k, p, &tok) != TG_OK)
 		diag("jws_sign failed for %s", alg_name(k->alg));
 	json_object_put(p);
 	return tok;
+}
+
+static char *
+mint(const struct tg_key *k, const char *iss, const char *sub, long long ttl)
+{
+	return mint_bytes(k, iss, iss ? strlen(iss) : 0, sub, strlen(sub), ttl);
 }
 
 /* The same token without a "kid" header, so every key of its alg is tried. */
@@ -42,6 +50,42 @@ mint_without_kid(struct tg_key *k, const char *iss, const char *sub, long long t
 	tok = mint(k, iss, sub, ttl);
 	k->kid = kid;
 	return tok;
+}
+
+static void
+expect(const char *name, const char *tenant, const char *tok, enum tg_reason want);
+
+/*
+ * Issue 12: the claims checks saw the JSON length while comparisons used C strings, so acme's
+ * issuer + "\0" + anything was acme's issuer and "alice\0@evil.example" was alice. Such tokens,
+ * signed by acme's own key, are malformed now; a sub longer than max_sub_length is refused.
+ */
+static void
+test_strings(const struct tg_key *hs)
+{
+	static const char iss[] = "https://acme.example\0.evil.example";
+	static const char sub[] = "alice\0@evil.example", admin[] = "\0admin";
+	char *tok, *long_sub = tg_xmalloc(258);
+
+	tok = mint_bytes(hs, iss, sizeof(iss) - 1, "alice", 5, 30);
+	expect("acme's issuer, a NUL and more", NULL, tok, TG_R_MALFORMED);
+	expect("acme's issuer, a NUL and more, pinned", "acme", tok, TG_R_MALFORMED);
+	free(tok);
+	tok = mint_bytes(hs, "https://acme.example", 20, sub, sizeof(sub) - 1, 30);
+	expect("sub alice, a NUL and more", NULL, tok, TG_R_MALFORMED);
+	free(tok);
+	tok = mint_bytes(hs, "https://acme.example", 20, admin, sizeof(admin) - 1, 30);
+	expect("sub starting with a NUL", NULL, tok, TG_R_MALFORMED);
+	free(tok);
+	memset(long_sub, 'x', 257);
+	long_sub[257] = '\0';
+	tok = mint(hs, "https://acme.example", long_sub + 1, 30);
+	expect("a sub of 256 bytes", NULL, tok, TG_R_NONE);
+	free(tok);
+	tok = mint(hs, "https://acme.example", long_sub, 30);
+	expect("a sub of 257 bytes", NULL, tok, TG_R_SUB_TOO_LONG);
+	free(tok);
+	free(long_sub);
 }
 
 static void
@@ -118,6 +162,7 @@ main(void)
 	expect("pinned to another tenant (cross-tenant)", "beta", tok, TG_R_BAD_SIGNATURE);
 	expect("pinned to unknown tenant", "nobody", tok, TG_R_UNKNOWN_TENANT);
 	free(tok);
+	test_strings(hs);
 
 	{
 		/* Each a token minted for sub user-1 and checked once, by issuer or pinned. */
