@@ -1,5 +1,6 @@
 // openid-client (npm, pinned in package.json) against tokengate's /v1/token, as a public client:
-// refresh (it always sends client_id), the reuse of the old refresh token, another grant type.
+// refresh (it always sends client_id), the reuse of the old refresh token once its successor was
+// used (within the reuse grace a repeat is answered again, not refused), another grant type.
 // Prints one JSON line for tests/integration/api_clients.test.
 import * as client from 'openid-client';
 
@@ -14,6 +15,7 @@ const error = (e) => ({ error: e.error ?? e.name, status: e.status ?? null });
 const t = await client.refreshTokenGrant(config, refreshToken);
 out.access_token = t.access_token;
 out.rotated = typeof t.refresh_token === 'string' && t.refresh_token !== refreshToken;
+await client.refreshTokenGrant(config, t.refresh_token);
 try {
 	await client.refreshTokenGrant(config, refreshToken);
 } catch (e) {

@@ -1,5 +1,6 @@
 """requests-oauthlib (Debian's python3-requests-oauthlib) against tokengate's /v1/token: refresh
-with client_id, the reuse of the old refresh token, another grant type. Prints one JSON line for
+with client_id, the reuse of the old refresh token once its successor was used (within the
+reuse grace a repeat is answered again, not refused), another grant type. Prints one JSON line for
 tests/integration/api_clients.test. OAUTHLIB_INSECURE_TRANSPORT: the test's lighttpd is plain HTTP."""
 import json
 import sys
@@ -14,6 +15,7 @@ session = OAuth2Session("spa", token={"access_token": "-", "token_type": "Bearer
 token = session.refresh_token(token_url, refresh_token=refresh_token, client_id="spa")
 out["access_token"] = token["access_token"]
 out["rotated"] = token.get("refresh_token") not in (None, refresh_token)
+session.refresh_token(token_url, refresh_token=token["refresh_token"], client_id="spa")
 for name, call in (
         ("reuse", lambda: session.refresh_token(token_url, refresh_token=refresh_token,
                                                 client_id="spa")),
