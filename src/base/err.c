@@ -51,6 +51,7 @@ static const char *const reason_codes[TG_R_COUNT] = {
 	[TG_R_WRONG_ISSUER] = "wrong_issuer",
 	[TG_R_WRONG_AUDIENCE] = "wrong_audience",
 	[TG_R_SESSION_REVOKED] = "session_revoked",
+	[TG_R_WRONG_TYPE] = "wrong_type",
 	[TG_R_INTERNAL] = "internal_error",
 };
 

@@ -51,6 +51,7 @@ enum tg_reason {
 	TG_R_WRONG_ISSUER,
 	TG_R_WRONG_AUDIENCE,
 	TG_R_SESSION_REVOKED,
+	TG_R_WRONG_TYPE,    /* another kind of JWT than an access token (RFC 8725 3.11) */
 	TG_R_INTERNAL,
 	TG_R_COUNT
 };

@@ -29,7 +29,7 @@
 	"  --drop-claim NAME        remove that requirement\n" \
 	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests\n" \
 	"  --drop-origin URL        remove an allowed origin\n" \
-	"  --signing-alg ALG        gateway-issued tokens: HS256 (default), ES256 or EdDSA\n" \
+	"  --signing-alg ALG        gateway tokens: HS256 (default), ES256, EdDSA or Ed25519\n" \
 	"  --require-amr M          every token of the tenant must carry method M in amr (repeatable)\n" \
 	"  --drop-amr M             remove that requirement\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
@@ -307,7 +307,7 @@ clear_text(char **dst)
 static int
 set_signing_alg(struct tg_tenant *t, const char *v, const char *usage)
 {
-	static const char *const allowed[] = { "HS256", "ES256", "EdDSA", NULL };
+	static const char *const allowed[] = { "HS256", "ES256", "EdDSA", "Ed25519", NULL };
 
 	for (size_t i = 0; allowed[i]; i++) {
 		if (strcmp(allowed[i], v) == 0) {
@@ -316,8 +316,8 @@ set_signing_alg(struct tg_tenant *t, const char *v, const char *usage)
 			return CTL_EXIT_OK;
 		}
 	}
-	return ctl_usage_error(usage, "--signing-alg must be HS256, ES256 or EdDSA, not \"%s\"",
-			       v);
+	return ctl_usage_error(usage, "--signing-alg must be HS256, ES256, EdDSA or Ed25519, "
+			       "not \"%s\"", v);
 }
 
 static int

@@ -183,7 +183,8 @@ bool
 claims_is_top_level(const char *name)
 {
 	static const char *const names[] = { "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-					     "scope", "sid", "tid", "amr", "azp", NULL };
+					     "scope", "sid", "tid", "amr", "azp", "auth_time", "acr",
+					     NULL };
 
 	for (size_t i = 0; names[i]; i++)
 		if (strcmp(names[i], name) == 0)

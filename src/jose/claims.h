@@ -28,7 +28,7 @@ enum tg_err claims_check(const struct json_object *payload, const struct tg_tena
 struct json_object *claims_lookup(const struct json_object *payload, const struct tg_tenant *t,
 				  const char *path);
 
-/* Registered claims and "scope" (and the gateway's sid/tid/amr) stay at the top level. */
+/* Registered claims and "scope" (and the gateway's sid/tid/amr/auth_time/acr) stay at top level. */
 bool claims_is_top_level(const char *name);
 
 /*

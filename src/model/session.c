@@ -76,6 +76,7 @@ session_dup(const struct tg_session *s)
 	d->ttl = s->ttl;
 	d->last_refreshed = s->last_refreshed;
 	d->revoked = s->revoked;
+	d->auth_time = s->auth_time;
 	strlist_copy(&d->amr, &s->amr);
 	d->bind_ip = dup_or_null(s->bind_ip);
 	d->claims = claims_copy(s->claims);
@@ -124,6 +125,7 @@ session_to_json(const struct tg_session *s, int64_t now)
 	json_object_object_add(o, "created", json_object_new_int64(s->created));
 	json_object_object_add(o, "expires", json_object_new_int64(s->expires));
 	json_object_object_add(o, "last_refreshed", time_or_null(s->last_refreshed));
+	json_object_object_add(o, "auth_time", json_object_new_int64(s->auth_time));
 	json_object_object_add(o, "amr", amr_to_json(&s->amr));
 	json_object_object_add(o, "bind_ip", str_or_null(s->bind_ip));
 	json_object_object_add(o, "revoked", json_object_new_boolean(s->revoked != 0));
@@ -147,6 +149,7 @@ session_encode(const struct tg_session *s, size_t *len)
 	json_object_object_add(o, "ttl", json_object_new_int64(s->ttl));
 	json_object_object_add(o, "last_refreshed", json_object_new_int64(s->last_refreshed));
 	json_object_object_add(o, "revoked", json_object_new_int64(s->revoked));
+	json_object_object_add(o, "auth_time", json_object_new_int64(s->auth_time));
 	json_object_object_add(o, "amr", amr_to_json(&s->amr));
 	json_object_object_add(o, "bind_ip", str_or_null(s->bind_ip));
 	json_object_object_add(o, "claims", claims_copy(s->claims));
@@ -166,16 +169,24 @@ static const char *const stored_members[] = {
 
 #define NSTORED (sizeof(stored_members) / sizeof(stored_members[0]))
 
+/* Members added since the first release: records written before them lack them. */
+static const char *const later_members[] = { "auth_time" };
+
+#define NLATER (sizeof(later_members) / sizeof(later_members[0]))
+
 /* Exactly the members session_encode writes, each once (json_strict refuses duplicates). */
 static bool
 has_exactly_stored_members(const struct json_object *o)
 {
-	size_t n = 0;
+	size_t n = 0, later = 0;
 
 	for (size_t i = 0; i < NSTORED; i++)
 		if (json_object_object_get_ex(o, stored_members[i], NULL))
 			n++;
-	return n == NSTORED && (size_t)json_object_object_length(o) == NSTORED;
+	for (size_t i = 0; i < NLATER; i++)
+		if (json_object_object_get_ex(o, later_members[i], NULL))
+			later++;
+	return n == NSTORED && (size_t)json_object_object_length(o) == NSTORED + later;
 }
 
 /* A string of 1..max bytes with no NUL inside (which C code after us would silently cut). */
@@ -297,8 +308,14 @@ read_record(const struct json_object *o, struct tg_session *s)
 	    !get_time(o, "ttl", &s->ttl) || !get_time(o, "last_refreshed", &s->last_refreshed) ||
 	    !get_time(o, "revoked", &s->revoked))
 		return false;
+	if (json_object_object_get_ex(o, "auth_time", NULL) &&
+	    !get_time(o, "auth_time", &s->auth_time))
+		return false;
+	/* Older records, and ones made without it (0), date it from the issuance. */
+	if (s->auth_time == 0)
+		s->auth_time = s->created;
 	/* A session cannot end before it began; a step-up only ever moves expires later. */
-	if (s->expires < s->created || s->ttl > TG_MAX_SESSION_TTL)
+	if (s->expires < s->created || s->ttl > TG_MAX_SESSION_TTL || s->auth_time < s->created)
 		return false;
 	return read_amr(o, &s->amr) && read_optional(o, s);
 }

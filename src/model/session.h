@@ -29,6 +29,7 @@ struct tg_session {
 	int64_t ttl;            /* session_ttl asked at issuance: a step-up moves expires to now + ttl */
 	int64_t last_refreshed; /* 0: never */
 	int64_t revoked;        /* 0: live; otherwise when it was ended */
+	int64_t auth_time;      /* last active authentication: issuance, each step-up; 0 unknown */
 	struct tg_strlist amr;  /* in the order the methods were added */
 	char *bind_ip;          /* NULL: a refresh may come from any address */
 	struct json_object *claims; /* custom claims given at issuance (an object), NULL: none */
@@ -43,13 +44,17 @@ bool session_is_live(const struct tg_session *s, int64_t now);
 
 /*
  * The API and `session show --json` view: session_id, tenant, user_id,
- * created, expires, last_refreshed (null when never), amr, bind_ip (null),
+ * created, expires, last_refreshed (null when never), auth_time, amr, bind_ip (null),
  * revoked (bool), revoked_at (null), active (live at now). Never the claims'
  * secrets: claims are shown as given, they are the tenant's own data.
  */
 struct json_object *session_to_json(const struct tg_session *s, int64_t now);
 
-/* Stored form (the store keeps it opaque): the full record as JSON text, malloc'd. */
+/*
+ * Stored form (the store keeps it opaque): the full record as JSON text,
+ * malloc'd. A record without auth_time (older, or 0) reads back with
+ * auth_time = created.
+ */
 char *session_encode(const struct tg_session *s, size_t *len);
 enum tg_err session_decode(const char *p, size_t len, struct tg_session **out);
 
