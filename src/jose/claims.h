@@ -13,7 +13,8 @@ struct json_object;
  * sub: required non-empty string. exp: required JSON number;
  * rejected when exp <= now - leeway, when exp > now + max_lifetime + leeway,
  * or (iat present) when exp - iat > max_lifetime. nbf/iat beyond now + leeway
- * are rejected. iss must equal the tenant's issuer when set. aud (string or
+ * are rejected, and so is an auth_time that is not a NumericDate between 0 and
+ * now + leeway. iss must equal the tenant's issuer when set. aud (string or
  * array of strings) must contain the tenant's audience when set, and is
  * refused when the tenant has none (RFC 7519 4.1.3).
  */

@@ -28,6 +28,7 @@ struct grant_head {
 	uint32_t namr;
 	uint32_t nvars;
 	bool is_gateway; /* signed by a gateway key: the session must be live */
+	int64_t auth_time; /* the token's auth_time, whole seconds; 0 when it has none */
 };
 
 /* A token's amr as a grant keeps it: n NUL-terminated words, one after another. */
@@ -46,7 +47,7 @@ struct grant {
 
 /*
  * The grant of v, a verified token of tenant t: its tenant, user, session,
- * amr, whether it meets the tenant's required claims and amr (the refusal),
+ * amr, auth_time, whether it meets the tenant's required claims (the refusal),
  * and its variables, sanitised. *data is malloc'd, *size bytes.
  */
 void grant_encode(const struct tg_verified *v, const struct tg_tenant *t, char **data,

@@ -68,7 +68,7 @@ test_defaults(void)
 	ok(json_object_object_get_ex(o, "map_claims", &v) &&
 		   json_object_is_type(v, json_type_array) && json_object_array_length(v) == 0,
 	   "empty list is an empty JSON array");
-	is_int(json_object_object_length(o), 14, "JSON carries all 14 fields");
+	is_int(json_object_object_length(o), 17, "JSON carries all 17 fields");
 	json_object_put(o);
 	tenant_free(t);
 
@@ -99,6 +99,10 @@ full_tenant(void)
 	strlist_add(&t->require_claims, "scope=admin");
 	strlist_add(&t->allowed_origins, "https://app.acme.example");
 	strlist_add(&t->require_amr, "mfa");
+	t->max_auth_age = 900;
+	strlist_add(&t->acr_map, "pwd=1");
+	strlist_add(&t->acr_map, "otp=urn:acme:mfa");
+	t->require_typ = tg_xstrdup("application/at+jwt");
 	t->signing_alg = tg_xstrdup("ES256");
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
@@ -125,6 +129,10 @@ test_round_trip(void)
 		is_str(back->map_claims.v[1], "email=EMAIL", "list order is kept");
 		is_int(back->leeway, 0, "leeway 0 is kept, not replaced by the default");
 		is_int(back->created, 1700000000, "created round trip");
+		ok(back->max_auth_age == 900 && back->acr_map.n == 2 &&
+			   strcmp(back->acr_map.v[1], "otp=urn:acme:mfa") == 0 &&
+			   strcmp(back->require_typ, "application/at+jwt") == 0,
+		   "max_auth_age, acr_map (in order) and require_typ round trip");
 	}
 
 	dup = tenant_dup(t);
@@ -141,6 +149,21 @@ test_round_trip(void)
 	tenant_free(t);
 	json_object_put(reparsed);
 	json_object_put(o);
+}
+
+/* RFC 6838 4.2 names, type/subtype or a bare subtype (RFC 7515 4.1.9 leaves out application/). */
+static void
+test_typ(void)
+{
+	ok(tenant_typ_is_valid("at+jwt"), "at+jwt");
+	ok(tenant_typ_is_valid("application/at+jwt"), "application/at+jwt");
+	ok(tenant_typ_is_valid("JWT"), "JWT");
+	ok(!tenant_typ_is_valid("/at+jwt") && !tenant_typ_is_valid("application/"),
+	   "an empty half is refused");
+	ok(!tenant_typ_is_valid("a/b/c"), "two slashes are refused");
+	ok(!tenant_typ_is_valid("at+jwt;q=1") && !tenant_typ_is_valid("at\"jwt"),
+	   "parameters and quotes are refused");
+	ok(!tenant_typ_is_valid(NULL) && !tenant_typ_is_valid(""), "NULL and empty are refused");
 }
 
 static void
@@ -199,6 +222,15 @@ test_invalid(void)
 	/* json-c clamps these to INT64_MAX/MIN: taking them would change the number silently. */
 	expect_invalid("leeway beyond int64", "{\"id\":\"a\",\"leeway\":50000000000000000000000}");
 	expect_invalid("created beyond uint64", "{\"id\":\"a\",\"created\":18446744073709551616}");
+	expect_invalid("negative max_auth_age", "{\"id\":\"a\",\"max_auth_age\":-1}");
+	expect_invalid("acr_map entry without '='", "{\"id\":\"a\",\"acr_map\":[\"pwd\"]}");
+	/* An acr goes into the challenge's quoted acr_values: a quote would break out of it. */
+	expect_invalid("acr_map acr with a quote", "{\"id\":\"a\",\"acr_map\":[\"otp=a\\\"b\"]}");
+	expect_invalid("acr_map acr with a space", "{\"id\":\"a\",\"acr_map\":[\"otp=a b\"]}");
+	expect_invalid("require_typ with two slashes",
+		       "{\"id\":\"a\",\"require_typ\":\"application/at/jwt\"}");
+	expect_invalid("require_typ with a space", "{\"id\":\"a\",\"require_typ\":\"at jwt\"}");
+	expect_invalid("empty require_typ", "{\"id\":\"a\",\"require_typ\":\"\"}");
 	expect_invalid("list item with a NUL",
 		       "{\"id\":\"a\",\"require_claims\":[\"role=admin\\u0000x\"]}");
 }
@@ -210,6 +242,7 @@ main(void)
 	test_defaults();
 	test_round_trip();
 	test_nulls();
+	test_typ();
 	test_invalid();
 	tenant_free(NULL);
 	tenant_list_free(NULL, 0);
