@@ -683,7 +683,9 @@ add_amr_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		goto out;
 	}
 	strlist_add(&ss->amr, op->method);
-	ss->auth_time = op->now; /* RFC 9470: the step-up is the latest active authentication */
+	/* RFC 9470: the step-up is the latest active authentication (never moved back). */
+	if (op->now > ss->auth_time)
+		ss->auth_time = op->now;
 	was = session_was(ss);
 	if (op->now + ss->ttl > ss->expires)
 		ss->expires = op->now + ss->ttl;

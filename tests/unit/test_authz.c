@@ -770,60 +770,61 @@ step_up_done(struct tg_tenant *t)
 	t->max_auth_age = 0;
 }
 
-/* The refusal's status, error, acr_values, max_age and rendered WWW-Authenticate. */
+/* The decision's status for tok at a location, and its WWW-Authenticate (malloc'd, or NULL). */
+static int
+challenge_of(const char *tok, const char *require_amr, const char *max_age, char **challenge)
+{
+	char *auth = bearer_of(tok);
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth,
+				     .require_amr = require_amr, .max_auth_age = max_age };
+	struct authz_decision d;
+	struct http_response r;
+	const char *h;
+	int status;
+
+	decide(NULL, &req, &d);
+	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
+	h = header(&r, "WWW-Authenticate");
+	*challenge = h ? tg_xstrdup(h) : NULL;
+	status = d.error && strcmp(d.error, "insufficient_user_authentication") != 0 ? -d.status
+										   : d.status;
+	http_response_fini(&r);
+	authz_decision_fini(&d);
+	free(auth);
+	return status;
+}
+
+/* Allowed (want NULL), or refused with a challenge that starts with want. */
 static void
 expect_step_up(const char *tok, const char *require_amr, const char *max_age, const char *want,
 	       const char *name)
 {
-	char *auth = bearer_of(tok);
-	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth,
-				     .require_amr = require_amr, .max_auth_age = max_age };
-	struct authz_decision d;
-	struct http_response r;
-	const char *got;
+	char *got = NULL;
+	int status = challenge_of(tok, require_amr, max_age, &got);
 
-	decide(NULL, &req, &d);
-	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
-	got = header(&r, "WWW-Authenticate");
-	if (!want) {
-		ok(d.status == 200 && !got, "%s: allowed", name);
-	} else {
-		ok(d.status == 401 && got && strncmp(got, want, strlen(want)) == 0 &&
-			   strlen(got) > strlen(want) &&
-			   strcmp(d.error, "insufficient_user_authentication") == 0,
+	if (!want)
+		ok(status == 200 && !got, "%s: allowed", name);
+	else
+		ok(status == 401 && got && strncmp(got, want, strlen(want)) == 0 &&
+			   strlen(got) > strlen(want),
 		   "%s: 401 %s...", name, want);
-		if (!got || strncmp(got, want, strlen(want)) != 0)
-			diag("got %d %s", d.status, got ? got : d.description);
-	}
-	http_response_fini(&r);
-	authz_decision_fini(&d);
-	free(auth);
+	free(got);
 }
 
-/* Only the error's parameters after its description, which says why in words. */
+/* Refused with insufficient_user_authentication and a challenge that ends with tail. */
 static void
 expect_params(const char *tok, const char *require_amr, const char *max_age, const char *tail,
 	      const char *name)
 {
-	char *auth = bearer_of(tok);
-	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth,
-				     .require_amr = require_amr, .max_auth_age = max_age };
-	struct authz_decision d;
-	struct http_response r;
-	const char *got;
-	size_t n;
+	char *got = NULL;
+	int status = challenge_of(tok, require_amr, max_age, &got);
+	size_t n = got ? strlen(got) : 0;
 
-	decide(NULL, &req, &d);
-	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
-	got = header(&r, "WWW-Authenticate");
-	n = got ? strlen(got) : 0;
-	ok(d.status == 401 && n > strlen(tail) && strcmp(got + n - strlen(tail), tail) == 0,
+	ok(status == 401 && n > strlen(tail) && strcmp(got + n - strlen(tail), tail) == 0,
 	   "%s: challenge ends %s", name, tail);
-	if (!got || n < strlen(tail) || strcmp(got + n - strlen(tail), tail) != 0)
-		diag("got %d %s", d.status, got ? got : d.description);
-	http_response_fini(&r);
-	authz_decision_fini(&d);
-	free(auth);
+	if (status != 401 || n <= strlen(tail) || strcmp(got + n - strlen(tail), tail) != 0)
+		diag("got %d %s", status, got ? got : "(no challenge)");
+	free(got);
 }
 
 static void
