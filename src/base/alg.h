@@ -33,7 +33,7 @@ bool alg_is_same(enum tg_alg a, enum tg_alg b);
 enum tg_key_family alg_family(enum tg_alg a);
 /* OpenSSL digest name ("SHA256" ...), NULL for EdDSA/Ed25519, which hash internally. */
 const char *alg_digest(enum tg_alg a);
-/* Digest output bytes; for HS* also the minimum secret length (RFC 7518 3.2). 0 for EdDSA/Ed25519. */
+/* Digest output bytes; for HS* also the minimum secret length (RFC 7518 3.2). 0 for OKP. */
 size_t alg_hash_len(enum tg_alg a);
 /* ES*: raw R||S signature length (64/96/132, RFC 7518 3.4). 0 otherwise. */
 size_t alg_ecdsa_sig_len(enum tg_alg a);

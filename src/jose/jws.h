@@ -27,8 +27,8 @@ struct jws {
  * Structure and header rules only: at most TG_JWS_MAX_LEN bytes, exactly three
  * strict base64url segments, header and payload strict JSON objects, "alg" a
  * string on the allowlist ("none" in any spelling refused), "kid" a string when
- * present, "typ" a string when present, "crit" refused, "b64" other than true refused. jku/x5u/jwk/x5c are
- * ignored: never used to find or trust a key.
+ * present, "typ" a string when present, "crit" refused, "b64" other than
+ * true refused. jku/x5u/jwk/x5c are ignored: never used to find or trust a key.
  * TG_ERR_REJECTED with *v filled on a bad token.
  */
 enum tg_err jws_parse(const char *token, size_t len, struct jws **out, struct tg_verdict *v);

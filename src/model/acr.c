@@ -20,21 +20,20 @@ bool
 acr_entry_is_valid(const char *entry)
 {
 	const char *eq = entry ? strchr(entry, '=') : NULL;
-	char method[TG_AMR_LEN_MAX + 1];
 	size_t mlen, alen;
 
 	if (!eq)
 		return false;
 	mlen = (size_t)(eq - entry);
 	alen = strlen(eq + 1);
-	if (mlen == 0 || mlen > TG_AMR_LEN_MAX || alen == 0 || alen > TG_ACR_LEN_MAX)
+	/* An amr name by session_amr_is_valid's rule (not a call: model files call in no cycle). */
+	if (mlen == 0 || mlen > TG_AMR_LEN_MAX || strspn(entry, TG_AMR_CHARS) != mlen || alen == 0 ||
+	    alen > TG_ACR_LEN_MAX)
 		return false;
-	memcpy(method, entry, mlen);
-	method[mlen] = '\0';
 	for (size_t i = 0; i < alen; i++)
 		if (!is_acr_char((unsigned char)eq[1 + i]))
 			return false;
-	return session_amr_is_valid(method);
+	return true;
 }
 
 /* The entry's method is exactly the len bytes at method: its acr, else NULL. */

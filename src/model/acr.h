@@ -11,7 +11,7 @@
 #define TG_ACR_LEN_MAX 64 /* bytes of one acr value */
 
 /*
- * "AMR=ACR": AMR a method name (session_amr_is_valid), ACR 1..TG_ACR_LEN_MAX
+ * "AMR=ACR": AMR a method name (session_amr_is_valid's rule), ACR 1..TG_ACR_LEN_MAX
  * bytes of RFC 6750's NQCHAR except ',' (%x21 / %x23-2B / %x2D-5B / %x5D-7E),
  * so it can stand in a WWW-Authenticate quoted string and a --acr-map list.
  */

@@ -396,15 +396,7 @@ refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1], unsigned char hash[TG_REFR
 bool
 session_amr_is_valid(const char *method)
 {
-	size_t n;
+	size_t n = method ? strlen(method) : 0;
 
-	if (!method)
-		return false;
-	n = strlen(method);
-	if (n == 0 || n > TG_AMR_LEN_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_b64url_char(method[i]) && method[i] != '.')
-			return false;
-	return true;
+	return n > 0 && n <= TG_AMR_LEN_MAX && strspn(method, TG_AMR_CHARS) == n;
 }

@@ -66,7 +66,10 @@ enum tg_err refresh_token_new(char out[TG_REFRESH_TOKEN_LEN + 1],
 /* SHA-256 of a presented refresh token (any length: a wrong one simply finds nothing). */
 enum tg_err refresh_token_hash(const char *tok, size_t len, unsigned char hash[TG_REFRESH_HASH_LEN]);
 
-/* An amr method name: 1..TG_AMR_LEN_MAX of [A-Za-z0-9_.-] (RFC 8176 names fit). */
+/* The characters of an amr method name (RFC 8176 names fit). */
+#define TG_AMR_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
+/* An amr method name: 1..TG_AMR_LEN_MAX of TG_AMR_CHARS. */
 bool session_amr_is_valid(const char *method);
 
 #endif

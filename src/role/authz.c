@@ -3,8 +3,8 @@
  * (Authorization: Bearer, else the cookie; never the query string) -> HTTPS
  * rule -> CSRF rule -> the token's grant, cached or made from a fresh
  * verify_token -> tenant's origin list -> session -> required claims ->
- * required amr and authentication age (RFC 9470 step-up) -> variables; then its rendering, and the authorizer's entry (decide, log,
- * render). Never parses JOSE (verify.c does), never echoes the token; the
+ * required amr and authentication age (RFC 9470 step-up) -> variables; then
+ * its rendering, and the authorizer's entry (decide, log, render). Never parses JOSE (verify.c does), never echoes the token; the
  * decision does no I/O, so every rule is testable by calling it.
  */
 #include "role/authz.h"
