@@ -27,8 +27,8 @@ acr_entry_is_valid(const char *entry)
 	mlen = (size_t)(eq - entry);
 	alen = strlen(eq + 1);
 	/* An amr name by session_amr_is_valid's rule (not a call: model files call in no cycle). */
-	if (mlen == 0 || mlen > TG_AMR_LEN_MAX || strspn(entry, TG_AMR_CHARS) != mlen || alen == 0 ||
-	    alen > TG_ACR_LEN_MAX)
+	if (mlen == 0 || mlen > TG_AMR_LEN_MAX || strspn(entry, TG_AMR_CHARS) != mlen ||
+	    alen == 0 || alen > TG_ACR_LEN_MAX)
 		return false;
 	for (size_t i = 0; i < alen; i++)
 		if (!is_acr_char((unsigned char)eq[1 + i]))

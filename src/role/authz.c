@@ -4,8 +4,9 @@
  * rule -> CSRF rule -> the token's grant, cached or made from a fresh
  * verify_token -> tenant's origin list -> session -> required claims ->
  * required amr and authentication age (RFC 9470 step-up) -> variables; then
- * its rendering, and the authorizer's entry (decide, log, render). Never parses JOSE (verify.c does), never echoes the token; the
- * decision does no I/O, so every rule is testable by calling it.
+ * its rendering, and the authorizer's entry (decide, log, render). Never
+ * parses JOSE (verify.c does), never echoes the token; the decision does no
+ * I/O, so every rule is testable by calling it.
  */
 #include "role/authz.h"
 
@@ -286,7 +287,8 @@ check_authentication(const struct authz_env *env, const struct authz_request *re
 	d->max_age = is_stale ? max_age : 0;
 	if (missing || is_stale)
 		refuse(d, 401, TG_INSUFFICIENT_AUTHN, "%s%s%s; authenticate again (step up)",
-		       methods ? methods : "", methods && stale ? ", and " : "", stale ? stale : "");
+		       methods ? methods : "", methods && stale ? ", and " : "",
+		       stale ? stale : "");
 	is_met = !missing && !is_stale;
 	free(missing);
 	free(methods);
@@ -449,7 +451,7 @@ header_case(const char *name, char h[GRANT_VAR_NAME_SIZE])
 	}
 }
 
-/* RFC 6750 3: error_description and scope-like values may hold %x20-21 / %x23-5B / %x5D-7E only. */
+/* RFC 6750 3: error_description (and acr_values) may hold %x20-21 / %x23-5B / %x5D-7E only. */
 static char *
 quotable(const char *s)
 {
@@ -464,13 +466,15 @@ quotable(const char *s)
 static void
 challenge(const struct authz_decision *d, const char *realm, struct http_response *r)
 {
-	char *desc = quotable(d->description), *acr = d->acr_values ? quotable(d->acr_values) : NULL;
-	char age[48] = "", *acr_param = NULL, *h;
+	char *desc = quotable(d->description), *acr = NULL, *acr_param = NULL, *h;
+	char age[48] = "";
 
 	if (d->max_age)
 		snprintf(age, sizeof(age), ", max_age=\"%lld\"", (long long)d->max_age);
-	if (acr)
+	if (d->acr_values) {
+		acr = quotable(d->acr_values);
 		acr_param = tg_xasprintf(", acr_values=\"%s\"", acr);
+	}
 	if (d->error)
 		h = tg_xasprintf("Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"%s%s",
 				 realm, d->error, desc, acr_param ? acr_param : "", age);
