@@ -1,6 +1,6 @@
 /*
  * The JWS algorithm allowlist and per-algorithm facts (RFC 7518 section 3,
- * RFC 8037 for EdDSA). Matching is exact and case-sensitive so that "None",
+ * RFC 8037 for EdDSA, RFC 9864 for Ed25519). Matching is exact and case-sensitive so that "None",
  * "NONE" or "hs256" never reach a key.
  */
 #include "base/alg.h"
@@ -29,6 +29,7 @@ static const struct alg_info algs[TG_ALG_COUNT] = {
 	[TG_ALG_ES384] = { "ES384", TG_FAMILY_EC, "SHA384", 48, "secp384r1" },
 	[TG_ALG_ES512] = { "ES512", TG_FAMILY_EC, "SHA512", 64, "secp521r1" },
 	[TG_ALG_EDDSA] = { "EdDSA", TG_FAMILY_OKP, NULL, 0, NULL },
+	[TG_ALG_ED25519] = { "Ed25519", TG_FAMILY_OKP, NULL, 0, NULL },
 };
 
 enum tg_err
@@ -55,6 +56,17 @@ const char *
 alg_name(enum tg_alg a)
 {
 	return is_valid(a) ? algs[a].name : "invalid";
+}
+
+bool
+alg_is_same(enum tg_alg a, enum tg_alg b)
+{
+	/*
+	 * The OKP family holds exactly EdDSA-over-Ed25519 under its two names
+	 * (keys.c refuses Ed448), so no name of it lets a key sign another way.
+	 */
+	return is_valid(a) && is_valid(b) &&
+	       (a == b || (algs[a].family == TG_FAMILY_OKP && algs[b].family == TG_FAMILY_OKP));
 }
 
 enum tg_key_family

@@ -15,6 +15,7 @@ enum tg_alg {
 	TG_ALG_PS256, TG_ALG_PS384, TG_ALG_PS512,
 	TG_ALG_ES256, TG_ALG_ES384, TG_ALG_ES512,
 	TG_ALG_EDDSA,
+	TG_ALG_ED25519, /* RFC 9864's fully-specified name for what EdDSA means here */
 	TG_ALG_COUNT
 };
 
@@ -23,10 +24,16 @@ enum tg_key_family { TG_FAMILY_NONE = 0, TG_FAMILY_HMAC, TG_FAMILY_RSA, TG_FAMIL
 /* Exact, case-sensitive match against the allowlist; anything else is TG_ERR_UNSUPPORTED. */
 enum tg_err alg_from_name(const char *name, enum tg_alg *out);
 const char *alg_name(enum tg_alg a);
+/*
+ * Whether a token signed under b verifies with a key fixed to a: the same
+ * algorithm, or EdDSA and Ed25519, two names of one signature here (EdDSA
+ * keys are Ed25519 only, RFC 8037 and RFC 9864 section 2.2).
+ */
+bool alg_is_same(enum tg_alg a, enum tg_alg b);
 enum tg_key_family alg_family(enum tg_alg a);
-/* OpenSSL digest name ("SHA256" ...), NULL for EdDSA which hashes internally. */
+/* OpenSSL digest name ("SHA256" ...), NULL for EdDSA/Ed25519, which hash internally. */
 const char *alg_digest(enum tg_alg a);
-/* Digest output bytes; for HS* also the minimum secret length (RFC 7518 3.2). 0 for EdDSA. */
+/* Digest output bytes; for HS* also the minimum secret length (RFC 7518 3.2). 0 for OKP. */
 size_t alg_hash_len(enum tg_alg a);
 /* ES*: raw R||S signature length (64/96/132, RFC 7518 3.4). 0 otherwise. */
 size_t alg_ecdsa_sig_len(enum tg_alg a);

@@ -53,6 +53,7 @@ static const char *const reason_codes[TG_R_COUNT] = {
 	[TG_R_SESSION_REVOKED] = "session_revoked",
 	[TG_R_SUB_TOO_LONG] = "sub_too_long",
 	[TG_R_CLAIM_TOO_LONG] = "claim_too_long",
+	[TG_R_WRONG_TYPE] = "wrong_type",
 	[TG_R_INTERNAL] = "internal_error",
 };
 

@@ -53,6 +53,7 @@ enum tg_reason {
 	TG_R_SESSION_REVOKED,
 	TG_R_SUB_TOO_LONG,   /* longer than the tenant's max_sub_length: never cut to fit */
 	TG_R_CLAIM_TOO_LONG, /* a mapped claim longer than its variable takes: never cut to fit */
+	TG_R_WRONG_TYPE,    /* another kind of JWT than an access token (RFC 8725 3.11) */
 	TG_R_INTERNAL,
 	TG_R_COUNT
 };

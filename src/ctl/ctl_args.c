@@ -162,8 +162,8 @@ ctl_alg(const char *usage, const char *s, enum tg_alg *out)
 	if (alg_from_name(s, out) != TG_OK)
 		return ctl_usage_error(usage,
 				       "unknown algorithm \"%s\" (HS256 HS384 HS512 RS256 RS384 RS512 "
-				       "PS256 PS384 PS512 ES256 ES384 ES512 EdDSA, spelled exactly)",
-				       s);
+				       "PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519, spelled "
+				       "exactly)", s);
 	return CTL_EXIT_OK;
 }
 

@@ -57,8 +57,8 @@ cmd_rotate(struct ctl *c, int argc, char **argv)
 	err = signing_key_rotate(s, t, (int64_t)time(NULL), &rec);
 	if (err == TG_ERR_UNSUPPORTED)
 		rc = ctl_fail(CTL_EXIT_REJECTED, "tenant %s's signing alg %s is not one the gateway "
-			      "signs with; choose HS256, ES256 or EdDSA with `tokengatectl tenant "
-			      "set %s --signing-alg ALG`", t->id, t->signing_alg, t->id);
+			      "signs with; choose HS256, ES256, EdDSA or Ed25519 with `tokengatectl "
+			      "tenant set %s --signing-alg ALG`", t->id, t->signing_alg, t->id);
 	else if (err == TG_ERR_NOT_FOUND)
 		rc = ctl_tenant_not_found(t->id);
 	else if (err != TG_OK)

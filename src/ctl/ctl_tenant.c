@@ -7,6 +7,7 @@
 
 #include "base/config.h"
 #include "store/store.h"
+#include "model/acr.h"
 #include "model/session.h"
 #include "model/tenant.h"
 
@@ -31,9 +32,13 @@
 	"  --drop-claim NAME        remove that requirement\n" \
 	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests\n" \
 	"  --drop-origin URL        remove an allowed origin\n" \
-	"  --signing-alg ALG        gateway-issued tokens: HS256 (default), ES256 or EdDSA\n" \
+	"  --signing-alg ALG        gateway tokens: HS256 (default), ES256, EdDSA or Ed25519\n" \
 	"  --require-amr M          every token of the tenant must carry method M in amr (repeatable)\n" \
 	"  --drop-amr M             remove that requirement\n" \
+	"  --max-auth-age S         refuse tokens whose auth_time is older (0: no limit)\n" \
+	"  --acr-map M=A[,M=A...]   the acr method M earns, weakest first (--no-acr-map clears)\n" \
+	"  --require-typ TYP        developer-signed tokens must carry typ TYP, e.g. at+jwt\n" \
+	"                           (--no-require-typ clears)\n" \
 	"  --rate-limit-per-key N   API requests per second per key (0: configured default)\n" \
 	"  --rate-limit-burst N     burst allowance for the rate limit (0: configured default)\n" \
 	"  --refresh-reuse-grace S  seconds a just-used refresh token is answered again\n" \
@@ -84,6 +89,7 @@ enum {
 	OPT_ALLOWED_ORIGIN, OPT_DROP_ORIGIN, OPT_SIGNING_ALG, OPT_REQUIRE_AMR, OPT_DROP_AMR,
 	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_REUSE_GRACE, OPT_SESSION_IDLE, OPT_SESSION_MAX,
 	OPT_MAX_SUB_LENGTH,
+	OPT_MAX_AUTH_AGE, OPT_ACR_MAP, OPT_NO_ACR_MAP, OPT_REQUIRE_TYP, OPT_NO_REQUIRE_TYP,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -110,6 +116,11 @@ static const struct ctl_opt policy_opts[] = {
 	{ "session-idle-timeout", true, OPT_SESSION_IDLE },
 	{ "session-max-lifetime", true, OPT_SESSION_MAX },
 	{ "max-sub-length", true, OPT_MAX_SUB_LENGTH },
+	{ "max-auth-age", true, OPT_MAX_AUTH_AGE },
+	{ "acr-map", true, OPT_ACR_MAP },
+	{ "no-acr-map", false, OPT_NO_ACR_MAP },
+	{ "require-typ", true, OPT_REQUIRE_TYP },
+	{ "no-require-typ", false, OPT_NO_REQUIRE_TYP },
 	{ NULL, false, 0 },
 };
 
@@ -322,7 +333,7 @@ clear_text(char **dst)
 static int
 set_signing_alg(struct tg_tenant *t, const char *v, const char *usage)
 {
-	static const char *const allowed[] = { "HS256", "ES256", "EdDSA", NULL };
+	static const char *const allowed[] = { "HS256", "ES256", "EdDSA", "Ed25519", NULL };
 
 	for (size_t i = 0; allowed[i]; i++) {
 		if (strcmp(allowed[i], v) == 0) {
@@ -331,8 +342,39 @@ set_signing_alg(struct tg_tenant *t, const char *v, const char *usage)
 			return CTL_EXIT_OK;
 		}
 	}
-	return ctl_usage_error(usage, "--signing-alg must be HS256, ES256 or EdDSA, not \"%s\"",
-			       v);
+	return ctl_usage_error(usage, "--signing-alg must be HS256, ES256, EdDSA or Ed25519, "
+			       "not \"%s\"", v);
+}
+
+/* The whole map at once: its order is its meaning (weakest first). */
+static int
+set_acr_map(struct tg_tenant *t, const char *v, const char *usage)
+{
+	struct tg_strlist map = { 0 };
+	char *copy = tg_xstrdup(v), *save = NULL;
+	int rc = CTL_EXIT_OK;
+
+	for (char *e = strtok_r(copy, ",", &save); e && rc == CTL_EXIT_OK;
+	     e = strtok_r(NULL, ",", &save)) {
+		if (!acr_entry_is_valid(e) || strlist_contains(&map, e))
+			rc = ctl_usage_error(usage, "--acr-map wants METHOD=ACR[,METHOD=ACR...], "
+					     "METHOD an amr name and ACR 1-%d printable characters "
+					     "without space, comma, quote or backslash, each once; "
+					     "\"%s\" is not", TG_ACR_LEN_MAX, e);
+		else
+			strlist_add(&map, e);
+	}
+	if (rc == CTL_EXIT_OK && map.n == 0)
+		rc = ctl_usage_error(usage, "--acr-map wants at least one METHOD=ACR (--no-acr-map "
+				     "clears the map)");
+	if (rc == CTL_EXIT_OK) {
+		strlist_free(&t->acr_map);
+		t->acr_map = map;
+		map = (struct tg_strlist){ 0 };
+	}
+	strlist_free(&map);
+	free(copy);
+	return rc;
 }
 
 static int
@@ -359,6 +401,11 @@ apply_list_option(struct tg_tenant *t, int id, const char *v, const char *usage)
 				   "(A-Z a-z 0-9 _ -)");
 	case OPT_DROP_AMR:
 		return dropped(t, strlist_remove(&t->require_amr, v), "required amr", v);
+	case OPT_ACR_MAP:
+		return set_acr_map(t, v, usage);
+	case OPT_NO_ACR_MAP:
+		strlist_free(&t->acr_map);
+		return CTL_EXIT_OK;
 	}
 	return ctl_fail(CTL_EXIT_USAGE, "internal error: unhandled option %d", id);
 }
@@ -411,6 +458,17 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 		return strcmp(v, "default") == 0 ? CTL_EXIT_OK :
 		       ctl_number(usage, "--refresh-reuse-grace", v, 0, TG_REFRESH_REUSE_GRACE_MAX,
 				  &t->refresh_reuse_grace);
+	case OPT_MAX_AUTH_AGE:
+		return ctl_number(usage, "--max-auth-age", v, 0, TG_MAX_SESSION_TTL,
+				  &t->max_auth_age);
+	case OPT_REQUIRE_TYP:
+		if (!tenant_typ_is_valid(v))
+			return ctl_usage_error(usage, "--require-typ wants a media type such as at+jwt "
+					       "or application/at+jwt, not \"%s\"", v);
+		return set_text(&t->require_typ, "--require-typ", v, usage);
+	case OPT_NO_REQUIRE_TYP:
+		clear_text(&t->require_typ);
+		return CTL_EXIT_OK;
 	}
 	return apply_list_option(t, o->id, v, usage);
 }
@@ -548,9 +606,10 @@ show_text(const struct tg_tenant *t)
 {
 	struct ctl_table tab;
 	char created[32], life[32], leeway[32], per_key[32], burst[32], grace[32], idle[32],
-		max[32], sub_max[32];
+		max[32], sub_max[32], age[32];
 	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
 	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
+	char *acr = join(&t->acr_map);
 
 	ctl_format_time(t->created, created, sizeof(created));
 	snprintf(life, sizeof(life), "%lld s", (long long)t->max_lifetime);
@@ -561,6 +620,7 @@ show_text(const struct tg_tenant *t)
 	snprintf(idle, sizeof(idle), "%lld s", (long long)t->session_idle_timeout);
 	snprintf(max, sizeof(max), "%lld s", (long long)t->session_max_lifetime);
 	snprintf(sub_max, sizeof(sub_max), "%lld bytes", (long long)t->max_sub_length);
+	snprintf(age, sizeof(age), "%lld s", (long long)t->max_auth_age);
 	ctl_table_init(&tab, 2);
 	ctl_table_row(&tab, "tenant", t->id);
 	ctl_table_row(&tab, "issuer", t->issuer);
@@ -572,6 +632,9 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "required claims", reqs);
 	ctl_table_row(&tab, "allowed origins", origins);
 	ctl_table_row(&tab, "required amr", amr);
+	ctl_table_row(&tab, "max auth age", t->max_auth_age ? age : "none");
+	ctl_table_row(&tab, "acr map", acr);
+	ctl_table_row(&tab, "required typ", t->require_typ);
 	ctl_table_row(&tab, "signing alg", t->signing_alg ? t->signing_alg : "HS256 (default)");
 	ctl_table_row(&tab, "rate limit per key", t->rate_limit_per_key ? per_key : "default");
 	ctl_table_row(&tab, "rate limit burst", t->rate_limit_burst ? burst : "default");
@@ -586,6 +649,7 @@ show_text(const struct tg_tenant *t)
 	free(reqs);
 	free(origins);
 	free(amr);
+	free(acr);
 }
 
 static int

@@ -31,15 +31,16 @@ static const char usage_verify[] =
 
 static const char usage_token[] =
 	"usage: tokengatectl [--db DIR] token sign TENANT --kid KID --sub USER --key-file F\n"
-	"                    [--ttl S] [--claim NAME=VALUE ...] [--alg ALG]\n";
+	"                    [--ttl S] [--claim NAME=VALUE ...] [--alg ALG] [--typ TYP]\n";
 
 static const char usage_sign[] =
 	"usage: tokengatectl [--db DIR] token sign TENANT --kid KID --sub USER --key-file F\n"
-	"                    [--ttl S] [--claim NAME=VALUE ...] [--alg ALG]\n"
+	"                    [--ttl S] [--claim NAME=VALUE ...] [--alg ALG] [--typ TYP]\n"
 	"\n"
 	"Mints a token the way a tenant's backend would (a developer aid).\n"
 	"  --kid KID        key id put in the header; the tenant's key KID gives the alg\n"
 	"  --alg ALG        sign with ALG instead of the stored key's alg\n"
+	"  --typ TYP        the header's typ (default JWT; at+jwt for a tenant that requires it)\n"
 	"  --sub USER       the subject\n"
 	"  --key-file F     HS*: the secret file (its exact bytes); others: a PEM private key\n"
 	"  --ttl S          seconds until exp (default: 60, or less when the tenant's\n"
@@ -49,7 +50,7 @@ static const char usage_sign[] =
 	"                   inside the tenant's claims namespace when it has one. Repeatable.\n"
 	"iss and aud come from the tenant's issuer and audience when set.\n";
 
-enum { OPT_KID, OPT_SUB, OPT_TTL, OPT_CLAIM, OPT_KEY_FILE, OPT_ALG };
+enum { OPT_KID, OPT_SUB, OPT_TTL, OPT_CLAIM, OPT_KEY_FILE, OPT_ALG, OPT_TYP };
 
 static const struct ctl_opt sign_opts[] = {
 	{ "kid", true, OPT_KID },
@@ -58,6 +59,7 @@ static const struct ctl_opt sign_opts[] = {
 	{ "claim", true, OPT_CLAIM },
 	{ "key-file", true, OPT_KEY_FILE },
 	{ "alg", true, OPT_ALG },
+	{ "typ", true, OPT_TYP },
 	{ NULL, false, 0 },
 };
 
@@ -311,6 +313,11 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		rc = ctl_usage_error(usage_sign, "--sub must not be empty");
 		goto out;
 	}
+	if (ctl_last(&a, OPT_TYP) && !tenant_typ_is_valid(ctl_last(&a, OPT_TYP))) {
+		rc = ctl_usage_error(usage_sign, "--typ wants a media type such as at+jwt, not \"%s\"",
+				     ctl_last(&a, OPT_TYP));
+		goto out;
+	}
 	rc = ctl_open_tenant(c, a.pos[0], &s, &t);
 	if (rc != CTL_EXIT_OK)
 		goto out;
@@ -323,7 +330,8 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 		rc = load_signing_key(&a, alg, &k);
 	if (rc != CTL_EXIT_OK)
 		goto out;
-	err = jws_sign(k, payload, &token);
+	err = jws_sign_typed(k, ctl_last(&a, OPT_TYP) ? ctl_last(&a, OPT_TYP) : "JWT", payload,
+			     &token);
 	if (err != TG_OK) {
 		rc = ctl_fail(ctl_exit_for(err), "cannot sign the token: %s", tg_err_str(err));
 		goto out;

@@ -352,6 +352,7 @@ enum param {
 	P_QUERY_STRING,
 	P_REMOTE_ADDR,
 	P_REQUEST_METHOD,
+	P_TOKENGATE_MAX_AUTH_AGE,
 	P_TOKENGATE_REQUIRE_AMR,
 	P_TOKENGATE_TENANT,
 	P_COUNT
@@ -366,7 +367,8 @@ static const struct {
 	PARAM(HTTP_AUTHORIZATION), PARAM(HTTP_COOKIE), PARAM(HTTP_ORIGIN),
 	PARAM(HTTP_REFERER), PARAM(HTTP_X_FORWARDED_PROTO), PARAM(HTTPS),
 	PARAM(PATH_INFO), PARAM(QUERY_STRING), PARAM(REMOTE_ADDR),
-	PARAM(REQUEST_METHOD), PARAM(TOKENGATE_REQUIRE_AMR), PARAM(TOKENGATE_TENANT),
+	PARAM(REQUEST_METHOD), PARAM(TOKENGATE_MAX_AUTH_AGE), PARAM(TOKENGATE_REQUIRE_AMR),
+	PARAM(TOKENGATE_TENANT),
 };
 #undef PARAM
 
@@ -384,7 +386,7 @@ read_params(char *const *envp, const char *v[P_COUNT])
 		case 'P': lo = hi = P_PATH_INFO; break;
 		case 'Q': lo = hi = P_QUERY_STRING; break;
 		case 'R': lo = P_REMOTE_ADDR; hi = P_REQUEST_METHOD; break;
-		case 'T': lo = P_TOKENGATE_REQUIRE_AMR; hi = P_TOKENGATE_TENANT; break;
+		case 'T': lo = P_TOKENGATE_MAX_AUTH_AGE; hi = P_TOKENGATE_TENANT; break;
 		default: continue;
 		}
 		for (int i = lo; i <= hi; i++) {
@@ -443,6 +445,7 @@ http_accept(struct http_conn *c, struct http_request *req)
 	req->forwarded_proto = v[P_HTTP_X_FORWARDED_PROTO];
 	req->tenant = v[P_TOKENGATE_TENANT];
 	req->require_amr = v[P_TOKENGATE_REQUIRE_AMR];
+	req->max_auth_age = v[P_TOKENGATE_MAX_AUTH_AGE];
 	return TG_OK;
 }
 

@@ -30,6 +30,7 @@ struct http_request {
 	const char *forwarded_proto; /* HTTP_X_FORWARDED_PROTO */
 	const char *tenant;          /* TOKENGATE_TENANT: a tenant pinned by the server */
 	const char *require_amr;     /* TOKENGATE_REQUIRE_AMR: space-separated */
+	const char *max_auth_age;    /* TOKENGATE_MAX_AUTH_AGE: seconds, as the server gave it */
 };
 
 struct http_header {

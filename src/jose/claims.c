@@ -120,6 +120,21 @@ check_times(const struct json_object *payload, const struct tg_tenant *t, int64_
 	return TG_OK;
 }
 
+/* OpenID Connect Core 2 / RFC 9470 3: auth_time is when the user last authenticated. */
+static enum tg_err
+check_auth_time(const struct json_object *payload, const struct tg_tenant *t, int64_t now,
+		struct tg_verdict *v)
+{
+	bool has_auth_time;
+	double at = 0;
+	enum tg_err rc = optional_date(payload, "auth_time", &has_auth_time, &at, v);
+
+	if (rc == TG_OK && has_auth_time && (at < 0 || at > (double)now + (double)t->leeway))
+		return tg_reject(v, TG_R_INVALID_CLAIM, "the \"auth_time\" claim is before 1970 or "
+				 "in the future");
+	return rc;
+}
+
 static enum tg_err
 check_issuer(const struct json_object *payload, const struct tg_tenant *t, struct tg_verdict *v)
 {
@@ -178,6 +193,8 @@ claims_check(const struct json_object *payload, const struct tg_tenant *t, int64
 	if (rc == TG_OK)
 		rc = check_times(payload, t, now, v);
 	if (rc == TG_OK)
+		rc = check_auth_time(payload, t, now, v);
+	if (rc == TG_OK)
 		rc = check_issuer(payload, t, v);
 	if (rc == TG_OK)
 		rc = check_audience(payload, t, v);
@@ -188,7 +205,8 @@ bool
 claims_is_top_level(const char *name)
 {
 	static const char *const names[] = { "iss", "sub", "aud", "exp", "nbf", "iat", "jti",
-					     "scope", "sid", "tid", "amr", "azp", NULL };
+					     "scope", "sid", "tid", "amr", "azp", "auth_time", "acr",
+					     NULL };
 
 	for (size_t i = 0; names[i]; i++)
 		if (strcmp(names[i], name) == 0)

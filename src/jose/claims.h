@@ -14,7 +14,8 @@ struct json_object;
  * (sub_too_long). exp: required JSON number;
  * rejected when exp <= now - leeway, when exp > now + max_lifetime + leeway,
  * or (iat present) when exp - iat > max_lifetime. nbf/iat beyond now + leeway
- * are rejected. iss must equal the tenant's issuer when set. aud (string or
+ * are rejected, and so is an auth_time that is not a NumericDate between 0 and
+ * now + leeway. iss must equal the tenant's issuer when set. aud (string or
  * array of strings) must contain the tenant's audience when set, and is
  * refused when the tenant has none (RFC 7519 4.1.3).
  */
@@ -29,7 +30,7 @@ enum tg_err claims_check(const struct json_object *payload, const struct tg_tena
 struct json_object *claims_lookup(const struct json_object *payload, const struct tg_tenant *t,
 				  const char *path);
 
-/* Registered claims and "scope" (and the gateway's sid/tid/amr) stay at the top level. */
+/* Registered claims and "scope" (and the gateway's sid/tid/amr/auth_time/acr) stay at top level. */
 bool claims_is_top_level(const char *name);
 
 /*

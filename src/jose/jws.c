@@ -105,6 +105,11 @@ check_header(struct jws *j, struct tg_verdict *v)
 	    !(json_object_is_type(m, json_type_boolean) && json_object_get_boolean(m)))
 		return tg_reject(v, TG_R_UNSUPPORTED_HEADER,
 				 "unencoded payloads (b64) are refused");
+	if (json_object_object_get_ex(j->header, "typ", &m)) {
+		j->typ = header_string(m);
+		if (!j->typ)
+			return tg_reject(v, TG_R_MALFORMED, "the token header's typ is not a string");
+	}
 	if (json_object_object_get_ex(j->header, "kid", &m)) {
 		j->kid = header_string(m);
 		if (!j->kid || j->kid[0] == '\0' || strlen(j->kid) > TG_KID_MAX)
@@ -277,7 +282,7 @@ jws_verify(const struct jws *j, const char *token, const struct tg_key *key, str
 	if (!j || !token || !key)
 		return tg_reject(v, TG_R_INTERNAL, "verification was called without token or key");
 	/* RFC 8725 section 3.1: the key decides the algorithm; the header only has to agree. */
-	if (key->alg != j->alg)
+	if (!alg_is_same(key->alg, j->alg))
 		return tg_reject(v, TG_R_ALG_MISMATCH,
 				 "the token's alg is not the key's algorithm");
 	if (!key_fits(key))
@@ -385,7 +390,8 @@ b64_json(const struct json_object *o)
 }
 
 enum tg_err
-jws_sign(const struct tg_key *key, const struct json_object *payload, char **out)
+jws_sign_typed(const struct tg_key *key, const char *typ, const struct json_object *payload,
+	       char **out)
 {
 	struct json_object *h = NULL;
 	char *h64 = NULL, *p64 = NULL, *s64 = NULL, *input = NULL;
@@ -393,11 +399,12 @@ jws_sign(const struct tg_key *key, const struct json_object *payload, char **out
 	size_t siglen = 0;
 	enum tg_err rc = TG_ERR_INVALID;
 
-	if (!key || !key_fits(key) || !payload || !json_object_is_type(payload, json_type_object))
+	if (!key || !key_fits(key) || !typ || !payload ||
+	    !json_object_is_type(payload, json_type_object))
 		goto out;
 	h = json_object_new_object();
 	json_object_object_add(h, "alg", json_object_new_string(alg_name(key->alg)));
-	json_object_object_add(h, "typ", json_object_new_string("JWT"));
+	json_object_object_add(h, "typ", json_object_new_string(typ));
 	if (key->kid)
 		json_object_object_add(h, "kid", json_object_new_string(key->kid));
 	h64 = b64_json(h);
@@ -416,4 +423,29 @@ out:
 	free(input);
 	secret_free_buf(sig, siglen);
 	return rc;
+}
+
+enum tg_err
+jws_sign(const struct tg_key *key, const struct json_object *payload, char **out)
+{
+	return jws_sign_typed(key, "JWT", payload, out);
+}
+
+/* RFC 7515 4.1.9: "application/" may be left out when no other '/' follows. */
+static const char *
+media_subtype(const char *typ)
+{
+	static const char prefix[] = "application/";
+
+	if (strncasecmp(typ, prefix, sizeof(prefix) - 1) == 0 &&
+	    !strchr(typ + sizeof(prefix) - 1, '/'))
+		return typ + sizeof(prefix) - 1;
+	return typ;
+}
+
+bool
+jws_typ_is(const char *typ, const char *want)
+{
+	/* Media types compare case-insensitively (RFC 2045 5.1). */
+	return typ && want && strcasecmp(media_subtype(typ), media_subtype(want)) == 0;
 }

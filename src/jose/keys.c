@@ -218,7 +218,7 @@ check_pkey(enum tg_alg alg, EVP_PKEY *pkey, struct tg_why *why)
 	case TG_FAMILY_OKP:
 		/* RFC 8037: EdDSA means Ed25519 here; Ed448 and X25519 keys are refused. */
 		if (id != EVP_PKEY_ED25519)
-			return tg_fail(why, TG_ERR_INVALID, "EdDSA needs an Ed25519 key");
+			return tg_fail(why, TG_ERR_INVALID, "EdDSA and Ed25519 need an Ed25519 key");
 		return TG_OK;
 	case TG_FAMILY_HMAC:
 		return tg_fail(why, TG_ERR_INVALID, "HS* algorithms take a secret, not a key pair");
@@ -679,7 +679,7 @@ is_signature_jwk(const struct json_object *jwk)
 	return has_op;
 }
 
-/* The JWK's alg, the caller's, or both when they agree. */
+/* The JWK's alg, the caller's (which wins), or both when they agree (EdDSA and Ed25519 do). */
 static enum tg_err
 jwk_alg(const struct json_object *jwk, enum tg_alg want, enum tg_alg *alg, struct tg_why *why)
 {
@@ -689,7 +689,8 @@ jwk_alg(const struct json_object *jwk, enum tg_alg want, enum tg_alg *alg, struc
 
 	if (bad || (name && alg_from_name(name, &own) != TG_OK))
 		return tg_fail(why, TG_ERR_INVALID, "JWK alg is not an algorithm on the allowlist");
-	if (want != TG_ALG_INVALID && own != TG_ALG_INVALID && want != own)
+	if (want != TG_ALG_INVALID && own != TG_ALG_INVALID &&
+	    !alg_is_same(want, own))
 		return tg_fail(why, TG_ERR_INVALID, "JWK alg differs from the algorithm asked for");
 	if (want == TG_ALG_INVALID && own == TG_ALG_INVALID)
 		return tg_fail(why, TG_ERR_INVALID, "JWK has no alg and none was given");

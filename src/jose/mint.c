@@ -11,6 +11,7 @@
 #include "jose/claims.h"
 #include "jose/jws.h"
 #include "jose/verify.h"
+#include "model/acr.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -27,7 +28,8 @@
  * claim of that name at top level would forge or contradict the gateway's own.
  */
 static const char *const reserved_claims[] = {
-	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "tid", "sid", "amr", NULL,
+	"iss", "sub", "aud", "exp", "nbf", "iat", "jti", "tid", "sid", "amr", "auth_time", "acr",
+	NULL,
 };
 
 static bool
@@ -42,7 +44,8 @@ is_reserved_claim(const char *name)
 enum tg_alg
 mint_signing_alg(const struct tg_tenant *t)
 {
-	static const enum tg_alg allowed[] = { TG_ALG_HS256, TG_ALG_ES256, TG_ALG_EDDSA };
+	static const enum tg_alg allowed[] = { TG_ALG_HS256, TG_ALG_ES256, TG_ALG_EDDSA,
+						 TG_ALG_ED25519 };
 	enum tg_alg alg;
 
 	if (!t->signing_alg)
@@ -144,6 +147,30 @@ amr_array(const struct tg_session *sess)
 	return a;
 }
 
+static bool
+amr_contains(const void *set, const char *word, size_t len)
+{
+	const struct tg_strlist *amr = set;
+
+	for (size_t i = 0; i < amr->n; i++)
+		if (strlen(amr->v[i]) == len && memcmp(amr->v[i], word, len) == 0)
+			return true;
+	return false;
+}
+
+/* RFC 9470 section 3 (OpenID Connect's claims): when and how strongly the user authenticated. */
+static void
+add_authn_claims(struct json_object *p, const struct tg_tenant *t, const struct tg_session *sess)
+{
+	const char *acr = acr_of_amr(&t->acr_map, amr_contains, &sess->amr);
+
+	json_object_object_add(p, "amr", amr_array(sess));
+	if (sess->auth_time)
+		json_object_object_add(p, "auth_time", json_object_new_int64(sess->auth_time));
+	if (acr)
+		json_object_object_add(p, "acr", json_object_new_string(acr));
+}
+
 /*
  * Where a custom claim goes: the names claims_lookup() always reads at top
  * level stay there (so `require-claim scope=...` sees them); the rest go into
@@ -204,7 +231,7 @@ build_payload(const struct tg_tenant *t, const struct tg_session *sess, int64_t 
 	json_object_object_add(p, "iat", json_object_new_int64(now));
 	json_object_object_add(p, "exp", json_object_new_int64(exp));
 	json_object_object_add(p, "jti", json_object_new_string(jti));
-	json_object_object_add(p, "amr", amr_array(sess));
+	add_authn_claims(p, t, sess);
 	if (sess->claims)
 		add_custom_claims(p, t, sess->claims);
 	free(iss);
@@ -234,7 +261,7 @@ mint_access_token(const struct tg_key *key, const struct tg_tenant *t,
 	exp = session_deadline(sess) - now < lifetime ? session_deadline(sess) : now + lifetime;
 	rc = build_payload(t, sess, now, exp, &p);
 	if (rc == TG_OK)
-		rc = jws_sign(key, p, &tok);
+		rc = jws_sign_typed(key, TG_JWS_TYP_ACCESS, p, &tok);
 	if (rc != TG_OK)
 		goto out;
 	/* The verifier refuses longer tokens: fail here, where the caller can say why. */
@@ -269,7 +296,7 @@ mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,
 		if (is_top_level_custom(t, name) && is_reserved_claim(name))
 			return tg_fail(why, TG_ERR_INVALID, "custom claims may not use the names "
 				       "the gateway writes (iss sub aud exp nbf iat jti tid sid "
-				       "amr)");
+				       "amr auth_time acr)");
 	}
 	len = strlen(json_object_to_json_string_ext((struct json_object *)(uintptr_t)claims,
 						    JSON_C_TO_STRING_PLAIN |

@@ -40,12 +40,13 @@ char *mint_issuer(const struct tg_tenant *t);
 
 /*
  * Signs an access token for sess with key: iss (mint_issuer), sub, tid, sid,
- * iat = now, exp = min(now + lifetime, session_deadline(sess)), jti (random), amr, aud
+ * iat = now, exp = min(now + lifetime, session_deadline(sess)), jti (random), amr,
+ * auth_time (when known), acr (when the tenant's acr map rates a method), aud
  * when the tenant has an audience (its verification demands one), and
  * sess->claims under the tenant's claims namespace when set, else at top level
  * (a custom claim never replaces a registered one; "scope" and "azp" stay at
- * top level, where claims_lookup reads them). *token is malloc'd, *exp_out
- * the exp written. key must be a gateway signing key (is_gateway, as
+ * top level, where claims_lookup reads them), under typ at+jwt (RFC 9068).
+ * *token is malloc'd, *exp_out the exp written. key must be a gateway signing key (is_gateway, as
  * keyring_signing_key gives) and sess one of t's sessions; lifetime must be
  * 1..t->max_lifetime, the verifier refusing longer tokens (callers cap
  * expires_in first): TG_ERR_INVALID otherwise. TG_ERR_REJECTED when sess is
@@ -61,7 +62,8 @@ enum tg_err mint_access_token(const struct tg_key *key, const struct tg_tenant *
 /*
  * Whether custom claims (an object; NULL: none) may be issued for t: every
  * name is 1..TG_MINT_CLAIM_NAME_MAX bytes, none at top level is a registered
- * or gateway claim (iss sub aud exp nbf iat jti tid sid amr), and all of them
+ * or gateway claim (iss sub aud exp nbf iat jti tid sid amr auth_time acr),
+ * and all of them
  * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID otherwise, and why gets a sentence
  * an operator can act on.
  */

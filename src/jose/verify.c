@@ -1,7 +1,7 @@
 /*
  * The single validation path for every entry point. Order (libjwt's, with the
  * signature before any claim is trusted): structure and header rules (jws.c),
- * tenant, kid -> key, alg pin and key type (jws.c), signature, claims (claims.c).
+ * tenant, kid -> key, alg pin and key type (jws.c), signature, type, claims (claims.c).
  * The unverified "iss" is read only to choose a tenant whose keys must then verify.
  */
 #include "jose/verify.h"
@@ -12,6 +12,7 @@
 #include <json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 void
 verified_free(struct tg_verified *v)
@@ -70,7 +71,7 @@ check_signature(const struct keyring *kr, const struct tg_tenant *t, const struc
 
 	keyring_keys(kr, t->id, &keys, &n);
 	for (size_t i = 0; i < n; i++) {
-		if (j->kid ? strcmp(keys[i].kid, j->kid) != 0 : keys[i].alg != j->alg)
+		if (j->kid ? strcmp(keys[i].kid, j->kid) != 0 : !alg_is_same(keys[i].alg, j->alg))
 			continue;
 		key = keyring_key_parsed(&keys[i]);
 		if (!key)
@@ -96,6 +97,37 @@ check_signature(const struct keyring *kr, const struct tg_tenant *t, const struc
 	return tg_reject(v, TG_R_BAD_SIGNATURE, "the signature does not verify");
 }
 
+/* Whether the subtype of a media type ends in "+jwt": a named kind of JWT (RFC 8725 3.11). */
+static bool
+is_jwt_kind(const char *typ)
+{
+	size_t n = strlen(typ);
+
+	return n >= 4 && strcasecmp(typ + n - 4, "+jwt") == 0;
+}
+
+/*
+ * RFC 8725 3.11 explicit typing: an access token must not be confused with the
+ * other JWTs a tenant's keys sign (ID tokens, logout tokens, other SETs).
+ */
+static enum tg_err
+check_type(const struct tg_tenant *t, const struct jws *j, const struct tg_key *key,
+	   struct tg_verdict *v)
+{
+	if (j->typ && is_jwt_kind(j->typ) && !jws_typ_is(j->typ, TG_JWS_TYP_ACCESS))
+		return tg_reject(v, TG_R_WRONG_TYPE, "the token's typ names another kind of JWT "
+				 "than an access token (at+jwt, RFC 9068)");
+	/* RFC 8417 2.2 registers events for security event tokens, logout tokens among them. */
+	if (json_object_object_get_ex(j->payload, "events", NULL))
+		return tg_reject(v, TG_R_WRONG_TYPE, "the token carries events: it is a security "
+				 "event token (a logout token, say), not an access token");
+	if (!key->is_gateway && t->require_typ && !jws_typ_is(j->typ, t->require_typ))
+		return tg_reject(v, TG_R_WRONG_TYPE, "tenant %s requires typ \"%s\" in the token "
+				 "header and the token's typ is %s", t->id, t->require_typ,
+				 j->typ ? "another" : "missing");
+	return TG_OK;
+}
+
 enum tg_err
 verify_token(const struct keyring *kr, const char *tenant, const char *token, size_t len,
 	     int64_t now, struct tg_verified **out, struct tg_verdict *verdict)
@@ -114,6 +146,9 @@ verify_token(const struct keyring *kr, const char *tenant, const char *token, si
 	if (rc != TG_OK)
 		goto out;
 	rc = check_signature(kr, t, j, token, &key, verdict);
+	if (rc != TG_OK)
+		goto out;
+	rc = check_type(t, j, key, verdict);
 	if (rc != TG_OK)
 		goto out;
 	rc = claims_check(j->payload, t, now, verdict);

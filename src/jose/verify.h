@@ -2,7 +2,7 @@
  * The one validation every entry point calls (CLI, authorizer, API):
  * token + (optional tenant) -> verdict. Order after libjwt, signature before
  * claims: structure -> alg allowlist -> tenant -> kid -> key -> alg pin ->
- * signature -> claims.
+ * signature -> type -> claims.
  */
 #ifndef TG_VERIFY_H
 #define TG_VERIFY_H

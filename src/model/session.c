@@ -80,6 +80,7 @@ session_dup(const struct tg_session *s)
 	d->idle_timeout = s->idle_timeout;
 	d->idle_expires = s->idle_expires;
 	d->absolute_expires = s->absolute_expires;
+	d->auth_time = s->auth_time;
 	strlist_copy(&d->amr, &s->amr);
 	d->bind_ip = dup_or_null(s->bind_ip);
 	d->claims = claims_copy(s->claims);
@@ -124,6 +125,9 @@ session_step_up(struct tg_session *s, int64_t now)
 		end = s->absolute_expires;
 	if (end > s->expires)
 		s->expires = end;
+	/* RFC 9470: the step-up is the latest active authentication (never moved back). */
+	if (now > s->auth_time)
+		s->auth_time = now;
 	session_touch(s, now);
 }
 
@@ -165,6 +169,7 @@ session_to_json(const struct tg_session *s, int64_t now)
 	json_object_object_add(o, "idle_expires_at", time_or_null(s->idle_expires));
 	json_object_object_add(o, "absolute_expires_at", time_or_null(s->absolute_expires));
 	json_object_object_add(o, "last_refreshed", time_or_null(s->last_refreshed));
+	json_object_object_add(o, "auth_time", json_object_new_int64(s->auth_time));
 	json_object_object_add(o, "amr", amr_to_json(&s->amr));
 	json_object_object_add(o, "bind_ip", str_or_null(s->bind_ip));
 	json_object_object_add(o, "revoked", json_object_new_boolean(s->revoked != 0));
@@ -188,6 +193,7 @@ session_encode(const struct tg_session *s, size_t *len)
 	json_object_object_add(o, "ttl", json_object_new_int64(s->ttl));
 	json_object_object_add(o, "last_refreshed", json_object_new_int64(s->last_refreshed));
 	json_object_object_add(o, "revoked", json_object_new_int64(s->revoked));
+	json_object_object_add(o, "auth_time", json_object_new_int64(s->auth_time));
 	json_object_object_add(o, "amr", amr_to_json(&s->amr));
 	json_object_object_add(o, "bind_ip", str_or_null(s->bind_ip));
 	json_object_object_add(o, "claims", claims_copy(s->claims));
@@ -212,16 +218,24 @@ static const char *const stored_members[] = {
 #define NSTORED_FORM1 11
 #define NSTORED (sizeof(stored_members) / sizeof(stored_members[0]))
 
+/* Members added since the first release: records written before them lack them. */
+static const char *const later_members[] = { "auth_time" };
+
+#define NLATER (sizeof(later_members) / sizeof(later_members[0]))
+
 /* Exactly the members of that form, each once (json_strict refuses duplicates). */
 static bool
 has_exactly_stored_members(const struct json_object *o, int form)
 {
-	size_t want = form == 1 ? NSTORED_FORM1 : NSTORED, n = 0;
+	size_t want = form == 1 ? NSTORED_FORM1 : NSTORED, n = 0, later = 0;
 
 	for (size_t i = 0; i < want; i++)
 		if (json_object_object_get_ex(o, stored_members[i], NULL))
 			n++;
-	return n == want && (size_t)json_object_object_length(o) == want;
+	for (size_t i = 0; i < NLATER; i++)
+		if (json_object_object_get_ex(o, later_members[i], NULL))
+			later++;
+	return n == want && (size_t)json_object_object_length(o) == want + later;
 }
 
 /* A string of 1..max bytes with no NUL inside (which C code after us would silently cut). */
@@ -366,8 +380,14 @@ read_record(const struct json_object *o, int form, struct tg_session *s)
 	    !get_time(o, "ttl", &s->ttl) || !get_time(o, "last_refreshed", &s->last_refreshed) ||
 	    !get_time(o, "revoked", &s->revoked))
 		return false;
+	if (json_object_object_get_ex(o, "auth_time", NULL) &&
+	    !get_time(o, "auth_time", &s->auth_time))
+		return false;
+	/* Older records, and ones made without it (0), date it from the issuance. */
+	if (s->auth_time == 0)
+		s->auth_time = s->created;
 	/* A session cannot end before it began; a step-up only ever moves expires later. */
-	if (s->expires < s->created || s->ttl > TG_MAX_SESSION_TTL)
+	if (s->expires < s->created || s->ttl > TG_MAX_SESSION_TTL || s->auth_time < s->created)
 		return false;
 	if (form != 1 && !read_limits(o, s))
 		return false;
@@ -482,15 +502,7 @@ refresh_reuse_is_graced(int64_t used_at, int64_t grace, int64_t now)
 bool
 session_amr_is_valid(const char *method)
 {
-	size_t n;
+	size_t n = method ? strlen(method) : 0;
 
-	if (!method)
-		return false;
-	n = strlen(method);
-	if (n == 0 || n > TG_AMR_LEN_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!is_b64url_char(method[i]) && method[i] != '.')
-			return false;
-	return true;
+	return n > 0 && n <= TG_AMR_LEN_MAX && strspn(method, TG_AMR_CHARS) == n;
 }

@@ -32,6 +32,7 @@ struct tg_session {
 	int64_t idle_timeout;     /* a token handed out moves idle_expires to now + this */
 	int64_t idle_expires;     /* the session ends here unless a token is handed out before */
 	int64_t absolute_expires; /* created + session_max_lifetime: expires never passes it */
+	int64_t auth_time;      /* last active authentication: issuance, each step-up; 0 unknown */
 	struct tg_strlist amr;  /* in the order the methods were added */
 	char *bind_ip;          /* NULL: a refresh may come from any address */
 	struct json_object *claims; /* custom claims given at issuance (an object), NULL: none */
@@ -64,8 +65,8 @@ void session_step_up(struct tg_session *s, int64_t now);
 /*
  * The API and `session show --json` view: session_id, tenant, user_id,
  * created, expires, idle_expires_at and absolute_expires_at (null when
- * none), last_refreshed (null when never), amr, bind_ip (null), revoked
- * (bool), revoked_at (null), active (live at now). Never the claims'
+ * none), last_refreshed (null when never), auth_time, amr, bind_ip (null),
+ * revoked (bool), revoked_at (null), active (live at now). Never the claims'
  * secrets: claims are shown as given, they are the tenant's own data.
  */
 struct json_object *session_to_json(const struct tg_session *s, int64_t now);
@@ -74,7 +75,8 @@ struct json_object *session_to_json(const struct tg_session *s, int64_t now);
  * Stored form (the store keeps it opaque): the full record as JSON text,
  * malloc'd, in form TG_SESSION_FORM. Form 1 had no idle_timeout, idle_expires
  * and absolute_expires (a session without limits); decoding takes the form
- * the record was written in and refuses any other member set.
+ * the record was written in and refuses any other member set. A record
+ * without auth_time (older, or 0) reads back with auth_time = created.
  */
 #define TG_SESSION_FORM 2
 char *session_encode(const struct tg_session *s, size_t *len);
@@ -103,7 +105,10 @@ enum tg_err refresh_token_successor(const struct tg_secret *key, const char *tok
  */
 bool refresh_reuse_is_graced(int64_t used_at, int64_t grace, int64_t now);
 
-/* An amr method name: 1..TG_AMR_LEN_MAX of [A-Za-z0-9_.-] (RFC 8176 names fit). */
+/* The characters of an amr method name (RFC 8176 names fit). */
+#define TG_AMR_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-"
+
+/* An amr method name: 1..TG_AMR_LEN_MAX of TG_AMR_CHARS. */
 bool session_amr_is_valid(const char *method);
 
 #endif

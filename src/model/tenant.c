@@ -8,6 +8,7 @@
 
 #include "base/alg.h"
 #include "model/session.h"
+#include "model/acr.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -32,6 +33,21 @@ tenant_id_is_valid(const char *id)
 			return false;
 	}
 	return true;
+}
+
+/* RFC 6838 4.2 restricted-name characters. */
+#define TYP_CHARS "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789!#$&^_.+-"
+
+bool
+tenant_typ_is_valid(const char *typ)
+{
+	size_t n = typ ? strlen(typ) : 0;
+	const char *slash = typ ? strchr(typ, '/') : NULL;
+
+	if (n == 0 || n > 64 || strspn(typ, TYP_CHARS "/") != n)
+		return false;
+	/* type/subtype: neither half empty, one '/' at most. */
+	return !slash || (slash != typ && slash[1] && !strchr(slash + 1, '/'));
 }
 
 struct tg_tenant *
@@ -61,6 +77,8 @@ tenant_free(struct tg_tenant *t)
 	strlist_free(&t->require_claims);
 	strlist_free(&t->allowed_origins);
 	strlist_free(&t->require_amr);
+	strlist_free(&t->acr_map);
+	free(t->require_typ);
 	free(t);
 }
 
@@ -84,6 +102,9 @@ tenant_dup(const struct tg_tenant *t)
 	strlist_copy(&d->require_claims, &t->require_claims);
 	strlist_copy(&d->allowed_origins, &t->allowed_origins);
 	strlist_copy(&d->require_amr, &t->require_amr);
+	d->max_auth_age = t->max_auth_age;
+	strlist_copy(&d->acr_map, &t->acr_map);
+	d->require_typ = dup_or_null(t->require_typ);
 	d->signing_alg = dup_or_null(t->signing_alg);
 	d->rate_limit_per_key = t->rate_limit_per_key;
 	d->rate_limit_burst = t->rate_limit_burst;
@@ -136,6 +157,9 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "require_claims", strlist_to_json(&t->require_claims));
 	json_object_object_add(o, "allowed_origins", strlist_to_json(&t->allowed_origins));
 	json_object_object_add(o, "require_amr", strlist_to_json(&t->require_amr));
+	json_object_object_add(o, "max_auth_age", json_object_new_int64(t->max_auth_age));
+	json_object_object_add(o, "acr_map", strlist_to_json(&t->acr_map));
+	json_object_object_add(o, "require_typ", str_or_null(t->require_typ));
 	json_object_object_add(o, "signing_alg", str_or_null(t->signing_alg));
 	json_object_object_add(o, "rate_limit_per_key",
 			       json_object_new_int64(t->rate_limit_per_key));
@@ -217,7 +241,7 @@ static const char *const known_members[] = {
 	"id", "issuer", "audience", "max_lifetime", "leeway", "claims_ns", "map_claims",
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
 	"rate_limit_burst", "refresh_reuse_grace", "max_sub_length", "created",
-	"session_idle_timeout", "session_max_lifetime",
+	"session_idle_timeout", "session_max_lifetime", "max_auth_age", "acr_map", "require_typ",
 };
 
 static bool
@@ -236,6 +260,24 @@ has_only_known_members(const struct json_object *o)
 			return false;
 	}
 	return true;
+}
+
+/* What the tenant asks of authentications: max_auth_age, acr_map, require_typ. */
+static enum tg_err
+read_authn(const struct json_object *o, struct tg_tenant *t)
+{
+	enum tg_err rc = get_int(o, "max_auth_age", 0, &t->max_auth_age);
+
+	if (rc == TG_OK)
+		rc = get_str(o, "require_typ", &t->require_typ);
+	if (rc == TG_OK)
+		rc = get_strlist(o, "acr_map", &t->acr_map);
+	if (rc == TG_OK && t->require_typ && !tenant_typ_is_valid(t->require_typ))
+		rc = TG_ERR_INVALID;
+	for (size_t i = 0; rc == TG_OK && i < t->acr_map.n; i++)
+		if (!acr_entry_is_valid(t->acr_map.v[i]))
+			rc = TG_ERR_INVALID;
+	return rc;
 }
 
 static enum tg_err
@@ -283,6 +325,8 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = get_strlist(o, "allowed_origins", &t->allowed_origins);
 	if (rc == TG_OK)
 		rc = get_strlist(o, "require_amr", &t->require_amr);
+	if (rc == TG_OK)
+		rc = read_authn(o, t);
 	/* A signing algorithm we could never use would only fail later, at token issue. */
 	if (rc == TG_OK && t->signing_alg && alg_from_name(t->signing_alg, &alg) != TG_OK)
 		rc = TG_ERR_INVALID;

@@ -26,6 +26,9 @@ struct tg_tenant {
 	struct tg_strlist require_claims;  /* "NAME" or "NAME=VALUE" */
 	struct tg_strlist allowed_origins;
 	struct tg_strlist require_amr;
+	int64_t max_auth_age;        /* seconds since auth_time a token may be; 0: any (RFC 9470) */
+	struct tg_strlist acr_map;   /* "AMR=ACR", weakest first (model/acr.h) */
+	char *require_typ;           /* developer-signed tokens' typ; NULL: any (RFC 8725 3.11) */
 	char *signing_alg;  /* gateway-issued tokens; NULL: HS256 */
 	int64_t rate_limit_per_key; /* 0: configuration default */
 	int64_t rate_limit_burst;
@@ -35,6 +38,9 @@ struct tg_tenant {
 	int64_t max_sub_length; /* bytes of sub; a longer one is refused (sub_too_long), never cut */
 	int64_t created;
 };
+
+/* A media type for typ: 1..64 of A-Z a-z 0-9 ! # $ & ^ _ . + - and one optional '/'. */
+bool tenant_typ_is_valid(const char *typ);
 
 /* Valid ids: 1..TG_TENANT_ID_MAX of [A-Za-z0-9._-], not starting with '.' or '-'. */
 bool tenant_id_is_valid(const char *id);

@@ -249,6 +249,7 @@ session_from(struct api_ctx *c, const struct api_body *b, struct tg_session **ou
 
 	s->tenant = tg_xstrdup(c->tenant);
 	s->created = c->env->now;
+	s->auth_time = s->created; /* the backend calls us right after the user authenticated */
 	if (!api_body_string(c, b, "user_id", &s->user) || !user_ok(c, s->user) ||
 	    !sub_ok(c, s->user) ||
 	    !api_json_int(c, b->json, "session_ttl", 1, TG_MAX_SESSION_TTL, TG_DEFAULT_SESSION_TTL,

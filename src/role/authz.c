@@ -2,16 +2,19 @@
  * The authorizer role's decision and its rendering. Order: find the token
  * (Authorization: Bearer, else the cookie; never the query string) -> HTTPS
  * rule -> CSRF rule -> the token's grant, cached or made from a fresh
- * verify_token -> tenant's origin list -> session -> required claims and amr
- * -> variables; then its rendering, and the authorizer's entry (decide, log,
- * render). Never parses JOSE (verify.c does), never echoes the token; the
- * decision does no I/O, so every rule is testable by calling it.
+ * verify_token -> tenant's origin list -> session -> required claims ->
+ * required amr and authentication age (RFC 9470 step-up) -> variables; then
+ * its rendering, and the authorizer's entry (decide, log, render). Never
+ * parses JOSE (verify.c does), never echoes the token; the decision does no
+ * I/O, so every rule is testable by calling it.
  */
 #include "role/authz.h"
 
 #include "role/grant.h"
 #include "base/log.h"
+#include "base/number.h"
 #include "jose/verify.h"
+#include "model/acr.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -20,6 +23,8 @@
 #include <strings.h>
 
 enum source { SRC_NONE, SRC_BEARER, SRC_COOKIE };
+
+#define TG_INSUFFICIENT_AUTHN "insufficient_user_authentication" /* RFC 9470 section 3 */
 
 /* a followed by b in out (size > 0), cut to fit: the per-request names, without printf. */
 static void
@@ -60,6 +65,7 @@ authz_decision_fini(struct authz_decision *d)
 	free(d->user);
 	free(d->tenant);
 	free(d->sid);
+	free(d->acr_values);
 	memset(d, 0, sizeof(*d));
 }
 
@@ -70,7 +76,7 @@ authz_request_of(const struct http_request *req, struct authz_request *out)
 		.method = req->method, .authorization = req->authorization, .cookie = req->cookie,
 		.origin = req->origin, .referer = req->referer, .remote_addr = req->remote_addr,
 		.https = req->https, .forwarded_proto = req->forwarded_proto, .tenant = req->tenant,
-		.require_amr = req->require_amr,
+		.require_amr = req->require_amr, .max_auth_age = req->max_auth_age,
 	};
 }
 
@@ -185,6 +191,112 @@ check_session(const struct authz_env *env, const struct grant *g, struct authz_d
 	return true;
 }
 
+/* ------------------------------------------------------------ step-up (RFC 9470) */
+
+/* *list (malloc'd or NULL) with word appended, space-separated, unless already there. */
+static void
+add_word(char **list, const char *word)
+{
+	char *longer;
+	size_t n = strlen(word);
+
+	for (const char *w = *list; w && *w; w += strcspn(w, " "), w += strspn(w, " "))
+		if (strcspn(w, " ") == n && strncmp(w, word, n) == 0)
+			return;
+	longer = *list ? tg_xasprintf("%s %s", *list, word) : tg_xstrdup(word);
+	free(*list);
+	*list = longer;
+}
+
+/* A required method the token lacks: named in *missing, its acr (else itself) in acr_values. */
+static void
+require_method(const struct tg_tenant *t, const struct grant *g, const char *method,
+	       char **missing, struct authz_decision *d)
+{
+	const char *acr;
+
+	if (grant_has_amr(&g->amr, method))
+		return;
+	acr = acr_of_method(&t->acr_map, method, strlen(method));
+	add_word(missing, method);
+	add_word(&d->acr_values, acr ? acr : method);
+}
+
+/* The tenant's required methods and the location's (space-separated words). */
+static char *
+missing_methods(const struct tg_tenant *t, const struct authz_request *req, const struct grant *g,
+		struct authz_decision *d)
+{
+	const char *w = req->require_amr ? req->require_amr : "";
+	char *missing = NULL;
+
+	for (size_t i = 0; i < t->require_amr.n; i++)
+		require_method(t, g, t->require_amr.v[i], &missing, d);
+	for (w += strspn(w, " "); *w; w += strspn(w, " ")) {
+		char *word = tg_xstrndup(w, strcspn(w, " "));
+
+		require_method(t, g, word, &missing, d);
+		w += strlen(word);
+		free(word);
+	}
+	return missing;
+}
+
+/* The stricter of the location's TOKENGATE_MAX_AUTH_AGE and the tenant's max_auth_age; 0: none. */
+static bool
+max_auth_age(const struct authz_request *req, const struct tg_tenant *t, int64_t *out,
+	     struct authz_decision *d)
+{
+	int64_t loc = 0;
+
+	if (req->max_auth_age && *req->max_auth_age &&
+	    number_parse(req->max_auth_age, 1, INT64_MAX, &loc) != TG_OK) {
+		refuse(d, 500, "server_error", "the location's TOKENGATE_MAX_AUTH_AGE must be whole "
+		       "seconds, 1 or more; fix the web server's configuration");
+		return false;
+	}
+	*out = loc && (!t->max_auth_age || loc < t->max_auth_age) ? loc : t->max_auth_age;
+	return true;
+}
+
+/*
+ * RFC 9470 section 3: methods the tenant or location requires and the token
+ * lacks, or an authentication older than the maximum age, answer 401
+ * insufficient_user_authentication with what a step-up must achieve.
+ */
+static bool
+check_authentication(const struct authz_env *env, const struct authz_request *req,
+		     const struct tg_tenant *t, const struct grant *g, struct authz_decision *d)
+{
+	int64_t max_age = 0, age = env->now - g->head.auth_time;
+	char *missing, *methods = NULL, *stale = NULL;
+	bool is_stale, is_met;
+
+	if (!max_auth_age(req, t, &max_age, d))
+		return false;
+	missing = missing_methods(t, req, g, d);
+	is_stale = max_age && (!g->head.auth_time || age > max_age);
+	if (missing)
+		methods = tg_xasprintf("the token lacks the authentication methods \"%s\" required "
+				       "here", missing);
+	if (is_stale && g->head.auth_time)
+		stale = tg_xasprintf("the user authenticated %lld s ago, more than the %lld s "
+				     "allowed here", (long long)age, (long long)max_age);
+	else if (is_stale)
+		stale = tg_xasprintf("the token has no auth_time and at most %lld s may have passed "
+				     "since the user authenticated", (long long)max_age);
+	d->max_age = is_stale ? max_age : 0;
+	if (missing || is_stale)
+		refuse(d, 401, TG_INSUFFICIENT_AUTHN, "%s%s%s; authenticate again (step up)",
+		       methods ? methods : "", methods && stale ? ", and " : "",
+		       stale ? stale : "");
+	is_met = !missing && !is_stale;
+	free(missing);
+	free(methods);
+	free(stale);
+	return is_met;
+}
+
 static void
 add_var(struct authz_decision *d, const char *name, const char *value)
 {
@@ -219,11 +331,8 @@ decide_granted(const struct authz_env *env, const struct authz_request *req, enu
 		refuse(d, 403, "insufficient_scope", "%s", g->refusal);
 		return;
 	}
-	if (req->require_amr && !grant_has_amr(&g->amr, req->require_amr)) {
-		refuse(d, 403, "insufficient_scope",
-		       "this location requires the authentication methods \"%s\"", req->require_amr);
+	if (!check_authentication(env, req, t, g, d))
 		return;
-	}
 	d->status = 200;
 	d->tenant = tg_xstrdup(g->tenant);
 	d->sid = g->head.is_gateway ? tg_xstrdup(g->sid) : NULL;
@@ -348,26 +457,40 @@ header_case(const char *name, char h[GRANT_VAR_NAME_SIZE])
 	}
 }
 
-/* RFC 6750 3: error_description may hold %x20-21 / %x23-5B / %x5D-7E only. */
+/* RFC 6750 3: error_description (and acr_values) may hold %x20-21 / %x23-5B / %x5D-7E only. */
+static char *
+quotable(const char *s)
+{
+	char *q = tg_xstrdup(s);
+
+	for (char *p = q; *p; p++)
+		if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e || *p == '"' || *p == '\\')
+			*p = '\'';
+	return q;
+}
+
 static void
 challenge(const struct authz_decision *d, const char *realm, struct http_response *r)
 {
-	char desc[TG_WHY_MAX], *h;
-	size_t i;
+	char *desc = quotable(d->description), *acr = NULL, *acr_param = NULL, *h;
+	char age[48] = "";
 
-	for (i = 0; d->description[i] && i < sizeof(desc) - 1; i++) {
-		unsigned char c = (unsigned char)d->description[i];
-
-		desc[i] = (c < 0x20 || c > 0x7e || c == '"' || c == '\\') ? '\'' : (char)c;
+	if (d->max_age)
+		snprintf(age, sizeof(age), ", max_age=\"%lld\"", (long long)d->max_age);
+	if (d->acr_values) {
+		acr = quotable(d->acr_values);
+		acr_param = tg_xasprintf(", acr_values=\"%s\"", acr);
 	}
-	desc[i] = '\0';
 	if (d->error)
-		h = tg_xasprintf("Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"", realm,
-				 d->error, desc);
+		h = tg_xasprintf("Bearer realm=\"%s\", error=\"%s\", error_description=\"%s\"%s%s",
+				 realm, d->error, desc, acr_param ? acr_param : "", age);
 	else
 		h = tg_xasprintf("Bearer realm=\"%s\"", realm);
 	http_header_add(r, "WWW-Authenticate", h);
 	free(h);
+	free(acr_param);
+	free(acr);
+	free(desc);
 }
 
 void

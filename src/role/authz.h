@@ -26,6 +26,9 @@ struct authz_decision {
 	enum tg_reason reason;     /* the verdict's reason when verification refused */
 	const char *source;        /* "bearer", "cookie" or NULL: for the log */
 	char token_mask[TG_MASK_MAX]; /* log_mask() of the token, never more */
+	/* insufficient_user_authentication (RFC 9470 3): what a step-up must achieve */
+	char *acr_values;          /* space-separated; NULL when no method is missing */
+	int64_t max_age;           /* seconds; 0 when the authentication's age is not at fault */
 	bool is_cached;            /* the verification came from the cache */
 	bool is_tenant_pinned;     /* the server named the tenant (TOKENGATE_TENANT) */
 	char *user;                /* the subject (sanitised) when allowed */
@@ -55,6 +58,7 @@ struct authz_request {
 	const char *forwarded_proto; /* X-Forwarded-Proto, believed from trusted_proxies only */
 	const char *tenant;          /* a tenant the server pinned (TOKENGATE_TENANT) */
 	const char *require_amr;     /* the location's required amr, space-separated */
+	const char *max_auth_age;    /* the location's TOKENGATE_MAX_AUTH_AGE, seconds as text */
 };
 
 struct authz_env {

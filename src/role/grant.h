@@ -29,6 +29,7 @@ struct grant_head {
 	uint32_t namr;
 	uint32_t nvars;
 	bool is_gateway; /* signed by a gateway key: the session must be live */
+	int64_t auth_time; /* the token's auth_time, whole seconds; 0 when it has none */
 };
 
 /* A token's amr as a grant keeps it: n NUL-terminated words, one after another. */
@@ -47,7 +48,7 @@ struct grant {
 
 /*
  * The grant of v, a verified token of tenant t: its tenant, user, session,
- * amr, whether it meets the tenant's required claims and amr (the refusal),
+ * amr, auth_time, whether it meets the tenant's required claims (the refusal),
  * and its variables, sanitised, never cut. *data is malloc'd, *size bytes.
  * TG_ERR_REJECTED (claim_too_long, *verdict naming the claim) when a claim
  * variable's value would be longer than GRANT_VALUE_MAX: the app would see a

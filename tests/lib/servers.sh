@@ -755,7 +755,8 @@ tg_need_build() {
 # (or SRV_API_BIN, a copy under another name whose processes pgrep can tell apart) mounted at
 # /api (SRV_API_WORKERS processes, default 1; the API routes on PATH_INFO), and a
 # second protected location /step/ serving the demo app like /app/, pinned to SRV_PIN, whose
-# authorizer also requires the methods SRV_STEP_AMR (TOKENGATE_REQUIRE_AMR, default otp).
+# authorizer also requires the methods SRV_STEP_AMR (TOKENGATE_REQUIRE_AMR, default otp) and an
+# authentication at most SRV_STEP_MAX_AGE seconds old (TOKENGATE_MAX_AUTH_AGE; empty: none).
 # Sets TG, the API's base URL, and SRV_API_LOG, lighttpd's error log (the workers' stderr).
 srv_lighttpd_api_start() {
 	local d=$SRV_DIR/lighttpd
@@ -773,7 +774,7 @@ srv_lighttpd_api_start() {
 		'"^/app/"' '"^/step/"'
 		/run/lighttpd/tokengate.sock "$d/run/step.sock"
 		"#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
-		"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"${SRV_PIN:?}\", \"TOKENGATE_REQUIRE_AMR\" => \"${SRV_STEP_AMR:-otp}\" )"
+		"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"${SRV_PIN:?}\", \"TOKENGATE_REQUIRE_AMR\" => \"${SRV_STEP_AMR:-otp}\", \"TOKENGATE_MAX_AUTH_AGE\" => \"${SRV_STEP_MAX_AGE:-}\" )"
 	)
 	srv_render "$SRV_TOP/etc/lighttpd/tokengate.conf" "$d/step.conf" "${SRV_ARGS[@]}" || return 1
 	SRV_LIGHTTPD_INCLUDE="$d/api.conf $d/step.conf" srv_lighttpd_start || return 1

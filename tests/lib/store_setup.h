@@ -145,6 +145,7 @@ setup_session_new(const char *id, const char *tenant, const char *user, int64_t 
 	ss->created = created;
 	ss->ttl = ttl;
 	ss->expires = created + ttl;
+	ss->auth_time = created;
 	strlist_add(&ss->amr, "pwd");
 	return ss;
 }

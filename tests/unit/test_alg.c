@@ -28,8 +28,9 @@ test_round_trip(void)
 	}
 	is_int(bad, 0, "every allowlisted name maps back to its algorithm");
 	is_int(dups, 0, "names are distinct");
-	is_int(TG_ALG_COUNT - 1, 13, "13 algorithms are allowlisted");
+	is_int(TG_ALG_COUNT - 1, 14, "14 algorithm names are allowlisted");
 	is_str(alg_name(TG_ALG_EDDSA), "EdDSA", "RFC 8037 spells it EdDSA");
+	is_str(alg_name(TG_ALG_ED25519), "Ed25519", "RFC 9864 spells it Ed25519");
 	is_str(alg_name(TG_ALG_INVALID), "invalid", "TG_ALG_INVALID has a printable name");
 	is_str(alg_name(TG_ALG_COUNT), "invalid", "so does an out-of-range value");
 }
@@ -40,7 +41,8 @@ test_refusals(void)
 	/* Each of these is a known way to reach a verifier with the wrong algorithm. */
 	static const char *const refused[] = {
 		"none",	 "None",  "NONE",    "nOnE",   "hs256", "Hs256", "HS256 ", " HS256",
-		"HS256\n", "",	   "HS",      "HS2560", "HS25",  "eddsa", "EDDSA", "Ed25519",
+		"HS256\n", "",	   "HS",      "HS2560", "HS25",  "eddsa", "EDDSA", "ed25519",
+		"ED25519", "Ed448",   "EdDSA25519",
 		"ES256K", "RSA1_5", "dir",    "A128KW", "HS1",   "RS1",   "PS256\t", "ES256\r",
 	};
 	int wrongly_accepted = 0;
@@ -90,6 +92,7 @@ test_families(void)
 		{ TG_ALG_ES384, TG_FAMILY_EC, "SHA384", 48, 96, "secp384r1" },
 		{ TG_ALG_ES512, TG_FAMILY_EC, "SHA512", 64, 132, "secp521r1" },
 		{ TG_ALG_EDDSA, TG_FAMILY_OKP, NULL, 0, 0, NULL },
+		{ TG_ALG_ED25519, TG_FAMILY_OKP, NULL, 0, 0, NULL },
 	};
 	int bad = 0;
 
@@ -150,9 +153,30 @@ test_against_openssl(void)
 	is_int(bad, 0, "digest sizes and curve sizes match OpenSSL");
 }
 
+/*
+ * RFC 9864 2.2: Ed25519 is the fully-specified name of what EdDSA means here
+ * (keys.c takes Ed25519 keys only), so the two pin one key; nothing else pairs.
+ */
+static void
+test_same(void)
+{
+	int pairs = 0;
+
+	for (int a = TG_ALG_INVALID + 1; a < TG_ALG_COUNT; a++)
+		for (int b = TG_ALG_INVALID + 1; b < TG_ALG_COUNT; b++)
+			pairs += a != b && alg_is_same((enum tg_alg)a, (enum tg_alg)b);
+	ok(alg_is_same(TG_ALG_EDDSA, TG_ALG_ED25519) && alg_is_same(TG_ALG_ED25519, TG_ALG_EDDSA),
+	   "EdDSA and Ed25519 are one signature, either way round");
+	is_int(pairs, 2, "no other two algorithms are the same");
+	ok(alg_is_same(TG_ALG_HS256, TG_ALG_HS256), "an algorithm is itself");
+	ok(!alg_is_same(TG_ALG_INVALID, TG_ALG_INVALID) && !alg_is_same(TG_ALG_COUNT, TG_ALG_COUNT),
+	   "invalid algorithms are never the same, not even as themselves");
+}
+
 int
 main(void)
 {
+	test_same();
 	test_round_trip();
 	test_refusals();
 	test_families();

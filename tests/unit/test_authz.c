@@ -347,13 +347,14 @@ test_requirements(const char *good)
 		  "scope=admin not in \"read write\"" },
 		{ require_amr, good, NULL, 200, NULL, "tenant requires amr otp: present" },
 		{ NULL, good, "pwd otp", 200, NULL, "location requires pwd and otp: present" },
-		{ NULL, good, "hwk", 403, "insufficient_scope", "location requires hwk: missing" },
-		{ NULL, low, NULL, 403, "insufficient_scope", "token without amr refused" },
-		{ require_hwk, good, NULL, 403, "insufficient_scope", "tenant requires hwk too" },
+		{ NULL, good, "hwk", 401, "insufficient_user_authentication", "location requires hwk: missing" },
+		{ NULL, low, NULL, 401, "insufficient_user_authentication", "token without amr refused" },
+		{ require_hwk, good, NULL, 401, "insufficient_user_authentication", "tenant requires hwk too" },
 		{ require_only_otp, words, NULL, 200, NULL,
 		  "amr as a space-separated string: otp among its words" },
 		{ NULL, words, "otp  pwd", 200, NULL, "location requires otp and pwd from the string" },
-		{ NULL, words, "pwd hw", 403, "insufficient_scope", "a word's prefix is not the word" },
+		{ NULL, words, "pwd hw", 401, "insufficient_user_authentication",
+		  "a word's prefix is not the word" },
 		{ require_nothing, good, NULL, 200, NULL, "requirements dropped: allowed again" },
 	};
 
@@ -470,7 +471,7 @@ test_cache(const char *good)
 	authz_decision_fini(&again);
 	req.require_amr = "hwk";
 	decide(c, &req, &again);
-	ok(again.status == 403 && again.is_cached, "a location's amr is checked on a hit: refused");
+	ok(again.status == 401 && again.is_cached, "a location's amr is checked on a hit: refused");
 	authz_decision_fini(&again);
 	req.require_amr = NULL;
 	req.tenant = "beta";
@@ -768,6 +769,157 @@ test_answer(const char *good)
 	free(expired_auth);
 }
 
+/* ------------------------------------------------------------ step-up (RFC 9470) */
+
+static void
+step_up_tenant(struct tg_tenant *t)
+{
+	strlist_add(&t->acr_map, "pwd=1");
+	strlist_add(&t->acr_map, "hwk=urn:acme:loa:3");
+}
+
+static void
+tenant_max_age_300(struct tg_tenant *t)
+{
+	t->max_auth_age = 300;
+}
+
+static void
+step_up_done(struct tg_tenant *t)
+{
+	strlist_free(&t->acr_map);
+	strlist_free(&t->require_amr);
+	t->max_auth_age = 0;
+}
+
+/* The decision's status for tok at a location, and its WWW-Authenticate (malloc'd, or NULL). */
+static int
+challenge_of(const char *tok, const char *require_amr, const char *max_age, char **challenge)
+{
+	char *auth = bearer_of(tok);
+	struct authz_request req = { .method = "GET", .https = "on", .authorization = auth,
+				     .require_amr = require_amr, .max_auth_age = max_age };
+	struct authz_decision d;
+	struct http_response r;
+	const char *h;
+	int status;
+
+	decide(NULL, &req, &d);
+	authz_render(&d, HTTP_ROLE_AUTHORIZER, "gw", &r);
+	h = header(&r, "WWW-Authenticate");
+	*challenge = h ? tg_xstrdup(h) : NULL;
+	status = d.error && strcmp(d.error, "insufficient_user_authentication") != 0 ? -d.status
+										   : d.status;
+	http_response_fini(&r);
+	authz_decision_fini(&d);
+	free(auth);
+	return status;
+}
+
+/* Allowed (want NULL), or refused with a challenge that starts with want. */
+static void
+expect_step_up(const char *tok, const char *require_amr, const char *max_age, const char *want,
+	       const char *name)
+{
+	char *got = NULL;
+	int status = challenge_of(tok, require_amr, max_age, &got);
+
+	if (!want)
+		ok(status == 200 && !got, "%s: allowed", name);
+	else
+		ok(status == 401 && got && strncmp(got, want, strlen(want)) == 0 &&
+			   strlen(got) > strlen(want),
+		   "%s: 401 %s...", name, want);
+	free(got);
+}
+
+/* Refused with insufficient_user_authentication and a challenge that ends with tail. */
+static void
+expect_params(const char *tok, const char *require_amr, const char *max_age, const char *tail,
+	      const char *name)
+{
+	char *got = NULL;
+	int status = challenge_of(tok, require_amr, max_age, &got);
+	size_t n = got ? strlen(got) : 0;
+
+	ok(status == 401 && n > strlen(tail) && strcmp(got + n - strlen(tail), tail) == 0,
+	   "%s: challenge ends %s", name, tail);
+	if (status != 401 || n <= strlen(tail) || strcmp(got + n - strlen(tail), tail) != 0)
+		diag("got %d %s", status, got ? got : "(no challenge)");
+	free(got);
+}
+
+static void
+expect_invalid_token(const char *tok, const char *name)
+{
+	char *auth = bearer_of(tok);
+
+	expect(&(struct authz_request){ .method = "GET", .https = "on", .authorization = auth },
+	       401, "invalid_token", name);
+	free(auth);
+}
+
+static void
+test_step_up(void)
+{
+	const char *prefix = "Bearer realm=\"gw\", error=\"insufficient_user_authentication\", "
+			     "error_description=\"";
+	char *fresh = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				    "\"exp\":1700000060,\"amr\":[\"pwd\"],\"auth_time\":1699999990}");
+	char *old = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				  "\"exp\":1700000060,\"amr\":[\"pwd\"],\"auth_time\":1699999000}");
+	char *none = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				   "\"exp\":1700000060,\"amr\":[\"pwd\",\"hwk\"]}");
+	char *future = sign(hs_acme, "{\"iss\":\"https://acme.example\",\"sub\":\"a\","
+				     "\"exp\":1700000060,\"auth_time\":1700000100}");
+
+	update_tenant("acme", step_up_tenant);
+	expect_step_up(fresh, "pwd", "60", NULL, "pwd, 10 s old, max 60");
+	expect_step_up(fresh, "pwd hwk", NULL, prefix, "hwk missing");
+	expect_params(fresh, "pwd hwk", NULL, "\", acr_values=\"urn:acme:loa:3\"",
+		      "hwk missing: acr_values is the acr hwk earns");
+	expect_params(fresh, "otp", NULL, "\", acr_values=\"otp\"",
+		      "an unmapped method stands for itself");
+	expect_params(fresh, "hwk otp hwk", NULL, "\", acr_values=\"urn:acme:loa:3 otp\"",
+		      "two missing: both, each once, in the requirement's order");
+	expect_params(old, NULL, "300", "\", max_age=\"300\"",
+		      "TOKENGATE_MAX_AUTH_AGE 300, authenticated 1000 s ago: max_age");
+	expect_params(none, NULL, "300", "\", max_age=\"300\"",
+		      "a max age with no auth_time in the token: refused, max_age");
+	expect_params(old, "hwk", "300", "\", acr_values=\"urn:acme:loa:3\", max_age=\"300\"",
+		      "both at fault: acr_values and max_age");
+	expect_step_up(old, "pwd", "1000", NULL, "exactly the maximum age is still allowed");
+	expect_params(old, "pwd", "999", "\", max_age=\"999\"", "one second more is not");
+	update_tenant("acme", tenant_max_age_300);
+	expect_params(old, NULL, NULL, "\", max_age=\"300\"", "the tenant's max_auth_age alone");
+	expect_params(old, NULL, "600", "\", max_age=\"300\"",
+		      "the stricter of the tenant's and the location's");
+	expect_params(fresh, NULL, "5", "\", max_age=\"5\"", "... whichever it is");
+	expect_step_up(fresh, NULL, NULL, NULL, "a fresh token meets the tenant's 300 s");
+	{
+		char *auth = bearer_of(fresh);
+		struct authz_request req = { .method = "GET", .https = "on", .authorization = auth,
+					     .max_auth_age = "5 min" };
+		struct authz_decision d;
+
+		decide(NULL, &req, &d);
+		ok(d.status == 500 && strstr(d.description, "TOKENGATE_MAX_AUTH_AGE"),
+		   "a TOKENGATE_MAX_AUTH_AGE that is not whole seconds: 500 naming it");
+		authz_decision_fini(&d);
+		req.max_auth_age = "";
+		decide(NULL, &req, &d);
+		is_int(d.status, 200, "an empty TOKENGATE_MAX_AUTH_AGE is no limit");
+		authz_decision_fini(&d);
+		free(auth);
+	}
+	expect_invalid_token(future, "an auth_time in the future is an invalid token");
+	update_tenant("acme", step_up_done);
+	free(fresh);
+	free(old);
+	free(none);
+	free(future);
+}
+
 int
 main(void)
 {
@@ -790,6 +942,7 @@ main(void)
 	test_answer(good);
 	test_csrf(good);
 	test_requirements(good);
+	test_step_up();
 	test_damaged_entry(good);
 	test_cache(good);
 	test_gateway_session();

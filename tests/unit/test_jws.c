@@ -820,6 +820,68 @@ test_nul_anywhere(void)
 	       "another escaped control character is no NUL: it passes the structure");
 }
 
+/* RFC 7515 4.1.9: typ is a string; media types compare case-insensitively, application/ optional. */
+static void
+test_typ(void)
+{
+	char *tok = hs_token("{\"alg\":\"HS256\",\"typ\":\"at+jwt\"}", PAY);
+	struct jws *j = NULL;
+	struct tg_verdict v;
+
+	ok(jws_parse(tok, strlen(tok), &j, &v) == TG_OK && j && strcmp(j->typ, "at+jwt") == 0,
+	   "typ is read from the header");
+	jws_free(j);
+	free(tok);
+	is_int(check_hs("{\"alg\":\"HS256\",\"typ\":7}", PAY), TG_R_MALFORMED, "a numeric typ");
+	is_int(check_hs("{\"alg\":\"HS256\",\"typ\":\"at+jwt\\u0000x\"}", PAY), TG_R_MALFORMED,
+	       "a typ with a NUL inside");
+	ok(jws_typ_is("at+jwt", "at+jwt") && jws_typ_is("AT+JWT", "at+jwt") &&
+		   jws_typ_is("application/at+jwt", "at+jwt") &&
+		   jws_typ_is("at+jwt", "Application/AT+jwt"),
+	   "at+jwt matches in any case, with or without application/");
+	ok(!jws_typ_is("jwt", "at+jwt") && !jws_typ_is("text/at+jwt", "at+jwt") &&
+		   !jws_typ_is("application/application/at+jwt", "at+jwt") &&
+		   !jws_typ_is(NULL, "at+jwt"),
+	   "other types, another top-level type and a missing typ do not");
+}
+
+/* RFC 9864: the RFC 8037 A.4 key signs a header naming Ed25519; the key added as EdDSA verifies. */
+static void
+test_ed25519_name(void)
+{
+	struct json_object *ed = vectors_load("vectors/rfc8037/examples.json"), *e = NULL;
+	struct tg_key *as_eddsa = NULL, *as_ed25519 = NULL;
+	struct json_object *p = json_object_new_object();
+	struct tg_verdict v;
+	struct tg_why why;
+	char *tok = NULL;
+
+	json_object_object_get_ex(ed, "examples", &e);
+	e = json_object_array_get_idx(e, 0);
+	json_object_object_get_ex(e, "jwk", &e);
+	if (keys_from_jwk("ed", TG_ALG_EDDSA, e, true, &as_eddsa, &why) != TG_OK ||
+	    keys_from_jwk("ed", TG_ALG_ED25519, e, true, &as_ed25519, &why) != TG_OK) {
+		ok(0, "RFC 8037 key loads as EdDSA and as Ed25519: %s", why.text);
+		goto out;
+	}
+	json_object_object_add(p, "sub", json_object_new_string("a"));
+	jws_sign(as_ed25519, p, &tok);
+	ok(tok && strncmp(tok, "eyJhbGciOiJFZDI1NTE5Ii", 22) == 0, "the header names Ed25519");
+	is_int(check_with(tok, strlen(tok), as_eddsa, &v), TG_R_NONE,
+	       "an Ed25519 token verifies with the key added as EdDSA");
+	is_int(check_with(tok, strlen(tok), as_ed25519, &v), TG_R_NONE, "and as Ed25519");
+	is_int(check_with(tok, strlen(tok), es, &v), TG_R_ALG_MISMATCH,
+	       "an Ed25519 token against an ES256 key: alg_mismatch");
+	is_int(check_with(tok, strlen(tok), hs, &v), TG_R_ALG_MISMATCH,
+	       "against an HMAC key: alg_mismatch");
+out:
+	free(tok);
+	json_object_put(p);
+	key_free(as_eddsa);
+	key_free(as_ed25519);
+	json_object_put(ed);
+}
+
 int
 main(void)
 {
@@ -846,6 +908,8 @@ main(void)
 	test_pss_salt();
 	test_hmac_truncation();
 	test_nul_anywhere();
+	test_typ();
+	test_ed25519_name();
 	key_free(hs);
 	key_free(rsa);
 	key_free(es);

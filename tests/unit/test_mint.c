@@ -335,7 +335,8 @@ test_check_claims(void)
 	check_claims_case("hs", "[1]", TG_ERR_INVALID, "an array");
 	check_claims_case("hs", "\"s\"", TG_ERR_INVALID, "a string");
 	for (const char *const *n = (const char *const[]){ "iss", "sub", "aud", "exp", "nbf", "iat",
-							    "jti", "tid", "sid", "amr", NULL };
+							    "jti", "tid", "sid", "amr", "auth_time",
+							    "acr", NULL };
 	     *n; n++) {
 		char *j = tg_xasprintf("{\"%s\": \"v\"}", *n);
 		char *d = tg_xasprintf("\"%s\" refused at top level", *n);
@@ -535,6 +536,94 @@ test_jwks(void)
 	json_object_put(doc);
 }
 
+/*
+ * RFC 9068 2.1 typ at+jwt; RFC 9470 3 auth_time (moved by a step-up, which
+ * store_session_add_amr records) and acr when the tenant's map rates a method.
+ */
+static void
+test_authn_claims(void)
+{
+	struct tg_session *sess = new_session("hs", "alice", 3600, NULL);
+	struct tg_tenant *t = kf_find_tenant(&f, "hs");
+	struct tg_verified *res;
+	struct tg_verdict v;
+	struct json_object *typ = NULL;
+	int64_t exp;
+	char *tok;
+
+	strlist_add(&sess->amr, "pwd");
+	sess->auth_time = now - 100;
+	tok = mint("hs", sess, 60, &exp);
+	res = verify("hs", tok, &v);
+	ok(res && json_object_object_get_ex(res->header, "typ", &typ) &&
+		   strcmp(json_object_get_string(typ), "at+jwt") == 0,
+	   "header typ at+jwt (RFC 9068)");
+	ok(res && claim_int(res->claims, "auth_time") == now - 100, "auth_time is the session's");
+	ok(res && !json_object_object_get_ex(res->claims, "acr", NULL), "no acr map: no acr");
+	verified_free(res);
+	free(tok);
+
+	strlist_add(&t->acr_map, "pwd=1");
+	strlist_add(&t->acr_map, "otp=2");
+	kf_load(&f);
+	tok = mint("hs", sess, 60, &exp);
+	res = verify("hs", tok, &v);
+	is_str(res ? claim_str(res->claims, "acr") : NULL, "1", "pwd earns acr 1");
+	verified_free(res);
+	free(tok);
+	strlist_add(&sess->amr, "otp");
+	sess->auth_time = now;
+	tok = mint("hs", sess, 60, &exp);
+	res = verify("hs", tok, &v);
+	is_str(res ? claim_str(res->claims, "acr") : NULL, "2", "after a step-up with otp: acr 2");
+	ok(res && claim_int(res->claims, "auth_time") == now, "... and auth_time moved to it");
+	verified_free(res);
+	free(tok);
+	strlist_free(&t->acr_map);
+	kf_load(&f);
+	sess->auth_time = 0;
+	tok = mint("hs", sess, 60, &exp);
+	res = verify("hs", tok, &v);
+	ok(res && !json_object_object_get_ex(res->claims, "auth_time", NULL),
+	   "auth_time unknown (0): no claim rather than 1970");
+	verified_free(res);
+	free(tok);
+	session_free(sess);
+}
+
+/* An Ed25519 tenant signs under that name and publishes it so, with crv Ed25519. */
+static void
+test_ed25519_tenant(void)
+{
+	struct tg_session *sess = new_session("ed2", "alice", 3600, NULL);
+	const struct tg_key **keys;
+	struct json_object *doc, *arr = NULL, *k;
+	struct tg_verified *res;
+	struct tg_verdict v;
+	enum tg_err rc;
+	int64_t exp;
+	size_t n;
+	char *tok;
+
+	add_tenant("ed2", NULL, NULL, NULL, "Ed25519");
+	kf_load(&f);
+	ok(rotate("ed2", &rc) && rc == TG_OK, "an Ed25519 tenant gets a signing key");
+	tok = mint("ed2", sess, 60, &exp);
+	res = verify("ed2", tok, &v);
+	ok(res && res->alg == TG_ALG_ED25519, "its token verifies, signed as Ed25519");
+	verified_free(res);
+	keys = parsed_keys("ed2", &n);
+	doc = mint_jwks(keys, n);
+	k = json_object_object_get_ex(doc, "keys", &arr) ? json_object_array_get_idx(arr, 0) : NULL;
+	ok(k && strcmp(claim_str(k, "alg"), "Ed25519") == 0 &&
+		   strcmp(claim_str(k, "crv"), "Ed25519") == 0 && strcmp(claim_str(k, "kty"), "OKP") == 0,
+	   "its JWK says alg Ed25519, kty OKP, crv Ed25519");
+	json_object_put(doc);
+	free(keys);
+	free(tok);
+	session_free(sess);
+}
+
 /* The order rule alone: only signing keys count, and only when not older than now. */
 static void
 test_signing_key_created(void)
@@ -572,6 +661,8 @@ main(void)
 	test_alg_and_issuer();
 	test_jwks();
 	test_signing_key_created();
+	test_authn_claims();
+	test_ed25519_tenant();
 
 	kf_fini(&f);
 	return done_testing();

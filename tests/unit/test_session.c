@@ -31,6 +31,7 @@ sample(void)
 	s->expires = NOW + 3600;
 	s->ttl = 3600;
 	s->last_refreshed = NOW + 10;
+	s->auth_time = NOW + 20; /* a step-up after the issuance */
 	strlist_add(&s->amr, "pwd");
 	strlist_add(&s->amr, "otp");
 	s->bind_ip = tg_xstrdup("2001:db8::7");
@@ -47,6 +48,7 @@ same_session(const struct tg_session *a, const struct tg_session *b)
 		       a->last_refreshed == b->last_refreshed && a->revoked == b->revoked &&
 		       a->idle_timeout == b->idle_timeout && a->idle_expires == b->idle_expires &&
 		       a->absolute_expires == b->absolute_expires &&
+		       a->auth_time == b->auth_time &&
 		       a->amr.n == b->amr.n && !a->bind_ip == !b->bind_ip && !a->claims == !b->claims;
 
 	for (size_t i = 0; is_same && i < a->amr.n; i++)
@@ -91,6 +93,32 @@ test_round_trip(void)
 out:
 	free(text);
 	session_free(d);
+	session_free(s);
+}
+
+/* Records stored before auth_time existed, or with it 0, date it from the issuance. */
+static void
+test_auth_time_of_older_records(void)
+{
+	struct tg_session *s = sample(), *d = NULL;
+	size_t len;
+	char *text = session_encode(s, &len);
+	struct json_object *o = json_tokener_parse(text);
+	const char *old;
+
+	json_object_object_del(o, "auth_time");
+	old = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	ok(session_decode(old, strlen(old), &d) == TG_OK && d && d->auth_time == NOW,
+	   "a record without auth_time reads back with auth_time = created");
+	session_free(d);
+	d = NULL;
+	json_object_object_add(o, "auth_time", json_object_new_int64(0));
+	old = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+	ok(session_decode(old, strlen(old), &d) == TG_OK && d && d->auth_time == NOW,
+	   "auth_time 0 (never set) reads back as created too");
+	session_free(d);
+	json_object_put(o);
+	free(text);
 	session_free(s);
 }
 
@@ -170,6 +198,9 @@ test_strict_decode(void)
 	refused_with("expires", "17000864001115555111", "a time beyond int64");
 	refused_with("last_refreshed", "null", "null for a time (0 means never)");
 	refused_with("expires", "1699999999", "expires before created");
+	refused_with("auth_time", "1699999999", "an authentication before the session began");
+	refused_with("auth_time", "\"1700000020\"", "auth_time given as a string");
+	refused_with("auth_time", "-1", "a negative auth_time");
 	refused_with("ttl", "7776001", "a ttl above TG_MAX_SESSION_TTL");
 	refused_with("idle_timeout", "7776001", "an idle timeout above TG_MAX_SESSION_TTL");
 	refused_with("idle_timeout", "600", "an idle timeout without its deadline");
@@ -549,6 +580,7 @@ main(void)
 {
 	test_round_trip();
 	test_strict_decode();
+	test_auth_time_of_older_records();
 	test_dup_and_view();
 	test_is_live();
 	test_limits();

@@ -136,15 +136,17 @@ test_add_amr(struct tg_store *s)
 	is_int(store_session_add_amr(s, "acme", id, "otp", later, &out), TG_OK, "step-up");
 	ok(out && out->amr.n == 2 && strcmp(out->amr.v[1], "otp") == 0, "method joins amr");
 	ok(out && out->expires == later + TTL, "expires moves to now + ttl");
+	ok(out && out->auth_time == later, "auth_time moves to the step-up (RFC 9470)");
 	session_free(out);
 	out = NULL;
 	store_session_get(s, id, &got);
-	ok(got && got->amr.n == 2 && got->expires == later + TTL, "and it is stored");
+	ok(got && got->amr.n == 2 && got->expires == later + TTL && got->auth_time == later,
+	   "and it is stored");
 	session_free(got);
 	is_int(store_session_add_amr(s, "acme", id, "otp", NOW + 20, &out), TG_OK,
 	       "same method again");
-	ok(out && out->amr.n == 2 && out->expires == later + TTL,
-	   "kept once; an earlier now + ttl does not shorten the session");
+	ok(out && out->amr.n == 2 && out->expires == later + TTL && out->auth_time == later,
+	   "kept once; an earlier now neither shortens the session nor moves auth_time back");
 	session_free(out);
 	out = NULL;
 	is_int(store_session_check(s, "acme", id, NOW + TTL + 10), TG_OK,

@@ -72,7 +72,7 @@ test_defaults(void)
 	ok(t->refresh_reuse_grace == -1 &&
 		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
 	   "refresh_reuse_grace unset: the configuration's, JSON null");
-	is_int(json_object_object_length(o), 18, "JSON carries all 18 fields");
+	is_int(json_object_object_length(o), 21, "JSON carries all 21 fields");
 	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
 	   "no session limits by default");
 	json_object_put(o);
@@ -105,6 +105,10 @@ full_tenant(void)
 	strlist_add(&t->require_claims, "scope=admin");
 	strlist_add(&t->allowed_origins, "https://app.acme.example");
 	strlist_add(&t->require_amr, "mfa");
+	t->max_auth_age = 900;
+	strlist_add(&t->acr_map, "pwd=1");
+	strlist_add(&t->acr_map, "otp=urn:acme:mfa");
+	t->require_typ = tg_xstrdup("application/at+jwt");
 	t->signing_alg = tg_xstrdup("ES256");
 	t->rate_limit_per_key = 100;
 	t->rate_limit_burst = 20;
@@ -139,6 +143,10 @@ test_round_trip(void)
 		   "session limits round trip");
 		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept as 0");
 		is_int(back->max_sub_length, 1024, "max_sub_length round trip");
+		ok(back->max_auth_age == 900 && back->acr_map.n == 2 &&
+			   strcmp(back->acr_map.v[1], "otp=urn:acme:mfa") == 0 &&
+			   strcmp(back->require_typ, "application/at+jwt") == 0,
+		   "max_auth_age, acr_map (in order) and require_typ round trip");
 	}
 
 	dup = tenant_dup(t);
@@ -155,6 +163,21 @@ test_round_trip(void)
 	tenant_free(t);
 	json_object_put(reparsed);
 	json_object_put(o);
+}
+
+/* RFC 6838 4.2 names, type/subtype or a bare subtype (RFC 7515 4.1.9 leaves out application/). */
+static void
+test_typ(void)
+{
+	ok(tenant_typ_is_valid("at+jwt"), "at+jwt");
+	ok(tenant_typ_is_valid("application/at+jwt"), "application/at+jwt");
+	ok(tenant_typ_is_valid("JWT"), "JWT");
+	ok(!tenant_typ_is_valid("/at+jwt") && !tenant_typ_is_valid("application/"),
+	   "an empty half is refused");
+	ok(!tenant_typ_is_valid("a/b/c"), "two slashes are refused");
+	ok(!tenant_typ_is_valid("at+jwt;q=1") && !tenant_typ_is_valid("at\"jwt"),
+	   "parameters and quotes are refused");
+	ok(!tenant_typ_is_valid(NULL) && !tenant_typ_is_valid(""), "NULL and empty are refused");
 }
 
 static void
@@ -222,6 +245,15 @@ test_invalid(void)
 	/* json-c clamps these to INT64_MAX/MIN: taking them would change the number silently. */
 	expect_invalid("leeway beyond int64", "{\"id\":\"a\",\"leeway\":50000000000000000000000}");
 	expect_invalid("created beyond uint64", "{\"id\":\"a\",\"created\":18446744073709551616}");
+	expect_invalid("negative max_auth_age", "{\"id\":\"a\",\"max_auth_age\":-1}");
+	expect_invalid("acr_map entry without '='", "{\"id\":\"a\",\"acr_map\":[\"pwd\"]}");
+	/* An acr goes into the challenge's quoted acr_values: a quote would break out of it. */
+	expect_invalid("acr_map acr with a quote", "{\"id\":\"a\",\"acr_map\":[\"otp=a\\\"b\"]}");
+	expect_invalid("acr_map acr with a space", "{\"id\":\"a\",\"acr_map\":[\"otp=a b\"]}");
+	expect_invalid("require_typ with two slashes",
+		       "{\"id\":\"a\",\"require_typ\":\"application/at/jwt\"}");
+	expect_invalid("require_typ with a space", "{\"id\":\"a\",\"require_typ\":\"at jwt\"}");
+	expect_invalid("empty require_typ", "{\"id\":\"a\",\"require_typ\":\"\"}");
 	expect_invalid("list item with a NUL",
 		       "{\"id\":\"a\",\"require_claims\":[\"role=admin\\u0000x\"]}");
 }
@@ -233,6 +265,7 @@ main(void)
 	test_defaults();
 	test_round_trip();
 	test_nulls();
+	test_typ();
 	test_invalid();
 	tenant_free(NULL);
 	tenant_list_free(NULL, 0);

@@ -3,6 +3,7 @@
  * tenant resolution by issuer and by pin, kid selection, the alg-confusion and
  * cross-tenant attacks, key retirement, and changes seen after a reload.
  */
+#include "base/b64url.h"
 #include "jose/jws.h"
 #include "jose/verify.h"
 
@@ -104,6 +105,102 @@ expect(const char *name, const char *tenant, const char *tok, enum tg_reason wan
 		diag("got rc %d, %s: %s", rc, tg_reason_code(v.reason), v.why);
 	}
 	verified_free(out);
+}
+
+/* A token of k with header typ (NULL: no typ member) and payload {sub, exp, extra...}. */
+static char *
+mint_typed(const struct tg_key *k, const char *typ, const char *extra)
+{
+	long long now = time(NULL);
+	char *text = tg_xasprintf("{\"iss\":\"https://acme.example\",\"sub\":\"u\",\"exp\":%lld%s}",
+				  now + 30, extra);
+	struct json_object *p = json_tokener_parse(text);
+	char *tok = NULL, *h64, *p64, *input, *s64;
+	unsigned char tag[32];
+	size_t taglen = 0;
+
+	if (typ) {
+		if (jws_sign_typed(k, typ, p, &tok) != TG_OK)
+			diag("jws_sign_typed failed");
+		goto out;
+	}
+	/* jws_sign always writes a typ: an untyped token (as many libraries make) by hand. */
+	h64 = b64url_encode((const unsigned char *)"{\"alg\":\"HS256\"}", 15);
+	p64 = b64url_encode((const unsigned char *)text, strlen(text));
+	input = tg_xasprintf("%s.%s", h64, p64);
+	EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, k->secret.p, k->secret.len,
+		  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
+	s64 = b64url_encode(tag, taglen);
+	tok = tg_xasprintf("%s.%s", input, s64);
+	free(h64);
+	free(p64);
+	free(input);
+	free(s64);
+out:
+	json_object_put(p);
+	free(text);
+	return tok;
+}
+
+static void
+expect_typed(const char *name, const struct tg_key *k, const char *typ, const char *extra,
+	     enum tg_reason want)
+{
+	char *tok = mint_typed(k, typ, extra);
+
+	expect(name, NULL, tok, want);
+	free(tok);
+}
+
+/* RFC 8725 3.11 explicit typing; RFC 9068's at+jwt, RFC 7515 4.1.9's comparison. */
+static void
+test_types(const struct tg_key *hs)
+{
+	expect_typed("typ JWT, the tenant requires none", hs, "JWT", "", TG_R_NONE);
+	expect_typed("no typ, the tenant requires none", hs, NULL, "", TG_R_NONE);
+	expect_typed("typ logout+jwt (a logout token)", hs, "logout+jwt", "", TG_R_WRONG_TYPE);
+	expect_typed("typ application/secevent+jwt", hs, "application/secevent+jwt", "",
+		     TG_R_WRONG_TYPE);
+	expect_typed("an untyped logout token (events claim)", hs, "JWT",
+		     ",\"events\":{\"http://schemas.openid.net/event/backchannel-logout\":{}}",
+		     TG_R_WRONG_TYPE);
+	kf_find_tenant(&f, "acme")->require_typ = tg_xstrdup("at+jwt");
+	kf_load(&f);
+	expect_typed("require_typ at+jwt: at+jwt", hs, "at+jwt", "", TG_R_NONE);
+	expect_typed("require_typ at+jwt: application/AT+JWT (case, prefix)", hs,
+		     "application/AT+JWT", "", TG_R_NONE);
+	expect_typed("require_typ at+jwt: an ID token (typ JWT)", hs, "JWT", "", TG_R_WRONG_TYPE);
+	expect_typed("require_typ at+jwt: no typ", hs, NULL, "", TG_R_WRONG_TYPE);
+	expect_typed("require_typ at+jwt: application/at+jwt/x is another type", hs,
+		     "application/at+jwt/x", "", TG_R_WRONG_TYPE);
+	free(kf_find_tenant(&f, "acme")->require_typ);
+	kf_find_tenant(&f, "acme")->require_typ = NULL;
+	kf_load(&f);
+}
+
+/* RFC 9864: a token may name the EdDSA key's algorithm Ed25519, and the other way round. */
+static void
+test_ed25519_names(const struct tg_key *ed)
+{
+	struct tg_secret der = { 0 };
+	struct tg_key *as_ed25519 = NULL, *other = NULL;
+	char *tok;
+
+	keys_export(ed, &der);
+	keys_import("ed1", TG_ALG_ED25519, true, der.p, der.len, &as_ed25519);
+	tok = mint(as_ed25519, "https://acme.example", "user-1", 30);
+	expect("alg Ed25519 token, key added as EdDSA", NULL, tok, TG_R_NONE);
+	free(tok);
+	tok = mint_without_kid(as_ed25519, "https://acme.example", "user-1", 30);
+	expect("alg Ed25519 without kid: the EdDSA key is tried", NULL, tok, TG_R_NONE);
+	free(tok);
+	keys_generate("ed1", TG_ALG_ED25519, &other);
+	tok = mint(other, "https://acme.example", "user-1", 30);
+	expect("alg Ed25519 token of another Ed25519 key", NULL, tok, TG_R_BAD_SIGNATURE);
+	free(tok);
+	secret_free(&der);
+	key_free(as_ed25519);
+	key_free(other);
 }
 
 int
@@ -211,6 +308,8 @@ main(void)
 			free(tok);
 		}
 	}
+	test_types(hs);
+	test_ed25519_names(ed);
 	expect("empty token", NULL, "", TG_R_MALFORMED);
 	expect("garbage", NULL, "a.b.c", TG_R_MALFORMED);
 
