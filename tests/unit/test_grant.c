@@ -97,11 +97,12 @@ test_auth_time(void)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct tg_verified *v = verified(cases[i].claims, false);
+		struct tg_verdict verdict = { 0 };
 		struct grant g;
 		char *data = NULL;
 		size_t size = 0;
 
-		grant_encode(v, tenant, &data, &size);
+		grant_encode(v, tenant, &data, &size, &verdict);
 		ok(grant_decode(data, size, &g) == TG_OK && g.head.auth_time == cases[i].want, "%s",
 		   cases[i].name);
 		free(data);

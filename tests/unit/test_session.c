@@ -108,13 +108,13 @@ test_auth_time_of_older_records(void)
 
 	json_object_object_del(o, "auth_time");
 	old = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	ok(session_decode(old, strlen(old), &d) == TG_OK && d && d->auth_time == NOW,
+	ok(session_decode(old, strlen(old), TG_SESSION_FORM, &d) == TG_OK && d && d->auth_time == NOW,
 	   "a record without auth_time reads back with auth_time = created");
 	session_free(d);
 	d = NULL;
 	json_object_object_add(o, "auth_time", json_object_new_int64(0));
 	old = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
-	ok(session_decode(old, strlen(old), &d) == TG_OK && d && d->auth_time == NOW,
+	ok(session_decode(old, strlen(old), TG_SESSION_FORM, &d) == TG_OK && d && d->auth_time == NOW,
 	   "auth_time 0 (never set) reads back as created too");
 	session_free(d);
 	json_object_put(o);
