@@ -6,6 +6,7 @@
 #include "base/b64url.h"
 #include "jose/jws.h"
 
+#include "../lib/hand_signed.h"
 #include "../lib/tap.h"
 #include "../lib/vectors.h"
 
@@ -33,19 +34,7 @@ b64s(const char *s)
 static char *
 hs_token(const char *header, const char *payload)
 {
-	char *h = b64s(header), *p = b64s(payload), *input = tg_xasprintf("%s.%s", h, p), *s, *tok;
-	unsigned char tag[32];
-	size_t taglen = 0;
-
-	EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, hs->secret.p, hs->secret.len,
-		  (const unsigned char *)input, strlen(input), tag, sizeof(tag), &taglen);
-	s = b64url_encode(tag, taglen);
-	tok = tg_xasprintf("%s.%s", input, s);
-	free(h);
-	free(p);
-	free(s);
-	free(input);
-	return tok;
+	return hand_signed_hs256(&hs->secret, header, payload);
 }
 
 /* Parses then (if that passed) verifies with key; returns the reason, TG_R_NONE when accepted. */
