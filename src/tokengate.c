@@ -25,7 +25,9 @@
 
 /* One per worker process. */
 struct gate {
-	const struct tg_config *cfg;
+	struct tg_config *cfg;  /* owned; a SIGHUP in the supervisor replaces it */
+	struct tg_config *prev; /* the one replaced, until the reload's workers are ready */
+	unsigned threads;
 	struct tg_store *store; /* thread-safe: every thread calls it directly */
 	size_t cache_entries;   /* per thread: the configured total split between threads */
 	int64_t sweep_jitter;   /* this process's offset to SWEEP_INTERVAL */
@@ -216,7 +218,52 @@ worker_fini(void *thread)
 	free(w);
 }
 
+/* What workers started from now get: the configuration and its per-thread share of the cache. */
+static void
+gate_use(struct gate *g, struct tg_config *cfg)
+{
+	log_set_level(cfg->log_level);
+	g->cfg = cfg;
+	g->cache_entries = (size_t)cfg->token_cache_entries / g->threads;
+	if (cfg->token_cache_entries > 0 && g->cache_entries == 0)
+		g->cache_entries = 1;
+}
+
+/* SIGHUP in the --listen supervisor: the configuration read again, for new workers. */
+static enum tg_err
+gate_reload(void *arg)
+{
+	struct gate *g = arg;
+	struct tg_config *next = NULL;
+	struct tg_why why;
+	enum tg_err rc = config_load(config_path(), &next, &why);
+
+	if (rc != TG_OK) {
+		TG_LOG(TG_LOG_ERR, "%s", why.text);
+		return rc;
+	}
+	g->prev = g->cfg;
+	gate_use(g, next);
+	return TG_OK;
+}
+
+static void
+gate_reload_end(void *arg, bool is_kept)
+{
+	struct gate *g = arg;
+
+	if (!is_kept) {
+		config_free(g->cfg);
+		gate_use(g, g->prev);
+	} else {
+		config_free(g->prev);
+	}
+	g->prev = NULL;
+}
+
 static const struct listen_ops ops = {
+	.reload = gate_reload,
+	.reload_end = gate_reload_end,
 	.process_init = gate_init,
 	.process_fini = gate_fini,
 	.thread_init = worker_init,
@@ -282,6 +329,8 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: tokengate [-t] [--listen ADDR --workers N] [--threads M] [--pidfile FILE]\n"
+	      "                 [--user USER [--group GROUP]] [--socket-mode MODE]\n"
+	      "                 [--socket-group GROUP]\n"
 	      "\n"
 	      "Session-token gateway. Started by a FastCGI server (lighttpd, Apache mod_fcgid,\n"
 	      "spawn-fcgi) it serves FastCGI on file descriptor 0; started by a web server as a\n"
@@ -291,12 +340,19 @@ usage(FILE *f)
 	      "                        (owner, modes; without opening it), print\n"
 	      "                        \"configuration OK\" or the first error, and exit\n"
 	      "  --listen ADDR         bind a unix socket path or IP:PORT (127.0.0.1:9000),\n"
-	      "                        pre-fork workers, replace dead ones, stop on SIGTERM;\n"
-	      "                        stays in the foreground\n"
+	      "                        pre-fork workers, replace dead ones; SIGHUP reads the\n"
+	      "                        configuration again and replaces the workers, SIGTERM\n"
+	      "                        lets them answer what they hold and stops; stays in\n"
+	      "                        the foreground\n"
 	      "  --workers N           worker processes with --listen (default 2)\n"
 	      "  --threads M           requests served at once per process (default 1); use\n"
 	      "                        M >= kept-alive upstream connections per worker\n"
 	      "  --pidfile FILE        write the supervisor's pid to FILE\n"
+	      "  --user USER           workers run as USER (not root) once the socket is bound;\n"
+	      "                        needs tokengate started as root\n"
+	      "  --group GROUP         and as GROUP (default: USER's login group)\n"
+	      "  --socket-mode MODE    the unix socket's octal mode (0660: owner and group)\n"
+	      "  --socket-group GROUP  the unix socket's group (www-data: nginx may connect)\n"
 	      "  -h, --help            this text\n"
 	      "\n"
 	      "Configuration: $TOKENGATE_CONFIG, else " TG_SYSCONFDIR "/tokengate/tokengate.conf;\n"
@@ -314,6 +370,26 @@ parse_count(const char *s, unsigned max, unsigned *out)
 	return true;
 }
 
+/* An octal file mode, 0 to 0777 (the bits chmod takes for a socket), as chmod(1) writes it. */
+static bool
+parse_mode(const char *s, int *out)
+{
+	size_t len = strlen(s);
+	int mode = 0;
+
+	if (len == 0 || len > 4)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '7')
+			return false;
+		mode = mode * 8 + (s[i] - '0');
+	}
+	if (mode > 0777)
+		return false;
+	*out = mode;
+	return true;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -323,10 +399,14 @@ main(int argc, char **argv)
 		{ "workers", required_argument, NULL, 'w' },
 		{ "threads", required_argument, NULL, 'T' },
 		{ "pidfile", required_argument, NULL, 'p' },
+		{ "user", required_argument, NULL, 'u' },
+		{ "group", required_argument, NULL, 'g' },
+		{ "socket-mode", required_argument, NULL, 'm' },
+		{ "socket-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct listen_opts lo = { .workers = 2, .threads = 1 };
+	struct listen_opts lo = { .workers = 2, .threads = 1, .socket_mode = -1 };
 	struct tg_config *cfg = NULL;
 	struct gate g = { 0 };
 	bool is_test = false, has_workers = false;
@@ -338,6 +418,16 @@ main(int argc, char **argv)
 		case 't': is_test = true; break;
 		case 'l': lo.addr = optarg; break;
 		case 'p': lo.pidfile = optarg; break;
+		case 'u': lo.user = optarg; break;
+		case 'g': lo.group = optarg; break;
+		case 'G': lo.socket_group = optarg; break;
+		case 'm':
+			if (!parse_mode(optarg, &lo.socket_mode)) {
+				fprintf(stderr, "tokengate: --socket-mode takes an octal mode from 0000 "
+					"to 0777, such as 0660 (owner and group read and write)\n");
+				return 2;
+			}
+			break;
 		case 'h': usage(stdout); return 0;
 		case 'w':
 			has_workers = true;
@@ -355,7 +445,9 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc || ((has_workers || lo.pidfile) && !lo.addr)) {
+	if (optind < argc || (lo.group && !lo.user) ||
+	    ((has_workers || lo.pidfile || lo.user || lo.socket_mode >= 0 || lo.socket_group) &&
+	     !lo.addr)) {
 		usage(stderr);
 		return 2;
 	}
@@ -364,11 +456,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "tokengate: %s\n", why.text);
 		return 1;
 	}
-	log_set_level(cfg->log_level);
-	g.cfg = cfg;
-	g.cache_entries = (size_t)cfg->token_cache_entries / lo.threads;
-	if (cfg->token_cache_entries > 0 && g.cache_entries == 0)
-		g.cache_entries = 1;
+	g.threads = lo.threads;
+	gate_use(&g, cfg);
 	if (is_test) {
 		status = check_config(cfg);
 	} else if (http_init() != TG_OK) {
@@ -381,6 +470,6 @@ main(int argc, char **argv)
 	} else {
 		status = listen_serve(0, lo.threads, &ops, &g);
 	}
-	config_free(cfg);
+	config_free(g.cfg);
 	return status;
 }
