@@ -476,9 +476,9 @@ replace_workers(struct supervisor *s)
 	close(p[0]);
 	s->ops->reload_end(s->arg, is_ready);
 	if (!is_ready) {
-		TG_LOG(TG_LOG_ERR, "the reloaded workers did not start within %d s (see the lines "
-		       "above); the running workers keep serving with the configuration they started "
-		       "with", READY_SEC);
+		TG_LOG(TG_LOG_ERR, "the reloaded workers did not all start within %d s (see the "
+		       "lines above); the running workers keep serving with the configuration they "
+		       "started with", READY_SEC);
 		retire(s, base, base + n);
 		return;
 	}
