@@ -445,7 +445,11 @@ main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (optind < argc || (lo.group && !lo.user) ||
+	if (lo.group && !lo.user) {
+		fprintf(stderr, "tokengate: --group needs --user (the workers' user; root is refused)\n");
+		return 2;
+	}
+	if (optind < argc ||
 	    ((has_workers || lo.pidfile || lo.user || lo.socket_mode >= 0 || lo.socket_group) &&
 	     !lo.addr)) {
 		usage(stderr);
