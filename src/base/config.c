@@ -46,6 +46,7 @@ static const struct cfg_key keys[] = {
 	{ "token_cache_entries", CFG_INT, 0, 1000000, "1024", OFF(token_cache_entries) },
 	{ "log_level", CFG_LOG_LEVEL, 0, 0, "warn", OFF(log_level) },
 	{ "trusted_proxies", CFG_ADDRS, 0, 0, "", OFF(trusted_proxies) },
+	{ "metrics_allow", CFG_ADDRS, 0, 0, "127.0.0.0/8 ::1", OFF(metrics_allow) },
 	{ "rate_limit_per_key", CFG_INT, 0, 1000000, "10", OFF(rate_limit_per_key) },
 	{ "rate_limit_burst", CFG_INT, 1, 1000000, "20", OFF(rate_limit_burst) },
 	{ "max_body_bytes", CFG_INT, 1024, 16 * 1024 * 1024, "65536", OFF(max_body_bytes) },
@@ -78,7 +79,8 @@ config_free(struct tg_config *c)
 	free(c->database);
 	free(c->cookie_name);
 	free(c->realm);
-	free(c->trusted_proxies);
+	free(c->trusted_proxies.v);
+	free(c->metrics_allow.v);
 	free(c);
 }
 
@@ -174,7 +176,7 @@ parse_cidr(const char *s, struct tg_cidr *out)
 }
 
 static const char *
-parse_addrs(const char *v, struct tg_cidr **list, size_t *n)
+parse_addrs(const char *v, struct tg_addrs *out)
 {
 	char *copy = tg_xstrdup(v), *save = NULL, *tok;
 	const char *err = NULL;
@@ -193,9 +195,9 @@ parse_addrs(const char *v, struct tg_cidr **list, size_t *n)
 		free(l);
 		return err;
 	}
-	free(*list);
-	*list = l;
-	*n = cnt;
+	free(out->v);
+	out->v = l;
+	out->n = cnt;
 	return NULL;
 }
 
@@ -216,7 +218,7 @@ set_value(struct tg_config *c, const struct cfg_key *k, const char *v)
 			return "expected error, warn, info or debug";
 		return NULL;
 	case CFG_ADDRS:
-		return parse_addrs(v, &c->trusted_proxies, &c->ntrusted_proxies);
+		return parse_addrs(v, field);
 	case CFG_PATH:
 	case CFG_TOKEN:
 	case CFG_QUOTABLE:
@@ -406,13 +408,13 @@ prefix_match(const unsigned char *a, const unsigned char *b, unsigned bits)
 }
 
 bool
-config_is_trusted_proxy(const struct tg_config *c, const char *addr)
+config_addrs_has(const struct tg_addrs *l, const char *addr)
 {
 	static const unsigned char v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	unsigned char bin[16];
 	int family;
 
-	if (!addr || c->ntrusted_proxies == 0)
+	if (!addr || l->n == 0)
 		return false;
 	if (inet_pton(AF_INET, addr, bin) == 1)
 		family = AF_INET;
@@ -425,11 +427,17 @@ config_is_trusted_proxy(const struct tg_config *c, const char *addr)
 		memmove(bin, bin + sizeof(v4mapped), 4);
 		family = AF_INET;
 	}
-	for (size_t i = 0; i < c->ntrusted_proxies; i++) {
-		const struct tg_cidr *p = &c->trusted_proxies[i];
+	for (size_t i = 0; i < l->n; i++) {
+		const struct tg_cidr *p = &l->v[i];
 
 		if (p->family == family && prefix_match(bin, p->addr, p->prefix))
 			return true;
 	}
 	return false;
+}
+
+bool
+config_is_trusted_proxy(const struct tg_config *c, const char *addr)
+{
+	return config_addrs_has(&c->trusted_proxies, addr);
 }

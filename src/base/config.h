@@ -8,11 +8,16 @@
 
 #include "base/log.h"
 
-/* One trusted_proxies entry: an address with a prefix length (CIDR). */
+/* One trusted_proxies or metrics_allow entry: an address with a prefix length (CIDR). */
 struct tg_cidr {
 	int family; /* AF_INET or AF_INET6 */
 	unsigned char addr[16];
 	unsigned prefix;
+};
+
+struct tg_addrs {
+	struct tg_cidr *v;
+	size_t n;
 };
 
 struct tg_config {
@@ -23,8 +28,8 @@ struct tg_config {
 	char *realm;
 	int64_t token_cache_entries; /* 0: no cache */
 	enum tg_log_level log_level;
-	struct tg_cidr *trusted_proxies;
-	size_t ntrusted_proxies;
+	struct tg_addrs trusted_proxies;
+	struct tg_addrs metrics_allow; /* who may GET /metrics */
 	int64_t rate_limit_per_key; /* requests per second, 0: no limit */
 	int64_t rate_limit_burst;
 	int64_t max_body_bytes;
@@ -47,7 +52,9 @@ enum tg_err config_parse(const char *name, const char *text, size_t len, const c
 enum tg_err config_load(const char *path, struct tg_config **out, struct tg_why *why);
 void config_free(struct tg_config *c);
 
-/* Whether addr (textual IPv4 or IPv6, as in REMOTE_ADDR) is in trusted_proxies. */
+/* Whether addr (textual IPv4 or IPv6, as in REMOTE_ADDR) is in the list; NULL is not. */
+bool config_addrs_has(const struct tg_addrs *l, const char *addr);
+/* Whether addr is in trusted_proxies. */
 bool config_is_trusted_proxy(const struct tg_config *c, const char *addr);
 
 /* The table's keys in order, NULL-terminated: for the guard test against the example file. */

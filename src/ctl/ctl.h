@@ -239,5 +239,7 @@ int ctl_cmd_recover(struct ctl *c, int argc, char **argv);
 int ctl_cmd_backup(struct ctl *c, int argc, char **argv);
 int ctl_cmd_verify_db(struct ctl *c, int argc, char **argv);
 int ctl_cmd_restore(struct ctl *c, int argc, char **argv);
+int ctl_cmd_stats(struct ctl *c, int argc, char **argv);
+int ctl_cmd_doctor(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -30,6 +30,8 @@ static const char usage_main[] =
 	"  backup DIR                            copy the database while it runs\n"
 	"  verify-db [DIR]                       check a backup (or the stopped database)\n"
 	"  restore DIR                           put a backup back (server stopped)\n"
+	"  stats [--json]                        tenants, keys, live sessions, file sizes\n"
+	"  doctor [--config F] [--snippet F]     check a deployment and say what to fix\n"
 	"\n"
 	"Run `tokengatectl COMMAND --help` for a command's options. Run as root on a\n"
 	"database that belongs to another user, every command works as that user.\n"
@@ -48,6 +50,8 @@ static const struct ctl_sub commands[] = {
 	{ "backup", .run = ctl_cmd_backup },
 	{ "verify-db", .run = ctl_cmd_verify_db },
 	{ "restore", .run = ctl_cmd_restore },
+	{ "stats", .run = ctl_cmd_stats },
+	{ "doctor", .run = ctl_cmd_doctor },
 	{ .name = NULL },
 };
 

@@ -7,9 +7,12 @@
 #include "role/api_internal.h"
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/secret.h"
 #include "store/store.h"
 
+#include <json.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum api_auth { API_OPEN, API_KEY };
@@ -71,6 +74,54 @@ out:
 	return is_ok;
 }
 
+/* ------------------------------------------------------------ operators */
+
+/*
+ * The totals over every process sharing the database (base/metrics.c), for
+ * the addresses in metrics_allow only: tenant names and traffic are not for
+ * anyone who can reach the API.
+ */
+static void
+metrics(struct api_ctx *c)
+{
+	struct tg_why why;
+	char *text = NULL;
+
+	if (!config_addrs_has(&c->env->cfg->metrics_allow, c->req->remote_addr)) {
+		api_error(c, 403, "forbidden", "%s may not read the metrics: add it to "
+			  "metrics_allow in tokengate.conf", c->req->remote_addr
+			  ? c->req->remote_addr : "a request without REMOTE_ADDR");
+		return;
+	}
+	if (metrics_render(&text, &why) != TG_OK) {
+		api_error(c, 503, "temporarily_unavailable", "%s", why.text);
+		return;
+	}
+	c->r->status = 200;
+	http_header_add(c->r, "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+	http_header_add(c->r, "Cache-Control", "no-store");
+	c->r->body = text; /* ownership moves to the response */
+	c->r->bodylen = strlen(text);
+}
+
+/* 200 while the database opens and answers; 503 with what to fix otherwise. */
+static void
+healthz(struct api_ctx *c)
+{
+	struct tg_why why;
+	struct json_object *body;
+
+	if (store_health(c->env->store, &why) != TG_OK) {
+		TG_LOG(TG_LOG_ERR, "healthz: %s", why.text);
+		api_error(c, 503, "temporarily_unavailable", "%s", why.text);
+		return;
+	}
+	body = json_object_new_object();
+	json_object_object_add(body, "status", json_object_new_string("ok"));
+	http_set_json(c->r, 200, body);
+	json_object_put(body);
+}
+
 /* ------------------------------------------------------------ routing */
 
 static const struct api_route routes[] = {
@@ -91,6 +142,8 @@ static const struct api_route routes[] = {
 	{ "POST", "/v1/cookie", API_OPEN, API_LOGGED, api_token_cookie },
 	{ "POST", "/v1/introspect", API_KEY, API_LOGGED, api_token_introspect },
 	{ "GET", "/.well-known/jwks.json", API_OPEN, API_LOGGED, api_token_jwks },
+	{ "GET", "/metrics", API_OPEN, 0, metrics },
+	{ "GET", "/healthz", API_OPEN, 0, healthz },
 };
 
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))

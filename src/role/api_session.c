@@ -8,6 +8,7 @@
 #include "role/api_internal.h"
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/number.h"
 #include "base/secret.h"
 #include "join/keyring_sync.h"
@@ -324,6 +325,7 @@ api_session_issue(struct api_ctx *c)
 	rc = store_session_create(c->env->store, s, hash, s->expires);
 	if (!api_rc_ok(c, rc, &tenant_gone, "storing the session"))
 		goto out;
+	metrics_add(METRICS_SESSION_ISSUED);
 	answer_with_refresh(c, 201, answer, rt, s);
 out:
 	secret_wipe(rt, sizeof(rt));
@@ -538,6 +540,8 @@ api_session_end(struct api_ctx *c)
 	enum tg_err rc = store_session_revoke(c->env->store, c->tenant, id, c->env->now);
 
 	if (rc == TG_OK)
+		metrics_add(METRICS_SESSION_REVOKED);
+	if (rc == TG_OK)
 		api_no_content(c);
 	else if (rc == TG_ERR_NOT_FOUND)
 		no_session(c);
@@ -597,6 +601,8 @@ api_session_end_user(struct api_ctx *c)
 
 	if (logout_user(c, &user)) {
 		rc = store_session_revoke_user(c->env->store, c->tenant, user, c->env->now, NULL);
+		if (rc == TG_OK)
+			metrics_add(METRICS_SESSION_REVOKED);
 		if (rc == TG_OK)
 			api_no_content(c);
 		else
@@ -851,8 +857,10 @@ api_session_refresh(struct api_ctx *c)
 	if (g.scope && s->claims)
 		json_object_object_add(s->claims, "scope", json_object_new_string(g.scope));
 	answer = json_object_new_object();
-	if (lifetime_of(c, NULL, s->tenant, &lifetime) && sign_access_token(c, s, lifetime, answer))
-		answer_with_refresh(c, 200, answer, rt, s);
+	if (!lifetime_of(c, NULL, s->tenant, &lifetime) || !sign_access_token(c, s, lifetime, answer))
+		goto out;
+	metrics_add(METRICS_SESSION_REFRESHED);
+	answer_with_refresh(c, 200, answer, rt, s);
 out:
 	secret_wipe(rt, sizeof(rt));
 	secret_wipe(old, sizeof(old));

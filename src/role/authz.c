@@ -12,6 +12,7 @@
 
 #include "role/grant.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/number.h"
 #include "jose/verify.h"
 #include "model/acr.h"
@@ -423,6 +424,8 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 	}
 	cached = cache_get(env->cache, &key, env->now, &size);
 	d->is_cached = cached != NULL;
+	if (env->cache)
+		metrics_add(cached ? METRICS_CACHE_HIT : METRICS_CACHE_MISS);
 	if (!cached) {
 		if (!verify_and_grant(env, &key, &fresh, &size, d))
 			goto out;
@@ -538,6 +541,8 @@ authz_answer(const struct authz_env *env, const struct http_request *req, struct
 
 	authz_request_of(req, &facts);
 	authz_decide(env, &facts, &d);
+	/* A refused token's tenant is not vouched for: it counts under the pinned one, or "". */
+	metrics_decision(d.status == 200 ? d.tenant : facts.tenant, d.reason, d.status == 200);
 	if (d.status == 200)
 		TG_LOG(TG_LOG_DEBUG, "allow %s %s%s for \"%s\"", d.source, d.token_mask,
 		       d.is_cached ? " (cached)" : "", d.user);

@@ -48,8 +48,10 @@
 
 #include <json.h>
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define KEYREC_VERSION 1
 
@@ -272,6 +274,34 @@ store_generation(struct tg_store *s, uint64_t *out)
 	if (rc == TG_OK)
 		*out = op.gen;
 	op_clear_outputs(&op);
+	return rc;
+}
+
+/*
+ * An open environment answers from its cache long after tokengate.db lost its
+ * owner or mode, and the next process to open it would fail: the file is
+ * checked as an opening process would need it.
+ */
+enum tg_err
+store_health(struct tg_store *s, struct tg_why *why)
+{
+	char *db = tg_xasprintf("%s/tokengate.db", s->dir);
+	struct op op = { 0 };
+	enum tg_err rc = TG_OK;
+
+	if (access(db, R_OK | W_OK) != 0) {
+		rc = tg_fail(why, TG_ERR_IO, "%s cannot be opened (%s): give it back to the "
+			     "server's user with mode 0600 (tokengatectl doctor)", db,
+			     strerror(errno));
+		goto out;
+	}
+	rc = run_op(s, STORE_READ, gen_body, &op);
+	if (rc != TG_OK)
+		tg_fail(why, rc, "the database in %s does not answer (%s): see the error log",
+			s->dir, tg_err_str(rc));
+out:
+	op_clear_outputs(&op);
+	free(db);
 	return rc;
 }
 

@@ -34,6 +34,12 @@ void store_close(struct tg_store *s);
 
 /* Changes whenever a tenant or key is added, changed or removed. */
 enum tg_err store_generation(struct tg_store *s, uint64_t *out);
+/*
+ * Whether the database still opens and answers, for GET /healthz: this
+ * process may still reach tokengate.db, and a transaction reads it (never
+ * answered from a kept value). why says what an operator should fix.
+ */
+enum tg_err store_health(struct tg_store *s, struct tg_why *why);
 
 /* TG_ERR_EXISTS if the id is taken or the issuer belongs to another tenant. */
 enum tg_err store_tenant_add(struct tg_store *s, const struct tg_tenant *t);

@@ -11,6 +11,7 @@
 #include "store/store_db.h"
 
 #include "base/log.h"
+#include "base/metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -107,6 +108,7 @@ static void
 report(const struct tg_store *s, const char *what, int ret)
 {
 	TG_LOG(TG_LOG_ERR, "%s: %s: %s", s->errpfx, what, db_strerror(ret));
+	metrics_add(METRICS_DB_ERROR);
 }
 
 /* failchk asks whether the process behind a thread slot or registry entry still exists. */
@@ -203,6 +205,10 @@ open_hint(struct tg_store *s)
 		       "process's changes may be missed by the others' caches", s->errpfx,
 		       why.text);
 	s->has_warned_hint = s->has_warned_hint || !s->hint;
+	/* the process's counters for /metrics, beside the hint; kept across reopens */
+	if (metrics_open(s->dir, &why) != TG_OK)
+		TG_LOG(TG_LOG_WARN, "%s: %s; until then GET /metrics answers 503", s->errpfx,
+		       why.text);
 }
 
 /*
@@ -745,6 +751,7 @@ run_attempts(struct tg_store *s, struct store_call *c)
 		}
 		if (is_conflict(ret) && n < MAX_RETRIES) {
 			ret = after_conflict(s, n);
+			metrics_add(METRICS_DB_RETRY);
 			if (ret == 0)
 				continue;
 		}

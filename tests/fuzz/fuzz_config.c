@@ -21,12 +21,13 @@ write_back(const struct tg_config *c)
 {
 	char *proxies = tg_xstrdup(""), *text;
 
-	for (size_t i = 0; i < c->ntrusted_proxies; i++) {
+	for (size_t i = 0; i < c->trusted_proxies.n; i++) {
 		char addr[INET6_ADDRSTRLEN], *more;
+		const struct tg_cidr *p = &c->trusted_proxies.v[i];
 
-		fuzz_require(inet_ntop(c->trusted_proxies[i].family, c->trusted_proxies[i].addr, addr,
-			     sizeof(addr)) != NULL, "a trusted proxy that is no address");
-		more = tg_xasprintf("%s %s/%u", proxies, addr, c->trusted_proxies[i].prefix);
+		fuzz_require(inet_ntop(p->family, p->addr, addr, sizeof(addr)) != NULL,
+			     "a trusted proxy that is no address");
+		more = tg_xasprintf("%s %s/%u", proxies, addr, p->prefix);
 		free(proxies);
 		proxies = more;
 	}
@@ -51,12 +52,12 @@ is_same(const struct tg_config *a, const struct tg_config *b)
 		     a->log_level == b->log_level && a->rate_limit_per_key == b->rate_limit_per_key &&
 		     a->rate_limit_burst == b->rate_limit_burst &&
 		     a->max_body_bytes == b->max_body_bytes &&
-		     a->ntrusted_proxies == b->ntrusted_proxies;
+		     a->trusted_proxies.n == b->trusted_proxies.n;
 
-	for (size_t i = 0; is_eq && i < a->ntrusted_proxies; i++)
-		is_eq = a->trusted_proxies[i].family == b->trusted_proxies[i].family &&
-			a->trusted_proxies[i].prefix == b->trusted_proxies[i].prefix &&
-			memcmp(a->trusted_proxies[i].addr, b->trusted_proxies[i].addr, 16) == 0;
+	for (size_t i = 0; is_eq && i < a->trusted_proxies.n; i++)
+		is_eq = a->trusted_proxies.v[i].family == b->trusted_proxies.v[i].family &&
+			a->trusted_proxies.v[i].prefix == b->trusted_proxies.v[i].prefix &&
+			memcmp(a->trusted_proxies.v[i].addr, b->trusted_proxies.v[i].addr, 16) == 0;
 	return is_eq;
 }
 
@@ -74,9 +75,10 @@ check_accepted(const struct tg_config *c)
 	fuzz_require(c->max_body_bytes >= 1024 && c->rate_limit_burst >= 1 &&
 		     c->rate_limit_per_key >= 0 &&
 		     c->token_cache_entries >= 0, "an integer out of its range");
-	for (size_t i = 0; i < c->ntrusted_proxies; i++)
-		fuzz_require(c->trusted_proxies[i].prefix <= (c->trusted_proxies[i].family == AF_INET
-			     ? 32u : 128u), "prefix too long");
+	for (size_t i = 0; i < c->trusted_proxies.n; i++)
+		fuzz_require(c->trusted_proxies.v[i].prefix <=
+			     (c->trusted_proxies.v[i].family == AF_INET ? 32u : 128u),
+			     "prefix too long");
 	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++)
 		(void)config_is_trusted_proxy(c, addrs[i]);
 	if (config_parse(NAME, text, strlen(text), NULL, &again, &why) != TG_OK ||

@@ -1,8 +1,8 @@
 /*
  * What api.c decides before it needs a session: the route table (404, 405
  * with Allow, any method for /v1/authorize), API-key checks that answer
- * before the store is asked (401), and a log line that never carries a
- * credential. Bodies and addresses are in test_api_request.c, the token
+ * before the store is asked (401), /metrics' allow-list (403), and a log
+ * line that never carries a credential. Bodies and addresses are in test_api_request.c, the token
  * endpoints in test_api_token.c, the store-backed ones in test_api_session.c.
  */
 #include "../lib/api_call.h"
@@ -73,6 +73,30 @@ test_api_key_needed(void)
 			       .content_length = -1 }, 401, "invalid_client");
 }
 
+/*
+ * GET /metrics answers metrics_allow's addresses only (the peer here is
+ * 127.0.0.1); with no counters file mapped, 503 rather than zeros.
+ */
+static void
+test_metrics_route(void)
+{
+	struct tg_addrs allow = cfg->metrics_allow;
+	struct http_response r;
+
+	run(&(struct call){ "GET", "/metrics", .content_length = -1 }, 503,
+	    "temporarily_unavailable", &r);
+	ok(r.body && strstr(r.body, "tokengate.metrics"), "the 503 names the counters file");
+	http_response_fini(&r);
+	cfg->metrics_allow = (struct tg_addrs){ 0 }; /* metrics_allow = (empty): no one */
+	run(&(struct call){ "GET", "/metrics", .content_length = -1 }, 403, "forbidden", &r);
+	ok(r.body && strstr(r.body, "127.0.0.1 may not read the metrics: add it to metrics_allow"),
+	   "the 403 names the address and the key to add it to");
+	http_response_fini(&r);
+	cfg->metrics_allow = allow;
+	expect(&(struct call){ "POST", "/metrics", .content_length = -1 }, 405,
+	       "method_not_allowed");
+}
+
 /* The per-request log line names route and status, never the credential sent. */
 static void
 test_log_line(void)
@@ -105,6 +129,7 @@ main(void)
 		return 1;
 	test_routes();
 	test_api_key_needed();
+	test_metrics_route();
 	test_log_line();
 	api_call_teardown();
 	return done_testing();

@@ -49,7 +49,7 @@ test_defaults(void)
 	is_str(c->realm, "tokengate", "realm default");
 	is_int(c->token_cache_entries, 1024, "token_cache_entries default");
 	is_int(c->log_level, TG_LOG_WARN, "log_level default");
-	is_int(c->ntrusted_proxies, 0, "no trusted proxies by default");
+	is_int(c->trusted_proxies.n, 0, "no trusted proxies by default");
 	is_int(c->max_body_bytes, 65536, "max_body_bytes default");
 	is_int(c->rate_limit_per_key, 10, "rate_limit_per_key default");
 	is_int(c->rate_limit_burst, 20, "rate_limit_burst default");
@@ -86,7 +86,7 @@ test_values(void)
 	is_str(c->realm, "api.example.com", "realm");
 	is_int(c->token_cache_entries, 0, "cache off");
 	is_int(c->log_level, TG_LOG_DEBUG, "log_level debug");
-	is_int(c->ntrusted_proxies, 3, "three proxy entries");
+	is_int(c->trusted_proxies.n, 3, "three proxy entries");
 	is_int(c->refresh_reuse_grace, 0, "refresh_reuse_grace 0: off");
 	is_str(c->file, "test.conf", "file name kept for messages");
 	config_free(c);
@@ -159,6 +159,40 @@ test_proxies(void)
 	ok(!config_is_trusted_proxy(c, "2001:db9::1"), "outside the IPv6 /32");
 	ok(!config_is_trusted_proxy(c, NULL), "no REMOTE_ADDR");
 	ok(!config_is_trusted_proxy(c, "garbage"), "unparsable REMOTE_ADDR");
+	config_free(c);
+}
+
+/* GET /metrics answers the addresses in metrics_allow only (role/api.c asks config_addrs_has). */
+static void
+test_metrics_allow(void)
+{
+	struct tg_why why;
+	struct tg_config *c = parse("database = /x\n", NULL, &why);
+
+	if (!ok(c != NULL, "defaults parse"))
+		return;
+	ok(config_addrs_has(&c->metrics_allow, "127.0.0.1"), "loopback may read metrics by default");
+	ok(config_addrs_has(&c->metrics_allow, "127.3.2.1"), "the whole of 127.0.0.0/8");
+	ok(config_addrs_has(&c->metrics_allow, "::1"), "IPv6 loopback");
+	ok(config_addrs_has(&c->metrics_allow, "::ffff:127.0.0.1"),
+	   "loopback on a dual-stack socket");
+	ok(!config_addrs_has(&c->metrics_allow, "192.0.2.7"), "anyone else may not");
+	ok(!config_addrs_has(&c->metrics_allow, NULL), "nor a request without REMOTE_ADDR");
+	config_free(c);
+	c = parse("database = /x\nmetrics_allow = 192.0.2.0/24, 2001:db8::5\n", NULL, &why);
+	if (!ok(c != NULL, "a list of a range and an address parses"))
+		return;
+	ok(config_addrs_has(&c->metrics_allow, "192.0.2.200"), "inside the range");
+	ok(config_addrs_has(&c->metrics_allow, "2001:db8::5"), "the address");
+	ok(!config_addrs_has(&c->metrics_allow, "127.0.0.1"),
+	   "a list replaces the loopback default");
+	ok(!config_is_trusted_proxy(c, "192.0.2.200"), "and is not trusted_proxies");
+	config_free(c);
+	c = parse("database = /x\nmetrics_allow =\n", NULL, &why);
+	ok(c && !config_addrs_has(&c->metrics_allow, "127.0.0.1"), "empty: no one");
+	config_free(c);
+	c = parse("database = /x\nmetrics_allow = monitoring.example\n", NULL, &why);
+	ok(!c && strstr(why.text, "metrics_allow"), "a host name is refused, naming the key");
 	config_free(c);
 }
 
@@ -238,6 +272,7 @@ main(void)
 	test_values();
 	test_errors();
 	test_proxies();
+	test_metrics_allow();
 	test_load();
 	test_example_documents_every_key();
 	return done_testing();
