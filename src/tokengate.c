@@ -359,12 +359,20 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	/* A person at a terminal: no server's socket on stdin and no CGI request to answer. */
+	if (!is_test && !lo.addr && http_is_cgi() && !getenv("GATEWAY_INTERFACE")) {
+		fputs("tokengate: not started by a web server (no FastCGI socket on stdin, no "
+		      "GATEWAY_INTERFACE); run it from one, or with --listen or -t\n\n", stderr);
+		usage(stderr);
+		return 2;
+	}
 	if (config_load(config_path(), &cfg, &why) != TG_OK) {
 		/* One line on stderr, which lands in the server's error log. */
 		fprintf(stderr, "tokengate: %s\n", why.text);
 		return 1;
 	}
 	log_set_level(cfg->log_level);
+	log_open(cfg->log_sink, cfg->log_facility);
 	g.cfg = cfg;
 	g.cache_entries = (size_t)cfg->token_cache_entries / lo.threads;
 	if (cfg->token_cache_entries > 0 && g.cache_entries == 0)
