@@ -144,6 +144,9 @@ defang(char *s, size_t len)
 			s[i] = '?';
 }
 
+static void vlog(enum tg_log_level l, const char *file, int line, const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
 static void
 vlog(enum tg_log_level l, const char *file, int line, const char *fmt, va_list ap)
 {
