@@ -223,6 +223,7 @@ static void
 gate_use(struct gate *g, struct tg_config *cfg)
 {
 	log_set_level(cfg->log_level);
+	log_open(cfg->log_sink, cfg->log_facility);
 	g->cfg = cfg;
 	g->cache_entries = (size_t)cfg->token_cache_entries / g->threads;
 	if (cfg->token_cache_entries > 0 && g->cache_entries == 0)
@@ -452,6 +453,13 @@ main(int argc, char **argv)
 	if (optind < argc ||
 	    ((has_workers || lo.pidfile || lo.user || lo.socket_mode >= 0 || lo.socket_group) &&
 	     !lo.addr)) {
+		usage(stderr);
+		return 2;
+	}
+	/* A person at a terminal: no server's socket on stdin and no CGI request to answer. */
+	if (!is_test && !lo.addr && http_is_cgi() && !getenv("GATEWAY_INTERFACE")) {
+		fputs("tokengate: not started by a web server (no FastCGI socket on stdin, no "
+		      "GATEWAY_INTERFACE); run it from one, or with --listen or -t\n\n", stderr);
 		usage(stderr);
 		return 2;
 	}

@@ -16,35 +16,69 @@ export srcdir=$TOP/tests builddir=$BUILD
 . "$TOP/tests/lib/servers.sh"
 
 step() { printf '\n\033[1m--- %s\033[0m\n' "$*"; }
-# Prints the command as a reader would type it: without the privilege drop, token as $TOKEN.
+# paste_word WORD: WORD as a shell reads it back: bare when safe, else in double quotes (so a
+# $TOKEN put in afterwards still expands).
+paste_word() {
+	local w=$1
+	case $w in
+	'' | *[!A-Za-z0-9_./:=@%+,-]*)
+		w=${w//\\/\\\\} w=${w//\"/\\\"} w=${w//\$/\\\$} w=${w//\`/\\\`}
+		printf '"%s"' "$w"
+		;;
+	*) printf '%s' "$w" ;;
+	esac
+}
+# The variables a printed command names instead of their values (tokens, the API key).
+SHOWN_VARS=(TOKEN EXPIRED FORGED API_KEY)
+# pasteable WORDS...: the command as one line that works when pasted (privilege drop included:
+# run as root, the demo runs tokengatectl as the database's owner, SRV_RUNAS).
+pasteable() {
+	local w v line=""
+	for w in "$@"; do
+		line+="${line:+ }$(paste_word "$w")"
+	done
+	for v in "${SHOWN_VARS[@]}"; do
+		[ -z "${!v:-}" ] || line=${line//${!v}/\$$v}
+	done
+	printf '%s' "$line"
+}
+# show WORDS...: prints the command, then runs it.
 show() {
-	local shown=("$@")
-	[ "${shown[0]}" != setpriv ] || shown=("${shown[@]:${#SRV_AS[@]}}")
-	printf '$ %s\n' "${shown[*]//$TOKEN_SHOWN/\$TOKEN}"
+	printf '$ %s\n' "$(pasteable "$@")"
 	"$@"
 }
-# refused TOKEN: shows the answer to a request carrying TOKEN, which must be a 401.
+# keep VAR WORDS...: runs the command and keeps its output in VAR, printed as VAR=$(...).
+keep() {
+	local var=$1 val
+	shift
+	val=$("$@")
+	printf '$ %s=$(%s)\n' "$var" "$(pasteable "$@")"
+	printf -v "$var" '%s' "$val"
+}
+# refused VAR: shows the answer to a request carrying the token in VAR, which must be a 401.
 refused() {
 	local out
-	TOKEN_SHOWN=$1
-	out=$(show curl -sS -i -H "Authorization: Bearer $1" "$APP")
+	out=$(show curl -sS -i -H "Authorization: Bearer ${!1}" "$APP")
 	printf '%s\n' "$out" | grep -Ei '^(\$ |HTTP|WWW-Authenticate)|^\{'
 	case $out in
 	*"HTTP/1.1 401"*) ;;
 	*) echo "demo: expected a 401 refusal" >&2; exit 1 ;;
 	esac
 }
-TOKEN_SHOWN=unset
 
 srv_init
 # The cleanup stops servers that may already be gone; that is not a demo failure.
 trap 'set +e; srv_cleanup' EXIT
-DEMO=$TOP/demo
+DEMO=${TG_DEMO_DIR:-$TOP/demo} # tests/integration/demo.test: a scratch directory
 rm -rf "$DEMO"
 srv_mkdir "$DEMO"
 CTL=("${SRV_AS[@]}" "$BUILD/tokengatectl" --db "$DEMO/db")
 
 step "a fresh database and a demo tenant"
+if [ ${#SRV_AS[@]} -gt 0 ]; then
+	echo "(run as root: tokengatectl runs as $SRV_RUNAS, who owns the database and runs the"
+	echo " gateway, through setpriv; paste the commands as root, or drop the setpriv part as $SRV_RUNAS)"
+fi
 show "${CTL[@]}" init
 show "${CTL[@]}" tenant add demo --issuer https://demo.example --max-lifetime 60 \
 	--map-claim role=ROLE
@@ -53,10 +87,9 @@ srv_give "$DEMO/hs256.secret"
 show "${CTL[@]}" key add demo k1 --alg HS256 --secret-file "$DEMO/hs256.secret"
 
 step "the tenant's backend mints a short-lived token (tokengatectl token sign does it the same way)"
-TOKEN=$("${CTL[@]}" token sign demo --kid k1 --sub alice --claim role=editor \
-	--key-file "$DEMO/hs256.secret")
+keep TOKEN "${CTL[@]}" token sign demo --kid k1 --sub alice --claim role=editor \
+	--key-file "$DEMO/hs256.secret"
 echo "$TOKEN"
-TOKEN_SHOWN=$TOKEN
 show "${CTL[@]}" verify demo "$TOKEN"
 
 step "lighttpd on 127.0.0.1 with tokengate as its FastCGI authorizer"
@@ -84,27 +117,30 @@ step "an allowed request: the app sees who the user is"
 show curl -fsS -H "Authorization: Bearer $TOKEN" "$APP"
 
 step "an expired token is refused"
-EXPIRED=$("${CTL[@]}" token sign demo --kid k1 --sub alice --ttl -30 --key-file "$DEMO/hs256.secret")
-refused "$EXPIRED"
+keep EXPIRED "${CTL[@]}" token sign demo --kid k1 --sub alice --ttl -30 \
+	--key-file "$DEMO/hs256.secret"
+refused EXPIRED
 
 step "a forged token (payload changed, signature kept) is refused"
 IFS=. read -r h _ sig <<<"$TOKEN"
 FORGED="$h.$(printf '{"iss":"https://demo.example","sub":"mallory","exp":%d}' $(($(date +%s) + 30)) |
 	tg_b64url).$sig"
-refused "$FORGED"
+printf '$ FORGED=%s\n' "$FORGED"
+refused FORGED
 
 step "no token at all"
 show curl -sS -i "$APP" | grep -Ei '^(HTTP|WWW-Authenticate)'
 
 step "the HTTP API: the backend asks tokengate for a session instead of signing tokens itself"
 API_KEY=$("${CTL[@]}" apikey create demo --json | jq -r .key)
-echo "API_KEY=... (tokengatectl apikey create demo; shown once)"
+printf '$ API_KEY=$(%s | jq -r .key)   # shown once\n' "$(pasteable "${CTL[@]}" apikey create demo --json)"
 ISSUED=$(curl -fsS -H "Authorization: Bearer $API_KEY" -H 'Content-Type: application/json' \
 	--data-binary '{"user_id": "bob", "amr": ["pwd"]}' "$API/v1/sessions")
-echo "\$ curl -H \"Authorization: Bearer \$API_KEY\" -d '{\"user_id\": \"bob\", \"amr\": [\"pwd\"]}' $API/v1/sessions"
+echo "\$ ISSUED=\$(curl -fsS -H \"Authorization: Bearer \$API_KEY\" -H 'Content-Type: application/json' -d '{\"user_id\": \"bob\", \"amr\": [\"pwd\"]}' $API/v1/sessions)"
+echo "\$ jq '{token_type, expires_in, session_id, refresh_expires_in}' <<<\"\$ISSUED\""
 jq '{token_type, expires_in, session_id, refresh_expires_in}' <<<"$ISSUED"
 TOKEN=$(jq -r .access_token <<<"$ISSUED")
-TOKEN_SHOWN=$TOKEN
+echo "\$ TOKEN=\$(jq -r .access_token <<<\"\$ISSUED\")"
 SESSION=$(jq -r .session_id <<<"$ISSUED")
 show curl -fsS -H "Authorization: Bearer $TOKEN" "$APP"
 
@@ -112,13 +148,13 @@ step "logout ends the session: its token is refused at once, though it has not e
 echo "\$ curl -X DELETE -H \"Authorization: Bearer \$API_KEY\" $API/v1/sessions/$SESSION"
 curl -fsS -o /dev/null -w '%{http_code}\n' -X DELETE -H "Authorization: Bearer $API_KEY" \
 	"$API/v1/sessions/$SESSION"
-refused "$TOKEN"
+refused TOKEN
 
 if [ "$ONCE" = yes ]; then
 	step "round trip done"
 	exit 0
 fi
 step "still serving $APP (Ctrl-C stops). Try:"
-echo "  TOKEN=\$(_build/release/tokengatectl --db demo/db token sign demo --kid k1 --sub you --key-file demo/hs256.secret)"
+echo "  TOKEN=\$($(for w in "${CTL[@]}"; do printf '%s ' "$(paste_word "$w")"; done)token sign demo --kid k1 --sub you --key-file $(paste_word "$DEMO/hs256.secret"))"
 echo "  curl -H \"Authorization: Bearer \$TOKEN\" $APP"
 wait

@@ -25,6 +25,8 @@ enum cfg_type {
 	CFG_TOKEN,     /* RFC 7230 token, e.g. a cookie name */
 	CFG_QUOTABLE,  /* printable ASCII that fits in a quoted-string unescaped */
 	CFG_LOG_LEVEL,
+	CFG_LOG_SINK,     /* stderr or syslog */
+	CFG_LOG_FACILITY, /* a syslog facility name */
 	CFG_ADDRS,     /* addresses or CIDR prefixes, separated by spaces or commas */
 };
 
@@ -45,6 +47,8 @@ static const struct cfg_key keys[] = {
 	{ "realm", CFG_QUOTABLE, 1, 128, "tokengate", OFF(realm) },
 	{ "token_cache_entries", CFG_INT, 0, 1000000, "1024", OFF(token_cache_entries) },
 	{ "log_level", CFG_LOG_LEVEL, 0, 0, "warn", OFF(log_level) },
+	{ "log", CFG_LOG_SINK, 0, 0, "stderr", OFF(log_sink) },
+	{ "log_facility", CFG_LOG_FACILITY, 0, 0, "daemon", OFF(log_facility) },
 	{ "trusted_proxies", CFG_ADDRS, 0, 0, "", OFF(trusted_proxies) },
 	{ "metrics_allow", CFG_ADDRS, 0, 0, "127.0.0.0/8 ::1", OFF(metrics_allow) },
 	{ "rate_limit_per_key", CFG_INT, 0, 1000000, "10", OFF(rate_limit_per_key) },
@@ -84,13 +88,17 @@ config_free(struct tg_config *c)
 	free(c);
 }
 
+/* msg: room for a sentence naming the range, so the operator need not look it up. */
 static const char *
-parse_int(const char *v, const struct cfg_key *k, int64_t *out)
+parse_int(const char *v, const struct cfg_key *k, int64_t *out, char msg[TG_WHY_MAX])
 {
 	enum tg_err rc = number_parse(v, k->min, k->max, out);
 
-	if (rc == TG_ERR_RANGE)
-		return "out of range";
+	if (rc == TG_ERR_RANGE) {
+		snprintf(msg, TG_WHY_MAX, "is out of range (%lld to %lld)", (long long)k->min,
+			 (long long)k->max);
+		return msg;
+	}
 	return rc == TG_OK ? NULL : "expected a whole number";
 }
 
@@ -120,12 +128,17 @@ is_tchar(unsigned char c)
 }
 
 static const char *
-check_string(const char *v, const struct cfg_key *k)
+check_string(const char *v, const struct cfg_key *k, char msg[TG_WHY_MAX])
 {
 	size_t len = strlen(v);
 
-	if ((int64_t)len < k->min || (int64_t)len > k->max)
-		return k->min > 0 && len == 0 ? "needs a value" : "too long";
+	if (k->min > 0 && len == 0)
+		return "needs a value";
+	if ((int64_t)len > k->max) {
+		snprintf(msg, TG_WHY_MAX, "is too long (%zu bytes; at most %lld)", len,
+			 (long long)k->max);
+		return msg;
+	}
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
 
@@ -142,7 +155,7 @@ check_string(const char *v, const struct cfg_key *k)
 }
 
 static const char *
-parse_cidr(const char *s, struct tg_cidr *out)
+parse_cidr(const char *s, struct tg_cidr *out, char msg[TG_WHY_MAX])
 {
 	char addr[INET6_ADDRSTRLEN + 1];
 	const char *slash = strchr(s, '/');
@@ -169,14 +182,16 @@ parse_cidr(const char *s, struct tg_cidr *out)
 	if (!slash)
 		return NULL;
 	range.max = max;
-	if (parse_int(slash + 1, &range, &prefix) != NULL)
-		return "has a prefix length out of range";
+	if (parse_int(slash + 1, &range, &prefix, msg) != NULL) {
+		snprintf(msg, TG_WHY_MAX, "has a prefix length out of range (0 to %u)", max);
+		return msg;
+	}
 	out->prefix = (unsigned)prefix;
 	return NULL;
 }
 
 static const char *
-parse_addrs(const char *v, struct tg_addrs *out)
+parse_addrs(const char *v, struct tg_addrs *out, char msg[TG_WHY_MAX])
 {
 	char *copy = tg_xstrdup(v), *save = NULL, *tok;
 	const char *err = NULL;
@@ -185,7 +200,7 @@ parse_addrs(const char *v, struct tg_addrs *out)
 
 	for (tok = strtok_r(copy, " \t,", &save); tok; tok = strtok_r(NULL, " \t,", &save)) {
 		l = tg_xrealloc(l, (cnt + 1) * sizeof(*l));
-		err = parse_cidr(tok, &l[cnt]);
+		err = parse_cidr(tok, &l[cnt], msg);
 		if (err)
 			break;
 		cnt++;
@@ -201,28 +216,36 @@ parse_addrs(const char *v, struct tg_addrs *out)
 	return NULL;
 }
 
-/* Returns NULL or a static sentence saying what is wrong with the value. */
+/* Returns NULL or a sentence saying what is wrong with the value: static, or in msg. */
 static const char *
-set_value(struct tg_config *c, const struct cfg_key *k, const char *v)
+set_value(struct tg_config *c, const struct cfg_key *k, const char *v, char msg[TG_WHY_MAX])
 {
 	void *field = (char *)c + k->offset;
 	const char *err = NULL;
 
 	switch (k->type) {
 	case CFG_INT:
-		return parse_int(v, k, field);
+		return parse_int(v, k, field, msg);
 	case CFG_BOOL:
 		return parse_bool(v, field);
 	case CFG_LOG_LEVEL:
 		if (log_level_from_name(v, field) != TG_OK)
 			return "expected error, warn, info or debug";
 		return NULL;
+	case CFG_LOG_SINK:
+		if (log_sink_from_name(v, field) != TG_OK)
+			return "expected stderr or syslog";
+		return NULL;
+	case CFG_LOG_FACILITY:
+		if (log_facility_from_name(v, field) != TG_OK)
+			return "expected daemon, auth, authpriv, user or local0 to local7";
+		return NULL;
 	case CFG_ADDRS:
-		return parse_addrs(v, field);
+		return parse_addrs(v, field, msg);
 	case CFG_PATH:
 	case CFG_TOKEN:
 	case CFG_QUOTABLE:
-		err = check_string(v, k);
+		err = check_string(v, k, msg);
 		if (!err) {
 			free(*(char **)field);
 			*(char **)field = tg_xstrdup(v);
@@ -261,6 +284,7 @@ parse_line(struct tg_config *c, const char *name, unsigned lineno, char *line, b
 	char *eq, *key, *val;
 	const struct cfg_key *k;
 	const char *err;
+	char msg[TG_WHY_MAX];
 
 	line = trim(line);
 	if (*line == '\0' || *line == '#')
@@ -278,7 +302,7 @@ parse_line(struct tg_config *c, const char *name, unsigned lineno, char *line, b
 	if (seen[k - keys])
 		return tg_fail(why, TG_ERR_INVALID, "%s:%u: %s is set twice", name, lineno, k->key);
 	seen[k - keys] = true;
-	err = set_value(c, k, val);
+	err = set_value(c, k, val, msg);
 	if (err)
 		return tg_fail(why, TG_ERR_INVALID, "%s:%u: %s: value \"%.64s\" %s", name, lineno,
 			       k->key, val, err);
@@ -300,10 +324,11 @@ static struct tg_config *
 config_defaults(void)
 {
 	struct tg_config *c = tg_xcalloc(1, sizeof(*c));
+	char msg[TG_WHY_MAX];
 
 	for (size_t i = 0; i < NKEYS; i++) {
 		/* The defaults pass the same checks as a file; a failure is a bug in the table. */
-		if (keys[i].dflt && set_value(c, &keys[i], keys[i].dflt) != NULL)
+		if (keys[i].dflt && set_value(c, &keys[i], keys[i].dflt, msg) != NULL)
 			abort();
 	}
 	return c;
@@ -317,6 +342,7 @@ config_parse(const char *name, const char *text, size_t len, const char *db_over
 	bool seen[NKEYS] = { false };
 	char *buf = NULL, *line, *next;
 	const char *verr;
+	char msg[TG_WHY_MAX];
 	unsigned lineno = 0;
 	enum tg_err rc = TG_OK;
 
@@ -334,7 +360,7 @@ config_parse(const char *name, const char *text, size_t len, const char *db_over
 	if (rc != TG_OK)
 		goto out;
 	if (db_override && *db_override) {
-		verr = set_value(c, find_key("database"), db_override);
+		verr = set_value(c, find_key("database"), db_override, msg);
 		if (verr) {
 			rc = tg_fail(why, TG_ERR_INVALID, "TOKENGATE_DB: value \"%.64s\" %s",
 				     db_override, verr);

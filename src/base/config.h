@@ -28,6 +28,8 @@ struct tg_config {
 	char *realm;
 	int64_t token_cache_entries; /* 0: no cache */
 	enum tg_log_level log_level;
+	enum tg_log_sink log_sink;
+	int log_facility; /* LOG_DAEMON...: syslog's facility when log_sink is syslog */
 	struct tg_addrs trusted_proxies;
 	struct tg_addrs metrics_allow; /* who may GET /metrics */
 	int64_t rate_limit_per_key; /* requests per second, 0: no limit */

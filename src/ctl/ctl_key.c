@@ -18,21 +18,23 @@
 static const char usage_key[] =
 	"usage: tokengatectl [--db DIR] key SUBCOMMAND ...\n"
 	"\n"
-	"  add TENANT KID --alg ALG (--secret-file F | --pem F | --jwk F)\n"
+	"  add TENANT KID --alg ALG (--secret-file F [--strip-newline] | --pem F | --jwk F)\n"
 	"  import-jwks TENANT FILE   add every key of a JWKS, or none of them\n"
 	"  list TENANT [--json]\n"
 	"  retire TENANT KID         stop verifying with the key; it stays listed\n"
 	"  remove TENANT KID         delete the key\n";
 
 static const char usage_add[] =
-	"usage: tokengatectl [--db DIR] key add TENANT KID --alg ALG (--secret-file F | --pem F | "
-	"--jwk F)\n"
+	"usage: tokengatectl [--db DIR] key add TENANT KID --alg ALG (--secret-file F "
+	"[--strip-newline] | --pem F | --jwk F)\n"
 	"\n"
 	"  --alg ALG          the one algorithm the key serves: HS256 HS384 HS512 RS256 RS384\n"
 	"                     RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519 (the\n"
 	"                     last two: one Ed25519 key, tokens may name either; optional\n"
 	"                     with --jwk when the JWK names its alg)\n"
 	"  --secret-file F    HMAC secret: the file's exact bytes, a trailing newline included\n"
+	"                     (with a warning: `echo secret > F` adds one)\n"
+	"  --strip-newline    leave out one trailing newline (LF or CRLF) of --secret-file\n"
 	"  --pem F            PEM public key (SPKI or PKCS#1); a private key's public half is kept\n"
 	"  --jwk F            one JWK (RFC 7517) as a JSON file\n"
 	"\n"
@@ -53,11 +55,12 @@ static const char usage_retire[] =
 
 static const char usage_remove[] = "usage: tokengatectl [--db DIR] key remove TENANT KID\n";
 
-enum { OPT_ALG, OPT_SECRET_FILE, OPT_PEM, OPT_JWK };
+enum { OPT_ALG, OPT_SECRET_FILE, OPT_STRIP_NEWLINE, OPT_PEM, OPT_JWK };
 
 static const struct ctl_opt add_opts[] = {
 	{ "alg", true, OPT_ALG },
 	{ "secret-file", true, OPT_SECRET_FILE },
+	{ "strip-newline", false, OPT_STRIP_NEWLINE },
 	{ "pem", true, OPT_PEM },
 	{ "jwk", true, OPT_JWK },
 	{ NULL, false, 0 },
@@ -108,6 +111,27 @@ keep_public_half(struct tg_key **k, const char *path, struct tg_why *why)
 	return TG_OK;
 }
 
+/*
+ * How many of the secret's bytes are the key: a trailing newline is almost
+ * always an editor's or echo's, and kept silently it makes every token
+ * bad_signature, so it is either left out (--strip-newline) or warned about.
+ */
+static size_t
+secret_len(const struct ctl_args *a, const char *path, const struct tg_secret *bytes)
+{
+	size_t nl = 0;
+
+	if (bytes->len > 0 && bytes->p[bytes->len - 1] == '\n')
+		nl = bytes->len > 1 && bytes->p[bytes->len - 2] == '\r' ? 2 : 1;
+	if (nl && ctl_has(a, OPT_STRIP_NEWLINE))
+		return bytes->len - nl;
+	if (nl)
+		fprintf(stderr, "tokengatectl: warning: %s ends in a newline, which is kept as part of "
+			"the secret; if the issuer signs without it every token is bad_signature: "
+			"remove the key and add it again with --strip-newline\n", path);
+	return bytes->len;
+}
+
 /* Turns the one key source given into a checked key; 0 or an exit code. */
 static int
 load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
@@ -127,7 +151,7 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (ctl_has(a, OPT_SECRET_FILE)) {
-		err = keys_from_secret(kid, alg, bytes.p, bytes.len, out, &why);
+		err = keys_from_secret(kid, alg, bytes.p, secret_len(a, src, &bytes), out, &why);
 	} else if (ctl_has(a, OPT_PEM)) {
 		err = keys_from_pem(kid, alg, (const char *)bytes.p, bytes.len, out, &why);
 	} else {
@@ -200,6 +224,10 @@ cmd_add(struct ctl *c, int argc, char **argv)
 	nsrc = ctl_has(&a, OPT_SECRET_FILE) + ctl_has(&a, OPT_PEM) + ctl_has(&a, OPT_JWK);
 	if (nsrc != 1) {
 		rc = ctl_usage_error(usage_add, "give exactly one of --secret-file, --pem and --jwk");
+		goto out;
+	}
+	if (ctl_has(&a, OPT_STRIP_NEWLINE) && !ctl_has(&a, OPT_SECRET_FILE)) {
+		rc = ctl_usage_error(usage_add, "--strip-newline goes with --secret-file only");
 		goto out;
 	}
 	if (strlen(kid) == 0 || strlen(kid) > TG_KID_MAX) {

@@ -94,23 +94,42 @@ read_token(const char *arg, struct tg_secret *tok, bool *is_too_large)
 	return CTL_EXIT_OK;
 }
 
+/*
+ * The gateway's one verification path over the database's tenants and keys as
+ * they are now. TG_ERR_REJECTED with the verdict; a keyring that cannot be
+ * loaded is TG_ERR_IO after a message.
+ */
+static enum tg_err
+verify_now(struct tg_store *s, const char *tenant, const char *tok, size_t len,
+	   struct tg_verified **res, struct tg_verdict *verdict)
+{
+	struct keyring *kr = keyring_new();
+	enum tg_err err = keyring_sync(kr, s, NULL);
+
+	if (err != TG_OK) {
+		ctl_fail(CTL_EXIT_USAGE, "cannot load tenants and keys from the database: %s",
+			 tg_err_str(err));
+		err = TG_ERR_IO;
+		goto out;
+	}
+	err = verify_token(kr, tenant, tok, len, (int64_t)time(NULL), res, verdict);
+out:
+	keyring_free(kr);
+	return err;
+}
+
 static int
 verify_with(struct tg_store *s, const char *tenant, const struct tg_secret *tok)
 {
-	struct keyring *kr = keyring_new();
 	struct tg_verified *res = NULL;
 	struct tg_verdict verdict = { 0 };
 	enum tg_err err;
 	int rc;
 
-	err = keyring_sync(kr, s, NULL);
-	if (err != TG_OK) {
-		rc = ctl_fail(CTL_EXIT_USAGE, "cannot load tenants and keys from the database: %s", tg_err_str(err));
-		goto out;
-	}
-	err = verify_token(kr, tenant, (const char *)tok->p, tok->len, (int64_t)time(NULL), &res,
-			   &verdict);
-	if (err == TG_OK) {
+	err = verify_now(s, tenant, (const char *)tok->p, tok->len, &res, &verdict);
+	if (err == TG_ERR_IO) {
+		rc = CTL_EXIT_USAGE;
+	} else if (err == TG_OK) {
 		ctl_print_json(json_object_get(res->claims));
 		rc = CTL_EXIT_OK;
 	} else if (err == TG_ERR_REJECTED) {
@@ -119,9 +138,7 @@ verify_with(struct tg_store *s, const char *tenant, const struct tg_secret *tok)
 	} else {
 		rc = ctl_fail(ctl_exit_for(err), "cannot verify the token: %s", tg_err_str(err));
 	}
-out:
 	verified_free(res);
-	keyring_free(kr);
 	return rc;
 }
 
@@ -288,6 +305,23 @@ sign_options(const struct ctl_args *a, const struct tg_tenant *t, int64_t *ttl)
 	return ctl_number(usage_sign, "--ttl", v, -TTL_LIMIT, TTL_LIMIT, ttl);
 }
 
+/*
+ * A token the tenant's own rules refuse (a retired or wrong key, an audience
+ * or lifetime the tenant does not take) is still printed, since tests want
+ * such tokens, but never silently: the same verdict the gateway would give.
+ */
+static void
+warn_if_refused(struct tg_store *s, const char *tenant, const char *token)
+{
+	struct tg_verified *res = NULL;
+	struct tg_verdict verdict = { 0 };
+
+	if (verify_now(s, tenant, token, strlen(token), &res, &verdict) == TG_ERR_REJECTED)
+		fprintf(stderr, "tokengatectl: warning: the gateway will refuse this token: %s: %s\n",
+			tg_reason_code(verdict.reason), verdict.why);
+	verified_free(res);
+}
+
 static int
 cmd_sign(struct ctl *c, int argc, char **argv)
 {
@@ -338,6 +372,7 @@ cmd_sign(struct ctl *c, int argc, char **argv)
 	}
 	puts(token);
 	fflush(stdout);
+	warn_if_refused(s, t->id, token);
 out:
 	secret_free_str(token);
 	json_object_put(payload);

@@ -14,6 +14,7 @@
 #include <json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 enum api_auth { API_OPEN, API_KEY };
 
@@ -198,13 +199,50 @@ find_route(const struct http_request *req, struct http_path_args *args)
 	return NULL;
 }
 
+/*
+ * One line per call, `key=value` like the authorizer's: the caller (API key
+ * id, never the key), the session or user the path names, the error code
+ * answered. Refusals share the authorizer's denial rate limit.
+ */
+static void
+log_call(const struct api_ctx *c, const struct api_route *rt, long long us)
+{
+	char when[TG_LOG_TIME_MAX], arg[TG_SESSION_USER_MAX + 1] = "-", *line;
+	const struct http_path_args *a = c->args;
+	bool is_user = rt && strncmp(rt->path, "/v1/users/{}", 12) == 0;
+	int status = c->r->status;
+
+	/* The path's id, quotable like the authorizer's subject: it is the caller's text. */
+	if (rt && a->n > 0 && !c->sid && a->v[0].len < sizeof(arg)) {
+		memcpy(arg, a->v[0].p, a->v[0].len);
+		arg[a->v[0].len] = '\0';
+		for (char *p = arg; *p; p++)
+			if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == '"')
+				*p = '?';
+	}
+	line = tg_xasprintf("time=%s api=\"%s %s\" decision=%s status=%d tenant=%s key=%s %s=%s "
+			    "reason=%s latency_us=%lld", log_time(when),
+			    c->req->method ? c->req->method : "-", rt ? rt->path : "(no route)",
+			    status < 400 ? "allow" : "refuse", status, c->tenant ? c->tenant : "-",
+			    c->key_id ? c->key_id : "-", is_user ? "sub" : "sid", c->sid ? c->sid : arg,
+			    c->error ? c->error : "-", us);
+	if (status < 400)
+		TG_LOG(TG_LOG_INFO, "%s", line);
+	else
+		tg_log_denial(status >= 500 ? TG_LOG_ERR : TG_LOG_INFO, (int64_t)time(NULL), __FILE__,
+			      __LINE__, "%s", line);
+	free(line);
+}
+
 void
 api_handle(const struct api_env *env, const struct http_request *req, struct http_response *r)
 {
 	struct http_path_args args = { 0 };
 	struct api_ctx c = { .env = env, .req = req, .args = &args, .r = r };
 	const struct api_route *rt = find_route(req, &args);
+	struct timespec start;
 
+	clock_gettime(CLOCK_MONOTONIC, &start);
 	http_response_init(r, 500);
 	if (!rt)
 		no_route(&c);
@@ -214,9 +252,8 @@ api_handle(const struct api_env *env, const struct http_request *req, struct htt
 	if (rt && (rt->answer & API_TOKENS))
 		http_header_add(r, "Pragma", "no-cache");
 	if (!rt || (rt->answer & API_LOGGED))
-		TG_LOG(TG_LOG_INFO, "api %s %s %d tenant=%s key=%s", req->method ? req->method : "-",
-		       rt ? rt->path : "(no route)", r->status, c.tenant ? c.tenant : "-",
-		       c.key_id ? c.key_id : "-");
+		log_call(&c, rt, log_elapsed_us(&start));
 	free(c.tenant);
 	free(c.key_id);
+	free(c.sid);
 }

@@ -20,6 +20,8 @@ struct api_ctx {
 	struct http_response *r;
 	char *tenant; /* the caller's tenant once known (API key, session or token): for the log */
 	char *key_id; /* the API key's public id once authenticated: for the log */
+	char *sid;    /* the session the call is about once known: for the log */
+	const char *error; /* the error code answered (static), NULL on success: for the log */
 };
 
 /* A request body: JSON (an object), a form, or neither when none was sent. */

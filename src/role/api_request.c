@@ -42,6 +42,7 @@ api_error(struct api_ctx *c, int status, const char *code, const char *fmt, ...)
 	va_end(ap);
 	http_response_fini(c->r);
 	http_response_init(c->r, status);
+	c->error = code;
 	if (status == 401)
 		challenge(c, code); /* RFC 9110 15.5.2: a 401 always carries a challenge */
 	http_set_error(c->r, status, code, desc);

@@ -327,6 +327,7 @@ api_session_issue(struct api_ctx *c)
 		goto out;
 	metrics_add(METRICS_SESSION_ISSUED);
 	answer_with_refresh(c, 201, answer, rt, s);
+	c->sid = tg_xstrdup(s->id);
 out:
 	secret_wipe(rt, sizeof(rt));
 	secret_wipe(hash, sizeof(hash));
@@ -747,6 +748,7 @@ refresh_rate_take(struct api_ctx *c, const unsigned char hash[TG_REFRESH_HASH_LE
 		return false;
 	}
 	c->tenant = tg_xstrdup(tenant);
+	c->sid = tg_xstrdup(sid);
 	snprintf(bucket, sizeof(bucket), "%s%s", TG_RATE_SESSION_PREFIX, sid);
 	return api_rate_take(c, bucket, tenant);
 }

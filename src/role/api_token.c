@@ -63,6 +63,7 @@ self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
 		return false;
 	}
 	c->tenant = tg_xstrdup(d->tenant);
+	c->sid = d->sid ? tg_xstrdup(d->sid) : NULL;
 	if (!d->sid) {
 		api_error(c, 403, "access_denied", "only tokens the gateway issued for a session "
 			  "can end it or become a cookie");

@@ -156,7 +156,8 @@ srv_lighttpd_start() {
 	srv_docroot "$d"
 	free_port port || return 1
 	srv_common_render_args
-	SRV_ARGS+=(/run/lighttpd/tokengate.sock "$d/run/tokengate.sock")
+	SRV_ARGS+=(/run/lighttpd/tokengate.sock "$d/run/tokengate.sock"
+		/var/log/lighttpd/tokengate.log "$d/run/tokengate.log")
 	if [ -n "$SRV_PIN" ]; then
 		SRV_ARGS+=("#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
 			"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"$SRV_PIN\" )")
@@ -566,6 +567,40 @@ tg_bearer() {
 
 # tg_checks KIND URL TENANT: everything issue 4 asks of a front end, against a running server
 # whose protected URL is URL and whose location pins TENANT (empty: found by iss).
+# tg_log_lands URL FILE [ELSEWHERE...]: a request with a token for a subject of its own gets one
+# decision line (log_level = info) in FILE, which docs/servers.md names for that server, with
+# time, tenant, subject, decision, reason and latency, and never the token; the ELSEWHERE files
+# (the server's other logs) do not get it.
+tg_log_lands() {
+	local url=$1 file=$2 sub k f n=0
+	shift 2
+	sub=logcheck-$RANDOM$RANDOM
+	k=$(tg_sign acme k2 "$sub")
+	srv_req "$url" -H "Authorization: Bearer $k"
+	srv_is "$SRV_STATUS" 200 "a token for $sub is allowed"
+	# A server may write the line a moment after the answer (CGI exits, pipes drain).
+	while [ "$n" -lt 50 ] && ! grep -qs "sub=\"$sub\"" "$file"; do
+		sleep 0.1
+		n=$((n + 1))
+	done
+	srv_like "$(grep -s "sub=\"$sub\"" "$file")" \
+		"*time=20*decision=allow status=200 tenant=acme sub=\"$sub\" sid=- reason=- latency_us=*" \
+		"the decision line lands in ${file##*/}: time, tenant, subject, decision, reason, latency"
+	srv_is "$(grep -c "sub=\"$sub\"" "$file")" 1 "one line for one decision"
+	if grep -qsF "$k" "$file" "$@"; then
+		fail "no token in the logs"
+	else
+		pass "no token in the logs"
+	fi
+	for f in "$@"; do
+		if grep -qs "sub=\"$sub\"" "$f"; then
+			fail "the decision line is not in ${f##*/}"
+		else
+			pass "the decision line is not in ${f##*/}"
+		fi
+	done
+}
+
 tg_checks() {
 	TG_KIND=$1 TG_URL=$2
 	local pin=$3 k n
@@ -757,7 +792,7 @@ tg_need_build() {
 # second protected location /step/ serving the demo app like /app/, pinned to SRV_PIN, whose
 # authorizer also requires the methods SRV_STEP_AMR (TOKENGATE_REQUIRE_AMR, default otp) and an
 # authentication at most SRV_STEP_MAX_AGE seconds old (TOKENGATE_MAX_AUTH_AGE; empty: none).
-# Sets TG, the API's base URL, and SRV_API_LOG, lighttpd's error log (the workers' stderr).
+# Sets TG, the API's base URL, and SRV_API_LOG, the workers' stderr (the snippet's server.breakagelog).
 srv_lighttpd_api_start() {
 	local d=$SRV_DIR/lighttpd
 	srv_mkdir "$d" "$d/run"
@@ -771,6 +806,7 @@ srv_lighttpd_api_start() {
 	srv_common_render_args
 	SRV_ARGS+=(
 		'server.modules += ( "mod_fastcgi", "mod_setenv" )' ''
+		'server.breakagelog = "/var/log/lighttpd/tokengate.log"' ''
 		'"^/app/"' '"^/step/"'
 		/run/lighttpd/tokengate.sock "$d/run/step.sock"
 		"#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
@@ -779,7 +815,7 @@ srv_lighttpd_api_start() {
 	srv_render "$SRV_TOP/etc/lighttpd/tokengate.conf" "$d/step.conf" "${SRV_ARGS[@]}" || return 1
 	SRV_LIGHTTPD_INCLUDE="$d/api.conf $d/step.conf" srv_lighttpd_start || return 1
 	TG=$LIGHTTPD_URL/api
-	SRV_API_LOG=$d/run/error.log
+	SRV_API_LOG=$d/run/tokengate.log
 }
 
 # tg_api_fixture: tg_fixture with no configured rate limit (tests set one per tenant) and an

@@ -1115,8 +1115,11 @@ main(void)
 	test_limits();
 	dup2(saved, 2);
 	close(saved);
-	ok(file_has(log, "api POST /v1/sessions 201 tenant=acme key=k-acme"),
-	   "the log names method, route, status, tenant and key id");
+	ok(file_has(log, "api=\"POST /v1/sessions\" decision=allow status=201 tenant=acme "
+		    "key=k-acme sid="),
+	   "the log names method, route, decision, status, tenant, key id and the new session");
+	ok(file_has(log, "api=\"POST /v1/token\" decision=allow status=200 tenant=acme key=- sid="),
+	   "a refresh names its session");
 	ok(!file_has(log, ACME_KEY) && !file_has(log, GLOBEX_KEY) && !file_has(log, SLOW_KEY) &&
 	   !file_has(log, alice.refresh) && !file_has(log, alice.access),
 	   "no API key, access token or refresh token in the log");

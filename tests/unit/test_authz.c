@@ -741,7 +741,11 @@ test_answer(const char *good)
 	ok(r.status == 200 && header(&r, "Variable-TOKENGATE_SUB") &&
 	   header(&r, "Variable-REMOTE_USER") && !header(&r, "X-Tokengate-Sub"),
 	   "authorizer role: allowed with Variable-* headers");
-	ok(strstr(log, "allow bearer ") && !strstr(log, good), "one allow line, the token masked");
+	ok(strstr(log, "decision=allow status=200 tenant=acme sub=\"alice\" sid=- reason=- "
+		      "latency_us=") && strstr(log, " source=bearer token=") && strstr(log, "time=") &&
+		   !strstr(log, good),
+	   "one allow line: time, tenant, subject, decision, latency, the token masked");
+	ok(strchr(log, '\n') == log + strlen(log) - 1, "one line per decision");
 	http_response_fini(&r);
 	req.role = HTTP_ROLE_RESPONDER;
 	answer_logged(&req, &r, log, sizeof(log));
@@ -753,8 +757,10 @@ test_answer(const char *good)
 	ok(r.status == 401 && header(&r, "WWW-Authenticate") &&
 	   strstr(header(&r, "WWW-Authenticate"), "error=\"invalid_token\""),
 	   "a refusal: 401 with its challenge");
-	ok(strstr(log, "refuse 401 invalid_token expired bearer ") && !strstr(log, expired),
-	   "one refuse line with status, error, reason and source, the token masked");
+	ok(strstr(log, "decision=refuse status=401 tenant=- sub=- sid=- reason=expired "
+		      "error=invalid_token latency_us=") && strstr(log, "source=bearer token=") &&
+		   !strstr(log, expired),
+	   "one refuse line with status, reason, error and source, the token masked");
 	http_response_fini(&r);
 	req.authorization = NULL;
 	req.query_string = query;

@@ -8,6 +8,7 @@
 #include "../lib/tap.h"
 
 #include <stdlib.h>
+#include <syslog.h>
 #include <unistd.h>
 
 static struct tg_config *
@@ -49,6 +50,8 @@ test_defaults(void)
 	is_str(c->realm, "tokengate", "realm default");
 	is_int(c->token_cache_entries, 1024, "token_cache_entries default");
 	is_int(c->log_level, TG_LOG_WARN, "log_level default");
+	is_int(c->log_sink, TG_LOG_STDERR, "log defaults to stderr");
+	is_int(c->log_facility, LOG_DAEMON, "log_facility defaults to daemon");
 	is_int(c->trusted_proxies.n, 0, "no trusted proxies by default");
 	is_int(c->max_body_bytes, 65536, "max_body_bytes default");
 	is_int(c->rate_limit_per_key, 10, "rate_limit_per_key default");
@@ -69,6 +72,8 @@ test_values(void)
 				    "realm = api.example.com\n"
 				    "token_cache_entries = 0\n"
 				    "log_level = debug\n"
+				    "log = syslog\n"
+				    "log_facility = local3\n"
 				    "trusted_proxies = 10.0.0.0/8, ::1 192.168.1.7\n"
 				    "rate_limit_per_key = 0\n"
 				    "rate_limit_burst = 5\n"
@@ -86,6 +91,8 @@ test_values(void)
 	is_str(c->realm, "api.example.com", "realm");
 	is_int(c->token_cache_entries, 0, "cache off");
 	is_int(c->log_level, TG_LOG_DEBUG, "log_level debug");
+	is_int(c->log_sink, TG_LOG_SYSLOG, "log = syslog");
+	is_int(c->log_facility, LOG_LOCAL3, "log_facility local3");
 	is_int(c->trusted_proxies.n, 3, "three proxy entries");
 	is_int(c->refresh_reuse_grace, 0, "refresh_reuse_grace 0: off");
 	is_str(c->file, "test.conf", "file name kept for messages");
@@ -106,10 +113,20 @@ test_errors(void)
 		"trailing junk in an integer");
 	refused("database = /x\ntoken_cache_entries = -1\n", "token_cache_entries", "negative");
 	refused("database = /x\ntoken_cache_entries = +5\n", "token_cache_entries", "plus sign");
-	refused("database = /x\ntoken_cache_entries = 1000001\n", "out of range", "above max");
-	refused("database = /x\nmax_body_bytes = 99999999999999999999\n", "out of range",
-		"overflow");
-	refused("database = /x\nrate_limit_burst = 0\n", "rate_limit_burst", "below min");
+	refused("database = /x\ntoken_cache_entries = 1000001\n", "out of range (0 to 1000000)",
+		"above max, naming the range");
+	refused("database = /x\nmax_body_bytes = 99999999999999999999\n",
+		"out of range (1024 to 16777216)", "overflow, naming the range");
+	refused("database = /x\nrate_limit_burst = 0\n", "rate_limit_burst: value \"0\" is out of "
+		"range (1 to 1000000)", "below min, naming the range");
+	refused("database = /x\nrefresh_reuse_grace = 301\n", "(0 to 300)",
+		"the grace's range is named");
+	refused("database = /x\nrealm = 0123456789012345678901234567890123456789012345678901234567890"
+		"1234567890123456789012345678901234567890123456789012345678901234567890\n",
+		"too long (131 bytes; at most 128)", "a realm too long says the limit");
+	refused("database = /x\nlog = file\n", "test.conf:2: log: value \"file\" expected stderr "
+		"or syslog", "an unknown log sink");
+	refused("database = /x\nlog_facility = kern\n", "log_facility", "a facility not offered");
 	refused("database = /x\nrefresh_reuse_grace = 301\n", "refresh_reuse_grace",
 		"a grace longer than 300 s, which would blunt reuse detection");
 	refused("database = relative/dir\n", "test.conf:1: database", "relative database path");
@@ -117,7 +134,10 @@ test_errors(void)
 	refused("database = /x\ncookie_name =\n", "needs a value", "empty cookie name");
 	refused("database = /x\nrealm = a\"b\n", "realm", "realm with a quote");
 	refused("database = /x\nlog_level = loud\n", "log_level", "unknown log level");
-	refused("database = /x\ntrusted_proxies = 10.0.0.0/33\n", "prefix", "prefix too long");
+	refused("database = /x\ntrusted_proxies = 10.0.0.0/33\n", "prefix length out of range (0 "
+		"to 32)", "prefix too long, naming the range");
+	refused("database = /x\ntrusted_proxies = ::1/129\n", "(0 to 128)",
+		"an IPv6 prefix's range is named");
 	refused("database = /x\ntrusted_proxies = proxy.example\n", "not an IP", "host name");
 	refused("database = /x\ndatabase = /y\n", "test.conf:2: database is set twice", "twice");
 	refused("database = /x\njust words\n", "test.conf:2: expected `key = value`", "no '='");

@@ -8,11 +8,17 @@
 #include "../lib/tap.h"
 
 #include <fcntl.h>
+#include <syslog.h>
+#include <time.h>
 #include <unistd.h>
 
-/* Runs one tg_log call with stderr redirected and returns what it wrote. */
+/*
+ * Runs one tg_log call (or, with denials > 0, that many tg_log_denial calls in
+ * second now) with stderr redirected and returns what it wrote.
+ */
 static void
-capture(enum tg_log_level l, const char *msg, char *out, size_t outlen)
+capture_n(enum tg_log_level l, const char *msg, int denials, int64_t now, char *out,
+	  size_t outlen)
 {
 	int fds[2], saved;
 	ssize_t n;
@@ -23,7 +29,10 @@ capture(enum tg_log_level l, const char *msg, char *out, size_t outlen)
 	fflush(stderr);
 	saved = dup(STDERR_FILENO);
 	dup2(fds[1], STDERR_FILENO);
-	tg_log(l, "here.c", 42, "%s", msg);
+	if (denials == 0)
+		tg_log(l, "here.c", 42, "%s", msg);
+	for (int i = 0; i < denials; i++)
+		tg_log_denial(l, now, "here.c", 42, "%s", msg);
 	fflush(stderr);
 	dup2(saved, STDERR_FILENO);
 	close(saved);
@@ -32,6 +41,71 @@ capture(enum tg_log_level l, const char *msg, char *out, size_t outlen)
 	n = read(fds[0], out, outlen - 1);
 	out[n > 0 ? n : 0] = '\0';
 	close(fds[0]);
+}
+
+static void
+capture(enum tg_log_level l, const char *msg, char *out, size_t outlen)
+{
+	capture_n(l, msg, 0, 0, out, outlen);
+}
+
+static size_t
+count(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+		n++;
+	return n;
+}
+
+/* A storm of denials: TG_LOG_DENIALS_PER_SEC lines a second, then one line counting the rest. */
+static void
+test_denial_limit(void)
+{
+	static char out[64 * 1024];
+	int facility;
+	enum tg_log_sink s;
+
+	capture_n(TG_LOG_INFO, "refused", TG_LOG_DENIALS_PER_SEC + 15, 1000, out, sizeof(out));
+	is_int(count(out, "refused"), TG_LOG_DENIALS_PER_SEC, "a second's denial lines are capped");
+	is_int(count(out, "suppressed"), 0, "the count waits for the next second");
+	capture_n(TG_LOG_INFO, "refused", 1, 1001, out, sizeof(out));
+	ok(strstr(out, "suppressed 15 denial lines") != NULL,
+	   "the next second's first denial says how many were suppressed");
+	is_int(count(out, "refused"), 1, "and is itself written");
+	capture_n(TG_LOG_INFO, "refused", 1, 1002, out, sizeof(out));
+	is_int(count(out, "suppressed"), 0, "nothing suppressed: no count line");
+	capture_n(TG_LOG_DEBUG, "refused", 1, 1003, out, sizeof(out));
+	is_str(out, "", "a denial below the level is dropped");
+
+	ok(log_sink_from_name("syslog", &s) == TG_OK && s == TG_LOG_SYSLOG, "log = syslog");
+	ok(log_sink_from_name("stderr", &s) == TG_OK && s == TG_LOG_STDERR, "log = stderr");
+	ok(log_sink_from_name("file", &s) == TG_ERR_INVALID, "an unknown sink is refused");
+	ok(log_facility_from_name("local7", &facility) == TG_OK && facility == LOG_LOCAL7,
+	   "facility local7");
+	ok(log_facility_from_name("authpriv", &facility) == TG_OK && facility == LOG_AUTHPRIV,
+	   "facility authpriv");
+	ok(log_facility_from_name("kern", &facility) == TG_ERR_INVALID,
+	   "kern is not for programs: refused");
+}
+
+static void
+test_time(void)
+{
+	char when[TG_LOG_TIME_MAX];
+	struct timespec start;
+	int y, mo, d, h, mi, s, ms;
+	char z;
+
+	log_time(when);
+	ok(sscanf(when, "%4d-%2d-%2dT%2d:%2d:%2d.%3d%c", &y, &mo, &d, &h, &mi, &s, &ms, &z) == 8 &&
+		   z == 'Z' && strlen(when) == 24,
+	   "the time field is RFC 3339 UTC with milliseconds (%s)", when);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	usleep(2000);
+	ok(log_elapsed_us(&start) >= 2000 && log_elapsed_us(&start) < 2000000,
+	   "latency is measured in microseconds");
 }
 
 int
@@ -70,5 +144,7 @@ main(void)
 	capture(TG_LOG_DEBUG, "chatty", line, sizeof(line));
 	is_str(line, "", "a line below the level is dropped");
 	ok(log_is_enabled(TG_LOG_WARN) && !log_is_enabled(TG_LOG_DEBUG), "log_is_enabled follows level");
+	test_denial_limit();
+	test_time();
 	return done_testing();
 }
