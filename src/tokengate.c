@@ -282,6 +282,7 @@ static void
 usage(FILE *f)
 {
 	fputs("usage: tokengate [-t] [--listen ADDR --workers N] [--threads M] [--pidfile FILE]\n"
+	      "       tokengate --version | --help\n"
 	      "\n"
 	      "Session-token gateway. Started by a FastCGI server (lighttpd, Apache mod_fcgid,\n"
 	      "spawn-fcgi) it serves FastCGI on file descriptor 0; started by a web server as a\n"
@@ -297,6 +298,7 @@ usage(FILE *f)
 	      "  --threads M           requests served at once per process (default 1); use\n"
 	      "                        M >= kept-alive upstream connections per worker\n"
 	      "  --pidfile FILE        write the supervisor's pid to FILE\n"
+	      "  -V, --version         print the name and version, and exit\n"
 	      "  -h, --help            this text\n"
 	      "\n"
 	      "Configuration: $TOKENGATE_CONFIG, else " TG_SYSCONFDIR "/tokengate/tokengate.conf;\n"
@@ -324,6 +326,7 @@ main(int argc, char **argv)
 		{ "threads", required_argument, NULL, 'T' },
 		{ "pidfile", required_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct listen_opts lo = { .workers = 2, .threads = 1 };
@@ -333,12 +336,13 @@ main(int argc, char **argv)
 	struct tg_why why;
 	int opt, status = 2;
 
-	while ((opt = getopt_long(argc, argv, "th", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "thV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't': is_test = true; break;
 		case 'l': lo.addr = optarg; break;
 		case 'p': lo.pidfile = optarg; break;
 		case 'h': usage(stdout); return 0;
+		case 'V': puts("tokengate " PACKAGE_VERSION); return 0;
 		case 'w':
 			has_workers = true;
 			if (!parse_count(optarg, LISTEN_MAX_WORKERS, &lo.workers)) {
