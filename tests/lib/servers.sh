@@ -13,8 +13,8 @@
 #   SRV_EDIT             a sed script applied to the rendered snippet (benchmark variants)
 #   SRV_APP_DIR          what /app/ serves (lighttpd, Apache); default cgi-bin/ (the demo app)
 #   SRV_SNIPPETS         where the snippets are (default etc/; an installed tree's for install.test)
-#   SRV_SNIPPET_BIN, SRV_SNIPPET_CONFIG  the program and configuration paths the snippets name
-#                        (default the /usr/local ones etc/ ships with)
+#   SRV_SNIPPET_BIN, SRV_SNIPPET_CONFIG, SRV_SNIPPET_CGI  the program, configuration and CGI
+#                        paths the snippets name (default the /usr/local ones etc/ ships with)
 # Outputs: LIGHTTPD_URL, APACHE_URL, NGINX_URL (http://127.0.0.1:PORT), SRV_DIR (scratch).
 # Run as root, servers drop to SRV_RUNAS (www-data); srv_run runs a command as that user, so
 # files tokengatectl creates stay writable by the workers.
@@ -29,6 +29,7 @@ SRV_PIDS=""
 SRV_SNIPPETS=${SRV_SNIPPETS:-$SRV_TOP/etc}
 SRV_SNIPPET_BIN=${SRV_SNIPPET_BIN:-/usr/local/bin/tokengate}
 SRV_SNIPPET_CONFIG=${SRV_SNIPPET_CONFIG:-/usr/local/etc/tokengate/tokengate.conf}
+SRV_SNIPPET_CGI=${SRV_SNIPPET_CGI:-/usr/local/lib/cgi-bin/tokengate.cgi}
 SRV_AUTHZ=${SRV_AUTHZ:-}
 SRV_TG_CONFIG=${SRV_TG_CONFIG:-/dev/null}
 SRV_PIN=${SRV_PIN:-}
@@ -278,7 +279,7 @@ srv_apache_cgi_start() {
 	srv_docroot "$d"
 	free_port port || return 1
 	srv_common_render_args
-	SRV_ARGS+=(/usr/local/lib/cgi-bin/tokengate.cgi "$cgi")
+	SRV_ARGS+=("$SRV_SNIPPET_CGI" "$cgi")
 	srv_render "$SRV_SNIPPETS/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
 	{
