@@ -332,6 +332,7 @@ usage(FILE *f)
 	fputs("usage: tokengate [-t] [--listen ADDR --workers N] [--threads M] [--pidfile FILE]\n"
 	      "                 [--user USER [--group GROUP]] [--socket-mode MODE]\n"
 	      "                 [--socket-group GROUP]\n"
+	      "       tokengate --version | --help\n"
 	      "\n"
 	      "Session-token gateway. Started by a FastCGI server (lighttpd, Apache mod_fcgid,\n"
 	      "spawn-fcgi) it serves FastCGI on file descriptor 0; started by a web server as a\n"
@@ -354,6 +355,7 @@ usage(FILE *f)
 	      "  --group GROUP         and as GROUP (default: USER's login group)\n"
 	      "  --socket-mode MODE    the unix socket's octal mode (0660: owner and group)\n"
 	      "  --socket-group GROUP  the unix socket's group (www-data: nginx may connect)\n"
+	      "  -V, --version         print the name and version, and exit\n"
 	      "  -h, --help            this text\n"
 	      "\n"
 	      "Configuration: $TOKENGATE_CONFIG, else " TG_SYSCONFDIR "/tokengate/tokengate.conf;\n"
@@ -405,6 +407,7 @@ main(int argc, char **argv)
 		{ "socket-mode", required_argument, NULL, 'm' },
 		{ "socket-group", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct listen_opts lo = { .workers = 2, .threads = 1, .socket_mode = -1 };
@@ -414,7 +417,7 @@ main(int argc, char **argv)
 	struct tg_why why;
 	int opt, status = 2;
 
-	while ((opt = getopt_long(argc, argv, "th", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "thV", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 't': is_test = true; break;
 		case 'l': lo.addr = optarg; break;
@@ -430,6 +433,7 @@ main(int argc, char **argv)
 			}
 			break;
 		case 'h': usage(stdout); return 0;
+		case 'V': puts("tokengate " PACKAGE_VERSION); return 0;
 		case 'w':
 			has_workers = true;
 			if (!parse_count(optarg, LISTEN_MAX_WORKERS, &lo.workers)) {

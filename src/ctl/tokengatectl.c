@@ -13,6 +13,7 @@
 
 static const char usage_main[] =
 	"usage: tokengatectl [--db DIR] COMMAND [ARGS]\n"
+	"       tokengatectl --version | --help\n"
 	"\n"
 	"The database is the directory named by --db (before or after COMMAND) or by\n"
 	"the TOKENGATE_DB environment variable.\n"
@@ -66,6 +67,10 @@ run(struct ctl *c, int argc, char **argv)
 
 		if (ctl_is_help(arg)) {
 			fputs(usage_main, stdout);
+			return CTL_EXIT_OK;
+		}
+		if (strcmp(arg, "--version") == 0) {
+			puts("tokengatectl " PACKAGE_VERSION);
 			return CTL_EXIT_OK;
 		}
 		if (strncmp(arg, "--db=", 5) == 0) {

@@ -12,6 +12,9 @@
 #   SRV_CLAIMS           mapped claim NAMEs whose Variable-TOKENGATE_CLAIM_<NAME> Apache strips
 #   SRV_EDIT             a sed script applied to the rendered snippet (benchmark variants)
 #   SRV_APP_DIR          what /app/ serves (lighttpd, Apache); default cgi-bin/ (the demo app)
+#   SRV_SNIPPETS         where the snippets are (default etc/; an installed tree's for install.test)
+#   SRV_SNIPPET_BIN, SRV_SNIPPET_CONFIG, SRV_SNIPPET_CGI  the program, configuration and CGI
+#                        paths the snippets name (default the /usr/local ones etc/ ships with)
 # Outputs: LIGHTTPD_URL, APACHE_URL, NGINX_URL (http://127.0.0.1:PORT), SRV_DIR (scratch).
 # Run as root, servers drop to SRV_RUNAS (www-data); srv_run runs a command as that user, so
 # files tokengatectl creates stay writable by the workers.
@@ -23,6 +26,10 @@ declare -F free_port >/dev/null || {
 PATH=$PATH:/usr/sbin:/sbin
 SRV_TOP=${SRV_TOP:-$(cd "$srcdir/.." && pwd)}
 SRV_PIDS=""
+SRV_SNIPPETS=${SRV_SNIPPETS:-$SRV_TOP/etc}
+SRV_SNIPPET_BIN=${SRV_SNIPPET_BIN:-/usr/local/bin/tokengate}
+SRV_SNIPPET_CONFIG=${SRV_SNIPPET_CONFIG:-/usr/local/etc/tokengate/tokengate.conf}
+SRV_SNIPPET_CGI=${SRV_SNIPPET_CGI:-/usr/local/lib/cgi-bin/tokengate.cgi}
 SRV_AUTHZ=${SRV_AUTHZ:-}
 SRV_TG_CONFIG=${SRV_TG_CONFIG:-/dev/null}
 SRV_PIN=${SRV_PIN:-}
@@ -135,8 +142,8 @@ srv_render() {
 # Values every server start needs: the snippet's defaults and what replaces them.
 srv_common_render_args() {
 	SRV_ARGS=(
-		/usr/local/bin/tokengate "$SRV_AUTHZ"
-		/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG"
+		"$SRV_SNIPPET_BIN" "$SRV_AUTHZ"
+		"$SRV_SNIPPET_CONFIG" "$SRV_TG_CONFIG"
 	)
 }
 
@@ -162,7 +169,7 @@ srv_lighttpd_start() {
 		SRV_ARGS+=("#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
 			"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"$SRV_PIN\" )")
 	fi
-	srv_render "$SRV_TOP/etc/lighttpd/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+	srv_render "$SRV_SNIPPETS/lighttpd/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
 	{
 		echo 'server.modules = ( "mod_access", "mod_alias", "mod_cgi" )'
@@ -247,7 +254,7 @@ srv_apache_fcgid_start() {
 		SRV_ARGS+=('#SetEnvIf Request_URI "^" TOKENGATE_TENANT=acme'
 			"SetEnvIf Request_URI \"^\" TOKENGATE_TENANT=$SRV_PIN")
 	fi
-	srv_render "$SRV_TOP/etc/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+	srv_render "$SRV_SNIPPETS/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
 	for c in $SRV_CLAIMS; do
 		sed -i "s|^\(\t*\)#Header always unset Variable-TOKENGATE_CLAIM_ROLE|&\n\1Header always unset Variable-TOKENGATE_CLAIM_$c|" \
@@ -273,8 +280,8 @@ srv_apache_cgi_start() {
 	srv_docroot "$d"
 	free_port port || return 1
 	srv_common_render_args
-	SRV_ARGS+=(/usr/local/lib/cgi-bin/tokengate.cgi "$cgi")
-	srv_render "$SRV_TOP/etc/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+	SRV_ARGS+=("$SRV_SNIPPET_CGI" "$cgi")
+	srv_render "$SRV_SNIPPETS/apache2/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
 	{
 		srv_apache_conf_head "$d" "$port"
@@ -332,7 +339,7 @@ srv_nginx_start() {
 	if [ -n "$SRV_PIN" ]; then
 		SRV_ARGS+=("#set \$tokengate_tenant acme;" "set \$tokengate_tenant $SRV_PIN;")
 	fi
-	srv_render "$SRV_TOP/etc/nginx/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+	srv_render "$SRV_SNIPPETS/nginx/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
 	for c in $SRV_CLAIMS; do
 		l=$(echo "$c" | tr 'A-Z' 'a-z')
@@ -797,9 +804,9 @@ srv_lighttpd_api_start() {
 	local d=$SRV_DIR/lighttpd
 	srv_mkdir "$d" "$d/run"
 	# The shipped API snippet, with this run's paths and worker count.
-	srv_render "$SRV_TOP/etc/lighttpd/tokengate-api.conf" "$d/api.conf" \
-		/usr/local/bin/tokengate "${SRV_API_BIN:-$SRV_AUTHZ}" \
-		/usr/local/etc/tokengate/tokengate.conf "$SRV_TG_CONFIG" \
+	srv_render "$SRV_SNIPPETS/lighttpd/tokengate-api.conf" "$d/api.conf" \
+		"$SRV_SNIPPET_BIN" "${SRV_API_BIN:-$SRV_AUTHZ}" \
+		"$SRV_SNIPPET_CONFIG" "$SRV_TG_CONFIG" \
 		/run/lighttpd/tokengate-api.sock "$d/run/api.sock" \
 		'"max-procs" => 2' "\"max-procs\" => ${SRV_API_WORKERS:-1}" || return 1
 	echo "alias.url += ( \"/step/\" => \"${SRV_APP_DIR:-$SRV_TOP/cgi-bin}/\" )" >>"$d/api.conf"
@@ -812,7 +819,7 @@ srv_lighttpd_api_start() {
 		"#setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"acme\" )"
 		"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"${SRV_PIN:?}\", \"TOKENGATE_REQUIRE_AMR\" => \"${SRV_STEP_AMR:-otp}\", \"TOKENGATE_MAX_AUTH_AGE\" => \"${SRV_STEP_MAX_AGE:-}\" )"
 	)
-	srv_render "$SRV_TOP/etc/lighttpd/tokengate.conf" "$d/step.conf" "${SRV_ARGS[@]}" || return 1
+	srv_render "$SRV_SNIPPETS/lighttpd/tokengate.conf" "$d/step.conf" "${SRV_ARGS[@]}" || return 1
 	SRV_LIGHTTPD_INCLUDE="$d/api.conf $d/step.conf" srv_lighttpd_start || return 1
 	TG=$LIGHTTPD_URL/api
 	SRV_API_LOG=$d/run/tokengate.log
