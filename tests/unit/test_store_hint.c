@@ -19,24 +19,35 @@
 #include <unistd.h>
 
 static const char *dir; /* the environment every helper process opens */
+static const char *self; /* this program, which the helper processes run again */
 
 typedef enum tg_err (*other_fn)(struct tg_store *s, const char *arg);
 
-/* Runs fn(arg) in a new process with its own handle; returns what fn returned. */
+static const char *other_name(other_fn fn);
+
+/*
+ * Runs fn(arg) in a new process with its own handle; returns what fn returned.
+ * The child runs this program again (run_other) rather than going on from
+ * fork: this process's store threads may hold a lock of the allocator's at
+ * the fork, which a forked child would then wait on for good.
+ */
 static enum tg_err
 in_other(other_fn fn, const char *arg)
 {
+	const char *name = other_name(fn);
+	/* execv's argv is char *const[] for history's sake: it writes none of them. */
+	char *argv[] = { (char *)(uintptr_t)self, (char *)(uintptr_t)"--other",
+			 (char *)(uintptr_t)name, (char *)(uintptr_t)(arg ? arg : "-"),
+			 (char *)(uintptr_t)dir, NULL };
 	int status = 0;
-	pid_t pid = fork();
+	pid_t pid;
 
+	if (!name)
+		return TG_ERR_INVALID;
+	pid = fork();
 	if (pid == 0) {
-		struct tg_store *s = NULL;
-		enum tg_err rc = TG_ERR_IO;
-
-		if (store_open(dir, false, &s, NULL) == TG_OK)
-			rc = fn(s, arg);
-		store_close(s);
-		_exit(rc);
+		execv("/proc/self/exe", argv);
+		_exit(TG_ERR_IO);
 	}
 	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
 		return TG_ERR_IO;
@@ -133,6 +144,47 @@ checks(struct tg_store *s, const char *id, int64_t now, enum tg_err want, int n,
 	for (int i = 0; i < n; i++)
 		*wrong += store_session_check(s, "acme", id, now) != want;
 	return reads(s, STORE_HINT_SESSIONS) - r0;
+}
+
+static const struct {
+	const char *name;
+	other_fn fn;
+} others[] = {
+	{ "add_tenant", add_tenant },
+	{ "create_idle", create_idle },
+	{ "create_live", create_live },
+	{ "reuse", reuse },
+	{ "revoke_one", revoke_one },
+	{ "revoke_user", revoke_user },
+	{ "step_up", step_up },
+	{ "sweep", sweep },
+	{ "touch", touch },
+};
+
+static const char *
+other_name(other_fn fn)
+{
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (others[i].fn == fn)
+			return others[i].name;
+	return NULL;
+}
+
+/* The helper process's side of in_other: its exit status is fn's result. */
+static int
+run_other(const char *name, const char *arg, const char *envdir)
+{
+	struct tg_store *s = NULL;
+	enum tg_err rc = TG_ERR_IO;
+
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+		if (strcmp(others[i].name, name) != 0)
+			continue;
+		if (store_open(envdir, false, &s, NULL) == TG_OK)
+			rc = others[i].fn(s, strcmp(arg, "-") == 0 ? NULL : arg);
+		store_close(s);
+	}
+	return rc;
 }
 
 static void
@@ -369,9 +421,13 @@ test_fallback(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	struct store_fixture f;
+
+	if (argc == 5 && strcmp(argv[1], "--other") == 0)
+		return run_other(argv[2], argv[3], argv[4]);
+	self = argv[0];
 
 	if (fixture_open(&f, "test_store_hint", "acme", NULL)) {
 		dir = f.dir;
