@@ -123,11 +123,9 @@ refuse_unread(enum tg_err rc, struct http_response *r)
 static void
 dispatch(const struct api_env *env, const struct http_request *req, struct http_response *r)
 {
-	struct authz_env ae = {
-		.cfg = env->cfg, .kr = env->kr, .cache = env->cache, .now = env->now,
-		.session_check = api_session_check, .session_ctx = env->store,
-	};
+	struct authz_env ae;
 
+	api_authz_env(env, &ae);
 	if (req->role == HTTP_ROLE_AUTHORIZER)
 		authz_answer(&ae, req, r);
 	else

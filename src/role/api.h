@@ -33,6 +33,12 @@ void api_handle(const struct api_env *env, const struct http_request *req, struc
 
 /* The authz_env session_check for a struct tg_store (store_session_check); api_session.c. */
 enum tg_err api_session_check(void *store, const char *tenant, const char *sid, int64_t now);
+/*
+ * The authorizer decision's inputs for a request of env: the store answers
+ * whether a gateway session is live (api_session_check). One for the FastCGI
+ * authorizer (src/tokengate.c) and nginx's /v1/authorize alike.
+ */
+void api_authz_env(const struct api_env *env, struct authz_env *ae);
 
 /* The canonical text of an IPv4 or IPv6 literal (as inet_ntop writes it); false if none. */
 bool api_ip_canonical(const char *in, char out[INET6_ADDRSTRLEN]);

@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The decision's inputs for this request: the store answers whether a session is live. */
-static void
-authz_env_of(const struct api_env *env, struct authz_env *ae)
+void
+api_authz_env(const struct api_env *env, struct authz_env *ae)
 {
 	*ae = (struct authz_env){
 		.cfg = env->cfg, .kr = env->kr, .cache = env->cache, .now = env->now,
@@ -32,7 +31,7 @@ api_token_authorize(struct api_ctx *c)
 {
 	struct authz_env ae;
 
-	authz_env_of(c->env, &ae);
+	api_authz_env(c->env, &ae);
 	http_response_fini(c->r);
 	authz_answer(&ae, c->req, c->r);
 }
@@ -48,7 +47,7 @@ self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
 	struct authz_request facts;
 	struct authz_env ae;
 
-	authz_env_of(c->env, &ae);
+	api_authz_env(c->env, &ae);
 	authz_request_of(c->req, &facts);
 	if (is_bearer_only)
 		facts.cookie = NULL;
