@@ -578,7 +578,7 @@ path_text(const struct parser *ps, int n, char *out, size_t size)
 
 	for (int i = 0; i < n; i++) {
 		const struct step *st = &ps->path[i];
-		struct name_reader r = { .p = st->name.p, .end = st->name.p + st->name.rawlen };
+		struct name_reader r;
 
 		if (st->is_index) {
 			snprintf(num, sizeof(num), "[%zu]", st->index);
@@ -586,6 +586,8 @@ path_text(const struct parser *ps, int n, char *out, size_t size)
 				path_put(out, size, &o, *q);
 			continue;
 		}
+		/* only a name step has a name: an index step's pointer is NULL */
+		r = (struct name_reader){ .p = st->name.p, .end = st->name.p + st->name.rawlen };
 		if (i > 0)
 			path_put(out, size, &o, '.');
 		for (c = reader_next(&r); c != -1; c = reader_next(&r))

@@ -161,6 +161,10 @@ grant_decode(const void *data, size_t size, struct grant *out)
 	if (is_gateway > 1)
 		return TG_ERR_INVALID;
 	memcpy(&g.head, data, sizeof(g.head));
+	/* grant_encode never writes one (claims_check bounds auth_time to 0..now + leeway), and
+	 * authz.c subtracts it from now */
+	if (g.head.auth_time < 0)
+		return TG_ERR_INVALID;
 	at += sizeof(g.head);
 	g.tenant = next_str(&at, end);
 	g.user = next_str(&at, end);
