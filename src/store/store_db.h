@@ -68,6 +68,7 @@ struct store_call {
 	enum store_mode mode; /* read when the commit is made: a body may make its own durable */
 	enum tg_err rc;   /* set by body: anything but TG_OK aborts the transaction... */
 	bool must_commit; /* ...unless body also sets this (a failure whose writes must stand) */
+	bool is_patient;  /* conflicts retry five times as long (about 20 s): see store_jobs.c */
 };
 
 #define STORE_OP_OF(c, type) ((type *)(void *)((char *)(c) - offsetof(type, call)))

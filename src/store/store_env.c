@@ -38,6 +38,7 @@
  */
 #define MUTEX_INIT 768
 #define MAX_RETRIES 100       /* about four seconds of backoff in all */
+#define PATIENT_RETRIES 500   /* about twenty */
 #define FAILCHK_EVERY 10      /* conflicts in a row before asking whether the holder died */
 #define MAX_REOPENS 3
 #define OPEN_RETRIES 5        /* 1.5 s of spaced retries in all */
@@ -749,7 +750,7 @@ run_attempts(struct tg_store *s, struct store_call *c)
 				env_drop(s, epoch);
 			return TG_ERR_DB;
 		}
-		if (is_conflict(ret) && n < MAX_RETRIES) {
+		if (is_conflict(ret) && n < (c->is_patient ? PATIENT_RETRIES : MAX_RETRIES)) {
 			ret = after_conflict(s, n);
 			metrics_add(METRICS_DB_RETRY);
 			if (ret == 0)

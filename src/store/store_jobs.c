@@ -206,7 +206,12 @@ enum tg_err
 store_job_finish(struct tg_store *s, enum store_job_kind kind, const char *tenant,
 		 const char *user, size_t max_batches, size_t *count, bool *is_done)
 {
-	struct job_op op = { .call = { .body = job_batch_body, .reset = job_reset },
+	/*
+	 * Patient: the sweeps of every worker delete ended sessions of the same tenant in batches
+	 * of their own, and a large logout or removal must not fail for losing to them a while.
+	 */
+	struct job_op op = { .call = { .body = job_batch_body, .reset = job_reset,
+				       .is_patient = true },
 			     .kind = kind, .tenant = tenant, .user = user };
 	enum tg_err rc = TG_OK;
 	size_t total = 0, batches = 0;
