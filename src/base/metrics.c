@@ -137,10 +137,16 @@ metrics_close(void)
 }
 
 void
-metrics_add(enum metrics_counter c)
+metrics_add_n(enum metrics_counter c, uint64_t n)
 {
 	if (page)
-		atomic_fetch_add_explicit(&page->counter[c], 1, memory_order_relaxed);
+		atomic_fetch_add_explicit(&page->counter[c], n, memory_order_relaxed);
+}
+
+void
+metrics_add(enum metrics_counter c)
+{
+	metrics_add_n(c, 1);
 }
 
 static size_t

@@ -41,6 +41,8 @@ enum tg_err metrics_open(const char *dir, struct tg_why *why);
 void metrics_close(void);
 
 void metrics_add(enum metrics_counter c);
+/* n at once: a user's logout ends all of the user's sessions. */
+void metrics_add_n(enum metrics_counter c, uint64_t n);
 /*
  * One authorizer decision: allowed, refused for a token's reason, or refused
  * on the request itself (no token, HTTPS, CSRF: reason TG_R_NONE and not

@@ -598,12 +598,13 @@ void
 api_session_end_user(struct api_ctx *c)
 {
 	char *user = NULL;
+	size_t ended = 0;
 	enum tg_err rc;
 
 	if (logout_user(c, &user)) {
-		rc = store_session_revoke_user(c->env->store, c->tenant, user, c->env->now, NULL);
+		rc = store_session_revoke_user(c->env->store, c->tenant, user, c->env->now, &ended);
 		if (rc == TG_OK)
-			metrics_add(METRICS_SESSION_REVOKED);
+			metrics_add_n(METRICS_SESSION_REVOKED, ended);
 		if (rc == TG_OK)
 			api_no_content(c);
 		else

@@ -6,6 +6,7 @@
  */
 #include "role/api_internal.h"
 
+#include "base/metrics.h"
 #include "base/secret.h"
 #include "jose/claims.h"
 #include "jose/mint.h"
@@ -94,6 +95,8 @@ api_token_logout(struct api_ctx *c)
 
 	if (self_token(c, false, &d)) {
 		rc = store_session_revoke(c->env->store, d.tenant, d.sid, c->env->now);
+		if (rc == TG_OK)
+			metrics_add(METRICS_SESSION_REVOKED);
 		if (rc == TG_OK || rc == TG_ERR_NOT_FOUND) {
 			api_no_content(c);
 			if (set_cookie(c, "", 0) != TG_OK)
