@@ -151,7 +151,7 @@ struct tg_store {
 	pid_t live_user;           /* the process an open found still using a region-less environment */
 	atomic_int active;       /* store calls under way */
 	atomic_uint_fast64_t progress; /* attempts finished, by any thread */
-	atomic_int opening;      /* threads opening the handles (an open may wait on a recovery) */
+	atomic_int opening;      /* threads opening (may wait on a recovery) or closing the handles */
 	atomic_int awaiting;     /* threads waiting for the exclusive hold (to close or open handles) */
 	pthread_t watchdog;
 	pthread_mutex_t wd_lock;
