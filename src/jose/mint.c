@@ -208,6 +208,15 @@ add_custom_claims(struct json_object *p, const struct tg_tenant *t,
 		json_object_object_add(p, t->claims_ns, ns);
 }
 
+struct json_object *
+mint_custom_payload(const struct tg_tenant *t, const struct json_object *claims)
+{
+	struct json_object *p = json_object_new_object();
+
+	add_custom_claims(p, t, claims);
+	return p;
+}
+
 static enum tg_err
 build_payload(const struct tg_tenant *t, const struct tg_session *sess, int64_t now, int64_t exp,
 	      struct json_object **out)

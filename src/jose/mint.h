@@ -59,12 +59,15 @@ enum tg_err mint_access_token(const struct tg_key *key, const struct tg_tenant *
 #define TG_MINT_CLAIM_NAME_MAX 255 /* bytes of a custom claim's name */
 #define TG_MINT_CLAIMS_MAX 4096    /* custom claims as compact JSON, so tokens fit TG_JWS_MAX_LEN */
 
+/* The custom claims placed as a gateway token carries them (top level or under claims_ns). */
+struct json_object *mint_custom_payload(const struct tg_tenant *t,
+					const struct json_object *claims);
+
 /*
  * Whether custom claims (an object; NULL: none) may be issued for t: every
  * name is 1..TG_MINT_CLAIM_NAME_MAX bytes, none at top level is a registered
  * or gateway claim (iss sub aud exp nbf iat jti tid sid amr auth_time acr),
- * and all of them
- * fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID otherwise, and why gets a sentence
+ * and all of them fit TG_MINT_CLAIMS_MAX. TG_ERR_INVALID otherwise, and why gets a sentence
  * an operator can act on.
  */
 enum tg_err mint_check_claims(const struct tg_tenant *t, const struct json_object *claims,

@@ -15,6 +15,7 @@
 #include "join/signing_key.h"
 #include "jose/claims.h"
 #include "jose/mint.h"
+#include "role/grant.h"
 #include "store/store.h"
 
 #include <json.h>
@@ -211,18 +212,27 @@ amr_from(struct api_ctx *c, const struct json_object *o, struct tg_strlist *amr)
 static bool
 claims_from(struct api_ctx *c, const struct json_object *o, struct json_object **out)
 {
-	struct json_object *v;
+	const struct tg_tenant *t = api_tenant(c, c->tenant);
+	struct json_object *v, *payload;
 	struct tg_why why = { "custom claims must be a JSON object" };
+	struct tg_verdict verdict = { 0 };
+	enum tg_err rc;
 
 	if (!json_object_object_get_ex(o, "claims", &v))
 		return true;
-	if (json_object_is_type(v, json_type_object) &&
-	    mint_check_claims(api_tenant(c, c->tenant), v, &why) == TG_OK) {
-		*out = json_object_get(v);
-		return true;
+	if (!json_object_is_type(v, json_type_object) || mint_check_claims(t, v, &why) != TG_OK) {
+		api_error(c, 400, "invalid_request", "\"claims\": %s", why.text);
+		return false;
 	}
-	api_error(c, 400, "invalid_request", "\"claims\": %s", why.text);
-	return false;
+	payload = mint_custom_payload(t, v);
+	rc = grant_check_mapped(payload, t, &verdict);
+	json_object_put(payload);
+	if (rc != TG_OK) {
+		api_error(c, 400, "invalid_request", "\"claims\": %s", verdict.why);
+		return false;
+	}
+	*out = json_object_get(v);
+	return true;
 }
 
 static bool

@@ -278,18 +278,14 @@ put_claim_var(struct grant_buf *b, uint32_t *n, const char *prefix, const char *
 	return rc;
 }
 
-/* The variables after SUB TENANT EXP KID: SID and AMR when present, then the mapped claims. */
+/* The variables of the claims the tenant maps (map_claims), found in payload. */
 static enum tg_err
-put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
-	 struct json_object *sid, struct json_object *amr, uint32_t *n, struct tg_verdict *verdict)
+put_mapped(struct grant_buf *b, const struct json_object *payload, const struct tg_tenant *t,
+	   uint32_t *n, struct tg_verdict *verdict)
 {
 	char name[GRANT_NAME_MAX + 1];
 	enum tg_err rc = TG_OK;
 
-	if (sid && json_object_is_type(sid, json_type_string))
-		rc = put_claim_var(b, n, "", "SID", "sid", sid, verdict);
-	if (rc == TG_OK)
-		rc = put_claim_var(b, n, "", "AMR", "amr", amr, verdict);
 	for (size_t i = 0; i < t->map_claims.n && rc == TG_OK; i++) {
 		const char *spec = t->map_claims.v[i], *eq = strrchr(spec, '=');
 		char *path;
@@ -297,10 +293,38 @@ put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenan
 		if (!eq || eq == spec || !var_name(eq + 1, strlen(eq + 1), name))
 			continue;
 		path = tg_xstrndup(spec, (size_t)(eq - spec));
-		rc = put_claim_var(b, n, "CLAIM_", name, path, claims_lookup(v->claims, t, path),
+		rc = put_claim_var(b, n, "CLAIM_", name, path, claims_lookup(payload, t, path),
 				   verdict);
 		free(path);
 	}
+	return rc;
+}
+
+/* The variables after SUB TENANT EXP KID: SID and AMR when present, then the mapped claims. */
+static enum tg_err
+put_vars(struct grant_buf *b, const struct tg_verified *v, const struct tg_tenant *t,
+	 struct json_object *sid, struct json_object *amr, uint32_t *n, struct tg_verdict *verdict)
+{
+	enum tg_err rc = TG_OK;
+
+	if (sid && json_object_is_type(sid, json_type_string))
+		rc = put_claim_var(b, n, "", "SID", "sid", sid, verdict);
+	if (rc == TG_OK)
+		rc = put_claim_var(b, n, "", "AMR", "amr", amr, verdict);
+	if (rc == TG_OK)
+		rc = put_mapped(b, v->claims, t, n, verdict);
+	return rc;
+}
+
+enum tg_err
+grant_check_mapped(const struct json_object *payload, const struct tg_tenant *t,
+		   struct tg_verdict *verdict)
+{
+	struct grant_buf scratch = { 0 };
+	uint32_t n = 0;
+	enum tg_err rc = put_mapped(&scratch, payload, t, &n, verdict);
+
+	free(scratch.p);
 	return rc;
 }
 

@@ -56,6 +56,13 @@ struct grant {
  */
 enum tg_err grant_encode(const struct tg_verified *v, const struct tg_tenant *t, char **data,
 			 size_t *size, struct tg_verdict *verdict);
+/*
+ * grant_encode's claim_too_long check alone, on the claims the tenant maps in payload: lets
+ * the API refuse claims when a session is created rather than issue tokens the authorizer
+ * would refuse on every request.
+ */
+enum tg_err grant_check_mapped(const struct json_object *payload, const struct tg_tenant *t,
+			       struct tg_verdict *verdict);
 
 /* TG_ERR_INVALID when the bytes are not a whole grant (never for grant_encode's own). */
 enum tg_err grant_decode(const void *data, size_t size, struct grant *g);

@@ -7,6 +7,7 @@
  * (idle timeout and maximum lifetime), and a log free of secrets.
  */
 #include "role/api.h"
+#include "role/grant.h"
 
 #include "join/keyring_sync.h"
 #include "base/log.h"
@@ -229,6 +230,7 @@ setup(void)
 		if (strcmp(tenants[i], "limited") == 0) {
 			t->session_idle_timeout = 300;
 			t->session_max_lifetime = 1000;
+			strlist_add(&t->map_claims, "note=NOTE");
 		}
 		if (setup_tenant_put(scratch.s, t) != TG_OK)
 			diag("tenant %s not added", tenants[i]);
@@ -510,6 +512,32 @@ acme_grace(int64_t grace)
 	if (store_tenant_update(scratch.s, t) != TG_OK)
 		diag("acme's refresh_reuse_grace not set");
 	tenant_free(t);
+}
+
+/*
+ * A claim the tenant maps to a variable reaches the app whole or not at all: one longer than
+ * GRANT_VALUE_MAX was issued, and the authorizer then refused every token (claim_too_long).
+ */
+static void
+test_mapped_claim_length(void)
+{
+	char *auth = bearer(LIMITED_KEY);
+	char *at_max = tg_xasprintf("{\"user_id\":\"m\",\"claims\":{\"note\":\"%0*d\"}}",
+				    GRANT_VALUE_MAX, 0);
+	char *over = tg_xasprintf("{\"user_id\":\"m\",\"claims\":{\"note\":\"%0*d\"}}",
+				  GRANT_VALUE_MAX + 1, 0);
+	struct result res;
+
+	call(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = at_max }, &res);
+	is_int(res.status, 201, "a mapped claim of GRANT_VALUE_MAX bytes: issued");
+	is_int(authorize(str(&res, "access_token") ? str(&res, "access_token") : ""), 200,
+	       "its token is allowed");
+	result_fini(&res);
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = over }, 400,
+	       "invalid_request", "a mapped claim one byte longer: refused at issue");
+	free(over);
+	free(at_max);
+	free(auth);
 }
 
 /*
@@ -1113,6 +1141,7 @@ main(void)
 	test_jwks();
 	test_scope_resource(); /* after test_jwks, which wants the ES256 tenant without keys */
 	test_limits();
+	test_mapped_claim_length();
 	dup2(saved, 2);
 	close(saved);
 	ok(file_has(log, "api=\"POST /v1/sessions\" decision=allow status=201 tenant=acme "
