@@ -94,13 +94,38 @@ forwarded_https(const char *xfp)
 	return strncasecmp(last, "https", 5) == 0 && strspn(last + 5, " \t") == strlen(last + 5);
 }
 
-bool
-authz_is_https(const struct tg_config *cfg, const struct authz_request *req)
+/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
+static bool
+is_https(const struct tg_config *cfg, const struct authz_request *req)
 {
 	if (req->https && strcasecmp(req->https, "on") == 0)
 		return true;
 	return req->forwarded_proto && config_is_trusted_proxy(cfg, req->remote_addr) &&
 	       forwarded_https(req->forwarded_proto);
+}
+
+bool
+authz_https_allows(const struct tg_config *cfg, const struct authz_request *req, const char **why)
+{
+	bool is_proxy = config_is_trusted_proxy(cfg, req->remote_addr);
+
+	if (cfg->require_https == TG_HTTPS_NO || is_https(cfg, req))
+		return true;
+	/*
+	 * A TLS proxy on this host is a loopback peer for every outside request,
+	 * so a trusted proxy's word (X-Forwarded-Proto) decides, never its address.
+	 */
+	if (cfg->require_https == TG_HTTPS_EXCEPT_LOOPBACK && !is_proxy &&
+	    config_is_loopback(req->remote_addr))
+		return true;
+	if (is_proxy)
+		*why = "plain HTTP: a proxy in trusted_proxies sent this request without "
+		       "X-Forwarded-Proto: https; make the proxy set it for the requests it took over TLS";
+	else
+		*why = "plain HTTP: require_https takes credentials over HTTPS only: the server sets "
+		       "HTTPS=on, a proxy in trusted_proxies sends X-Forwarded-Proto: https, or "
+		       "except_loopback lets this host's callers in";
+	return false;
 }
 
 /* RFC 6750 2.1 first, then the cookie (2.3, the query string, is never read). */
@@ -401,6 +426,7 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 	struct cache_key key = { .tenant_pin = pin, .generation = keyring_generation(env->kr) };
 	enum source src = SRC_NONE;
 	char *fresh = NULL;
+	const char *why;
 	const void *cached;
 	struct grant g;
 	size_t size = 0;
@@ -412,9 +438,8 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 	log_mask(key.token, key.len, d->token_mask);
 	d->token = key.token;
 	d->token_len = key.len;
-	if (env->cfg->require_https && !authz_is_https(env->cfg, req)) {
-		refuse(d, 403, "invalid_request",
-		       "the token arrived over plain HTTP and this gateway requires HTTPS");
+	if (!authz_https_allows(env->cfg, req, &why)) {
+		refuse(d, 403, "invalid_request", "%s", why);
 		return;
 	}
 	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && !req->origin &&
