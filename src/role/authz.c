@@ -440,6 +440,10 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 	d->token_len = key.len;
 	if (!authz_https_allows(env->cfg, req, &why)) {
 		refuse(d, 403, "invalid_request", "%s", why);
+		d->log_reason = "https_required";
+		d->log_note = "the token crossed the network in clear and is usable until it "
+			      "expires: end its session if the gateway issued it (tokengatectl "
+			      "session revoke TENANT SID)";
 		return;
 	}
 	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && !req->origin &&
@@ -571,7 +575,8 @@ log_decision(const struct authz_decision *d, const struct authz_request *facts, 
 	char when[TG_LOG_TIME_MAX];
 	char *sub = d->user ? quotable(d->user) : NULL;
 	const char *tenant = d->tenant ? d->tenant : facts->tenant ? facts->tenant : "-";
-	const char *reason = d->reason ? tg_reason_code(d->reason) : d->error ? d->error : "no_token";
+	const char *reason = d->reason ? tg_reason_code(d->reason) : d->log_reason ? d->log_reason
+			     : d->error ? d->error : "no_token";
 
 	if (d->status == 200)
 		TG_LOG(TG_LOG_INFO, "time=%s decision=allow status=200 tenant=%s sub=\"%s\" sid=%s "
@@ -581,10 +586,10 @@ log_decision(const struct authz_decision *d, const struct authz_request *facts, 
 	else
 		tg_log_denial(d->status == 500 ? TG_LOG_ERR : TG_LOG_INFO, (int64_t)time(NULL),
 			      __FILE__, __LINE__, "time=%s decision=refuse status=%d tenant=%s sub=- "
-			      "sid=- reason=%s error=%s latency_us=%lld source=%s token=%s: %s",
+			      "sid=- reason=%s error=%s latency_us=%lld source=%s token=%s: %s%s%s",
 			      log_time(when), d->status, tenant, reason, d->error ? d->error : "-", us,
 			      d->source ? d->source : "-", d->source ? d->token_mask : "-",
-			      d->description);
+			      d->description, d->log_note ? "; " : "", d->log_note ? d->log_note : "");
 	free(sub);
 }
 

@@ -24,6 +24,8 @@ struct authz_decision {
 	const char *error;  /* RFC 6750 3.1 code; NULL when allowed or no token was sent */
 	char description[TG_WHY_MAX];
 	enum tg_reason reason;     /* the verdict's reason when verification refused */
+	const char *log_reason;    /* the log's reason code when no verdict gave one (static) */
+	const char *log_note;      /* what the log line tells the operator to do (static) */
 	const char *source;        /* "bearer", "cookie" or NULL: for the log */
 	char token_mask[TG_MASK_MAX]; /* log_mask() of the token, never more */
 	/* insufficient_user_authentication (RFC 9470 3): what a step-up must achieve */

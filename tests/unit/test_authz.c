@@ -837,6 +837,15 @@ test_answer(const char *good)
 		   !strstr(log, expired),
 	   "one refuse line with status, reason, error and source, the token masked");
 	http_response_fini(&r);
+	req.authorization = auth;
+	req.https = NULL;
+	answer_logged(&req, &r, log, sizeof(log));
+	ok(r.status == 403 && strstr(log, "decision=refuse status=403 tenant=- sub=- sid=- "
+					  "reason=https_required error=invalid_request") &&
+		   strstr(log, "crossed the network in clear") && !strstr(log, good),
+	   "plain HTTP: reason=https_required, the line says the token is leaked, never shows it");
+	http_response_fini(&r);
+	req.https = "on";
 	req.authorization = NULL;
 	req.query_string = query;
 	answer_logged(&req, &r, log, sizeof(log));
