@@ -96,9 +96,10 @@ step "lighttpd on 127.0.0.1 with tokengate as its FastCGI authorizer"
 SRV_AUTHZ=$BUILD/tokengate
 SRV_TG_CONFIG=$DEMO/tokengate.conf
 cat >"$SRV_TG_CONFIG" <<CONF
-# Demo configuration: loopback only, so plain HTTP is allowed here.
+# Demo configuration: lighttpd listens on 127.0.0.1 only, so plain HTTP is let in from
+# this host's own callers (except_loopback) and still refused from any other address.
 database = $DEMO/db
-require_https = no
+require_https = except_loopback
 realm = tokengate-demo
 CONF
 srv_give "$SRV_TG_CONFIG"

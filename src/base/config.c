@@ -20,7 +20,7 @@
 
 enum cfg_type {
 	CFG_PATH,      /* absolute file system path */
-	CFG_BOOL,      /* yes/no, on/off, true/false */
+	CFG_HTTPS_RULE, /* yes/no, on/off, true/false, or except_loopback */
 	CFG_INT,       /* decimal, range min..max */
 	CFG_TOKEN,     /* RFC 7230 token, e.g. a cookie name */
 	CFG_QUOTABLE,  /* printable ASCII that fits in a quoted-string unescaped */
@@ -42,7 +42,7 @@ struct cfg_key {
 
 static const struct cfg_key keys[] = {
 	{ "database", CFG_PATH, 1, 4096, NULL, OFF(database) },
-	{ "require_https", CFG_BOOL, 0, 0, "yes", OFF(require_https) },
+	{ "require_https", CFG_HTTPS_RULE, 0, 0, "yes", OFF(require_https) },
 	{ "cookie_name", CFG_TOKEN, 1, 64, "tg_session", OFF(cookie_name) },
 	{ "realm", CFG_QUOTABLE, 1, 128, "tokengate", OFF(realm) },
 	{ "token_cache_entries", CFG_INT, 0, 1000000, "1024", OFF(token_cache_entries) },
@@ -118,6 +118,21 @@ parse_bool(const char *v, bool *out)
 		}
 	}
 	return "expected yes or no";
+}
+
+static const char *
+parse_https_rule(const char *v, enum tg_https_rule *out)
+{
+	bool is_yes;
+
+	if (strcmp(v, "except_loopback") == 0) {
+		*out = TG_HTTPS_EXCEPT_LOOPBACK;
+		return NULL;
+	}
+	if (parse_bool(v, &is_yes) != NULL)
+		return "expected yes, no or except_loopback";
+	*out = is_yes ? TG_HTTPS_YES : TG_HTTPS_NO;
+	return NULL;
 }
 
 static bool
@@ -226,8 +241,8 @@ set_value(struct tg_config *c, const struct cfg_key *k, const char *v, char msg[
 	switch (k->type) {
 	case CFG_INT:
 		return parse_int(v, k, field, msg);
-	case CFG_BOOL:
-		return parse_bool(v, field);
+	case CFG_HTTPS_RULE:
+		return parse_https_rule(v, field);
 	case CFG_LOG_LEVEL:
 		if (log_level_from_name(v, field) != TG_OK)
 			return "expected error, warn, info or debug";
@@ -466,4 +481,17 @@ bool
 config_is_trusted_proxy(const struct tg_config *c, const char *addr)
 {
 	return config_addrs_has(&c->trusted_proxies, addr);
+}
+
+bool
+config_is_loopback(const char *addr)
+{
+	/* RFC 1122 3.2.1.3 (all of 127/8) and RFC 4291 2.5.3; a mapped v4 one is matched as v4. */
+	static struct tg_cidr v[] = {
+		{ .family = AF_INET, .addr = { 127 }, .prefix = 8 },
+		{ .family = AF_INET6, .addr = { [15] = 1 }, .prefix = 128 },
+	};
+	static const struct tg_addrs loopback = { .v = v, .n = sizeof(v) / sizeof(v[0]) };
+
+	return config_addrs_has(&loopback, addr);
 }

@@ -20,10 +20,17 @@ struct tg_addrs {
 	size_t n;
 };
 
+/* require_https: whether a credential may arrive over plain HTTP (role/authz.c decides). */
+enum tg_https_rule {
+	TG_HTTPS_NO,              /* plain HTTP is let through */
+	TG_HTTPS_YES,             /* HTTPS=on, or X-Forwarded-Proto: https from trusted_proxies */
+	TG_HTTPS_EXCEPT_LOOPBACK, /* yes, but a loopback peer that is no trusted proxy may use HTTP */
+};
+
 struct tg_config {
 	char *file; /* where it was read from, for messages */
 	char *database;
-	bool require_https;
+	enum tg_https_rule require_https;
 	char *cookie_name;
 	char *realm;
 	int64_t token_cache_entries; /* 0: no cache */
@@ -58,6 +65,8 @@ void config_free(struct tg_config *c);
 bool config_addrs_has(const struct tg_addrs *l, const char *addr);
 /* Whether addr is in trusted_proxies. */
 bool config_is_trusted_proxy(const struct tg_config *c, const char *addr);
+/* Whether addr is a loopback address: 127.0.0.0/8, ::1, or ::ffff:127.x.y.z. */
+bool config_is_loopback(const char *addr);
 
 /* The table's keys in order, NULL-terminated: for the guard test against the example file. */
 const char *config_key_name(size_t i);

@@ -16,7 +16,16 @@
 #include <string.h>
 #include <time.h>
 
-enum api_auth { API_OPEN, API_KEY };
+/*
+ * The credential a route takes, refused over plain HTTP by require_https.
+ * API_OPEN takes none, except /v1/authorize, whose authorizer decision
+ * applies require_https itself (the same authz_https_allows).
+ */
+enum api_auth {
+	API_OPEN,
+	API_KEY,   /* the tenant's API key, checked here before the endpoint runs */
+	API_TOKEN, /* an access or refresh token, or the cookie, that the endpoint checks */
+};
 
 enum api_answer {
 	API_LOGGED = 1, /* the log line: /v1/authorize logs its decision itself */
@@ -36,6 +45,31 @@ static const struct api_refusal unknown_key = {
 	TG_ERR_NOT_FOUND, 401, "invalid_client",
 	"unknown API key (create one with `tokengatectl apikey create TENANT`)",
 };
+
+/*
+ * require_https, decided before the credential is read: looking a key or
+ * token up over plain HTTP would answer whether the leaked credential works.
+ */
+static bool
+is_https_allowed(struct api_ctx *c, enum api_auth auth)
+{
+	struct authz_request facts;
+	const char *why;
+
+	if (auth == API_OPEN)
+		return true;
+	authz_request_of(c->req, &facts);
+	if (authz_https_allows(c->env->cfg, &facts, &why))
+		return true;
+	api_error(c, 403, "invalid_request", "%s", why);
+	c->reason = "https_required";
+	c->note = auth == API_KEY
+		? "the API key crossed the network in clear: rotate it (tokengatectl apikey create "
+		  "TENANT, then apikey revoke TENANT ID)"
+		: "the token crossed the network in clear: end its session (tokengatectl session "
+		  "revoke TENANT SID, or DELETE /v1/sessions/SID)";
+	return false;
+}
 
 /* The API key in Authorization: Bearer, its tenant and its rate limit. */
 static bool
@@ -138,9 +172,9 @@ static const struct api_route routes[] = {
 	  api_session_step_up },
 	{ "POST", "/v1/users/{}/logout", API_KEY, API_LOGGED, api_session_end_user },
 	{ "POST", "/v1/users/logout", API_KEY, API_LOGGED, api_session_end_user },
-	{ "POST", "/v1/token", API_OPEN, API_LOGGED | API_TOKENS, api_session_refresh },
-	{ "POST", "/v1/logout", API_OPEN, API_LOGGED, api_token_logout },
-	{ "POST", "/v1/cookie", API_OPEN, API_LOGGED, api_token_cookie },
+	{ "POST", "/v1/token", API_TOKEN, API_LOGGED | API_TOKENS, api_session_refresh },
+	{ "POST", "/v1/logout", API_TOKEN, API_LOGGED, api_token_logout },
+	{ "POST", "/v1/cookie", API_TOKEN, API_LOGGED, api_token_cookie },
 	{ "POST", "/v1/introspect", API_KEY, API_LOGGED, api_token_introspect },
 	{ "GET", "/.well-known/jwks.json", API_OPEN, API_LOGGED, api_token_jwks },
 	{ "GET", "/metrics", API_OPEN, 0, metrics },
@@ -221,11 +255,12 @@ log_call(const struct api_ctx *c, const struct api_route *rt, long long us)
 				*p = '?';
 	}
 	line = tg_xasprintf("time=%s api=\"%s %s\" decision=%s status=%d tenant=%s key=%s %s=%s "
-			    "reason=%s latency_us=%lld", log_time(when),
+			    "reason=%s latency_us=%lld%s%s", log_time(when),
 			    c->req->method ? c->req->method : "-", rt ? rt->path : "(no route)",
 			    status < 400 ? "allow" : "refuse", status, c->tenant ? c->tenant : "-",
 			    c->key_id ? c->key_id : "-", is_user ? "sub" : "sid", c->sid ? c->sid : arg,
-			    c->error ? c->error : "-", us);
+			    c->reason ? c->reason : c->error ? c->error : "-", us,
+			    c->note ? ": " : "", c->note ? c->note : "");
 	if (status < 400)
 		TG_LOG(TG_LOG_INFO, "%s", line);
 	else
@@ -246,7 +281,7 @@ api_handle(const struct api_env *env, const struct http_request *req, struct htt
 	http_response_init(r, 500);
 	if (!rt)
 		no_route(&c);
-	else if (rt->auth == API_OPEN || authenticate(&c))
+	else if (is_https_allowed(&c, rt->auth) && (rt->auth != API_KEY || authenticate(&c)))
 		rt->run(&c);
 	/* Cache-Control: no-store is on every JSON answer already (http_set_json). */
 	if (rt && (rt->answer & API_TOKENS))

@@ -22,6 +22,8 @@ struct api_ctx {
 	char *key_id; /* the API key's public id once authenticated: for the log */
 	char *sid;    /* the session the call is about once known: for the log */
 	const char *error; /* the error code answered (static), NULL on success: for the log */
+	const char *reason; /* the log's reason when it says more than error (static), else NULL */
+	const char *note;   /* what the log line tells the operator to do (static), else NULL */
 };
 
 /* A request body: JSON (an object), a form, or neither when none was sent. */

@@ -94,13 +94,38 @@ forwarded_https(const char *xfp)
 	return strncasecmp(last, "https", 5) == 0 && strspn(last + 5, " \t") == strlen(last + 5);
 }
 
-bool
-authz_is_https(const struct tg_config *cfg, const struct authz_request *req)
+/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
+static bool
+is_https(const struct tg_config *cfg, const struct authz_request *req)
 {
 	if (req->https && strcasecmp(req->https, "on") == 0)
 		return true;
 	return req->forwarded_proto && config_is_trusted_proxy(cfg, req->remote_addr) &&
 	       forwarded_https(req->forwarded_proto);
+}
+
+bool
+authz_https_allows(const struct tg_config *cfg, const struct authz_request *req, const char **why)
+{
+	bool is_proxy = config_is_trusted_proxy(cfg, req->remote_addr);
+
+	if (cfg->require_https == TG_HTTPS_NO || is_https(cfg, req))
+		return true;
+	/*
+	 * A TLS proxy on this host is a loopback peer for every outside request,
+	 * so a trusted proxy's word (X-Forwarded-Proto) decides, never its address.
+	 */
+	if (cfg->require_https == TG_HTTPS_EXCEPT_LOOPBACK && !is_proxy &&
+	    config_is_loopback(req->remote_addr))
+		return true;
+	if (is_proxy)
+		*why = "plain HTTP: a proxy in trusted_proxies sent this request without "
+		       "X-Forwarded-Proto: https; make the proxy set it for the requests it took over TLS";
+	else
+		*why = "plain HTTP: require_https takes credentials over HTTPS only: the server sets "
+		       "HTTPS=on, a proxy in trusted_proxies sends X-Forwarded-Proto: https, or "
+		       "except_loopback lets this host's callers in";
+	return false;
 }
 
 /* RFC 6750 2.1 first, then the cookie (2.3, the query string, is never read). */
@@ -401,6 +426,7 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 	struct cache_key key = { .tenant_pin = pin, .generation = keyring_generation(env->kr) };
 	enum source src = SRC_NONE;
 	char *fresh = NULL;
+	const char *why;
 	const void *cached;
 	struct grant g;
 	size_t size = 0;
@@ -412,9 +438,12 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 	log_mask(key.token, key.len, d->token_mask);
 	d->token = key.token;
 	d->token_len = key.len;
-	if (env->cfg->require_https && !authz_is_https(env->cfg, req)) {
-		refuse(d, 403, "invalid_request",
-		       "the token arrived over plain HTTP and this gateway requires HTTPS");
+	if (!authz_https_allows(env->cfg, req, &why)) {
+		refuse(d, 403, "invalid_request", "%s", why);
+		d->log_reason = "https_required";
+		d->log_note = "the token crossed the network in clear and is usable until it "
+			      "expires: end its session if the gateway issued it (tokengatectl "
+			      "session revoke TENANT SID)";
 		return;
 	}
 	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && !req->origin &&
@@ -546,7 +575,8 @@ log_decision(const struct authz_decision *d, const struct authz_request *facts, 
 	char when[TG_LOG_TIME_MAX];
 	char *sub = d->user ? quotable(d->user) : NULL;
 	const char *tenant = d->tenant ? d->tenant : facts->tenant ? facts->tenant : "-";
-	const char *reason = d->reason ? tg_reason_code(d->reason) : d->error ? d->error : "no_token";
+	const char *reason = d->reason ? tg_reason_code(d->reason) : d->log_reason ? d->log_reason
+			     : d->error ? d->error : "no_token";
 
 	if (d->status == 200)
 		TG_LOG(TG_LOG_INFO, "time=%s decision=allow status=200 tenant=%s sub=\"%s\" sid=%s "
@@ -556,10 +586,10 @@ log_decision(const struct authz_decision *d, const struct authz_request *facts, 
 	else
 		tg_log_denial(d->status == 500 ? TG_LOG_ERR : TG_LOG_INFO, (int64_t)time(NULL),
 			      __FILE__, __LINE__, "time=%s decision=refuse status=%d tenant=%s sub=- "
-			      "sid=- reason=%s error=%s latency_us=%lld source=%s token=%s: %s",
+			      "sid=- reason=%s error=%s latency_us=%lld source=%s token=%s: %s%s%s",
 			      log_time(when), d->status, tenant, reason, d->error ? d->error : "-", us,
 			      d->source ? d->source : "-", d->source ? d->token_mask : "-",
-			      d->description);
+			      d->description, d->log_note ? "; " : "", d->log_note ? d->log_note : "");
 	free(sub);
 }
 

@@ -24,6 +24,8 @@ struct authz_decision {
 	const char *error;  /* RFC 6750 3.1 code; NULL when allowed or no token was sent */
 	char description[TG_WHY_MAX];
 	enum tg_reason reason;     /* the verdict's reason when verification refused */
+	const char *log_reason;    /* the log's reason code when no verdict gave one (static) */
+	const char *log_note;      /* what the log line tells the operator to do (static) */
 	const char *source;        /* "bearer", "cookie" or NULL: for the log */
 	char token_mask[TG_MASK_MAX]; /* log_mask() of the token, never more */
 	/* insufficient_user_authentication (RFC 9470 3): what a step-up must achieve */
@@ -101,7 +103,14 @@ void authz_render(const struct authz_decision *d, enum http_role role, const cha
 void authz_answer(const struct authz_env *env, const struct http_request *req,
 		  struct http_response *r);
 
-/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
-bool authz_is_https(const struct tg_config *cfg, const struct authz_request *req);
+/*
+ * The require_https rule, one for the authorizer and the API: true when the
+ * rule is `no`, the request came over HTTPS (HTTPS=on, or X-Forwarded-Proto:
+ * https from a peer in trusted_proxies), or the rule is except_loopback and
+ * the peer is a loopback address not in trusted_proxies. Otherwise false, with
+ * *why a static sentence: what was plain HTTP and how the server says HTTPS.
+ */
+bool authz_https_allows(const struct tg_config *cfg, const struct authz_request *req,
+			const char **why);
 
 #endif

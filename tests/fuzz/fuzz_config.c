@@ -14,6 +14,9 @@
 
 #define NAME "fuzz.conf"
 
+static const char *const https_rules[] = {
+	[TG_HTTPS_NO] = "no", [TG_HTTPS_YES] = "yes", [TG_HTTPS_EXCEPT_LOOPBACK] = "except_loopback",
+};
 
 /* The configuration as a file that says all of it. */
 static char *
@@ -35,7 +38,7 @@ write_back(const struct tg_config *c)
 			    "token_cache_entries = %lld\nlog_level = %s\ntrusted_proxies = %s\n"
 			    "rate_limit_per_key = %lld\nrate_limit_burst = %lld\n"
 			    "max_body_bytes = %lld\n",
-			    c->database, c->require_https ? "yes" : "no", c->cookie_name, c->realm,
+			    c->database, https_rules[c->require_https], c->cookie_name, c->realm,
 			    (long long)c->token_cache_entries, log_level_name(c->log_level), proxies,
 			    (long long)c->rate_limit_per_key, (long long)c->rate_limit_burst,
 			    (long long)c->max_body_bytes);

@@ -800,6 +800,7 @@ tg_need_build() {
 # authorizer also requires the methods SRV_STEP_AMR (TOKENGATE_REQUIRE_AMR, default otp) and an
 # authentication at most SRV_STEP_MAX_AGE seconds old (TOKENGATE_MAX_AUTH_AGE; empty: none).
 # Sets TG, the API's base URL, and SRV_API_LOG, the workers' stderr (the snippet's server.breakagelog).
+# SRV_API_INCLUDE: more lighttpd configuration files (a TLS socket, say).
 srv_lighttpd_api_start() {
 	local d=$SRV_DIR/lighttpd
 	srv_mkdir "$d" "$d/run"
@@ -820,7 +821,8 @@ srv_lighttpd_api_start() {
 		"setenv.add-environment = ( \"TOKENGATE_TENANT\" => \"${SRV_PIN:?}\", \"TOKENGATE_REQUIRE_AMR\" => \"${SRV_STEP_AMR:-otp}\", \"TOKENGATE_MAX_AUTH_AGE\" => \"${SRV_STEP_MAX_AGE:-}\" )"
 	)
 	srv_render "$SRV_SNIPPETS/lighttpd/tokengate.conf" "$d/step.conf" "${SRV_ARGS[@]}" || return 1
-	SRV_LIGHTTPD_INCLUDE="$d/api.conf $d/step.conf" srv_lighttpd_start || return 1
+	SRV_LIGHTTPD_INCLUDE="$d/api.conf $d/step.conf ${SRV_API_INCLUDE:-}" srv_lighttpd_start ||
+		return 1
 	TG=$LIGHTTPD_URL/api
 	SRV_API_LOG=$d/run/tokengate.log
 }

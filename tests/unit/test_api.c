@@ -1,8 +1,9 @@
 /*
  * What api.c decides before it needs a session: the route table (404, 405
  * with Allow, any method for /v1/authorize), API-key checks that answer
- * before the store is asked (401), /metrics' allow-list (403), and a log
- * line that never carries a credential. Bodies and addresses are in test_api_request.c, the token
+ * before the store is asked (401), /metrics' allow-list (403), require_https
+ * before any credential is read (403), and a log line that never carries a
+ * credential. Bodies and addresses are in test_api_request.c, the token
  * endpoints in test_api_token.c, the store-backed ones in test_api_session.c.
  */
 #include "../lib/api_call.h"
@@ -98,34 +99,103 @@ test_metrics_route(void)
 	       "method_not_allowed");
 }
 
-/* The per-request log line names route and status, never the credential sent. */
+/* What fn logs to stderr, in buf, starting in a new second. */
 static void
-test_log_line(void)
+logged(void (*fn)(void), char *buf, size_t size)
 {
-	char path[] = "/tmp/tokengate-test_api.XXXXXX", buf[4096] = "";
+	char path[] = "/tmp/tokengate-test_api.XXXXXX";
 	int fd = mkstemp(path), saved = dup(2);
-	struct http_response r;
 	ssize_t n;
 
 	/* The tests before refused more than a second's denial lines: start a new second. */
 	for (time_t t0 = time(NULL); time(NULL) == t0;)
 		usleep(10000);
 	dup2(fd, 2);
-	run(&(struct call){ "GET", "/v1/sessions/abc", .authorization = "Basic dTpw",
-			    .content_length = -1 }, 401, "invalid_client", &r);
-	http_response_fini(&r);
+	fn();
 	dup2(saved, 2);
 	close(saved);
-	n = pread(fd, buf, sizeof(buf) - 1, 0);
+	n = pread(fd, buf, size - 1, 0);
 	buf[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(path);
+}
+
+static void
+basic_to_session(void)
+{
+	expect(&(struct call){ "GET", "/v1/sessions/abc", .authorization = "Basic dTpw",
+			       .content_length = -1 }, 401, "invalid_client");
+}
+
+/* The per-request log line names route and status, never the credential sent. */
+static void
+test_log_line(void)
+{
+	char buf[4096];
+
+	logged(basic_to_session, buf, sizeof(buf));
 	ok(strstr(buf, "api=\"GET /v1/sessions/{}\" decision=refuse status=401 tenant=- key=- "
 		      "sid=abc reason=invalid_client latency_us=") != NULL && strstr(buf, "time="),
 	   "one info line: time, method, route pattern, decision, status, tenant, key id, the "
 	   "path's session id, reason, latency");
 	ok(strstr(buf, "/v1/sessions/abc") == NULL, "the line has the pattern, not the path");
 	ok(strstr(buf, "dTpw") == NULL, "no credential in the log");
-	close(fd);
-	unlink(path);
+}
+
+#define LEAKED_KEY "Bearer tg_ak_leaked-over-plain-http"
+
+static void
+issue_over_plain_http(void)
+{
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = LEAKED_KEY,
+			       .content_type = "application/json", .content_length = 2 },
+	       403, "invalid_request");
+}
+
+/*
+ * require_https = yes from 127.0.0.1 over plain HTTP: every route that takes
+ * a credential is refused before the credential is read (the store here does
+ * not exist, so a lookup would answer 401 or 500), the routes without one are
+ * not; except_loopback lets the same peer through to the credential check.
+ */
+static void
+test_https_required(void)
+{
+	static const struct call refused[] = {
+		{ "GET", "/v1/sessions/abc", .authorization = LEAKED_KEY, .content_length = -1 },
+		{ "POST", "/v1/users/bob/logout", .authorization = LEAKED_KEY, .content_length = -1 },
+		{ "POST", "/v1/introspect", .authorization = LEAKED_KEY, .content_length = -1 },
+		{ "POST", "/v1/logout", .authorization = "Bearer a.b.c", .content_length = -1 },
+		{ "POST", "/v1/cookie", .authorization = "Bearer a.b.c", .content_length = -1 },
+	};
+	enum tg_https_rule saved = cfg->require_https;
+	struct http_response r;
+	char buf[4096];
+
+	cfg->require_https = TG_HTTPS_YES;
+	for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+		expect(&refused[i], 403, "invalid_request");
+	run(&(struct call){ "POST", "/v1/token", .content_type = "application/x-www-form-urlencoded",
+			    .content_length = 40 }, 403, "invalid_request", &r);
+	is_str(header(&r, "Pragma"), "no-cache", "/v1/token's refusal: Pragma: no-cache (RFC 6749 5.2)");
+	ok(r.body && strstr(r.body, "plain HTTP") && strstr(r.body, "HTTPS=on") &&
+	   strstr(r.body, "X-Forwarded-Proto") && strstr(r.body, "except_loopback"),
+	   "the description says what was plain HTTP and the three ways to pass");
+	http_response_fini(&r);
+	expect(&(struct call){ "GET", "/.well-known/jwks.json", .query = "tenant=nobody",
+			       .content_length = -1 }, 404, "unknown_tenant");
+	expect(&(struct call){ "GET", "/metrics", .content_length = -1 }, 503,
+	       "temporarily_unavailable");
+	logged(issue_over_plain_http, buf, sizeof(buf));
+	ok(strstr(buf, "api=\"POST /v1/sessions\" decision=refuse status=403 tenant=- key=- "
+		      "sid=- reason=https_required latency_us=") != NULL,
+	   "the log line's reason is https_required");
+	ok(strstr(buf, "rotate it") != NULL, "the log line says to rotate the API key");
+	ok(strstr(buf, "leaked") == NULL, "and never carries it");
+	cfg->require_https = TG_HTTPS_EXCEPT_LOOPBACK;
+	expect(&(struct call){ "POST", "/v1/sessions", .authorization = "Basic dTpw",
+			       .content_length = -1 }, 401, "invalid_client");
+	cfg->require_https = saved;
 }
 
 int
@@ -137,6 +207,7 @@ main(void)
 	test_api_key_needed();
 	test_metrics_route();
 	test_log_line();
+	test_https_required();
 	api_call_teardown();
 	return done_testing();
 }

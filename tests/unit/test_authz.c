@@ -216,6 +216,10 @@ test_https(const char *good)
 		{ "database=/x\nrequire_https=no\n", NULL, NULL, "203.0.113.9", 200, NULL,
 		  "require_https = no allows plain HTTP" },
 		{ NULL, "on", NULL, "203.0.113.9", 200, NULL, "HTTPS=on" },
+		{ "database=/x\nrequire_https=except_loopback\n", NULL, NULL, "127.0.0.1", 200, NULL,
+		  "except_loopback: the authorizer lets a loopback peer through plain HTTP" },
+		{ "database=/x\nrequire_https=except_loopback\n", NULL, NULL, "203.0.113.9", 403,
+		  "invalid_request", "except_loopback: the authorizer refuses an outside peer" },
 	};
 
 	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
@@ -231,6 +235,77 @@ test_https(const char *good)
 	}
 	cfg = saved;
 	free(auth);
+}
+
+/*
+ * The require_https decision the authorizer and the API share, as a table:
+ * except_loopback exempts a loopback peer only when configured and only when
+ * that peer is no trusted proxy (a TLS proxy on this host would otherwise
+ * make every outside request "loopback").
+ */
+static void
+test_https_rule(void)
+{
+	static const struct {
+		const char *rule, *proxies, *remote_addr, *https, *forwarded_proto;
+		bool is_allowed;
+		const char *why, *name;
+	} steps[] = {
+		{ "yes", "", "127.0.0.1", NULL, NULL, false, "HTTPS=on",
+		  "yes: a loopback peer over plain HTTP is refused" },
+		{ "yes", "", "127.0.0.1", "on", NULL, true, NULL, "yes: HTTPS=on from loopback" },
+		{ "no", "", "198.51.100.7", NULL, NULL, true, NULL, "no: any peer over plain HTTP" },
+		{ "except_loopback", "", "127.0.0.1", NULL, NULL, true, NULL,
+		  "except_loopback: 127.0.0.1" },
+		{ "except_loopback", "", "127.200.3.4", NULL, NULL, true, NULL,
+		  "except_loopback: all of 127.0.0.0/8" },
+		{ "except_loopback", "", "::1", NULL, NULL, true, NULL, "except_loopback: ::1" },
+		{ "except_loopback", "", "::ffff:127.0.0.1", NULL, NULL, true, NULL,
+		  "except_loopback: a v4-mapped loopback peer (a dual-stack socket)" },
+		{ "except_loopback", "", "::2", NULL, NULL, false, "except_loopback",
+		  "except_loopback: ::2 is no loopback address" },
+		{ "except_loopback", "", "128.0.0.1", NULL, NULL, false, "except_loopback",
+		  "except_loopback: 128.0.0.1 is no loopback address" },
+		{ "except_loopback", "", "::ffff:10.0.0.1", NULL, NULL, false, "except_loopback",
+		  "except_loopback: a v4-mapped outside peer" },
+		{ "except_loopback", "", "198.51.100.7", NULL, NULL, false, "except_loopback",
+		  "except_loopback: an outside peer over plain HTTP is refused" },
+		{ "except_loopback", "", NULL, NULL, NULL, false, "except_loopback",
+		  "except_loopback: no REMOTE_ADDR is no loopback peer" },
+		{ "except_loopback", "", "198.51.100.7", "on", NULL, true, NULL,
+		  "except_loopback: an outside peer with HTTPS=on" },
+		{ "except_loopback", "127.0.0.1", "127.0.0.1", NULL, NULL, false,
+		  "without X-Forwarded-Proto",
+		  "except_loopback: a loopback trusted proxy without X-Forwarded-Proto is refused" },
+		{ "except_loopback", "127.0.0.1", "127.0.0.1", NULL, "http", false,
+		  "without X-Forwarded-Proto",
+		  "except_loopback: a loopback trusted proxy saying http is refused" },
+		{ "except_loopback", "127.0.0.1", "127.0.0.1", NULL, "https", true, NULL,
+		  "except_loopback: a loopback trusted proxy saying https" },
+		{ "except_loopback", "::1", "::1", NULL, NULL, false, "without X-Forwarded-Proto",
+		  "except_loopback: ::1 as a trusted proxy is one" },
+		{ "except_loopback", "127.0.0.1", "127.0.0.2", NULL, NULL, true, NULL,
+		  "except_loopback: another loopback address than the proxy's" },
+		{ "yes", "127.0.0.1", "127.0.0.1", NULL, "https", true, NULL,
+		  "yes: a loopback trusted proxy saying https" },
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		char *text = tg_xasprintf("database=/x\nrequire_https=%s\ntrusted_proxies=%s\n",
+					  steps[i].rule, steps[i].proxies);
+		struct tg_config *c = conf(text);
+		struct authz_request req = { .remote_addr = steps[i].remote_addr,
+					     .https = steps[i].https,
+					     .forwarded_proto = steps[i].forwarded_proto };
+		const char *why = NULL;
+		bool is_allowed = authz_https_allows(c, &req, &why);
+
+		is_int(is_allowed, steps[i].is_allowed, "%s", steps[i].name);
+		if (steps[i].why)
+			ok(why && strstr(why, steps[i].why), "  its sentence names %s", steps[i].why);
+		config_free(c);
+		free(text);
+	}
 }
 
 static void
@@ -762,6 +837,15 @@ test_answer(const char *good)
 		   !strstr(log, expired),
 	   "one refuse line with status, reason, error and source, the token masked");
 	http_response_fini(&r);
+	req.authorization = auth;
+	req.https = NULL;
+	answer_logged(&req, &r, log, sizeof(log));
+	ok(r.status == 403 && strstr(log, "decision=refuse status=403 tenant=- sub=- sid=- "
+					  "reason=https_required error=invalid_request") &&
+		   strstr(log, "crossed the network in clear") && !strstr(log, good),
+	   "plain HTTP: reason=https_required, the line says the token is leaked, never shows it");
+	http_response_fini(&r);
+	req.https = "on";
 	req.authorization = NULL;
 	req.query_string = query;
 	answer_logged(&req, &r, log, sizeof(log));
@@ -943,6 +1027,7 @@ main(void)
 
 	test_sources(good);
 	test_https(good);
+	test_https_rule();
 	test_refusals();
 	test_render(good);
 	test_answer(good);

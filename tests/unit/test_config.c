@@ -103,12 +103,47 @@ test_values(void)
 	config_free(c);
 }
 
+/* require_https: yes/no in every spelling it took as a boolean, and except_loopback. */
+static void
+test_https_rule(void)
+{
+	static const struct {
+		const char *value;
+		enum tg_https_rule rule;
+	} v[] = {
+		{ "yes", TG_HTTPS_YES }, { "on", TG_HTTPS_YES }, { "true", TG_HTTPS_YES },
+		{ "no", TG_HTTPS_NO }, { "off", TG_HTTPS_NO }, { "false", TG_HTTPS_NO },
+		{ "except_loopback", TG_HTTPS_EXCEPT_LOOPBACK },
+	};
+	struct tg_why why;
+
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		char *text = tg_xasprintf("database = /x\nrequire_https = %s\n", v[i].value);
+		struct tg_config *c = parse(text, NULL, &why);
+
+		ok(c && c->require_https == v[i].rule, "require_https = %s", v[i].value);
+		config_free(c);
+		free(text);
+	}
+	refused("database = /x\nrequire_https = Except_Loopback\n", "except_loopback",
+		"except_loopback is spelled exactly");
+	ok(config_is_loopback("127.0.0.1") && config_is_loopback("127.255.0.9"),
+	   "loopback: all of 127.0.0.0/8");
+	ok(config_is_loopback("::1") && config_is_loopback("::ffff:127.0.0.1"),
+	   "loopback: ::1 and a v4-mapped 127.x");
+	ok(!config_is_loopback("128.0.0.1") && !config_is_loopback("::2") &&
+	   !config_is_loopback("::ffff:10.0.0.1") && !config_is_loopback("0.0.0.0"),
+	   "not loopback: 128.0.0.1, ::2, a mapped 10.x, 0.0.0.0");
+	ok(!config_is_loopback(NULL) && !config_is_loopback("localhost"),
+	   "not loopback: no address, a host name");
+}
+
 static void
 test_errors(void)
 {
 	refused("database = /x\nfoo = 1\n", "test.conf:2: unknown key \"foo\"", "unknown key");
-	refused("database = /x\nrequire_https = maybe\n", "test.conf:2: require_https",
-		"bad bool");
+	refused("database = /x\nrequire_https = maybe\n", "test.conf:2: require_https: value "
+		"\"maybe\" expected yes, no or except_loopback", "bad require_https, naming the choices");
 	refused("database = /x\ntoken_cache_entries = 10x\n", "test.conf:2: token_cache_entries",
 		"trailing junk in an integer");
 	refused("database = /x\ntoken_cache_entries = -1\n", "token_cache_entries", "negative");
@@ -291,6 +326,7 @@ main(void)
 	test_defaults();
 	test_values();
 	test_errors();
+	test_https_rule();
 	test_proxies();
 	test_metrics_allow();
 	test_load();
