@@ -175,7 +175,7 @@ serve(void *arg)
 
 /*
  * TRIVIAL_AUTHZ_THREADS=M serves M connections at once on the inherited socket, the
- * same shape as `tokengate --threads M`, so keep-alive benchmarks compare like with like.
+ * same shape as `tokengate --threads M`, so the nginx benchmark compares like with like.
  */
 int
 main(void)

@@ -260,13 +260,19 @@ srv_apache_fcgid_start() {
 		sed -i "s|^\(\t*\)#Header always unset Variable-TOKENGATE_CLAIM_ROLE|&\n\1Header always unset Variable-TOKENGATE_CLAIM_$c|" \
 			"$d/tokengate.conf"
 	done
+	# Sanitizer settings: FcgidCmdOptions replaces FcgidInitialEnv for tokengate, so they join
+	# its InitialEnv list.
+	awk -v a="${ASAN_OPTIONS:-}" -v u="${UBSAN_OPTIONS:-}" '{ print }
+		/^\t*InitialEnv TOKENGATE_CONFIG=/ {
+			i = $0; sub(/InitialEnv.*/, "", i)
+			if (a != "") print i "InitialEnv \"ASAN_OPTIONS=" a "\" \\"
+			if (u != "") print i "InitialEnv \"UBSAN_OPTIONS=" u "\" \\" }' \
+		"$d/tokengate.conf" >"$d/tokengate.conf.new" && mv "$d/tokengate.conf.new" "$d/tokengate.conf"
 	{
 		srv_apache_conf_head "$d" "$port"
 		echo "LoadModule fcgid_module $SRV_APACHE_MODULES/mod_fcgid.so"
 		echo "FcgidIPCDir $d/run/fcgid"
 		echo "FcgidProcessTableFile $d/run/fcgid_shm"
-		[ -z "${ASAN_OPTIONS:-}" ] || echo "FcgidInitialEnv ASAN_OPTIONS $ASAN_OPTIONS"
-		[ -z "${UBSAN_OPTIONS:-}" ] || echo "FcgidInitialEnv UBSAN_OPTIONS $UBSAN_OPTIONS"
 		echo "Include $d/tokengate.conf"
 	} >"$d/httpd.conf"
 	srv_apache_spawn "$d" "$port"
