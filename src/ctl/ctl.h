@@ -105,6 +105,11 @@ int ctl_db_dir(struct ctl *c, const char **out);
  * unusable by the owner. 0, or 2 after saying why it cannot.
  */
 int ctl_become_owner(const char *dir);
+/*
+ * init's missing parents of dir, made 0755 like `mkdir -p`: a fresh `make install` has no
+ * $localstatedir/lib, and the database directory is the only thing init should have to create.
+ */
+int ctl_make_parents(const char *dir);
 /* init --owner USER: creates dir for USER and becomes USER; 0 or 2. */
 int ctl_init_owner(const char *dir, const char *user);
 /*

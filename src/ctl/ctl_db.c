@@ -79,7 +79,9 @@ ctl_cmd_init(struct ctl *c, int argc, char **argv)
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	owner = ctl_last(&a, OPT_OWNER);
-	rc = owner ? ctl_init_owner(dir, owner) : ctl_become_owner(dir);
+	rc = ctl_make_parents(dir);
+	if (rc == CTL_EXIT_OK)
+		rc = owner ? ctl_init_owner(dir, owner) : ctl_become_owner(dir);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	if (store_open(dir, true, &c->store, &why) != TG_OK) {

@@ -64,6 +64,26 @@ ctl_become_owner(const char *dir)
 }
 
 int
+ctl_make_parents(const char *dir)
+{
+	char *path = tg_xstrdup(dir);
+	int rc = CTL_EXIT_OK;
+
+	for (char *slash = strchr(path + 1, '/'); slash && rc == CTL_EXIT_OK;
+	     slash = strchr(slash + 1, '/')) {
+		if (slash[1] == '\0')
+			break; /* "DIR/": DIR itself is init's to make, 0700 */
+		*slash = '\0';
+		if (mkdir(path, 0755) != 0 && errno != EEXIST)
+			rc = ctl_fail(CTL_EXIT_USAGE, "cannot create %s, a parent of the database "
+				      "directory %s: %s", path, dir, strerror(errno));
+		*slash = '/';
+	}
+	free(path);
+	return rc;
+}
+
+int
 ctl_init_owner(const char *dir, const char *user)
 {
 	struct passwd *pw = getpwnam(user);

@@ -350,6 +350,7 @@ enum param {
 	P_HTTPS,
 	P_PATH_INFO,
 	P_QUERY_STRING,
+	P_REDIRECT_HTTP_AUTHORIZATION,
 	P_REMOTE_ADDR,
 	P_REQUEST_METHOD,
 	P_TOKENGATE_MAX_AUTH_AGE,
@@ -366,7 +367,7 @@ static const struct {
 	PARAM(CONTENT_LENGTH), PARAM(CONTENT_TYPE), PARAM(FCGI_ROLE),
 	PARAM(HTTP_AUTHORIZATION), PARAM(HTTP_COOKIE), PARAM(HTTP_ORIGIN),
 	PARAM(HTTP_REFERER), PARAM(HTTP_X_FORWARDED_PROTO), PARAM(HTTPS),
-	PARAM(PATH_INFO), PARAM(QUERY_STRING), PARAM(REMOTE_ADDR),
+	PARAM(PATH_INFO), PARAM(QUERY_STRING), PARAM(REDIRECT_HTTP_AUTHORIZATION), PARAM(REMOTE_ADDR),
 	PARAM(REQUEST_METHOD), PARAM(TOKENGATE_MAX_AUTH_AGE), PARAM(TOKENGATE_REQUIRE_AMR),
 	PARAM(TOKENGATE_TENANT),
 };
@@ -385,7 +386,7 @@ read_params(char *const *envp, const char *v[P_COUNT])
 		case 'H': lo = P_HTTP_AUTHORIZATION; hi = P_HTTPS; break;
 		case 'P': lo = hi = P_PATH_INFO; break;
 		case 'Q': lo = hi = P_QUERY_STRING; break;
-		case 'R': lo = P_REMOTE_ADDR; hi = P_REQUEST_METHOD; break;
+		case 'R': lo = P_REDIRECT_HTTP_AUTHORIZATION; hi = P_REQUEST_METHOD; break;
 		case 'T': lo = P_TOKENGATE_MAX_AUTH_AGE; hi = P_TOKENGATE_TENANT; break;
 		default: continue;
 		}
@@ -436,7 +437,14 @@ http_accept(struct http_conn *c, struct http_request *req)
 	req->content_type = v[P_CONTENT_TYPE];
 	req->content_length = content_length(v[P_CONTENT_LENGTH]);
 	c->has_bad_length = req->content_length < 0 && v[P_CONTENT_LENGTH] && *v[P_CONTENT_LENGTH];
-	req->authorization = v[P_HTTP_AUTHORIZATION];
+	/*
+	 * Apache renames the variables of a request it redirected internally: a header that
+	 * .htaccess copied with mod_rewrite (hosts that forbid CGIPassAuth) arrives as
+	 * REDIRECT_HTTP_AUTHORIZATION when a rewrite rule maps the URL onto the program.
+	 * Clients cannot set it: their headers all become HTTP_*.
+	 */
+	req->authorization = v[P_HTTP_AUTHORIZATION] ? v[P_HTTP_AUTHORIZATION]
+						     : v[P_REDIRECT_HTTP_AUTHORIZATION];
 	req->cookie = v[P_HTTP_COOKIE];
 	req->origin = v[P_HTTP_ORIGIN];
 	req->referer = v[P_HTTP_REFERER];

@@ -21,7 +21,7 @@ struct http_request {
 	const char *query_string;    /* QUERY_STRING, without the '?' */
 	const char *content_type;
 	int64_t content_length;      /* -1: none or unreadable */
-	const char *authorization;   /* HTTP_AUTHORIZATION */
+	const char *authorization;   /* HTTP_AUTHORIZATION, else REDIRECT_HTTP_AUTHORIZATION */
 	const char *cookie;          /* HTTP_COOKIE */
 	const char *origin;          /* HTTP_ORIGIN */
 	const char *referer;         /* HTTP_REFERER */

@@ -93,6 +93,10 @@ test_accept_cgi(void)
 		NULL,
 	};
 	char *empty[] = { "PATH_INFO", "REQUEST_METHOD=", NULL };
+	/* .htaccess rewrites that copy the header for hosts forbidding CGIPassAuth. */
+	char *redirected[] = { "REDIRECT_HTTP_AUTHORIZATIONX=no", "REDIRECT_HTTP_AUTHORIZATION=Bearer r",
+			       NULL };
+	char *both[] = { "REDIRECT_HTTP_AUTHORIZATION=Bearer r", "HTTP_AUTHORIZATION=Bearer k", NULL };
 	char **saved = environ;
 	struct http_conn *c = http_conn_cgi();
 	struct http_request req;
@@ -122,6 +126,15 @@ test_accept_cgi(void)
 	ok(!req.path_info && !req.query_string && !req.authorization && req.content_length == -1,
 	   "absent parameters are NULL, a name without '=' is no parameter");
 	is_str(req.method, "", "an empty value is kept");
+
+	environ = redirected;
+	ok(http_accept(c, &req) == TG_OK, "a request Apache redirected internally");
+	environ = saved;
+	is_str(req.authorization, "Bearer r", "REDIRECT_HTTP_AUTHORIZATION when HTTP_AUTHORIZATION is absent");
+	environ = both;
+	ok(http_accept(c, &req) == TG_OK, "a request with both names");
+	environ = saved;
+	is_str(req.authorization, "Bearer k", "HTTP_AUTHORIZATION before REDIRECT_HTTP_AUTHORIZATION");
 	http_conn_free(c);
 }
 
