@@ -6,6 +6,7 @@
 #include "ctl/ctl.h"
 
 #include "base/json_strict.h"
+#include "join/jwks_apply.h"
 #include "jose/keys.h"
 #include "store/store.h"
 
@@ -18,15 +19,17 @@
 static const char usage_key[] =
 	"usage: tokengatectl [--db DIR] key SUBCOMMAND ...\n"
 	"\n"
-	"  add TENANT KID --alg ALG (--secret-file F [--strip-newline] | --pem F | --jwk F)\n"
-	"  import-jwks TENANT FILE   add every key of a JWKS, or none of them\n"
+	"  add TENANT KID --alg ALG (--secret-file F [--strip-newline] | --pem F | --jwk F |\n"
+	"                           --cert F [--force])\n"
+	"  import-jwks TENANT FILE [--alg ALG] [--sync]\n"
+	"                           add a JWKS's signature keys, one line per kid\n"
 	"  list TENANT [--json]\n"
 	"  retire TENANT KID         stop verifying with the key; it stays listed\n"
 	"  remove TENANT KID         delete the key\n";
 
 static const char usage_add[] =
 	"usage: tokengatectl [--db DIR] key add TENANT KID --alg ALG (--secret-file F "
-	"[--strip-newline] | --pem F | --jwk F)\n"
+	"[--strip-newline] | --pem F | --jwk F | --cert F [--force])\n"
 	"\n"
 	"  --alg ALG          the one algorithm the key serves: HS256 HS384 HS512 RS256 RS384\n"
 	"                     RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519 (the\n"
@@ -36,15 +39,25 @@ static const char usage_add[] =
 	"                     (with a warning: `echo secret > F` adds one)\n"
 	"  --strip-newline    leave out one trailing newline (LF or CRLF) of --secret-file\n"
 	"  --pem F            PEM public key (SPKI or PKCS#1); a private key's public half is kept\n"
-	"  --jwk F            one JWK (RFC 7517) as a JSON file\n"
+	"  --jwk F            one JWK (RFC 7517) as a JSON file (a whole JWKS: import-jwks)\n"
+	"  --cert F           X.509 certificate, PEM or DER: its public key is kept, with its\n"
+	"                     subject and notAfter (shown by `key list`)\n"
+	"  --force            with --cert: take the key of an expired certificate\n"
 	"\n"
 	"Weak keys are refused: RSA under 2048 bits, HMAC secrets shorter than the hash.\n";
 
 static const char usage_import[] =
-	"usage: tokengatectl [--db DIR] key import-jwks TENANT FILE\n"
+	"usage: tokengatectl [--db DIR] key import-jwks TENANT FILE [--alg ALG] [--sync]\n"
 	"\n"
-	"FILE is a JWK Set ({\"keys\": [...]}). Every member needs \"kid\" and \"alg\"; the\n"
-	"keys are all checked first and added only if every one is acceptable.\n";
+	"FILE is a JWK Set ({\"keys\": [...]}). Keys for another use (\"enc\") or with an alg\n"
+	"off the allowlist are skipped; new kids are added, kids already holding the same key\n"
+	"are unchanged, a kid holding another key fails and is left as stored. One line per kid.\n"
+	"\n"
+	"  --alg ALG   the algorithm of keys that name none (Entra ID publishes them so)\n"
+	"  --sync      also retire the tenant's keys imported from a file that the set no\n"
+	"              longer holds (keys added by hand stay); all or nothing, one transaction\n"
+	"\n"
+	"Exit 1 when a key failed; the others are imported.\n";
 
 static const char usage_list[] = "usage: tokengatectl [--db DIR] key list TENANT [--json]\n";
 
@@ -55,7 +68,7 @@ static const char usage_retire[] =
 
 static const char usage_remove[] = "usage: tokengatectl [--db DIR] key remove TENANT KID\n";
 
-enum { OPT_ALG, OPT_SECRET_FILE, OPT_STRIP_NEWLINE, OPT_PEM, OPT_JWK };
+enum { OPT_ALG, OPT_SECRET_FILE, OPT_STRIP_NEWLINE, OPT_PEM, OPT_JWK, OPT_CERT, OPT_FORCE };
 
 static const struct ctl_opt add_opts[] = {
 	{ "alg", true, OPT_ALG },
@@ -63,6 +76,8 @@ static const struct ctl_opt add_opts[] = {
 	{ "strip-newline", false, OPT_STRIP_NEWLINE },
 	{ "pem", true, OPT_PEM },
 	{ "jwk", true, OPT_JWK },
+	{ "cert", true, OPT_CERT },
+	{ "force", false, OPT_FORCE },
 	{ NULL, false, 0 },
 };
 
@@ -132,6 +147,43 @@ secret_len(const struct ctl_args *a, const char *path, const struct tg_secret *b
 	return bytes->len;
 }
 
+static bool
+is_jwk_set(const struct json_object *o)
+{
+	return json_object_is_type(o, json_type_object) &&
+	       json_object_object_get_ex(o, "keys", NULL) &&
+	       !json_object_object_get_ex(o, "kty", NULL);
+}
+
+/*
+ * The key of a certificate: an expired one is refused unless forced, since its
+ * issuer no longer vouches for it (a provider's rotation usually left it).
+ */
+static enum tg_err
+cert_key(const char *kid, enum tg_alg alg, const struct tg_secret *bytes, bool is_forced,
+	 struct tg_key **out, struct tg_why *why)
+{
+	struct tg_cert *c = NULL;
+	char when[32];
+	enum tg_err err = cert_parse(bytes->p, bytes->len, &c, why);
+
+	if (err != TG_OK)
+		return err;
+	if (strlen(c->subject) > TG_KEYREC_STR_MAX) {
+		err = tg_fail(why, TG_ERR_INVALID, "the certificate's subject is longer than %d "
+			      "characters", TG_KEYREC_STR_MAX);
+	} else if (c->not_after < (int64_t)time(NULL) && !is_forced) {
+		ctl_format_time(c->not_after, when, sizeof(when));
+		err = tg_fail(why, TG_ERR_INVALID, "the certificate (subject \"%s\") expired at %s; "
+			      "give its current certificate, or add --force to take this key "
+			      "anyway", c->subject, when);
+	} else {
+		err = keys_from_cert(kid, alg, c, out, why);
+	}
+	cert_free(c);
+	return err;
+}
+
 /* Turns the one key source given into a checked key; 0 or an exit code. */
 static int
 load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
@@ -147,6 +199,8 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 		src = ctl_last(a, OPT_PEM);
 	if (!src)
 		src = ctl_last(a, OPT_JWK);
+	if (!src)
+		src = ctl_last(a, OPT_CERT);
 	rc = read_input(src, &bytes);
 	if (rc != CTL_EXIT_OK)
 		goto out;
@@ -154,10 +208,18 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 		err = keys_from_secret(kid, alg, bytes.p, secret_len(a, src, &bytes), out, &why);
 	} else if (ctl_has(a, OPT_PEM)) {
 		err = keys_from_pem(kid, alg, (const char *)bytes.p, bytes.len, out, &why);
+	} else if (ctl_has(a, OPT_CERT)) {
+		err = cert_key(kid, alg, &bytes, ctl_has(a, OPT_FORCE), out, &why);
 	} else {
 		rc = parse_json(src, &bytes, &jwk);
 		if (rc != CTL_EXIT_OK)
 			goto out;
+		if (is_jwk_set(jwk)) {
+			rc = ctl_fail(CTL_EXIT_REJECTED, "%s is a JWK Set (\"keys\"), not one JWK: "
+				      "import it with `tokengatectl key import-jwks TENANT %s`", src,
+				      src);
+			goto out;
+		}
 		err = keys_from_jwk(kid, alg, jwk, true, out, &why);
 	}
 	if (err == TG_OK && (*out)->is_private) {
@@ -190,6 +252,11 @@ store_key(struct tg_store *s, const char *tenant, const struct tg_key *k)
 	rec.state = TG_KEY_ACTIVE;
 	rec.use = TG_KEY_USE_VERIFY;
 	rec.created = (int64_t)time(NULL);
+	/* A certificate without a subject (RFC 5280 4.1.2.6 allows it) still has a key. */
+	if (k->cert_subject && k->cert_subject[0]) {
+		rec.cert_subject = k->cert_subject;
+		rec.cert_not_after = k->cert_not_after;
+	}
 	err = store_key_add(s, &rec);
 	free(rec.tenant);
 	free(rec.kid);
@@ -221,9 +288,15 @@ cmd_add(struct ctl *c, int argc, char **argv)
 		goto out;
 	tenant = a.pos[0];
 	kid = a.pos[1];
-	nsrc = ctl_has(&a, OPT_SECRET_FILE) + ctl_has(&a, OPT_PEM) + ctl_has(&a, OPT_JWK);
+	nsrc = ctl_has(&a, OPT_SECRET_FILE) + ctl_has(&a, OPT_PEM) + ctl_has(&a, OPT_JWK) +
+	       ctl_has(&a, OPT_CERT);
 	if (nsrc != 1) {
-		rc = ctl_usage_error(usage_add, "give exactly one of --secret-file, --pem and --jwk");
+		rc = ctl_usage_error(usage_add,
+				     "give exactly one of --secret-file, --pem, --jwk and --cert");
+		goto out;
+	}
+	if (ctl_has(&a, OPT_FORCE) && !ctl_has(&a, OPT_CERT)) {
+		rc = ctl_usage_error(usage_add, "--force goes with --cert only");
 		goto out;
 	}
 	if (ctl_has(&a, OPT_STRIP_NEWLINE) && !ctl_has(&a, OPT_SECRET_FILE)) {
@@ -262,102 +335,32 @@ out:
 
 /* ---------------------------------------------------------------- import-jwks */
 
-struct jwks_keys {
-	struct tg_key **v;
-	size_t n;
+enum { OPT_IMPORT_ALG, OPT_SYNC };
+
+static const struct ctl_opt import_opts[] = {
+	{ "alg", true, OPT_IMPORT_ALG },
+	{ "sync", false, OPT_SYNC },
+	{ NULL, false, 0 },
 };
 
-static void
-jwks_keys_fini(struct jwks_keys *ks)
-{
-	for (size_t i = 0; i < ks->n; i++)
-		key_free(ks->v[i]);
-	free(ks->v);
-}
+/* The source a file's keys are recorded under; a fetched set's is its jwks_uri. */
+static const char jwks_file_source[] = "file";
 
-static bool
-has_string(const struct json_object *o, const char *name)
-{
-	struct json_object *m;
-
-	return json_object_object_get_ex(o, name, &m) && json_object_is_type(m, json_type_string);
-}
-
-/* One member, checked alone and against the ones before it. */
 static int
-jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks_keys *ks)
+import_report(const char *tenant, const char *path, const struct jwks_report *r, enum tg_err err,
+	      const struct tg_why *why)
 {
-	struct tg_why why;
-	struct tg_key *k = NULL;
-	enum tg_err err;
-
-	if (!json_object_is_type(m, json_type_object) || !has_string(m, "kid"))
-		return ctl_fail(CTL_EXIT_REJECTED, "%s: key %zu has no \"kid\"; nothing was imported",
-				path, i);
-	/* An alg implied by kty would let one RSA key serve RS256 and PS512 alike. */
-	if (!has_string(m, "alg"))
-		return ctl_fail(CTL_EXIT_REJECTED,
-				"%s: key %zu has no \"alg\"; each key must name its one algorithm. "
-				"Nothing was imported", path, i);
-	err = keys_from_jwk(NULL, TG_ALG_INVALID, m, false, &k, &why);
+	for (size_t i = 0; i < r->n; i++)
+		printf("%s\n", r->lines[i]);
 	if (err != TG_OK)
-		return ctl_fail(ctl_exit_for(err), "%s: key %zu refused: %s; nothing was imported",
-				path, i, why.text);
-	for (size_t j = 0; j < ks->n; j++) {
-		if (strcmp(ks->v[j]->kid, k->kid) == 0) {
-			key_free(k);
-			return ctl_fail(CTL_EXIT_REJECTED,
-					"%s: keys %zu and %zu share a kid; nothing was imported",
-					path, j, i);
-		}
-	}
-	ks->v = tg_xrealloc(ks->v, (ks->n + 1) * sizeof(*ks->v));
-	ks->v[ks->n++] = k;
+		return ctl_fail(ctl_exit_for(err), "%s: %s", path, why->text);
+	printf("tenant %s: %zu added, %zu unchanged, %zu retired, %zu skipped, %zu failed\n", tenant,
+	       r->added, r->unchanged, r->retired, r->skipped, r->failed);
+	if (r->failed > 0)
+		return ctl_fail(CTL_EXIT_REJECTED, "%zu key%s of %s could not be imported (the "
+				"\"failed\" lines say why); the others were", r->failed,
+				r->failed == 1 ? "" : "s", path);
 	return CTL_EXIT_OK;
-}
-
-static int
-jwks_parse(const char *path, const struct json_object *doc, struct jwks_keys *ks)
-{
-	struct json_object *arr;
-	size_t n;
-	int rc = CTL_EXIT_OK;
-
-	if (!json_object_is_type(doc, json_type_object) ||
-	    !json_object_object_get_ex(doc, "keys", &arr) ||
-	    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0)
-		return ctl_fail(CTL_EXIT_REJECTED,
-				"%s is not a JWK Set: it needs a non-empty \"keys\" array", path);
-	n = json_object_array_length(arr);
-	for (size_t i = 0; i < n && rc == CTL_EXIT_OK; i++)
-		rc = jwks_member(path, json_object_array_get_idx(arr, i), i, ks);
-	return rc;
-}
-
-/* Adds every key; if one fails after all, the ones already added are taken out again. */
-static int
-jwks_store(struct tg_store *s, const char *tenant, const struct jwks_keys *ks)
-{
-	struct tg_key_record *existing = NULL;
-	enum tg_err err = TG_OK;
-	size_t added = 0;
-
-	for (size_t i = 0; i < ks->n; i++) {
-		if (store_key_get(s, tenant, ks->v[i]->kid, &existing) == TG_OK) {
-			keyrec_free(existing);
-			return key_exists(tenant, ks->v[i]->kid);
-		}
-	}
-	for (; added < ks->n && err == TG_OK; added++)
-		err = store_key(s, tenant, ks->v[added]);
-	if (err == TG_OK)
-		return CTL_EXIT_OK;
-	for (size_t i = 0; i + 1 < added; i++)
-		store_key_remove(s, tenant, ks->v[i]->kid);
-	if (err == TG_ERR_EXISTS)
-		return key_exists(tenant, ks->v[added - 1]->kid);
-	return ctl_fail(ctl_exit_for(err), "cannot add key %s: %s; nothing was imported",
-			ks->v[added - 1]->kid, tg_err_str(err));
 }
 
 static int
@@ -365,26 +368,27 @@ cmd_import(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_args a = { 0 };
 	struct tg_secret bytes = { 0 };
-	struct json_object *doc = NULL;
-	struct jwks_keys ks = { 0 };
+	struct jwks_report report = { 0 };
+	enum tg_alg alg = TG_ALG_INVALID;
 	struct tg_store *s;
+	struct tg_why why;
+	enum tg_err err;
 	int rc;
 
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 2, usage_import, &a, &s, NULL);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, import_opts, 2, usage_import, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	rc = read_input(a.pos[1], &bytes);
+	if (ctl_has(&a, OPT_IMPORT_ALG))
+		rc = ctl_alg(usage_import, ctl_last(&a, OPT_IMPORT_ALG), &alg);
 	if (rc == CTL_EXIT_OK)
-		rc = parse_json(a.pos[1], &bytes, &doc);
-	if (rc == CTL_EXIT_OK)
-		rc = jwks_parse(a.pos[1], doc, &ks);
-	if (rc == CTL_EXIT_OK)
-		rc = jwks_store(s, a.pos[0], &ks);
-	if (rc == CTL_EXIT_OK)
-		printf("%zu key%s imported into tenant %s\n", ks.n, ks.n == 1 ? "" : "s", a.pos[0]);
+		rc = read_input(a.pos[1], &bytes);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = jwks_apply(s, a.pos[0], (const char *)bytes.p, bytes.len, jwks_file_source, alg,
+			 ctl_has(&a, OPT_SYNC), &report, &why);
+	rc = import_report(a.pos[0], a.pos[1], &report, err, &why);
 out:
-	jwks_keys_fini(&ks);
-	json_object_put(doc);
+	jwks_report_fini(&report);
 	secret_free(&bytes);
 	ctl_args_fini(&a);
 	return rc;
@@ -418,14 +422,19 @@ list_text(const char *tenant, const struct ctl_records *r)
 		printf("tenant %s has no keys (add one with `tokengatectl key add`)\n", tenant);
 		return;
 	}
-	ctl_table_init(&tab, 5);
-	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED");
+	ctl_table_init(&tab, 8);
+	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED", "SOURCE", "CERT NOT AFTER",
+		      "CERT SUBJECT");
 	for (size_t i = 0; i < r->n; i++) {
-		char created[32];
+		char created[32], not_after[32];
 
 		ctl_format_time(v[i]->created, created, sizeof(created));
+		ctl_format_time(v[i]->cert_not_after, not_after, sizeof(not_after));
+		/* NULL cells print as "-". */
 		ctl_table_row(&tab, v[i]->kid, alg_name(v[i]->alg), keyrec_state_name(v[i]->state),
-			      v[i]->use == TG_KEY_USE_SIGN ? "sign" : "verify", created);
+			      v[i]->use == TG_KEY_USE_SIGN ? "sign" : "verify", created,
+			      v[i]->source, v[i]->cert_subject ? not_after : NULL,
+			      v[i]->cert_subject);
 	}
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);
