@@ -159,6 +159,16 @@ jwks_apply(struct tg_store *s, const char *tenant, const char *json, size_t len,
 	add = tg_xcalloc(set.n, sizeof(*add));
 	plan_records(tenant, source, &set, add, keys, &sy.nadd);
 	sy.add = add;
+	/*
+	 * A provider's outage page or an emptied set must not retire every key it published: all
+	 * tokens would be refused until the next good fetch. An empty sync is refused instead.
+	 */
+	if (is_sync && sy.nadd == 0) {
+		rc = tg_fail(why, TG_ERR_INVALID, "the set has no key tokengate can verify with (%zu "
+			     "members, none usable); nothing was retired from tenant %s", set.n,
+			     tenant);
+		goto out;
+	}
 	/* A member that failed still names a kid of the set: its stored key is not retired. */
 	for (size_t i = 0; i < set.n; i++)
 		if (set.v[i].kid && set.v[i].verdict != JWKS_SKIPPED)

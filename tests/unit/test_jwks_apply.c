@@ -60,8 +60,9 @@ test_import_and_sync(void)
 {
 	struct json_object *k1 = fixture_jwk(TG_ALG_ES256, "k1"), *k2 = fixture_jwk(TG_ALG_RS256, "k2"),
 			   *k3 = fixture_jwk(TG_ALG_EDDSA, "k3"), *k2other = fixture_jwk(TG_ALG_RS256, "k2"),
-			   *k4 = fixture_jwk(TG_ALG_ES256, "k4");
-	struct json_object *set1[] = { k1, k2 }, *set2[] = { k2, k3 }, *bad[] = { k4, k2other };
+			   *k4 = fixture_jwk(TG_ALG_ES256, "k4"), *enc = fixture_jwk(TG_ALG_RS256, "e1");
+	struct json_object *set1[] = { k1, k2 }, *set2[] = { k2, k3 }, *bad[] = { k4, k2other },
+			   *only_enc[] = { enc };
 	struct jwks_report r = { 0 };
 	struct tg_key_record *rec = NULL;
 	struct tg_why why = { "" };
@@ -115,6 +116,14 @@ test_import_and_sync(void)
 	   "k3 and k4 retired");
 	jwks_report_fini(&r);
 
+	json_object_object_add(enc, "use", json_object_new_string("enc"));
+	g = gen(f.s);
+	is_int(apply(only_enc, 1, "file", true, &r, &why), TG_ERR_INVALID,
+	       "sync with a set of no usable key is refused");
+	ok(gen(f.s) == g && state_of("k1") == TG_KEY_ACTIVE && state_of("k2") == TG_KEY_ACTIVE,
+	   "nothing retired: an emptied or outage set cannot lock every token out");
+	jwks_report_fini(&r);
+
 	is_int(jwks_apply(f.s, "nosuch", "{\"keys\":[]}", 11, "file", TG_ALG_INVALID, false, &r,
 			  &why), TG_ERR_INVALID, "an empty set is not a JWK Set");
 	is_int(apply(set1, 2, "", false, &r, &why), TG_ERR_INVALID, "an empty source refused");
@@ -124,6 +133,7 @@ test_import_and_sync(void)
 	json_object_put(k3);
 	json_object_put(k2other);
 	json_object_put(k4);
+	json_object_put(enc);
 }
 
 int
