@@ -6,6 +6,7 @@
 #include "ctl/ctl.h"
 
 #include "base/json_strict.h"
+#include "join/jwks_apply.h"
 #include "jose/keys.h"
 #include "store/store.h"
 
@@ -262,102 +263,32 @@ out:
 
 /* ---------------------------------------------------------------- import-jwks */
 
-struct jwks_keys {
-	struct tg_key **v;
-	size_t n;
+enum { OPT_IMPORT_ALG, OPT_SYNC };
+
+static const struct ctl_opt import_opts[] = {
+	{ "alg", true, OPT_IMPORT_ALG },
+	{ "sync", false, OPT_SYNC },
+	{ NULL, false, 0 },
 };
 
-static void
-jwks_keys_fini(struct jwks_keys *ks)
-{
-	for (size_t i = 0; i < ks->n; i++)
-		key_free(ks->v[i]);
-	free(ks->v);
-}
+/* The source a file's keys are recorded under; a fetched set's is its jwks_uri. */
+static const char jwks_file_source[] = "file";
 
-static bool
-has_string(const struct json_object *o, const char *name)
-{
-	struct json_object *m;
-
-	return json_object_object_get_ex(o, name, &m) && json_object_is_type(m, json_type_string);
-}
-
-/* One member, checked alone and against the ones before it. */
 static int
-jwks_member(const char *path, const struct json_object *m, size_t i, struct jwks_keys *ks)
+import_report(const char *tenant, const char *path, const struct jwks_report *r, enum tg_err err,
+	      const struct tg_why *why)
 {
-	struct tg_why why;
-	struct tg_key *k = NULL;
-	enum tg_err err;
-
-	if (!json_object_is_type(m, json_type_object) || !has_string(m, "kid"))
-		return ctl_fail(CTL_EXIT_REJECTED, "%s: key %zu has no \"kid\"; nothing was imported",
-				path, i);
-	/* An alg implied by kty would let one RSA key serve RS256 and PS512 alike. */
-	if (!has_string(m, "alg"))
-		return ctl_fail(CTL_EXIT_REJECTED,
-				"%s: key %zu has no \"alg\"; each key must name its one algorithm. "
-				"Nothing was imported", path, i);
-	err = keys_from_jwk(NULL, TG_ALG_INVALID, m, false, &k, &why);
+	for (size_t i = 0; i < r->n; i++)
+		printf("%s\n", r->lines[i]);
 	if (err != TG_OK)
-		return ctl_fail(ctl_exit_for(err), "%s: key %zu refused: %s; nothing was imported",
-				path, i, why.text);
-	for (size_t j = 0; j < ks->n; j++) {
-		if (strcmp(ks->v[j]->kid, k->kid) == 0) {
-			key_free(k);
-			return ctl_fail(CTL_EXIT_REJECTED,
-					"%s: keys %zu and %zu share a kid; nothing was imported",
-					path, j, i);
-		}
-	}
-	ks->v = tg_xrealloc(ks->v, (ks->n + 1) * sizeof(*ks->v));
-	ks->v[ks->n++] = k;
+		return ctl_fail(ctl_exit_for(err), "%s: %s", path, why->text);
+	printf("tenant %s: %zu added, %zu unchanged, %zu retired, %zu skipped, %zu failed\n", tenant,
+	       r->added, r->unchanged, r->retired, r->skipped, r->failed);
+	if (r->failed > 0)
+		return ctl_fail(CTL_EXIT_REJECTED, "%zu key%s of %s could not be imported (the "
+				"\"failed\" lines say why); the others were", r->failed,
+				r->failed == 1 ? "" : "s", path);
 	return CTL_EXIT_OK;
-}
-
-static int
-jwks_parse(const char *path, const struct json_object *doc, struct jwks_keys *ks)
-{
-	struct json_object *arr;
-	size_t n;
-	int rc = CTL_EXIT_OK;
-
-	if (!json_object_is_type(doc, json_type_object) ||
-	    !json_object_object_get_ex(doc, "keys", &arr) ||
-	    !json_object_is_type(arr, json_type_array) || json_object_array_length(arr) == 0)
-		return ctl_fail(CTL_EXIT_REJECTED,
-				"%s is not a JWK Set: it needs a non-empty \"keys\" array", path);
-	n = json_object_array_length(arr);
-	for (size_t i = 0; i < n && rc == CTL_EXIT_OK; i++)
-		rc = jwks_member(path, json_object_array_get_idx(arr, i), i, ks);
-	return rc;
-}
-
-/* Adds every key; if one fails after all, the ones already added are taken out again. */
-static int
-jwks_store(struct tg_store *s, const char *tenant, const struct jwks_keys *ks)
-{
-	struct tg_key_record *existing = NULL;
-	enum tg_err err = TG_OK;
-	size_t added = 0;
-
-	for (size_t i = 0; i < ks->n; i++) {
-		if (store_key_get(s, tenant, ks->v[i]->kid, &existing) == TG_OK) {
-			keyrec_free(existing);
-			return key_exists(tenant, ks->v[i]->kid);
-		}
-	}
-	for (; added < ks->n && err == TG_OK; added++)
-		err = store_key(s, tenant, ks->v[added]);
-	if (err == TG_OK)
-		return CTL_EXIT_OK;
-	for (size_t i = 0; i + 1 < added; i++)
-		store_key_remove(s, tenant, ks->v[i]->kid);
-	if (err == TG_ERR_EXISTS)
-		return key_exists(tenant, ks->v[added - 1]->kid);
-	return ctl_fail(ctl_exit_for(err), "cannot add key %s: %s; nothing was imported",
-			ks->v[added - 1]->kid, tg_err_str(err));
 }
 
 static int
@@ -365,26 +296,27 @@ cmd_import(struct ctl *c, int argc, char **argv)
 {
 	struct ctl_args a = { 0 };
 	struct tg_secret bytes = { 0 };
-	struct json_object *doc = NULL;
-	struct jwks_keys ks = { 0 };
+	struct jwks_report report = { 0 };
+	enum tg_alg alg = TG_ALG_INVALID;
 	struct tg_store *s;
+	struct tg_why why;
+	enum tg_err err;
 	int rc;
 
-	rc = ctl_begin_tenant_cmd(c, argc, argv, ctl_no_opts, 2, usage_import, &a, &s, NULL);
+	rc = ctl_begin_tenant_cmd(c, argc, argv, import_opts, 2, usage_import, &a, &s, NULL);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	rc = read_input(a.pos[1], &bytes);
+	if (ctl_has(&a, OPT_IMPORT_ALG))
+		rc = ctl_alg(usage_import, ctl_last(&a, OPT_IMPORT_ALG), &alg);
 	if (rc == CTL_EXIT_OK)
-		rc = parse_json(a.pos[1], &bytes, &doc);
-	if (rc == CTL_EXIT_OK)
-		rc = jwks_parse(a.pos[1], doc, &ks);
-	if (rc == CTL_EXIT_OK)
-		rc = jwks_store(s, a.pos[0], &ks);
-	if (rc == CTL_EXIT_OK)
-		printf("%zu key%s imported into tenant %s\n", ks.n, ks.n == 1 ? "" : "s", a.pos[0]);
+		rc = read_input(a.pos[1], &bytes);
+	if (rc != CTL_EXIT_OK)
+		goto out;
+	err = jwks_apply(s, a.pos[0], (const char *)bytes.p, bytes.len, jwks_file_source, alg,
+			 ctl_has(&a, OPT_SYNC), &report, &why);
+	rc = import_report(a.pos[0], a.pos[1], &report, err, &why);
 out:
-	jwks_keys_fini(&ks);
-	json_object_put(doc);
+	jwks_report_fini(&report);
 	secret_free(&bytes);
 	ctl_args_fini(&a);
 	return rc;

@@ -40,6 +40,7 @@ key_free(struct tg_key *k)
 	EVP_MD_CTX_free(k->verify);
 	EVP_MD_CTX_free(k->sign);
 	EVP_MAC_CTX_free(k->mac);
+	free(k->cert_subject);
 	free(k);
 }
 
@@ -538,35 +539,54 @@ ec_curve_by(const char *crv, const char *group)
 	return NULL;
 }
 
-/* RFC 7518 section 6.2: x, y (and d) are each exactly one full coordinate long. */
+/*
+ * RFC 7518 section 6.2.1.2 wants x and y one full coordinate long, but PyJWT
+ * 2.6, authlib 1.2, Keycloak, Gluu and jjwt drop leading zero bytes (2 in 3
+ * P-521 keys), as jose, Node and jwcrypto accept: a shorter one is put back
+ * left-padded with zeros into dst; a longer one is refused.
+ */
+static bool
+ec_coord(const struct json_object *jwk, const char *name, size_t width, unsigned char *dst)
+{
+	struct tg_secret v = { 0 };
+	bool is_ok = jwk_bytes(jwk, name, &v) && v.len > 0 && v.len <= width;
+
+	if (is_ok) {
+		memset(dst, 0, width - v.len);
+		memcpy(dst + width - v.len, v.p, v.len);
+	}
+	secret_free(&v);
+	return is_ok;
+}
+
+/* RFC 7518 section 6.2: the point (x, y) and, for a private key, d. */
 static enum tg_err
 jwk_ec(const struct json_object *jwk, enum tg_alg alg, bool is_private, EVP_PKEY **out,
        struct tg_why *why)
 {
 	bool bad = false;
 	const struct ec_curve *c = ec_curve_by(jwk_string(jwk, "crv", &bad), NULL);
-	struct tg_secret x = { 0 }, y = { 0 }, d = { 0 };
+	struct tg_secret d = { 0 };
 	unsigned char point[1 + 2 * EC_COORD_MAX];
 	OSSL_PARAM_BLD *bld = NULL;
 	BIGNUM *priv = NULL;
 	EVP_PKEY *pkey = NULL;
 	char group[16];
-	const char *fault = "EC JWK x and y (and d) must be strict base64url of one full "
-			    "coordinate each";
+	const char *fault = "EC JWK x and y (and d) must be strict base64url, none longer than "
+			    "one coordinate of its curve";
 
 	if (!c)
 		return tg_fail(why, TG_ERR_INVALID, "EC JWK crv must be P-256, P-384 or P-521");
 	if (strcmp(c->group, alg_ec_group(alg)) != 0)
-		return tg_fail(why, TG_ERR_INVALID,
-			       "EC JWK crv is not the curve its algorithm requires");
-	if (!jwk_bytes(jwk, "x", &x) || !jwk_bytes(jwk, "y", &y) || x.len != c->coord_len ||
-	    y.len != c->coord_len)
-		goto out;
-	if (is_private && (!jwk_bytes(jwk, "d", &d) || d.len != c->coord_len))
-		goto out;
+		return tg_fail(why, TG_ERR_INVALID, "EC JWK crv %s is not the curve %s requires",
+			       c->crv, alg_name(alg));
 	point[0] = POINT_CONVERSION_UNCOMPRESSED;
-	memcpy(point + 1, x.p, x.len);
-	memcpy(point + 1 + x.len, y.p, y.len);
+	if (!ec_coord(jwk, "x", c->coord_len, point + 1) ||
+	    !ec_coord(jwk, "y", c->coord_len, point + 1 + c->coord_len))
+		goto out;
+	/* d is a number: BN_bin2bn needs no padding, only no more than the field. */
+	if (is_private && (!jwk_bytes(jwk, "d", &d) || d.len == 0 || d.len > c->coord_len))
+		goto out;
 	memcpy(group, c->group, strlen(c->group) + 1);
 	bld = OSSL_PARAM_BLD_new();
 	if (!bld || !OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME, group, 0) ||
@@ -584,8 +604,6 @@ jwk_ec(const struct json_object *jwk, enum tg_alg alg, bool is_private, EVP_PKEY
 out:
 	OSSL_PARAM_BLD_free(bld);
 	BN_clear_free(priv);
-	secret_free(&x);
-	secret_free(&y);
 	secret_free(&d);
 	return jwk_built(pkey, fault, out, why);
 }
@@ -679,6 +697,59 @@ is_signature_jwk(const struct json_object *jwk)
 	return has_op;
 }
 
+static bool
+has_public_members(const struct json_object *jwk)
+{
+	return jwk_has(jwk, "n") || jwk_has(jwk, "e") || jwk_has(jwk, "x") || jwk_has(jwk, "y");
+}
+
+/*
+ * RFC 7517 section 4.7: x5c's first certificate holds the key; with members
+ * beside it (*pkey already built) both must be one key, or a set could show
+ * one key to a reader of n/e and verify with another.
+ */
+static enum tg_err
+jwk_x5c(const struct json_object *jwk, EVP_PKEY **pkey, struct tg_cert **cert,
+	struct tg_why *why)
+{
+	struct json_object *arr, *first;
+	enum tg_err rc;
+
+	if (!json_object_object_get_ex(jwk, "x5c", &arr))
+		return TG_OK;
+	first = json_object_is_type(arr, json_type_array) ? json_object_array_get_idx(arr, 0)
+							   : NULL;
+	if (!first || !json_object_is_type(first, json_type_string))
+		return tg_fail(why, TG_ERR_INVALID,
+			       "JWK x5c must be an array of base64 certificates");
+	rc = cert_from_x5c(json_object_get_string(first), cert, why);
+	if (rc != TG_OK)
+		return rc;
+	if (!*pkey) {
+		if (EVP_PKEY_up_ref((*cert)->pkey) != 1)
+			return tg_fail(why, TG_ERR_CRYPTO, "the certificate's key could not be taken");
+		*pkey = (*cert)->pkey;
+	} else if (EVP_PKEY_eq(*pkey, (*cert)->pkey) != 1) {
+		return tg_fail(why, TG_ERR_INVALID, "x5c's first certificate holds another key than "
+			       "the JWK's own members (n/e or x/y)");
+	}
+	return TG_OK;
+}
+
+/* key_from_pkey (which takes pkey), with the certificate it came in recorded when there is one. */
+static enum tg_err
+key_with_cert(const char *kid, enum tg_alg alg, EVP_PKEY *pkey, bool is_private,
+	      const struct tg_cert *cert, struct tg_key **out, struct tg_why *why)
+{
+	enum tg_err rc = key_from_pkey(kid, alg, pkey, is_private, out, why);
+
+	if (rc == TG_OK && cert) {
+		(*out)->cert_subject = tg_xstrdup(cert->subject);
+		(*out)->cert_not_after = cert->not_after;
+	}
+	return rc;
+}
+
 /* The JWK's alg, the caller's (which wins), or both when they agree (EdDSA and Ed25519 do). */
 static enum tg_err
 jwk_alg(const struct json_object *jwk, enum tg_alg want, enum tg_alg *alg, struct tg_why *why)
@@ -706,6 +777,7 @@ keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk, b
 	const char *kty, *own_kid;
 	struct tg_secret k = { 0 };
 	EVP_PKEY *pkey = NULL;
+	struct tg_cert *cert = NULL;
 	bool is_private;
 	enum tg_err rc;
 
@@ -719,7 +791,8 @@ keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk, b
 	if (rc != TG_OK)
 		return rc;
 	if (!kty_fits(kty, alg))
-		return tg_fail(why, TG_ERR_INVALID, "JWK kty does not fit its algorithm");
+		return tg_fail(why, TG_ERR_INVALID, "a JWK of kty \"%s\" cannot serve %s",
+			       kty, alg_name(alg));
 	if (!is_signature_jwk(jwk))
 		return tg_fail(why, TG_ERR_INVALID,
 			      "JWK is not marked for signatures (use/key_ops)");
@@ -738,15 +811,33 @@ keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk, b
 	if (is_private && !allow_private)
 		return tg_fail(why, TG_ERR_INVALID,
 			      "JWK holds private key members; give the public key");
-	if (alg_family(alg) == TG_FAMILY_EC)
+	if (!is_private && jwk_has(jwk, "x5c") && !has_public_members(jwk))
+		rc = TG_OK; /* the certificate alone holds the key */
+	else if (alg_family(alg) == TG_FAMILY_EC)
 		rc = jwk_ec(jwk, alg, is_private, &pkey, why);
 	else if (alg_family(alg) == TG_FAMILY_OKP)
 		rc = jwk_okp(jwk, is_private, &pkey, why);
 	else
 		rc = jwk_rsa(jwk, is_private, &pkey, why);
-	if (rc != TG_OK)
-		return rc;
-	return key_from_pkey(kid, alg, pkey, is_private, out, why);
+	if (rc == TG_OK)
+		rc = jwk_x5c(jwk, &pkey, &cert, why);
+	if (rc == TG_OK)
+		rc = key_with_cert(kid, alg, pkey, is_private, cert, out, why);
+	else
+		EVP_PKEY_free(pkey);
+	cert_free(cert);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- certificates */
+
+enum tg_err
+keys_from_cert(const char *kid, enum tg_alg alg, const struct tg_cert *c, struct tg_key **out,
+	       struct tg_why *why)
+{
+	if (!c || EVP_PKEY_up_ref(c->pkey) != 1)
+		return tg_fail(why, TG_ERR_CRYPTO, "the certificate's key could not be taken");
+	return key_with_cert(kid, alg, c->pkey, false, c, out, why);
 }
 
 /* ---------------------------------------------------------------- stored form */

@@ -9,6 +9,7 @@
 
 #include "base/alg.h"
 #include "base/secret.h"
+#include "jose/cert.h"
 
 #include <openssl/evp.h>
 
@@ -24,6 +25,8 @@ struct tg_key {
 	struct tg_secret secret; /* HS*: the secret's exact bytes; empty otherwise */
 	bool is_private;         /* pkey holds a private key (gateway signing, `token sign`) */
 	bool is_gateway;         /* set by keyring.c: a gateway signing key, so its tokens have a session */
+	char *cert_subject;      /* the certificate it came in (--cert, x5c), or NULL */
+	int64_t cert_not_after;  /* that certificate's notAfter (Unix time) */
 	/*
 	 * Prepared once by keys.c, read-only afterwards, so jws.c verifies with
 	 * no per-call fetch or re-keying; private to keys.c and jws.c.
@@ -46,11 +49,16 @@ enum tg_err keys_from_secret(const char *kid, enum tg_alg alg, const unsigned ch
 /* PEM: SPKI "PUBLIC KEY", PKCS#1 "RSA PUBLIC KEY", or a private key (PKCS#8, PKCS#1, SEC1). */
 enum tg_err keys_from_pem(const char *kid, enum tg_alg alg, const char *pem, size_t len,
 			  struct tg_key **out, struct tg_why *why);
+/* A certificate's public key for alg (the caller judges its validity); its subject is kept. */
+enum tg_err keys_from_cert(const char *kid, enum tg_alg alg, const struct tg_cert *c,
+			   struct tg_key **out, struct tg_why *why);
 /*
  * One JWK (RFC 7517/7518: kty oct, RSA, EC, OKP/Ed25519). alg may be
  * TG_ALG_INVALID to take the JWK's own "alg"; when both are given they must
  * agree. kid NULL takes the JWK's "kid" (required then). Private members
- * ("d") are accepted only when allow_private.
+ * ("d") are accepted only when allow_private. With x5c (RFC 7517 section
+ * 4.7) the key is the first certificate's, and n/e or x/y beside it must be
+ * the same key. EC coordinates shorter than the field are left-padded.
  */
 enum tg_err keys_from_jwk(const char *kid, enum tg_alg alg, const struct json_object *jwk,
 			  bool allow_private, struct tg_key **out, struct tg_why *why);

@@ -16,6 +16,8 @@ keyrec_free(struct tg_key_record *r)
 	free(r->tenant);
 	free(r->kid);
 	secret_free(&r->material);
+	free(r->source);
+	free(r->cert_subject);
 	free(r);
 }
 
@@ -60,6 +62,12 @@ keyrec_to_json_public(const struct tg_key_record *r)
 	json_object_object_add(o, "state", json_object_new_string(keyrec_state_name(r->state)));
 	json_object_object_add(o, "use", json_object_new_string(use_name(r->use)));
 	json_object_object_add(o, "created", json_object_new_int64(r->created));
+	if (r->source)
+		json_object_object_add(o, "source", json_object_new_string(r->source));
+	if (r->cert_subject) {
+		json_object_object_add(o, "cert_subject", json_object_new_string(r->cert_subject));
+		json_object_object_add(o, "cert_not_after", json_object_new_int64(r->cert_not_after));
+	}
 	return o;
 }
 

@@ -13,6 +13,9 @@ struct json_object;
 enum tg_key_state { TG_KEY_ACTIVE = 0, TG_KEY_RETIRED = 1 };
 enum tg_key_use { TG_KEY_USE_VERIFY = 0, TG_KEY_USE_SIGN = 1 }; /* SIGN: gateway signing key */
 
+/* The longest source or certificate subject a key record holds. */
+#define TG_KEYREC_STR_MAX 4096
+
 struct tg_key_record {
 	char *tenant;
 	char *kid;
@@ -21,6 +24,9 @@ struct tg_key_record {
 	enum tg_key_use use;
 	int64_t created;
 	struct tg_secret material; /* keys_export() form */
+	char *source;              /* the JWKS it came from ("file", a jwks_uri); NULL: added by hand */
+	char *cert_subject;        /* the X.509 certificate it came in (RFC 2253 form), or NULL */
+	int64_t cert_not_after;    /* that certificate's notAfter (Unix time); 0 without one */
 };
 
 void keyrec_free(struct tg_key_record *r);

@@ -24,7 +24,10 @@
  * Key record v1: u8 version=1, u8 state, u8 use, u8 alg name length L,
  *   L bytes alg name, i64 created (BE), u32 material length M (BE), M bytes
  *   material (keys_export form). The alg is stored by name so that
- *   reordering enum tg_alg never reinterprets a stored key.
+ *   reordering enum tg_alg never reinterprets a stored key. Key record v2
+ *   (written only for a key with a source or a certificate): the same with
+ *   version=2, then u16 length (BE) + source, u16 length + certificate
+ *   subject (0: none), i64 certificate notAfter (BE).
  * API key record v1: u8 version=1, u8 revoked, i64 created (BE), 32 bytes
  *   hash, tenant id (rest of the record, no NUL).
  * Session record v2: u8 version=2, u8 tenant length T, i64 expires (BE),
@@ -54,6 +57,7 @@
 #include <unistd.h>
 
 #define KEYREC_VERSION 1
+#define KEYREC_VERSION_2 2
 
 struct op;
 typedef int (*op_fn)(struct tg_store *s, DB_TXN *txn, struct op *op);
@@ -72,6 +76,7 @@ struct op {
 	size_t ntenants;
 	struct tg_key_record **keys;
 	size_t nkeys;
+	struct store_key_sync *sync;
 };
 /* ------------------------------------------------------------ encoding */
 
@@ -89,14 +94,56 @@ key_id(const char *tenant, const char *kid, size_t *n)
 	return p;
 }
 
+/* A u16-length-prefixed string of a v2 key record (NULL: length 0). */
+static unsigned char *
+put_str16(unsigned char *q, const char *str)
+{
+	size_t n = str ? strlen(str) : 0;
+
+	*q++ = (unsigned char)(n >> 8);
+	*q++ = (unsigned char)n;
+	if (n)
+		memcpy(q, str, n);
+	return q + n;
+}
+
+/* Reads one; false when it runs past end. Empty is NULL: v2 never stores an empty string. */
+static bool
+get_str16(const unsigned char **p, const unsigned char *end, char **out)
+{
+	size_t n;
+
+	if (end - *p < 2)
+		return false;
+	n = (size_t)(*p)[0] << 8 | (*p)[1];
+	*p += 2;
+	if ((size_t)(end - *p) < n)
+		return false;
+	*out = n ? tg_xstrndup((const char *)*p, n) : NULL;
+	*p += n;
+	return true;
+}
+
+static bool
+keyrec_needs_v2(const struct tg_key_record *k)
+{
+	return k->source || k->cert_subject;
+}
+
 static unsigned char *
 keyrec_encode(const struct tg_key_record *k, int64_t created, size_t *n)
 {
 	const char *alg = alg_name(k->alg);
 	size_t al = strlen(alg), len = 4 + al + 8 + 4 + k->material.len;
-	unsigned char *p = tg_xmalloc(len), *q = p;
+	unsigned char *p, *q;
 
-	*q++ = KEYREC_VERSION;
+	/* Records without the v2 fields stay v1, which a binary before v2 still reads. */
+	if (keyrec_needs_v2(k))
+		len += 2 + (k->source ? strlen(k->source) : 0) + 2 +
+		       (k->cert_subject ? strlen(k->cert_subject) : 0) + 8;
+	p = tg_xmalloc(len);
+	q = p;
+	*q++ = keyrec_needs_v2(k) ? KEYREC_VERSION_2 : KEYREC_VERSION;
 	*q++ = (unsigned char)k->state;
 	*q++ = (unsigned char)k->use;
 	*q++ = (unsigned char)al;
@@ -108,8 +155,25 @@ keyrec_encode(const struct tg_key_record *k, int64_t created, size_t *n)
 		*q++ = (unsigned char)(k->material.len >> (8 * i));
 	if (k->material.len)
 		memcpy(q, k->material.p, k->material.len);
+	q += k->material.len;
+	if (keyrec_needs_v2(k)) {
+		q = put_str16(q, k->source);
+		q = put_str16(q, k->cert_subject);
+		store_put_u64(q, (uint64_t)k->cert_not_after);
+	}
 	*n = len;
 	return p;
+}
+
+/* The v2 tail after the material: source, certificate subject and notAfter, nothing more. */
+static bool
+keyrec_decode_v2(const unsigned char *p, const unsigned char *end, struct tg_key_record *r)
+{
+	if (!get_str16(&p, end, &r->source) || !get_str16(&p, end, &r->cert_subject) ||
+	    end - p != 8)
+		return false;
+	r->cert_not_after = (int64_t)store_get_u64(p);
+	return true;
 }
 
 static bool
@@ -121,8 +185,8 @@ keyrec_decode(const DBT *key, const DBT *data, struct tg_key_record **out)
 	char alg[16];
 
 	nul = key->size ? memchr(kp, '\0', key->size) : NULL;
-	if (!nul || data->size < 4 || p[0] != KEYREC_VERSION || p[1] > TG_KEY_RETIRED ||
-	    p[2] > TG_KEY_USE_SIGN)
+	if (!nul || data->size < 4 || (p[0] != KEYREC_VERSION && p[0] != KEYREC_VERSION_2) ||
+	    p[1] > TG_KEY_RETIRED || p[2] > TG_KEY_USE_SIGN)
 		return false;
 	al = p[3];
 	if (al >= sizeof(alg) || data->size < 4 + al + 12)
@@ -131,11 +195,13 @@ keyrec_decode(const DBT *key, const DBT *data, struct tg_key_record **out)
 	alg[al] = '\0';
 	ml = (size_t)p[4 + al + 8] << 24 | (size_t)p[4 + al + 9] << 16 |
 	     (size_t)p[4 + al + 10] << 8 | p[4 + al + 11];
-	if (data->size != 4 + al + 12 + ml)
+	if (p[0] == KEYREC_VERSION ? data->size != 4 + al + 12 + ml : data->size < 4 + al + 12 + ml)
 		return false;
 	r = tg_xcalloc(1, sizeof(*r));
-	if (alg_from_name(alg, &r->alg) != TG_OK) {
-		free(r);
+	if (alg_from_name(alg, &r->alg) != TG_OK ||
+	    (p[0] == KEYREC_VERSION_2 &&
+	     !keyrec_decode_v2(p + 4 + al + 12 + ml, p + data->size, r))) {
+		keyrec_free(r);
 		return false;
 	}
 	r->tenant = tg_xstrndup((const char *)kp, (size_t)(nul - kp));
@@ -176,6 +242,8 @@ op_clear_outputs(struct op *op)
 	keyrec_list_free(op->keys, op->nkeys);
 	op->keys = NULL;
 	op->nkeys = 0;
+	if (op->sync)
+		strlist_free(&op->sync->retired);
 }
 
 static void
@@ -614,6 +682,18 @@ store_tenant_remove(struct tg_store *s, const char *id)
 
 /* ------------------------------------------------------------ keys */
 
+/* The v2 strings have u16 lengths: refused, never cut (callers check first, for a sentence). */
+static bool
+keyrec_is_valid(const struct tg_key_record *k)
+{
+	return tenant_id_is_valid(k->tenant) && k->kid && k->kid[0] && k->alg > TG_ALG_INVALID &&
+	       k->alg < TG_ALG_COUNT && k->state <= TG_KEY_RETIRED && k->use <= TG_KEY_USE_SIGN &&
+	       k->material.len <= UINT32_MAX &&
+	       (!k->source || (k->source[0] && strlen(k->source) <= TG_KEYREC_STR_MAX)) &&
+	       (!k->cert_subject || (k->cert_subject[0] &&
+				     strlen(k->cert_subject) <= TG_KEYREC_STR_MAX));
+}
+
 static int
 key_add_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 {
@@ -647,9 +727,7 @@ store_key_add(struct tg_store *s, const struct tg_key_record *k)
 	struct op op = { .k = k };
 	enum tg_err rc;
 
-	if (!tenant_id_is_valid(k->tenant) || !k->kid || !k->kid[0] ||
-	    k->alg <= TG_ALG_INVALID || k->alg >= TG_ALG_COUNT || k->state > TG_KEY_RETIRED ||
-	    k->use > TG_KEY_USE_SIGN || k->material.len > UINT32_MAX)
+	if (!keyrec_is_valid(k))
 		return TG_ERR_INVALID;
 	rc = run_op(s, STORE_WRITE, key_add_body, &op);
 	op_clear_outputs(&op);
@@ -751,35 +829,60 @@ store_key_list(struct tg_store *s, const char *tenant, struct tg_key_record ***o
 	return rc;
 }
 
+/* A key record read for update (write-locked until the transaction ends); *out NULL if absent. */
 static int
-key_state_body(struct tg_store *s, DB_TXN *txn, struct op *op)
+key_fetch_rmw(struct tg_store *s, DB_TXN *txn, const char *tenant, const char *kid,
+	      struct op *op, struct tg_key_record **out)
 {
-	struct tg_key_record *r = NULL;
-	unsigned char *id, *rec = NULL;
-	size_t idlen, reclen = 0;
+	unsigned char *id;
+	size_t idlen;
 	bool is_found = false;
 	DBT k, d;
 	int ret;
 
-	id = key_id(op->tenant, op->name, &idlen);
+	*out = NULL;
+	id = key_id(tenant, kid, &idlen);
 	store_dbt_in(&k, id, idlen);
 	ret = store_fetch(s, T_KEYS, txn, id, idlen, DB_RMW, &d, &is_found);
-	if (ret == 0 && !is_found)
-		op->call.rc = TG_ERR_NOT_FOUND;
-	else if (ret == 0 && !keyrec_decode(&k, &d, &r))
+	if (ret == 0 && is_found && !keyrec_decode(&k, &d, out))
 		ret = store_corrupt(s, &op->call, "keys");
-	if (ret != 0 || op->call.rc != TG_OK || r->state == op->state)
+	store_dbt_free(&d);
+	free(id);
+	return ret;
+}
+
+/* Writes r back under its own tenant and kid. */
+static int
+key_put(struct tg_store *s, DB_TXN *txn, const struct tg_key_record *r, int64_t created)
+{
+	unsigned char *id, *rec;
+	size_t idlen, reclen;
+	int ret;
+
+	id = key_id(r->tenant, r->kid, &idlen);
+	rec = keyrec_encode(r, created, &reclen);
+	ret = store_put(s, T_KEYS, txn, id, idlen, rec, reclen);
+	secret_free_buf(rec, reclen);
+	free(id);
+	return ret;
+}
+
+static int
+key_state_body(struct tg_store *s, DB_TXN *txn, struct op *op)
+{
+	struct tg_key_record *r = NULL;
+	int ret = key_fetch_rmw(s, txn, op->tenant, op->name, op, &r);
+
+	if (ret == 0 && !r)
+		op->call.rc = TG_ERR_NOT_FOUND;
+	if (ret != 0 || !r || r->state == op->state)
 		goto out;
 	r->state = op->state;
-	rec = keyrec_encode(r, r->created, &reclen);
-	ret = store_put(s, T_KEYS, txn, id, idlen, rec, reclen);
+	ret = key_put(s, txn, r, r->created);
 	if (ret == 0)
 		ret = bump_gen(s, txn);
 out:
-	secret_free_buf(rec, reclen);
 	keyrec_free(r);
-	store_dbt_free(&d);
-	free(id);
 	return ret;
 }
 
@@ -820,6 +923,114 @@ store_key_remove(struct tg_store *s, const char *tenant, const char *kid)
 	struct op op = { .tenant = tenant, .name = kid };
 	enum tg_err rc = run_op(s, STORE_WRITE, key_remove_body, &op);
 
+	op_clear_outputs(&op);
+	return rc;
+}
+
+/* ------------------------------------------------------------ key sets */
+
+static bool
+is_same_key(const struct tg_key_record *a, const struct tg_key_record *b)
+{
+	return a->alg == b->alg && a->use == b->use &&
+	       secret_equal(a->material.p, a->material.len, b->material.p, b->material.len);
+}
+
+/* One key of the set against what its kid holds: added, unchanged, reactivated or differs. */
+static int
+sync_one(struct tg_store *s, DB_TXN *txn, const struct tg_key_record *k, int64_t now,
+	 enum store_key_outcome *outcome, struct op *op)
+{
+	struct tg_key_record *old = NULL;
+	int ret = key_fetch_rmw(s, txn, k->tenant, k->kid, op, &old);
+
+	if (ret != 0)
+		return ret;
+	if (!old) {
+		*outcome = STORE_KEY_ADDED;
+		ret = key_put(s, txn, k, now);
+	} else if (!is_same_key(old, k)) {
+		*outcome = STORE_KEY_DIFFERS;
+	} else if (old->state == TG_KEY_RETIRED && old->source && op->sync->is_sync &&
+		   strcmp(old->source, op->sync->source) == 0) {
+		*outcome = STORE_KEY_REACTIVATED;
+		old->state = TG_KEY_ACTIVE;
+		ret = key_put(s, txn, old, old->created);
+	} else {
+		*outcome = STORE_KEY_UNCHANGED;
+	}
+	keyrec_free(old);
+	return ret;
+}
+
+/* The tenant's active keys of the source that the set no longer names. */
+static int
+sync_retire(struct tg_store *s, DB_TXN *txn, struct op *op)
+{
+	struct store_key_sync *sy = op->sync;
+	int ret = list_keys(s, txn, sy->tenant, op);
+
+	for (size_t i = 0; i < op->nkeys && ret == 0; i++) {
+		struct tg_key_record *r = op->keys[i];
+
+		if (r->state != TG_KEY_ACTIVE || r->use != TG_KEY_USE_VERIFY || !r->source ||
+		    strcmp(r->source, sy->source) != 0 || strlist_contains(sy->keep, r->kid))
+			continue;
+		r->state = TG_KEY_RETIRED;
+		ret = key_put(s, txn, r, r->created);
+		strlist_add(&sy->retired, r->kid);
+	}
+	return ret;
+}
+
+static int
+keys_sync_body(struct tg_store *s, DB_TXN *txn, struct op *op)
+{
+	struct store_key_sync *sy = op->sync;
+	int64_t now = (int64_t)time(NULL);
+	bool is_changed = false, has_conflict = false;
+	int ret = store_tenant_exists(s, txn, sy->tenant, &op->call);
+
+	for (size_t i = 0; i < sy->nadd && ret == 0 && op->call.rc == TG_OK; i++) {
+		ret = sync_one(s, txn, sy->add[i], now, &sy->outcome[i], op);
+		is_changed |= sy->outcome[i] == STORE_KEY_ADDED ||
+			      sy->outcome[i] == STORE_KEY_REACTIVATED;
+		has_conflict |= sy->outcome[i] == STORE_KEY_DIFFERS;
+	}
+	if (ret != 0 || op->call.rc != TG_OK)
+		return ret;
+	/* A set that cannot be made equal is not half-applied: the caller's lines say why. */
+	if (sy->is_sync && has_conflict) {
+		op->call.rc = TG_ERR_EXISTS;
+		return 0;
+	}
+	if (sy->is_sync)
+		ret = sync_retire(s, txn, op);
+	if (ret == 0 && (is_changed || sy->retired.n > 0))
+		ret = bump_gen(s, txn);
+	return ret;
+}
+
+enum tg_err
+store_keys_sync(struct tg_store *s, struct store_key_sync *sync)
+{
+	struct op op = { .sync = sync };
+	enum tg_err rc;
+
+	if (!tenant_id_is_valid(sync->tenant) || !sync->source || !sync->source[0])
+		return TG_ERR_INVALID;
+	for (size_t i = 0; i < sync->nadd; i++) {
+		const struct tg_key_record *k = sync->add[i];
+
+		if (!keyrec_is_valid(k) || strcmp(k->tenant, sync->tenant) != 0 || !k->source ||
+		    strcmp(k->source, sync->source) != 0)
+			return TG_ERR_INVALID;
+	}
+	rc = run_op(s, STORE_WRITE, keys_sync_body, &op);
+	/* Kept for the caller (op_clear_outputs empties it only between attempts). */
+	if (rc != TG_OK)
+		strlist_free(&sync->retired);
+	op.sync = NULL;
 	op_clear_outputs(&op);
 	return rc;
 }

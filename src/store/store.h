@@ -69,6 +69,33 @@ enum tg_err store_key_set_state(struct tg_store *s, const char *tenant, const ch
 				enum tg_key_state state);
 enum tg_err store_key_remove(struct tg_store *s, const char *tenant, const char *kid);
 
+enum store_key_outcome {
+	STORE_KEY_ADDED,       /* a new kid */
+	STORE_KEY_REACTIVATED, /* this very key of this source, retired before, active again */
+	STORE_KEY_UNCHANGED,   /* the kid holds this very key (alg and material) already */
+	STORE_KEY_DIFFERS,     /* the kid holds another key or alg: left as stored */
+};
+
+/*
+ * One key set of one source (a JWKS) applied to a tenant in one transaction.
+ * Each add[i] (a record of tenant with source set) is added when its kid is
+ * new, and outcome[i] (nadd entries, the caller's) says what became of it.
+ * keep: every kid the set names. With is_sync, the tenant's active verify
+ * keys of that source whose kid is not in keep are retired (their kids in
+ * retired, owned by the caller), and a kid that differs aborts it all:
+ * TG_ERR_EXISTS, nothing changed, outcome still says which kids differ.
+ */
+struct store_key_sync {
+	const char *tenant, *source;
+	struct tg_key_record *const *add;
+	size_t nadd;
+	const struct tg_strlist *keep;
+	bool is_sync;
+	enum store_key_outcome *outcome;
+	struct tg_strlist retired;
+};
+enum tg_err store_keys_sync(struct tg_store *s, struct store_key_sync *sync);
+
 /*
  * One consistent read of everything a worker's keyring needs: generation,
  * all tenants and all keys, in a single transaction.
