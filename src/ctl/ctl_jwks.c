@@ -204,6 +204,7 @@ cmd_sync(struct ctl *c, int argc, char **argv)
 	struct tg_config *cfg = NULL;
 	struct tg_tenant *t = NULL;
 	struct tg_store *s = NULL;
+	const char *db = NULL;
 	int64_t now = (int64_t)time(NULL);
 	size_t npos = count_positionals(argc, argv);
 	int rc;
@@ -214,7 +215,9 @@ cmd_sync(struct ctl *c, int argc, char **argv)
 		rc = ctl_begin_store_cmd(c, argc, argv, sync_opts, 0, usage_sync, &a, &s);
 	if (rc != CTL_EXIT_OK || a.wants_help)
 		goto out;
-	rc = load_config(&a, c->db, &cfg);
+	rc = ctl_db_dir(c, &db);
+	if (rc == CTL_EXIT_OK)
+		rc = load_config(&a, db, &cfg);
 	if (rc != CTL_EXIT_OK)
 		goto out;
 	rc = t ? sync_one(s, t, cfg, now) : sync_all(s, cfg, now);
