@@ -31,8 +31,12 @@ fetch_url_is_https(const char *url)
 	char *scheme = NULL, *host = NULL, *user = NULL, *password = NULL;
 	bool is_ok;
 
-	/* Without CURLU_DEFAULT_SCHEME a URL missing its scheme is refused, not taken for http. */
-	is_ok = u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	/*
+	 * Without CURLU_DEFAULT_SCHEME a URL missing its scheme is refused, not taken for
+	 * http; the prefix check refuses what curl's parser mends ("https:///path").
+	 */
+	is_ok = u && strncasecmp(url, "https://", 8) == 0 && url[8] && url[8] != '/' &&
+		curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
 		curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 		strcasecmp(scheme, "https") == 0 &&
 		curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK && host[0] &&
