@@ -19,15 +19,17 @@
 static const char usage_key[] =
 	"usage: tokengatectl [--db DIR] key SUBCOMMAND ...\n"
 	"\n"
-	"  add TENANT KID --alg ALG (--secret-file F [--strip-newline] | --pem F | --jwk F)\n"
-	"  import-jwks TENANT FILE   add every key of a JWKS, or none of them\n"
+	"  add TENANT KID --alg ALG (--secret-file F [--strip-newline] | --pem F | --jwk F |\n"
+	"                           --cert F [--force])\n"
+	"  import-jwks TENANT FILE [--alg ALG] [--sync]\n"
+	"                           add a JWKS's signature keys, one line per kid\n"
 	"  list TENANT [--json]\n"
 	"  retire TENANT KID         stop verifying with the key; it stays listed\n"
 	"  remove TENANT KID         delete the key\n";
 
 static const char usage_add[] =
 	"usage: tokengatectl [--db DIR] key add TENANT KID --alg ALG (--secret-file F "
-	"[--strip-newline] | --pem F | --jwk F)\n"
+	"[--strip-newline] | --pem F | --jwk F | --cert F [--force])\n"
 	"\n"
 	"  --alg ALG          the one algorithm the key serves: HS256 HS384 HS512 RS256 RS384\n"
 	"                     RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519 (the\n"
@@ -37,15 +39,25 @@ static const char usage_add[] =
 	"                     (with a warning: `echo secret > F` adds one)\n"
 	"  --strip-newline    leave out one trailing newline (LF or CRLF) of --secret-file\n"
 	"  --pem F            PEM public key (SPKI or PKCS#1); a private key's public half is kept\n"
-	"  --jwk F            one JWK (RFC 7517) as a JSON file\n"
+	"  --jwk F            one JWK (RFC 7517) as a JSON file (a whole JWKS: import-jwks)\n"
+	"  --cert F           X.509 certificate, PEM or DER: its public key is kept, with its\n"
+	"                     subject and notAfter (shown by `key list`)\n"
+	"  --force            with --cert: take the key of an expired certificate\n"
 	"\n"
 	"Weak keys are refused: RSA under 2048 bits, HMAC secrets shorter than the hash.\n";
 
 static const char usage_import[] =
-	"usage: tokengatectl [--db DIR] key import-jwks TENANT FILE\n"
+	"usage: tokengatectl [--db DIR] key import-jwks TENANT FILE [--alg ALG] [--sync]\n"
 	"\n"
-	"FILE is a JWK Set ({\"keys\": [...]}). Every member needs \"kid\" and \"alg\"; the\n"
-	"keys are all checked first and added only if every one is acceptable.\n";
+	"FILE is a JWK Set ({\"keys\": [...]}). Keys for another use (\"enc\") or with an alg\n"
+	"off the allowlist are skipped; new kids are added, kids already holding the same key\n"
+	"are unchanged, a kid holding another key fails and is left as stored. One line per kid.\n"
+	"\n"
+	"  --alg ALG   the algorithm of keys that name none (Entra ID publishes them so)\n"
+	"  --sync      also retire the tenant's keys imported from a file that the set no\n"
+	"              longer holds (keys added by hand stay); all or nothing, one transaction\n"
+	"\n"
+	"Exit 1 when a key failed; the others are imported.\n";
 
 static const char usage_list[] = "usage: tokengatectl [--db DIR] key list TENANT [--json]\n";
 
@@ -56,7 +68,7 @@ static const char usage_retire[] =
 
 static const char usage_remove[] = "usage: tokengatectl [--db DIR] key remove TENANT KID\n";
 
-enum { OPT_ALG, OPT_SECRET_FILE, OPT_STRIP_NEWLINE, OPT_PEM, OPT_JWK };
+enum { OPT_ALG, OPT_SECRET_FILE, OPT_STRIP_NEWLINE, OPT_PEM, OPT_JWK, OPT_CERT, OPT_FORCE };
 
 static const struct ctl_opt add_opts[] = {
 	{ "alg", true, OPT_ALG },
@@ -64,6 +76,8 @@ static const struct ctl_opt add_opts[] = {
 	{ "strip-newline", false, OPT_STRIP_NEWLINE },
 	{ "pem", true, OPT_PEM },
 	{ "jwk", true, OPT_JWK },
+	{ "cert", true, OPT_CERT },
+	{ "force", false, OPT_FORCE },
 	{ NULL, false, 0 },
 };
 
@@ -133,6 +147,43 @@ secret_len(const struct ctl_args *a, const char *path, const struct tg_secret *b
 	return bytes->len;
 }
 
+static bool
+is_jwk_set(const struct json_object *o)
+{
+	return json_object_is_type(o, json_type_object) &&
+	       json_object_object_get_ex(o, "keys", NULL) &&
+	       !json_object_object_get_ex(o, "kty", NULL);
+}
+
+/*
+ * The key of a certificate: an expired one is refused unless forced, since its
+ * issuer no longer vouches for it (a provider's rotation usually left it).
+ */
+static enum tg_err
+cert_key(const char *kid, enum tg_alg alg, const struct tg_secret *bytes, bool is_forced,
+	 struct tg_key **out, struct tg_why *why)
+{
+	struct tg_cert *c = NULL;
+	char when[32];
+	enum tg_err err = cert_parse(bytes->p, bytes->len, &c, why);
+
+	if (err != TG_OK)
+		return err;
+	if (strlen(c->subject) > TG_KEYREC_STR_MAX) {
+		err = tg_fail(why, TG_ERR_INVALID, "the certificate's subject is longer than %d "
+			      "characters", TG_KEYREC_STR_MAX);
+	} else if (c->not_after < (int64_t)time(NULL) && !is_forced) {
+		ctl_format_time(c->not_after, when, sizeof(when));
+		err = tg_fail(why, TG_ERR_INVALID, "the certificate (subject \"%s\") expired at %s; "
+			      "give its current certificate, or add --force to take this key "
+			      "anyway", c->subject, when);
+	} else {
+		err = keys_from_cert(kid, alg, c, out, why);
+	}
+	cert_free(c);
+	return err;
+}
+
 /* Turns the one key source given into a checked key; 0 or an exit code. */
 static int
 load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_key **out)
@@ -148,6 +199,8 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 		src = ctl_last(a, OPT_PEM);
 	if (!src)
 		src = ctl_last(a, OPT_JWK);
+	if (!src)
+		src = ctl_last(a, OPT_CERT);
 	rc = read_input(src, &bytes);
 	if (rc != CTL_EXIT_OK)
 		goto out;
@@ -155,10 +208,18 @@ load_key(const struct ctl_args *a, const char *kid, enum tg_alg alg, struct tg_k
 		err = keys_from_secret(kid, alg, bytes.p, secret_len(a, src, &bytes), out, &why);
 	} else if (ctl_has(a, OPT_PEM)) {
 		err = keys_from_pem(kid, alg, (const char *)bytes.p, bytes.len, out, &why);
+	} else if (ctl_has(a, OPT_CERT)) {
+		err = cert_key(kid, alg, &bytes, ctl_has(a, OPT_FORCE), out, &why);
 	} else {
 		rc = parse_json(src, &bytes, &jwk);
 		if (rc != CTL_EXIT_OK)
 			goto out;
+		if (is_jwk_set(jwk)) {
+			rc = ctl_fail(CTL_EXIT_REJECTED, "%s is a JWK Set (\"keys\"), not one JWK: "
+				      "import it with `tokengatectl key import-jwks TENANT %s`", src,
+				      src);
+			goto out;
+		}
 		err = keys_from_jwk(kid, alg, jwk, true, out, &why);
 	}
 	if (err == TG_OK && (*out)->is_private) {
@@ -191,6 +252,11 @@ store_key(struct tg_store *s, const char *tenant, const struct tg_key *k)
 	rec.state = TG_KEY_ACTIVE;
 	rec.use = TG_KEY_USE_VERIFY;
 	rec.created = (int64_t)time(NULL);
+	/* A certificate without a subject (RFC 5280 4.1.2.6 allows it) still has a key. */
+	if (k->cert_subject && k->cert_subject[0]) {
+		rec.cert_subject = k->cert_subject;
+		rec.cert_not_after = k->cert_not_after;
+	}
 	err = store_key_add(s, &rec);
 	free(rec.tenant);
 	free(rec.kid);
@@ -222,9 +288,15 @@ cmd_add(struct ctl *c, int argc, char **argv)
 		goto out;
 	tenant = a.pos[0];
 	kid = a.pos[1];
-	nsrc = ctl_has(&a, OPT_SECRET_FILE) + ctl_has(&a, OPT_PEM) + ctl_has(&a, OPT_JWK);
+	nsrc = ctl_has(&a, OPT_SECRET_FILE) + ctl_has(&a, OPT_PEM) + ctl_has(&a, OPT_JWK) +
+	       ctl_has(&a, OPT_CERT);
 	if (nsrc != 1) {
-		rc = ctl_usage_error(usage_add, "give exactly one of --secret-file, --pem and --jwk");
+		rc = ctl_usage_error(usage_add,
+				     "give exactly one of --secret-file, --pem, --jwk and --cert");
+		goto out;
+	}
+	if (ctl_has(&a, OPT_FORCE) && !ctl_has(&a, OPT_CERT)) {
+		rc = ctl_usage_error(usage_add, "--force goes with --cert only");
 		goto out;
 	}
 	if (ctl_has(&a, OPT_STRIP_NEWLINE) && !ctl_has(&a, OPT_SECRET_FILE)) {
@@ -350,14 +422,19 @@ list_text(const char *tenant, const struct ctl_records *r)
 		printf("tenant %s has no keys (add one with `tokengatectl key add`)\n", tenant);
 		return;
 	}
-	ctl_table_init(&tab, 5);
-	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED");
+	ctl_table_init(&tab, 8);
+	ctl_table_row(&tab, "KID", "ALG", "STATE", "USE", "CREATED", "SOURCE", "CERT NOT AFTER",
+		      "CERT SUBJECT");
 	for (size_t i = 0; i < r->n; i++) {
-		char created[32];
+		char created[32], not_after[32];
 
 		ctl_format_time(v[i]->created, created, sizeof(created));
+		ctl_format_time(v[i]->cert_not_after, not_after, sizeof(not_after));
+		/* NULL cells print as "-". */
 		ctl_table_row(&tab, v[i]->kid, alg_name(v[i]->alg), keyrec_state_name(v[i]->state),
-			      v[i]->use == TG_KEY_USE_SIGN ? "sign" : "verify", created);
+			      v[i]->use == TG_KEY_USE_SIGN ? "sign" : "verify", created,
+			      v[i]->source, v[i]->cert_subject ? not_after : NULL,
+			      v[i]->cert_subject);
 	}
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

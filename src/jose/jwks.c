@@ -62,11 +62,12 @@ judge(struct jwks_member *mb, enum jwks_verdict v, char *reason_owned)
 static bool
 skips_for_use(const struct json_object *m, struct jwks_member *mb)
 {
+	static const char *const wanted_use = "sig";
 	bool has_use;
 	const char *use = member_string(m, "use", &has_use);
 	struct json_object *ops;
 
-	if (has_use && use && strcmp(use, "sig") != 0) {
+	if (has_use && use && strcmp(use, wanted_use) != 0) {
 		judge(mb, JWKS_SKIPPED, is_showable(use) ? tg_xasprintf("use \"%s\"", use)
 							 : tg_xstrdup("use is not \"sig\""));
 		return true;

@@ -2,13 +2,15 @@
  * libFuzzer target for key import (keys.c). Byte 0 picks the form of the
  * rest; byte 1 holds the algorithm asked for (low 4 bits) and flags (0x10
  * stored as private, 0x20 private JWK members allowed, 0x40 the JWK's own kid):
- * 0 PEM, 1 one JWK, 2 a JWK Set (each member as `key import` takes it:
- * public, its own kid and alg), 3 the stored DER form. A refusal says why; an
- * accepted key serves exactly the algorithm asked for, and its stored form
- * and public JWK import back to the same key.
+ * 0 PEM, 1 one JWK, 2 a JWK Set (jwks_read, as `key import-jwks` reads it,
+ * the alg asked for as --alg), 3 the stored DER form, 4 a certificate (PEM or
+ * DER, keys_from_cert). A refusal says why; an accepted key serves exactly
+ * the algorithm asked for, and its stored form and public JWK import back to
+ * the same key.
  */
 #include "fuzz.h"
 #include "base/json_strict.h"
+#include "jose/jwks.h"
 #include "jose/keys.h"
 
 #include <json.h>
@@ -16,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum form { FORM_PEM, FORM_JWK, FORM_JWKS, FORM_DER, FORM_COUNT };
+enum form { FORM_PEM, FORM_JWK, FORM_JWKS, FORM_DER, FORM_CERT, FORM_COUNT };
 
 
 static bool
@@ -68,22 +70,49 @@ check_result(enum tg_err rc, struct tg_key *k, const char *why, enum tg_alg aske
 	key_free(k);
 }
 
+/* Every member has a verdict: a usable one a public key under its own kid, the others a reason. */
 static void
-jwks(const struct json_object *doc)
+jwks(const char *p, size_t n, enum tg_alg default_alg)
 {
-	struct json_object *arr;
+	struct jwks_set set = { 0 };
+	struct tg_why why = { "" };
 
-	if (!json_object_object_get_ex(doc, "keys", &arr) || !json_object_is_type(arr, json_type_array))
+	if (jwks_read(p, n, default_alg, &set, &why) != TG_OK) {
+		fuzz_require(why.text[0] != '\0' && set.n == 0, "a refused set without a reason");
 		return;
-	for (size_t i = 0; i < json_object_array_length(arr); i++) {
-		struct tg_key *k = NULL;
-		struct tg_why why = { "" };
-		enum tg_err rc = keys_from_jwk(NULL, TG_ALG_INVALID, json_object_array_get_idx(arr, i),
-					       false, &k, &why);
-
-		fuzz_require(rc != TG_OK || !k->is_private, "a JWK Set member imported as private");
-		check_result(rc, k, why.text, TG_ALG_INVALID);
 	}
+	for (size_t i = 0; i < set.n; i++) {
+		const struct jwks_member *m = &set.v[i];
+
+		fuzz_require((m->verdict == JWKS_USABLE) == (m->key != NULL),
+			     "a member's verdict and key disagree");
+		fuzz_require(m->verdict == JWKS_USABLE || (m->reason && m->reason[0]),
+			     "a member set aside without a reason");
+		if (!m->key)
+			continue;
+		fuzz_require(!m->key->is_private, "a JWK Set member imported as private");
+		fuzz_require(m->kid && strcmp(m->kid, m->key->kid) == 0, "a key under another kid");
+		check_key(m->key, TG_ALG_INVALID);
+	}
+	jwks_set_fini(&set);
+}
+
+static void
+cert(const unsigned char *p, size_t n, enum tg_alg alg)
+{
+	struct tg_cert *c = NULL;
+	struct tg_key *k = NULL;
+	struct tg_why why = { "" };
+	enum tg_err rc = cert_parse(p, n, &c, &why);
+
+	if (rc != TG_OK) {
+		fuzz_require(c == NULL && why.text[0] != '\0', "a refused certificate without a reason");
+		return;
+	}
+	fuzz_require(c->subject && !strpbrk(c->subject, "\n\r\t"), "a subject with control bytes");
+	rc = keys_from_cert("fuzz", alg, c, &k, &why);
+	check_result(rc, k, why.text, alg);
+	cert_free(c);
 }
 
 int
@@ -119,9 +148,14 @@ LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
 		check_result(rc, k, why.text, alg);
 		break;
 	case FORM_JWKS:
-		if (json_strict_parse(p, n, &doc, &why) == TG_OK)
-			jwks(doc);
+		jwks(p, n, alg);
 		break;
+	case FORM_CERT:
+		if (alg == TG_ALG_INVALID)
+			alg = TG_ALG_RS256;
+		cert((const unsigned char *)p, n, alg);
+		break;
+	case FORM_DER:
 	default:
 		if (alg == TG_ALG_INVALID)
 			alg = TG_ALG_HS256;

@@ -870,6 +870,60 @@ test_ec_fixed_length(void)
 	}
 }
 
+/* x as PyJWT 2.6 and authlib 1.2 write it: without its leading zero byte; or with one more. */
+static struct json_object *
+jwk_with_x(struct json_object *jwk, const unsigned char *x, size_t len)
+{
+	struct json_object *copy = NULL;
+	char *s = b64url_encode(x, len);
+
+	json_object_deep_copy(jwk, &copy, NULL);
+	json_object_object_add(copy, "x", json_object_new_string(s));
+	free(s);
+	return copy;
+}
+
+static void
+test_ec_short_coordinates(void)
+{
+	bool saw_short = false;
+
+	for (int tries = 0; tries < 4000 && !saw_short; tries++) {
+		struct tg_key *k = NULL, *pub = NULL, *bad = NULL;
+		struct json_object *jwk = NULL, *x, *short_jwk, *long_jwk;
+		unsigned char *raw = NULL, longer[67];
+		size_t rawlen = 0;
+		struct tg_why why = { "" };
+
+		keys_generate("k", TG_ALG_ES512, &k);
+		keys_public_jwk(k, &jwk);
+		json_object_object_get_ex(jwk, "x", &x);
+		b64url_decode(json_object_get_string(x), (size_t)json_object_get_string_len(x), &raw,
+			      &rawlen);
+		saw_short = rawlen == 66 && raw[0] == 0;
+		if (saw_short) {
+			short_jwk = jwk_with_x(jwk, raw + 1, 65);
+			ok(keys_from_jwk(NULL, TG_ALG_INVALID, short_jwk, false, &pub, NULL) == TG_OK &&
+			   sign_verify(k, pub), "P-521 x of 65 bytes (PyJWT 2.6) is left-padded and "
+			   "verifies");
+			longer[0] = 0;
+			memcpy(longer + 1, raw, 66);
+			long_jwk = jwk_with_x(jwk, longer, 67);
+			is_int(keys_from_jwk(NULL, TG_ALG_INVALID, long_jwk, false, &bad, &why),
+			       TG_ERR_INVALID, "P-521 x of 67 bytes is refused");
+			ok(strstr(why.text, "none longer than one coordinate"), "the sentence says why");
+			json_object_put(short_jwk);
+			json_object_put(long_jwk);
+		}
+		free(raw);
+		json_object_put(jwk);
+		key_free(bad);
+		key_free(pub);
+		key_free(k);
+	}
+	ok(saw_short, "found a P-521 key whose x has a leading zero byte");
+}
+
 int
 main(void)
 {
@@ -881,5 +935,6 @@ main(void)
 	test_jwk_rules();
 	test_round_trips();
 	test_ec_fixed_length();
+	test_ec_short_coordinates();
 	return done_testing();
 }
