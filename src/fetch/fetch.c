@@ -233,6 +233,7 @@ set_options(CURL *h, const char *url, const char *ca_file, int64_t timeout_ms, c
 	/* The defaults verify, but a key set's integrity is all in the TLS: never left implicit. */
 	is_ok &= curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L) == CURLE_OK;
 	is_ok &= curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L) == CURLE_OK;
+	/* Default: whatever the TLS library allows; TLS 1.2 at least, as providers require. */
 	is_ok &= curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2) == CURLE_OK;
 	if (ca_file) {
 		/* Only the tenant's CAs: the default CA directory would let any public CA in too. */
@@ -250,8 +251,12 @@ set_options(CURL *h, const char *url, const char *ca_file, int64_t timeout_ms, c
 	 * would change with it: "" turns the environment's proxies off.
 	 */
 	is_ok &= curl_easy_setopt(h, CURLOPT_PROXY, "") == CURLE_OK;
-	/* Cookies stay off (libcurl's default: no COOKIEFILE is set); no compressed body either. */
+	/*
+	 * Cookies stay off (libcurl's default: no COOKIEFILE is set), and so does decoding a
+	 * compressed body (no ACCEPT_ENCODING): the size cap counts the bytes as they come.
+	 */
 	is_ok &= curl_easy_setopt(h, CURLOPT_USERAGENT, "tokengate") == CURLE_OK;
+	/* An announced Content-Length above the cap ends it before the body; on_body the rest. */
 	is_ok &= curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)t->max) == CURLE_OK;
 	is_ok &= curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf) == CURLE_OK;
 	is_ok &= curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body) == CURLE_OK;
