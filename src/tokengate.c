@@ -10,6 +10,8 @@
 #include "role/api.h"
 #include "base/config.h"
 #include "http/listen.h"
+#include "fetch/fetch.h"
+#include "join/jwks_sync.h"
 #include "join/keyring_sync.h"
 #include "base/log.h"
 #include "base/number.h"
@@ -38,6 +40,7 @@ struct worker {
 	struct gate *g;
 	struct keyring *kr;
 	struct tg_cache *cache;
+	struct jwks_follow follow; /* this thread's keyring with the process's store */
 	int64_t last_sweep;
 };
 
@@ -138,10 +141,12 @@ answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 	struct timespec ts;
 	struct api_env env = {
 		.cfg = w->g->cfg, .store = w->g->store, .kr = w->kr, .cache = w->cache, .conn = c,
+		.follow = &w->follow,
 	};
 	struct http_response r;
 	enum tg_err rc;
 
+	w->follow = (struct jwks_follow){ .store = w->g->store, .kr = w->kr, .cfg = w->g->cfg };
 	clock_gettime(CLOCK_REALTIME, &ts);
 	env.now = (int64_t)ts.tv_sec;
 	env.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
@@ -474,6 +479,9 @@ main(int argc, char **argv)
 	gate_use(&g, cfg);
 	if (is_test) {
 		status = check_config(cfg);
+	} else if (fetch_global_init(&why) != TG_OK) {
+		fprintf(stderr, "tokengate: %s\n", why.text);
+		status = 1;
 	} else if (http_init() != TG_OK) {
 		fprintf(stderr, "tokengate: cannot initialise libfcgi\n");
 		status = 1;

@@ -56,6 +56,9 @@ static const struct cfg_key keys[] = {
 	{ "max_body_bytes", CFG_INT, 1024, 16 * 1024 * 1024, "65536", OFF(max_body_bytes) },
 	{ "refresh_reuse_grace", CFG_INT, 0, TG_REFRESH_REUSE_GRACE_MAX, "10",
 	  OFF(refresh_reuse_grace) },
+	{ "jwks_min_interval", CFG_INT, 1, 86400, "60", OFF(jwks_min_interval) },
+	/* A request that meets a new kid waits for the fetch: a few seconds at most. */
+	{ "jwks_fetch_timeout", CFG_INT, 1, 30, "2", OFF(jwks_fetch_timeout) },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))

@@ -43,6 +43,8 @@ struct tg_config {
 	int64_t rate_limit_burst;
 	int64_t max_body_bytes;
 	int64_t refresh_reuse_grace; /* seconds a rotated refresh token is answered again; 0: off */
+	int64_t jwks_min_interval;  /* seconds between fetches of one tenant's key set on unknown kids */
+	int64_t jwks_fetch_timeout; /* seconds one fetch of a key set may take, all included */
 };
 
 #define TG_REFRESH_REUSE_GRACE_MAX 300 /* a short grace: longer ones blunt reuse detection */

@@ -49,6 +49,10 @@
 	"                           whatever extends them (0: none, the default; max 7776000)\n" \
 	"                           Both apply to sessions issued from then on.\n" \
 	"  --max-sub-length N       longest sub in bytes (1-4096, default 256); longer is refused\n" \
+	"  --jwks-uri URL           the provider's key set (https only), fetched by `jwks sync`\n" \
+	"                           and on unknown kids (--no-jwks-uri clears)\n" \
+	"  --jwks-ca-file FILE      trust only these CAs (PEM) for --jwks-uri instead of the\n" \
+	"                           system's (--no-jwks-ca-file clears)\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -90,6 +94,7 @@ enum {
 	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_REUSE_GRACE, OPT_SESSION_IDLE, OPT_SESSION_MAX,
 	OPT_MAX_SUB_LENGTH,
 	OPT_MAX_AUTH_AGE, OPT_ACR_MAP, OPT_NO_ACR_MAP, OPT_REQUIRE_TYP, OPT_NO_REQUIRE_TYP,
+	OPT_JWKS_URI, OPT_NO_JWKS_URI, OPT_JWKS_CA_FILE, OPT_NO_JWKS_CA_FILE,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -121,6 +126,10 @@ static const struct ctl_opt policy_opts[] = {
 	{ "no-acr-map", false, OPT_NO_ACR_MAP },
 	{ "require-typ", true, OPT_REQUIRE_TYP },
 	{ "no-require-typ", false, OPT_NO_REQUIRE_TYP },
+	{ "jwks-uri", true, OPT_JWKS_URI },
+	{ "no-jwks-uri", false, OPT_NO_JWKS_URI },
+	{ "jwks-ca-file", true, OPT_JWKS_CA_FILE },
+	{ "no-jwks-ca-file", false, OPT_NO_JWKS_CA_FILE },
 	{ NULL, false, 0 },
 };
 
@@ -469,6 +478,16 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 	case OPT_NO_REQUIRE_TYP:
 		clear_text(&t->require_typ);
 		return CTL_EXIT_OK;
+	case OPT_JWKS_URI:
+		return ctl_jwks_set_uri(&t->jwks_uri, v, usage);
+	case OPT_NO_JWKS_URI:
+		clear_text(&t->jwks_uri);
+		return CTL_EXIT_OK;
+	case OPT_JWKS_CA_FILE:
+		return ctl_jwks_set_ca_file(&t->jwks_ca_file, v, usage);
+	case OPT_NO_JWKS_CA_FILE:
+		clear_text(&t->jwks_ca_file);
+		return CTL_EXIT_OK;
 	}
 	return apply_list_option(t, o->id, v, usage);
 }
@@ -642,6 +661,9 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "session idle timeout", t->session_idle_timeout ? idle : "none");
 	ctl_table_row(&tab, "session max lifetime", t->session_max_lifetime ? max : "none");
 	ctl_table_row(&tab, "max sub length", sub_max);
+	ctl_table_row(&tab, "jwks uri", t->jwks_uri);
+	ctl_table_row(&tab, "jwks ca file", t->jwks_ca_file ? t->jwks_ca_file :
+		      t->jwks_uri ? "system CA store" : NULL);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

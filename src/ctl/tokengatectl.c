@@ -5,6 +5,7 @@
  */
 #include "ctl/ctl.h"
 
+#include "fetch/fetch.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -25,6 +26,7 @@ static const char usage_main[] =
 	"  apikey create|list|revoke             manage a tenant's backend API keys\n"
 	"  signing-key rotate|list|retire        manage a tenant's gateway signing keys\n"
 	"  session list|show|revoke              inspect and end a tenant's sessions\n"
+	"  jwks sync [TENANT]                    fetch tenants' key sets from their jwks_uri\n"
 	"  verify TENANT TOKEN                   check a token (\"-\" reads it from stdin)\n"
 	"  token sign TENANT ...                 mint a token the way a backend would\n"
 	"  recover [--catastrophic]              recover the database after a crash\n"
@@ -47,6 +49,7 @@ static const struct ctl_sub commands[] = {
 	{ "token", .group = &ctl_token_group },
 	{ "signing-key", .group = &ctl_signing_key_group },
 	{ "session", .group = &ctl_session_group },
+	{ "jwks", .group = &ctl_jwks_group },
 	{ "recover", .run = ctl_cmd_recover },
 	{ "backup", .run = ctl_cmd_backup },
 	{ "verify-db", .run = ctl_cmd_verify_db },
@@ -96,7 +99,14 @@ int
 main(int argc, char **argv)
 {
 	struct ctl c = { 0 };
-	int rc = run(&c, argc, argv);
+	struct tg_why why;
+	int rc;
+
+	if (fetch_global_init(&why) != TG_OK) {
+		fprintf(stderr, "tokengatectl: %s\n", why.text);
+		return CTL_EXIT_USAGE;
+	}
+	rc = run(&c, argc, argv);
 
 	store_close(c.store);
 	/* A full disk or closed pipe must not pass for success. */

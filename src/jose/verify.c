@@ -180,3 +180,26 @@ out:
 	jws_free(j);
 	return rc;
 }
+
+enum tg_err
+verify_token_kid(const struct keyring *kr, const char *tenant, const char *token, size_t len,
+		 char **tenant_out, char **kid_out)
+{
+	struct tg_verdict verdict = { 0 };
+	const struct tg_tenant *t = NULL;
+	struct jws *j = NULL;
+	enum tg_err rc;
+
+	rc = jws_parse(token, len, &j, &verdict);
+	if (rc == TG_OK)
+		rc = resolve_tenant(kr, tenant, j, &t, &verdict);
+	if (rc != TG_OK || !j->kid) {
+		rc = TG_ERR_NOT_FOUND;
+		goto out;
+	}
+	*tenant_out = tg_xstrdup(t->id);
+	*kid_out = tg_xstrdup(j->kid);
+out:
+	jws_free(j);
+	return rc;
+}

@@ -37,4 +37,13 @@ void verified_free(struct tg_verified *v);
 enum tg_err verify_token(const struct keyring *kr, const char *tenant, const char *token, size_t len,
 			 int64_t now, struct tg_verified **out, struct tg_verdict *verdict);
 
+/*
+ * For a token verify_token refused as unknown_key: the id of its tenant (as
+ * verify_token resolves it) and the kid its header names, both malloc'd, so
+ * the caller can ask for the tenant's new keys. TG_ERR_NOT_FOUND when the
+ * token names no kid or no tenant; the token is not verified by this.
+ */
+enum tg_err verify_token_kid(const struct keyring *kr, const char *tenant, const char *token,
+			     size_t len, char **tenant_out, char **kid_out);
+
 #endif

@@ -13,6 +13,7 @@
 #include <json.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 bool
 tenant_id_is_valid(const char *id)
@@ -50,6 +51,16 @@ tenant_typ_is_valid(const char *typ)
 	return !slash || (slash != typ && slash[1] && !strchr(slash + 1, '/'));
 }
 
+bool
+tenant_jwks_uri_is_valid(const char *uri)
+{
+	size_t n = uri ? strlen(uri) : 0;
+
+	/* The scheme compared as RFC 3986 3.1 says: case-insensitively. */
+	return n > strlen("https://") && n <= TG_JWKS_URI_MAX &&
+	       strncasecmp(uri, "https://", strlen("https://")) == 0;
+}
+
 struct tg_tenant *
 tenant_new(const char *id)
 {
@@ -79,6 +90,8 @@ tenant_free(struct tg_tenant *t)
 	strlist_free(&t->require_amr);
 	strlist_free(&t->acr_map);
 	free(t->require_typ);
+	free(t->jwks_uri);
+	free(t->jwks_ca_file);
 	free(t);
 }
 
@@ -112,6 +125,8 @@ tenant_dup(const struct tg_tenant *t)
 	d->session_max_lifetime = t->session_max_lifetime;
 	d->refresh_reuse_grace = t->refresh_reuse_grace;
 	d->max_sub_length = t->max_sub_length;
+	d->jwks_uri = dup_or_null(t->jwks_uri);
+	d->jwks_ca_file = dup_or_null(t->jwks_ca_file);
 	d->created = t->created;
 	return d;
 }
@@ -171,6 +186,8 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "refresh_reuse_grace", t->refresh_reuse_grace < 0 ? NULL :
 			       json_object_new_int64(t->refresh_reuse_grace));
 	json_object_object_add(o, "max_sub_length", json_object_new_int64(t->max_sub_length));
+	json_object_object_add(o, "jwks_uri", str_or_null(t->jwks_uri));
+	json_object_object_add(o, "jwks_ca_file", str_or_null(t->jwks_ca_file));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -242,6 +259,7 @@ static const char *const known_members[] = {
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
 	"rate_limit_burst", "refresh_reuse_grace", "max_sub_length", "created",
 	"session_idle_timeout", "session_max_lifetime", "max_auth_age", "acr_map", "require_typ",
+	"jwks_uri", "jwks_ca_file",
 };
 
 static bool
@@ -274,9 +292,26 @@ read_authn(const struct json_object *o, struct tg_tenant *t)
 		rc = get_strlist(o, "acr_map", &t->acr_map);
 	if (rc == TG_OK && t->require_typ && !tenant_typ_is_valid(t->require_typ))
 		rc = TG_ERR_INVALID;
+
 	for (size_t i = 0; rc == TG_OK && i < t->acr_map.n; i++)
 		if (!acr_entry_is_valid(t->acr_map.v[i]))
 			rc = TG_ERR_INVALID;
+	return rc;
+}
+
+/* Where the tenant's keys come from; records older than issue 15 have neither member. */
+static enum tg_err
+read_jwks(const struct json_object *o, struct tg_tenant *t)
+{
+	enum tg_err rc = get_str(o, "jwks_uri", &t->jwks_uri);
+
+	if (rc == TG_OK)
+		rc = get_str(o, "jwks_ca_file", &t->jwks_ca_file);
+	if (rc == TG_OK && t->jwks_uri && !tenant_jwks_uri_is_valid(t->jwks_uri))
+		rc = TG_ERR_INVALID;
+	/* Workers start in other directories than tokengatectl: only an absolute path means one file. */
+	if (rc == TG_OK && t->jwks_ca_file && t->jwks_ca_file[0] != '/')
+		rc = TG_ERR_INVALID;
 	return rc;
 }
 
@@ -327,6 +362,8 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = get_strlist(o, "require_amr", &t->require_amr);
 	if (rc == TG_OK)
 		rc = read_authn(o, t);
+	if (rc == TG_OK)
+		rc = read_jwks(o, t);
 	/* A signing algorithm we could never use would only fail later, at token issue. */
 	if (rc == TG_OK && t->signing_alg && alg_from_name(t->signing_alg, &alg) != TG_OK)
 		rc = TG_ERR_INVALID;

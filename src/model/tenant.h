@@ -36,11 +36,17 @@ struct tg_tenant {
 	int64_t session_max_lifetime; /* API sessions: 0: none */
 	int64_t refresh_reuse_grace; /* seconds; -1: the configuration's; 0: off */
 	int64_t max_sub_length; /* bytes of sub; a longer one is refused (sub_too_long), never cut */
+	char *jwks_uri;     /* the provider's key set (https); NULL: keys are added by hand */
+	char *jwks_ca_file; /* CAs trusted for jwks_uri; NULL: the system's CA store */
 	int64_t created;
 };
 
 /* A media type for typ: 1..64 of A-Z a-z 0-9 ! # $ & ^ _ . + - and one optional '/'. */
 bool tenant_typ_is_valid(const char *typ);
+
+/* A jwks_uri as stored: "https://" and at most TG_JWKS_URI_MAX bytes (ctl checks it whole). */
+#define TG_JWKS_URI_MAX 2048
+bool tenant_jwks_uri_is_valid(const char *uri);
 
 /* Valid ids: 1..TG_TENANT_ID_MAX of [A-Za-z0-9._-], not starting with '.' or '-'. */
 bool tenant_id_is_valid(const char *id);

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 
 struct tg_store;
+struct jwks_follow;
 
 struct api_env {
 	const struct tg_config *cfg;
@@ -21,6 +22,7 @@ struct api_env {
 	struct http_conn *conn; /* where the request body is read from */
 	int64_t now;
 	int64_t now_ms;         /* the same instant in milliseconds, for rate limits */
+	struct jwks_follow *follow; /* unknown kids of tenants with a jwks_uri; NULL: never fetch */
 };
 
 /*

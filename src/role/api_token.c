@@ -10,6 +10,7 @@
 #include "base/secret.h"
 #include "jose/claims.h"
 #include "jose/mint.h"
+#include "join/jwks_sync.h"
 #include "store/store.h"
 #include "jose/verify.h"
 
@@ -23,6 +24,8 @@ api_authz_env(const struct api_env *env, struct authz_env *ae)
 	*ae = (struct authz_env){
 		.cfg = env->cfg, .kr = env->kr, .cache = env->cache, .now = env->now,
 		.session_check = api_session_check, .session_ctx = env->store,
+		.unknown_kid = env->follow ? jwks_follow_unknown_kid : NULL,
+		.unknown_kid_ctx = env->follow,
 	};
 }
 

@@ -380,6 +380,29 @@ decide_granted(const struct authz_env *env, const struct authz_request *req, enu
 }
 
 /*
+ * An unknown kid of a tenant that follows its provider: whether the keyring
+ * was reloaded with it. The cache key moves to the new generation, so the
+ * grant is kept under the keyring it was verified with.
+ */
+static bool
+follow_provider(const struct authz_env *env, struct cache_key *key)
+{
+	char *tenant = NULL, *kid = NULL;
+	bool is_reloaded = false;
+
+	if (!env->unknown_kid ||
+	    verify_token_kid(env->kr, key->tenant_pin, key->token, key->len, &tenant, &kid) != TG_OK)
+		goto out;
+	is_reloaded = env->unknown_kid(env->unknown_kid_ctx, tenant, kid) == TG_OK;
+	if (is_reloaded)
+		key->generation = keyring_generation(env->kr);
+out:
+	free(tenant);
+	free(kid);
+	return is_reloaded;
+}
+
+/*
  * Verifies the token and caches its grant, *data malloc'd. False with d filled when refused:
  * by verification, or by the grant when a variable could only pass a cut value.
  */
@@ -394,6 +417,9 @@ verify_and_grant(const struct authz_env *env, struct cache_key *key, char **data
 	enum tg_err rc;
 
 	rc = verify_token(env->kr, key->tenant_pin, key->token, key->len, env->now, &v, &verdict);
+	if (rc == TG_ERR_REJECTED && verdict.reason == TG_R_UNKNOWN_KEY && follow_provider(env, key))
+		rc = verify_token(env->kr, key->tenant_pin, key->token, key->len, env->now, &v,
+				  &verdict);
 	if (rc == TG_OK) {
 		t = keyring_tenant(env->kr, v->tenant);
 		if (!t) {

@@ -76,6 +76,14 @@ struct authz_env {
 	 */
 	enum tg_err (*session_check)(void *ctx, const char *tenant, const char *sid, int64_t now);
 	void *session_ctx;
+	/*
+	 * A token whose kid its tenant does not know: the tenant's provider may have
+	 * rotated. TG_OK when kr was reloaded and now holds the kid (the token is
+	 * verified again); anything else leaves the refusal as it was. The callee
+	 * bounds its own time. NULL: no such tenants (the CLI, tests).
+	 */
+	enum tg_err (*unknown_kid)(void *ctx, const char *tenant, const char *kid);
+	void *unknown_kid_ctx;
 };
 
 /* The facts of a request the server sent. */

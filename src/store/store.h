@@ -248,4 +248,18 @@ enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t l
 enum tg_err store_ratelimit_take(struct tg_store *s, const char *bucket, int64_t rate,
 				 int64_t burst, int64_t now_ms, int64_t *retry_after);
 
+/*
+ * A tenant's key-set fetches (store_jwks.c), one record per tenant in the meta
+ * table. store_jwks_claim takes the fetch slot: when no attempt was made in the
+ * min_interval seconds before now, it records now as the last attempt and sets
+ * *is_claimed, in one short transaction, so two processes never both fetch.
+ * store_jwks_schedule records the next scheduled sync (from max-age);
+ * store_jwks_state reads both times (0 when never).
+ */
+enum tg_err store_jwks_claim(struct tg_store *s, const char *tenant, int64_t now,
+			     int64_t min_interval, bool *is_claimed);
+enum tg_err store_jwks_schedule(struct tg_store *s, const char *tenant, int64_t next_sync);
+enum tg_err store_jwks_state(struct tg_store *s, const char *tenant, int64_t *last_attempt,
+			     int64_t *next_sync);
+
 #endif

@@ -1010,6 +1010,86 @@ test_step_up(void)
 	free(future);
 }
 
+/* authz_env's unknown_kid as a test sees it: what it was asked, and whether it brings the key. */
+struct follow {
+	const struct tg_key *brings; /* put in the keyring when asked; NULL: nothing new */
+	enum tg_err rc;
+	int calls;
+	char tenant[16], kid[16];
+};
+
+static enum tg_err
+follow_cb(void *ctx, const char *tenant, const char *kid)
+{
+	struct follow *f = ctx;
+
+	f->calls++;
+	snprintf(f->tenant, sizeof(f->tenant), "%s", tenant);
+	snprintf(f->kid, sizeof(f->kid), "%s", kid);
+	if (f->brings) {
+		kf_key(&kf, tenant, f->brings, TG_KEY_USE_VERIFY, 2);
+		kf_load(&kf);
+	}
+	return f->rc;
+}
+
+static void
+decide_following(struct tg_cache *c, struct follow *f, const struct authz_request *req,
+		 struct authz_decision *d)
+{
+	struct authz_env env = { .cfg = cfg, .kr = kr, .cache = c, .now = NOW,
+				 .unknown_kid = follow_cb, .unknown_kid_ctx = f };
+
+	authz_decide(&env, req, d);
+}
+
+/* A provider's rotation: the token with the new kid is verified after the keyring reloads. */
+static void
+test_unknown_kid(void)
+{
+	struct tg_key *fresh = NULL;
+	struct tg_cache *c = cache_new(4);
+	struct follow f = { .rc = TG_ERR_LIMITED };
+	char *tok, *auth;
+	struct authz_request req = { .method = "GET", .https = "on" };
+	struct authz_decision d;
+
+	kf_new_key(&kf, "acme", "rot1", TG_ALG_HS256, TG_KEY_USE_VERIFY, 2, &fresh);
+	kf_remove_keys(&kf, "acme", "rot1");
+	kf_load(&kf);
+	tok = sign(fresh, good_payload);
+	auth = bearer_of(tok);
+	req.authorization = auth;
+
+	decide_following(c, &f, &req, &d);
+	ok(d.status == 401 && f.calls == 1, "unknown kid, nothing fetched: 401 as before, asked once");
+	ok(strcmp(f.tenant, "acme") == 0 && strcmp(f.kid, "rot1") == 0,
+	   "the callback is told the tenant (from iss) and the kid");
+	authz_decision_fini(&d);
+
+	f = (struct follow){ .brings = fresh, .rc = TG_OK };
+	decide_following(c, &f, &req, &d);
+	ok(d.status == 200 && f.calls == 1, "the set brought the kid: allowed in the same request");
+	is_str(var(&d, "KID"), "rot1", "verified with the new key");
+	authz_decision_fini(&d);
+	decide_following(c, &f, &req, &d);
+	ok(d.status == 200 && d.is_cached && f.calls == 1,
+	   "the next request is a cache hit of the new generation, no callback");
+	authz_decision_fini(&d);
+
+	f = (struct follow){ .rc = TG_OK };
+	decide_following(NULL, &f, &req, &d);
+	ok(d.status == 200 && f.calls == 0, "a kid the keyring now holds never asks");
+	authz_decision_fini(&d);
+
+	kf_remove_keys(&kf, "acme", "rot1");
+	kf_load(&kf);
+	key_free(fresh);
+	free(tok);
+	free(auth);
+	cache_free(c);
+}
+
 int
 main(void)
 {
@@ -1037,6 +1117,7 @@ main(void)
 	test_damaged_entry(good);
 	test_cache(good);
 	test_gateway_session();
+	test_unknown_kid();
 
 	free(good);
 	key_free(hs_acme);
