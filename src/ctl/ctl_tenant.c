@@ -53,6 +53,8 @@
 	"                           and on unknown kids (--no-jwks-uri clears)\n" \
 	"  --jwks-ca-file FILE      trust only these CAs (PEM) for --jwks-uri instead of the\n" \
 	"                           system's (--no-jwks-ca-file clears)\n" \
+	"  --jwks-alg ALG           the alg of --jwks-uri's keys that carry none, e.g. RS256\n" \
+	"                           for Entra ID (--no-jwks-alg clears: such keys are skipped)\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -94,7 +96,8 @@ enum {
 	OPT_RATE_PER_KEY, OPT_RATE_BURST, OPT_REUSE_GRACE, OPT_SESSION_IDLE, OPT_SESSION_MAX,
 	OPT_MAX_SUB_LENGTH,
 	OPT_MAX_AUTH_AGE, OPT_ACR_MAP, OPT_NO_ACR_MAP, OPT_REQUIRE_TYP, OPT_NO_REQUIRE_TYP,
-	OPT_JWKS_URI, OPT_NO_JWKS_URI, OPT_JWKS_CA_FILE, OPT_NO_JWKS_CA_FILE,
+	OPT_JWKS_URI, OPT_NO_JWKS_URI, OPT_JWKS_CA_FILE, OPT_NO_JWKS_CA_FILE, OPT_JWKS_ALG,
+	OPT_NO_JWKS_ALG,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -130,6 +133,8 @@ static const struct ctl_opt policy_opts[] = {
 	{ "no-jwks-uri", false, OPT_NO_JWKS_URI },
 	{ "jwks-ca-file", true, OPT_JWKS_CA_FILE },
 	{ "no-jwks-ca-file", false, OPT_NO_JWKS_CA_FILE },
+	{ "jwks-alg", true, OPT_JWKS_ALG },
+	{ "no-jwks-alg", false, OPT_NO_JWKS_ALG },
 	{ NULL, false, 0 },
 };
 
@@ -488,6 +493,13 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 	case OPT_NO_JWKS_CA_FILE:
 		clear_text(&t->jwks_ca_file);
 		return CTL_EXIT_OK;
+	case OPT_JWKS_ALG:
+		if (ctl_alg(usage, v, &(enum tg_alg){ 0 }) != CTL_EXIT_OK)
+			return CTL_EXIT_USAGE;
+		return set_text(&t->jwks_alg, "--jwks-alg", v, usage);
+	case OPT_NO_JWKS_ALG:
+		clear_text(&t->jwks_alg);
+		return CTL_EXIT_OK;
 	}
 	return apply_list_option(t, o->id, v, usage);
 }
@@ -664,6 +676,7 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "jwks uri", t->jwks_uri);
 	ctl_table_row(&tab, "jwks ca file", t->jwks_ca_file ? t->jwks_ca_file :
 		      t->jwks_uri ? "system CA store" : NULL);
+	ctl_table_row(&tab, "jwks alg", t->jwks_alg);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

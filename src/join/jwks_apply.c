@@ -164,6 +164,7 @@ jwks_apply(struct tg_store *s, const char *tenant, const char *json, size_t len,
 	 * tokens would be refused until the next good fetch. An empty sync is refused instead.
 	 */
 	if (is_sync && sy.nadd == 0) {
+		report_all(report, tenant, &set, keys, &sy, false); /* why each member is unusable */
 		rc = tg_fail(why, TG_ERR_INVALID, "the set has no key tokengate can verify with (%zu "
 			     "members, none usable); nothing was retired from tenant %s", set.n,
 			     tenant);

@@ -31,6 +31,7 @@ jwks_sync_tenant(struct tg_store *s, const struct tg_tenant *t, const struct tg_
 {
 	struct fetch_result res = { 0 };
 	struct tg_why inner;
+	enum tg_alg alg = TG_ALG_INVALID;
 	bool is_claimed = false;
 	int64_t next;
 	enum tg_err rc;
@@ -57,9 +58,10 @@ jwks_sync_tenant(struct tg_store *s, const struct tg_tenant *t, const struct tg_
 		rc = tg_fail(why, rc, "tenant %s: %s; its keys stay as they were", t->id, inner.text);
 		goto out;
 	}
-	/* Keys without alg are skipped, each named in the report: a set gives no --alg. */
-	rc = jwks_apply(s, t->id, res.body, res.len, t->jwks_uri, TG_ALG_INVALID, true, report,
-			&inner);
+	/* Keys without alg take the tenant's jwks_alg; without one they are named and skipped. */
+	if (t->jwks_alg)
+		(void)alg_from_name(t->jwks_alg, &alg); /* tenant.c admits only names it knows */
+	rc = jwks_apply(s, t->id, res.body, res.len, t->jwks_uri, alg, true, report, &inner);
 	if (rc != TG_OK) {
 		rc = tg_fail(why, rc, "tenant %s: the key set from %s was not applied: %s; its keys "
 			     "stay as they were", t->id, t->jwks_uri, inner.text);

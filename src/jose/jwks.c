@@ -109,7 +109,8 @@ member_alg(const struct json_object *m, enum tg_alg default_alg, struct jwks_mem
 	/* An alg implied by kty would let one RSA key serve RS256 and PS512 alike. */
 	if (default_alg == TG_ALG_INVALID) {
 		judge(mb, JWKS_FAILED, tg_xstrdup("it has no \"alg\": name the algorithm its "
-						  "tokens use with --alg"));
+						  "tokens use (import-jwks --alg, or tenant set "
+						  "--jwks-alg for a jwks_uri)"));
 		return false;
 	}
 	*alg = default_alg;

@@ -92,6 +92,7 @@ tenant_free(struct tg_tenant *t)
 	free(t->require_typ);
 	free(t->jwks_uri);
 	free(t->jwks_ca_file);
+	free(t->jwks_alg);
 	free(t);
 }
 
@@ -127,6 +128,7 @@ tenant_dup(const struct tg_tenant *t)
 	d->max_sub_length = t->max_sub_length;
 	d->jwks_uri = dup_or_null(t->jwks_uri);
 	d->jwks_ca_file = dup_or_null(t->jwks_ca_file);
+	d->jwks_alg = dup_or_null(t->jwks_alg);
 	d->created = t->created;
 	return d;
 }
@@ -188,6 +190,7 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "max_sub_length", json_object_new_int64(t->max_sub_length));
 	json_object_object_add(o, "jwks_uri", str_or_null(t->jwks_uri));
 	json_object_object_add(o, "jwks_ca_file", str_or_null(t->jwks_ca_file));
+	json_object_object_add(o, "jwks_alg", str_or_null(t->jwks_alg));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -259,7 +262,7 @@ static const char *const known_members[] = {
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
 	"rate_limit_burst", "refresh_reuse_grace", "max_sub_length", "created",
 	"session_idle_timeout", "session_max_lifetime", "max_auth_age", "acr_map", "require_typ",
-	"jwks_uri", "jwks_ca_file",
+	"jwks_uri", "jwks_ca_file", "jwks_alg",
 };
 
 static bool
@@ -307,6 +310,10 @@ read_jwks(const struct json_object *o, struct tg_tenant *t)
 
 	if (rc == TG_OK)
 		rc = get_str(o, "jwks_ca_file", &t->jwks_ca_file);
+	if (rc == TG_OK)
+		rc = get_str(o, "jwks_alg", &t->jwks_alg);
+	if (rc == TG_OK && t->jwks_alg && alg_from_name(t->jwks_alg, &(enum tg_alg){ 0 }) != TG_OK)
+		rc = TG_ERR_INVALID;
 	if (rc == TG_OK && t->jwks_uri && !tenant_jwks_uri_is_valid(t->jwks_uri))
 		rc = TG_ERR_INVALID;
 	/* Workers start in other directories than tokengatectl: only an absolute path means one file. */

@@ -38,6 +38,7 @@ struct tg_tenant {
 	int64_t max_sub_length; /* bytes of sub; a longer one is refused (sub_too_long), never cut */
 	char *jwks_uri;     /* the provider's key set (https); NULL: keys are added by hand */
 	char *jwks_ca_file; /* CAs trusted for jwks_uri; NULL: the system's CA store */
+	char *jwks_alg;     /* alg of the set's keys that carry none (Entra ID's); NULL: skipped */
 	int64_t created;
 };
 

@@ -661,6 +661,8 @@ tenant_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	if (ret == 0)
 		ret = store_apikey_drop_tenant(s, txn, op->tenant, &op->call);
 	if (ret == 0)
+		ret = store_jwks_forget(s, txn, op->tenant);
+	if (ret == 0)
 		ret = store_job_put(s, txn, STORE_JOB_PURGE, op->tenant, NULL, (int64_t)time(NULL));
 	if (ret == 0)
 		ret = bump_gen(s, txn);

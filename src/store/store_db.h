@@ -195,6 +195,8 @@ int store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct 
 /* Deletes every API key of tenant and its hash index entry, for its removal (store_apikey.c). */
 int store_apikey_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant,
 			     struct store_call *c);
+/* A removed tenant's key-set fetch record (store_jwks.c), in the removal's transaction. */
+int store_jwks_forget(struct tg_store *s, DB_TXN *txn, const char *tenant);
 
 /* Key lengths of session_end and session_refresh (formats at the top of store.c). */
 #define STORE_END_KEY_LEN (1 + 8 + TG_SESSION_ID_LEN)

@@ -97,6 +97,17 @@ jwks_op_init(struct jwks_op *op, const char *tenant, enum store_mode mode)
 	snprintf(op->key, sizeof(op->key), "%s%s", JWKS_PREFIX, tenant);
 }
 
+int
+store_jwks_forget(struct tg_store *s, DB_TXN *txn, const char *tenant)
+{
+	struct jwks_op op;
+	int ret;
+
+	jwks_op_init(&op, tenant, STORE_WRITE);
+	ret = store_del(s, T_META, txn, op.key, strlen(op.key));
+	return ret == DB_NOTFOUND ? 0 : ret;
+}
+
 enum tg_err
 store_jwks_claim(struct tg_store *s, const char *tenant, int64_t now, int64_t min_interval,
 		 bool *is_claimed)

@@ -92,6 +92,18 @@ test_schedule(struct store_fixture *f)
 	       "a malformed tenant id is refused");
 }
 
+/* A tenant added again under a removed one's id starts with no fetch history. */
+static void
+test_tenant_removed(struct store_fixture *f)
+{
+	int64_t last = -1, next = -1;
+
+	is_int(store_tenant_remove(f->s, "acme"), TG_OK, "acme, fetched and scheduled, removed");
+	is_int(setup_tenant(f->s, "acme", NULL), TG_OK, "and added again");
+	is_int(store_jwks_state(f->s, "acme", &last, &next), TG_OK, "its fetch record read");
+	ok(last == 0 && next == 0, "the removal took the old record along");
+}
+
 int
 main(void)
 {
@@ -102,6 +114,7 @@ main(void)
 	test_race(&f);
 	test_interval(&f);
 	test_schedule(&f);
+	test_tenant_removed(&f);
 	fixture_close(&f);
 	return done_testing();
 }

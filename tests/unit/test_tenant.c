@@ -72,7 +72,7 @@ test_defaults(void)
 	ok(t->refresh_reuse_grace == -1 &&
 		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
 	   "refresh_reuse_grace unset: the configuration's, JSON null");
-	is_int(json_object_object_length(o), 23, "JSON carries all 23 fields");
+	is_int(json_object_object_length(o), 24, "JSON carries all 24 fields");
 	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
 	   "no session limits by default");
 	json_object_put(o);
@@ -119,6 +119,7 @@ full_tenant(void)
 	t->session_max_lifetime = 43200;
 	t->jwks_uri = tg_xstrdup("https://acme.eu.auth0.com/.well-known/jwks.json");
 	t->jwks_ca_file = tg_xstrdup("/etc/tokengate/acme-ca.pem");
+	t->jwks_alg = tg_xstrdup("RS256");
 	return t;
 }
 
@@ -262,6 +263,7 @@ test_invalid(void)
 	expect_invalid("jwks_uri over http", "{\"id\":\"a\",\"jwks_uri\":\"http://idp/k\"}");
 	expect_invalid("jwks_uri without a host", "{\"id\":\"a\",\"jwks_uri\":\"https://\"}");
 	expect_invalid("jwks_ca_file relative", "{\"id\":\"a\",\"jwks_ca_file\":\"ca.pem\"}");
+	expect_invalid("jwks_alg unknown", "{\"id\":\"a\",\"jwks_alg\":\"none\"}");
 }
 
 int
