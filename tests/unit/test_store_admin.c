@@ -181,18 +181,46 @@ test_regions_gone_under_live(void)
 	free(dir);
 }
 
-/* Lines of file holding needle; "" prints them all as TAP diagnostics. */
-static int
-count_lines(const char *file, const char *needle)
+/* Every line of file as a TAP diagnostic. */
+static void
+diag_lines(const char *file)
 {
 	FILE *f = fopen(file, "r");
 	char line[1024];
+
+	while (f && fgets(line, sizeof(line), f))
+		printf("#   %s", line);
+	if (f)
+		fclose(f);
+}
+	if (f)
+		fclose(f);
+	return n;
+}
+
+/*
+ * The processes whose lines in file say they recovered ("tokengate[PID]: ..."). One process
+ * may say it twice: a join that recovers after its own recovery's retry.
+ */
+static int
+recovering_processes(const char *file)
+{
+	FILE *f = fopen(file, "r");
+	char line[1024];
+	long pids[64];
 	int n = 0;
 
 	while (f && fgets(line, sizeof(line), f)) {
-		n += strstr(line, needle) != NULL;
-		if (!needle[0])
-			printf("#   %s", line);
+		const char *p = strchr(line, '[');
+		long pid = p ? strtol(p + 1, NULL, 10) : 0;
+		bool is_known = false;
+
+		if (!strstr(line, "running recovery") && !strstr(line, "recovered the environment"))
+			continue;
+		for (int i = 0; i < n; i++)
+			is_known |= pids[i] == pid;
+		if (!is_known && n < 64)
+			pids[n++] = pid;
 	}
 	if (f)
 		fclose(f);
@@ -235,11 +263,10 @@ test_panicked(void)
 	}
 	is_int(good, OPENERS, "a panicked environment: %d processes opening at once see every "
 	       "commit", OPENERS);
-	recoveries = count_lines(log, "running recovery") +
-		     count_lines(log, "recovered the environment");
-	is_int(recoveries, 1, "recovered once, not by each of them");
+	recoveries = recovering_processes(log);
+	is_int(recoveries, 1, "recovered by one process, not by each of them");
 	if (recoveries != 1)
-		count_lines(log, ""); /* every line as a diagnostic: who recovered, and why */
+		diag_lines(log); /* who recovered, and why, for the next look */
 	close(release);
 	status = -1;
 	waitpid(pan, &status, 0);
