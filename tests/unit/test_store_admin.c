@@ -193,10 +193,6 @@ diag_lines(const char *file)
 	if (f)
 		fclose(f);
 }
-	if (f)
-		fclose(f);
-	return n;
-}
 
 /*
  * The processes whose lines in file say they recovered ("tokengate[PID]: ..."). One process
