@@ -16,6 +16,7 @@ enum tg_err
 recovery_new(size_t n, char codes[][RECOVERY_CODE_LEN + 1], struct recovery_set *set)
 {
 	struct recovery_set s = { .n = n };
+	char shown[RECOVERY_CODES_MAX][RECOVERY_CODE_LEN + 1];
 	unsigned char raw[RANDOM_BYTES];
 	char *b32 = NULL;
 	enum tg_err rc = TG_ERR_INVALID;
@@ -32,16 +33,17 @@ recovery_new(size_t n, char codes[][RECOVERY_CODE_LEN + 1], struct recovery_set 
 		if (rc != TG_OK)
 			goto out;
 		for (size_t j = 0, k = 0; j < RECOVERY_CODE_LEN; j++)
-			codes[i][j] = j == GROUP ? '-' : (char)(b32[k++] | 0x20); /* A-Z to a-z; 2-7 stay */
-		codes[i][RECOVERY_CODE_LEN] = '\0';
+			shown[i][j] = j == GROUP ? '-' : (char)(b32[k++] | 0x20); /* A-Z to a-z; 2-7 stay */
+		shown[i][RECOVERY_CODE_LEN] = '\0';
 		secret_free_str(b32);
 		b32 = NULL;
 	}
+	memcpy(codes, shown, n * sizeof(shown[0]));
 	*set = s;
 out:
+	secret_wipe(shown, sizeof(shown));
 	secret_wipe(raw, sizeof(raw));
 	secret_free_str(b32);
-	secret_wipe(&s, sizeof(s));
 	return rc;
 }
 
