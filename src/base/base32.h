@@ -1,6 +1,6 @@
 /*
- * Strict base32 (RFC 4648 section 6, the A-Z2-7 alphabet, written without padding as the
- * otpauth URIs of TOTP secrets and recovery codes carry it). No I/O.
+ * Strict base32 (RFC 4648 section 6, the A-Z2-7 alphabet), written without padding as otpauth
+ * URIs carry TOTP secrets; recovery codes are drawn from its alphabet. No I/O.
  */
 #ifndef TG_BASE32_H
 #define TG_BASE32_H

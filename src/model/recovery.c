@@ -32,8 +32,9 @@ recovery_new(size_t n, char codes[][RECOVERY_CODE_LEN + 1], struct recovery_set 
 		rc = secret_hash(b32, RECOVERY_CODE_CHARS, s.hash[i]);
 		if (rc != TG_OK)
 			goto out;
+		/* Shown in lower case (| 0x20 turns A-Z to a-z and leaves 2-7), grouped by 5. */
 		for (size_t j = 0, k = 0; j < RECOVERY_CODE_LEN; j++)
-			shown[i][j] = j == GROUP ? '-' : (char)(b32[k++] | 0x20); /* A-Z to a-z; 2-7 stay */
+			shown[i][j] = j == GROUP ? '-' : (char)(b32[k++] | 0x20);
 		shown[i][RECOVERY_CODE_LEN] = '\0';
 		secret_free_str(b32);
 		b32 = NULL;

@@ -131,14 +131,16 @@ uri_component(const char *s, const char *what, char **out, struct tg_why *why)
 	for (size_t i = 0; i < n; i += len) {
 		len = tg_utf8_len(p + i, n - i);
 		if (len == 0)
-			return tg_fail(why, TG_ERR_INVALID, "the %s is not well-formed UTF-8", what);
+			return tg_fail(why, TG_ERR_INVALID, "the %s is not well-formed UTF-8",
+				       what);
 		if (p[i] < 0x20 || p[i] == 0x7f)
 			return tg_fail(why, TG_ERR_INVALID, "the %s has a control character", what);
 		if (p[i] == ':')
-			return tg_fail(why, TG_ERR_INVALID,
-				       "the %s has a ':', which an otpauth URI's label cannot carry "
-				       "(authenticator apps split it at the first colon)",
-				       what);
+			return tg_fail(
+				why, TG_ERR_INVALID,
+				"the %s has a ':', which an otpauth URI's label cannot carry "
+				"(authenticator apps split it at the first colon)",
+				what);
 	}
 	enc = tg_xmalloc(3 * n + 1);
 	d = enc;

@@ -30,7 +30,8 @@ read_secret(struct tg_secret *key)
 	unsigned char *raw = NULL;
 	size_t len = 0;
 
-	if (!read_line(line, sizeof(line)) || base32_decode(line, strlen(line), &raw, &len) != TG_OK)
+	if (!read_line(line, sizeof(line)) ||
+	    base32_decode(line, strlen(line), &raw, &len) != TG_OK)
 		return false;
 	secret_set(key, raw, len);
 	secret_free_buf(raw, len + 1);
@@ -85,8 +86,9 @@ main(int argc, char **argv)
 	int status;
 
 	if (argc < 2 || !read_secret(&key)) {
-		fprintf(stderr, "usage: totp_tool code NOW DIGITS | verify NOW | uri ISSUER ACCOUNT "
-				"(base32 secret on stdin)\n");
+		fprintf(stderr,
+			"usage: totp_tool code NOW DIGITS | verify NOW | uri ISSUER ACCOUNT "
+			"(base32 secret on stdin)\n");
 		return 2;
 	}
 	status = run(argc, argv, &key);

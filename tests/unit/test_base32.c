@@ -22,7 +22,8 @@ decodes_to(const char *in, const void *want, size_t wantlen)
 	bool is_same = false;
 
 	if (base32_decode(copy, strlen(in), &out, &outlen) == TG_OK) {
-		is_same = outlen == wantlen && memcmp(out, want, wantlen) == 0 && out[outlen] == '\0';
+		is_same =
+			outlen == wantlen && memcmp(out, want, wantlen) == 0 && out[outlen] == '\0';
 		secret_free_buf(out, outlen + 1);
 	}
 	free(copy);
@@ -128,7 +129,7 @@ test_refusals(void)
 	/* Padding: one spelling per secret, and the URI form has none. */
 	REFUSED("MY======", "RFC 4648 padding");
 	REFUSED("MZXW6YQ=", "one '='");
-	/* Whitespace and separators: what liboath strips, so "JBSW Y3DP" would be a second spelling. */
+	/* Whitespace and separators: liboath strips them, making "JBSW Y3DP" a second spelling. */
 	REFUSED("MZXW 6YTB", "a space");
 	REFUSED("MZXW6YTB\n", "a trailing newline");
 	REFUSED("MZXW-6YTB", "a '-'");

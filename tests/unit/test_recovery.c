@@ -28,7 +28,8 @@ is_stored_as(const char *code, const unsigned char *hash)
 
 	for (size_t i = 0, k = 0; i < RECOVERY_CODE_LEN; i++)
 		if (i != 5)
-			canon[k++] = (unsigned char)(code[i] >= 'a' ? code[i] - 'a' + 'A' : code[i]);
+			canon[k++] =
+				(unsigned char)(code[i] >= 'a' ? code[i] - 'a' + 'A' : code[i]);
 	SHA256(canon, sizeof(canon), want);
 	return memcmp(want, hash, sizeof(want)) == 0;
 }
@@ -40,7 +41,8 @@ test_new(void)
 	struct recovery_set set;
 	int bad_shape = 0, bad_hash = 0, same = 0;
 
-	is_int(recovery_new(RECOVERY_CODES, codes, &set), TG_OK, "a set of %d codes", RECOVERY_CODES);
+	is_int(recovery_new(RECOVERY_CODES, codes, &set), TG_OK, "a set of %d codes",
+	       RECOVERY_CODES);
 	is_int(set.n, RECOVERY_CODES, "the set holds them all");
 	is_int(set.used, 0, "none used");
 	is_int(recovery_remaining(&set), RECOVERY_CODES, "all remaining");
@@ -98,7 +100,8 @@ test_single_use(void)
 		uint32_t before = set.used;
 
 		recovery_new(RECOVERY_CODES, other, &other_set);
-		is_int(recovery_verify(&set, other[0], &idx), TG_ERR_REJECTED, "a wrong code is refused");
+		is_int(recovery_verify(&set, other[0], &idx), TG_ERR_REJECTED,
+		       "a wrong code is refused");
 		is_int(set.used, before, "a refusal marks nothing");
 		secret_wipe(other, sizeof(other));
 	}
@@ -112,19 +115,22 @@ test_input(void)
 	struct recovery_set set;
 	size_t idx = 99;
 
-	is_int(recovery_new(RECOVERY_CODES_MAX, codes, &set), TG_OK, "a set of %d", RECOVERY_CODES_MAX);
+	is_int(recovery_new(RECOVERY_CODES_MAX, codes, &set), TG_OK, "a set of %d",
+	       RECOVERY_CODES_MAX);
 	ok(recovery_verify(&set, codes[RECOVERY_CODES_MAX - 1], &idx) == TG_OK &&
 		   idx == RECOVERY_CODES_MAX - 1 && set.used == UINT32_C(1) << 31,
 	   "the last code of a full set uses the top bit");
 	is_int(recovery_verify(&set, "abcde-fghi", &idx), TG_ERR_INVALID, "nine characters");
 	is_int(recovery_verify(&set, "abcde-fghijk", &idx), TG_ERR_INVALID, "eleven characters");
-	is_int(recovery_verify(&set, "abcd-efghij", &idx), TG_ERR_INVALID, "'-' in the wrong place");
+	is_int(recovery_verify(&set, "abcd-efghij", &idx), TG_ERR_INVALID,
+	       "'-' in the wrong place");
 	is_int(recovery_verify(&set, "abcde fghij", &idx), TG_ERR_INVALID, "a space");
 	is_int(recovery_verify(&set, "abcde-fgh1j", &idx), TG_ERR_INVALID, "'1', not base32");
 	is_int(recovery_verify(&set, "", &idx), TG_ERR_INVALID, "empty");
 	is_int(recovery_verify(&set, NULL, &idx), TG_ERR_INVALID, "NULL");
 	set.n = RECOVERY_CODES_MAX + 1;
-	is_int(recovery_verify(&set, codes[0], &idx), TG_ERR_INVALID, "a damaged set (n over the max)");
+	is_int(recovery_verify(&set, codes[0], &idx), TG_ERR_INVALID,
+	       "a damaged set (n over the max)");
 	set.n = 0;
 	is_int(recovery_verify(&set, codes[0], &idx), TG_ERR_INVALID, "an empty set");
 	is_int(idx, RECOVERY_CODES_MAX - 1, "index unwritten by every refusal");

@@ -21,14 +21,17 @@ test_hotp_rfc4226(void)
 	struct tg_secret short_key = { 0 };
 
 	for (uint64_t c = 0; c < 10; c++) {
-		is_int(totp_hotp(&rfc_key, c, 6, code), TG_OK, "HOTP count %llu", (unsigned long long)c);
+		is_int(totp_hotp(&rfc_key, c, 6, code), TG_OK, "HOTP count %llu",
+		       (unsigned long long)c);
 		is_str(code, want[c], "RFC 4226 appendix D, count %llu", (unsigned long long)c);
 	}
-	is_int(totp_hotp(&rfc_key, 0, 5, code), TG_ERR_INVALID, "5 digits are refused (RFC 4226 R4)");
+	is_int(totp_hotp(&rfc_key, 0, 5, code), TG_ERR_INVALID,
+	       "5 digits are refused (RFC 4226 R4)");
 	is_int(totp_hotp(&rfc_key, 0, 9, code), TG_ERR_INVALID, "9 digits are refused");
-	/* The gap: a 10-byte secret (80 bits) is within reach of an offline search of codes seen. */
+	/* The gap: an 80-bit secret is within reach of an offline search from codes seen. */
 	secret_set(&short_key, "1234567890", 10);
-	is_int(totp_hotp(&short_key, 0, 6, code), TG_ERR_INVALID, "a key under 128 bits is refused");
+	is_int(totp_hotp(&short_key, 0, 6, code), TG_ERR_INVALID,
+	       "a key under 128 bits is refused");
 	secret_free(&short_key);
 }
 
@@ -54,12 +57,13 @@ test_totp_rfc6238(void)
 		is_int(totp_code(&rfc_key, v[i].now, 8, code), TG_OK, "TOTP at %lld",
 		       (long long)v[i].now);
 		is_str(code, v[i].code, "RFC 6238 appendix B, SHA-1 at %lld", (long long)v[i].now);
-		/* What an app shows: the same truncation, 6 digits (oathtool agrees: totp_oathtool.test). */
+		/* What an app shows: 6 digits of the same truncation (totp_oathtool.test). */
 		totp_code(&rfc_key, v[i].now, 6, code);
 		is_str(code, v[i].code + 2, "6 digits at %lld are the 8 digits' last 6",
 		       (long long)v[i].now);
 	}
-	is_int(totp_code(&rfc_key, -1, 6, code), TG_ERR_INVALID, "a time before the epoch is refused");
+	is_int(totp_code(&rfc_key, -1, 6, code), TG_ERR_INVALID,
+	       "a time before the epoch is refused");
 }
 
 static void
@@ -108,8 +112,10 @@ test_verify_window(void)
 	is_int(verify(far_ahead, now, TOTP_WINDOW, &step), TG_ERR_REJECTED,
 	       "a code two steps ahead is refused");
 	is_int(step, -7, "a refusal leaves step unwritten");
-	is_int(verify(prev, now, 0, &step), TG_ERR_REJECTED, "window 0: the previous code is refused");
-	ok(verify(cur, now, 0, &step) == TG_OK && step == t, "window 0: the current code is accepted");
+	is_int(verify(prev, now, 0, &step), TG_ERR_REJECTED,
+	       "window 0: the previous code is refused");
+	ok(verify(cur, now, 0, &step) == TG_OK && step == t,
+	   "window 0: the current code is accepted");
 	/* The edges of a step: 1234567890 is 0 s into it; 29 s later is still the same step. */
 	ok(verify(cur, now + 29, 0, &step) == TG_OK && step == t, "the last second of a step");
 	ok(verify(cur, now + 30, TOTP_WINDOW, &step) == TG_OK && step == t,
@@ -204,18 +210,19 @@ test_uri(void)
 	secret_free_str(uri);
 	uri = NULL;
 	/* Non-ASCII: each UTF-8 byte, upper-case hex (RFC 3986 2.1, 2.5). */
-	is_int(totp_uri(&rfc_key, "Caf\xc3\xa9 Z\xc3\xbcrich", "j\xc3\xb6rg@b\xc3\xbc.example", &uri,
-			&why),
+	is_int(totp_uri(&rfc_key, "Caf\xc3\xa9 Z\xc3\xbcrich", "j\xc3\xb6rg@b\xc3\xbc.example",
+			&uri, &why),
 	       TG_OK, "non-ASCII names");
 	ok(uri && strstr(uri, "/Caf%C3%A9%20Z%C3%BCrich:j%C3%B6rg%40b%C3%BC.example?") &&
 		   strstr(uri, "&issuer=Caf%C3%A9%20Z%C3%BCrich&"),
 	   "non-ASCII names are their UTF-8 bytes percent-encoded");
 	secret_free_str(uri);
 	uri = (char *)(uintptr_t)0x1;
-	/* The gap: "Acme:Shop" as issuer would make an app show issuer "Acme", account "Shop:...". */
+	/* The gap: issuer "Acme:Shop" would show in an app as issuer "Acme", account "Shop:...". */
 	is_int(totp_uri(&rfc_key, "Acme:Shop", "a@b.example", &uri, &why), TG_ERR_INVALID,
 	       "a ':' in the issuer is refused");
-	ok(strstr(why.text, "issuer") && strstr(why.text, "':'"), "the sentence names issuer and ':'");
+	ok(strstr(why.text, "issuer") && strstr(why.text, "':'"),
+	   "the sentence names issuer and ':'");
 	is_int(totp_uri(&rfc_key, "Acme", "\"a:b\"@b.example", &uri, &why), TG_ERR_INVALID,
 	       "a ':' in the account is refused");
 	ok(strstr(why.text, "account name") != NULL, "the sentence names the account");
