@@ -1,7 +1,7 @@
 /*
  * Secret bytes: copied in, compared in constant time, wiped on release; fresh
- * random ones, the hash that is all we store of a bearer credential, and
- * the keyed hash a server secret derives values from.
+ * random ones, the hash that is all we store of a bearer credential, the
+ * keyed hash a server secret derives values from, and HOTP's HMAC-SHA-1.
  * Nothing here ever prints a secret.
  */
 #include "base/secret.h"
@@ -97,17 +97,33 @@ secret_hash(const void *p, size_t len, unsigned char out[TG_SECRET_HASH_LEN])
 	return TG_OK;
 }
 
+/*
+ * HMAC under md. RFC 2104 section 2 (and RFC 4226 R6 for HOTP): a key shorter than minlen
+ * weakens the whole MAC.
+ */
+static enum tg_err
+hmac_with(const EVP_MD *md, size_t minlen, const struct tg_secret *key, const void *p, size_t len,
+	  unsigned char *out, unsigned int outlen)
+{
+	unsigned int n = 0;
+
+	if (!key || !key->p || key->len < minlen || key->len > INT32_MAX)
+		return TG_ERR_INVALID;
+	if (!HMAC(md, key->p, (int)key->len, p, len, out, &n) || n != outlen)
+		return TG_ERR_CRYPTO;
+	return TG_OK;
+}
+
 enum tg_err
 secret_hmac(const struct tg_secret *key, const void *p, size_t len,
 	    unsigned char out[TG_SECRET_HASH_LEN])
 {
-	unsigned int n = 0;
+	return hmac_with(EVP_sha256(), TG_SECRET_HASH_LEN, key, p, len, out, TG_SECRET_HASH_LEN);
+}
 
-	/* RFC 2104 2: a key shorter than the hash output weakens the whole MAC. */
-	if (!key || !key->p || key->len < TG_SECRET_HASH_LEN || key->len > INT32_MAX)
-		return TG_ERR_INVALID;
-	if (!HMAC(EVP_sha256(), key->p, (int)key->len, p, len, out, &n) ||
-	    n != TG_SECRET_HASH_LEN)
-		return TG_ERR_CRYPTO;
-	return TG_OK;
+enum tg_err
+secret_hmac_sha1(const struct tg_secret *key, const void *p, size_t len,
+		 unsigned char out[TG_SECRET_SHA1_LEN])
+{
+	return hmac_with(EVP_sha1(), TG_SECRET_SHA1_KEY_MIN, key, p, len, out, TG_SECRET_SHA1_LEN);
 }

@@ -40,4 +40,15 @@ enum tg_err secret_hash(const void *p, size_t len, unsigned char out[TG_SECRET_H
 enum tg_err secret_hmac(const struct tg_secret *key, const void *p, size_t len,
 			unsigned char out[TG_SECRET_HASH_LEN]);
 
+
+#define TG_SECRET_SHA1_LEN 20
+#define TG_SECRET_SHA1_KEY_MIN 16 /* RFC 4226 section 4 R6: a shared secret of at least 128 bits */
+
+/*
+ * HMAC-SHA-1 (RFC 2104), for HOTP/TOTP alone (RFC 4226, 6238: what authenticator apps compute;
+ * SHA-1's collisions do not touch HMAC); TG_ERR_INVALID for a key under 16 bytes.
+ */
+enum tg_err secret_hmac_sha1(const struct tg_secret *key, const void *p, size_t len,
+			     unsigned char out[TG_SECRET_SHA1_LEN]);
+
 #endif

@@ -207,6 +207,30 @@ test_hmac(void)
 	secret_free(&short_key);
 }
 
+static void
+test_hmac_sha1(void)
+{
+	/* RFC 2202 section 3, test case 1: a 20-byte key of 0x0b (HOTP's key size), HMAC-SHA-1 */
+	static const unsigned char want[TG_SECRET_SHA1_LEN] = {
+		0xb6, 0x17, 0x31, 0x86, 0x55, 0x05, 0x72, 0x64, 0xe2, 0x8b,
+		0xc0, 0xb6, 0xfb, 0x37, 0x8c, 0x8e, 0xf1, 0x46, 0xbe, 0x00,
+	};
+	unsigned char raw[20], h[TG_SECRET_SHA1_LEN] = { 0 };
+	struct tg_secret key = { 0 }, short_key = { 0 };
+
+	memset(raw, 0x0b, sizeof(raw));
+	secret_set(&key, raw, sizeof(raw));
+	is_int(secret_hmac_sha1(&key, "Hi There", 8, h), TG_OK, "secret_hmac_sha1 succeeds");
+	ok(memcmp(h, want, sizeof(h)) == 0, "secret_hmac_sha1 is HMAC-SHA-1 (RFC 2202 test case 1)");
+	/* The gap: RFC 4226 R6 asks 128 bits of shared secret; 15 bytes is a guessable HOTP key. */
+	secret_set(&short_key, raw, TG_SECRET_SHA1_KEY_MIN - 1);
+	is_int(secret_hmac_sha1(&short_key, "Hi There", 8, h), TG_ERR_INVALID,
+	       "an HMAC-SHA-1 key under 128 bits is refused");
+	is_int(secret_hmac_sha1(NULL, "Hi There", 8, h), TG_ERR_INVALID, "no HMAC-SHA-1 key is refused");
+	secret_free(&key);
+	secret_free(&short_key);
+}
+
 int
 main(void)
 {
@@ -222,5 +246,6 @@ main(void)
 	test_encoded_random();
 	test_hash();
 	test_hmac();
+	test_hmac_sha1();
 	return done_testing();
 }
