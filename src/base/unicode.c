@@ -1,5 +1,5 @@
 /*
- * NFC, case folding and code point counts through libunistring (u8_normalize,
+ * NFC, NFKC, case folding and code point counts through libunistring (u8_normalize,
  * u8_casefold): the only file with <uninorm.h> and <unicase.h>. Results of a
  * password pass through here too, so intermediate buffers are wiped.
  */
@@ -28,8 +28,8 @@ is_well_formed(const char *p, size_t n)
 	return true;
 }
 
-enum tg_err
-unicode_nfc(const char *p, size_t n, bool is_folded, char **out)
+static enum tg_err
+normalize(const char *p, size_t n, uninorm_t form, bool is_folded, char **out)
 {
 	const uint8_t *s = (const uint8_t *)p;
 	uint8_t *r = NULL;
@@ -38,11 +38,11 @@ unicode_nfc(const char *p, size_t n, bool is_folded, char **out)
 
 	if (!is_well_formed(p, n))
 		return TG_ERR_INVALID;
-	/* Folding can denormalise (U+0345), so NFC is asked of the folding itself. */
+	/* Folding can denormalise (U+0345), so the form is asked of the folding itself. */
 	if (is_folded)
-		r = u8_casefold(s, n, NULL, UNINORM_NFC, NULL, &rn);
+		r = u8_casefold(s, n, NULL, form, NULL, &rn);
 	else
-		r = u8_normalize(UNINORM_NFC, s, n, NULL, &rn);
+		r = u8_normalize(form, s, n, NULL, &rn);
 	if (!r)
 		abort(); /* only ENOMEM: the aborting allocators' rule, for a library's malloc */
 	str = tg_xmalloc(rn + 1);
@@ -51,6 +51,18 @@ unicode_nfc(const char *p, size_t n, bool is_folded, char **out)
 	secret_free_buf(r, rn); /* may be a password's */
 	*out = str;
 	return TG_OK;
+}
+
+enum tg_err
+unicode_nfc(const char *p, size_t n, bool is_folded, char **out)
+{
+	return normalize(p, n, UNINORM_NFC, is_folded, out);
+}
+
+enum tg_err
+unicode_nfkc(const char *p, size_t n, char **out)
+{
+	return normalize(p, n, UNINORM_NFKC, false, out);
 }
 
 enum tg_err

@@ -15,6 +15,12 @@
  * is not well-formed UTF-8 or holds a NUL.
  */
 enum tg_err unicode_nfc(const char *p, size_t n, bool is_folded, char **out);
+/*
+ * The NFKC form of p[0..n) (same rules), for passwords: NIST SP 800-63B asks
+ * for NFKC or NFKD, so a fullwidth or ligature variant typed by another input
+ * method is the same password.
+ */
+enum tg_err unicode_nfkc(const char *p, size_t n, char **out);
 /* Code points of well-formed UTF-8 p[0..n); TG_ERR_INVALID when not well-formed. */
 enum tg_err unicode_count(const char *p, size_t n, size_t *out);
 

@@ -50,13 +50,13 @@ password_check(const char *p, size_t n, const struct tg_blocklist *blocklist, st
 	return TG_OK;
 }
 
-/* The raw hash of p's NFC form; TG_ERR_INVALID when p is not UTF-8. */
+/* The raw hash of p's NFKC form; TG_ERR_INVALID when p is not UTF-8. */
 static enum tg_err
 hash_raw(const char *p, size_t n, const struct tg_password_params *params,
 	 const unsigned char *salt, size_t salt_len, unsigned char *out, size_t out_len)
 {
 	char *nfc = NULL;
-	enum tg_err rc = unicode_nfc(p, n, false, &nfc);
+	enum tg_err rc = unicode_nfkc(p, n, &nfc);
 
 	if (rc != TG_OK)
 		return rc;
@@ -76,7 +76,7 @@ password_hash(const char *p, size_t n, const struct tg_password_params *params, 
 	enum tg_err rc = secret_random(salt, sizeof(salt));
 
 	if (rc == TG_OK)
-		rc = unicode_nfc(p, n, false, &nfc);
+		rc = unicode_nfkc(p, n, &nfc);
 	if (rc != TG_OK)
 		goto out;
 	enc_len = argon2_encodedlen(params->iterations, params->memory_kib, params->parallelism,

@@ -42,8 +42,8 @@ enum tg_err password_check(const char *p, size_t n, const struct tg_blocklist *b
 			   struct tg_why *why);
 
 /*
- * "$argon2id$v=19$m=M,t=T,p=P$salt$hash" of p[0..n) in NFC (so one password
- * typed on two keyboards is one), a 16-byte random salt and a 32-byte hash.
+ * "$argon2id$v=19$m=M,t=T,p=P$salt$hash" of p[0..n) in NFKC (SP 800-63B
+ * 3.1.1.2: one password typed with two input methods is one), a 16-byte random salt and a 32-byte hash.
  * Caller frees *phc. Does not apply password_check.
  */
 enum tg_err password_hash(const char *p, size_t n, const struct tg_password_params *params,

@@ -1,7 +1,7 @@
 /*
  * model/password.c: libargon2 against RFC 9106's argon2id vector, the PHC
  * round trip, needs-rehash against raised parameters, refusal of non-Argon2id
- * strings, NIST length rules by code points, the blocklist, and the dummy
+ * strings, NFC and NFKC input forms, NIST length rules by code points, the blocklist, and the dummy
  * verification of an unknown user.
  */
 #include "../lib/tap.h"
@@ -80,6 +80,18 @@ test_round_trip(void)
 	if (phc)
 		password_verify("e\xcc\x81tage\xcc\x80re1", 12, phc, &p, &is_match, &needs);
 	ok(is_match, "decomposed input matches the composed password");
+	/* Fullwidth e (U+FF45) is e under NFKC, still not the password's e-acute. */
+	is_match = false;
+	if (phc)
+		password_verify("\xef\xbd\x85tag\xc3\xa8re1", 12, phc, &p, &is_match, &needs);
+	ok(!is_match, "a different first letter does not match");
+	free(phc);
+	phc = NULL;
+	password_hash("Passw0rd!", 9, &p, &phc);
+	is_match = false;
+	if (phc)
+		password_verify("\xef\xbc\xb0" "assw0rd!", 11, phc, &p, &is_match, &needs);
+	ok(is_match, "fullwidth P matches ASCII P (NFKC)");
 	free(phc);
 	is_int(password_verify(pw, strlen(pw), "$argon2i$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA",
 			       &p, &is_match, &needs), TG_ERR_INVALID, "argon2i refused");

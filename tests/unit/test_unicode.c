@@ -31,6 +31,11 @@ main(void)
 	check("Stra\xc3\x9f" "e", true, "strasse", "sharp s folds to ss (full folding)");
 	check("\xe2\x84\xaa", true, "k", "Kelvin sign folds to k");
 	check("E\xcc\x81", true, "\xc3\xa9", "E + acute: folded and composed");
+	out = NULL;
+	ok(unicode_nfkc("\xef\xbc\xa1\xef\xac\x81", 6, &out) == TG_OK && out &&
+	   strcmp(out, "Afi") == 0, "NFKC: fullwidth A and the fi ligature become Afi");
+	free(out);
+	out = NULL;
 	is_int(unicode_nfc("\xff", 1, false, &out), TG_ERR_INVALID, "ill-formed UTF-8 refused");
 	is_int(unicode_nfc("a\0b", 3, false, &out), TG_ERR_INVALID, "NUL refused");
 	is_int(unicode_count("\xc3\xa9t\xc3\xa9", 5, &n), TG_OK, "count of UTF-8");
