@@ -59,6 +59,7 @@ static const struct cfg_key keys[] = {
 	{ "jwks_min_interval", CFG_INT, 1, 86400, "60", OFF(jwks_min_interval) },
 	/* A request that meets a new kid waits for the fetch: a few seconds at most. */
 	{ "jwks_fetch_timeout", CFG_INT, 1, 30, "2", OFF(jwks_fetch_timeout) },
+	{ "password_blocklist", CFG_PATH, 1, 4096, NULL, OFF(password_blocklist) },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -86,6 +87,7 @@ config_free(struct tg_config *c)
 	free(c->database);
 	free(c->cookie_name);
 	free(c->realm);
+	free(c->password_blocklist);
 	free(c->trusted_proxies.v);
 	free(c->metrics_allow.v);
 	free(c);

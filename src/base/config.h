@@ -45,6 +45,7 @@ struct tg_config {
 	int64_t refresh_reuse_grace; /* seconds a rotated refresh token is answered again; 0: off */
 	int64_t jwks_min_interval;  /* seconds between fetches of one tenant's key set on unknown kids */
 	int64_t jwks_fetch_timeout; /* seconds one fetch of a key set may take, all included */
+	char *password_blocklist;   /* users' passwords refused (base/blocklist.h); NULL: none */
 };
 
 #define TG_REFRESH_REUSE_GRACE_MAX 300 /* a short grace: longer ones blunt reuse detection */

@@ -8,6 +8,7 @@
 #include "base/config.h"
 #include "store/store.h"
 #include "model/acr.h"
+#include "model/password.h"
 #include "model/session.h"
 #include "model/tenant.h"
 
@@ -55,6 +56,10 @@
 	"                           system's (--no-jwks-ca-file clears)\n" \
 	"  --jwks-alg ALG           the alg of --jwks-uri's keys that carry none, e.g. RS256\n" \
 	"                           for Entra ID (--no-jwks-alg clears: such keys are skipped)\n" \
+	"  --password-memory-kib N  Argon2id memory of users' passwords (19456-1048576 KiB;\n" \
+	"                           \"default\": 19456, OWASP's floor)\n" \
+	"  --password-iterations N  Argon2id passes (2-20; \"default\": 2); a user's hash below\n" \
+	"                           either is re-hashed at the next login\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -97,7 +102,7 @@ enum {
 	OPT_MAX_SUB_LENGTH,
 	OPT_MAX_AUTH_AGE, OPT_ACR_MAP, OPT_NO_ACR_MAP, OPT_REQUIRE_TYP, OPT_NO_REQUIRE_TYP,
 	OPT_JWKS_URI, OPT_NO_JWKS_URI, OPT_JWKS_CA_FILE, OPT_NO_JWKS_CA_FILE, OPT_JWKS_ALG,
-	OPT_NO_JWKS_ALG,
+	OPT_NO_JWKS_ALG, OPT_PASSWORD_MEMORY, OPT_PASSWORD_ITERATIONS,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -124,6 +129,8 @@ static const struct ctl_opt policy_opts[] = {
 	{ "session-idle-timeout", true, OPT_SESSION_IDLE },
 	{ "session-max-lifetime", true, OPT_SESSION_MAX },
 	{ "max-sub-length", true, OPT_MAX_SUB_LENGTH },
+	{ "password-memory-kib", true, OPT_PASSWORD_MEMORY },
+	{ "password-iterations", true, OPT_PASSWORD_ITERATIONS },
 	{ "max-auth-age", true, OPT_MAX_AUTH_AGE },
 	{ "acr-map", true, OPT_ACR_MAP },
 	{ "no-acr-map", false, OPT_NO_ACR_MAP },
@@ -467,6 +474,16 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 				  &t->max_sub_length);
 	case OPT_SIGNING_ALG:
 		return set_signing_alg(t, v, usage);
+	case OPT_PASSWORD_MEMORY:
+		t->password_memory_kib = 0; /* "default": OWASP's floor */
+		return strcmp(v, "default") == 0 ? CTL_EXIT_OK :
+		       ctl_number(usage, "--password-memory-kib", v, TG_PASSWORD_MEMORY_KIB,
+				  TG_PASSWORD_MEMORY_MAX_KIB, &t->password_memory_kib);
+	case OPT_PASSWORD_ITERATIONS:
+		t->password_iterations = 0;
+		return strcmp(v, "default") == 0 ? CTL_EXIT_OK :
+		       ctl_number(usage, "--password-iterations", v, TG_PASSWORD_ITERATIONS,
+				  TG_PASSWORD_ITERATIONS_MAX, &t->password_iterations);
 	case OPT_REUSE_GRACE:
 		t->refresh_reuse_grace = -1; /* "default": the configuration's */
 		return strcmp(v, "default") == 0 ? CTL_EXIT_OK :
@@ -637,7 +654,8 @@ show_text(const struct tg_tenant *t)
 {
 	struct ctl_table tab;
 	char created[32], life[32], leeway[32], per_key[32], burst[32], grace[32], idle[32],
-		max[32], sub_max[32], age[32];
+		max[32], sub_max[32], age[32], pw[64];
+	struct tg_password_params params;
 	char *maps = join(&t->map_claims), *reqs = join(&t->require_claims);
 	char *origins = join(&t->allowed_origins), *amr = join(&t->require_amr);
 	char *acr = join(&t->acr_map);
@@ -652,6 +670,9 @@ show_text(const struct tg_tenant *t)
 	snprintf(max, sizeof(max), "%lld s", (long long)t->session_max_lifetime);
 	snprintf(sub_max, sizeof(sub_max), "%lld bytes", (long long)t->max_sub_length);
 	snprintf(age, sizeof(age), "%lld s", (long long)t->max_auth_age);
+	password_params_of(t, &params);
+	snprintf(pw, sizeof(pw), "argon2id m=%u KiB t=%u p=%u", params.memory_kib,
+		 params.iterations, params.parallelism);
 	ctl_table_init(&tab, 2);
 	ctl_table_row(&tab, "tenant", t->id);
 	ctl_table_row(&tab, "issuer", t->issuer);
@@ -677,6 +698,7 @@ show_text(const struct tg_tenant *t)
 	ctl_table_row(&tab, "jwks ca file", t->jwks_ca_file ? t->jwks_ca_file :
 		      t->jwks_uri ? "system CA store" : NULL);
 	ctl_table_row(&tab, "jwks alg", t->jwks_alg);
+	ctl_table_row(&tab, "password hash", pw);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

@@ -9,6 +9,7 @@
 #include "base/alg.h"
 #include "model/session.h"
 #include "model/acr.h"
+#include "model/password.h"
 
 #include <json.h>
 #include <stdlib.h>
@@ -126,6 +127,8 @@ tenant_dup(const struct tg_tenant *t)
 	d->session_max_lifetime = t->session_max_lifetime;
 	d->refresh_reuse_grace = t->refresh_reuse_grace;
 	d->max_sub_length = t->max_sub_length;
+	d->password_memory_kib = t->password_memory_kib;
+	d->password_iterations = t->password_iterations;
 	d->jwks_uri = dup_or_null(t->jwks_uri);
 	d->jwks_ca_file = dup_or_null(t->jwks_ca_file);
 	d->jwks_alg = dup_or_null(t->jwks_alg);
@@ -191,6 +194,10 @@ tenant_to_json(const struct tg_tenant *t)
 	json_object_object_add(o, "jwks_uri", str_or_null(t->jwks_uri));
 	json_object_object_add(o, "jwks_ca_file", str_or_null(t->jwks_ca_file));
 	json_object_object_add(o, "jwks_alg", str_or_null(t->jwks_alg));
+	json_object_object_add(o, "password_memory_kib",
+			       json_object_new_int64(t->password_memory_kib));
+	json_object_object_add(o, "password_iterations",
+			       json_object_new_int64(t->password_iterations));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -262,7 +269,7 @@ static const char *const known_members[] = {
 	"require_claims", "allowed_origins", "require_amr", "signing_alg", "rate_limit_per_key",
 	"rate_limit_burst", "refresh_reuse_grace", "max_sub_length", "created",
 	"session_idle_timeout", "session_max_lifetime", "max_auth_age", "acr_map", "require_typ",
-	"jwks_uri", "jwks_ca_file", "jwks_alg",
+	"jwks_uri", "jwks_ca_file", "jwks_alg", "password_memory_kib", "password_iterations",
 };
 
 static bool
@@ -322,6 +329,25 @@ read_jwks(const struct json_object *o, struct tg_tenant *t)
 	return rc;
 }
 
+/* Records older than issue 14 have neither member: OWASP's floor (0). Never below it. */
+static enum tg_err
+read_password(const struct json_object *o, struct tg_tenant *t)
+{
+	enum tg_err rc = get_int(o, "password_memory_kib", 0, &t->password_memory_kib);
+
+	if (rc == TG_OK)
+		rc = get_int(o, "password_iterations", 0, &t->password_iterations);
+	if (rc == TG_OK && t->password_memory_kib &&
+	    (t->password_memory_kib < TG_PASSWORD_MEMORY_KIB ||
+	     t->password_memory_kib > TG_PASSWORD_MEMORY_MAX_KIB))
+		rc = TG_ERR_INVALID;
+	if (rc == TG_OK && t->password_iterations &&
+	    (t->password_iterations < TG_PASSWORD_ITERATIONS ||
+	     t->password_iterations > TG_PASSWORD_ITERATIONS_MAX))
+		rc = TG_ERR_INVALID;
+	return rc;
+}
+
 static enum tg_err
 read_members(const struct json_object *o, struct tg_tenant *t)
 {
@@ -371,6 +397,8 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = read_authn(o, t);
 	if (rc == TG_OK)
 		rc = read_jwks(o, t);
+	if (rc == TG_OK)
+		rc = read_password(o, t);
 	/* A signing algorithm we could never use would only fail later, at token issue. */
 	if (rc == TG_OK && t->signing_alg && alg_from_name(t->signing_alg, &alg) != TG_OK)
 		rc = TG_ERR_INVALID;

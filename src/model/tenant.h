@@ -39,6 +39,9 @@ struct tg_tenant {
 	char *jwks_uri;     /* the provider's key set (https); NULL: keys are added by hand */
 	char *jwks_ca_file; /* CAs trusted for jwks_uri; NULL: the system's CA store */
 	char *jwks_alg;     /* alg of the set's keys that carry none (Entra ID's); NULL: skipped */
+	/* Argon2id for the tenant's users (model/password.h); 0: OWASP's floor, 19456 KiB, 2 */
+	int64_t password_memory_kib;
+	int64_t password_iterations;
 	int64_t created;
 };
 

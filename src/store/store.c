@@ -21,6 +21,8 @@
  *   session_refresh  sid, refresh hash (32)  -> empty
  *   refresh          refresh hash (32)       -> refresh record v1 (below)
  *   rate             bucket name             -> rate record v1 (below)
+ *   users            tenant '\0' user id     -> user record v1 (model/user.h, store_user.c)
+ *   user_email       tenant '\0' email       -> user id (normalised email, unique per tenant)
  * Key record v1: u8 version=1, u8 state, u8 use, u8 alg name length L,
  *   L bytes alg name, i64 created (BE), u32 material length M (BE), M bytes
  *   material (keys_export form). The alg is stored by name so that
@@ -660,6 +662,8 @@ tenant_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	free(prefix);
 	if (ret == 0)
 		ret = store_apikey_drop_tenant(s, txn, op->tenant, &op->call);
+	if (ret == 0 && op->call.rc == TG_OK)
+		ret = store_user_drop_tenant(s, txn, op->tenant, &op->call);
 	if (ret == 0)
 		ret = store_jwks_forget(s, txn, op->tenant);
 	if (ret == 0)

@@ -19,6 +19,7 @@
 #include "model/keyrec.h"
 #include "model/session.h"
 #include "model/tenant.h"
+#include "model/user.h"
 
 struct tg_store;
 
@@ -247,6 +248,31 @@ enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t l
  */
 enum tg_err store_ratelimit_take(struct tg_store *s, const char *bucket, int64_t rate,
 				 int64_t burst, int64_t now_ms, int64_t *retry_after);
+
+/* ---- users of first-party login (store_user.c); emails are normalised here too */
+
+/*
+ * Adds u (id, tenant, email, password_hash set; created and updated 0: now).
+ * TG_ERR_NOT_FOUND when the tenant does not exist, TG_ERR_EXISTS when its
+ * email (normalised) or id is taken, TG_ERR_INVALID for a malformed email.
+ */
+enum tg_err store_user_add(struct tg_store *s, const struct tg_user *u);
+/* The user of tenant with email (normalised first); TG_ERR_NOT_FOUND when none. */
+enum tg_err store_user_get(struct tg_store *s, const char *tenant, const char *email,
+			   struct tg_user **out);
+/* Sorted by email. TG_ERR_NOT_FOUND when the tenant does not exist. */
+enum tg_err store_user_list(struct tg_store *s, const char *tenant, struct tg_user ***out,
+			    size_t *n);
+/*
+ * Replaces the stored password hash of tenant's user email (a new password, or
+ * the login's re-hash), updated = now. TG_ERR_NOT_FOUND when there is none.
+ */
+enum tg_err store_user_set_hash(struct tg_store *s, const char *tenant, const char *email,
+				const char *password_hash);
+/* Disabled users cannot log in; each is TG_OK when it already was so. */
+enum tg_err store_user_disable(struct tg_store *s, const char *tenant, const char *email);
+enum tg_err store_user_enable(struct tg_store *s, const char *tenant, const char *email);
+enum tg_err store_user_remove(struct tg_store *s, const char *tenant, const char *email);
 
 /*
  * A tenant's key-set fetches (store_jwks.c), one record per tenant in the meta

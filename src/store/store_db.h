@@ -41,6 +41,8 @@ enum store_table {
 	T_REFRESH,
 	T_RATE,
 	T_JOBS,
+	T_USERS,
+	T_USER_EMAIL,
 	T_COUNT
 };
 
@@ -195,6 +197,9 @@ int store_tenant_exists(struct tg_store *s, DB_TXN *txn, const char *id, struct 
 /* Deletes every API key of tenant and its hash index entry, for its removal (store_apikey.c). */
 int store_apikey_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant,
 			     struct store_call *c);
+/* Deletes every user of tenant with its email index entries, for its removal (store_user.c). */
+int store_user_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant,
+			   struct store_call *c);
 /* A removed tenant's key-set fetch record (store_jwks.c), in the removal's transaction. */
 int store_jwks_forget(struct tg_store *s, DB_TXN *txn, const char *tenant);
 

@@ -82,6 +82,8 @@ static const char *const table_names[T_COUNT] = {
 	[T_REFRESH] = "refresh",
 	[T_RATE] = "rate",
 	[T_JOBS] = "jobs",
+	[T_USERS] = "users",
+	[T_USER_EMAIL] = "user_email",
 };
 
 

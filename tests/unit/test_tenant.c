@@ -72,7 +72,7 @@ test_defaults(void)
 	ok(t->refresh_reuse_grace == -1 &&
 		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
 	   "refresh_reuse_grace unset: the configuration's, JSON null");
-	is_int(json_object_object_length(o), 24, "JSON carries all 24 fields");
+	is_int(json_object_object_length(o), 26, "JSON carries all 26 fields");
 	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
 	   "no session limits by default");
 	json_object_put(o);
@@ -120,6 +120,8 @@ full_tenant(void)
 	t->jwks_uri = tg_xstrdup("https://acme.eu.auth0.com/.well-known/jwks.json");
 	t->jwks_ca_file = tg_xstrdup("/etc/tokengate/acme-ca.pem");
 	t->jwks_alg = tg_xstrdup("RS256");
+	t->password_memory_kib = 65536;
+	t->password_iterations = 3;
 	return t;
 }
 
@@ -146,6 +148,8 @@ test_round_trip(void)
 		   "session limits round trip");
 		is_int(back->refresh_reuse_grace, 0, "refresh_reuse_grace 0 (off) is kept as 0");
 		is_int(back->max_sub_length, 1024, "max_sub_length round trip");
+		ok(back->password_memory_kib == 65536 && back->password_iterations == 3,
+		   "password parameters round trip");
 		ok(back->max_auth_age == 900 && back->acr_map.n == 2 &&
 			   strcmp(back->acr_map.v[1], "otp=urn:acme:mfa") == 0 &&
 			   strcmp(back->require_typ, "application/at+jwt") == 0,
@@ -236,6 +240,11 @@ test_invalid(void)
 	expect_invalid("negative refresh_reuse_grace", "{\"id\":\"a\",\"refresh_reuse_grace\":-1}");
 	expect_invalid("max_sub_length of zero", "{\"id\":\"a\",\"max_sub_length\":0}");
 	expect_invalid("max_sub_length above 4096", "{\"id\":\"a\",\"max_sub_length\":4097}");
+	/* Below OWASP's Argon2id floor: a stored tenant can never weaken its users' hashes. */
+	expect_invalid("password_memory_kib below 19456",
+		       "{\"id\":\"a\",\"password_memory_kib\":19455}");
+	expect_invalid("password_iterations of 1", "{\"id\":\"a\",\"password_iterations\":1}");
+	expect_invalid("password_iterations above 20", "{\"id\":\"a\",\"password_iterations\":21}");
 	expect_invalid("list as a string", "{\"id\":\"a\",\"require_claims\":\"sub\"}");
 	expect_invalid("list holding a number", "{\"id\":\"a\",\"require_amr\":[\"mfa\",2]}");
 	/* A misspelt policy member silently ignored would be a weaker policy than asked for. */

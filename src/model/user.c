@@ -1,0 +1,216 @@
+/*
+ * The user record and the normalised email (model/user.h). Pure: never reads
+ * the store or a clock; the password hash passes through as stored bytes and
+ * is never printed.
+ */
+#include "model/user.h"
+
+#include "base/b64url.h"
+#include "base/unicode.h"
+
+#include <json.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define USER_VERSION 1
+#define USER_FIXED (1 + 1 + 8 + 8)
+#define USER_DISABLED 0x01
+
+static bool
+is_blank(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
+
+/* C0, DEL and C1 (U+0080..U+009F, UTF-8 C2 80..C2 9F): never part of an address. */
+static bool
+has_control(const char *s)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f))
+			return true;
+	return false;
+}
+
+static enum tg_err
+check_shape(const char *e, struct tg_why *why)
+{
+	const char *at = strchr(e, '@');
+	size_t n = strlen(e), local;
+	const char *dom;
+
+	if (has_control(e))
+		return tg_fail(why, TG_ERR_INVALID, "the email holds a control character");
+	if (strpbrk(e, " \t"))
+		return tg_fail(why, TG_ERR_INVALID, "the email holds a blank inside it");
+	if (!at || strchr(at + 1, '@'))
+		return tg_fail(why, TG_ERR_INVALID, "an email has exactly one '@'");
+	local = (size_t)(at - e);
+	dom = at + 1;
+	if (local == 0 || !*dom)
+		return tg_fail(why, TG_ERR_INVALID, "an email needs a local part and a domain "
+			       "around its '@'");
+	if (n > TG_EMAIL_MAX || local > TG_EMAIL_LOCAL_MAX || strlen(dom) > TG_EMAIL_DOMAIN_MAX)
+		return tg_fail(why, TG_ERR_INVALID, "the email is too long (at most %d bytes, %d "
+			       "before the '@', %d after it, once normalised)", TG_EMAIL_MAX,
+			       TG_EMAIL_LOCAL_MAX, TG_EMAIL_DOMAIN_MAX);
+	if (dom[0] == '.' || dom[strlen(dom) - 1] == '.' || strstr(dom, ".."))
+		return tg_fail(why, TG_ERR_INVALID, "the email's domain has an empty label");
+	return TG_OK;
+}
+
+enum tg_err
+user_email_normalize(const char *raw, char **out, struct tg_why *why)
+{
+	size_t b = 0, e = strlen(raw);
+	char *norm = NULL;
+	enum tg_err rc;
+
+	while (b < e && is_blank(raw[b]))
+		b++;
+	while (e > b && is_blank(raw[e - 1]))
+		e--;
+	/* Bounded before normalising: a huge input costs nothing more than a refusal. */
+	if (e - b > 4 * TG_EMAIL_MAX) {
+		rc = tg_fail(why, TG_ERR_INVALID, "the email is too long (at most %d bytes)",
+			     TG_EMAIL_MAX);
+		goto out;
+	}
+	rc = unicode_nfc(raw + b, e - b, true, &norm);
+	if (rc != TG_OK) {
+		rc = tg_fail(why, TG_ERR_INVALID, "the email is not well-formed UTF-8");
+		goto out;
+	}
+	rc = check_shape(norm, why);
+	if (rc != TG_OK)
+		goto out;
+	*out = norm; /* ownership moves to the caller */
+	norm = NULL;
+out:
+	free(norm);
+	return rc;
+}
+
+enum tg_err
+user_new_id(char **out)
+{
+	return b64url_random(TG_USER_ID_BYTES, out);
+}
+
+void
+user_free(struct tg_user *u)
+{
+	if (!u)
+		return;
+	free(u->id);
+	free(u->tenant);
+	free(u->email);
+	free(u->password_hash);
+	free(u);
+}
+
+void
+user_list_free(struct tg_user **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		user_free(v[i]);
+	free(v);
+}
+
+static void
+put_u64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t
+get_u64(const unsigned char *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static unsigned char *
+put_str16(unsigned char *q, const char *s, size_t n)
+{
+	*q++ = (unsigned char)(n >> 8);
+	*q++ = (unsigned char)n;
+	memcpy(q, s, n);
+	return q + n;
+}
+
+/* A u16-prefixed string, non-empty and NUL-free; false when it runs past end. */
+static bool
+get_str16(const unsigned char **p, const unsigned char *end, char **out)
+{
+	size_t n;
+
+	if (end - *p < 2)
+		return false;
+	n = (size_t)(*p)[0] << 8 | (*p)[1];
+	*p += 2;
+	if (n == 0 || (size_t)(end - *p) < n || memchr(*p, '\0', n))
+		return false;
+	*out = tg_xstrndup((const char *)*p, n);
+	*p += n;
+	return true;
+}
+
+unsigned char *
+user_encode(const struct tg_user *u, size_t *n)
+{
+	size_t el = strlen(u->email), hl = strlen(u->password_hash);
+	unsigned char *p = tg_xmalloc(USER_FIXED + 2 + el + 2 + hl), *q;
+
+	p[0] = USER_VERSION;
+	p[1] = u->is_disabled ? USER_DISABLED : 0;
+	put_u64(p + 2, (uint64_t)u->created);
+	put_u64(p + 10, (uint64_t)u->updated);
+	q = put_str16(p + USER_FIXED, u->email, el);
+	q = put_str16(q, u->password_hash, hl);
+	*n = (size_t)(q - p);
+	return p;
+}
+
+bool
+user_decode(const char *tenant, const char *id, const unsigned char *p, size_t n,
+	    struct tg_user **out)
+{
+	const unsigned char *q = p + USER_FIXED, *end = p + n;
+	struct tg_user *u;
+
+	if (n < USER_FIXED || p[0] != USER_VERSION || (p[1] & ~USER_DISABLED) != 0)
+		return false;
+	u = tg_xcalloc(1, sizeof(*u));
+	u->tenant = tg_xstrdup(tenant);
+	u->id = tg_xstrdup(id);
+	u->is_disabled = (p[1] & USER_DISABLED) != 0;
+	u->created = (int64_t)get_u64(p + 2);
+	u->updated = (int64_t)get_u64(p + 10);
+	if (!get_str16(&q, end, &u->email) || !get_str16(&q, end, &u->password_hash) ||
+	    q != end) {
+		user_free(u);
+		return false;
+	}
+	*out = u;
+	return true;
+}
+
+struct json_object *
+user_to_json_public(const struct tg_user *u)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "id", json_object_new_string(u->id));
+	json_object_object_add(o, "email", json_object_new_string(u->email));
+	json_object_object_add(o, "disabled", json_object_new_boolean(u->is_disabled));
+	json_object_object_add(o, "created", json_object_new_int64(u->created));
+	json_object_object_add(o, "updated", json_object_new_int64(u->updated));
+	return o;
+}

@@ -1,0 +1,358 @@
+/*
+ * The users of first-party login in tokengate.db: the users table and its
+ * user_email index (format at the top of store.c, record in model/user.h).
+ * Every operation is a body run by store_run(); never begins or ends a
+ * transaction itself, never sees a password, only its PHC string.
+ */
+#include "store/store_db.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum user_change { CHANGE_HASH, CHANGE_DISABLE, CHANGE_ENABLE, CHANGE_REMOVE };
+
+/* One operation: its inputs, and the list that uop_reset empties before each attempt. */
+struct uop {
+	struct store_call call;
+	const struct tg_user *u;
+	const char *tenant;
+	const char *email; /* normalised */
+	const char *hash;
+	enum user_change change;
+	int64_t now;
+	struct tg_user **users;
+	size_t nusers;
+};
+
+static void
+uop_reset(struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+
+	user_list_free(op->users, op->nusers);
+	op->users = NULL;
+	op->nusers = 0;
+}
+
+/* tenant '\0' rest (rest NULL: the prefix of all the tenant's keys). */
+static unsigned char *
+tenant_key(const char *tenant, const char *rest, size_t *n)
+{
+	size_t tl = strlen(tenant), rl = rest ? strlen(rest) : 0;
+	unsigned char *p = tg_xmalloc(tl + 1 + rl);
+
+	memcpy(p, tenant, tl);
+	p[tl] = '\0';
+	if (rl)
+		memcpy(p + tl + 1, rest, rl);
+	*n = tl + 1 + rl;
+	return p;
+}
+
+static int
+put_user(struct tg_store *s, DB_TXN *txn, const struct tg_user *u)
+{
+	size_t kn, rn;
+	unsigned char *k = tenant_key(u->tenant, u->id, &kn), *rec = user_encode(u, &rn);
+	int ret = store_put(s, T_USERS, txn, k, kn, rec, rn);
+
+	free(k);
+	free(rec);
+	return ret;
+}
+
+/* The user of op->tenant with op->email into *out, or c->rc TG_ERR_NOT_FOUND. */
+static int
+fetch_user(struct tg_store *s, DB_TXN *txn, struct uop *op, u_int32_t flags, struct tg_user **out)
+{
+	size_t kn, un;
+	unsigned char *k = tenant_key(op->tenant, op->email, &kn), *uk = NULL;
+	char *id = NULL;
+	bool is_found = false;
+	DBT idd, d;
+	int ret;
+
+	store_dbt_out(&d);
+	ret = store_fetch(s, T_USER_EMAIL, txn, k, kn, flags, &idd, &is_found);
+	if (ret == 0 && is_found) {
+		id = tg_xstrndup(idd.data, idd.size);
+		uk = tenant_key(op->tenant, id, &un);
+		ret = store_fetch(s, T_USERS, txn, uk, un, flags, &d, &is_found);
+	}
+	if (ret == 0 && !is_found)
+		op->call.rc = TG_ERR_NOT_FOUND;
+	else if (ret == 0 && !user_decode(op->tenant, id, d.data, d.size, out))
+		ret = store_corrupt(s, &op->call, "users");
+	free(k);
+	free(uk);
+	free(id);
+	store_dbt_free(&idd);
+	store_dbt_free(&d);
+	return ret;
+}
+
+/* ------------------------------------------------------------ add */
+
+static int
+add_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	struct tg_user u = *op->u;
+	char *email = tg_xstrdup(op->email); /* the record's, normalised */
+	size_t en, un;
+	unsigned char *ek = tenant_key(u.tenant, op->email, &en), *uk = tenant_key(u.tenant, u.id, &un);
+	bool is_found = false;
+	int ret;
+
+	ret = store_tenant_exists(s, txn, u.tenant, c);
+	if (ret == 0 && c->rc == TG_OK)
+		ret = store_exists(s, T_USER_EMAIL, txn, ek, en, DB_RMW, &is_found);
+	if (ret == 0 && !is_found && c->rc == TG_OK)
+		ret = store_exists(s, T_USERS, txn, uk, un, DB_RMW, &is_found);
+	if (ret == 0 && is_found)
+		c->rc = TG_ERR_EXISTS;
+	if (ret == 0 && c->rc == TG_OK) {
+		u.email = email;
+		u.created = u.created ? u.created : op->now;
+		u.updated = u.updated ? u.updated : u.created;
+		ret = put_user(s, txn, &u);
+	}
+	if (ret == 0 && c->rc == TG_OK)
+		ret = store_put(s, T_USER_EMAIL, txn, ek, en, u.id, strlen(u.id));
+	free(ek);
+	free(uk);
+	free(email);
+	return ret;
+}
+
+/* Runs body with op->email the normalised form of email. */
+static enum tg_err
+run_for_email(struct tg_store *s, struct uop *op, const char *email)
+{
+	char *norm = NULL;
+	enum tg_err rc = user_email_normalize(email, &norm, NULL);
+
+	if (rc != TG_OK)
+		return rc;
+	op->email = norm;
+	op->now = (int64_t)time(NULL);
+	rc = store_run(s, &op->call);
+	free(norm);
+	return rc;
+}
+
+enum tg_err
+store_user_add(struct tg_store *s, const struct tg_user *u)
+{
+	struct uop op = { .call = { .body = add_body, .mode = STORE_WRITE }, .u = u };
+
+	if (!tenant_id_is_valid(u->tenant) || !u->id || !u->id[0] || !u->password_hash ||
+	    !u->password_hash[0] || strlen(u->password_hash) > TG_USER_HASH_MAX)
+		return TG_ERR_INVALID;
+	return run_for_email(s, &op, u->email);
+}
+
+/* ------------------------------------------------------------ get, list */
+
+static int
+get_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	struct tg_user *u = NULL;
+	int ret = fetch_user(s, txn, op, 0, &u);
+
+	if (ret == 0 && c->rc == TG_OK) {
+		op->users = tg_xmalloc(sizeof(*op->users));
+		op->users[0] = u;
+		op->nusers = 1;
+	}
+	return ret;
+}
+
+enum tg_err
+store_user_get(struct tg_store *s, const char *tenant, const char *email, struct tg_user **out)
+{
+	struct uop op = { .call = { .body = get_body, .reset = uop_reset, .mode = STORE_READ },
+			  .tenant = tenant };
+	enum tg_err rc = run_for_email(s, &op, email);
+
+	if (rc == TG_OK) {
+		*out = op.users[0]; /* ownership moves to the caller */
+		op.nusers = 0;
+	}
+	uop_reset(&op.call);
+	return rc;
+}
+
+static int
+visit_email(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+	    struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	size_t un;
+	char *id = tg_xstrndup(d->data, d->size);
+	unsigned char *uk = tenant_key(op->tenant, id, &un);
+	struct tg_user *u = NULL;
+	bool is_found = false;
+	DBT ud;
+	int ret;
+
+	(void)cur;
+	(void)k;
+	ret = store_fetch(s, T_USERS, txn, uk, un, 0, &ud, &is_found);
+	if (ret == 0 && (!is_found || !user_decode(op->tenant, id, ud.data, ud.size, &u)))
+		ret = store_corrupt(s, c, "users");
+	if (ret == 0) {
+		op->users = tg_xrealloc(op->users, (op->nusers + 1) * sizeof(*op->users));
+		op->users[op->nusers++] = u;
+	}
+	store_dbt_free(&ud);
+	free(uk);
+	free(id);
+	return ret;
+}
+
+static int
+list_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	size_t pn;
+	unsigned char *prefix;
+	int ret = store_tenant_exists(s, txn, op->tenant, c);
+
+	if (ret != 0 || c->rc != TG_OK)
+		return ret;
+	prefix = tenant_key(op->tenant, NULL, &pn);
+	ret = store_scan(s, T_USER_EMAIL, txn, prefix, pn, 0, visit_email, c);
+	free(prefix);
+	return ret;
+}
+
+enum tg_err
+store_user_list(struct tg_store *s, const char *tenant, struct tg_user ***out, size_t *n)
+{
+	struct uop op = { .call = { .body = list_body, .reset = uop_reset, .mode = STORE_READ },
+			  .tenant = tenant };
+	enum tg_err rc = store_run(s, &op.call);
+
+	if (rc == TG_OK) {
+		*out = op.users; /* ownership moves to the caller */
+		*n = op.nusers;
+		op.users = NULL;
+		op.nusers = 0;
+	}
+	uop_reset(&op.call);
+	return rc;
+}
+
+/* ------------------------------------------------------------ changes */
+
+static int
+change_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	struct tg_user *u = NULL;
+	unsigned char *k = NULL;
+	size_t kn;
+	int ret = fetch_user(s, txn, op, DB_RMW, &u);
+
+	if (ret != 0 || c->rc != TG_OK)
+		return ret;
+	switch (op->change) {
+	case CHANGE_REMOVE:
+		k = tenant_key(op->tenant, u->id, &kn);
+		ret = store_del(s, T_USERS, txn, k, kn);
+		free(k);
+		k = tenant_key(op->tenant, op->email, &kn);
+		if (ret == 0)
+			ret = store_del(s, T_USER_EMAIL, txn, k, kn);
+		break;
+	case CHANGE_HASH:
+		free(u->password_hash);
+		u->password_hash = tg_xstrdup(op->hash);
+		u->updated = op->now;
+		ret = put_user(s, txn, u);
+		break;
+	case CHANGE_DISABLE:
+	case CHANGE_ENABLE:
+		if (u->is_disabled != (op->change == CHANGE_DISABLE)) {
+			u->is_disabled = op->change == CHANGE_DISABLE;
+			u->updated = op->now;
+			ret = put_user(s, txn, u);
+		}
+		break;
+	}
+	free(k);
+	user_free(u);
+	return ret;
+}
+
+static enum tg_err
+change(struct tg_store *s, const char *tenant, const char *email, enum user_change what,
+       const char *hash)
+{
+	struct uop op = { .call = { .body = change_body, .mode = STORE_WRITE }, .tenant = tenant,
+			  .change = what, .hash = hash };
+
+	return run_for_email(s, &op, email);
+}
+
+enum tg_err
+store_user_set_hash(struct tg_store *s, const char *tenant, const char *email,
+		    const char *password_hash)
+{
+	if (!password_hash || !password_hash[0] || strlen(password_hash) > TG_USER_HASH_MAX)
+		return TG_ERR_INVALID;
+	return change(s, tenant, email, CHANGE_HASH, password_hash);
+}
+
+enum tg_err
+store_user_disable(struct tg_store *s, const char *tenant, const char *email)
+{
+	return change(s, tenant, email, CHANGE_DISABLE, NULL);
+}
+
+enum tg_err
+store_user_enable(struct tg_store *s, const char *tenant, const char *email)
+{
+	return change(s, tenant, email, CHANGE_ENABLE, NULL);
+}
+
+enum tg_err
+store_user_remove(struct tg_store *s, const char *tenant, const char *email)
+{
+	return change(s, tenant, email, CHANGE_REMOVE, NULL);
+}
+
+/* ------------------------------------------------------------ a tenant's removal */
+
+static int
+visit_drop(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d,
+	   struct store_call *c)
+{
+	(void)s;
+	(void)txn;
+	(void)k;
+	(void)d;
+	(void)c;
+	return cur->del(cur, 0);
+}
+
+/*
+ * In the removal's own transaction, as API keys are: Berkeley DB locks pages,
+ * not records, so even a tenant of many thousand users takes a few hundred
+ * locks here (sessions, which can be millions, go in a job's batches instead).
+ */
+int
+store_user_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant, struct store_call *c)
+{
+	size_t pn;
+	unsigned char *prefix = tenant_key(tenant, NULL, &pn);
+	int ret = store_scan(s, T_USERS, txn, prefix, pn, DB_RMW, visit_drop, c);
+
+	if (ret == 0 && c->rc == TG_OK)
+		ret = store_scan(s, T_USER_EMAIL, txn, prefix, pn, DB_RMW, visit_drop, c);
+	free(prefix);
+	return ret;
+}
