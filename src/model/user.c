@@ -12,9 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define USER_VERSION 1
+#define USER_V1 1
+#define USER_V2 2 /* v1 and the second factor */
 #define USER_FIXED (1 + 1 + 8 + 8)
 #define USER_DISABLED 0x01
+#define USER_SECRET_MIN TG_SECRET_SHA1_KEY_MIN
+#define USER_SECRET_MAX 64 /* an HMAC-SHA-1 block: a longer key is hashed first (RFC 2104) */
 
 static bool
 is_blank(char ch)
@@ -106,7 +109,15 @@ user_free(struct tg_user *u)
 	free(u->tenant);
 	free(u->email);
 	free(u->password_hash);
+	secret_free(&u->totp_secret);
+	secret_wipe(&u->recovery, sizeof(u->recovery));
 	free(u);
+}
+
+bool
+user_has_totp(const struct tg_user *u)
+{
+	return u->totp_secret.len > 0;
 }
 
 void
@@ -162,20 +173,89 @@ get_str16(const unsigned char **p, const unsigned char *end, char **out)
 	return true;
 }
 
+static bool
+has_v2(const struct tg_user *u)
+{
+	return user_has_totp(u) || u->recovery.n > 0;
+}
+
+/* The v2 tail: secret, last step, recovery set; q has room for it (v2_tail_len). */
+static unsigned char *
+put_v2_tail(unsigned char *q, const struct tg_user *u)
+{
+	const struct recovery_set *r = &u->recovery;
+
+	*q++ = (unsigned char)u->totp_secret.len;
+	if (u->totp_secret.len)
+		memcpy(q, u->totp_secret.p, u->totp_secret.len);
+	q += u->totp_secret.len;
+	put_u64(q, (uint64_t)u->totp_last_step);
+	q += 8;
+	*q++ = (unsigned char)r->n;
+	for (int i = 3; i >= 0; i--)
+		*q++ = (unsigned char)(r->used >> (8 * i));
+	for (size_t i = 0; i < r->n; i++) {
+		memcpy(q, r->hash[i], TG_SECRET_HASH_LEN);
+		q += TG_SECRET_HASH_LEN;
+	}
+	return q;
+}
+
+static size_t
+v2_tail_len(const struct tg_user *u)
+{
+	return 1 + u->totp_secret.len + 8 + 1 + 4 + u->recovery.n * TG_SECRET_HASH_LEN;
+}
+
 unsigned char *
 user_encode(const struct tg_user *u, size_t *n)
 {
 	size_t el = strlen(u->email), hl = strlen(u->password_hash);
-	unsigned char *p = tg_xmalloc(USER_FIXED + 2 + el + 2 + hl), *q;
+	bool is_v2 = has_v2(u);
+	size_t len = USER_FIXED + 2 + el + 2 + hl + (is_v2 ? v2_tail_len(u) : 0);
+	unsigned char *p = tg_xmalloc(len), *q;
 
-	p[0] = USER_VERSION;
+	p[0] = is_v2 ? USER_V2 : USER_V1;
 	p[1] = u->is_disabled ? USER_DISABLED : 0;
 	put_u64(p + 2, (uint64_t)u->created);
 	put_u64(p + 10, (uint64_t)u->updated);
 	q = put_str16(p + USER_FIXED, u->email, el);
 	q = put_str16(q, u->password_hash, hl);
+	if (is_v2)
+		q = put_v2_tail(q, u);
 	*n = (size_t)(q - p);
 	return p;
+}
+
+/* The v2 tail into u; false when it is malformed or runs past end, or says nothing. */
+static bool
+get_v2_tail(const unsigned char **p, const unsigned char *end, struct tg_user *u)
+{
+	const unsigned char *q = *p;
+	struct recovery_set *r = &u->recovery;
+	size_t sl;
+
+	if (end - q < 1 || (size_t)(end - q) < 1 + (size_t)q[0] + 8 + 1 + 4)
+		return false;
+	sl = *q++;
+	if (sl != 0 && (sl < USER_SECRET_MIN || sl > USER_SECRET_MAX))
+		return false;
+	if (sl)
+		secret_set(&u->totp_secret, q, sl);
+	q += sl;
+	u->totp_last_step = (int64_t)get_u64(q);
+	q += 8;
+	r->n = *q++;
+	r->used = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
+	q += 4;
+	/* A used mark past n would count as a code nobody holds. */
+	if (u->totp_last_step < -1 || r->n > RECOVERY_CODES_MAX ||
+	    (r->n < 32 && (r->used >> r->n) != 0) || !has_v2(u) ||
+	    (size_t)(end - q) < r->n * TG_SECRET_HASH_LEN)
+		return false;
+	memcpy(r->hash, q, r->n * TG_SECRET_HASH_LEN);
+	*p = q + r->n * TG_SECRET_HASH_LEN;
+	return true;
 }
 
 bool
@@ -185,7 +265,8 @@ user_decode(const char *tenant, const char *id, const unsigned char *p, size_t n
 	const unsigned char *q = p + USER_FIXED, *end = p + n;
 	struct tg_user *u;
 
-	if (n < USER_FIXED || p[0] != USER_VERSION || (p[1] & ~USER_DISABLED) != 0)
+	if (n < USER_FIXED || (p[0] != USER_V1 && p[0] != USER_V2) ||
+	    (p[1] & ~USER_DISABLED) != 0)
 		return false;
 	u = tg_xcalloc(1, sizeof(*u));
 	u->tenant = tg_xstrdup(tenant);
@@ -193,8 +274,9 @@ user_decode(const char *tenant, const char *id, const unsigned char *p, size_t n
 	u->is_disabled = (p[1] & USER_DISABLED) != 0;
 	u->created = (int64_t)get_u64(p + 2);
 	u->updated = (int64_t)get_u64(p + 10);
+	u->totp_last_step = -1;
 	if (!get_str16(&q, end, &u->email) || !get_str16(&q, end, &u->password_hash) ||
-	    q != end) {
+	    (p[0] == USER_V2 && !get_v2_tail(&q, end, u)) || q != end) {
 		user_free(u);
 		return false;
 	}
@@ -212,5 +294,9 @@ user_to_json_public(const struct tg_user *u)
 	json_object_object_add(o, "disabled", json_object_new_boolean(u->is_disabled));
 	json_object_object_add(o, "created", json_object_new_int64(u->created));
 	json_object_object_add(o, "updated", json_object_new_int64(u->updated));
+	/* Whether a second factor is on and how many recovery codes are left: never the secret. */
+	json_object_object_add(o, "totp", json_object_new_boolean(user_has_totp(u)));
+	json_object_object_add(o, "recovery_codes_left",
+			       json_object_new_int64((int64_t)recovery_remaining(&u->recovery)));
 	return o;
 }

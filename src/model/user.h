@@ -7,7 +7,8 @@
 #ifndef TG_USER_H
 #define TG_USER_H
 
-#include "base/tokengate.h"
+#include "base/secret.h"
+#include "model/recovery.h"
 
 struct json_object;
 
@@ -26,7 +27,18 @@ struct tg_user {
 	bool is_disabled;
 	int64_t created;
 	int64_t updated;
+	/*
+	 * The second factor (record v2): the TOTP secret (empty: no TOTP; wiped by
+	 * user_free, never in JSON), the time step of the last accepted code (-1:
+	 * none; totp_is_replay), and the recovery set (n 0: none).
+	 */
+	struct tg_secret totp_secret;
+	int64_t totp_last_step;
+	struct recovery_set recovery;
 };
+
+/* Whether the user has a second factor (a TOTP secret). */
+bool user_has_totp(const struct tg_user *u);
 
 /*
  * The form an email is stored and compared in: trimmed of blanks, NFC, the
@@ -46,8 +58,13 @@ void user_list_free(struct tg_user **v, size_t n);
 /*
  * Record v1: u8 version=1, u8 flags (bit 0 disabled), i64 created (BE),
  * i64 updated (BE), u16 length (BE) + email, u16 length + password hash.
- * Later versions append (the TOTP secret, recovery code hashes); the id and
- * tenant are the record's key. Caller frees the bytes.
+ * Record v2, the same with version=2, then: u8 length + TOTP secret (0, or
+ * 16 to 64 bytes), i64 last used step (-1 none), u8 recovery codes n (0 to
+ * RECOVERY_CODES_MAX), u32 used marks (none past n), n SHA-256 hashes.
+ * A user with neither a secret nor a recovery set is written as v1 and a v2
+ * without both is refused, so each record has one encoding. The id and tenant
+ * are the record's key. The bytes may carry the TOTP secret: the caller
+ * releases them with secret_free_buf(p, *n).
  */
 unsigned char *user_encode(const struct tg_user *u, size_t *n);
 /* false when p[0..n) is no record of a known version. */

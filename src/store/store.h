@@ -273,6 +273,38 @@ enum tg_err store_user_set_hash(struct tg_store *s, const char *tenant, const ch
 enum tg_err store_user_disable(struct tg_store *s, const char *tenant, const char *email);
 enum tg_err store_user_enable(struct tg_store *s, const char *tenant, const char *email);
 enum tg_err store_user_remove(struct tg_store *s, const char *tenant, const char *email);
+/*
+ * The second factor of tenant's user email, in one transaction: a TOTP secret
+ * (TOTP_SECRET_LEN to 64 bytes) and a recovery set (1 to RECOVERY_CODES_MAX
+ * codes) replace any earlier ones, and no step counts as used. *replaced (may
+ * be NULL): the user had TOTP before. TG_ERR_INVALID for a bad secret or set.
+ */
+enum tg_err store_user_totp_set(struct tg_store *s, const char *tenant, const char *email,
+				const struct tg_secret *secret, const struct recovery_set *set,
+				bool *replaced);
+/* Clears both; *was_on (may be NULL): the user had TOTP. TG_OK when it had none. */
+enum tg_err store_user_totp_clear(struct tg_store *s, const char *tenant, const char *email,
+				  bool *was_on);
+/*
+ * A TOTP code typed by tenant's user user_id (the id a session carries) at
+ * now: checked by totp_verify over now +- TOTP_WINDOW steps and refused as a
+ * replay when its step is at or before the last one used (totp_is_replay);
+ * an accepted step is recorded in the transaction that accepts it, so of two
+ * uses of one step at once exactly one is TG_OK. *step: the step used.
+ * TG_ERR_REJECTED: a wrong code or a replay, which callers answer alike.
+ * TG_ERR_INVALID: not a code's shape. TG_ERR_NOT_FOUND: no such user, or one
+ * without TOTP.
+ */
+enum tg_err store_user_totp_use(struct tg_store *s, const char *tenant, const char *user_id,
+				const char *code, int64_t now, int64_t *step);
+/*
+ * A recovery code typed by tenant's user user_id: checked by recovery_verify
+ * and marked used in the same transaction. *left: unused codes remaining.
+ * TG_ERR_REJECTED: no unused code matched. TG_ERR_INVALID: not a code's
+ * shape. TG_ERR_NOT_FOUND: no such user, or one without a recovery set.
+ */
+enum tg_err store_user_recovery_use(struct tg_store *s, const char *tenant, const char *user_id,
+				    const char *code, size_t *left);
 
 /*
  * A tenant's key-set fetches (store_jwks.c), one record per tenant in the meta

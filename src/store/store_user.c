@@ -2,15 +2,25 @@
  * The users of first-party login in tokengate.db: the users table and its
  * user_email index (format at the top of store.c, record in model/user.h).
  * Every operation is a body run by store_run(); never begins or ends a
- * transaction itself, never sees a password, only its PHC string.
+ * transaction itself, never sees a password, only its PHC string. A second
+ * factor is checked and its use recorded in the one transaction.
  */
 #include "store/store_db.h"
+
+#include "model/totp.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-enum user_change { CHANGE_HASH, CHANGE_DISABLE, CHANGE_ENABLE, CHANGE_REMOVE };
+enum user_change {
+	CHANGE_HASH,
+	CHANGE_DISABLE,
+	CHANGE_ENABLE,
+	CHANGE_REMOVE,
+	CHANGE_TOTP_SET,
+	CHANGE_TOTP_CLEAR,
+};
 
 /* One operation: its inputs, and the list that uop_reset empties before each attempt. */
 struct uop {
@@ -23,6 +33,13 @@ struct uop {
 	int64_t now;
 	struct tg_user **users;
 	size_t nusers;
+	const char *id;                  /* a use of the second factor: the user's id... */
+	const char *code;                /* ...and the code typed */
+	const struct tg_secret *secret;  /* CHANGE_TOTP_SET */
+	const struct recovery_set *set;  /* CHANGE_TOTP_SET */
+	bool had_totp;                   /* out: a TOTP secret was there before the change */
+	int64_t step;                    /* out: the TOTP step used */
+	size_t left;                     /* out: recovery codes left */
 };
 
 static void
@@ -58,7 +75,29 @@ put_user(struct tg_store *s, DB_TXN *txn, const struct tg_user *u)
 	int ret = store_put(s, T_USERS, txn, k, kn, rec, rn);
 
 	free(k);
-	free(rec);
+	secret_free_buf(rec, rn); /* it may hold the TOTP secret */
+	return ret;
+}
+
+/* The user of op->tenant with id into *out, or c->rc TG_ERR_NOT_FOUND. */
+static int
+fetch_by_id(struct tg_store *s, DB_TXN *txn, struct uop *op, const char *id, u_int32_t flags,
+	    struct tg_user **out)
+{
+	size_t un;
+	unsigned char *uk = tenant_key(op->tenant, id, &un);
+	bool is_found = false;
+	DBT d;
+	int ret;
+
+	store_dbt_out(&d);
+	ret = store_fetch(s, T_USERS, txn, uk, un, flags, &d, &is_found);
+	if (ret == 0 && !is_found)
+		op->call.rc = TG_ERR_NOT_FOUND;
+	else if (ret == 0 && !user_decode(op->tenant, id, d.data, d.size, out))
+		ret = store_corrupt(s, &op->call, "users");
+	free(uk);
+	store_dbt_free(&d);
 	return ret;
 }
 
@@ -66,29 +105,23 @@ put_user(struct tg_store *s, DB_TXN *txn, const struct tg_user *u)
 static int
 fetch_user(struct tg_store *s, DB_TXN *txn, struct uop *op, u_int32_t flags, struct tg_user **out)
 {
-	size_t kn, un;
-	unsigned char *k = tenant_key(op->tenant, op->email, &kn), *uk = NULL;
+	size_t kn;
+	unsigned char *k = tenant_key(op->tenant, op->email, &kn);
 	char *id = NULL;
 	bool is_found = false;
-	DBT idd, d;
+	DBT idd;
 	int ret;
 
-	store_dbt_out(&d);
 	ret = store_fetch(s, T_USER_EMAIL, txn, k, kn, flags, &idd, &is_found);
-	if (ret == 0 && is_found) {
-		id = tg_xstrndup(idd.data, idd.size);
-		uk = tenant_key(op->tenant, id, &un);
-		ret = store_fetch(s, T_USERS, txn, uk, un, flags, &d, &is_found);
-	}
 	if (ret == 0 && !is_found)
 		op->call.rc = TG_ERR_NOT_FOUND;
-	else if (ret == 0 && !user_decode(op->tenant, id, d.data, d.size, out))
-		ret = store_corrupt(s, &op->call, "users");
+	if (ret == 0 && is_found) {
+		id = tg_xstrndup(idd.data, idd.size);
+		ret = fetch_by_id(s, txn, op, id, flags, out);
+	}
 	free(k);
-	free(uk);
 	free(id);
 	store_dbt_free(&idd);
-	store_dbt_free(&d);
 	return ret;
 }
 
@@ -248,6 +281,23 @@ store_user_list(struct tg_store *s, const char *tenant, struct tg_user ***out, s
 
 /* ------------------------------------------------------------ changes */
 
+/* Enrols (a new secret and recovery set replace both old ones) or clears the second factor. */
+static int
+totp_change(struct tg_store *s, DB_TXN *txn, struct uop *op, struct tg_user *u)
+{
+	op->had_totp = user_has_totp(u);
+	secret_free(&u->totp_secret);
+	secret_wipe(&u->recovery, sizeof(u->recovery));
+	/* A new secret's codes share nothing with the old one's: no step is used yet. */
+	u->totp_last_step = -1;
+	if (op->change == CHANGE_TOTP_SET) {
+		secret_set(&u->totp_secret, op->secret->p, op->secret->len);
+		u->recovery = *op->set;
+	}
+	u->updated = op->now;
+	return put_user(s, txn, u);
+}
+
 static int
 change_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
@@ -274,6 +324,10 @@ change_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		u->updated = op->now;
 		ret = put_user(s, txn, u);
 		break;
+	case CHANGE_TOTP_SET:
+	case CHANGE_TOTP_CLEAR:
+		ret = totp_change(s, txn, op, u);
+		break;
 	case CHANGE_DISABLE:
 	case CHANGE_ENABLE:
 		if (u->is_disabled != (op->change == CHANGE_DISABLE)) {
@@ -296,6 +350,121 @@ change(struct tg_store *s, const char *tenant, const char *email, enum user_chan
 			  .change = what, .hash = hash };
 
 	return run_for_email(s, &op, email);
+}
+
+enum tg_err
+store_user_totp_set(struct tg_store *s, const char *tenant, const char *email,
+		    const struct tg_secret *secret, const struct recovery_set *set, bool *replaced)
+{
+	struct uop op = { .call = { .body = change_body, .mode = STORE_WRITE }, .tenant = tenant,
+			  .change = CHANGE_TOTP_SET, .secret = secret, .set = set };
+	enum tg_err rc;
+
+	if (!secret || secret->len < TOTP_SECRET_LEN || secret->len > 64 || !set || set->n == 0 ||
+	    set->n > RECOVERY_CODES_MAX)
+		return TG_ERR_INVALID;
+	rc = run_for_email(s, &op, email);
+	if (rc == TG_OK && replaced)
+		*replaced = op.had_totp;
+	return rc;
+}
+
+enum tg_err
+store_user_totp_clear(struct tg_store *s, const char *tenant, const char *email, bool *was_on)
+{
+	struct uop op = { .call = { .body = change_body, .mode = STORE_WRITE }, .tenant = tenant,
+			  .change = CHANGE_TOTP_CLEAR };
+	enum tg_err rc = run_for_email(s, &op, email);
+
+	if (rc == TG_OK && was_on)
+		*was_on = op.had_totp;
+	return rc;
+}
+
+/* ------------------------------------------------------------ the second factor used */
+
+/*
+ * Under the record's write lock (DB_RMW), so that two requests with the same
+ * code are serialised: the second one reads the step the first one recorded.
+ */
+static int
+totp_use_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	struct tg_user *u = NULL;
+	int64_t step = -1;
+	enum tg_err rc;
+	int ret = fetch_by_id(s, txn, op, op->id, DB_RMW, &u);
+
+	if (ret != 0 || c->rc != TG_OK)
+		goto out;
+	rc = user_has_totp(u) ? totp_verify(&u->totp_secret, op->code, op->now, TOTP_WINDOW, &step)
+			      : TG_ERR_NOT_FOUND;
+	if (rc == TG_OK && totp_is_replay(step, u->totp_last_step))
+		rc = TG_ERR_REJECTED;
+	c->rc = rc;
+	if (rc != TG_OK)
+		goto out;
+	u->totp_last_step = step;
+	op->step = step;
+	ret = put_user(s, txn, u);
+out:
+	user_free(u);
+	return ret;
+}
+
+enum tg_err
+store_user_totp_use(struct tg_store *s, const char *tenant, const char *user_id,
+		    const char *code, int64_t now, int64_t *step)
+{
+	struct uop op = { .call = { .body = totp_use_body, .mode = STORE_WRITE }, .tenant = tenant,
+			  .id = user_id, .code = code, .now = now };
+	enum tg_err rc;
+
+	if (!user_id || !user_id[0] || !code || now < 0)
+		return TG_ERR_INVALID;
+	rc = store_run(s, &op.call);
+	if (rc == TG_OK)
+		*step = op.step;
+	return rc;
+}
+
+static int
+recovery_use_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct uop *op = STORE_OP_OF(c, struct uop);
+	struct tg_user *u = NULL;
+	size_t index;
+	enum tg_err rc;
+	int ret = fetch_by_id(s, txn, op, op->id, DB_RMW, &u);
+
+	if (ret != 0 || c->rc != TG_OK)
+		goto out;
+	rc = u->recovery.n ? recovery_verify(&u->recovery, op->code, &index) : TG_ERR_NOT_FOUND;
+	c->rc = rc;
+	if (rc != TG_OK)
+		goto out;
+	op->left = recovery_remaining(&u->recovery);
+	ret = put_user(s, txn, u);
+out:
+	user_free(u);
+	return ret;
+}
+
+enum tg_err
+store_user_recovery_use(struct tg_store *s, const char *tenant, const char *user_id,
+			const char *code, size_t *left)
+{
+	struct uop op = { .call = { .body = recovery_use_body, .mode = STORE_WRITE },
+			  .tenant = tenant, .id = user_id, .code = code };
+	enum tg_err rc;
+
+	if (!user_id || !user_id[0] || !code)
+		return TG_ERR_INVALID;
+	rc = store_run(s, &op.call);
+	if (rc == TG_OK)
+		*left = op.left;
+	return rc;
 }
 
 enum tg_err

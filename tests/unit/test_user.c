@@ -1,11 +1,14 @@
 /*
  * model/user.c: email normalisation (trim, NFC, case folding of both parts,
- * shape and length rules) and the v1 record's round trip and refusals.
+ * shape and length rules), the v1 record's round trip and refusals, and v2's
+ * second factor (TOTP secret, last step, recovery set).
  */
 #include "../lib/tap.h"
 
+#include "model/totp.h"
 #include "model/user.h"
 
+#include <json.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +77,71 @@ test_record(void)
 	free(p);
 }
 
+/* v2: the second factor round-trips; a user without one is still written as v1. */
+static void
+test_record_v2(void)
+{
+	struct tg_user u = { .id = "id1", .tenant = "acme", .email = "a@example.com",
+			     .password_hash = "$argon2id$h", .created = 100, .updated = 200,
+			     .totp_last_step = 56666666 };
+	char codes[RECOVERY_CODES][RECOVERY_CODE_LEN + 1];
+	struct tg_user *d = NULL;
+	struct json_object *j;
+	unsigned char *p;
+	size_t n, n1;
+
+	p = user_encode(&u, &n1);
+	ok(p[0] == 1, "no second factor: record v1");
+	ok(user_decode("acme", "id1", p, n1, &d) && d->totp_last_step == -1 && !user_has_totp(d) &&
+	   d->recovery.n == 0, "v1 decodes: no TOTP, no step, no recovery codes");
+	user_free(d);
+	d = NULL;
+	secret_free_buf(p, n1);
+	is_int(totp_secret_new(&u.totp_secret), TG_OK, "secret made");
+	is_int(recovery_new(RECOVERY_CODES, codes, &u.recovery), TG_OK, "recovery set made");
+	secret_wipe(codes, sizeof(codes));
+	u.recovery.used = 0x105;
+	p = user_encode(&u, &n);
+	ok(p[0] == 2 && n == n1 + 1 + TOTP_SECRET_LEN + 8 + 1 + 4 + RECOVERY_CODES * 32,
+	   "with TOTP: record v2, its tail appended");
+	ok(user_decode("acme", "id1", p, n, &d), "v2 decodes");
+	ok(d && user_has_totp(d) &&
+	   secret_equal(d->totp_secret.p, d->totp_secret.len, u.totp_secret.p, u.totp_secret.len) &&
+	   d->totp_last_step == 56666666 && d->recovery.n == RECOVERY_CODES &&
+	   d->recovery.used == 0x105 &&
+	   secret_equal(d->recovery.hash, sizeof(d->recovery.hash), u.recovery.hash,
+			sizeof(u.recovery.hash)) && strcmp(d->password_hash, "$argon2id$h") == 0,
+	   "round trip keeps secret, step, recovery hashes and marks");
+	j = user_to_json_public(d);
+	ok(!strstr(json_object_to_json_string(j), "secret") &&
+	   json_object_get_boolean(json_object_object_get(j, "totp")) &&
+	   json_object_get_int(json_object_object_get(j, "recovery_codes_left")) == 7,
+	   "JSON: totp on, 7 codes left, no secret");
+	json_object_put(j);
+	user_free(d);
+	d = NULL;
+	ok(!user_decode("acme", "id1", p, n - 1, &d), "truncated v2 refused");
+	p[n1 + 1 + TOTP_SECRET_LEN + 8] = RECOVERY_CODES - 1;
+	ok(!user_decode("acme", "id1", p, n, &d), "hashes past n refused");
+	p[n1 + 1 + TOTP_SECRET_LEN + 8] = 8; /* 8 codes, but used bit 8 marks a ninth */
+	ok(!user_decode("acme", "id1", p, n - 64, &d), "a used mark past n refused");
+	p[n1 + 1 + TOTP_SECRET_LEN + 8] = RECOVERY_CODES;
+	p[n1] = 15;
+	ok(!user_decode("acme", "id1", p, n, &d), "a secret under 128 bits refused");
+	secret_free_buf(p, n);
+	secret_free(&u.totp_secret);
+	u.recovery.n = 0;
+	u.totp_last_step = -1;
+	p = user_encode(&u, &n);
+	p[0] = 2;
+	p = tg_xrealloc(p, n + 14);
+	memset(p + n, 0, 14);
+	memset(p + n + 1, 0xff, 8); /* step -1 */
+	ok(!user_decode("acme", "id1", p, n + 14, &d), "v2 with no second factor refused: "
+	   "v1 is its one encoding");
+	free(p);
+}
+
 int
 main(void)
 {
@@ -81,6 +149,7 @@ main(void)
 
 	test_emails();
 	test_record();
+	test_record_v2();
 	is_int(user_new_id(&id), TG_OK, "id made");
 	is_int(id ? (int)strlen(id) : 0, TG_USER_ID_LEN, "id length");
 	free(id);
