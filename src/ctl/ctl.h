@@ -238,6 +238,7 @@ extern const struct ctl_group ctl_signing_key_group;
 extern const struct ctl_group ctl_session_group;
 extern const struct ctl_group ctl_jwks_group;
 extern const struct ctl_group ctl_user_group;
+extern const struct ctl_group ctl_user_totp_group; /* ctl_user_totp.c: "user totp ..." */
 /* tenant set --jwks-uri / --jwks-ca-file, checked (ctl_jwks.c); an exit code. */
 int ctl_jwks_set_uri(char **dst, const char *v, const char *usage);
 int ctl_jwks_set_ca_file(char **dst, const char *v, const char *usage);

@@ -3,7 +3,8 @@
  * add, list, show, disable, enable, remove, set-password. A password comes
  * from the terminal without echo (asked twice) or from stdin's first line,
  * never from argv; it lives in a struct tg_secret, is wiped after hashing and
- * never reaches a log or the output. Listings never show the hash.
+ * never reaches a log or the output. Listings never show the hash, nor a TOTP
+ * secret (user totp ...: ctl_user_totp.c).
  */
 #include "ctl/ctl.h"
 
@@ -30,7 +31,8 @@ static const char usage_user[] =
 	"  disable TENANT EMAIL       refuse the user's logins from now on\n"
 	"  enable TENANT EMAIL        allow them again\n"
 	"  remove TENANT EMAIL        delete the user\n"
-	"  set-password TENANT EMAIL  replace the user's password (asked for as add does)\n";
+	"  set-password TENANT EMAIL  replace the user's password (asked for as add does)\n"
+	"  totp enroll|disable TENANT EMAIL  the user's second factor (see totp --help)\n";
 
 #define PASSWORD_HELP \
 	"The password is read from the terminal without echo, twice, or when stdin is\n" \
@@ -271,7 +273,7 @@ static void
 print_user(const struct tg_user *u, bool is_json)
 {
 	struct ctl_table tab;
-	char created[32], updated[32];
+	char created[32], updated[32], left[48];
 
 	if (is_json) {
 		ctl_print_json(user_to_json_public(u));
@@ -286,6 +288,11 @@ print_user(const struct tg_user *u, bool is_json)
 	ctl_table_row(&tab, "state", u->is_disabled ? "disabled" : "active");
 	ctl_table_row(&tab, "created", created);
 	ctl_table_row(&tab, "updated", updated);
+	/* Whether a second factor is on, never its secret. */
+	snprintf(left, sizeof(left), "%zu of %zu left", recovery_remaining(&u->recovery),
+		 u->recovery.n);
+	ctl_table_row(&tab, "totp", user_has_totp(u) ? "on" : "off");
+	ctl_table_row(&tab, "recovery codes", u->recovery.n ? left : "none");
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);
 }
@@ -387,6 +394,7 @@ static const struct ctl_sub subs[] = {
 	{ "enable", .change = &enable },
 	{ "remove", .change = &remove_user },
 	{ "set-password", .run = cmd_set_password },
+	{ "totp", .group = &ctl_user_totp_group },
 	{ .name = NULL },
 };
 

@@ -26,7 +26,7 @@ static const char usage_main[] =
 	"  apikey create|list|revoke             manage a tenant's backend API keys\n"
 	"  signing-key rotate|list|retire        manage a tenant's gateway signing keys\n"
 	"  session list|show|revoke              inspect and end a tenant's sessions\n"
-	"  user add|list|show|disable|enable|remove|set-password  a tenant's login users\n"
+	"  user add|list|show|disable|enable|remove|set-password|totp  a tenant's login users\n"
 	"  jwks sync [TENANT]                    fetch tenants' key sets from their jwks_uri\n"
 	"  verify TENANT TOKEN                   check a token (\"-\" reads it from stdin)\n"
 	"  token sign TENANT ...                 mint a token the way a backend would\n"
