@@ -76,7 +76,7 @@ cmd_enroll(struct ctl *c, int argc, char **argv)
 		rc = ctl_fail(ctl_exit_for(err), "cannot make a TOTP secret: %s", tg_err_str(err));
 		goto out;
 	}
-	/* The URI first: an email an app cannot take (a ':') is refused before anything is stored. */
+	/* The URI first: an email an app cannot take (a ':') is refused before anything is kept. */
 	if (totp_uri(&secret, a.pos[0], u->email, &uri, &why) != TG_OK) {
 		rc = ctl_fail(CTL_EXIT_REJECTED, "cannot enrol user %s: %s; nothing was changed",
 			      u->email, why.text);
