@@ -6,6 +6,7 @@
 #include "model/user.h"
 
 #include "base/b64url.h"
+#include "base/bytes.h"
 #include "base/unicode.h"
 
 #include <json.h>
@@ -128,51 +129,6 @@ user_list_free(struct tg_user **v, size_t n)
 	free(v);
 }
 
-static void
-put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--) {
-		p[i] = (unsigned char)v;
-		v >>= 8;
-	}
-}
-
-static uint64_t
-get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-static unsigned char *
-put_str16(unsigned char *q, const char *s, size_t n)
-{
-	*q++ = (unsigned char)(n >> 8);
-	*q++ = (unsigned char)n;
-	memcpy(q, s, n);
-	return q + n;
-}
-
-/* A u16-prefixed string, non-empty and NUL-free; false when it runs past end. */
-static bool
-get_str16(const unsigned char **p, const unsigned char *end, char **out)
-{
-	size_t n;
-
-	if (end - *p < 2)
-		return false;
-	n = (size_t)(*p)[0] << 8 | (*p)[1];
-	*p += 2;
-	if (n == 0 || (size_t)(end - *p) < n || memchr(*p, '\0', n))
-		return false;
-	*out = tg_xstrndup((const char *)*p, n);
-	*p += n;
-	return true;
-}
-
 static bool
 has_v2(const struct tg_user *u)
 {
@@ -189,7 +145,7 @@ put_v2_tail(unsigned char *q, const struct tg_user *u)
 	if (u->totp_secret.len)
 		memcpy(q, u->totp_secret.p, u->totp_secret.len);
 	q += u->totp_secret.len;
-	put_u64(q, (uint64_t)u->totp_last_step);
+	bytes_put_u64(q, (uint64_t)u->totp_last_step);
 	q += 8;
 	*q++ = (unsigned char)r->n;
 	for (int i = 3; i >= 0; i--)
@@ -217,10 +173,10 @@ user_encode(const struct tg_user *u, size_t *n)
 
 	p[0] = is_v2 ? USER_V2 : USER_V1;
 	p[1] = u->is_disabled ? USER_DISABLED : 0;
-	put_u64(p + 2, (uint64_t)u->created);
-	put_u64(p + 10, (uint64_t)u->updated);
-	q = put_str16(p + USER_FIXED, u->email, el);
-	q = put_str16(q, u->password_hash, hl);
+	bytes_put_u64(p + 2, (uint64_t)u->created);
+	bytes_put_u64(p + 10, (uint64_t)u->updated);
+	q = bytes_put_str16(p + USER_FIXED, u->email);
+	q = bytes_put_str16(q, u->password_hash);
 	if (is_v2)
 		q = put_v2_tail(q, u);
 	*n = (size_t)(q - p);
@@ -243,7 +199,7 @@ get_v2_tail(const unsigned char **p, const unsigned char *end, struct tg_user *u
 	if (sl)
 		secret_set(&u->totp_secret, q, sl);
 	q += sl;
-	u->totp_last_step = (int64_t)get_u64(q);
+	u->totp_last_step = (int64_t)bytes_get_u64(q);
 	q += 8;
 	r->n = *q++;
 	r->used = (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 | (uint32_t)q[2] << 8 | q[3];
@@ -272,10 +228,12 @@ user_decode(const char *tenant, const char *id, const unsigned char *p, size_t n
 	u->tenant = tg_xstrdup(tenant);
 	u->id = tg_xstrdup(id);
 	u->is_disabled = (p[1] & USER_DISABLED) != 0;
-	u->created = (int64_t)get_u64(p + 2);
-	u->updated = (int64_t)get_u64(p + 10);
+	u->created = (int64_t)bytes_get_u64(p + 2);
+	u->updated = (int64_t)bytes_get_u64(p + 10);
 	u->totp_last_step = -1;
-	if (!get_str16(&q, end, &u->email) || !get_str16(&q, end, &u->password_hash) ||
+	/* Both are required: an empty one reads as NULL and is refused. */
+	if (!bytes_get_str16(&q, end, &u->email) || !u->email ||
+	    !bytes_get_str16(&q, end, &u->password_hash) || !u->password_hash ||
 	    (p[0] == USER_V2 && !get_v2_tail(&q, end, u)) || q != end) {
 		user_free(u);
 		return false;

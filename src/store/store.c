@@ -96,36 +96,6 @@ key_id(const char *tenant, const char *kid, size_t *n)
 	return p;
 }
 
-/* A u16-length-prefixed string of a v2 key record (NULL: length 0). */
-static unsigned char *
-put_str16(unsigned char *q, const char *str)
-{
-	size_t n = str ? strlen(str) : 0;
-
-	*q++ = (unsigned char)(n >> 8);
-	*q++ = (unsigned char)n;
-	if (n)
-		memcpy(q, str, n);
-	return q + n;
-}
-
-/* Reads one; false when it runs past end. Empty is NULL: v2 never stores an empty string. */
-static bool
-get_str16(const unsigned char **p, const unsigned char *end, char **out)
-{
-	size_t n;
-
-	if (end - *p < 2)
-		return false;
-	n = (size_t)(*p)[0] << 8 | (*p)[1];
-	*p += 2;
-	if ((size_t)(end - *p) < n)
-		return false;
-	*out = n ? tg_xstrndup((const char *)*p, n) : NULL;
-	*p += n;
-	return true;
-}
-
 static bool
 keyrec_needs_v2(const struct tg_key_record *k)
 {
@@ -151,7 +121,7 @@ keyrec_encode(const struct tg_key_record *k, int64_t created, size_t *n)
 	*q++ = (unsigned char)al;
 	memcpy(q, alg, al);
 	q += al;
-	store_put_u64(q, (uint64_t)created);
+	bytes_put_u64(q, (uint64_t)created);
 	q += 8;
 	for (int i = 3; i >= 0; i--)
 		*q++ = (unsigned char)(k->material.len >> (8 * i));
@@ -159,9 +129,9 @@ keyrec_encode(const struct tg_key_record *k, int64_t created, size_t *n)
 		memcpy(q, k->material.p, k->material.len);
 	q += k->material.len;
 	if (keyrec_needs_v2(k)) {
-		q = put_str16(q, k->source);
-		q = put_str16(q, k->cert_subject);
-		store_put_u64(q, (uint64_t)k->cert_not_after);
+		q = bytes_put_str16(q, k->source);
+		q = bytes_put_str16(q, k->cert_subject);
+		bytes_put_u64(q, (uint64_t)k->cert_not_after);
 	}
 	*n = len;
 	return p;
@@ -171,10 +141,10 @@ keyrec_encode(const struct tg_key_record *k, int64_t created, size_t *n)
 static bool
 keyrec_decode_v2(const unsigned char *p, const unsigned char *end, struct tg_key_record *r)
 {
-	if (!get_str16(&p, end, &r->source) || !get_str16(&p, end, &r->cert_subject) ||
+	if (!bytes_get_str16(&p, end, &r->source) || !bytes_get_str16(&p, end, &r->cert_subject) ||
 	    end - p != 8)
 		return false;
-	r->cert_not_after = (int64_t)store_get_u64(p);
+	r->cert_not_after = (int64_t)bytes_get_u64(p);
 	return true;
 }
 
@@ -210,7 +180,7 @@ keyrec_decode(const DBT *key, const DBT *data, struct tg_key_record **out)
 	r->kid = tg_xstrndup((const char *)nul + 1, key->size - (size_t)(nul - kp) - 1);
 	r->state = (enum tg_key_state)p[1];
 	r->use = (enum tg_key_use)p[2];
-	r->created = (int64_t)store_get_u64(p + 4 + al);
+	r->created = (int64_t)bytes_get_u64(p + 4 + al);
 	secret_set(&r->material, p + 4 + al + 12, ml);
 	*out = r;
 	return true;
@@ -291,7 +261,7 @@ read_gen(struct tg_store *s, DB_TXN *txn, u_int32_t flags, uint64_t *gen)
 	if (ret == DB_NOTFOUND)
 		return 0;
 	if (ret == 0 && d.size == sizeof(buf))
-		*gen = store_get_u64(buf);
+		*gen = bytes_get_u64(buf);
 	return ret;
 }
 
@@ -306,7 +276,7 @@ bump_gen(struct tg_store *s, DB_TXN *txn)
 	ret = read_gen(s, txn, DB_RMW, &gen);
 	if (ret != 0)
 		return ret;
-	store_put_u64(buf, gen + 1);
+	bytes_put_u64(buf, gen + 1);
 	store_dbt_in(&k, "generation", 10);
 	store_dbt_in(&d, buf, sizeof(buf));
 	ret = store_db(s, T_META)->put(store_db(s, T_META), txn, &k, &d, 0);

@@ -49,7 +49,7 @@ apikey_encode(const struct tg_apikey *a, int64_t created, size_t *n)
 
 	p[0] = APIKEY_VERSION;
 	p[1] = a->revoked ? 1 : 0;
-	store_put_u64(p + 2, (uint64_t)created);
+	bytes_put_u64(p + 2, (uint64_t)created);
 	memcpy(p + 10, a->hash, TG_APIKEY_HASH_LEN);
 	memcpy(p + APIKEY_FIXED, a->tenant, tl);
 	*n = APIKEY_FIXED + tl;
@@ -67,7 +67,7 @@ apikey_decode(const DBT *key, const DBT *data, struct tg_apikey **out)
 	a = tg_xcalloc(1, sizeof(*a));
 	a->id = tg_xstrndup(key->data, key->size);
 	a->revoked = p[1] == 1;
-	a->created = (int64_t)store_get_u64(p + 2);
+	a->created = (int64_t)bytes_get_u64(p + 2);
 	memcpy(a->hash, p + 10, TG_APIKEY_HASH_LEN);
 	a->tenant = tg_xstrndup((const char *)p + APIKEY_FIXED, data->size - APIKEY_FIXED);
 	*out = a;

@@ -8,6 +8,7 @@
 #ifndef TG_STORE_DB_H
 #define TG_STORE_DB_H
 
+#include "base/bytes.h"
 #include "store/store.h"
 #include "store/store_admin.h"
 
@@ -93,11 +94,8 @@ DB *store_db(struct tg_store *s, enum store_table t);
 
 void store_dbt_in(DBT *d, const void *p, size_t n);
 void store_dbt_out(DBT *d);
-/* Wipes and frees what store_dbt_out received. */
+/* Wipes and frees what store_dbt_out received (record bytes may hold key material). */
 void store_dbt_free(DBT *d);
-/* Record bytes may hold key material: wiped before they are freed. */
-void store_put_u64(unsigned char *p, uint64_t v);
-uint64_t store_get_u64(const unsigned char *p);
 
 /* Reads one record into d (release with store_dbt_free); a miss is not an error. */
 int store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,

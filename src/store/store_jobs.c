@@ -92,8 +92,8 @@ job_record_put(struct tg_store *s, DB_TXN *txn, const unsigned char *key, size_t
 	int ret;
 
 	rec[0] = JOB_VERSION;
-	store_put_u64(rec + 1, (uint64_t)cutoff);
-	store_put_u64(rec + 9, (uint64_t)time(NULL));
+	bytes_put_u64(rec + 1, (uint64_t)cutoff);
+	bytes_put_u64(rec + 9, (uint64_t)time(NULL));
 	if (after_len)
 		memcpy(rec + JOB_FIXED, after, after_len);
 	ret = store_put(s, T_JOBS, txn, key, klen, rec, JOB_FIXED + after_len);
@@ -149,7 +149,7 @@ job_decode(const DBT *d, struct job_op *op)
 
 	if (d->size < JOB_FIXED || p[0] != JOB_VERSION)
 		return false;
-	op->cutoff = (int64_t)store_get_u64(p + 1);
+	op->cutoff = (int64_t)bytes_get_u64(p + 1);
 	op->after = d->size > JOB_FIXED ? p + JOB_FIXED : NULL;
 	op->after_len = d->size - JOB_FIXED;
 	return true;
@@ -301,7 +301,7 @@ visit_idle(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *d
 	(void)cur;
 	/* One that does not decode is the batch's to report (job_batch_body). */
 	if (d->size >= JOB_FIXED && p[0] == JOB_VERSION &&
-	    (int64_t)store_get_u64(p + 9) >= op->idle_before)
+	    (int64_t)bytes_get_u64(p + 9) >= op->idle_before)
 		return 0;
 	op->key = tg_xmalloc(k->size + 1);
 	memcpy(op->key, k->data, k->size);

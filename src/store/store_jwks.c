@@ -46,8 +46,8 @@ jwks_read(struct tg_store *s, DB_TXN *txn, struct jwks_op *op, u_int32_t flags)
 	if (ret == 0 && is_found && (d.size != JWKS_REC_LEN || p[0] != JWKS_VERSION)) {
 		ret = store_corrupt(s, &op->call, "meta (jwks)");
 	} else if (ret == 0 && is_found) {
-		op->last = (int64_t)store_get_u64(p + 1);
-		op->next = (int64_t)store_get_u64(p + 9);
+		op->last = (int64_t)bytes_get_u64(p + 1);
+		op->next = (int64_t)bytes_get_u64(p + 9);
 	}
 	store_dbt_free(&d);
 	return ret;
@@ -59,8 +59,8 @@ jwks_write(struct tg_store *s, DB_TXN *txn, const struct jwks_op *op, int64_t la
 	unsigned char rec[JWKS_REC_LEN];
 
 	rec[0] = JWKS_VERSION;
-	store_put_u64(rec + 1, (uint64_t)last);
-	store_put_u64(rec + 9, (uint64_t)next);
+	bytes_put_u64(rec + 1, (uint64_t)last);
+	bytes_put_u64(rec + 9, (uint64_t)next);
 	return store_put(s, T_META, txn, op->key, strlen(op->key), rec, sizeof(rec));
 }
 

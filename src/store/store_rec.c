@@ -48,22 +48,6 @@ store_dbt_free(DBT *d)
 	d->size = 0;
 }
 
-void
-store_put_u64(unsigned char *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (unsigned char)(v & 0xff);
-}
-
-uint64_t
-store_get_u64(const unsigned char *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
 
 int
 store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,

@@ -138,9 +138,9 @@ session_encode_rec(const struct tg_session *ss, size_t *n)
 
 	p[0] = SESSION_VERSION;
 	p[1] = (unsigned char)tl;
-	store_put_u64(p + 2, (uint64_t)ss->expires);
-	store_put_u64(p + 10, (uint64_t)ss->revoked);
-	store_put_u64(p + 18, (uint64_t)ss->idle_expires);
+	bytes_put_u64(p + 2, (uint64_t)ss->expires);
+	bytes_put_u64(p + 10, (uint64_t)ss->revoked);
+	bytes_put_u64(p + 18, (uint64_t)ss->idle_expires);
 	memcpy(p + SESSION_FIXED, ss->tenant, tl);
 	memcpy(p + SESSION_FIXED + tl, json, jl);
 	*n = SESSION_FIXED + tl + jl;
@@ -164,9 +164,9 @@ session_head_decode(const unsigned char *p, size_t n, struct store_session_head 
 	    n < fixed + (size_t)p[1])
 		return false;
 	h->tenant_len = p[1];
-	h->expires = (int64_t)store_get_u64(p + 2);
-	h->revoked = (int64_t)store_get_u64(p + 10);
-	h->idle_expires = p[0] == 1 ? 0 : (int64_t)store_get_u64(p + 18);
+	h->expires = (int64_t)bytes_get_u64(p + 2);
+	h->revoked = (int64_t)bytes_get_u64(p + 10);
+	h->idle_expires = p[0] == 1 ? 0 : (int64_t)bytes_get_u64(p + 18);
 	memcpy(h->tenant, p + fixed, h->tenant_len);
 	return true;
 }
@@ -212,7 +212,7 @@ static void
 end_key(unsigned char k[STORE_END_KEY_LEN], int64_t end, const char *sid)
 {
 	k[0] = (unsigned char)sid[0];
-	store_put_u64(k + 1, (uint64_t)end);
+	bytes_put_u64(k + 1, (uint64_t)end);
 	memcpy(k + 9, sid, TG_SESSION_ID_LEN);
 }
 
@@ -257,9 +257,9 @@ refresh_decode(const DBT *d, struct refresh *r)
 		return false;
 	memset(r, 0, sizeof(*r));
 	r->is_used = p[1] == 1;
-	r->expires = (int64_t)store_get_u64(p + 2);
+	r->expires = (int64_t)bytes_get_u64(p + 2);
 	if (!is_v1) {
-		r->used_at = (int64_t)store_get_u64(p + 10);
+		r->used_at = (int64_t)bytes_get_u64(p + 10);
 		memcpy(r->next, p + 18 + TG_SESSION_ID_LEN, TG_REFRESH_HASH_LEN);
 	}
 	memcpy(r->sid, p + (is_v1 ? 10 : 18), TG_SESSION_ID_LEN);
@@ -273,8 +273,8 @@ refresh_put(struct tg_store *s, DB_TXN *txn, const unsigned char *hash, const st
 
 	rec[0] = REFRESH_VERSION;
 	rec[1] = r->is_used ? 1 : 0;
-	store_put_u64(rec + 2, (uint64_t)r->expires);
-	store_put_u64(rec + 10, (uint64_t)r->used_at);
+	bytes_put_u64(rec + 2, (uint64_t)r->expires);
+	bytes_put_u64(rec + 10, (uint64_t)r->used_at);
 	memcpy(rec + 18, r->sid, TG_SESSION_ID_LEN);
 	memcpy(rec + 18 + TG_SESSION_ID_LEN, r->next, TG_REFRESH_HASH_LEN);
 	return store_put(s, T_REFRESH, txn, hash, TG_REFRESH_HASH_LEN, rec, sizeof(rec));

@@ -91,7 +91,7 @@ sweep_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 
 		key = k.data;
 		if (k.size != STORE_END_KEY_LEN || key[0] + 1u != op->next_shard ||
-		    (int64_t)store_get_u64(key + 1) >= op->cutoff)
+		    (int64_t)bytes_get_u64(key + 1) >= op->cutoff)
 			break;
 		if (op->swept == SWEEP_BATCH || op->swept == op->limit) {
 			op->next_shard = key[0]; /* this shard has more */
@@ -161,8 +161,8 @@ rate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	if (ret == 0 && is_found && (d.size != RATE_LEN || ((unsigned char *)d.data)[0] != RATE_VERSION))
 		ret = store_corrupt(s, c, "rate");
 	else if (ret == 0 && is_found) {
-		b.milli = (int64_t)store_get_u64((unsigned char *)d.data + 1);
-		b.updated_ms = (int64_t)store_get_u64((unsigned char *)d.data + 9);
+		b.milli = (int64_t)bytes_get_u64((unsigned char *)d.data + 1);
+		b.updated_ms = (int64_t)bytes_get_u64((unsigned char *)d.data + 9);
 	} else if (ret == 0)
 		ratelimit_init(&b, op->burst, op->now_ms);
 	store_dbt_free(&d);
@@ -172,8 +172,8 @@ rate_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	if (c->rc != TG_OK)
 		return 0; /* nothing taken: the refill alone need not be written */
 	rec[0] = RATE_VERSION;
-	store_put_u64(rec + 1, (uint64_t)b.milli);
-	store_put_u64(rec + 9, (uint64_t)b.updated_ms);
+	bytes_put_u64(rec + 1, (uint64_t)b.milli);
+	bytes_put_u64(rec + 9, (uint64_t)b.updated_ms);
 	return store_put(s, T_RATE, txn, op->bucket, strlen(op->bucket), rec, sizeof(rec));
 }
 

@@ -163,9 +163,9 @@ main(void)
 	is_int(op.ret, DB_NOTFOUND, "and says there was nothing (DB_NOTFOUND)");
 	is_str(scan(f.s, "t:", NULL, 0), "t:a t:c t:d ", "the scan no longer sees it");
 
-	store_put_u64(be, 0x0102030405060708ull);
+	bytes_put_u64(be, 0x0102030405060708ull);
 	ok(be[0] == 1 && be[7] == 8, "integers are stored big-endian, so they sort as numbers");
-	ok(store_get_u64(be) == 0x0102030405060708ull, "and read back");
+	ok(bytes_get_u64(be) == 0x0102030405060708ull, "and read back");
 
 	memset(&op, 0, sizeof(op));
 	op.key = "acme";

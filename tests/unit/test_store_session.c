@@ -343,7 +343,7 @@ put_v1(struct tg_store *s, int rt, bool is_used, const char *id)
 	struct v1_op op = { .rec = { 1, is_used } };
 
 	hash(op.hash, rt);
-	store_put_u64(op.rec + 2, NOW + TTL);
+	bytes_put_u64(op.rec + 2, NOW + TTL);
 	memcpy(op.rec + 10, id, TG_SESSION_ID_LEN);
 	if (call_run(s, &op.call, put_v1_body, NULL, STORE_WRITE) != TG_OK)
 		diag("could not write a version 1 refresh record");
@@ -516,8 +516,8 @@ test_v1_record(struct tg_store *s)
 	jl = strlen(json);
 	rec[0] = 1;
 	rec[1] = 4;
-	store_put_u64(rec + 2, NOW + TTL);
-	store_put_u64(rec + 10, 0);
+	bytes_put_u64(rec + 2, NOW + TTL);
+	bytes_put_u64(rec + 10, 0);
 	memcpy(rec + 18, "acme", 4);
 	memcpy(rec + 22, json, jl);
 	op.rec = rec;
