@@ -130,7 +130,13 @@ store_scan_from(struct tg_store *s, enum store_table t, DB_TXN *txn, const void 
 	for (;;) {
 		ret = cur->get(cur, &k, &d, how | cget);
 		if (ret != 0) {
-			k.data = NULL; /* still ours (the start) or never allocated */
+			/*
+			 * The start is the caller's; anything else BDB allocated before it
+			 * failed (a key found, then a lock refused: 33 bytes leaked under
+			 * the sweeps' conflicts) is freed by store_cursor_done.
+			 */
+			if (k.data == start)
+				k.data = NULL;
 			break;
 		}
 		how = DB_NEXT;
