@@ -82,20 +82,6 @@ struct op {
 };
 /* ------------------------------------------------------------ encoding */
 
-static unsigned char *
-key_id(const char *tenant, const char *kid, size_t *n)
-{
-	size_t tl = strlen(tenant), kl = kid ? strlen(kid) : 0;
-	unsigned char *p = tg_xmalloc(tl + 1 + kl);
-
-	memcpy(p, tenant, tl);
-	p[tl] = '\0';
-	if (kl)
-		memcpy(p + tl + 1, kid, kl);
-	*n = tl + 1 + kl;
-	return p;
-}
-
 static bool
 keyrec_needs_v2(const struct tg_key_record *k)
 {
@@ -626,7 +612,7 @@ tenant_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	tenant_free(t);
 	if (ret == 0)
 		ret = store_del(s, T_TENANTS, txn, op->tenant, strlen(op->tenant));
-	prefix = key_id(op->tenant, NULL, &plen);
+	prefix = store_tenant_key(op->tenant, NULL, &plen);
 	if (ret == 0)
 		ret = store_scan(s, T_KEYS, txn, prefix, plen, DB_RMW, visit_delete, &op->call);
 	free(prefix);
@@ -679,7 +665,7 @@ key_add_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	bool is_found = false;
 	int ret;
 
-	id = key_id(k->tenant, k->kid, &idlen);
+	id = store_tenant_key(k->tenant, k->kid, &idlen);
 	ret = store_tenant_exists(s, txn, k->tenant, &op->call);
 	if (ret == 0 && op->call.rc == TG_OK)
 		ret = store_exists(s, T_KEYS, txn, id, idlen, DB_RMW, &is_found);
@@ -720,7 +706,7 @@ key_get_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	DBT k, d;
 	int ret;
 
-	id = key_id(op->tenant, op->name, &idlen);
+	id = store_tenant_key(op->tenant, op->name, &idlen);
 	ret = store_fetch(s, T_KEYS, txn, id, idlen, 0, &d, &is_found);
 	store_dbt_in(&k, id, idlen);
 	if (ret == 0 && !is_found)
@@ -771,7 +757,7 @@ list_keys(struct tg_store *s, DB_TXN *txn, const char *tenant, struct op *op)
 	int ret;
 
 	if (tenant)
-		prefix = key_id(tenant, NULL, &plen);
+		prefix = store_tenant_key(tenant, NULL, &plen);
 	ret = store_scan(s, T_KEYS, txn, prefix, plen, 0, visit_key, &op->call);
 	free(prefix);
 	return ret;
@@ -817,7 +803,7 @@ key_fetch_rmw(struct tg_store *s, DB_TXN *txn, const char *tenant, const char *k
 	int ret;
 
 	*out = NULL;
-	id = key_id(tenant, kid, &idlen);
+	id = store_tenant_key(tenant, kid, &idlen);
 	store_dbt_in(&k, id, idlen);
 	ret = store_fetch(s, T_KEYS, txn, id, idlen, DB_RMW, &d, &is_found);
 	if (ret == 0 && is_found && !keyrec_decode(&k, &d, out))
@@ -835,7 +821,7 @@ key_put(struct tg_store *s, DB_TXN *txn, const struct tg_key_record *r, int64_t 
 	size_t idlen, reclen;
 	int ret;
 
-	id = key_id(r->tenant, r->kid, &idlen);
+	id = store_tenant_key(r->tenant, r->kid, &idlen);
 	rec = keyrec_encode(r, created, &reclen);
 	ret = store_put(s, T_KEYS, txn, id, idlen, rec, reclen);
 	secret_free_buf(rec, reclen);
@@ -883,7 +869,7 @@ key_remove_body(struct tg_store *s, DB_TXN *txn, struct op *op)
 	size_t idlen;
 	int ret;
 
-	id = key_id(op->tenant, op->name, &idlen);
+	id = store_tenant_key(op->tenant, op->name, &idlen);
 	ret = store_del(s, T_KEYS, txn, id, idlen);
 	free(id);
 	if (ret == DB_NOTFOUND) {

@@ -97,6 +97,11 @@ void store_dbt_out(DBT *d);
 /* Wipes and frees what store_dbt_out received (record bytes may hold key material). */
 void store_dbt_free(DBT *d);
 
+/*
+ * The key "tenant \0 rest" of a tenant's record, malloc'd, *n bytes (rest NULL: the prefix
+ * of all the tenant's keys in that table).
+ */
+unsigned char *store_tenant_key(const char *tenant, const char *rest, size_t *n);
 /* Reads one record into d (release with store_dbt_free); a miss is not an error. */
 int store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
 		u_int32_t flags, DBT *d, bool *is_found);

@@ -49,6 +49,20 @@ store_dbt_free(DBT *d)
 }
 
 
+unsigned char *
+store_tenant_key(const char *tenant, const char *rest, size_t *n)
+{
+	size_t tl = strlen(tenant), rl = rest ? strlen(rest) : 0;
+	unsigned char *p = tg_xmalloc(tl + 1 + rl);
+
+	memcpy(p, tenant, tl);
+	p[tl] = '\0';
+	if (rl)
+		memcpy(p + tl + 1, rest, rl);
+	*n = tl + 1 + rl;
+	return p;
+}
+
 int
 store_fetch(struct tg_store *s, enum store_table t, DB_TXN *txn, const void *key, size_t n,
 	    u_int32_t flags, DBT *d, bool *is_found)

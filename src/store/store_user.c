@@ -52,26 +52,11 @@ uop_reset(struct store_call *c)
 	op->nusers = 0;
 }
 
-/* tenant '\0' rest (rest NULL: the prefix of all the tenant's keys). */
-static unsigned char *
-tenant_key(const char *tenant, const char *rest, size_t *n)
-{
-	size_t tl = strlen(tenant), rl = rest ? strlen(rest) : 0;
-	unsigned char *p = tg_xmalloc(tl + 1 + rl);
-
-	memcpy(p, tenant, tl);
-	p[tl] = '\0';
-	if (rl)
-		memcpy(p + tl + 1, rest, rl);
-	*n = tl + 1 + rl;
-	return p;
-}
-
 static int
 put_user(struct tg_store *s, DB_TXN *txn, const struct tg_user *u)
 {
 	size_t kn, rn;
-	unsigned char *k = tenant_key(u->tenant, u->id, &kn), *rec = user_encode(u, &rn);
+	unsigned char *k = store_tenant_key(u->tenant, u->id, &kn), *rec = user_encode(u, &rn);
 	int ret = store_put(s, T_USERS, txn, k, kn, rec, rn);
 
 	free(k);
@@ -85,7 +70,7 @@ fetch_by_id(struct tg_store *s, DB_TXN *txn, struct uop *op, const char *id, u_i
 	    struct tg_user **out)
 {
 	size_t un;
-	unsigned char *uk = tenant_key(op->tenant, id, &un);
+	unsigned char *uk = store_tenant_key(op->tenant, id, &un);
 	bool is_found = false;
 	DBT d;
 	int ret;
@@ -106,7 +91,7 @@ static int
 fetch_user(struct tg_store *s, DB_TXN *txn, struct uop *op, u_int32_t flags, struct tg_user **out)
 {
 	size_t kn;
-	unsigned char *k = tenant_key(op->tenant, op->email, &kn);
+	unsigned char *k = store_tenant_key(op->tenant, op->email, &kn);
 	char *id = NULL;
 	bool is_found = false;
 	DBT idd;
@@ -134,7 +119,7 @@ add_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 	struct tg_user u = *op->u;
 	char *email = tg_xstrdup(op->email); /* the record's, normalised */
 	size_t en, un;
-	unsigned char *ek = tenant_key(u.tenant, op->email, &en), *uk = tenant_key(u.tenant, u.id, &un);
+	unsigned char *ek = store_tenant_key(u.tenant, op->email, &en), *uk = store_tenant_key(u.tenant, u.id, &un);
 	bool is_found = false;
 	int ret;
 
@@ -225,7 +210,7 @@ visit_email(struct tg_store *s, DB_TXN *txn, DBC *cur, const DBT *k, const DBT *
 	struct uop *op = STORE_OP_OF(c, struct uop);
 	size_t un;
 	char *id = tg_xstrndup(d->data, d->size);
-	unsigned char *uk = tenant_key(op->tenant, id, &un);
+	unsigned char *uk = store_tenant_key(op->tenant, id, &un);
 	struct tg_user *u = NULL;
 	bool is_found = false;
 	DBT ud;
@@ -256,7 +241,7 @@ list_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 
 	if (ret != 0 || c->rc != TG_OK)
 		return ret;
-	prefix = tenant_key(op->tenant, NULL, &pn);
+	prefix = store_tenant_key(op->tenant, NULL, &pn);
 	ret = store_scan(s, T_USER_EMAIL, txn, prefix, pn, 0, visit_email, c);
 	free(prefix);
 	return ret;
@@ -311,10 +296,10 @@ change_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 		return ret;
 	switch (op->change) {
 	case CHANGE_REMOVE:
-		k = tenant_key(op->tenant, u->id, &kn);
+		k = store_tenant_key(op->tenant, u->id, &kn);
 		ret = store_del(s, T_USERS, txn, k, kn);
 		free(k);
-		k = tenant_key(op->tenant, op->email, &kn);
+		k = store_tenant_key(op->tenant, op->email, &kn);
 		if (ret == 0)
 			ret = store_del(s, T_USER_EMAIL, txn, k, kn);
 		break;
@@ -517,7 +502,7 @@ int
 store_user_drop_tenant(struct tg_store *s, DB_TXN *txn, const char *tenant, struct store_call *c)
 {
 	size_t pn;
-	unsigned char *prefix = tenant_key(tenant, NULL, &pn);
+	unsigned char *prefix = store_tenant_key(tenant, NULL, &pn);
 	int ret = store_scan(s, T_USERS, txn, prefix, pn, DB_RMW, visit_drop, c);
 
 	if (ret == 0 && c->rc == TG_OK)
