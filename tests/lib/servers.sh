@@ -413,7 +413,8 @@ srv_nginx_run() {
 
 # srv_nginx_module_start: builddir's ngx_http_tokengate_module in nginx, configured by the shipped
 # etc/nginx/tokengate-module.conf with SRV_TG_CONFIG; the app is trivial_authz's echo responder
-# (SRV_ECHO_APP), as in srv_nginx_start. SRV_PIN pins the tenant (tokengate_tenant).
+# (SRV_ECHO_APP), as in srv_nginx_start. SRV_PIN pins the tenant (tokengate_tenant);
+# SRV_NGINX_MODULE loads another build of the module (an installed one).
 srv_nginx_module_start() {
 	local d=$SRV_DIR/nginx-module port eport
 	srv_mkdir "$d" "$d/run" "$d/tmp"
@@ -425,13 +426,14 @@ srv_nginx_module_start() {
 		"listen 127.0.0.1:8080;" "listen 127.0.0.1:$port;"
 		"root /var/www/html;" "root $d/www;"
 		"fastcgi_pass 127.0.0.1:9000;" "fastcgi_pass 127.0.0.1:$eport;"
-		"tokengate_config /usr/local/etc/tokengate/tokengate.conf;" "tokengate_config $SRV_TG_CONFIG;"
+		"tokengate_config $SRV_SNIPPET_CONFIG;" "tokengate_config $SRV_TG_CONFIG;"
 	)
 	[ -z "$SRV_PIN" ] || SRV_ARGS+=("#tokengate_tenant acme;" "tokengate_tenant $SRV_PIN;")
 	srv_render "$SRV_SNIPPETS/nginx/tokengate-module.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
 	srv_nginx_claims "$d/tokengate.conf"
-	srv_nginx_run "$d" "$port" "load_module $builddir/ngx_http_tokengate_module.so;" || return 1
+	srv_nginx_run "$d" "$port" \
+		"load_module ${SRV_NGINX_MODULE:-$builddir/ngx_http_tokengate_module.so};" || return 1
 	NGINX_MODULE_URL=http://127.0.0.1:$port
 }
 
