@@ -1,8 +1,10 @@
 /*
  * What the API's files share: api_request.c's helpers (answers, bodies,
- * the caller's tenant, rate limits) for every endpoint, and the endpoints of
-  * api_token.c and api_session.c for api.c's route table. Not for any other
- * file: the public surface is api.h.
+ * the caller's tenant, rate limits, cookies) for every endpoint, the session
+ * machinery of api_session.c and the token check of api_token.c that
+ * api_login.c builds on, and the endpoints of api_token.c, api_session.c and
+ * api_login.c for api.c's route table. Not for any other file: the public
+ * surface is api.h.
  */
 #ifndef TG_API_INTERNAL_H
 #define TG_API_INTERNAL_H
