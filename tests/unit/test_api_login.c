@@ -11,98 +11,17 @@
 #include "role/login.h"
 
 #include "base/log.h"
-#include "join/keyring_sync.h"
 #include "model/password.h"
 #include "model/totp.h"
 #include "model/user.h"
 
-#include "../lib/store_setup.h"
-#include "../lib/tap.h"
-
-#include <fcntl.h>
-#include <json.h>
-#include <unistd.h>
+#include "../lib/api_store_call.h"
 
 #define PASSWORD "correct horse battery"
 #define FORM "application/x-www-form-urlencoded"
 
-static struct store_fixture scratch;
-static struct tg_config *cfg;
-static struct keyring *kr;
-static int64_t now = 1700000000;
 static struct tg_secret totp_key;
 static char recovery[RECOVERY_CODES][RECOVERY_CODE_LEN + 1];
-
-struct call {
-	const char *method, *path, *body, *content_type, *cookie, *authorization;
-	const char *origin, *fetch_site, *host, *https, *tenant, *script_name;
-};
-
-struct result {
-	int status;
-	struct json_object *json;
-	struct http_response r;
-};
-
-static void
-result_fini(struct result *res)
-{
-	json_object_put(res->json);
-	http_response_fini(&res->r);
-}
-
-/* The body goes to standard input, where a CGI request's is read from. */
-static void
-feed(const char *body)
-{
-	char path[sizeof(scratch.root) + 8];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/body", scratch.root);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body) ||
-	    lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, 0) < 0)
-		diag("cannot feed the body");
-	close(fd);
-}
-
-static void
-call(const struct call *k, struct result *res)
-{
-	struct http_conn *conn = http_conn_cgi();
-	struct api_env env = { .cfg = cfg, .store = scratch.s, .kr = kr, .conn = conn, .now = now,
-			       .now_ms = now * 1000 };
-	struct http_request req = {
-		.role = HTTP_ROLE_RESPONDER, .method = k->method ? k->method : "POST",
-		.path_info = k->path, .cookie = k->cookie, .authorization = k->authorization,
-		.content_type = k->body ? (k->content_type ? k->content_type : "application/json")
-					: NULL,
-		.content_length = k->body ? (int64_t)strlen(k->body) : 0,
-		.remote_addr = "127.0.0.1", .origin = k->origin, .sec_fetch_site = k->fetch_site,
-		.host = k->host, .https = k->https, .tenant = k->tenant,
-		.script_name = k->script_name,
-	};
-
-	if (k->body)
-		feed(k->body);
-	if (keyring_sync(kr, scratch.s, NULL) != TG_OK)
-		diag("keyring_sync failed");
-	api_handle(&env, &req, &res->r);
-	res->status = res->r.status;
-	res->json = res->r.body ? json_tokener_parse(res->r.body) : NULL;
-	http_conn_free(conn);
-}
-
-static const char *
-str(const struct result *res, const char *name)
-{
-	struct json_object *v;
-
-	if (res->json && json_object_object_get_ex(res->json, name, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
 
 /* The header name's value number i (0: the first), NULL when there are fewer. */
 static const char *
@@ -135,38 +54,17 @@ cookie_pair(const struct http_response *r, const char *name)
 	return h ? tg_xstrndup(h, strcspn(h, ";")) : tg_xstrdup("");
 }
 
-static void
-expect(const struct call *k, int status, const char *error, const char *what)
-{
-	struct result res;
-
-	call(k, &res);
-	ok(res.status == status && (!error || (str(&res, "error") &&
-					       strcmp(str(&res, "error"), error) == 0)),
-	   "%s: %d %s", what, status, error ? error : "");
-	if (res.status != status)
-		diag("got %d %s", res.status, res.r.body ? res.r.body : "");
-	result_fini(&res);
-}
-
 /* GET /v1/authorize with cookie (and the location's required amr): its status. */
 static int
 authorize(const char *cookie, const char *require_amr)
 {
-	struct http_conn *conn = http_conn_cgi();
-	struct api_env env = { .cfg = cfg, .store = scratch.s, .kr = kr, .conn = conn, .now = now,
-			       .now_ms = now * 1000 };
-	struct http_request req = { .role = HTTP_ROLE_RESPONDER, .method = "GET",
-				    .path_info = "/v1/authorize", .cookie = cookie,
-				    .remote_addr = "127.0.0.1", .require_amr = require_amr,
-				    .content_length = -1 };
-	struct http_response r;
+	struct result res;
 	int status;
 
-	api_handle(&env, &req, &r);
-	status = r.status;
-	http_response_fini(&r);
-	http_conn_free(conn);
+	call(&(struct call){ "GET", "/v1/authorize", .cookie = cookie, .require_amr = require_amr },
+	     &res);
+	status = res.status;
+	result_fini(&res);
 	return status;
 }
 
@@ -552,32 +450,14 @@ test_rehash(void)
 				       "\"}" }, 200, NULL, "and the password still logs in");
 }
 
-static bool
-file_has(const char *path, const char *s)
-{
-	char buf[1 << 16];
-	int fd = open(path, O_RDONLY);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
-
-	if (fd >= 0)
-		close(fd);
-	if (n < 0)
-		return false;
-	buf[n] = '\0';
-	return strstr(buf, s) != NULL;
-}
-
 int
 main(void)
 {
 	char log[sizeof(scratch.root) + 8];
-	int saved = dup(2), fd;
+	int saved;
 
 	setup();
-	snprintf(log, sizeof(log), "%s/log", scratch.root);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	dup2(fd, 2);
-	close(fd);
+	saved = log_capture(log);
 	test_return_to();
 	test_credentials();
 	test_json_login();
@@ -586,8 +466,7 @@ main(void)
 	test_csrf();
 	test_otp();
 	test_rehash();
-	dup2(saved, 2);
-	close(saved);
+	log_restore(saved);
 	ok(file_has(log, "api=\"POST /v1/login\" decision=refuse status=401 tenant=acme key=- "
 		    "sid=- reason=credentials"), "a refused login is logged with its reason");
 	ok(!file_has(log, PASSWORD) && !file_has(log, "alice@example.com") &&
