@@ -111,13 +111,20 @@ setup(void)
 	strlist_add(&t->allowed_origins, "https://app.globex.example");
 	if (setup_tenant_put(scratch.s, t) != TG_OK)
 		diag("tenant globex not added");
+	t = tenant_new("strict");
+	t->max_lifetime = 600;
+	strlist_add(&t->require_amr, "otp");
+	if (setup_tenant_put(scratch.s, t) != TG_OK)
+		diag("tenant strict not added");
+	add_user("strict", "sam@example.com", &floor, false);
 	add_user("acme", "alice@example.com", &floor, false);
 	add_user("acme", "dora@example.com", &floor, true);
 	add_user("acme", "old@example.com", &weak, false);
 	add_user("acme", "tess@example.com", &floor, false);
 	add_user("globex", "gil@example.com", &floor, false);
 	if (totp_secret_new(&totp_key) != TG_OK || recovery_new(RECOVERY_CODES, recovery, &set) ||
-	    store_user_totp_set(scratch.s, "acme", "tess@example.com", &totp_key, &set, NULL))
+	    store_user_totp_set(scratch.s, "acme", "tess@example.com", &totp_key, &set, NULL) ||
+	    store_user_totp_set(scratch.s, "strict", "sam@example.com", &totp_key, &set, NULL))
 		diag("TOTP for tess not set");
 	secret_wipe(&set, sizeof(set));
 	log_set_level(cfg->log_level);
@@ -433,6 +440,32 @@ test_otp(void)
 	free(session);
 }
 
+/* A tenant that requires otp everywhere: the second step is still reachable with the first. */
+static void
+test_otp_required(void)
+{
+	struct result res;
+	char code[TOTP_DIGITS_MAX + 1], *body, *session;
+
+	call(&(struct call){ .path = "/v1/login", .tenant = "strict",
+			     .body = "{\"email\":\"sam@example.com\",\"password\":\"" PASSWORD
+				     "\"}" }, &res);
+	is_str(str(&res, "next"), "otp", "a tenant requiring otp: the login says otp is next");
+	session = cookie_pair(&res.r, "tg_session");
+	result_fini(&res);
+	is_int(authorize(session, NULL), 401, "... and its cookie passes nowhere yet");
+	code_at(now, code);
+	body = tg_xasprintf("{\"code\":\"%s\"}", code);
+	call(&(struct call){ .path = "/v1/login/otp", .body = body, .cookie = session }, &res);
+	is_int(res.status, 200, "... but it reaches POST /v1/login/otp: 200");
+	free(session);
+	session = cookie_pair(&res.r, "tg_session");
+	result_fini(&res);
+	is_int(authorize(session, NULL), 200, "... whose new cookie passes");
+	free(body);
+	free(session);
+}
+
 /* A hash below the tenant's parameters is raised by the login that proves the password. */
 static void
 test_rehash(void)
@@ -465,6 +498,7 @@ main(void)
 	test_form_login();
 	test_csrf();
 	test_otp();
+	test_otp_required();
 	test_rehash();
 	log_restore(saved);
 	ok(file_has(log, "api=\"POST /v1/login\" decision=refuse status=401 tenant=acme key=- "
