@@ -135,7 +135,9 @@ login_tenant(struct api_ctx *c, struct login_req *l)
 			  "web server with TOKENGATE_TENANT");
 		return false;
 	}
-	c->tenant = tg_xstrdup(l->tenant);
+	/* The log line names a tenant only when it is one: the body's text is anyone's. */
+	if (api_tenant(c, l->tenant))
+		c->tenant = tg_xstrdup(l->tenant);
 	return true;
 }
 
@@ -200,7 +202,9 @@ credentials(struct api_ctx *c, const struct login_req *l, struct tg_user **u)
 	enum tg_err rc;
 
 	password_params_of(api_tenant(c, l->tenant), &params);
-	rc = store_user_get(c->env->store, l->tenant, l->email, &found);
+	/* An unknown tenant (c->tenant NULL) is an unknown email. */
+	rc = c->tenant ? store_user_get(c->env->store, l->tenant, l->email, &found)
+		       : TG_ERR_NOT_FOUND;
 	if (rc == TG_ERR_NOT_FOUND || rc == TG_ERR_INVALID) {
 		rc = password_verify_dummy(pw, strlen(pw), &params);
 		goto out;

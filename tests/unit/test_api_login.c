@@ -503,6 +503,8 @@ main(void)
 	log_restore(saved);
 	ok(file_has(log, "api=\"POST /v1/login\" decision=refuse status=401 tenant=acme key=- "
 		    "sid=- reason=credentials"), "a refused login is logged with its reason");
+	ok(file_has(log, "api=\"POST /v1/login\" decision=refuse status=401 tenant=- "),
+	   "a login to an unknown tenant is logged without the body's text for a tenant");
 	ok(!file_has(log, PASSWORD) && !file_has(log, "alice@example.com") &&
 	   !file_has(log, recovery[0]), "no password, email or code in the log");
 	ok(!file_has(log, "runtime error"), "no sanitizer report");
