@@ -37,11 +37,12 @@ header_n(const struct http_response *r, const char *name, size_t i)
 static const char *
 set_cookie(const struct http_response *r, const char *name)
 {
-	const char *h;
+	for (size_t i = 0; header_n(r, "Set-Cookie", i); i++) {
+		const char *h = header_n(r, "Set-Cookie", i);
 
-	for (size_t i = 0; (h = header_n(r, "Set-Cookie", i)) != NULL; i++)
 		if (strncmp(h, name, strlen(name)) == 0 && h[strlen(name)] == '=')
 			return h;
+	}
 	return NULL;
 }
 
@@ -52,6 +53,17 @@ cookie_pair(const struct http_response *r, const char *name)
 	const char *h = set_cookie(r, name);
 
 	return h ? tg_xstrndup(h, strcspn(h, ";")) : tg_xstrdup("");
+}
+
+/* Whether the answer sets the cookie name with attrs (a part of its Set-Cookie). */
+static void
+cookie_has(const struct http_response *r, const char *name, const char *attrs, const char *what)
+{
+	const char *h = set_cookie(r, name);
+
+	ok(h && strstr(h, attrs), "%s", what);
+	if (!h || !strstr(h, attrs))
+		diag("got Set-Cookie %s", h ? h : "(none)");
 }
 
 /* GET /v1/authorize with cookie (and the location's required amr): its status. */
@@ -261,12 +273,10 @@ test_json_login(void)
 	call(&(struct call){ .path = "/v1/logout", .cookie = both, .origin = "http://gw.example",
 			     .host = "gw.example" }, &res);
 	is_int(res.status, 204, "logout by cookie from the own origin: 204");
-	h = set_cookie(&res.r, "tg_session");
-	ok(h && strstr(h, "tg_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0"),
-	   "logout clears the session cookie with its attributes");
-	h = set_cookie(&res.r, "tg_refresh");
-	ok(h && strstr(h, "tg_refresh=; HttpOnly; SameSite=Strict; Path=/v1/token; Max-Age=0"),
-	   "logout clears the refresh cookie");
+	cookie_has(&res.r, "tg_session", "tg_session=; HttpOnly; SameSite=Lax; Path=/; Max-Age=0",
+		   "logout clears the session cookie with its attributes");
+	cookie_has(&res.r, "tg_refresh", "tg_refresh=; HttpOnly; SameSite=Strict; Path=/v1/token; Max-Age=0",
+		   "logout clears the refresh cookie");
 	result_fini(&res);
 	is_int(authorize(session, NULL), 401, "after logout the cookie is refused");
 	free(both);
@@ -279,19 +289,16 @@ static void
 test_https_names(void)
 {
 	struct result res;
-	const char *h;
 	char *session;
 
 	call(&(struct call){ .path = "/v1/login", .https = "on", .tenant = "acme",
 			     .body = "{\"email\":\"alice@example.com\",\"password\":\"" PASSWORD
 				     "\"}" }, &res);
 	is_int(res.status, 200, "login over HTTPS, tenant pinned by the location: 200");
-	h = set_cookie(&res.r, "__Host-tg_session");
-	ok(h && strstr(h, "; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=600"),
-	   "over HTTPS: __Host-tg_session with Secure");
-	h = set_cookie(&res.r, "__Secure-tg_refresh");
-	ok(h && strstr(h, "; HttpOnly; Secure; SameSite=Strict; Path=/v1/token;"),
-	   "over HTTPS: __Secure-tg_refresh with Secure");
+	cookie_has(&res.r, "__Host-tg_session", "; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=600",
+		   "over HTTPS: __Host-tg_session with Secure");
+	cookie_has(&res.r, "__Secure-tg_refresh", "; HttpOnly; Secure; SameSite=Strict; Path=/v1/token;",
+		   "over HTTPS: __Secure-tg_refresh with Secure");
 	session = cookie_pair(&res.r, "__Host-tg_session");
 	result_fini(&res);
 	is_int(authorize(session, NULL), 200, "the authorizer reads __Host-tg_session");
