@@ -41,6 +41,14 @@ enum api_cookie {
  * it). false with a 500 answered when it cannot be formatted.
  */
 bool api_cookie_set(struct api_ctx *c, enum api_cookie which, const char *value, int64_t max_age);
+/*
+ * A browser's answer to a signed token answer (api_session_sign's): 303 to
+ * location, or (NULL) 200 {"session_id", "expires_in"} with "next" when not
+ * NULL; then the session cookie, and the refresh cookie when rt is not NULL.
+ */
+void api_cookie_answer(struct api_ctx *c, const struct json_object *answer, const char *rt,
+		       const struct tg_session *s, const char *next, const char *location);
+
 /* The refresh cookie's value, malloc'd: TG_ERR_NOT_FOUND none, TG_ERR_INVALID sent twice. */
 enum tg_err api_refresh_cookie(const struct api_ctx *c, char **out);
 /* The CSRF rule (authz_origin_allows) for tenant (unknown: NULL); false with 403 answered. */
@@ -149,15 +157,6 @@ bool api_session_sign(struct api_ctx *c, const struct tg_session *s, int64_t lif
 /* A step-up: method added to c->tenant's session id, *out the new record; false answered. */
 bool api_session_add_method(struct api_ctx *c, const char *id, const char *method,
 			    struct tg_session **out);
-/*
- * A browser's answer to a signed token answer (api_session_sign's): 303 to
- * location, or (NULL) 200 {"session_id", "expires_in"} with "next" when not
- * NULL; then the session cookie, and the refresh cookie when rt is not NULL.
- */
-void api_session_cookie_answer(struct api_ctx *c, const struct json_object *answer,
-			       const char *rt, const struct tg_session *s, const char *next,
-			       const char *location);
-
 /* The handlers of api_session.c. */
 void api_session_issue(struct api_ctx *c);
 void api_session_list(struct api_ctx *c);

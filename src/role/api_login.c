@@ -261,7 +261,7 @@ start_session(struct api_ctx *c, const struct login_req *l, const struct tg_user
 	if (l->b.form)
 		url = is_otp_due ? page_url(c, "/v1/login/otp", NULL, l->return_to, l->tenant)
 				 : tg_xstrdup(l->return_to);
-	api_session_cookie_answer(c, answer, rt, s, is_otp_due ? OTP_METHOD : NULL, url);
+	api_cookie_answer(c, answer, rt, s, is_otp_due ? OTP_METHOD : NULL, url);
 out:
 	secret_wipe(rt, sizeof(rt));
 	free(url);
@@ -349,7 +349,7 @@ add_otp(struct api_ctx *c, const struct login_req *l, const char *sid)
 	if (api_session_add_method(c, sid, OTP_METHOD, &s) &&
 	    api_session_lifetime(c, NULL, s->tenant, &lifetime) &&
 	    api_session_sign(c, s, lifetime, answer))
-		api_session_cookie_answer(c, answer, NULL, s, NULL, l->b.form ? l->return_to : NULL);
+		api_cookie_answer(c, answer, NULL, s, NULL, l->b.form ? l->return_to : NULL);
 	json_object_put(answer);
 	session_free(s);
 }

@@ -210,6 +210,30 @@ api_cookie_set(struct api_ctx *c, enum api_cookie which, const char *value, int6
 	return rc == TG_OK;
 }
 
+void
+api_cookie_answer(struct api_ctx *c, const struct json_object *answer, const char *rt,
+		  const struct tg_session *s, const char *next, const char *location)
+{
+	struct json_object *tok = NULL, *life = NULL, *o;
+	int64_t expires_in;
+
+	json_object_object_get_ex(answer, "access_token", &tok);
+	json_object_object_get_ex(answer, "expires_in", &life);
+	expires_in = json_object_get_int64(life);
+	if (location) {
+		api_redirect(c, location);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "session_id", json_object_new_string(s->id));
+		json_object_object_add(o, "expires_in", json_object_new_int64(expires_in));
+		if (next)
+			json_object_object_add(o, "next", json_object_new_string(next));
+		api_json(c, 200, o);
+	}
+	if (api_cookie_set(c, API_COOKIE_SESSION, json_object_get_string(tok), expires_in) && rt)
+		api_cookie_set(c, API_COOKIE_REFRESH, rt, session_deadline(s) - c->env->now);
+}
+
 enum tg_err
 api_refresh_cookie(const struct api_ctx *c, char **out)
 {

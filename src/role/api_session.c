@@ -342,30 +342,6 @@ out:
 	return is_ok;
 }
 
-void
-api_session_cookie_answer(struct api_ctx *c, const struct json_object *answer, const char *rt,
-			  const struct tg_session *s, const char *next, const char *location)
-{
-	struct json_object *tok = NULL, *life = NULL, *o;
-	int64_t expires_in;
-
-	json_object_object_get_ex(answer, "access_token", &tok);
-	json_object_object_get_ex(answer, "expires_in", &life);
-	expires_in = json_object_get_int64(life);
-	if (location) {
-		api_redirect(c, location);
-	} else {
-		o = json_object_new_object();
-		json_object_object_add(o, "session_id", json_object_new_string(s->id));
-		json_object_object_add(o, "expires_in", json_object_new_int64(expires_in));
-		if (next)
-			json_object_object_add(o, "next", json_object_new_string(next));
-		api_json(c, 200, o);
-	}
-	if (api_cookie_set(c, API_COOKIE_SESSION, json_object_get_string(tok), expires_in) && rt)
-		api_cookie_set(c, API_COOKIE_REFRESH, rt, session_deadline(s) - c->env->now);
-}
-
 /* POST /v1/sessions */
 void
 api_session_issue(struct api_ctx *c)
@@ -938,7 +914,7 @@ api_session_refresh(struct api_ctx *c)
 		goto out;
 	metrics_add(METRICS_SESSION_REFRESHED);
 	if (is_cookie)
-		api_session_cookie_answer(c, answer, rt, s, NULL, NULL);
+		api_cookie_answer(c, answer, rt, s, NULL, NULL);
 	else
 		answer_with_refresh(c, 200, answer, rt, s);
 out:
