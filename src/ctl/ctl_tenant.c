@@ -31,7 +31,8 @@
 	"  --unmap-claim NAME       stop passing NAME\n" \
 	"  --require-claim NAME[=VALUE]  refuse tokens without the claim (or that value)\n" \
 	"  --drop-claim NAME        remove that requirement\n" \
-	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests\n" \
+	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests, logins and\n" \
+	"                           their return_to (none listed: the request's own)\n" \
 	"  --drop-origin URL        remove an allowed origin\n" \
 	"  --signing-alg ALG        gateway tokens: HS256 (default), ES256, EdDSA or Ed25519\n" \
 	"  --require-amr M          every token of the tenant must carry method M in amr (repeatable)\n" \

@@ -41,6 +41,11 @@ test_accept_cgi(void)
 		"HTTP_COOKIE=tg=x",
 		"HTTP_ORIGIN=https://app.example",
 		"HTTP_REFERER=https://app.example/p",
+		"HTTP_HOSTNAME=no",
+		"HTTP_HOST=gw.example:8443",
+		"HTTP_SEC_FETCH_SITE=cross-site",
+		"SCRIPT_FILENAME=/no",
+		"SCRIPT_NAME=/api",
 		"HTTP=no",
 		"HTTPS=on",
 		"HTTP_X_FORWARDED_PROTO=https",
@@ -74,6 +79,9 @@ test_accept_cgi(void)
 	is_str(req.cookie, "tg=x", "HTTP_COOKIE");
 	is_str(req.origin, "https://app.example", "HTTP_ORIGIN");
 	is_str(req.referer, "https://app.example/p", "HTTP_REFERER");
+	is_str(req.host, "gw.example:8443", "HTTP_HOST, not a longer name");
+	is_str(req.sec_fetch_site, "cross-site", "HTTP_SEC_FETCH_SITE");
+	is_str(req.script_name, "/api", "SCRIPT_NAME, not SCRIPT_FILENAME");
 	is_str(req.https, "on", "HTTPS");
 	is_str(req.forwarded_proto, "https", "HTTP_X_FORWARDED_PROTO");
 	is_str(req.remote_addr, "203.0.113.7", "REMOTE_ADDR");
