@@ -1,7 +1,7 @@
 /*
  * What the API's files share: api_request.c's helpers (answers, bodies,
  * the caller's tenant, rate limits) for every endpoint, and the endpoints of
- * api_token.c and api_session.c for api.c's route table. Not for any other
+ * api_token.c, api_session.c and login_page.c for api.c's route table. Not for any other
  * file: the public surface is api.h.
  */
 #ifndef TG_API_INTERNAL_H
@@ -99,5 +99,10 @@ void api_session_end_user(struct api_ctx *c);
 /* 400: a user id with "/" in a logout's path, naming the body form. */
 void api_session_user_slash(struct api_ctx *c);
 void api_session_refresh(struct api_ctx *c);
+
+/* The handlers of login_page.c. */
+void api_login_page(struct api_ctx *c);
+void api_login_otp_page(struct api_ctx *c);
+void api_login_css(struct api_ctx *c);
 
 #endif
