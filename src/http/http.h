@@ -25,6 +25,9 @@ struct http_request {
 	const char *cookie;          /* HTTP_COOKIE */
 	const char *origin;          /* HTTP_ORIGIN */
 	const char *referer;         /* HTTP_REFERER */
+	const char *sec_fetch_site;  /* HTTP_SEC_FETCH_SITE */
+	const char *host;            /* HTTP_HOST: the request's own origin with the scheme */
+	const char *script_name;     /* SCRIPT_NAME: where the server mounted the API */
 	const char *remote_addr;
 	const char *https;           /* HTTPS, as servers set it ("on") */
 	const char *forwarded_proto; /* HTTP_X_FORWARDED_PROTO */

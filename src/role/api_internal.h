@@ -26,6 +26,31 @@ struct api_ctx {
 	const char *note;   /* what the log line tells the operator to do (static), else NULL */
 };
 
+/*
+ * The token the request carries (Bearer, else the cookie unless
+ * is_bearer_only) as the authorizer decides it, CSRF rule included; it must
+ * be a live gateway-issued one, whose tenant and session go into c. false
+ * with the refusal answered. Release d with authz_decision_fini either way.
+ */
+bool api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d);
+/* Whether the request came over HTTPS (authz_is_https): it picks the cookies' names. */
+bool api_is_https(const struct api_ctx *c);
+
+enum api_cookie {
+	API_COOKIE_SESSION, /* __Host-<cookie_name> (plain <cookie_name> over HTTP), Lax, Path=/ */
+	API_COOKIE_REFRESH, /* __Secure-tg_refresh (tg_refresh), Strict, Path=SCRIPT_NAME/v1/token */
+};
+
+/*
+ * Adds the Set-Cookie of which to the answer (value "" and max_age 0 clear
+ * it). false with a 500 answered when it cannot be formatted.
+ */
+bool api_cookie_set(struct api_ctx *c, enum api_cookie which, const char *value, int64_t max_age);
+/* The refresh cookie's value, malloc'd: TG_ERR_NOT_FOUND none, TG_ERR_INVALID sent twice. */
+enum tg_err api_refresh_cookie(const struct api_ctx *c, char **out);
+/* The CSRF rule (authz_origin_allows) for tenant (unknown: NULL); false with 403 answered. */
+bool api_origin_ok(struct api_ctx *c, const char *tenant);
+
 /* A request body: JSON (an object), a form, or neither when none was sent. */
 struct api_body {
 	struct json_object *json;
@@ -54,6 +79,8 @@ bool api_rc_ok(struct api_ctx *c, enum tg_err rc, const struct api_refusal *refu
 /* Takes ownership of o. */
 void api_json(struct api_ctx *c, int status, struct json_object *o_owned);
 void api_no_content(struct api_ctx *c);
+/* 303 See Other to location (a path or an absolute URL the caller checked), uncached. */
+void api_redirect(struct api_ctx *c, const char *location);
 
 /* The caller's tenant from the keyring (refreshed per request), NULL once removed. */
 const struct tg_tenant *api_tenant(const struct api_ctx *c, const char *id);
@@ -87,6 +114,42 @@ void api_token_logout(struct api_ctx *c);
 void api_token_cookie(struct api_ctx *c);
 void api_token_introspect(struct api_ctx *c);
 void api_token_jwks(struct api_ctx *c);
+
+/* The handlers of api_login.c. */
+void api_login(struct api_ctx *c);
+void api_login_otp(struct api_ctx *c);
+
+/* ---- api_session.c's session machinery, shared with api_login.c */
+
+/*
+ * The lifetime a token for tenant may have: the body's "expires_in" (o may
+ * be NULL) capped to the tenant's max_lifetime, which is also the default.
+ */
+bool api_session_lifetime(struct api_ctx *c, const struct json_object *o, const char *tenant,
+			  int64_t *out);
+/* A session of c->tenant made now, with a fresh id and the default ttl; NULL with 500 answered. */
+struct tg_session *api_session_new(struct api_ctx *c);
+/*
+ * Starts s: its expiry and the tenant's limits, a refresh token in rt, an
+ * access token signed into answer (api_session_sign), the record stored and
+ * c->sid set. false with the failure answered.
+ */
+bool api_session_start(struct api_ctx *c, struct tg_session *s, int64_t lifetime,
+		       struct json_object *answer, char rt[TG_REFRESH_TOKEN_LEN + 1]);
+/* Adds access_token, token_type, expires_in and session_id for s to answer; false answered. */
+bool api_session_sign(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
+		      struct json_object *answer);
+/* A step-up: method added to c->tenant's session id, *out the new record; false answered. */
+bool api_session_add_method(struct api_ctx *c, const char *id, const char *method,
+			    struct tg_session **out);
+/*
+ * A browser's answer to a signed token answer (api_session_sign's): 303 to
+ * location, or (NULL) 200 {"session_id", "expires_in"} with "next" when not
+ * NULL; then the session cookie, and the refresh cookie when rt is not NULL.
+ */
+void api_session_cookie_answer(struct api_ctx *c, const struct json_object *answer,
+			       const char *rt, const struct tg_session *s, const char *next,
+			       const char *location);
 
 /* The handlers of api_session.c. */
 void api_session_issue(struct api_ctx *c);

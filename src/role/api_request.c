@@ -91,6 +91,15 @@ api_no_content(struct api_ctx *c)
 	http_header_add(c->r, "Cache-Control", "no-store");
 }
 
+void
+api_redirect(struct api_ctx *c, const char *location)
+{
+	http_response_fini(c->r);
+	http_response_init(c->r, 303);
+	http_header_add(c->r, "Location", location);
+	http_header_add(c->r, "Cache-Control", "no-store");
+}
+
 /* ------------------------------------------------------------ small pure helpers */
 
 bool
@@ -145,6 +154,117 @@ api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant)
 		  "after %lld s", (long long)rate, (long long)burst, (long long)retry);
 	snprintf(secs, sizeof(secs), "%lld", (long long)retry);
 	http_header_add(c->r, "Retry-After", secs);
+	return false;
+}
+
+/* ------------------------------------------------------------ tokens and cookies */
+
+bool
+api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
+{
+	struct authz_request facts;
+	struct authz_env ae;
+
+	api_authz_env(c->env, &ae);
+	authz_request_of(c->req, &facts);
+	if (is_bearer_only)
+		facts.cookie = NULL;
+	authz_decide(&ae, &facts, d);
+	if (d->status == 401) {
+		api_error(c, 401, "invalid_token", "%s", d->description);
+		return false;
+	}
+	if (d->status != 200) {
+		http_response_fini(c->r);
+		authz_render(d, HTTP_ROLE_RESPONDER, c->env->cfg->realm, c->r);
+		return false;
+	}
+	c->tenant = tg_xstrdup(d->tenant);
+	c->sid = d->sid ? tg_xstrdup(d->sid) : NULL;
+	if (!d->sid) {
+		api_error(c, 403, "access_denied", "only tokens the gateway issued for a session "
+			  "can be used here");
+		return false;
+	}
+	return true;
+}
+
+bool
+api_is_https(const struct api_ctx *c)
+{
+	struct authz_request facts;
+
+	authz_request_of(c->req, &facts);
+	return authz_is_https(c->env->cfg, &facts);
+}
+
+#define REFRESH_COOKIE "tg_refresh"
+/* RFC 6265bis 4.1.3.1: a cookie only an HTTPS answer can set. */
+#define SECURE_PREFIX "__Secure-"
+
+/*
+ * The refresh cookie goes only to the refresh endpoint, and never along with
+ * a request another site started (Strict): it can mint session cookies.
+ */
+static char *
+refresh_path(const struct api_ctx *c)
+{
+	return tg_xasprintf("%s/v1/token", c->req->script_name ? c->req->script_name : "");
+}
+
+bool
+api_cookie_set(struct api_ctx *c, enum api_cookie which, const char *value, int64_t max_age)
+{
+	bool is_https = api_is_https(c), is_session = which == API_COOKIE_SESSION;
+	char name[AUTHZ_COOKIE_NAME_SIZE], *path = is_session ? tg_xstrdup("/") : refresh_path(c);
+	struct http_cookie_attrs a = { is_https, is_session ? "Lax" : "Strict", path };
+	char *h = NULL;
+	enum tg_err rc;
+
+	if (is_session)
+		authz_cookie_name(c->env->cfg, is_https, name);
+	else
+		snprintf(name, sizeof(name), "%s%s", is_https ? SECURE_PREFIX : "", REFRESH_COOKIE);
+	rc = http_cookie_format(name, value, &a, max_age, &h);
+	if (rc == TG_OK)
+		http_header_add(c->r, "Set-Cookie", h);
+	else if (is_session)
+		/* config.c checks cookie_name, and tokens are cookie-octets: a bug, in the log. */
+		api_fail(c, rc, "setting the session cookie");
+	else
+		api_error(c, 500, "server_error", "the refresh cookie cannot be scoped to the API's "
+			  "path: its SCRIPT_NAME holds a blank, a ';' or a control character; "
+			  "mount the API at a plain path");
+	secret_free_str(h);
+	free(path);
+	return rc == TG_OK;
+}
+
+enum tg_err
+api_refresh_cookie(const struct api_ctx *c, char **out)
+{
+	const char *v;
+	size_t len;
+	enum tg_err rc = http_cookie(c->req->cookie, SECURE_PREFIX REFRESH_COOKIE, &v, &len);
+
+	if (rc == TG_ERR_NOT_FOUND)
+		rc = http_cookie(c->req->cookie, REFRESH_COOKIE, &v, &len);
+	if (rc == TG_OK)
+		*out = tg_xstrndup(v, len);
+	return rc;
+}
+
+bool
+api_origin_ok(struct api_ctx *c, const char *tenant)
+{
+	struct authz_request facts;
+
+	authz_request_of(c->req, &facts);
+	if (authz_origin_allows(c->env->cfg, api_tenant(c, tenant), &facts))
+		return true;
+	api_error(c, 403, "invalid_request", "the request comes from another site: its Origin is "
+		  "not one of the tenant's allowed origins (tenant set --allowed-origin)");
+	c->reason = "csrf";
 	return false;
 }
 

@@ -55,6 +55,8 @@ struct authz_request {
 	const char *cookie;          /* the Cookie header */
 	const char *origin;
 	const char *referer;
+	const char *sec_fetch_site;  /* Sec-Fetch-Site */
+	const char *host;            /* Host: with the scheme, the request's own origin */
 	const char *remote_addr;     /* the peer, for trusted_proxies */
 	const char *https;           /* HTTPS, as servers set it ("on") */
 	const char *forwarded_proto; /* X-Forwarded-Proto, believed from trusted_proxies only */
@@ -120,5 +122,25 @@ void authz_answer(const struct authz_env *env, const struct http_request *req,
  */
 bool authz_https_allows(const struct tg_config *cfg, const struct authz_request *req,
 			const char **why);
+/* Whether the request came over HTTPS: HTTPS=on, or X-Forwarded-Proto from a trusted proxy. */
+bool authz_is_https(const struct tg_config *cfg, const struct authz_request *req);
+
+/* RFC 6265bis 4.1.3.2: a cookie only an HTTPS answer for the whole host can set. */
+#define AUTHZ_COOKIE_HOST_PREFIX "__Host-"
+#define AUTHZ_COOKIE_NAME_SIZE (sizeof(AUTHZ_COOKIE_HOST_PREFIX) + TG_COOKIE_NAME_MAX)
+/* The session cookie's name: __Host-<cookie_name> when is_https, the plain one otherwise. */
+void authz_cookie_name(const struct tg_config *cfg, bool is_https,
+		       char out[AUTHZ_COOKIE_NAME_SIZE]);
+
+/*
+ * The CSRF rule, one for the authorizer's cookie-carried unsafe requests and
+ * the API's login, logout and cookie calls: a browser says where a request
+ * comes from with Origin (else Referer) and Sec-Fetch-Site. true when it
+ * says neither (a non-browser client), or its origin is one of t's allowed
+ * origins (t NULL or listing none: the request's own, scheme://Host); a
+ * Sec-Fetch-Site of cross-site needs such an origin too. Otherwise false.
+ */
+bool authz_origin_allows(const struct tg_config *cfg, const struct tg_tenant *t,
+			 const struct authz_request *req);
 
 #endif

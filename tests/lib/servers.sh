@@ -670,7 +670,11 @@ tg_checks() {
 	srv_req "$TG_URL" -H "Cookie: tg_session=$TOK_GOOD"
 	tg_allowed "cookie token, GET" alice
 	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD"
-	tg_refused "cookie token, POST without Origin or Referer" 403 invalid_request "$TOK_GOOD"
+	tg_allowed "cookie token, POST without Origin, Referer or Sec-Fetch-Site (no browser)" alice
+	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
+		-H "Sec-Fetch-Site: cross-site"
+	tg_refused "cookie token, POST with Sec-Fetch-Site: cross-site and no Origin" 403 \
+		invalid_request "$TOK_GOOD"
 	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
 		-H "Origin: https://evil.example"
 	tg_refused "cookie token, POST from another origin" 403 invalid_request "$TOK_GOOD"
