@@ -1,11 +1,13 @@
 /*
  * The login pages: GET /v1/login, GET /v1/login/otp and their stylesheet
  * GET /v1/login.css (issue 14 item 6). HTML from the templates below, every
- * interpolated value escaped, an error shown as a fixed sentence per code.
+ * interpolated value escaped, an error shown as a fixed sentence per code, a
+ * return address only when the login would accept it (login_return_to_ok).
  * Never echoes a request's text unchecked, never serves script or inline
  * style, never reads or sets a cookie: the POSTs the forms send start sessions.
  */
 #include "role/api_internal.h"
+#include "role/login.h"
 #include "role/login_page.h"
 
 #include "model/tenant.h"
@@ -236,32 +238,29 @@ login_page_html(const struct login_page_view *v)
 
 /* ---------------------------------------------------------------- rules */
 
-char *
-login_page_csp(const char *stylesheet)
+/* " ORIGIN" of an absolute URL, "" for a path (which 'self' covers), malloc'd. */
+static char *
+origin_source(const char *ref)
 {
-	char *origin = NULL, *csp;
+	char *origin = NULL, *source;
 
-	/* A path is on this origin, which 'self' already allows. */
-	if (stylesheet && stylesheet[0] != '/' && http_origin_of(stylesheet, &origin) != TG_OK)
-		origin = NULL;
-	csp = tg_xasprintf("default-src 'none'; style-src 'self'%s%s; form-action 'self'; "
-			   "frame-ancestors 'none'; base-uri 'none'", origin ? " " : "",
-			   origin ? origin : "");
+	if (!ref || ref[0] == '/' || http_origin_of(ref, &origin) != TG_OK)
+		return tg_xstrdup("");
+	source = tg_xconcat(" ", origin);
 	free(origin);
-	return csp;
+	return source;
 }
 
-bool
-login_return_to_is_valid(const char *return_to)
+char *
+login_page_csp(const char *stylesheet, const char *return_to)
 {
-	size_t n = return_to ? strlen(return_to) : 0;
+	char *style = origin_source(stylesheet), *form = origin_source(return_to), *csp;
 
-	if (n == 0 || n > LOGIN_RETURN_TO_MAX || return_to[0] != '/' || return_to[1] == '/')
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (return_to[i] <= ' ' || return_to[i] >= 0x7f || return_to[i] == '\\')
-			return false;
-	return true;
+	csp = tg_xasprintf("default-src 'none'; style-src 'self'%s; form-action 'self'%s; "
+			   "frame-ancestors 'none'; base-uri 'none'", style, form);
+	free(style);
+	free(form);
+	return csp;
 }
 
 const char *
@@ -270,11 +269,11 @@ login_error_message(const char *code)
 	static const struct {
 		const char *code, *message;
 	} messages[] = {
-		{ "credentials", "The email or password is not right. Check both and try again." },
-		{ "otp", "That code was not accepted. Enter the code your authenticator app shows "
+		{ LOGIN_ERROR_CREDENTIALS, "The email or password is not right. Check both and try again." },
+		{ LOGIN_ERROR_OTP, "That code was not accepted. Enter the code your authenticator app shows "
 			 "now; each code works once." },
-		{ "throttled", "Too many attempts. Wait a few minutes, then try again." },
-		{ "expired", "Your sign-in took too long and has expired. Sign in again." },
+		{ LOGIN_ERROR_THROTTLED, "Too many attempts. Wait a few minutes, then try again." },
+		{ LOGIN_ERROR_EXPIRED, "Your sign-in took too long and has expired. Sign in again." },
 	};
 
 	for (size_t i = 0; code && i < sizeof(messages) / sizeof(messages[0]); i++)
@@ -304,7 +303,13 @@ set_page_headers(struct api_ctx *c, const char *csp)
 	http_header_add(c->r, "Content-Type", "text/html; charset=utf-8");
 	http_header_add(c->r, "Content-Security-Policy", csp);
 	http_header_add(c->r, "X-Content-Type-Options", "nosniff");
-	http_header_add(c->r, "Referrer-Policy", "no-referrer");
+	/*
+	 * Not no-referrer: under it browsers send a form's POST with "Origin: null"
+	 * (Fetch, "serializing a request origin"), which the login's CSRF rule must
+	 * refuse. same-origin gives this origin's requests their Origin and Referer
+	 * and every other site, the tenant's stylesheet host included, nothing.
+	 */
+	http_header_add(c->r, "Referrer-Policy", "same-origin");
 	http_header_add(c->r, "Cache-Control", "no-store");
 }
 
@@ -315,6 +320,7 @@ serve_page(struct api_ctx *c, enum login_page_kind kind)
 	char *tenant = query_field(c, "tenant"), *return_to = query_field(c, "return_to");
 	char *error = query_field(c, "error"), *csp;
 	const struct tg_tenant *t = NULL;
+	struct authz_request facts;
 
 	if (c->req->tenant) {
 		v.tenant_from = LOGIN_TENANT_PINNED;
@@ -330,9 +336,12 @@ serve_page(struct api_ctx *c, enum login_page_kind kind)
 		v.title = t->login_title;
 		v.stylesheet = t->login_stylesheet;
 	}
-	v.return_to = login_return_to_is_valid(return_to) ? return_to : NULL;
+	/* The login's own rule (role/login.h): the page offers no address the POST would refuse. */
+	authz_request_of(c->req, &facts);
+	if (return_to && login_return_to_ok(c->env->cfg, t, &facts, return_to))
+		v.return_to = return_to;
 	v.error = error;
-	csp = login_page_csp(v.stylesheet);
+	csp = login_page_csp(v.stylesheet, v.return_to);
 	c->r->status = 200;
 	set_page_headers(c, csp);
 	c->r->body = login_page_html(&v); /* ownership moves to the response */

@@ -1,8 +1,7 @@
 /*
  * The first-party login's HTML pages (issue 14 item 6) as pure functions of
  * plain values, so a test sees every byte a browser would: the page, its
- * Content-Security-Policy, the return address it may carry and the fixed
- * sentence of each error code. The endpoints that serve them are in
+ * Content-Security-Policy and the fixed sentence of each error code. The endpoints that serve them are in
  * login_page.c beside these; the POSTs the forms send are not theirs.
  */
 #ifndef TG_LOGIN_PAGE_H
@@ -29,27 +28,20 @@ struct login_page_view {
 	const char *tenant;     /* LOGIN_TENANT_HIDDEN's value */
 	const char *title;      /* the tenant's login_title; NULL: "Sign in" */
 	const char *stylesheet; /* the tenant's login_stylesheet, loaded after the gateway's own */
-	const char *return_to;  /* already passed login_return_to_is_valid */
+	const char *return_to;  /* already passed login_return_to_ok (role/login.h) */
 	const char *error;      /* the ?error= code; an unknown one gets a generic sentence */
 };
 
 /* The page, malloc'd. */
 char *login_page_html(const struct login_page_view *v);
 /*
- * The page's Content-Security-Policy, malloc'd: no script, no frame, forms
- * only to this origin, styles only from it and from stylesheet's origin when
- * stylesheet is an https:// URL.
+ * The page's Content-Security-Policy, malloc'd: no script, no frame, styles
+ * only from this origin and stylesheet's when it is an https:// URL, forms
+ * only to this origin and return_to's when it is an absolute URL (browsers
+ * hold the login's redirect to form-action too; return_to has passed
+ * login_return_to_ok, so it is one of the tenant's origins).
  */
-char *login_page_csp(const char *stylesheet);
-/*
- * A return address the page may carry: a path on this site ("/..."), neither
- * scheme-relative ("//host") nor with a backslash (browsers read "/\host" as
- * "//host"), printable ASCII, at most LOGIN_RETURN_TO_MAX bytes. The login
- * POST decides for itself again; this only keeps the page from offering a
- * foreign address.
- */
-#define LOGIN_RETURN_TO_MAX 2048
-bool login_return_to_is_valid(const char *return_to);
+char *login_page_csp(const char *stylesheet, const char *return_to);
 /* The sentence shown for an error code (credentials, otp, throttled, expired); never NULL. */
 const char *login_error_message(const char *code);
 /* The gateway's own stylesheet, served at GET /v1/login.css. */
