@@ -321,7 +321,15 @@ serve_page(struct api_ctx *c, enum login_page_kind kind)
 	char *error = query_field(c, "error"), *csp;
 	const struct tg_tenant *t = NULL;
 	struct authz_request facts;
+	const char *why;
 
+	/* Where the login POST would refuse plain HTTP, no one should type a password into it. */
+	authz_request_of(c->req, &facts);
+	if (!authz_https_allows(c->env->cfg, &facts, &why)) {
+		api_error(c, 403, "invalid_request", "%s", why);
+		c->reason = "https_required";
+		goto out;
+	}
 	if (c->req->tenant) {
 		v.tenant_from = LOGIN_TENANT_PINNED;
 		t = api_tenant(c, c->req->tenant);
@@ -337,7 +345,6 @@ serve_page(struct api_ctx *c, enum login_page_kind kind)
 		v.stylesheet = t->login_stylesheet;
 	}
 	/* The login's own rule (role/login.h): the page offers no address the POST would refuse. */
-	authz_request_of(c->req, &facts);
 	if (return_to && login_return_to_ok(c->env->cfg, t, &facts, return_to))
 		v.return_to = return_to;
 	v.error = error;
@@ -347,6 +354,7 @@ serve_page(struct api_ctx *c, enum login_page_kind kind)
 	c->r->body = login_page_html(&v); /* ownership moves to the response */
 	c->r->bodylen = strlen(c->r->body);
 	free(csp);
+out:
 	free(tenant);
 	free(return_to);
 	free(error);

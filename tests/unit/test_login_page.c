@@ -192,17 +192,48 @@ test_csp(void)
 
 static struct keyring_fixture kf;
 
-/* GET path?query, with TOKENGATE_TENANT pinned when pin is set. */
+/* GET path?query under configuration c (over HTTPS when https is set), TOKENGATE_TENANT pin. */
 static void
-get(const char *path, const char *query, const char *pin, struct http_response *r)
+get_with(const struct tg_config *c, const char *https, const char *path, const char *query,
+	 const char *pin, struct http_response *r)
 {
-	struct api_env env = { .cfg = cfg, .kr = kf.kr, .conn = conn, .now = 1700000000,
+	struct api_env env = { .cfg = c, .kr = kf.kr, .conn = conn, .now = 1700000000,
 			       .now_ms = 1700000000000 };
 	struct http_request req = { .role = HTTP_ROLE_RESPONDER, .method = "GET",
 				    .path_info = path, .query_string = query, .tenant = pin,
-				    .remote_addr = "127.0.0.1", .content_length = -1 };
+				    .remote_addr = "127.0.0.1", .https = https,
+				    .content_length = -1 };
 
 	api_handle(&env, &req, r);
+}
+
+static void
+get(const char *path, const char *query, const char *pin, struct http_response *r)
+{
+	get_with(cfg, NULL, path, query, pin, r);
+}
+
+/* require_https = yes: the password form only over HTTPS, where the POST would be taken. */
+static void
+test_https(void)
+{
+	static const char conf[] = "database = /nonexistent\nrequire_https = yes\n";
+	struct tg_config *strict = NULL;
+	struct http_response r;
+	struct tg_why why;
+
+	if (config_parse("strict.conf", conf, strlen(conf), NULL, &strict, &why) != TG_OK) {
+		ok(0, "the require_https configuration parses: %s", why.text);
+		return;
+	}
+	get_with(strict, NULL, "/v1/login", "tenant=acme", NULL, &r);
+	ok(r.status == 403 && (!r.body || !has(r.body, "<form")),
+	   "require_https: no password form over plain HTTP (403)");
+	http_response_fini(&r);
+	get_with(strict, "on", "/v1/login", "tenant=acme", NULL, &r);
+	ok(r.status == 200 && r.body && has(r.body, "<form"), "require_https: the form over HTTPS");
+	http_response_fini(&r);
+	config_free(strict);
 }
 
 static void
@@ -287,6 +318,7 @@ test_endpoints(void)
 	ok(has(login_page_css, ":focus-visible"), "the stylesheet gives focus a visible outline");
 	http_response_fini(&r);
 
+	test_https();
 	kf_fini(&kf);
 }
 
