@@ -2,9 +2,9 @@
  * What the API's files share: api_request.c's helpers (answers, bodies,
  * the caller's tenant, rate limits, cookies) for every endpoint, the session
  * machinery of api_session.c and the token check of api_token.c that
- * api_login.c builds on, and the endpoints of api_token.c, api_session.c and
- * api_login.c for api.c's route table. Not for any other file: the public
- * surface is api.h.
+ * api_login.c builds on, and the endpoints of api_token.c, api_session.c,
+ * api_login.c and login_page.c for api.c's route table. Not for any other
+ * file: the public surface is api.h.
  */
 #ifndef TG_API_INTERNAL_H
 #define TG_API_INTERNAL_H
@@ -168,5 +168,10 @@ void api_session_end_user(struct api_ctx *c);
 /* 400: a user id with "/" in a logout's path, naming the body form. */
 void api_session_user_slash(struct api_ctx *c);
 void api_session_refresh(struct api_ctx *c);
+
+/* The handlers of login_page.c. */
+void api_login_page(struct api_ctx *c);
+void api_login_otp_page(struct api_ctx *c);
+void api_login_css(struct api_ctx *c);
 
 #endif

@@ -223,8 +223,10 @@ test_credentials(void)
 	       400, "invalid_request", "login naming another tenant than the pinned one");
 	expect(&(struct call){ .path = "/v1/login", .body = "{\"tenant\":\"acme\",\"user\":1}" },
 	       400, "invalid_request", "login with an unknown member");
-	expect(&(struct call){ .path = "/v1/login", .method = "GET" }, 405, "method_not_allowed",
-	       "GET /v1/login is not this branch's");
+	expect(&(struct call){ .path = "/v1/login", .method = "GET" }, 200, NULL,
+	       "GET /v1/login is the login page (login_page.c), beside this POST");
+	expect(&(struct call){ .path = "/v1/login", .method = "PUT" }, 405, "method_not_allowed",
+	       "PUT /v1/login: 405");
 }
 
 /* A JSON login over plain HTTP: its answer, its cookies, the session they carry. */
