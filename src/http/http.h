@@ -11,7 +11,11 @@
 
 struct json_object;
 
-enum http_role { HTTP_ROLE_RESPONDER = 0, HTTP_ROLE_AUTHORIZER };
+/*
+ * EMBEDDED: a module inside the web server (src/embed/), which sets the app's
+ * variables itself; only a refusal is rendered for it.
+ */
+enum http_role { HTTP_ROLE_RESPONDER = 0, HTTP_ROLE_AUTHORIZER, HTTP_ROLE_EMBEDDED };
 
 /* Borrowed from the server's parameters; valid until the request is finished. NULL: absent. */
 struct http_request {

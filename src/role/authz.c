@@ -565,7 +565,8 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		http_set_error(r, d->status, d->error ? d->error : "unauthorized", d->description);
 		return;
 	}
-	for (size_t i = 0; i < d->nvars; i++) {
+	/* An embedding module hands the app d's variables in its server's own way. */
+	for (size_t i = 0; role != HTTP_ROLE_EMBEDDED && i < d->nvars; i++) {
 		char name[sizeof("Variable-TOKENGATE_") + GRANT_VAR_NAME_SIZE];
 
 		if (role == HTTP_ROLE_AUTHORIZER && d->is_tenant_pinned &&
@@ -620,18 +621,40 @@ log_decision(const struct authz_decision *d, const struct authz_request *facts, 
 }
 
 void
+authz_run(const struct authz_env *env, const struct authz_request *facts, enum http_role role,
+	  struct authz_decision *d, struct http_response *r)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	authz_decide(env, facts, d);
+	/* A refused token's tenant is not vouched for: it counts under the pinned one, or "". */
+	metrics_decision(d->status == 200 ? d->tenant : facts->tenant, d->reason, d->status == 200);
+	log_decision(d, facts, log_elapsed_us(&start));
+	authz_render(d, role, env->cfg->realm, r);
+}
+
+void
 authz_answer(const struct authz_env *env, const struct http_request *req, struct http_response *r)
 {
 	struct authz_request facts;
 	struct authz_decision d;
-	struct timespec start;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	authz_request_of(req, &facts);
-	authz_decide(env, &facts, &d);
-	/* A refused token's tenant is not vouched for: it counts under the pinned one, or "". */
-	metrics_decision(d.status == 200 ? d.tenant : facts.tenant, d.reason, d.status == 200);
-	log_decision(&d, &facts, log_elapsed_us(&start));
-	authz_render(&d, req->role, env->cfg->realm, r);
+	authz_run(env, &facts, req->role, &d, r);
 	authz_decision_fini(&d);
+}
+
+void
+authz_render_unread(enum tg_err rc, struct http_response *r)
+{
+	if (rc == TG_ERR_BUSY) {
+		http_response_init(r, 503);
+		http_header_add(r, "Retry-After", "1");
+		http_set_error(r, 503, "temporarily_unavailable",
+			       "the gateway's database is busy; retry in a second");
+		return;
+	}
+	http_response_init(r, 500);
+	http_set_error(r, 500, "server_error", "the gateway cannot read its database");
 }

@@ -105,11 +105,25 @@ void authz_render(const struct authz_decision *d, enum http_role role, const cha
 		  struct http_response *r);
 
 /*
- * The authorizer's entry: the decision, one log line (never the token, only
- * its mask), and the response for req->role in r.
+ * The one decision path of every front (the FastCGI authorizer,
+ * /v1/authorize, a module embedded in the web server): the decision, counted
+ * in the metrics, one log line (never the token, only its mask), and the
+ * response for role in r. d stays filled for the caller, who releases it
+ * with authz_decision_fini.
  */
+void authz_run(const struct authz_env *env, const struct authz_request *facts,
+	       enum http_role role, struct authz_decision *d, struct http_response *r);
+
+/* authz_run for a request the server sent, as req->role wants it answered. */
 void authz_answer(const struct authz_env *env, const struct http_request *req,
 		  struct http_response *r);
+
+/*
+ * The refusal when the keyring could not be read from the database (rc):
+ * 503 with Retry-After when it was busy, 500 otherwise (fail closed: a stale
+ * keyring could still honour a removed key).
+ */
+void authz_render_unread(enum tg_err rc, struct http_response *r);
 
 /*
  * The require_https rule, one for the authorizer and the API: true when the
