@@ -6,6 +6,7 @@
  * embed handle of each child process. Decides nothing itself, never opens the
  * database in the parent, and never lets a Variable-* header out.
  */
+#include "base/number.h"
 #include "embed/embed.h"
 
 #include <httpd.h>
@@ -30,6 +31,7 @@ struct tg_dir {
 	int is_on;               /* Tokengate On|Off; TG_UNSET */
 	const char *tenant;      /* TokengateTenant; NULL: found by the token's iss */
 	const char *require_amr; /* TokengateRequireAmr, space-separated; NULL: none */
+	const char *max_auth_age; /* TokengateMaxAuthAge, seconds as written; NULL: none */
 };
 
 /* Per server (or <VirtualHost>): which configuration, and this child's handle on it. */
@@ -64,6 +66,7 @@ merge_dir(apr_pool_t *p, void *base_, void *add_)
 	d->is_on = add->is_on != TG_UNSET ? add->is_on : base->is_on;
 	d->tenant = add->tenant ? add->tenant : base->tenant;
 	d->require_amr = add->require_amr ? add->require_amr : base->require_amr;
+	d->max_auth_age = add->max_auth_age ? add->max_auth_age : base->max_auth_age;
 	return d;
 }
 
@@ -133,6 +136,20 @@ add_amr(cmd_parms *cmd, void *dir, const char *arg)
 	return NULL;
 }
 
+/* Checked here, so a typo stops Apache at start instead of refusing every request with 500. */
+static const char *
+set_max_auth_age(cmd_parms *cmd, void *dir, const char *arg)
+{
+	struct tg_dir *d = dir;
+	int64_t seconds;
+
+	if (number_parse(arg, 1, INT64_MAX, &seconds) != TG_OK)
+		return apr_pstrcat(cmd->pool, "TokengateMaxAuthAge takes seconds, a whole number "
+				   "such as 300, not '", arg, "'", NULL);
+	d->max_auth_age = apr_pstrdup(cmd->pool, arg);
+	return NULL;
+}
+
 /*
  * Not in .htaccess: a file a site's user edits must not switch the gateway
  * off or point it elsewhere, and a configuration read per request could not
@@ -147,6 +164,8 @@ static const command_rec tokengate_cmds[] = {
 		      "the tenant whose tokens alone are accepted here"),
 	AP_INIT_ITERATE("TokengateRequireAmr", add_amr, NULL, RSRC_CONF | ACCESS_CONF,
 			"authentication methods the token's amr claim must hold here"),
+	AP_INIT_TAKE1("TokengateMaxAuthAge", set_max_auth_age, NULL, RSRC_CONF | ACCESS_CONF,
+		      "seconds since the token's auth_time, at most, here"),
 	{ .name = NULL },
 };
 
@@ -234,6 +253,7 @@ read_facts(request_rec *r, const struct tg_dir *d, struct authz_request *f)
 	f->forwarded_proto = apr_table_get(r->headers_in, "X-Forwarded-Proto");
 	f->tenant = d->tenant;
 	f->require_amr = d->require_amr;
+	f->max_auth_age = d->max_auth_age;
 }
 
 /* The app's view, the same names as behind the FastCGI authorizer. */

@@ -308,8 +308,8 @@ srv_san_runtime() {
 
 # srv_apache_module_start: mod_tokengate (SRV_MODULE, the built mod_tokengate.so) from the
 # shipped etc/apache2/tokengate-module.conf, protecting /app/ (the demo app through mod_cgi) with
-# SRV_PIN pinned, and /step/ (the same app) pinned to acme and requiring the methods SRV_STEP_AMR
-# (default otp), and /files/ (the static files, any tenant). A module built with the sanitizers
+# SRV_PIN pinned, and /step/ (the same app) pinned to acme, requiring the methods SRV_STEP_AMR
+# (default otp) and an authentication at most an hour old, and /files/ (the static files, any tenant). A module built with the sanitizers
 # gets their runtime preloaded into Apache.
 srv_apache_module_start() {
 	local d=$SRV_DIR/apache-module port rt
@@ -333,6 +333,7 @@ srv_apache_module_start() {
 		echo "	Tokengate On"
 		echo "	TokengateTenant acme"
 		echo "	TokengateRequireAmr ${SRV_STEP_AMR:-otp}"
+		echo "	TokengateMaxAuthAge 3600"
 		echo "</Location>"
 		echo "<Location /files/>"
 		echo "	Tokengate On"
