@@ -300,6 +300,25 @@ srv_apache_cgi_start() {
 	srv_apache_spawn "$d" "$port"
 }
 
+# srv_apache_tls DIR: a TLS port for the same server (mod_ssl, a self-signed certificate made in
+# DIR); its URL in APACHE_TLS_URL.
+srv_apache_tls() {
+	local tport m
+	free_port tport || return 1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/tls.key" -subj /CN=127.0.0.1 -days 2 \
+		-out "$1/tls.crt" 2>/dev/null || return 1
+	for m in ssl socache_shmcb; do
+		echo "LoadModule ${m}_module $SRV_APACHE_MODULES/mod_$m.so"
+	done
+	echo "Listen 127.0.0.1:$tport https"
+	echo "<VirtualHost 127.0.0.1:$tport>"
+	echo "	SSLEngine on"
+	echo "	SSLCertificateFile $1/tls.crt"
+	echo "	SSLCertificateKeyFile $1/tls.key"
+	echo "</VirtualHost>"
+	APACHE_TLS_URL=https://127.0.0.1:$tport
+}
+
 # srv_san_runtime SO: the sanitizer runtimes a module built with them needs (space-separated),
 # to preload into a server that is not; nothing for a plain build.
 srv_san_runtime() {
@@ -309,8 +328,9 @@ srv_san_runtime() {
 # srv_apache_module_start: mod_tokengate (SRV_MODULE, the built mod_tokengate.so) from the
 # shipped etc/apache2/tokengate-module.conf, protecting /app/ (the demo app through mod_cgi) with
 # SRV_PIN pinned, and /step/ (the same app) pinned to acme, requiring the methods SRV_STEP_AMR
-# (default otp) and an authentication at most an hour old, and /files/ (the static files, any tenant). A module built with the sanitizers
-# gets their runtime preloaded into Apache.
+# (default otp) and an authentication at most an hour old, and /files/ (the static files, any
+# tenant); with SRV_APACHE_TLS, a TLS port too (APACHE_TLS_URL). A module built with the
+# sanitizers gets their runtime preloaded into Apache.
 srv_apache_module_start() {
 	local d=$SRV_DIR/apache-module port rt
 	srv_mkdir "$d" "$d/run"
@@ -338,6 +358,7 @@ srv_apache_module_start() {
 		echo "<Location /files/>"
 		echo "	Tokengate On"
 		echo "</Location>"
+		[ -z "${SRV_APACHE_TLS:-}" ] || srv_apache_tls "$d"
 	} >"$d/httpd.conf"
 	rt=$(srv_san_runtime "$SRV_MODULE")
 	SRV_APACHE_ENV=""
