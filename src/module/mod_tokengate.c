@@ -107,9 +107,8 @@ set_config(cmd_parms *cmd, void *dir, const char *arg)
 
 	(void)dir;
 	if (!path)
-		return apr_pstrcat(cmd->pool, "TokengateConfig: '", arg,
-				   "' is not a usable path; give the tokengate.conf file's full path",
-				   NULL);
+		return apr_pstrcat(cmd->pool, "TokengateConfig: '", arg, "' is not a usable path; "
+				   "give the tokengate.conf file's full path", NULL);
 	sc->config = path;
 	return NULL;
 }
@@ -120,7 +119,7 @@ set_tenant(cmd_parms *cmd, void *dir, const char *arg)
 	struct tg_dir *d = dir;
 
 	if (!*arg)
-		return "TokengateTenant: give the tenant's id, as tokengatectl tenant list shows it";
+		return "TokengateTenant: give the tenant's id, as `tokengatectl tenant list` shows";
 	d->tenant = apr_pstrdup(cmd->pool, arg);
 	return NULL;
 }
@@ -227,9 +226,9 @@ child_init(apr_pool_t *pchild, server_rec *main_server)
 		if (share_earlier(main_server, s, sc))
 			continue;
 		if (embed_open(sc->config, &sc->embed, &why) != TG_OK) {
-			ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
-				     "tokengate: %s; requests under `Tokengate On` are refused with "
-				     "500 until it is mended and Apache restarted", why.text);
+			ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "tokengate: %s; requests under "
+				     "`Tokengate On` are refused with 500 until it is mended and "
+				     "Apache restarted", why.text);
 			continue;
 		}
 		apr_pool_cleanup_register(pchild, sc->embed, close_embed, apr_pool_cleanup_null);

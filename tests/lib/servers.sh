@@ -238,7 +238,8 @@ srv_apache_spawn() {
 		sed 's/^/#   /' "$d/run/configtest.log" >&2
 		return 1
 	}
-	srv_spawn "$d/run/stderr.log" env ${SRV_APACHE_ENV:-} apache2 -f "$d/httpd.conf" -DFOREGROUND
+	srv_spawn "$d/run/stderr.log" env ${SRV_APACHE_ENV:-} apache2 -f "$d/httpd.conf" \
+		-DFOREGROUND
 	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
 	APACHE_URL=http://127.0.0.1:$port
 }
@@ -342,8 +343,8 @@ srv_apache_module_start() {
 	if [ -n "$SRV_PIN" ]; then
 		SRV_ARGS+=("#TokengateTenant acme" "TokengateTenant $SRV_PIN")
 	fi
-	srv_render "$SRV_SNIPPETS/apache2/tokengate-module.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
-		return 1
+	srv_render "$SRV_SNIPPETS/apache2/tokengate-module.conf" "$d/tokengate.conf" \
+		"${SRV_ARGS[@]}" || return 1
 	{
 		srv_apache_conf_head "$d" "$port"
 		echo "ScriptAlias /step/ $SRV_TOP/cgi-bin/"
@@ -363,7 +364,7 @@ srv_apache_module_start() {
 	rt=$(srv_san_runtime "$SRV_MODULE")
 	SRV_APACHE_ENV=""
 	if [ -n "$rt" ]; then
-		# Apache's own allocations kept until exit, which LeakSanitizer reports in each child.
+		# Apache's allocations kept until exit, which LeakSanitizer reports in each child.
 		printf 'leak:apr_allocator_create\nleak:pcre2_compile_8\n' >"$d/lsan.supp"
 		SRV_APACHE_ENV="LD_PRELOAD=${rt// /:} LSAN_OPTIONS=suppressions=$d/lsan.supp"
 	fi
