@@ -231,13 +231,15 @@ srv_apache_conf_head() {
 	echo "PassEnv ASAN_OPTIONS UBSAN_OPTIONS"
 }
 
+# SRV_APACHE_ENV: NAME=VALUE words for Apache's environment (srv_apache_module_start's).
 srv_apache_spawn() {
 	local d=$1 port=$2
-	apache2 -t -f "$d/httpd.conf" >"$d/run/configtest.log" 2>&1 || {
+	env ${SRV_APACHE_ENV:-} apache2 -t -f "$d/httpd.conf" >"$d/run/configtest.log" 2>&1 || {
 		sed 's/^/#   /' "$d/run/configtest.log" >&2
 		return 1
 	}
-	srv_spawn "$d/run/stderr.log" apache2 -f "$d/httpd.conf" -DFOREGROUND
+	srv_spawn "$d/run/stderr.log" env ${SRV_APACHE_ENV:-} apache2 -f "$d/httpd.conf" \
+		-DFOREGROUND
 	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
 	APACHE_URL=http://127.0.0.1:$port
 }
@@ -296,6 +298,76 @@ srv_apache_cgi_start() {
 		echo "</Directory>"
 		echo "Include $d/tokengate.conf"
 	} >"$d/httpd.conf"
+	srv_apache_spawn "$d" "$port"
+}
+
+# srv_apache_tls DIR: a TLS port for the same server (mod_ssl, a self-signed certificate made in
+# DIR); its URL in APACHE_TLS_URL.
+srv_apache_tls() {
+	local tport m
+	free_port tport || return 1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$1/tls.key" -subj /CN=127.0.0.1 -days 2 \
+		-out "$1/tls.crt" 2>/dev/null || return 1
+	for m in ssl socache_shmcb; do
+		echo "LoadModule ${m}_module $SRV_APACHE_MODULES/mod_$m.so"
+	done
+	echo "Listen 127.0.0.1:$tport https"
+	echo "<VirtualHost 127.0.0.1:$tport>"
+	echo "	SSLEngine on"
+	echo "	SSLCertificateFile $1/tls.crt"
+	echo "	SSLCertificateKeyFile $1/tls.key"
+	echo "</VirtualHost>"
+	APACHE_TLS_URL=https://127.0.0.1:$tport
+}
+
+# srv_san_runtime SO: the sanitizer runtimes a module built with them needs (space-separated),
+# to preload into a server that is not; nothing for a plain build.
+srv_san_runtime() {
+	ldd "$1" 2>/dev/null | awk '$1 ~ /^lib(asan|ubsan)\.so/ { printf "%s%s", s, $3; s = " " }'
+}
+
+# srv_apache_module_start: mod_tokengate (SRV_MODULE, the built mod_tokengate.so) from the
+# shipped etc/apache2/tokengate-module.conf, protecting /app/ (the demo app through mod_cgi) with
+# SRV_PIN pinned, and /step/ (the same app) pinned to acme, requiring the methods SRV_STEP_AMR
+# (default otp) and an authentication at most an hour old, and /files/ (the static files, any
+# tenant); with SRV_APACHE_TLS, a TLS port too (APACHE_TLS_URL). A module built with the
+# sanitizers gets their runtime preloaded into Apache.
+srv_apache_module_start() {
+	local d=$SRV_DIR/apache-module port rt
+	srv_mkdir "$d" "$d/run"
+	srv_docroot "$d"
+	free_port port || return 1
+	SRV_ARGS=("$SRV_SNIPPET_CONFIG" "$SRV_TG_CONFIG"
+		"#LoadModule tokengate_module /usr/lib/apache2/modules/mod_tokengate.so"
+		"LoadModule tokengate_module ${SRV_MODULE:?mod_tokengate.so path}")
+	if [ -n "$SRV_PIN" ]; then
+		SRV_ARGS+=("#TokengateTenant acme" "TokengateTenant $SRV_PIN")
+	fi
+	srv_render "$SRV_SNIPPETS/apache2/tokengate-module.conf" "$d/tokengate.conf" \
+		"${SRV_ARGS[@]}" || return 1
+	{
+		srv_apache_conf_head "$d" "$port"
+		echo "ScriptAlias /step/ $SRV_TOP/cgi-bin/"
+		echo "Alias /files/ $d/www/"
+		echo "Include $d/tokengate.conf"
+		echo "<Location /step/>"
+		echo "	Tokengate On"
+		echo "	TokengateTenant acme"
+		echo "	TokengateRequireAmr ${SRV_STEP_AMR:-otp}"
+		echo "	TokengateMaxAuthAge 3600"
+		echo "</Location>"
+		echo "<Location /files/>"
+		echo "	Tokengate On"
+		echo "</Location>"
+		[ -z "${SRV_APACHE_TLS:-}" ] || srv_apache_tls "$d"
+	} >"$d/httpd.conf"
+	rt=$(srv_san_runtime "$SRV_MODULE")
+	SRV_APACHE_ENV=""
+	if [ -n "$rt" ]; then
+		# Apache's allocations kept until exit, which LeakSanitizer reports in each child.
+		printf 'leak:apr_allocator_create\nleak:pcre2_compile_8\n' >"$d/lsan.supp"
+		SRV_APACHE_ENV="LD_PRELOAD=${rt// /:} LSAN_OPTIONS=suppressions=$d/lsan.supp"
+	fi
 	srv_apache_spawn "$d" "$port"
 }
 
@@ -395,8 +467,7 @@ srv_nginx_run() {
 		case $line in
 		"load_module "*)
 			line=${line#load_module }
-			read -ra preload <<<"$(ldd "${line%;}" 2>/dev/null |
-				awk '/lib(asan|ubsan)\.so/ { print $3 }' | tr '\n' ' ')"
+			read -ra preload <<<"$(srv_san_runtime "${line%;}")"
 			;;
 		esac
 	done
@@ -592,7 +663,7 @@ tg_no_token_in_response() {
 # ---------------------------------------------------------------- tokengate checks
 
 # The kind of front end decides where the app's view is read and which refusals survive:
-#   lighttpd, apache  demo-app.cgi's JSON (.variables.TOKENGATE_*, .remote_user)
+#   lighttpd, apache, apachemod  demo-app.cgi's JSON (.variables.TOKENGATE_*, .remote_user)
 #   nginx             trivial_authz's echo app JSON (.TOKENGATE_*)
 #   cgi               tokengate.cgi's own X-Tokengate-* response headers
 #   apache turns every refusal into 401 with its own HTML body (docs/servers.md).
@@ -600,7 +671,7 @@ TG_KIND=""
 
 tg_var() {
 	case $TG_KIND in
-	lighttpd | apache) srv_json ".variables.TOKENGATE_$1 // empty" ;;
+	lighttpd | apache | apachemod) srv_json ".variables.TOKENGATE_$1 // empty" ;;
 	nginx) srv_json ".TOKENGATE_$1 // empty" ;;
 	cgi)
 		srv_hdr "X-Tokengate-$(echo "$1" | awk -F_ '{ for (i = 1; i <= NF; i++)
@@ -684,7 +755,7 @@ tg_checks() {
 		"valid token: TOKENGATE_EXP is NumericDate seconds"
 	srv_is "$(tg_var CLAIM_ROLE)" editor "valid token: the mapped claim arrives as TOKENGATE_CLAIM_ROLE"
 	case $TG_KIND in
-	lighttpd | apache)
+	lighttpd | apache | apachemod)
 		srv_is "$(srv_json .remote_user)" alice "valid token: REMOTE_USER is the subject"
 		;;
 	esac
