@@ -245,6 +245,9 @@ read_facts(request_rec *r, const struct tg_dir *d, struct authz_request *f)
 	f->cookie = apr_table_get(r->headers_in, "Cookie");
 	f->origin = apr_table_get(r->headers_in, "Origin");
 	f->referer = apr_table_get(r->headers_in, "Referer");
+	/* The CSRF rule's: where a browser says the request comes from, and the own origin's host. */
+	f->sec_fetch_site = apr_table_get(r->headers_in, "Sec-Fetch-Site");
+	f->host = apr_table_get(r->headers_in, "Host");
 	f->remote_addr = r->useragent_ip;
 	/* mod_ssl sets HTTPS only in the fixups, after this phase: ask the connection. */
 	f->https = ap_ssl_conn_is_ssl(r->connection) ? "on"
