@@ -62,6 +62,10 @@ const struct tg_tenant *api_tenant(const struct api_ctx *c, const char *id);
 char *api_arg(const struct api_ctx *c, size_t i);
 /* The bucket's token, or false with 429 (or 503/500) answered. */
 bool api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant);
+/* Retry-After: seconds, on a 429 just answered. */
+void api_retry_after(struct api_ctx *c, int64_t seconds);
+/* 200 {"sessions": sessions_owned, "next_cursor": next_cursor or null}: a listing's page. */
+void api_json_page(struct api_ctx *c, struct json_object *sessions_owned, const char *next_cursor);
 
 /*
  * Reads the body: false with 415, 413 or 400 answered. No body (no or zero

@@ -113,7 +113,7 @@ api_me_sessions(struct api_ctx *c)
 	struct store_session_page page = { 0 };
 	struct authz_decision d;
 	struct tg_session *me = NULL;
-	struct json_object *o, *arr;
+	struct json_object *arr;
 	char *cursor = NULL;
 	enum tg_err rc;
 
@@ -126,11 +126,7 @@ api_me_sessions(struct api_ctx *c)
 	arr = json_object_new_array();
 	for (size_t i = 0; i < page.n; i++)
 		json_object_array_add(arr, session_view(page.v[i], me->id));
-	o = json_object_new_object();
-	json_object_object_add(o, "sessions", arr);
-	json_object_object_add(o, "next_cursor", page.next_cursor ?
-				 json_object_new_string(page.next_cursor) : NULL);
-	api_json(c, 200, o);
+	api_json_page(c, arr, page.next_cursor);
 out:
 	store_session_page_fini(&page);
 	free(cursor);

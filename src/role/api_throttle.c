@@ -9,9 +9,9 @@
 #include "role/api_internal.h"
 
 #include "base/log.h"
+#include "base/metrics.h"
 #include "store/store.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +32,6 @@ api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
 {
 	struct tg_throttle_policy p;
 	int64_t retry = 1;
-	char secs[24];
 	enum tg_err rc;
 
 	memset(th, 0, sizeof(*th));
@@ -55,8 +54,7 @@ api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
 	/* Counters exist for unknown emails too, so this answer says nothing about the account. */
 	api_error(c, 429, "too_many_attempts", "too many failed logins for this account or from "
 		  "this address; retry after %lld s", (long long)retry);
-	snprintf(secs, sizeof(secs), "%lld", (long long)retry);
-	http_header_add(c->r, "Retry-After", secs);
+	api_retry_after(c, retry);
 	c->reason = "login_throttled";
 	return false;
 }
@@ -75,6 +73,7 @@ api_throttle_failed(struct api_ctx *c, const struct api_throttle *th, const char
 	enum tg_err rc;
 
 	policy_of(c->env->cfg, &p);
+	metrics_add(METRICS_LOGIN_FAILED);
 	rc = store_throttle_fail(c->env->store, &th->account, &th->addr, &p, c->env->now_ms,
 				 &failures);
 	/* A shape-checked email holds no blank or control byte, so it cannot forge a field. */
