@@ -20,27 +20,54 @@ static const struct api_refusal bad_cursor = {
 	"cursor is not a next_cursor of this listing; start again without it",
 };
 
+/* What every /v1/me call holds: the decision on the caller's token, its session, a listing page. */
+struct me_call {
+	struct authz_decision d;
+	struct tg_session *me;
+	struct store_session_page page;
+	char *cursor;
+};
+
 /*
- * The caller's own session record, as the authorizer just found it live:
- * false with the refusal answered (401 when it ended in between).
+ * The caller and its own session record, as the authorizer just found it
+ * live: false with the refusal answered (401 when it ended in between).
+ * me_end(m) either way.
  */
 static bool
-caller(struct api_ctx *c, struct authz_decision *d, struct tg_session **me)
+me_begin(struct api_ctx *c, struct me_call *m)
 {
 	enum tg_err rc;
 
-	if (!api_token_self(c, false, d))
+	memset(m, 0, sizeof(*m));
+	if (!api_token_self(c, false, &m->d))
 		return false;
-	rc = store_session_get(c->env->store, d->sid, me);
-	if (rc == TG_OK && session_is_live(*me, c->env->now))
+	rc = store_session_get(c->env->store, m->d.sid, &m->me);
+	if (rc == TG_OK && session_is_live(m->me, c->env->now))
 		return true;
 	if (rc == TG_OK || rc == TG_ERR_NOT_FOUND)
 		api_error(c, 401, "invalid_token", "the session has ended; log in again");
 	else
 		api_fail(c, rc, "reading the caller's session");
-	session_free(*me); /* written only when found */
-	*me = NULL;
 	return false;
+}
+
+static void
+me_end(struct me_call *m)
+{
+	store_session_page_fini(&m->page);
+	free(m->cursor);
+	session_free(m->me);
+	authz_decision_fini(&m->d);
+}
+
+/* The next page of the caller's live sessions after m->cursor, into m->page. */
+static enum tg_err
+me_page(struct api_ctx *c, struct me_call *m)
+{
+	store_session_page_fini(&m->page);
+	memset(&m->page, 0, sizeof(m->page));
+	return store_session_list(c->env->store, m->me->tenant, m->me->user, m->cursor,
+				  STORE_LIST_LIMIT_MAX, c->env->now, &m->page);
 }
 
 /*
@@ -110,28 +137,17 @@ list_cursor(struct api_ctx *c, char **cursor)
 void
 api_me_sessions(struct api_ctx *c)
 {
-	struct store_session_page page = { 0 };
-	struct authz_decision d;
-	struct tg_session *me = NULL;
 	struct json_object *arr;
-	char *cursor = NULL;
-	enum tg_err rc;
+	struct me_call m;
 
-	if (!caller(c, &d, &me) || !list_cursor(c, &cursor))
-		goto out;
-	rc = store_session_list(c->env->store, me->tenant, me->user, cursor, STORE_LIST_LIMIT_MAX,
-				c->env->now, &page);
-	if (!api_rc_ok(c, rc, &bad_cursor, "listing the caller's sessions"))
-		goto out;
-	arr = json_object_new_array();
-	for (size_t i = 0; i < page.n; i++)
-		json_object_array_add(arr, session_view(page.v[i], me->id));
-	api_json_page(c, arr, page.next_cursor);
-out:
-	store_session_page_fini(&page);
-	free(cursor);
-	session_free(me);
-	authz_decision_fini(&d);
+	if (me_begin(c, &m) && list_cursor(c, &m.cursor) &&
+	    api_rc_ok(c, me_page(c, &m), &bad_cursor, "listing the caller's sessions")) {
+		arr = json_object_new_array();
+		for (size_t i = 0; i < m.page.n; i++)
+			json_object_array_add(arr, session_view(m.page.v[i], m.me->id));
+		api_json_page(c, arr, m.page.next_cursor);
+	}
+	me_end(&m);
 }
 
 /*
@@ -142,19 +158,20 @@ out:
 void
 api_me_session_logout(struct api_ctx *c)
 {
-	struct authz_decision d;
-	struct tg_session *me = NULL, *s = NULL;
+	struct tg_session *s = NULL;
+	struct me_call m;
 	char *id = NULL;
 	enum tg_err rc;
 
-	if (!caller(c, &d, &me))
+	if (!me_begin(c, &m))
 		goto out;
 	id = api_arg(c, 0);
 	rc = store_session_get(c->env->store, id, &s);
-	if (rc == TG_OK && (strcmp(s->tenant, me->tenant) != 0 || strcmp(s->user, me->user) != 0))
+	if (rc == TG_OK &&
+	    (strcmp(s->tenant, m.me->tenant) != 0 || strcmp(s->user, m.me->user) != 0))
 		rc = TG_ERR_NOT_FOUND;
 	if (rc == TG_OK)
-		rc = store_session_revoke(c->env->store, me->tenant, id, c->env->now);
+		rc = store_session_revoke(c->env->store, m.me->tenant, id, c->env->now);
 	if (rc == TG_OK) {
 		metrics_add(METRICS_SESSION_REVOKED);
 		api_no_content(c);
@@ -167,8 +184,7 @@ api_me_session_logout(struct api_ctx *c)
 out:
 	session_free(s);
 	free(id);
-	session_free(me);
-	authz_decision_fini(&d);
+	me_end(&m);
 }
 
 /*
@@ -203,33 +219,24 @@ end_page(struct api_ctx *c, const struct store_session_page *page, const char *k
 void
 api_me_logout_others(struct api_ctx *c)
 {
-	struct store_session_page page = { 0 };
-	struct authz_decision d;
-	struct tg_session *me = NULL;
-	char *cursor = NULL;
+	struct me_call m;
 	size_t ended = 0;
-	enum tg_err rc = TG_OK;
+	enum tg_err rc;
 
-	if (!caller(c, &d, &me))
+	if (!me_begin(c, &m))
 		goto out;
 	do {
-		store_session_page_fini(&page);
-		memset(&page, 0, sizeof(page));
-		rc = store_session_list(c->env->store, me->tenant, me->user, cursor,
-					STORE_LIST_LIMIT_MAX, c->env->now, &page);
+		rc = me_page(c, &m);
 		if (rc == TG_OK)
-			rc = end_page(c, &page, me->id, &ended);
-		free(cursor);
-		cursor = page.next_cursor ? tg_xstrdup(page.next_cursor) : NULL;
-	} while (rc == TG_OK && cursor);
+			rc = end_page(c, &m.page, m.me->id, &ended);
+		free(m.cursor);
+		m.cursor = rc == TG_OK && m.page.next_cursor ? tg_xstrdup(m.page.next_cursor) : NULL;
+	} while (m.cursor);
 	metrics_add_n(METRICS_SESSION_REVOKED, ended);
 	if (rc == TG_OK)
 		api_no_content(c);
 	else
 		api_fail(c, rc, "ending the caller's other sessions");
 out:
-	store_session_page_fini(&page);
-	free(cursor);
-	session_free(me);
-	authz_decision_fini(&d);
+	me_end(&m);
 }
