@@ -87,33 +87,12 @@ bool api_json_int(struct api_ctx *c, const struct json_object *o, const char *na
 		  int64_t max, int64_t dflt, int64_t *out);
 
 /*
- * The failed-login throttle around a login (api_throttle.c). Before the
- * password is looked at: api_throttle_begin, which answers 429 with
- * Retry-After (or 503/500) and returns false when the account (tenant and
- * email, as typed: normalised here) or the client address must still wait.
- * After it: api_throttle_failed for every refusal the caller answers alike
- * (unknown email, wrong password, disabled user, wrong second factor),
- * reason naming which for the audit line only, or api_throttle_succeeded.
- * tenant and email are borrowed and must outlive th.
+ * The token the request carries (Bearer, else the cookie unless
+ * is_bearer_only) as the authorizer decides it, CSRF rule included; it must
+ * be a live gateway-issued one, whose tenant and session go into c. false
+ * with the refusal answered. Release d with authz_decision_fini either way.
  */
-struct api_throttle {
-	const char *tenant, *email;
-	struct tg_throttle_key account, addr;
-};
-bool api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
-			struct api_throttle *th);
-void api_throttle_failed(struct api_ctx *c, const struct api_throttle *th, const char *reason);
-void api_throttle_succeeded(struct api_ctx *c, const struct api_throttle *th);
-
-/*
- * The caller of a self-service call: the authorizer's decision on the token
- * in Authorization: Bearer or (unless is_bearer_only) the session cookie,
- * with its CSRF rule for a cookie on an unsafe method. true only for a live
- * gateway-issued token (d->tenant, d->sid set; c->tenant and c->sid too);
- * otherwise false with 401 or 403 answered. authz_decision_fini(d) either way.
- */
-bool api_token_self(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d);
-
+bool api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d);
 /* The handlers of api_token.c. */
 void api_token_authorize(struct api_ctx *c);
 void api_token_logout(struct api_ctx *c);
@@ -137,5 +116,24 @@ void api_session_refresh(struct api_ctx *c);
 void api_me_sessions(struct api_ctx *c);
 void api_me_session_logout(struct api_ctx *c);
 void api_me_logout_others(struct api_ctx *c);
+
+/*
+ * The failed-login throttle around a login (api_throttle.c). Before the
+ * password is looked at: api_throttle_begin, which answers 429 with
+ * Retry-After (or 503/500) and returns false when the account (tenant and
+ * email, as typed: normalised here) or the client address must still wait.
+ * After it: api_throttle_failed for every refusal the caller answers alike
+ * (unknown email, wrong password, disabled user, wrong second factor),
+ * reason naming which for the audit line only, or api_throttle_succeeded.
+ * tenant and email are borrowed and must outlive th.
+ */
+struct api_throttle {
+	const char *tenant, *email;
+	struct tg_throttle_key account, addr;
+};
+bool api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
+			struct api_throttle *th);
+void api_throttle_failed(struct api_ctx *c, const struct api_throttle *th, const char *reason);
+void api_throttle_succeeded(struct api_ctx *c, const struct api_throttle *th);
 
 #endif

@@ -2,7 +2,7 @@
  * A user's own sessions (issue 14 item 7; OWASP ASVS 5.0 V7.4.3, V7.5.2):
  * GET /v1/me/sessions, POST /v1/me/sessions/{id}/logout and POST
  * /v1/me/logout-others, authenticated by the caller's gateway token or
- * session cookie (api_token_self, with the authorizer's CSRF rule for a
+ * session cookie (api_self_token, with the authorizer's CSRF rule for a
  * cookie on POST). Never shows or ends another user's session, and never
  * says one exists: another user's id is answered as an unknown one.
  */
@@ -39,7 +39,7 @@ me_begin(struct api_ctx *c, struct me_call *m)
 	enum tg_err rc;
 
 	memset(m, 0, sizeof(*m));
-	if (!api_token_self(c, false, &m->d))
+	if (!api_self_token(c, false, &m->d))
 		return false;
 	rc = store_session_get(c->env->store, m->d.sid, &m->me);
 	if (rc == TG_OK && session_is_live(m->me, c->env->now))

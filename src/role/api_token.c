@@ -40,12 +40,8 @@ api_token_authorize(struct api_ctx *c)
 	authz_answer(&ae, c->req, c->r);
 }
 
-/*
- * The self-service calls act on the session of the token they carry, so only
- * a live gateway-issued token will do (api_internal.h).
- */
 bool
-api_token_self(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
+api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
 {
 	struct authz_request facts;
 	struct authz_env ae;
@@ -68,7 +64,7 @@ api_token_self(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
 	c->sid = d->sid ? tg_xstrdup(d->sid) : NULL;
 	if (!d->sid) {
 		api_error(c, 403, "access_denied", "only tokens the gateway issued for a session "
-			  "can act on it (end it, list or end its user's sessions, become a cookie)");
+			  "can be used here");
 		return false;
 	}
 	return true;
@@ -95,7 +91,7 @@ api_token_logout(struct api_ctx *c)
 	struct authz_decision d;
 	enum tg_err rc;
 
-	if (api_token_self(c, false, &d)) {
+	if (api_self_token(c, false, &d)) {
 		rc = store_session_revoke(c->env->store, d.tenant, d.sid, c->env->now);
 		if (rc == TG_OK)
 			metrics_add(METRICS_SESSION_REVOKED);
@@ -117,7 +113,7 @@ api_token_cookie(struct api_ctx *c)
 	struct authz_decision d;
 	char *tok;
 
-	if (api_token_self(c, true, &d)) {
+	if (api_self_token(c, true, &d)) {
 		tok = tg_xstrndup(d.token, d.token_len);
 		api_no_content(c);
 		/*
