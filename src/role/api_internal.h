@@ -11,6 +11,8 @@
 #include "model/session.h"
 #include "model/throttle.h"
 
+#include <time.h>
+
 struct json_object;
 
 /* One request on its way through the API. */
@@ -130,6 +132,7 @@ void api_me_logout_others(struct api_ctx *c);
 struct api_throttle {
 	const char *tenant, *email;
 	struct tg_throttle_key account, addr;
+	struct timespec begun; /* CLOCK_MONOTONIC at the check */
 };
 bool api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
 			struct api_throttle *th);
