@@ -127,10 +127,12 @@ void api_me_logout_others(struct api_ctx *c);
  * After it: api_throttle_failed for every refusal the caller answers alike
  * (unknown email, wrong password, disabled user, wrong second factor),
  * reason naming which for the audit line only, or api_throttle_succeeded.
- * tenant and email are borrowed and must outlive th.
+ * tenant (any text; one that is no tenant counts as none) and email are
+ * borrowed and must outlive th.
  */
 struct api_throttle {
-	const char *tenant, *email;
+	const char *tenant; /* NULL: not a tenant of the keyring */
+	const char *email;
 	struct tg_throttle_key account, addr;
 	struct timespec begun; /* CLOCK_MONOTONIC at the check */
 };

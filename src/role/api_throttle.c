@@ -37,9 +37,13 @@ api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
 
 	memset(th, 0, sizeof(*th));
 	clock_gettime(CLOCK_MONOTONIC, &th->begun);
-	th->tenant = tenant;
+	/*
+	 * A tenant named in a body is anyone's text: an unknown one is counted
+	 * and logged as no tenant (its login fails like an unknown email's).
+	 */
+	th->tenant = tenant && api_tenant(c, tenant) ? tenant : NULL;
 	th->email = email;
-	rc = throttle_account_key(tenant, email ? email : "", &th->account);
+	rc = throttle_account_key(th->tenant ? th->tenant : "", email ? email : "", &th->account);
 	/* REMOTE_ADDR comes from the server; one it cannot parse gets no address counter. */
 	if (rc == TG_OK && throttle_addr_key(c->req->remote_addr, &th->addr) != TG_OK)
 		th->addr.len = 0;
@@ -100,15 +104,14 @@ api_throttle_failed(struct api_ctx *c, const struct api_throttle *th, const char
 	    user_email_normalize(th->email, &norm, NULL) != TG_OK)
 		norm = NULL;
 	throttle_account_tag(&th->account, tag);
-	TG_LOG(TG_LOG_WARN, "login_failed tenant=%s account=%s addr=%s reason=%s failures=%lld%s",
-	       th->tenant, norm ? norm : tag, c->req->remote_addr ? c->req->remote_addr : "-",
-	       reason, (long long)failures,
-	       rc == TG_OK ? "" : " (not counted: the database refused the failure's write; "
-				  "see the error before this line)");
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_ERR, "counting a failed login of tenant %s failed: %s; the login "
 		       "throttle missed it (check the database with `tokengatectl verify-db`)",
-		       th->tenant, tg_err_str(rc));
+		       th->tenant ? th->tenant : "-", tg_err_str(rc));
+	TG_LOG(TG_LOG_WARN, "login_failed tenant=%s account=%s addr=%s reason=%s failures=%lld%s",
+	       th->tenant ? th->tenant : "-", norm ? norm : tag,
+	       c->req->remote_addr ? c->req->remote_addr : "-", reason, (long long)failures,
+	       rc == TG_OK ? "" : " (not counted: see the error before this line)");
 	free(norm);
 }
 
@@ -119,6 +122,6 @@ api_throttle_succeeded(struct api_ctx *c, const struct api_throttle *th)
 
 	if (rc != TG_OK)
 		TG_LOG(TG_LOG_WARN, "clearing the failed logins of an account of tenant %s failed: "
-		       "%s; its count stays until login_failure_ttl passes", th->tenant,
-		       tg_err_str(rc));
+		       "%s; its count stays until login_failure_ttl passes",
+		       th->tenant ? th->tenant : "-", tg_err_str(rc));
 }

@@ -98,6 +98,8 @@ setup(const char *conf)
 		diag("tenant not added");
 	log_set_level(cfg->log_level);
 	kr = keyring_new();
+	if (keyring_sync(kr, scratch.s, NULL) != TG_OK)
+		diag("keyring_sync failed");
 }
 
 static void
@@ -209,6 +211,35 @@ test_audit(void)
 	free(line);
 }
 
+/* A body's tenant is anyone's text: one that is no tenant is neither a 500 nor logged. */
+static void
+test_unknown_tenant(void)
+{
+	char path[sizeof(scratch.root) + 8], *text;
+	int saved = dup(2), fd;
+	struct api_throttle th;
+	struct attempt a;
+	bool is_let;
+
+	snprintf(path, sizeof(path), "%s/log", scratch.root);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	attempt_start(&a, "192.0.2.50", INT64_C(1700000300) * 1000);
+	is_let = api_throttle_begin(&a.c, "no such tenant=x reason=forged " PASSWORD PASSWORD PASSWORD,
+				    "eve@example.com", &th);
+	if (is_let)
+		api_throttle_failed(&a.c, &th, "credentials");
+	attempt_fini(&a);
+	dup2(saved, 2);
+	close(saved);
+	text = slurp(path);
+	ok(is_let, "a tenant that is none (longer than an id, with blanks) is let through to fail");
+	ok(strstr(text, "login_failed tenant=- account=sha256:") && !strstr(text, "forged"),
+	   "and logged as no tenant: %s", text);
+	free(text);
+}
+
 static void
 test_log_emails(void)
 {
@@ -234,6 +265,7 @@ main(void)
 	test_backoff();
 	test_address();
 	test_audit();
+	test_unknown_tenant();
 	teardown();
 	test_log_emails();
 	return done_testing();
