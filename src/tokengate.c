@@ -91,34 +91,6 @@ random_below(int64_t n)
 	return (int64_t)(r % (uint32_t)n);
 }
 
-/* The per-request generation read; keys are re-parsed only when it moved. */
-static enum tg_err
-refresh(struct worker *w)
-{
-	enum tg_err rc = keyring_sync(w->kr, w->g->store, NULL);
-
-	if (rc != TG_OK)
-		TG_LOG(TG_LOG_ERR, "cannot read tenants and keys from %s: %s; refusing requests",
-		       w->g->cfg->database, tg_err_str(rc));
-	return rc;
-}
-
-/* A busy database is worth a retry; anything else is the operator's to mend. */
-static void
-refuse_unread(enum tg_err rc, struct http_response *r)
-{
-	if (rc == TG_ERR_BUSY) {
-		http_response_init(r, 503);
-		http_header_add(r, "Retry-After", "1");
-		http_set_error(r, 503, "temporarily_unavailable",
-			       "the gateway's database is busy; retry in a second");
-		return;
-	}
-	/* Fail closed: a stale keyring could still honour a removed key. */
-	http_response_init(r, 500);
-	http_set_error(r, 500, "server_error", "the gateway cannot read its database");
-}
-
 /*
  * FCGI_ROLE=AUTHORIZER is the authorizer; anything else (the responder, nginx
  * auth_request's subrequest to /v1/authorize, a CGI request) is the API's.
@@ -150,9 +122,10 @@ answer(struct worker *w, struct http_conn *c, const struct http_request *req)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	env.now = (int64_t)ts.tv_sec;
 	env.now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-	rc = refresh(w);
+	/* The per-request generation read; keys are re-parsed only when it moved. */
+	rc = keyring_refresh(w->kr, w->g->store, w->g->cfg->database);
 	if (rc != TG_OK)
-		refuse_unread(rc, &r);
+		authz_render_unread(rc, &r);
 	else
 		dispatch(&env, req, &r);
 	if (http_send(c, &r) != TG_OK)

@@ -44,7 +44,7 @@ struct cfg_key {
 static const struct cfg_key keys[] = {
 	{ "database", CFG_PATH, 1, 4096, NULL, OFF(database) },
 	{ "require_https", CFG_HTTPS_RULE, 0, 0, "yes", OFF(require_https) },
-	{ "cookie_name", CFG_TOKEN, 1, 64, "tg_session", OFF(cookie_name) },
+	{ "cookie_name", CFG_TOKEN, 1, TG_COOKIE_NAME_MAX, "tg_session", OFF(cookie_name) },
 	{ "realm", CFG_QUOTABLE, 1, 128, "tokengate", OFF(realm) },
 	{ "token_cache_entries", CFG_INT, 0, 1000000, "1024", OFF(token_cache_entries) },
 	{ "log_level", CFG_LOG_LEVEL, 0, 0, "warn", OFF(log_level) },

@@ -27,11 +27,13 @@ enum tg_https_rule {
 	TG_HTTPS_EXCEPT_LOOPBACK, /* yes, but a loopback peer that is no trusted proxy may use HTTP */
 };
 
+#define TG_COOKIE_NAME_MAX 64
+
 struct tg_config {
 	char *file; /* where it was read from, for messages */
 	char *database;
 	enum tg_https_rule require_https;
-	char *cookie_name;
+	char *cookie_name;          /* 1 to TG_COOKIE_NAME_MAX bytes */
 	char *realm;
 	int64_t token_cache_entries; /* 0: no cache */
 	enum tg_log_level log_level;

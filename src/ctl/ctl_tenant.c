@@ -31,7 +31,8 @@
 	"  --unmap-claim NAME       stop passing NAME\n" \
 	"  --require-claim NAME[=VALUE]  refuse tokens without the claim (or that value)\n" \
 	"  --drop-claim NAME        remove that requirement\n" \
-	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests\n" \
+	"  --allowed-origin URL     origin allowed for cookie-carried unsafe requests, logins and\n" \
+	"                           their return_to (none listed: the request's own)\n" \
 	"  --drop-origin URL        remove an allowed origin\n" \
 	"  --signing-alg ALG        gateway tokens: HS256 (default), ES256, EdDSA or Ed25519\n" \
 	"  --require-amr M          every token of the tenant must carry method M in amr (repeatable)\n" \
@@ -60,6 +61,11 @@
 	"                           \"default\": 19456, OWASP's floor)\n" \
 	"  --password-iterations N  Argon2id passes (2-20; \"default\": 2); a user's hash below\n" \
 	"                           either is re-hashed at the next login\n" \
+	"  --login-title TEXT       the login page's heading and title (1-120 bytes, one line;\n" \
+	"                           --no-login-title clears)\n" \
+	"  --login-stylesheet PATH-OR-URL  a stylesheet the login page loads after its own: a\n" \
+	"                           path on the site (/css/login.css) or an https:// URL\n" \
+	"                           (--no-login-stylesheet clears)\n" \
 	"The list options repeat and accumulate across calls.\n"
 
 static const char usage_tenant[] =
@@ -103,6 +109,7 @@ enum {
 	OPT_MAX_AUTH_AGE, OPT_ACR_MAP, OPT_NO_ACR_MAP, OPT_REQUIRE_TYP, OPT_NO_REQUIRE_TYP,
 	OPT_JWKS_URI, OPT_NO_JWKS_URI, OPT_JWKS_CA_FILE, OPT_NO_JWKS_CA_FILE, OPT_JWKS_ALG,
 	OPT_NO_JWKS_ALG, OPT_PASSWORD_MEMORY, OPT_PASSWORD_ITERATIONS,
+	OPT_LOGIN_TITLE, OPT_NO_LOGIN_TITLE, OPT_LOGIN_STYLESHEET, OPT_NO_LOGIN_STYLESHEET,
 };
 
 static const struct ctl_opt policy_opts[] = {
@@ -142,6 +149,10 @@ static const struct ctl_opt policy_opts[] = {
 	{ "no-jwks-ca-file", false, OPT_NO_JWKS_CA_FILE },
 	{ "jwks-alg", true, OPT_JWKS_ALG },
 	{ "no-jwks-alg", false, OPT_NO_JWKS_ALG },
+	{ "login-title", true, OPT_LOGIN_TITLE },
+	{ "no-login-title", false, OPT_NO_LOGIN_TITLE },
+	{ "login-stylesheet", true, OPT_LOGIN_STYLESHEET },
+	{ "no-login-stylesheet", false, OPT_NO_LOGIN_STYLESHEET },
 	{ NULL, false, 0 },
 };
 
@@ -431,6 +442,35 @@ apply_list_option(struct tg_tenant *t, int id, const char *v, const char *usage)
 	return ctl_fail(CTL_EXIT_USAGE, "internal error: unhandled option %d", id);
 }
 
+/* The login page's theme (model/tenant.h says what each may hold); the rest goes on to the lists. */
+static int
+apply_login_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
+{
+	const char *v = o->value;
+
+	switch (o->id) {
+	case OPT_LOGIN_TITLE:
+		if (!tenant_login_title_is_valid(v))
+			return ctl_usage_error(usage, "--login-title wants 1-%d bytes of UTF-8 on one "
+					       "line without control characters", TG_LOGIN_TITLE_MAX);
+		return set_text(&t->login_title, "--login-title", v, usage);
+	case OPT_NO_LOGIN_TITLE:
+		clear_text(&t->login_title);
+		return CTL_EXIT_OK;
+	case OPT_LOGIN_STYLESHEET:
+		if (!tenant_login_stylesheet_is_valid(v))
+			return ctl_usage_error(usage, "--login-stylesheet wants a path on the site "
+					       "(/css/login.css) or an https:// URL of at most %d "
+					       "bytes without spaces, quotes, <, >, \\, ; or ',', not "
+					       "\"%s\"", TG_LOGIN_STYLESHEET_MAX, v);
+		return set_text(&t->login_stylesheet, "--login-stylesheet", v, usage);
+	case OPT_NO_LOGIN_STYLESHEET:
+		clear_text(&t->login_stylesheet);
+		return CTL_EXIT_OK;
+	}
+	return apply_list_option(t, o->id, v, usage);
+}
+
 static int
 apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 {
@@ -518,7 +558,7 @@ apply_option(struct tg_tenant *t, const struct ctl_optval *o, const char *usage)
 		clear_text(&t->jwks_alg);
 		return CTL_EXIT_OK;
 	}
-	return apply_list_option(t, o->id, v, usage);
+	return apply_login_option(t, o, usage);
 }
 
 static int
@@ -699,6 +739,8 @@ show_text(const struct tg_tenant *t)
 		      t->jwks_uri ? "system CA store" : NULL);
 	ctl_table_row(&tab, "jwks alg", t->jwks_alg);
 	ctl_table_row(&tab, "password hash", pw);
+	ctl_table_row(&tab, "login title", t->login_title);
+	ctl_table_row(&tab, "login stylesheet", t->login_stylesheet);
 	ctl_table_row(&tab, "created", created);
 	ctl_table_print(&tab);
 	ctl_table_fini(&tab);

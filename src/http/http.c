@@ -23,165 +23,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-/* ------------------------------------------------------------ responses */
-
-void
-http_response_init(struct http_response *r, int status)
-{
-	memset(r, 0, sizeof(*r));
-	r->status = status;
-}
-
-void
-http_response_fini(struct http_response *r)
-{
-	for (size_t i = 0; i < r->nheaders; i++) {
-		free(r->headers[i].name);
-		free(r->headers[i].value);
-	}
-	free(r->headers);
-	free(r->body);
-	memset(r, 0, sizeof(*r));
-}
-
-void
-http_header_add(struct http_response *r, const char *name, const char *value)
-{
-	struct http_header *h;
-
-	r->headers = tg_xrealloc(r->headers, (r->nheaders + 1) * sizeof(*r->headers));
-	h = &r->headers[r->nheaders++];
-	h->name = tg_xstrdup(name);
-	h->value = tg_xstrdup(value);
-	for (char *p = h->value; *p; p++)
-		if ((unsigned char)*p < 0x20 || *p == 0x7f)
-			*p = ' ';
-}
-
-void
-http_set_json(struct http_response *r, int status, struct json_object *body)
-{
-	const char *s = json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN |
-							       JSON_C_TO_STRING_NOSLASHESCAPE);
-
-	r->status = status;
-	http_header_add(r, "Content-Type", "application/json");
-	/* Answers carry credentials or verdicts about them: never for a shared cache. */
-	http_header_add(r, "Cache-Control", "no-store");
-	free(r->body);
-	r->body = tg_xconcat(s, "\n");
-	r->bodylen = strlen(r->body);
-}
-
-void
-http_set_error(struct http_response *r, int status, const char *error, const char *description)
-{
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "error", json_object_new_string(error));
-	json_object_object_add(o, "error_description", json_object_new_string(description));
-	http_set_json(r, status, o);
-	json_object_put(o);
-}
-
-const char *
-http_status_text(int status)
-{
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 415: return "Unsupported Media Type";
-	case 429: return "Too Many Requests";
-	case 500: return "Internal Server Error";
-	case 503: return "Service Unavailable";
-	}
-	return "Unknown";
-}
-
-/* The decimal digits of v at out (at most 20); how many. */
-static size_t
-put_decimal(char *out, uint64_t v)
-{
-	char tmp[20];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
-static char *
-put(char *p, const char *s, size_t n)
-{
-	memcpy(p, s, n);
-	return p + n;
-}
-
-/*
- * Exact length first, then memcpy: this runs for every authorizer answer,
- * where printf's format parsing cost as much as reading the request.
- */
-char *
-http_format(const struct http_response *r, size_t *len)
-{
-	const char *text = http_status_text(r->status);
-	char status[21], clen[20];
-	size_t nstatus = 0, nclen = 0, ntext = strlen(text), total;
-	char *out, *p;
-
-	if (r->status < 0)
-		status[nstatus++] = '-';
-	nstatus += put_decimal(status + nstatus, r->status < 0 ? (uint64_t)-(int64_t)r->status
-							       : (uint64_t)r->status);
-	total = sizeof("Status: ") - 1 + nstatus + 1 + ntext + 2;
-	for (size_t i = 0; i < r->nheaders; i++)
-		total += strlen(r->headers[i].name) + 2 + strlen(r->headers[i].value) + 2;
-	/*
-	 * No Content-Length without a body: mod_fcgid copies an authorizer's
-	 * headers into the protected response, where a "0" would truncate it.
-	 */
-	if (r->body) {
-		nclen = put_decimal(clen, r->bodylen);
-		total += sizeof("Content-Length: ") - 1 + nclen + 2;
-	}
-	total += 2 + r->bodylen;
-	out = tg_xmalloc(total + 1);
-	p = put(out, "Status: ", 8);
-	p = put(p, status, nstatus);
-	*p++ = ' ';
-	p = put(p, text, ntext);
-	p = put(p, "\r\n", 2);
-	for (size_t i = 0; i < r->nheaders; i++) {
-		p = put(p, r->headers[i].name, strlen(r->headers[i].name));
-		p = put(p, ": ", 2);
-		p = put(p, r->headers[i].value, strlen(r->headers[i].value));
-		p = put(p, "\r\n", 2);
-	}
-	if (r->body) {
-		p = put(p, "Content-Length: ", 16);
-		p = put(p, clen, nclen);
-		p = put(p, "\r\n", 2);
-	}
-	p = put(p, "\r\n", 2);
-	if (r->bodylen)
-		p = put(p, r->body, r->bodylen);
-	*p = '\0';
-	*len = total;
-	return out;
-}
-
 /* ------------------------------------------------------------ transport */
 
 struct http_conn {
@@ -344,8 +185,10 @@ enum param {
 	P_FCGI_ROLE,
 	P_HTTP_AUTHORIZATION,
 	P_HTTP_COOKIE,
+	P_HTTP_HOST,
 	P_HTTP_ORIGIN,
 	P_HTTP_REFERER,
+	P_HTTP_SEC_FETCH_SITE,
 	P_HTTP_X_FORWARDED_PROTO,
 	P_HTTPS,
 	P_PATH_INFO,
@@ -353,6 +196,7 @@ enum param {
 	P_REDIRECT_HTTP_AUTHORIZATION,
 	P_REMOTE_ADDR,
 	P_REQUEST_METHOD,
+	P_SCRIPT_NAME,
 	P_TOKENGATE_MAX_AUTH_AGE,
 	P_TOKENGATE_REQUIRE_AMR,
 	P_TOKENGATE_TENANT,
@@ -365,11 +209,11 @@ static const struct {
 	size_t len;
 } params[P_COUNT] = {
 	PARAM(CONTENT_LENGTH), PARAM(CONTENT_TYPE), PARAM(FCGI_ROLE),
-	PARAM(HTTP_AUTHORIZATION), PARAM(HTTP_COOKIE), PARAM(HTTP_ORIGIN),
-	PARAM(HTTP_REFERER), PARAM(HTTP_X_FORWARDED_PROTO), PARAM(HTTPS),
+	PARAM(HTTP_AUTHORIZATION), PARAM(HTTP_COOKIE), PARAM(HTTP_HOST), PARAM(HTTP_ORIGIN),
+	PARAM(HTTP_REFERER), PARAM(HTTP_SEC_FETCH_SITE), PARAM(HTTP_X_FORWARDED_PROTO), PARAM(HTTPS),
 	PARAM(PATH_INFO), PARAM(QUERY_STRING), PARAM(REDIRECT_HTTP_AUTHORIZATION), PARAM(REMOTE_ADDR),
-	PARAM(REQUEST_METHOD), PARAM(TOKENGATE_MAX_AUTH_AGE), PARAM(TOKENGATE_REQUIRE_AMR),
-	PARAM(TOKENGATE_TENANT),
+	PARAM(REQUEST_METHOD), PARAM(SCRIPT_NAME), PARAM(TOKENGATE_MAX_AUTH_AGE),
+	PARAM(TOKENGATE_REQUIRE_AMR), PARAM(TOKENGATE_TENANT),
 };
 #undef PARAM
 
@@ -387,6 +231,7 @@ read_params(char *const *envp, const char *v[P_COUNT])
 		case 'P': lo = hi = P_PATH_INFO; break;
 		case 'Q': lo = hi = P_QUERY_STRING; break;
 		case 'R': lo = P_REDIRECT_HTTP_AUTHORIZATION; hi = P_REQUEST_METHOD; break;
+		case 'S': lo = hi = P_SCRIPT_NAME; break;
 		case 'T': lo = P_TOKENGATE_MAX_AUTH_AGE; hi = P_TOKENGATE_TENANT; break;
 		default: continue;
 		}
@@ -448,6 +293,9 @@ http_accept(struct http_conn *c, struct http_request *req)
 	req->cookie = v[P_HTTP_COOKIE];
 	req->origin = v[P_HTTP_ORIGIN];
 	req->referer = v[P_HTTP_REFERER];
+	req->sec_fetch_site = v[P_HTTP_SEC_FETCH_SITE];
+	req->host = v[P_HTTP_HOST];
+	req->script_name = v[P_SCRIPT_NAME];
 	req->remote_addr = v[P_REMOTE_ADDR];
 	req->https = v[P_HTTPS];
 	req->forwarded_proto = v[P_HTTP_X_FORWARDED_PROTO];

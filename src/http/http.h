@@ -11,7 +11,11 @@
 
 struct json_object;
 
-enum http_role { HTTP_ROLE_RESPONDER = 0, HTTP_ROLE_AUTHORIZER };
+/*
+ * EMBEDDED: a module inside the web server (src/embed/), which sets the app's
+ * variables itself; only a refusal is rendered for it.
+ */
+enum http_role { HTTP_ROLE_RESPONDER = 0, HTTP_ROLE_AUTHORIZER, HTTP_ROLE_EMBEDDED };
 
 /* Borrowed from the server's parameters; valid until the request is finished. NULL: absent. */
 struct http_request {
@@ -25,6 +29,9 @@ struct http_request {
 	const char *cookie;          /* HTTP_COOKIE */
 	const char *origin;          /* HTTP_ORIGIN */
 	const char *referer;         /* HTTP_REFERER */
+	const char *sec_fetch_site;  /* HTTP_SEC_FETCH_SITE */
+	const char *host;            /* HTTP_HOST: the request's own origin with the scheme */
+	const char *script_name;     /* SCRIPT_NAME: where the server mounted the API */
 	const char *remote_addr;
 	const char *https;           /* HTTPS, as servers set it ("on") */
 	const char *forwarded_proto; /* HTTP_X_FORWARDED_PROTO */

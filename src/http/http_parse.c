@@ -411,10 +411,24 @@ is_cookie_octet(unsigned char c)
 	       (c >= 0x3c && c <= 0x5b) || (c >= 0x5d && c <= 0x7e);
 }
 
-enum tg_err
-http_cookie_format(const char *name, const char *value, int64_t max_age, char **out)
+/* RFC 6265 4.1.1 path-value, absolute: a SCRIPT_NAME with a blank or ';' cannot scope a cookie. */
+static bool
+is_cookie_path(const char *path)
 {
-	if (!name || !*name || !value || max_age < 0)
+	if (!path || *path != '/')
+		return false;
+	for (const char *p = path; *p; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f || *p == ';')
+			return false;
+	return true;
+}
+
+enum tg_err
+http_cookie_format(const char *name, const char *value, const struct http_cookie_attrs *a,
+		   int64_t max_age, char **out)
+{
+	if (!name || !*name || !value || max_age < 0 || !is_cookie_path(a->path) ||
+	    (strcmp(a->same_site, "Lax") != 0 && strcmp(a->same_site, "Strict") != 0))
 		return TG_ERR_INVALID;
 	for (const char *p = name; *p; p++)
 		if (!is_tchar((unsigned char)*p))
@@ -422,8 +436,8 @@ http_cookie_format(const char *name, const char *value, int64_t max_age, char **
 	for (const char *p = value; *p; p++)
 		if (!is_cookie_octet((unsigned char)*p))
 			return TG_ERR_INVALID;
-	*out = tg_xasprintf("%s=%s; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=%" PRId64,
-			    name, value, max_age);
+	*out = tg_xasprintf("%s=%s; HttpOnly%s; SameSite=%s; Path=%s; Max-Age=%" PRId64, name,
+			    value, a->is_secure ? "; Secure" : "", a->same_site, a->path, max_age);
 	return TG_OK;
 }
 

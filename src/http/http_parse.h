@@ -48,14 +48,23 @@ enum tg_err http_form_check(const char *form, size_t len, struct tg_why *why);
 /* Whether the form has any field other than those in the NULL-terminated allowed list. */
 bool http_form_has_other(const char *form, size_t len, const char *const *allowed);
 
+/* The attributes of a Set-Cookie besides HttpOnly, which every cookie of ours carries. */
+struct http_cookie_attrs {
+	bool is_secure;        /* Secure: a cookie set over HTTPS */
+	const char *same_site; /* "Lax" or "Strict" */
+	const char *path;      /* "/" or below: '/' then printable ASCII without ';' */
+};
+
 /*
- * A Set-Cookie value in *out: name=value; HttpOnly; Secure; SameSite=Lax; Path=/;
- * Max-Age=max_age (malloc'd; an empty value with max_age 0 clears the cookie).
- * TG_ERR_INVALID, *out untouched, when name is not an RFC 9110 token, value holds
- * a byte outside RFC 6265 cookie-octet (a JWT never does) or max_age is negative
- * (a token inside its expiry leeway has no lifetime left to give a cookie).
+ * A Set-Cookie value in *out: name=value; HttpOnly[; Secure]; SameSite=S;
+ * Path=P; Max-Age=max_age (malloc'd; an empty value with max_age 0 clears the
+ * cookie). TG_ERR_INVALID, *out untouched, when name is not an RFC 9110 token,
+ * value holds a byte outside RFC 6265 cookie-octet (a JWT never does), the path
+ * is not one, or max_age is negative (a token inside its expiry leeway has no
+ * lifetime left to give a cookie).
  */
-enum tg_err http_cookie_format(const char *name, const char *value, int64_t max_age, char **out);
+enum tg_err http_cookie_format(const char *name, const char *value,
+			       const struct http_cookie_attrs *a, int64_t max_age, char **out);
 
 #define HTTP_PATH_ARGS_MAX 4
 

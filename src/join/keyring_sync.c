@@ -5,6 +5,7 @@
  */
 #include "join/keyring_sync.h"
 
+#include "base/log.h"
 #include "store/store.h"
 
 enum tg_err
@@ -32,5 +33,16 @@ keyring_sync(struct keyring *kr, struct tg_store *s, bool *changed)
 out:
 	tenant_list_free(tenants, ntenants);
 	keyrec_list_free(keys, nkeys);
+	return rc;
+}
+
+enum tg_err
+keyring_refresh(struct keyring *kr, struct tg_store *s, const char *dir)
+{
+	enum tg_err rc = keyring_sync(kr, s, NULL);
+
+	if (rc != TG_OK)
+		TG_LOG(TG_LOG_ERR, "cannot read tenants and keys from %s: %s; refusing requests",
+		       dir, tg_err_str(rc));
 	return rc;
 }

@@ -16,5 +16,11 @@ struct tg_store;
  * it reloaded; it is false after an error, and kr is then unchanged.
  */
 enum tg_err keyring_sync(struct keyring *kr, struct tg_store *s, bool *changed);
+/*
+ * keyring_sync before a request is decided, every front's (the gateway's
+ * workers, a module embedded in a web server): a failure is logged naming
+ * the database dir, and the caller refuses the request (authz_render_unread).
+ */
+enum tg_err keyring_refresh(struct keyring *kr, struct tg_store *s, const char *dir);
 
 #endif

@@ -62,6 +62,47 @@ tenant_jwks_uri_is_valid(const char *uri)
 	       strncasecmp(uri, "https://", strlen("https://")) == 0;
 }
 
+bool
+tenant_login_title_is_valid(const char *title)
+{
+	size_t n = title ? strlen(title) : 0, len;
+
+	if (n == 0 || n > TG_LOGIN_TITLE_MAX)
+		return false;
+	for (size_t i = 0; i < n; i += len) {
+		unsigned char ch = (unsigned char)title[i];
+
+		len = tg_utf8_len((const unsigned char *)title + i, n - i);
+		if (len == 0 || ch < 0x20 || ch == 0x7f)
+			return false;
+		/* C1 controls (U+0080..U+009F) are no text of a heading either. */
+		if (len == 2 && ch == 0xc2 && (unsigned char)title[i + 1] < 0xa0)
+			return false;
+	}
+	return true;
+}
+
+bool
+tenant_login_stylesheet_is_valid(const char *ref)
+{
+	static const char https[] = "https://";
+	size_t n = ref ? strlen(ref) : 0;
+	const char *host;
+
+	if (n == 0 || n > TG_LOGIN_STYLESHEET_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (ref[i] <= ' ' || ref[i] >= 0x7f || strchr("\"'<>\\;,`", ref[i]))
+			return false;
+	/* "//host/x" is a URL of another site, not a path of this one. */
+	if (ref[0] == '/')
+		return ref[1] != '/';
+	if (strncasecmp(ref, https, strlen(https)) != 0)
+		return false;
+	host = ref + strlen(https);
+	return *host && *host != '/' && *host != '?' && *host != '#' && !strchr(host, '@');
+}
+
 struct tg_tenant *
 tenant_new(const char *id)
 {
@@ -94,6 +135,8 @@ tenant_free(struct tg_tenant *t)
 	free(t->jwks_uri);
 	free(t->jwks_ca_file);
 	free(t->jwks_alg);
+	free(t->login_title);
+	free(t->login_stylesheet);
 	free(t);
 }
 
@@ -132,6 +175,8 @@ tenant_dup(const struct tg_tenant *t)
 	d->jwks_uri = dup_or_null(t->jwks_uri);
 	d->jwks_ca_file = dup_or_null(t->jwks_ca_file);
 	d->jwks_alg = dup_or_null(t->jwks_alg);
+	d->login_title = dup_or_null(t->login_title);
+	d->login_stylesheet = dup_or_null(t->login_stylesheet);
 	d->created = t->created;
 	return d;
 }
@@ -198,6 +243,8 @@ tenant_to_json(const struct tg_tenant *t)
 			       json_object_new_int64(t->password_memory_kib));
 	json_object_object_add(o, "password_iterations",
 			       json_object_new_int64(t->password_iterations));
+	json_object_object_add(o, "login_title", str_or_null(t->login_title));
+	json_object_object_add(o, "login_stylesheet", str_or_null(t->login_stylesheet));
 	json_object_object_add(o, "created", json_object_new_int64(t->created));
 	return o;
 }
@@ -270,6 +317,7 @@ static const char *const known_members[] = {
 	"rate_limit_burst", "refresh_reuse_grace", "max_sub_length", "created",
 	"session_idle_timeout", "session_max_lifetime", "max_auth_age", "acr_map", "require_typ",
 	"jwks_uri", "jwks_ca_file", "jwks_alg", "password_memory_kib", "password_iterations",
+	"login_title", "login_stylesheet",
 };
 
 static bool
@@ -348,6 +396,22 @@ read_password(const struct json_object *o, struct tg_tenant *t)
 	return rc;
 }
 
+/* The login page's theme; records older than issue 14 have neither member. */
+static enum tg_err
+read_login(const struct json_object *o, struct tg_tenant *t)
+{
+	enum tg_err rc = get_str(o, "login_title", &t->login_title);
+
+	if (rc == TG_OK)
+		rc = get_str(o, "login_stylesheet", &t->login_stylesheet);
+	if (rc == TG_OK && t->login_title && !tenant_login_title_is_valid(t->login_title))
+		rc = TG_ERR_INVALID;
+	if (rc == TG_OK && t->login_stylesheet &&
+	    !tenant_login_stylesheet_is_valid(t->login_stylesheet))
+		rc = TG_ERR_INVALID;
+	return rc;
+}
+
 static enum tg_err
 read_members(const struct json_object *o, struct tg_tenant *t)
 {
@@ -399,6 +463,8 @@ read_members(const struct json_object *o, struct tg_tenant *t)
 		rc = read_jwks(o, t);
 	if (rc == TG_OK)
 		rc = read_password(o, t);
+	if (rc == TG_OK)
+		rc = read_login(o, t);
 	/* A signing algorithm we could never use would only fail later, at token issue. */
 	if (rc == TG_OK && t->signing_alg && alg_from_name(t->signing_alg, &alg) != TG_OK)
 		rc = TG_ERR_INVALID;

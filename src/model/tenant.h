@@ -42,6 +42,9 @@ struct tg_tenant {
 	/* Argon2id for the tenant's users (model/password.h); 0: OWASP's floor, 19456 KiB, 2 */
 	int64_t password_memory_kib;
 	int64_t password_iterations;
+	/* The login page's theme (issue 14); NULL: the gateway's own title and stylesheet alone */
+	char *login_title;
+	char *login_stylesheet; /* a path on the site ("/...") or an https:// URL */
 	int64_t created;
 };
 
@@ -51,6 +54,21 @@ bool tenant_typ_is_valid(const char *typ);
 /* A jwks_uri as stored: "https://" and at most TG_JWKS_URI_MAX bytes (ctl checks it whole). */
 #define TG_JWKS_URI_MAX 2048
 bool tenant_jwks_uri_is_valid(const char *uri);
+
+/*
+ * A login page title: 1..TG_LOGIN_TITLE_MAX bytes of UTF-8, no control
+ * character (a title is one line of a heading; the page escapes it).
+ */
+#define TG_LOGIN_TITLE_MAX 120
+bool tenant_login_title_is_valid(const char *title);
+/*
+ * A login stylesheet: a path on the site ("/css/login.css", not "//...") or
+ * "https://HOST/...", at most TG_LOGIN_STYLESHEET_MAX bytes of printable ASCII
+ * without quotes, '<', '>', '\', ';' or ',' (it lands in an attribute and,
+ * as an origin, in a Content-Security-Policy, whose separators those are).
+ */
+#define TG_LOGIN_STYLESHEET_MAX 1024
+bool tenant_login_stylesheet_is_valid(const char *ref);
 
 /* Valid ids: 1..TG_TENANT_ID_MAX of [A-Za-z0-9._-], not starting with '.' or '-'. */
 bool tenant_id_is_valid(const char *id);

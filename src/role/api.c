@@ -25,6 +25,7 @@ enum api_auth {
 	API_OPEN,
 	API_KEY,   /* the tenant's API key, checked here before the endpoint runs */
 	API_TOKEN, /* an access or refresh token, or the cookie, that the endpoint checks */
+	API_PASSWORD, /* a user's email and password, that the endpoint checks */
 };
 
 enum api_answer {
@@ -66,6 +67,9 @@ is_https_allowed(struct api_ctx *c, enum api_auth auth)
 	c->note = auth == API_KEY
 		? "the API key crossed the network in clear: rotate it (tokengatectl apikey create "
 		  "TENANT, then apikey revoke TENANT ID)"
+		: auth == API_PASSWORD
+		? "a password may have crossed the network in clear (it was not read): serve the "
+		  "login over HTTPS"
 		: "the token crossed the network in clear: end its session (tokengatectl session "
 		  "revoke TENANT SID, or DELETE /v1/sessions/SID)";
 	return false;
@@ -178,7 +182,12 @@ static const struct api_route routes[] = {
 	{ "POST", "/v1/token", API_TOKEN, API_LOGGED | API_TOKENS, api_session_refresh },
 	{ "POST", "/v1/logout", API_TOKEN, API_LOGGED, api_token_logout },
 	{ "POST", "/v1/cookie", API_TOKEN, API_LOGGED, api_token_cookie },
+	{ "POST", "/v1/login", API_PASSWORD, API_LOGGED, api_login },
+	{ "POST", "/v1/login/otp", API_TOKEN, API_LOGGED, api_login_otp },
 	{ "POST", "/v1/introspect", API_KEY, API_LOGGED, api_token_introspect },
+	{ "GET", "/v1/login", API_OPEN, API_LOGGED, api_login_page },
+	{ "GET", "/v1/login/otp", API_OPEN, API_LOGGED, api_login_otp_page },
+	{ "GET", "/v1/login.css", API_OPEN, 0, api_login_css },
 	{ "GET", "/.well-known/jwks.json", API_OPEN, API_LOGGED, api_token_jwks },
 	{ "GET", "/metrics", API_OPEN, 0, metrics },
 	{ "GET", "/healthz", API_OPEN, 0, healthz },

@@ -1,7 +1,9 @@
 /*
  * What the API's files share: api_request.c's helpers (answers, bodies,
- * the caller's tenant, rate limits) for every endpoint, and the endpoints of
- * api_token.c and api_session.c for api.c's route table. Not for any other
+ * the caller's tenant, rate limits, cookies) for every endpoint, the session
+ * machinery of api_session.c and the token check of api_token.c that
+ * api_login.c builds on, and the endpoints of api_token.c, api_session.c,
+ * api_login.c and login_page.c for api.c's route table. Not for any other
  * file: the public surface is api.h.
  */
 #ifndef TG_API_INTERNAL_H
@@ -28,6 +30,32 @@ struct api_ctx {
 	const char *reason; /* the log's reason when it says more than error (static), else NULL */
 	const char *note;   /* what the log line tells the operator to do (static), else NULL */
 };
+
+/* Whether the request came over HTTPS (authz_is_https): it picks the cookies' names. */
+bool api_is_https(const struct api_ctx *c);
+
+enum api_cookie {
+	API_COOKIE_SESSION, /* __Host-<cookie_name> (plain <cookie_name> over HTTP), Lax, Path=/ */
+	API_COOKIE_REFRESH, /* __Secure-tg_refresh (tg_refresh), Strict, Path=SCRIPT_NAME/v1/token */
+};
+
+/*
+ * Adds the Set-Cookie of which to the answer (value "" and max_age 0 clear
+ * it). false with a 500 answered when it cannot be formatted.
+ */
+bool api_cookie_set(struct api_ctx *c, enum api_cookie which, const char *value, int64_t max_age);
+/*
+ * A browser's answer to a signed token answer (api_session_sign's): 303 to
+ * location, or (NULL) 200 {"session_id", "expires_in"} with "next" when not
+ * NULL; then the session cookie, and the refresh cookie when rt is not NULL.
+ */
+void api_cookie_answer(struct api_ctx *c, const struct json_object *answer, const char *rt,
+		       const struct tg_session *s, const char *next, const char *location);
+
+/* The refresh cookie's value, malloc'd: TG_ERR_NOT_FOUND none, TG_ERR_INVALID sent twice. */
+enum tg_err api_refresh_cookie(const struct api_ctx *c, char **out);
+/* The CSRF rule (authz_origin_allows) for tenant (unknown: NULL); false with 403 answered. */
+bool api_origin_ok(struct api_ctx *c, const char *tenant);
 
 /* A request body: JSON (an object), a form, or neither when none was sent. */
 struct api_body {
@@ -57,6 +85,8 @@ bool api_rc_ok(struct api_ctx *c, enum tg_err rc, const struct api_refusal *refu
 /* Takes ownership of o. */
 void api_json(struct api_ctx *c, int status, struct json_object *o_owned);
 void api_no_content(struct api_ctx *c);
+/* 303 See Other to location (a path or an absolute URL the caller checked), uncached. */
+void api_redirect(struct api_ctx *c, const char *location);
 
 /* The caller's tenant from the keyring (refreshed per request), NULL once removed. */
 const struct tg_tenant *api_tenant(const struct api_ctx *c, const char *id);
@@ -88,13 +118,18 @@ bool api_body_string(struct api_ctx *c, const struct api_body *b, const char *na
 bool api_json_int(struct api_ctx *c, const struct json_object *o, const char *name, int64_t min,
 		  int64_t max, int64_t dflt, int64_t *out);
 
+enum api_self {
+	API_SELF_BEARER_ONLY = 1, /* the cookie is not read */
+	API_SELF_STEP_UP = 2,     /* authz_request's is_step_up: methods required are not asked */
+};
+
 /*
- * The token the request carries (Bearer, else the cookie unless
- * is_bearer_only) as the authorizer decides it, CSRF rule included; it must
- * be a live gateway-issued one, whose tenant and session go into c. false
- * with the refusal answered. Release d with authz_decision_fini either way.
+ * The token the request carries (Bearer, else the cookie) as the authorizer
+ * decides it, CSRF rule included, with how (enum api_self bits); it must be a
+ * live gateway-issued one, whose tenant and session go into c. false with the
+ * refusal answered. Release d with authz_decision_fini either way.
  */
-bool api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d);
+bool api_self_token(struct api_ctx *c, unsigned how, struct authz_decision *d);
 /* The handlers of api_token.c. */
 void api_token_authorize(struct api_ctx *c);
 void api_token_logout(struct api_ctx *c);
@@ -102,6 +137,33 @@ void api_token_cookie(struct api_ctx *c);
 void api_token_introspect(struct api_ctx *c);
 void api_token_jwks(struct api_ctx *c);
 
+/* The handlers of api_login.c. */
+void api_login(struct api_ctx *c);
+void api_login_otp(struct api_ctx *c);
+
+/* ---- api_session.c's session machinery, shared with api_login.c */
+
+/*
+ * The lifetime a token for tenant may have: the body's "expires_in" (o may
+ * be NULL) capped to the tenant's max_lifetime, which is also the default.
+ */
+bool api_session_lifetime(struct api_ctx *c, const struct json_object *o, const char *tenant,
+			  int64_t *out);
+/* A session of c->tenant made now, with a fresh id and the default ttl; NULL with 500 answered. */
+struct tg_session *api_session_new(struct api_ctx *c);
+/*
+ * Starts s: its expiry and the tenant's limits, a refresh token in rt, an
+ * access token signed into answer (api_session_sign), the record stored and
+ * c->sid set. false with the failure answered.
+ */
+bool api_session_start(struct api_ctx *c, struct tg_session *s, int64_t lifetime,
+		       struct json_object *answer, char rt[TG_REFRESH_TOKEN_LEN + 1]);
+/* Adds access_token, token_type, expires_in and session_id for s to answer; false answered. */
+bool api_session_sign(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
+		      struct json_object *answer);
+/* A step-up: method added to c->tenant's session id, *out the new record; false answered. */
+bool api_session_add_method(struct api_ctx *c, const char *id, const char *method,
+			    struct tg_session **out);
 /* The handlers of api_session.c. */
 void api_session_issue(struct api_ctx *c);
 void api_session_list(struct api_ctx *c);
@@ -140,5 +202,10 @@ bool api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email
 			struct api_throttle *th);
 void api_throttle_failed(struct api_ctx *c, const struct api_throttle *th, const char *reason);
 void api_throttle_succeeded(struct api_ctx *c, const struct api_throttle *th);
+
+/* The handlers of login_page.c. */
+void api_login_page(struct api_ctx *c);
+void api_login_otp_page(struct api_ctx *c);
+void api_login_css(struct api_ctx *c);
 
 #endif

@@ -39,7 +39,7 @@ me_begin(struct api_ctx *c, struct me_call *m)
 	enum tg_err rc;
 
 	memset(m, 0, sizeof(*m));
-	if (!api_self_token(c, false, &m->d))
+	if (!api_self_token(c, 0, &m->d))
 		return false;
 	rc = store_session_get(c->env->store, m->d.sid, &m->me);
 	if (rc == TG_OK && session_is_live(m->me, c->env->now))

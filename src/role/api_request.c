@@ -91,6 +91,15 @@ api_no_content(struct api_ctx *c)
 	http_header_add(c->r, "Cache-Control", "no-store");
 }
 
+void
+api_redirect(struct api_ctx *c, const char *location)
+{
+	http_response_fini(c->r);
+	http_response_init(c->r, 303);
+	http_header_add(c->r, "Location", location);
+	http_header_add(c->r, "Cache-Control", "no-store");
+}
+
 /* ------------------------------------------------------------ small pure helpers */
 
 bool
@@ -163,6 +172,111 @@ api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant)
 	api_error(c, 429, "rate_limited", "too many requests (%lld per second, burst %lld); retry "
 		  "after %lld s", (long long)rate, (long long)burst, (long long)retry);
 	api_retry_after(c, retry);
+	return false;
+}
+
+/* ------------------------------------------------------------ tokens and cookies */
+
+bool
+api_is_https(const struct api_ctx *c)
+{
+	struct authz_request facts;
+
+	authz_request_of(c->req, &facts);
+	return authz_is_https(c->env->cfg, &facts);
+}
+
+#define REFRESH_COOKIE "tg_refresh"
+/* RFC 6265bis 4.1.3.1: a cookie only an HTTPS answer can set. */
+#define SECURE_PREFIX "__Secure-"
+
+/*
+ * The refresh cookie goes only to the refresh endpoint, and never along with
+ * a request another site started (Strict): it can mint session cookies.
+ */
+static char *
+refresh_path(const struct api_ctx *c)
+{
+	return tg_xasprintf("%s/v1/token", c->req->script_name ? c->req->script_name : "");
+}
+
+bool
+api_cookie_set(struct api_ctx *c, enum api_cookie which, const char *value, int64_t max_age)
+{
+	bool is_https = api_is_https(c), is_session = which == API_COOKIE_SESSION;
+	char name[AUTHZ_COOKIE_NAME_SIZE], *path = is_session ? tg_xstrdup("/") : refresh_path(c);
+	struct http_cookie_attrs a = { is_https, is_session ? "Lax" : "Strict", path };
+	char *h = NULL;
+	enum tg_err rc;
+
+	if (is_session)
+		authz_cookie_name(c->env->cfg, is_https, name);
+	else
+		snprintf(name, sizeof(name), "%s%s", is_https ? SECURE_PREFIX : "", REFRESH_COOKIE);
+	rc = http_cookie_format(name, value, &a, max_age, &h);
+	if (rc == TG_OK)
+		http_header_add(c->r, "Set-Cookie", h);
+	else if (is_session)
+		/* config.c checks cookie_name, and tokens are cookie-octets: a bug, in the log. */
+		api_fail(c, rc, "setting the session cookie");
+	else
+		api_error(c, 500, "server_error", "the refresh cookie cannot be scoped to the API's "
+			  "path: its SCRIPT_NAME holds a blank, a ';' or a control character; "
+			  "mount the API at a plain path");
+	secret_free_str(h);
+	free(path);
+	return rc == TG_OK;
+}
+
+void
+api_cookie_answer(struct api_ctx *c, const struct json_object *answer, const char *rt,
+		  const struct tg_session *s, const char *next, const char *location)
+{
+	struct json_object *tok = NULL, *life = NULL, *o;
+	int64_t expires_in;
+
+	json_object_object_get_ex(answer, "access_token", &tok);
+	json_object_object_get_ex(answer, "expires_in", &life);
+	expires_in = json_object_get_int64(life);
+	if (location) {
+		api_redirect(c, location);
+	} else {
+		o = json_object_new_object();
+		json_object_object_add(o, "session_id", json_object_new_string(s->id));
+		json_object_object_add(o, "expires_in", json_object_new_int64(expires_in));
+		if (next)
+			json_object_object_add(o, "next", json_object_new_string(next));
+		api_json(c, 200, o);
+	}
+	if (api_cookie_set(c, API_COOKIE_SESSION, json_object_get_string(tok), expires_in) && rt)
+		api_cookie_set(c, API_COOKIE_REFRESH, rt, session_deadline(s) - c->env->now);
+}
+
+enum tg_err
+api_refresh_cookie(const struct api_ctx *c, char **out)
+{
+	const char *v;
+	size_t len;
+	enum tg_err rc = http_cookie(c->req->cookie, SECURE_PREFIX REFRESH_COOKIE, &v, &len);
+
+	if (rc == TG_ERR_NOT_FOUND)
+		rc = http_cookie(c->req->cookie, REFRESH_COOKIE, &v, &len);
+	if (rc == TG_OK)
+		*out = tg_xstrndup(v, len);
+	return rc;
+}
+
+bool
+api_origin_ok(struct api_ctx *c, const char *tenant)
+{
+	struct authz_request facts;
+
+	authz_request_of(c->req, &facts);
+	if (authz_origin_allows(c->env->cfg, api_tenant(c, tenant), &facts))
+		return true;
+	api_error(c, 403, "invalid_request", "the request comes from another site: its Origin is "
+		  "not one of the tenant's allowed origins (tenant set --allowed-origin)");
+	c->reason = "csrf";
 	return false;
 }
 

@@ -46,8 +46,9 @@ static const struct api_refusal bad_cursor = {
  * The lifetime a token for tenant may have: the body's "expires_in" (o may
  * be NULL) capped to the tenant's max_lifetime, which is also the default.
  */
-static bool
-lifetime_of(struct api_ctx *c, const struct json_object *o, const char *tenant, int64_t *out)
+bool
+api_session_lifetime(struct api_ctx *c, const struct json_object *o, const char *tenant,
+		     int64_t *out)
 {
 	const struct tg_tenant *t = api_tenant(c, tenant);
 	int64_t n;
@@ -101,8 +102,8 @@ signing_key(struct api_ctx *c, const char *tenant, const struct tg_tenant **t,
  * reloading the keyring, so tenant pointers taken before are stale), and adds
  * access_token, token_type, expires_in and session_id to answer.
  */
-static bool
-sign_access_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
+bool
+api_session_sign(struct api_ctx *c, const struct tg_session *s, int64_t lifetime,
 		  struct json_object *answer)
 {
 	const struct tg_tenant *t;
@@ -250,36 +251,45 @@ bind_ip_from(struct api_ctx *c, const struct api_body *b, char **out)
 	return is_ok;
 }
 
+struct tg_session *
+api_session_new(struct api_ctx *c)
+{
+	struct tg_session *s = tg_xcalloc(1, sizeof(*s));
+	char id[TG_SESSION_ID_LEN + 1];
+	enum tg_err rc = session_id_new(id);
+
+	if (rc != TG_OK) {
+		api_fail(c, rc, "making a session id");
+		session_free(s);
+		return NULL;
+	}
+	s->id = tg_xstrdup(id);
+	s->tenant = tg_xstrdup(c->tenant);
+	s->created = c->env->now;
+	s->auth_time = s->created; /* the user authenticated right before this call */
+	s->ttl = TG_DEFAULT_SESSION_TTL;
+	return s;
+}
+
 /* The new session a POST /v1/sessions body describes, with a fresh id. */
 static bool
 session_from(struct api_ctx *c, const struct api_body *b, struct tg_session **out)
 {
-	struct tg_session *s = tg_xcalloc(1, sizeof(*s));
-	char id[TG_SESSION_ID_LEN + 1];
-	enum tg_err rc;
+	struct tg_session *s = api_session_new(c);
 
-	s->tenant = tg_xstrdup(c->tenant);
-	s->created = c->env->now;
-	s->auth_time = s->created; /* the backend calls us right after the user authenticated */
+	if (!s)
+		return false;
 	if (!api_body_string(c, b, "user_id", &s->user) || !user_ok(c, s->user) ||
 	    !sub_ok(c, s->user) ||
 	    !api_json_int(c, b->json, "session_ttl", 1, TG_MAX_SESSION_TTL, TG_DEFAULT_SESSION_TTL,
 			  &s->ttl) ||
 	    !amr_from(c, b->json, &s->amr) || !claims_from(c, b->json, &s->claims) ||
-	    !bind_ip_from(c, b, &s->bind_ip))
-		goto bad;
-	s->expires = s->created + s->ttl;
-	rc = session_id_new(id);
-	if (rc != TG_OK) {
-		api_fail(c, rc, "making a session id");
-		goto bad;
+	    !bind_ip_from(c, b, &s->bind_ip)) {
+		session_free(s);
+		return false;
 	}
-	s->id = tg_xstrdup(id);
 	*out = s;
 	return true;
-bad:
-	session_free(s);
-	return false;
 }
 
 /*
@@ -297,6 +307,41 @@ answer_with_refresh(struct api_ctx *c, int status, struct json_object *answer, c
 	api_json(c, status, json_object_get(answer));
 }
 
+bool
+api_session_start(struct api_ctx *c, struct tg_session *s, int64_t lifetime,
+		  struct json_object *answer, char rt[TG_REFRESH_TOKEN_LEN + 1])
+{
+	unsigned char hash[TG_REFRESH_HASH_LEN];
+	const struct tg_tenant *t = api_tenant(c, s->tenant);
+	enum tg_err rc;
+	bool is_ok = false;
+
+	if (!t) {
+		api_error(c, 404, "not_found", "the tenant no longer exists");
+		return false;
+	}
+	s->expires = s->created + s->ttl;
+	/* The tenant's limits as they are now stay the session's own. */
+	session_limit(s, t->session_idle_timeout, t->session_max_lifetime);
+	rc = refresh_token_new(rt, hash);
+	if (rc != TG_OK) {
+		api_fail(c, rc, "making a refresh token");
+		goto out;
+	}
+	/* Signed before it is stored: a failure leaves no live session nobody holds a token for. */
+	if (!api_session_sign(c, s, lifetime, answer))
+		goto out;
+	rc = store_session_create(c->env->store, s, hash, s->expires);
+	if (!api_rc_ok(c, rc, &tenant_gone, "storing the session"))
+		goto out;
+	metrics_add(METRICS_SESSION_ISSUED);
+	c->sid = tg_xstrdup(s->id);
+	is_ok = true;
+out:
+	secret_wipe(hash, sizeof(hash));
+	return is_ok;
+}
+
 /* POST /v1/sessions */
 void
 api_session_issue(struct api_ctx *c)
@@ -304,13 +349,10 @@ api_session_issue(struct api_ctx *c)
 	static const char *const fields[] = { "user_id", "expires_in", "claims", "amr", "bind_ip",
 					      "session_ttl", NULL };
 	char rt[TG_REFRESH_TOKEN_LEN + 1];
-	unsigned char hash[TG_REFRESH_HASH_LEN];
 	struct json_object *answer = json_object_new_object();
-	const struct tg_tenant *t;
 	struct tg_session *s = NULL;
 	struct api_body b;
 	int64_t lifetime;
-	enum tg_err rc;
 
 	if (!api_body_read(c, false, &b))
 		goto out;
@@ -319,28 +361,12 @@ api_session_issue(struct api_ctx *c)
 		goto out;
 	}
 	if (!api_body_only(c, &b, fields) || !session_from(c, &b, &s) ||
-	    !lifetime_of(c, b.json, c->tenant, &lifetime))
+	    !api_session_lifetime(c, b.json, c->tenant, &lifetime))
 		goto out;
-	/* lifetime_of found the tenant. Its limits as they are now stay the session's own. */
-	t = api_tenant(c, c->tenant);
-	session_limit(s, t->session_idle_timeout, t->session_max_lifetime);
-	rc = refresh_token_new(rt, hash);
-	if (rc != TG_OK) {
-		api_fail(c, rc, "making a refresh token");
-		goto out;
-	}
-	/* Signed before it is stored: a failure leaves no live session nobody holds a token for. */
-	if (!sign_access_token(c, s, lifetime, answer))
-		goto out;
-	rc = store_session_create(c->env->store, s, hash, s->expires);
-	if (!api_rc_ok(c, rc, &tenant_gone, "storing the session"))
-		goto out;
-	metrics_add(METRICS_SESSION_ISSUED);
-	answer_with_refresh(c, 201, answer, rt, s);
-	c->sid = tg_xstrdup(s->id);
+	if (api_session_start(c, s, lifetime, answer, rt))
+		answer_with_refresh(c, 201, answer, rt, s);
 out:
 	secret_wipe(rt, sizeof(rt));
-	secret_wipe(hash, sizeof(hash));
 	json_object_put(answer);
 	session_free(s);
 	api_body_fini(&b);
@@ -434,7 +460,7 @@ answer_token(struct api_ctx *c, const struct tg_session *s, int64_t lifetime, bo
 {
 	struct json_object *answer = json_object_new_object(), *amr;
 
-	if (!sign_access_token(c, s, lifetime, answer)) {
+	if (!api_session_sign(c, s, lifetime, answer)) {
 		json_object_put(answer);
 		return;
 	}
@@ -486,7 +512,7 @@ api_session_token(struct api_ctx *c)
 
 	if (!api_body_read(c, false, &b))
 		return;
-	if (!api_body_only(c, &b, fields) || !lifetime_of(c, b.json, c->tenant, &lifetime) ||
+	if (!api_body_only(c, &b, fields) || !api_session_lifetime(c, b.json, c->tenant, &lifetime) ||
 	    !own_session(c, &s))
 		goto out;
 	if (!session_is_live(s, c->env->now))
@@ -498,6 +524,25 @@ out:
 	api_body_fini(&b);
 }
 
+bool
+api_session_add_method(struct api_ctx *c, const char *id, const char *method,
+		       struct tg_session **out)
+{
+	enum tg_err rc = store_session_add_amr(c->env->store, c->tenant, id, method, c->env->now,
+					       out);
+
+	if (rc == TG_ERR_NOT_FOUND)
+		no_session(c);
+	else if (rc == TG_ERR_REJECTED)
+		ended(c);
+	else if (rc == TG_ERR_TOO_LARGE)
+		api_error(c, 409, "conflict", "the session already holds %d authentication methods, "
+			  "the most it can; start a new session", TG_AMR_MAX);
+	else if (rc != TG_OK)
+		api_fail(c, rc, "recording the authentication");
+	return rc == TG_OK;
+}
+
 /* POST /v1/sessions/{id}/authentications: a step-up adds a method and answers a token with it. */
 void
 api_session_step_up(struct api_ctx *c)
@@ -507,12 +552,11 @@ api_session_step_up(struct api_ctx *c)
 	struct api_body b;
 	char *method = NULL, *id = NULL;
 	int64_t lifetime;
-	enum tg_err rc;
 
 	if (!api_body_read(c, false, &b))
 		return;
 	if (!api_body_only(c, &b, fields) || !api_body_string(c, &b, "method", &method) ||
-	    !lifetime_of(c, b.json, c->tenant, &lifetime))
+	    !api_session_lifetime(c, b.json, c->tenant, &lifetime))
 		goto out;
 	if (!method || !session_amr_is_valid(method)) {
 		api_error(c, 400, "invalid_request", "\"method\" must name the method (1 to %d of "
@@ -520,18 +564,8 @@ api_session_step_up(struct api_ctx *c)
 		goto out;
 	}
 	id = api_arg(c, 0);
-	rc = store_session_add_amr(c->env->store, c->tenant, id, method, c->env->now, &s);
-	if (rc == TG_OK)
+	if (api_session_add_method(c, id, method, &s))
 		answer_token(c, s, lifetime, true);
-	else if (rc == TG_ERR_NOT_FOUND)
-		no_session(c);
-	else if (rc == TG_ERR_REJECTED)
-		ended(c);
-	else if (rc == TG_ERR_TOO_LARGE)
-		api_error(c, 409, "conflict", "the session already holds %d authentication methods, "
-			  "the most it can; start a new session with POST /v1/sessions", TG_AMR_MAX);
-	else
-		api_fail(c, rc, "recording the authentication");
 out:
 	free(id);
 	free(method);
@@ -828,7 +862,8 @@ grant_fits(struct api_ctx *c, const struct refresh_grant *g, const char *sid)
  * new one answered with the access token (rotation). The new one is derived
  * from it, so a repeat within the grace is answered with the very same one.
  * A narrower scope goes into this access token only; the session keeps its
- * own (RFC 6749 6).
+ * own (RFC 6749 6). With no body, the refresh cookie is the token, and the
+ * answer sets both cookies again instead of carrying the tokens.
  */
 void
 api_session_refresh(struct api_ctx *c)
@@ -841,10 +876,14 @@ api_session_refresh(struct api_ctx *c)
 	struct api_body b;
 	int64_t lifetime;
 	enum tg_err rc;
+	bool is_cookie = false;
 
 	if (!api_body_read(c, true, &b))
 		return;
-	if (!grant_read(c, &b, &g))
+	/* A browser's refresh: no body, the HttpOnly refresh cookie login set. */
+	if (!b.json && !b.form && api_refresh_cookie(c, &g.refresh_token) == TG_OK)
+		is_cookie = true;
+	else if (!grant_read(c, &b, &g))
 		goto out;
 	if (!api_ip_canonical(c->req->remote_addr, addr))
 		addr[0] = '\0';
@@ -853,7 +892,8 @@ api_session_refresh(struct api_ctx *c)
 		refresh_refused(c, rc);
 		goto out;
 	}
-	if (!refresh_rate_take(c, old, sid) || !grant_fits(c, &g, sid))
+	if (!refresh_rate_take(c, old, sid) || (is_cookie && !api_origin_ok(c, c->tenant)) ||
+	    !grant_fits(c, &g, sid))
 		goto out;
 	rc = successor_of(c, g.refresh_token, rt, new);
 	if (rc == TG_OK)
@@ -866,10 +906,13 @@ api_session_refresh(struct api_ctx *c)
 	if (g.scope && s->claims)
 		json_object_object_add(s->claims, "scope", json_object_new_string(g.scope));
 	answer = json_object_new_object();
-	if (!lifetime_of(c, NULL, s->tenant, &lifetime) || !sign_access_token(c, s, lifetime, answer))
+	if (!api_session_lifetime(c, NULL, s->tenant, &lifetime) || !api_session_sign(c, s, lifetime, answer))
 		goto out;
 	metrics_add(METRICS_SESSION_REFRESHED);
-	answer_with_refresh(c, 200, answer, rt, s);
+	if (is_cookie)
+		api_cookie_answer(c, answer, rt, s, NULL, NULL);
+	else
+		answer_with_refresh(c, 200, answer, rt, s);
 out:
 	secret_wipe(rt, sizeof(rt));
 	secret_wipe(old, sizeof(old));

@@ -41,15 +41,16 @@ api_token_authorize(struct api_ctx *c)
 }
 
 bool
-api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
+api_self_token(struct api_ctx *c, unsigned how, struct authz_decision *d)
 {
 	struct authz_request facts;
 	struct authz_env ae;
 
 	api_authz_env(c->env, &ae);
 	authz_request_of(c->req, &facts);
-	if (is_bearer_only)
+	if (how & API_SELF_BEARER_ONLY)
 		facts.cookie = NULL;
+	facts.is_step_up = how & API_SELF_STEP_UP;
 	authz_decide(&ae, &facts, d);
 	if (d->status == 401) {
 		api_error(c, 401, "invalid_token", "%s", d->description);
@@ -70,35 +71,21 @@ api_self_token(struct api_ctx *c, bool is_bearer_only, struct authz_decision *d)
 	return true;
 }
 
-/* The configuration checks cookie_name, so a refusal here is a value that cannot be one. */
-static enum tg_err
-set_cookie(struct api_ctx *c, const char *value, int64_t max_age)
-{
-	char *h = NULL;
-	enum tg_err rc = http_cookie_format(c->env->cfg->cookie_name, value, max_age, &h);
-
-	if (rc != TG_OK)
-		return rc;
-	http_header_add(c->r, "Set-Cookie", h);
-	secret_free_str(h);
-	return TG_OK;
-}
-
-/* POST /v1/logout: the token from Bearer or the cookie ends its own session. */
+/* POST /v1/logout: the token (Bearer or cookie) ends its own session; both cookies are cleared. */
 void
 api_token_logout(struct api_ctx *c)
 {
 	struct authz_decision d;
 	enum tg_err rc;
 
-	if (api_self_token(c, false, &d)) {
+	if (api_self_token(c, 0, &d)) {
 		rc = store_session_revoke(c->env->store, d.tenant, d.sid, c->env->now);
 		if (rc == TG_OK)
 			metrics_add(METRICS_SESSION_REVOKED);
 		if (rc == TG_OK || rc == TG_ERR_NOT_FOUND) {
 			api_no_content(c);
-			if (set_cookie(c, "", 0) != TG_OK)
-				api_fail(c, TG_ERR_INVALID, "clearing the session cookie");
+			if (api_cookie_set(c, API_COOKIE_SESSION, "", 0))
+				api_cookie_set(c, API_COOKIE_REFRESH, "", 0);
 		} else {
 			api_fail(c, rc, "ending the session");
 		}
@@ -113,7 +100,7 @@ api_token_cookie(struct api_ctx *c)
 	struct authz_decision d;
 	char *tok;
 
-	if (api_self_token(c, true, &d)) {
+	if (api_self_token(c, API_SELF_BEARER_ONLY, &d)) {
 		tok = tg_xstrndup(d.token, d.token_len);
 		api_no_content(c);
 		/*
@@ -123,8 +110,8 @@ api_token_cookie(struct api_ctx *c)
 		if (d.exp <= c->env->now)
 			api_error(c, 401, "invalid_token", "the token has expired; refresh it "
 				  "before making it a cookie");
-		else if (set_cookie(c, tok, d.exp - c->env->now) != TG_OK)
-			api_fail(c, TG_ERR_INVALID, "making the token a cookie");
+		else
+			api_cookie_set(c, API_COOKIE_SESSION, tok, d.exp - c->env->now);
 		secret_free_str(tok);
 	}
 	authz_decision_fini(&d);

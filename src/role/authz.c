@@ -76,7 +76,9 @@ authz_request_of(const struct http_request *req, struct authz_request *out)
 {
 	*out = (struct authz_request){
 		.method = req->method, .authorization = req->authorization, .cookie = req->cookie,
-		.origin = req->origin, .referer = req->referer, .remote_addr = req->remote_addr,
+		.origin = req->origin, .referer = req->referer,
+		.sec_fetch_site = req->sec_fetch_site, .host = req->host,
+		.remote_addr = req->remote_addr,
 		.https = req->https, .forwarded_proto = req->forwarded_proto, .tenant = req->tenant,
 		.require_amr = req->require_amr, .max_auth_age = req->max_auth_age,
 	};
@@ -94,9 +96,8 @@ forwarded_https(const char *xfp)
 	return strncasecmp(last, "https", 5) == 0 && strspn(last + 5, " \t") == strlen(last + 5);
 }
 
-/* HTTPS=on, or X-Forwarded-Proto: https from a peer in trusted_proxies. */
-static bool
-is_https(const struct tg_config *cfg, const struct authz_request *req)
+bool
+authz_is_https(const struct tg_config *cfg, const struct authz_request *req)
 {
 	if (req->https && strcasecmp(req->https, "on") == 0)
 		return true;
@@ -109,7 +110,7 @@ authz_https_allows(const struct tg_config *cfg, const struct authz_request *req,
 {
 	bool is_proxy = config_is_trusted_proxy(cfg, req->remote_addr);
 
-	if (cfg->require_https == TG_HTTPS_NO || is_https(cfg, req))
+	if (cfg->require_https == TG_HTTPS_NO || authz_is_https(cfg, req))
 		return true;
 	/*
 	 * A TLS proxy on this host is a loopback peer for every outside request,
@@ -128,11 +129,39 @@ authz_https_allows(const struct tg_config *cfg, const struct authz_request *req,
 	return false;
 }
 
+void
+authz_cookie_name(const struct tg_config *cfg, bool is_https, char out[AUTHZ_COOKIE_NAME_SIZE])
+{
+	/* config.c holds cookie_name to TG_COOKIE_NAME_MAX bytes, so nothing is cut. */
+	join(out, AUTHZ_COOKIE_NAME_SIZE, is_https ? AUTHZ_COOKIE_HOST_PREFIX : "",
+	     cfg->cookie_name);
+}
+
+/*
+ * The session cookie, __Host- first: a browser keeps that one from being set
+ * by a sibling host or over plain HTTP, so it wins over a plain one planted
+ * beside it. TG_ERR_INVALID when the one read is sent twice (*name says which).
+ */
+static enum tg_err
+session_cookie(const struct tg_config *cfg, const char *header, const char **tok, size_t *len,
+	       char name[AUTHZ_COOKIE_NAME_SIZE])
+{
+	enum tg_err rc;
+
+	authz_cookie_name(cfg, true, name);
+	rc = http_cookie(header, name, tok, len);
+	if (rc != TG_ERR_NOT_FOUND)
+		return rc;
+	authz_cookie_name(cfg, false, name);
+	return http_cookie(header, name, tok, len);
+}
+
 /* RFC 6750 2.1 first, then the cookie (2.3, the query string, is never read). */
 static bool
 find_token(const struct tg_config *cfg, const struct authz_request *req, const char **tok,
 	   size_t *len, enum source *src, struct authz_decision *d)
 {
+	char name[AUTHZ_COOKIE_NAME_SIZE];
 	enum tg_err rc = http_bearer(req->authorization, tok, len);
 
 	if (rc == TG_OK) {
@@ -145,15 +174,14 @@ find_token(const struct tg_config *cfg, const struct authz_request *req, const c
 		       "the Authorization header is not a valid Bearer credential");
 		return false;
 	}
-	rc = http_cookie(req->cookie, cfg->cookie_name, tok, len);
+	rc = session_cookie(cfg, req->cookie, tok, len, name);
 	if (rc == TG_OK) {
 		*src = SRC_COOKIE;
 		d->source = "cookie";
 		return true;
 	}
 	if (rc == TG_ERR_INVALID) {
-		refuse(d, 400, "invalid_request", "the %s cookie is sent more than once",
-		       cfg->cookie_name);
+		refuse(d, 400, "invalid_request", "the %s cookie is sent more than once", name);
 		return false;
 	}
 	/* RFC 6750 3.1: no error code when the request carried no credentials at all. */
@@ -161,22 +189,49 @@ find_token(const struct tg_config *cfg, const struct authz_request *req, const c
 	return false;
 }
 
+/* Whether origin (serialised) is one of t's allowed origins, or the request's own when none. */
 static bool
-origin_allowed(const struct tg_tenant *t, const struct authz_request *req)
+is_allowed_origin(const struct tg_config *cfg, const struct tg_tenant *t,
+		  const struct authz_request *req, const char *origin)
 {
-	char *origin = NULL, *allowed = NULL;
-	bool ok = false;
+	char *allowed = NULL, *own;
+	bool is_ok = false;
 
-	if (http_origin_of(req->origin ? req->origin : req->referer, &origin) != TG_OK)
-		return false;
-	for (size_t i = 0; i < t->allowed_origins.n && !ok; i++) {
+	for (size_t i = 0; t && i < t->allowed_origins.n && !is_ok; i++) {
 		if (http_origin_of(t->allowed_origins.v[i], &allowed) != TG_OK)
 			continue;
-		ok = strcmp(origin, allowed) == 0;
+		is_ok = strcmp(origin, allowed) == 0;
 		free(allowed);
 	}
+	if (t && t->allowed_origins.n)
+		return is_ok;
+	if (!req->host)
+		return false;
+	own = tg_xasprintf("%s://%s", authz_is_https(cfg, req) ? "https" : "http", req->host);
+	/* Host is the client's text: serialised like the origin, or no match at all. */
+	if (http_origin_of(own, &allowed) == TG_OK)
+		is_ok = strcmp(origin, allowed) == 0;
+	free(allowed);
+	free(own);
+	return is_ok;
+}
+
+bool
+authz_origin_allows(const struct tg_config *cfg, const struct tg_tenant *t,
+		    const struct authz_request *req)
+{
+	const char *claimed = req->origin ? req->origin : req->referer;
+	bool is_cross_site = req->sec_fetch_site && strcmp(req->sec_fetch_site, "cross-site") == 0;
+	char *origin = NULL;
+	bool is_ok;
+
+	if (!claimed)
+		return !is_cross_site;
+	/* "null" (an opaque origin) and anything but http(s) serialise to nothing: refused. */
+	is_ok = http_origin_of(claimed, &origin) == TG_OK &&
+		is_allowed_origin(cfg, t, req, origin);
 	free(origin);
-	return ok;
+	return is_ok;
 }
 
 /* ------------------------------------------------------------ decisions */
@@ -346,10 +401,10 @@ decide_granted(const struct authz_env *env, const struct authz_request *req, enu
 		return;
 	}
 	/* CSRF: a browser attaches the cookie to cross-site requests too. */
-	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && t->allowed_origins.n &&
-	    !origin_allowed(t, req)) {
-		refuse(d, 403, "invalid_request",
-		       "the request's Origin is not one of the tenant's allowed origins");
+	if (src == SRC_COOKIE && !http_method_is_safe(req->method) &&
+	    !authz_origin_allows(env->cfg, t, req)) {
+		refuse(d, 403, "invalid_request", "the request comes from another site: its Origin "
+		       "is not one of the tenant's allowed origins (tenant set --allowed-origin)");
 		return;
 	}
 	if (g->head.is_gateway && !check_session(env, g, d))
@@ -358,7 +413,7 @@ decide_granted(const struct authz_env *env, const struct authz_request *req, enu
 		refuse(d, 403, "insufficient_scope", "%s", g->refusal);
 		return;
 	}
-	if (!check_authentication(env, req, t, g, d))
+	if (!req->is_step_up && !check_authentication(env, req, t, g, d))
 		return;
 	d->status = 200;
 	d->tenant = tg_xstrdup(g->tenant);
@@ -472,12 +527,6 @@ authz_decide(const struct authz_env *env, const struct authz_request *req,
 			      "session revoke TENANT SID)";
 		return;
 	}
-	if (src == SRC_COOKIE && !http_method_is_safe(req->method) && !req->origin &&
-	    !req->referer) {
-		refuse(d, 403, "invalid_request",
-		       "a cookie-carried token on an unsafe method needs an Origin or Referer header");
-		return;
-	}
 	cached = cache_get(env->cache, &key, env->now, &size);
 	d->is_cached = cached != NULL;
 	if (env->cache)
@@ -565,7 +614,8 @@ authz_render(const struct authz_decision *d, enum http_role role, const char *re
 		http_set_error(r, d->status, d->error ? d->error : "unauthorized", d->description);
 		return;
 	}
-	for (size_t i = 0; i < d->nvars; i++) {
+	/* An embedding module hands the app d's variables in its server's own way. */
+	for (size_t i = 0; role != HTTP_ROLE_EMBEDDED && i < d->nvars; i++) {
 		char name[sizeof("Variable-TOKENGATE_") + GRANT_VAR_NAME_SIZE];
 
 		if (role == HTTP_ROLE_AUTHORIZER && d->is_tenant_pinned &&
@@ -620,18 +670,40 @@ log_decision(const struct authz_decision *d, const struct authz_request *facts, 
 }
 
 void
+authz_run(const struct authz_env *env, const struct authz_request *facts, enum http_role role,
+	  struct authz_decision *d, struct http_response *r)
+{
+	struct timespec start;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	authz_decide(env, facts, d);
+	/* A refused token's tenant is not vouched for: it counts under the pinned one, or "". */
+	metrics_decision(d->status == 200 ? d->tenant : facts->tenant, d->reason, d->status == 200);
+	log_decision(d, facts, log_elapsed_us(&start));
+	authz_render(d, role, env->cfg->realm, r);
+}
+
+void
 authz_answer(const struct authz_env *env, const struct http_request *req, struct http_response *r)
 {
 	struct authz_request facts;
 	struct authz_decision d;
-	struct timespec start;
 
-	clock_gettime(CLOCK_MONOTONIC, &start);
 	authz_request_of(req, &facts);
-	authz_decide(env, &facts, &d);
-	/* A refused token's tenant is not vouched for: it counts under the pinned one, or "". */
-	metrics_decision(d.status == 200 ? d.tenant : facts.tenant, d.reason, d.status == 200);
-	log_decision(&d, &facts, log_elapsed_us(&start));
-	authz_render(&d, req->role, env->cfg->realm, r);
+	authz_run(env, &facts, req->role, &d, r);
 	authz_decision_fini(&d);
+}
+
+void
+authz_render_unread(enum tg_err rc, struct http_response *r)
+{
+	if (rc == TG_ERR_BUSY) {
+		http_response_init(r, 503);
+		http_header_add(r, "Retry-After", "1");
+		http_set_error(r, 503, "temporarily_unavailable",
+			       "the gateway's database is busy; retry in a second");
+		return;
+	}
+	http_response_init(r, 500);
+	http_set_error(r, 500, "server_error", "the gateway cannot read its database");
 }

@@ -55,12 +55,19 @@ struct authz_request {
 	const char *cookie;          /* the Cookie header */
 	const char *origin;
 	const char *referer;
+	const char *sec_fetch_site;  /* Sec-Fetch-Site */
+	const char *host;            /* Host: with the scheme, the request's own origin */
 	const char *remote_addr;     /* the peer, for trusted_proxies */
 	const char *https;           /* HTTPS, as servers set it ("on") */
 	const char *forwarded_proto; /* X-Forwarded-Proto, believed from trusted_proxies only */
 	const char *tenant;          /* a tenant the server pinned (TOKENGATE_TENANT) */
 	const char *require_amr;     /* the location's required amr, space-separated */
 	const char *max_auth_age;    /* the location's TOKENGATE_MAX_AUTH_AGE, seconds as text */
+	/*
+	 * The API's second login step, there to add a method: the tenant's required
+	 * methods and authentication age are not asked of the token it presents.
+	 */
+	bool is_step_up;
 };
 
 struct authz_env {
@@ -105,11 +112,25 @@ void authz_render(const struct authz_decision *d, enum http_role role, const cha
 		  struct http_response *r);
 
 /*
- * The authorizer's entry: the decision, one log line (never the token, only
- * its mask), and the response for req->role in r.
+ * The one decision path of every front (the FastCGI authorizer,
+ * /v1/authorize, a module embedded in the web server): the decision, counted
+ * in the metrics, one log line (never the token, only its mask), and the
+ * response for role in r. d stays filled for the caller, who releases it
+ * with authz_decision_fini.
  */
+void authz_run(const struct authz_env *env, const struct authz_request *facts,
+	       enum http_role role, struct authz_decision *d, struct http_response *r);
+
+/* authz_run for a request the server sent, as req->role wants it answered. */
 void authz_answer(const struct authz_env *env, const struct http_request *req,
 		  struct http_response *r);
+
+/*
+ * The refusal when the keyring could not be read from the database (rc):
+ * 503 with Retry-After when it was busy, 500 otherwise (fail closed: a stale
+ * keyring could still honour a removed key).
+ */
+void authz_render_unread(enum tg_err rc, struct http_response *r);
 
 /*
  * The require_https rule, one for the authorizer and the API: true when the
@@ -120,5 +141,25 @@ void authz_answer(const struct authz_env *env, const struct http_request *req,
  */
 bool authz_https_allows(const struct tg_config *cfg, const struct authz_request *req,
 			const char **why);
+/* Whether the request came over HTTPS: HTTPS=on, or X-Forwarded-Proto from a trusted proxy. */
+bool authz_is_https(const struct tg_config *cfg, const struct authz_request *req);
+
+/* RFC 6265bis 4.1.3.2: a cookie only an HTTPS answer for the whole host can set. */
+#define AUTHZ_COOKIE_HOST_PREFIX "__Host-"
+#define AUTHZ_COOKIE_NAME_SIZE (sizeof(AUTHZ_COOKIE_HOST_PREFIX) + TG_COOKIE_NAME_MAX)
+/* The session cookie's name: __Host-<cookie_name> when is_https, the plain one otherwise. */
+void authz_cookie_name(const struct tg_config *cfg, bool is_https,
+		       char out[AUTHZ_COOKIE_NAME_SIZE]);
+
+/*
+ * The CSRF rule, one for the authorizer's cookie-carried unsafe requests and
+ * the API's login, logout and cookie calls: a browser says where a request
+ * comes from with Origin (else Referer) and Sec-Fetch-Site. true when it
+ * says neither (a non-browser client), or its origin is one of t's allowed
+ * origins (t NULL or listing none: the request's own, scheme://Host); a
+ * Sec-Fetch-Site of cross-site needs such an origin too. Otherwise false.
+ */
+bool authz_origin_allows(const struct tg_config *cfg, const struct tg_tenant *t,
+			 const struct authz_request *req);
 
 #endif

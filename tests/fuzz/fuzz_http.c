@@ -62,8 +62,9 @@ check_origin(const char *s)
 static void
 check_set_cookie(const char *s, int64_t max_age)
 {
+	static const struct http_cookie_attrs attrs = { true, "Lax", "/" };
 	char *h = NULL, *pair;
-	enum tg_err rc = http_cookie_format(COOKIE, s, max_age, &h);
+	enum tg_err rc = http_cookie_format(COOKIE, s, &attrs, max_age, &h);
 	const char *p;
 	size_t len;
 
@@ -79,7 +80,7 @@ check_set_cookie(const char *s, int64_t max_age)
 		free(h);
 	}
 	h = NULL;
-	if (http_cookie_format(s, "v", 0, &h) == TG_OK) {
+	if (http_cookie_format(s, "v", &attrs, 0, &h) == TG_OK) {
 		pair = tg_xstrndup(h, strcspn(h, ";"));
 		fuzz_require(http_cookie(pair, s, &p, &len) == TG_OK && len == 1 && *p == 'v',
 			     "a formatted cookie name does not read back");

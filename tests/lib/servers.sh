@@ -328,7 +328,7 @@ srv_fcgi_listen() {
 # srv_nginx_start: SRV_AUTHZ behind auth_request; the protected app is trivial_authz's echo
 # responder (SRV_ECHO_APP), which prints the TOKENGATE_* params nginx passed it as JSON.
 srv_nginx_start() {
-	local d=$SRV_DIR/nginx port aport eport c l t
+	local d=$SRV_DIR/nginx port aport eport
 	srv_mkdir "$d" "$d/run" "$d/tmp"
 	srv_docroot "$d"
 	free_port port || return 1
@@ -347,19 +347,38 @@ srv_nginx_start() {
 	fi
 	srv_render "$SRV_SNIPPETS/nginx/tokengate.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
 		return 1
+	srv_nginx_claims "$d/tokengate.conf"
+	srv_nginx_run "$d" "$port" || return 1
+	NGINX_URL=http://127.0.0.1:$port
+}
+
+# srv_nginx_claims FILE: for each claim of SRV_CLAIMS (ROLE ...), the snippet's commented
+# CLAIM_ROLE lines repeated for that claim, uncommented.
+srv_nginx_claims() {
+	local c l
 	for c in $SRV_CLAIMS; do
 		l=$(echo "$c" | tr 'A-Z' 'a-z')
 		sed -i -e "s|^\(\t*\)#auth_request_set \$tokengate_claim_role .*|&\n\1auth_request_set \$tokengate_claim_$l \$upstream_http_x_tokengate_claim_$l;|" \
 			-e "s|^\(\t*\)#fastcgi_param TOKENGATE_CLAIM_ROLE .*|&\n\1fastcgi_param TOKENGATE_CLAIM_$c \$tokengate_claim_$l if_not_empty;|" \
-			"$d/tokengate.conf"
+			"$1"
 	done
-	cp /etc/nginx/fastcgi_params "$d/fastcgi_params"
+}
+
+# srv_nginx_run DIR PORT [MAIN_LINE...]: nginx.conf in DIR around DIR/tokengate.conf (the
+# MAIN_LINEs before events, SRV_NGINX_EXTRA inside http {}), checked with nginx -t, started,
+# listening on PORT. A module built with the sanitizers needs their runtime loaded first.
+srv_nginx_run() {
+	local d=$1 port=$2 t line preload=()
+	shift 2
 	{
 		[ -z "$SRV_RUNAS" ] || echo "user $SRV_RUNAS;"
 		echo "worker_processes ${SRV_NGINX_WORKERS:-1};"
 		echo "pid $d/run/nginx.pid;"
-		echo "error_log $d/run/error.log warn;"
+		echo "error_log $d/run/error.log ${SRV_NGINX_LOG_LEVEL:-warn};"
 		echo "daemon off;"
+		for line in "$@"; do
+			echo "$line"
+		done
 		echo "events { worker_connections 1024; }"
 		echo "http {"
 		echo "	access_log off;"
@@ -368,15 +387,54 @@ srv_nginx_start() {
 			echo "	${t}_temp_path $d/tmp/$t;"
 		done
 		echo "	include $d/tokengate.conf;"
+		echo "${SRV_NGINX_EXTRA:-}"
 		echo "}"
 	} >"$d/nginx.conf"
-	nginx -t -p "$d/" -c "$d/nginx.conf" >"$d/run/configtest.log" 2>&1 || {
+	cp /etc/nginx/fastcgi_params "$d/fastcgi_params"
+	for line in "$@"; do
+		case $line in
+		"load_module "*)
+			line=${line#load_module }
+			read -ra preload <<<"$(ldd "${line%;}" 2>/dev/null |
+				awk '/lib(asan|ubsan)\.so/ { print $3 }' | tr '\n' ' ')"
+			;;
+		esac
+	done
+	SRV_NGINX=(nginx)
+	[ ${#preload[@]} -eq 0 ] ||
+		SRV_NGINX=(env "LD_PRELOAD=${preload[*]}" "ASAN_OPTIONS=detect_leaks=0:abort_on_error=1" nginx)
+	"${SRV_NGINX[@]}" -t -p "$d/" -c "$d/nginx.conf" >"$d/run/configtest.log" 2>&1 || {
 		sed 's/^/#   /' "$d/run/configtest.log" >&2
 		return 1
 	}
-	srv_spawn "$d/run/stderr.log" nginx -p "$d/" -c "$d/nginx.conf"
-	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log" || return 1
-	NGINX_URL=http://127.0.0.1:$port
+	srv_spawn "$d/run/stderr.log" "${SRV_NGINX[@]}" -p "$d/" -c "$d/nginx.conf"
+	srv_wait_port "$port" "$SRV_LAST_PID" "$d/run/error.log"
+}
+
+# srv_nginx_module_start: builddir's ngx_http_tokengate_module in nginx, configured by the shipped
+# etc/nginx/tokengate-module.conf with SRV_TG_CONFIG; the app is trivial_authz's echo responder
+# (SRV_ECHO_APP), as in srv_nginx_start. SRV_PIN pins the tenant (tokengate_tenant);
+# SRV_NGINX_MODULE loads another build of the module (an installed one).
+srv_nginx_module_start() {
+	local d=$SRV_DIR/nginx-module port eport
+	srv_mkdir "$d" "$d/run" "$d/tmp"
+	srv_docroot "$d"
+	free_port port || return 1
+	free_port eport || return 1
+	srv_fcgi_listen echo-app "$eport" "${SRV_ECHO_APP:?trivial_authz path}" || return 1
+	SRV_ARGS=(
+		"listen 127.0.0.1:8080;" "listen 127.0.0.1:$port;"
+		"root /var/www/html;" "root $d/www;"
+		"fastcgi_pass 127.0.0.1:9000;" "fastcgi_pass 127.0.0.1:$eport;"
+		"tokengate_config $SRV_SNIPPET_CONFIG;" "tokengate_config $SRV_TG_CONFIG;"
+	)
+	[ -z "$SRV_PIN" ] || SRV_ARGS+=("#tokengate_tenant acme;" "tokengate_tenant $SRV_PIN;")
+	srv_render "$SRV_SNIPPETS/nginx/tokengate-module.conf" "$d/tokengate.conf" "${SRV_ARGS[@]}" ||
+		return 1
+	srv_nginx_claims "$d/tokengate.conf"
+	srv_nginx_run "$d" "$port" \
+		"load_module ${SRV_NGINX_MODULE:-$builddir/ngx_http_tokengate_module.so};" || return 1
+	NGINX_MODULE_URL=http://127.0.0.1:$port
 }
 
 # ---------------------------------------------------------------- requests and checks
@@ -670,7 +728,11 @@ tg_checks() {
 	srv_req "$TG_URL" -H "Cookie: tg_session=$TOK_GOOD"
 	tg_allowed "cookie token, GET" alice
 	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD"
-	tg_refused "cookie token, POST without Origin or Referer" 403 invalid_request "$TOK_GOOD"
+	tg_allowed "cookie token, POST without Origin, Referer or Sec-Fetch-Site (no browser)" alice
+	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
+		-H "Sec-Fetch-Site: cross-site"
+	tg_refused "cookie token, POST with Sec-Fetch-Site: cross-site and no Origin" 403 \
+		invalid_request "$TOK_GOOD"
 	srv_req "$TG_URL" -X POST -d x=1 -H "Cookie: tg_session=$TOK_GOOD" \
 		-H "Origin: https://evil.example"
 	tg_refused "cookie token, POST from another origin" 403 invalid_request "$TOK_GOOD"

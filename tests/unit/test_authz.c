@@ -189,6 +189,20 @@ test_sources(const char *good)
 	req.authorization = NULL;
 	req.cookie = "tg_session=a; tg_session=b";
 	expect(&req, 400, "invalid_request", "cookie sent twice");
+	free(cookie);
+	cookie = tg_xasprintf("__Host-tg_session=%s", good);
+	req.cookie = cookie;
+	expect(&req, 200, NULL, "the __Host- cookie, as login sets it over HTTPS");
+	free(cookie);
+	cookie = tg_xasprintf("tg_session=garbage; __Host-tg_session=%s", good);
+	req.cookie = cookie;
+	expect(&req, 200, NULL, "__Host- wins over a plain cookie planted beside it");
+	free(cookie);
+	cookie = tg_xasprintf("__Host-tg_session=garbage; tg_session=%s", good);
+	req.cookie = cookie;
+	expect(&req, 401, "invalid_token", "a bad __Host- cookie is not passed over for the plain one");
+	req.cookie = "__Host-tg_session=a; __Host-tg_session=b";
+	expect(&req, 400, "invalid_request", "the __Host- cookie sent twice");
 	free(auth);
 	free(cookie);
 }
@@ -323,25 +337,40 @@ test_csrf(const char *good)
 		void (*change)(struct tg_tenant *t); /* NULL: acme as it is */
 		const char *method;
 		bool is_cookie; /* the token in a cookie; else in Authorization */
-		const char *origin, *referer;
+		const char *origin, *referer, *fetch_site, *host;
 		int status;
 		const char *error, *name;
 	} steps[] = {
-		{ NULL, "POST", true, NULL, NULL, 403, "invalid_request",
-		  "cookie + POST without Origin or Referer" },
-		{ NULL, "POST", true, "https://evil.example", NULL, 200, NULL,
-		  "a tenant without allowed origins checks only presence" },
-		{ set_origins, "POST", true, "https://evil.example", NULL, 403, "invalid_request",
-		  "cookie + POST from a foreign Origin" },
-		{ NULL, "POST", true, "https://APP.example.com:443", NULL, 200, NULL,
+		{ NULL, "POST", true, NULL, NULL, NULL, NULL, 200, NULL,
+		  "cookie + POST without Origin, Referer or Sec-Fetch-Site: no browser sent it" },
+		{ NULL, "POST", true, NULL, NULL, "cross-site", NULL, 403, "invalid_request",
+		  "Sec-Fetch-Site: cross-site without an Origin" },
+		{ NULL, "POST", true, NULL, NULL, "same-origin", NULL, 200, NULL,
+		  "Sec-Fetch-Site: same-origin without an Origin" },
+		{ NULL, "POST", true, "https://evil.example", NULL, NULL, "gw.example", 403,
+		  "invalid_request", "a tenant without allowed origins: a foreign Origin" },
+		{ NULL, "POST", true, "https://GW.example:443", NULL, "same-origin", "gw.example", 200,
+		  NULL, "a tenant without allowed origins: the request's own origin (https://Host)" },
+		{ NULL, "POST", true, "http://gw.example", NULL, NULL, "gw.example", 403,
+		  "invalid_request", "the own origin is HTTPS's when the request came over HTTPS" },
+		{ NULL, "POST", true, "https://gw.example", NULL, NULL, NULL, 403, "invalid_request",
+		  "no Host: no own origin to match" },
+		{ set_origins, "POST", true, "https://evil.example", NULL, NULL, NULL, 403,
+		  "invalid_request", "cookie + POST from a foreign Origin" },
+		{ NULL, "POST", true, "https://gw.example", NULL, NULL, "gw.example", 403,
+		  "invalid_request", "a tenant that lists origins: its own origin is not one" },
+		{ NULL, "POST", true, "https://APP.example.com:443", NULL, NULL, NULL, 200, NULL,
 		  "cookie + POST from an allowed Origin (normalised)" },
-		{ NULL, "POST", true, NULL, "https://app.example.com/page?x=1", 200, NULL,
+		{ NULL, "POST", true, "https://app.example.com", NULL, "cross-site", NULL, 200, NULL,
+		  "Sec-Fetch-Site: cross-site from an allowed Origin" },
+		{ NULL, "POST", true, NULL, "https://app.example.com/page?x=1", NULL, NULL, 200, NULL,
 		  "Referer stands in for Origin" },
-		{ NULL, "POST", true, NULL, "https://app.example.com.evil.example/", 403,
+		{ NULL, "POST", true, NULL, "https://app.example.com.evil.example/", NULL, NULL, 403,
 		  "invalid_request", "a Referer that only starts like the origin" },
-		{ NULL, "POST", true, "null", NULL, 403, "invalid_request", "Origin: null" },
-		{ NULL, "GET", true, "null", NULL, 200, NULL, "safe methods need no Origin" },
-		{ NULL, "DELETE", false, "null", NULL, 200, NULL,
+		{ NULL, "POST", true, "null", NULL, NULL, NULL, 403, "invalid_request", "Origin: null" },
+		{ NULL, "GET", true, "null", NULL, "cross-site", NULL, 200, NULL,
+		  "safe methods need no Origin" },
+		{ NULL, "DELETE", false, "null", NULL, "cross-site", NULL, 200, NULL,
 		  "Bearer tokens are not subject to the CSRF rule" },
 	};
 
@@ -350,7 +379,9 @@ test_csrf(const char *good)
 					     .cookie = steps[i].is_cookie ? cookie : NULL,
 					     .authorization = steps[i].is_cookie ? NULL : auth,
 					     .origin = steps[i].origin,
-					     .referer = steps[i].referer };
+					     .referer = steps[i].referer,
+					     .sec_fetch_site = steps[i].fetch_site,
+					     .host = steps[i].host };
 
 		if (steps[i].change)
 			update_tenant("acme", steps[i].change);

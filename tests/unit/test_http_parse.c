@@ -295,16 +295,48 @@ test_form_check(void)
 	is_int(http_form_check(NULL, 0, &why), TG_OK, "so does none");
 }
 
+static const struct http_cookie_attrs lax_secure = { true, "Lax", "/" };
+
 /* Whether http_cookie_format refuses (and leaves its out-parameter alone). */
 static bool
-is_refused(const char *name, const char *value, int64_t max_age)
+is_refused_with(const char *name, const char *value, const struct http_cookie_attrs *a,
+		int64_t max_age)
 {
 	char *sentinel = (char *)"untouched", *c = sentinel;
-	enum tg_err rc = http_cookie_format(name, value, max_age, &c);
+	enum tg_err rc = http_cookie_format(name, value, a, max_age, &c);
 
 	if (c != sentinel)
 		free(c);
 	return rc == TG_ERR_INVALID && c == sentinel;
+}
+
+static bool
+is_refused(const char *name, const char *value, int64_t max_age)
+{
+	return is_refused_with(name, value, &lax_secure, max_age);
+}
+
+/* The refresh cookie's attributes: plain HTTP (no Secure), Strict, scoped below the mount. */
+static void
+test_cookie_attrs(void)
+{
+	const struct http_cookie_attrs strict = { false, "Strict", "/auth/v1/token" };
+	char *c = NULL;
+
+	ok(http_cookie_format("tg_refresh", "abc", &strict, 60, &c) == TG_OK, "a scoped cookie");
+	is_str(c, "tg_refresh=abc; HttpOnly; SameSite=Strict; Path=/auth/v1/token; Max-Age=60",
+	       "no Secure, SameSite=Strict, the path as given");
+	free(c);
+	ok(is_refused_with("t", "v", &(struct http_cookie_attrs){ true, "Lax", "/a;b" }, 1),
+	   "';' in the path would add an attribute");
+	ok(is_refused_with("t", "v", &(struct http_cookie_attrs){ true, "Lax", "/a b" }, 1) &&
+	   is_refused_with("t", "v", &(struct http_cookie_attrs){ true, "Lax", "/a\r\n" }, 1),
+	   "a blank or CR LF in the path");
+	ok(is_refused_with("t", "v", &(struct http_cookie_attrs){ true, "Lax", "a" }, 1) &&
+	   is_refused_with("t", "v", &(struct http_cookie_attrs){ true, "Lax", "" }, 1),
+	   "a path that is not absolute");
+	ok(is_refused_with("t", "v", &(struct http_cookie_attrs){ true, "None", "/" }, 1),
+	   "SameSite=None is never ours");
 }
 
 static void
@@ -312,13 +344,13 @@ test_cookie_format(void)
 {
 	char *c = NULL;
 
-	ok(http_cookie_format("tg_session", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_", 900, &c) ==
-	   TG_OK, "a JWT makes a cookie");
+	ok(http_cookie_format("tg_session", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_",
+			      &lax_secure, 900, &c) == TG_OK, "a JWT makes a cookie");
 	is_str(c, "tg_session=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhIn0.c2ln-_; HttpOnly; Secure; "
 		  "SameSite=Lax; Path=/; Max-Age=900", "Set-Cookie value for a JWT");
 	free(c);
 	c = NULL;
-	ok(http_cookie_format("tg", "", 0, &c) == TG_OK, "an empty value clears");
+	ok(http_cookie_format("tg", "", &lax_secure, 0, &c) == TG_OK, "an empty value clears");
 	is_str(c, "tg=; HttpOnly; Secure; SameSite=Lax; Path=/; Max-Age=0", "clearing cookie");
 	free(c);
 	ok(is_refused("tg", "a;b", 1), "';' in the value would end it early");
@@ -346,5 +378,6 @@ main(void)
 	test_form();
 	test_form_check();
 	test_cookie_format();
+	test_cookie_attrs();
 	return done_testing();
 }

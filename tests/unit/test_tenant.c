@@ -72,7 +72,7 @@ test_defaults(void)
 	ok(t->refresh_reuse_grace == -1 &&
 		   json_object_object_get_ex(o, "refresh_reuse_grace", &v) && v == NULL,
 	   "refresh_reuse_grace unset: the configuration's, JSON null");
-	is_int(json_object_object_length(o), 26, "JSON carries all 26 fields");
+	is_int(json_object_object_length(o), 28, "JSON carries all 28 fields");
 	ok(t->session_idle_timeout == 0 && t->session_max_lifetime == 0,
 	   "no session limits by default");
 	json_object_put(o);
@@ -122,6 +122,8 @@ full_tenant(void)
 	t->jwks_alg = tg_xstrdup("RS256");
 	t->password_memory_kib = 65536;
 	t->password_iterations = 3;
+	t->login_title = tg_xstrdup("Acme \xc3\xa9quipe <members>");
+	t->login_stylesheet = tg_xstrdup("https://cdn.acme.example/login.css?v=2");
 	return t;
 }
 
@@ -150,6 +152,9 @@ test_round_trip(void)
 		is_int(back->max_sub_length, 1024, "max_sub_length round trip");
 		ok(back->password_memory_kib == 65536 && back->password_iterations == 3,
 		   "password parameters round trip");
+		ok(strcmp(back->login_title, "Acme \xc3\xa9quipe <members>") == 0 &&
+			   strcmp(back->login_stylesheet, "https://cdn.acme.example/login.css?v=2") == 0,
+		   "login_title and login_stylesheet round trip");
 		ok(back->max_auth_age == 900 && back->acr_map.n == 2 &&
 			   strcmp(back->acr_map.v[1], "otp=urn:acme:mfa") == 0 &&
 			   strcmp(back->require_typ, "application/at+jwt") == 0,
@@ -275,6 +280,54 @@ test_invalid(void)
 	expect_invalid("jwks_alg unknown", "{\"id\":\"a\",\"jwks_alg\":\"none\"}");
 }
 
+/* What the login page interpolates: one line of text, and a reference that cannot leave its slot. */
+static void
+test_login_theme(void)
+{
+	char longest[TG_LOGIN_TITLE_MAX + 2];
+
+	ok(tenant_login_title_is_valid("Acme members"), "a plain title");
+	ok(tenant_login_title_is_valid("Caf\xc3\xa9 <b>&</b>"),
+	   "a title with UTF-8 and markup characters (the page escapes them)");
+	memset(longest, 'x', TG_LOGIN_TITLE_MAX);
+	longest[TG_LOGIN_TITLE_MAX] = '\0';
+	ok(tenant_login_title_is_valid(longest), "a title of TG_LOGIN_TITLE_MAX bytes");
+	longest[TG_LOGIN_TITLE_MAX] = 'x';
+	longest[TG_LOGIN_TITLE_MAX + 1] = '\0';
+	ok(!tenant_login_title_is_valid(longest), "one byte more is refused, not cut");
+	ok(!tenant_login_title_is_valid(NULL) && !tenant_login_title_is_valid(""),
+	   "NULL and empty titles are refused");
+	ok(!tenant_login_title_is_valid("a\nb") && !tenant_login_title_is_valid("a\x7f"),
+	   "a title with a control character is refused");
+	ok(!tenant_login_title_is_valid("a\xc2\x85"), "a title with a C1 control is refused");
+	ok(!tenant_login_title_is_valid("a\xc3"), "a title with a cut UTF-8 sequence is refused");
+
+	ok(tenant_login_stylesheet_is_valid("/css/login.css"), "a path on the site");
+	ok(tenant_login_stylesheet_is_valid("https://cdn.acme.example:8443/a.css?v=1"),
+	   "an https URL with a port and a query");
+	ok(!tenant_login_stylesheet_is_valid("//evil.example/a.css"),
+	   "a scheme-relative URL (another site) is refused");
+	ok(!tenant_login_stylesheet_is_valid("http://cdn.acme.example/a.css"),
+	   "a plain-http URL is refused");
+	ok(!tenant_login_stylesheet_is_valid("css/login.css"), "a relative path is refused");
+	ok(!tenant_login_stylesheet_is_valid("https://") &&
+		   !tenant_login_stylesheet_is_valid("https:///a.css"),
+	   "an https URL without a host is refused");
+	ok(!tenant_login_stylesheet_is_valid("https://user@cdn.example/a.css"),
+	   "userinfo is refused");
+	/* Each would end the attribute or split the Content-Security-Policy's directive list. */
+	ok(!tenant_login_stylesheet_is_valid("/a.css\"onload=x") &&
+		   !tenant_login_stylesheet_is_valid("/a.css'") &&
+		   !tenant_login_stylesheet_is_valid("/a.css>") &&
+		   !tenant_login_stylesheet_is_valid("https://a.example; script-src *") &&
+		   !tenant_login_stylesheet_is_valid("https://a.example,b") &&
+		   !tenant_login_stylesheet_is_valid("/a b.css"),
+	   "quotes, '>', ';', ',' and spaces are refused");
+	expect_invalid("login_title with a newline", "{\"id\":\"a\",\"login_title\":\"a\\nb\"}");
+	expect_invalid("login_stylesheet over http",
+		       "{\"id\":\"a\",\"login_stylesheet\":\"http://a.example/x.css\"}");
+}
+
 int
 main(void)
 {
@@ -284,6 +337,7 @@ main(void)
 	test_nulls();
 	test_typ();
 	test_invalid();
+	test_login_theme();
 	tenant_free(NULL);
 	tenant_list_free(NULL, 0);
 	ok(1, "freeing NULL is a no-op");
