@@ -9,7 +9,7 @@
  */
 #include "base/log.h"
 
-#include "../lib/api_store.h"
+#include "../lib/api_issue.h"
 
 #define ACME_KEY "tgk_acme-unit-test-key-0123456789abcdefghijkl"
 #define GLOBEX_KEY "tgk_globex-unit-test-key-0123456789abcdefghij"
