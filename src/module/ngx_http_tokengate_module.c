@@ -327,6 +327,9 @@ ngx_http_tokengate_facts(ngx_http_request_t *r, const ngx_http_tokengate_loc_con
 	q->origin = ngx_http_tokengate_header(r, (u_char *)"Origin", ", ");
 	q->referer = ngx_http_tokengate_header(r, (u_char *)"Referer", ", ");
 	q->forwarded_proto = ngx_http_tokengate_header(r, (u_char *)"X-Forwarded-Proto", ", ");
+	/* The CSRF rule's: where a browser says the request comes from, and the own origin's host. */
+	q->sec_fetch_site = ngx_http_tokengate_header(r, (u_char *)"Sec-Fetch-Site", ", ");
+	q->host = ngx_http_tokengate_header(r, (u_char *)"Host", ", ");
 #if (NGX_HTTP_SSL)
 	if (r->connection->ssl)
 		q->https = "on";

@@ -156,7 +156,7 @@ void authz_cookie_name(const struct tg_config *cfg, bool is_https,
  * the API's login, logout and cookie calls: a browser says where a request
  * comes from with Origin (else Referer) and Sec-Fetch-Site. true when it
  * says neither (a non-browser client), or its origin is one of t's allowed
- * origins (t NULL or listing none: the request's own, scheme://Host); a
+ * origins or the request's own (scheme://Host: same-origin is never CSRF); a
  * Sec-Fetch-Site of cross-site needs such an origin too. Otherwise false.
  */
 bool authz_origin_allows(const struct tg_config *cfg, const struct tg_tenant *t,

@@ -178,8 +178,10 @@ test_return_to(void)
 	strlist_add(&t->allowed_origins, "https://app.example.com");
 	ok(login_return_to_ok(cfg, t, &req, "https://app.example.com/x"),
 	   "return_to: a URL of an allowed origin");
-	ok(!login_return_to_ok(cfg, t, &req, "https://gw.example/x"),
-	   "return_to: a tenant's list replaces the own origin");
+	ok(login_return_to_ok(cfg, t, &req, "https://gw.example/x"),
+	   "return_to: the own origin beside a tenant's list");
+	ok(!login_return_to_ok(cfg, t, &req, "https://app.example.org/x"),
+	   "return_to: an origin neither listed nor the own");
 	tenant_free(t);
 }
 
@@ -367,8 +369,8 @@ test_csrf(void)
 			       .body = "{\"email\":\"alice@example.com\",\"password\":\"x\"}" },
 	       401, "invalid_credentials", "login from the own origin gets to the password");
 	expect(&(struct call){ .path = "/v1/login", .tenant = "globex", .host = "gw.example",
-			       .origin = "http://gw.example", .body = body },
-	       403, "invalid_request", "login to a tenant listing origins, from another");
+			       .origin = "https://app.example.org", .body = body },
+	       403, "invalid_request", "login to a tenant listing origins, from one it does not list");
 	expect(&(struct call){ .path = "/v1/login", .tenant = "globex", .host = "gw.example",
 			       .origin = "https://app.globex.example", .fetch_site = "cross-site",
 			       .body = body },
