@@ -28,6 +28,7 @@ enum cfg_type {
 	CFG_LOG_SINK,     /* stderr or syslog */
 	CFG_LOG_FACILITY, /* a syslog facility name */
 	CFG_ADDRS,     /* addresses or CIDR prefixes, separated by spaces or commas */
+	CFG_BOOL,      /* yes/no, on/off, true/false */
 };
 
 struct cfg_key {
@@ -60,6 +61,12 @@ static const struct cfg_key keys[] = {
 	/* A request that meets a new kid waits for the fetch: a few seconds at most. */
 	{ "jwks_fetch_timeout", CFG_INT, 1, 30, "2", OFF(jwks_fetch_timeout) },
 	{ "password_blocklist", CFG_PATH, 1, 4096, NULL, OFF(password_blocklist) },
+	{ "login_free_failures", CFG_INT, 1, 1000, "5", OFF(login_free_failures) },
+	{ "login_free_failures_per_address", CFG_INT, 1, 100000, "20",
+	  OFF(login_free_failures_per_address) },
+	{ "login_max_backoff", CFG_INT, 1, 86400, "900", OFF(login_max_backoff) },
+	{ "login_failure_ttl", CFG_INT, 1, 7 * 86400, "3600", OFF(login_failure_ttl) },
+	{ "log_emails", CFG_BOOL, 0, 0, "no", OFF(log_emails) },
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -262,6 +269,8 @@ set_value(struct tg_config *c, const struct cfg_key *k, const char *v, char msg[
 		return NULL;
 	case CFG_ADDRS:
 		return parse_addrs(v, field, msg);
+	case CFG_BOOL:
+		return parse_bool(v, field);
 	case CFG_PATH:
 	case CFG_TOKEN:
 	case CFG_QUOTABLE:
@@ -337,6 +346,12 @@ check_config(const struct tg_config *c, const char *name, struct tg_why *why)
 		return tg_fail(why, TG_ERR_INVALID, "%s: no database: set `database = "
 			       "/var/lib/tokengate` (the directory `tokengatectl init` created) or "
 			       "TOKENGATE_DB", name);
+	/* A counter forgotten before its wait is over would end the wait early. */
+	if (c->login_failure_ttl < c->login_max_backoff)
+		return tg_fail(why, TG_ERR_INVALID, "%s: login_failure_ttl (%lld s) is shorter than "
+			       "login_max_backoff (%lld s): raise login_failure_ttl to at least "
+			       "login_max_backoff", name, (long long)c->login_failure_ttl,
+			       (long long)c->login_max_backoff);
 	return TG_OK;
 }
 

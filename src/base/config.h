@@ -48,6 +48,12 @@ struct tg_config {
 	int64_t jwks_min_interval;  /* seconds between fetches of one tenant's key set on unknown kids */
 	int64_t jwks_fetch_timeout; /* seconds one fetch of a key set may take, all included */
 	char *password_blocklist;   /* users' passwords refused (base/blocklist.h); NULL: none */
+	/* Failed logins (model/throttle.h): free ones per account and per address, then a doubling wait. */
+	int64_t login_free_failures;
+	int64_t login_free_failures_per_address;
+	int64_t login_max_backoff;  /* seconds the wait never exceeds */
+	int64_t login_failure_ttl;  /* seconds after its last failure a counter is forgotten */
+	bool log_emails;            /* login audit lines show the email, not a hash of it */
 };
 
 #define TG_REFRESH_REUSE_GRACE_MAX 300 /* a short grace: longer ones blunt reuse detection */

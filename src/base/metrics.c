@@ -47,15 +47,23 @@ struct tenant_slot {
 	_Atomic uint64_t n[NCOLUMNS];
 };
 
+/* The counters the file's first layout held (up to METRICS_DB_ERROR); the rest come after it. */
+#define FIRST_COUNTERS (METRICS_DB_ERROR + 1)
+
 struct metrics_page {
 	_Atomic uint64_t magic;
-	_Atomic uint64_t counter[METRICS_COUNT];
+	_Atomic uint64_t counter[FIRST_COUNTERS];
 	struct {
 		_Atomic uint64_t bucket[NBUCKETS + 1]; /* not cumulative; the last is +Inf */
 		_Atomic uint64_t sum_ns;
 	} verify[TG_ALG_COUNT];
 	/* Slot 0 is tenant="": no known tenant, or no free slot left. */
 	struct tenant_slot tenant[METRICS_TENANT_SLOTS];
+	/*
+	 * Counters added since, appended: the file is grown, never rewritten,
+	 * so one written by an older tokengate keeps every offset it had.
+	 */
+	_Atomic uint64_t later[METRICS_COUNT - FIRST_COUNTERS];
 };
 
 /*
@@ -136,11 +144,17 @@ metrics_close(void)
 	page_dir = NULL;
 }
 
+static _Atomic uint64_t *
+counter_of(enum metrics_counter c)
+{
+	return c < FIRST_COUNTERS ? &page->counter[c] : &page->later[c - FIRST_COUNTERS];
+}
+
 void
 metrics_add_n(enum metrics_counter c, uint64_t n)
 {
 	if (page)
-		atomic_fetch_add_explicit(&page->counter[c], n, memory_order_relaxed);
+		atomic_fetch_add_explicit(counter_of(c), n, memory_order_relaxed);
 }
 
 void
@@ -241,6 +255,9 @@ static const struct {
 	[METRICS_DB_ERROR] = { "tokengate_db_errors_total",
 			       "Database errors logged: calls that failed after their "
 			       "retries, and recoveries." },
+	[METRICS_LOGIN_FAILED] = { "tokengate_login_failures_total",
+				   "Failed logins counted by the login throttle (each also "
+				   "logged as login_failed)." },
 };
 
 static const char *
@@ -331,7 +348,7 @@ metrics_render(char **out, struct tg_why *why)
 	for (size_t c = 0; c < METRICS_COUNT; c++)
 		fprintf(f, "# HELP %s %s\n# TYPE %s counter\n%s %llu\n", counters[c].name,
 			counters[c].help, counters[c].name, counters[c].name,
-			(unsigned long long)atomic_load_explicit(&page->counter[c],
+			(unsigned long long)atomic_load_explicit(counter_of(c),
 								 memory_order_relaxed));
 	fprintf(f, "# HELP tokengate_decisions_total Authorizer decisions by tenant, decision and "
 		"reason; tenant=\"\" counts requests with no known tenant and the tenants beyond "

@@ -29,6 +29,8 @@ enum metrics_counter {
 	METRICS_SESSION_REVOKED,
 	METRICS_DB_RETRY,
 	METRICS_DB_ERROR,
+	/* from here on, kept at the end of the file (metrics.c: the file only grows) */
+	METRICS_LOGIN_FAILED,
 	METRICS_COUNT
 };
 

@@ -11,6 +11,9 @@
 
 #include "role/api.h"
 #include "model/session.h"
+#include "model/throttle.h"
+
+#include <time.h>
 
 struct json_object;
 
@@ -91,6 +94,10 @@ const struct tg_tenant *api_tenant(const struct api_ctx *c, const char *id);
 char *api_arg(const struct api_ctx *c, size_t i);
 /* The bucket's token, or false with 429 (or 503/500) answered. */
 bool api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant);
+/* Retry-After: seconds, on a 429 just answered. */
+void api_retry_after(struct api_ctx *c, int64_t seconds);
+/* 200 {"sessions": sessions_owned, "next_cursor": next_cursor or null}: a listing's page. */
+void api_json_page(struct api_ctx *c, struct json_object *sessions_owned, const char *next_cursor);
 
 /*
  * Reads the body: false with 415, 413 or 400 answered. No body (no or zero
@@ -168,6 +175,33 @@ void api_session_end_user(struct api_ctx *c);
 /* 400: a user id with "/" in a logout's path, naming the body form. */
 void api_session_user_slash(struct api_ctx *c);
 void api_session_refresh(struct api_ctx *c);
+
+/* The handlers of api_me.c: a user's own sessions (the caller's token or cookie). */
+void api_me_sessions(struct api_ctx *c);
+void api_me_session_logout(struct api_ctx *c);
+void api_me_logout_others(struct api_ctx *c);
+
+/*
+ * The failed-login throttle around a login (api_throttle.c). Before the
+ * password is looked at: api_throttle_begin, which answers 429 with
+ * Retry-After (or 503/500) and returns false when the account (tenant and
+ * email, as typed: normalised here) or the client address must still wait.
+ * After it: api_throttle_failed for every refusal the caller answers alike
+ * (unknown email, wrong password, disabled user, wrong second factor),
+ * reason naming which for the audit line only, or api_throttle_succeeded.
+ * tenant (any text; one that is no tenant counts as none) and email are
+ * borrowed and must outlive th.
+ */
+struct api_throttle {
+	const char *tenant; /* NULL: not a tenant of the keyring */
+	const char *email;
+	struct tg_throttle_key account, addr;
+	struct timespec begun; /* CLOCK_MONOTONIC at the check */
+};
+bool api_throttle_begin(struct api_ctx *c, const char *tenant, const char *email,
+			struct api_throttle *th);
+void api_throttle_failed(struct api_ctx *c, const struct api_throttle *th, const char *reason);
+void api_throttle_succeeded(struct api_ctx *c, const struct api_throttle *th);
 
 /* The handlers of login_page.c. */
 void api_login_page(struct api_ctx *c);

@@ -269,12 +269,34 @@ out:
 	session_free(s);
 }
 
+/*
+ * The throttle's check (api_throttle.c) for account, before anything is
+ * hashed or a code checked. A form it refuses goes back to its page with
+ * error=throttled; everything else gets its 429 with Retry-After.
+ */
+static bool
+throttle_begin(struct api_ctx *c, const struct login_req *l, const char *page,
+	       const char *tenant, const char *account, struct api_throttle *th)
+{
+	char *url;
+
+	if (api_throttle_begin(c, tenant, account, th))
+		return true;
+	if (l->b.form && c->r->status == 429) {
+		url = page_url(c, page, LOGIN_ERROR_THROTTLED, l->return_to, tenant);
+		api_redirect(c, url);
+		free(url);
+	}
+	return false;
+}
+
 /* POST /v1/login */
 void
 api_login(struct api_ctx *c)
 {
 	static const char *const fields[] = { "email", "password", "tenant", "return_to", NULL };
 	struct tg_user *u = NULL;
+	struct api_throttle th;
 	struct login_req l;
 	enum tg_err rc;
 
@@ -285,15 +307,19 @@ api_login(struct api_ctx *c)
 		api_error(c, 400, "invalid_request", "send \"email\" and \"password\"");
 		goto out;
 	}
-	/* Throttling (branch throttle): its check goes here, before any hashing. */
+	/* Before any hashing: a locked account costs no Argon2id, and is answered alike. */
+	if (!throttle_begin(c, &l, "/v1/login", l.tenant, l.email, &th))
+		goto out;
 	rc = credentials(c, &l, &u);
-	/* ... and its note of the outcome here: u is the user on success, NULL on a refusal. */
-	if (rc != TG_OK)
+	if (rc != TG_OK) {
 		api_fail(c, rc, "checking the password");
-	else if (!u)
+	} else if (!u) {
+		api_throttle_failed(c, &th, "credentials");
 		bad_credentials(c, &l);
-	else
+	} else {
+		api_throttle_succeeded(c, &th);
 		start_session(c, &l, u);
+	}
 out:
 	user_free(u);
 	login_req_fini(&l);
@@ -360,6 +386,7 @@ api_login_otp(struct api_ctx *c)
 {
 	static const char *const fields[] = { "code", "return_to", NULL };
 	struct authz_decision d = { 0 };
+	struct api_throttle th;
 	struct login_req l;
 	enum tg_err rc;
 
@@ -379,14 +406,19 @@ api_login_otp(struct api_ctx *c)
 			  "(or a recovery code)");
 		goto out;
 	}
-	/* Throttling (branch throttle): its check and its note of rc go around this call. */
+	/* The second factor's account is the user id: guessing codes is throttled too. */
+	if (!throttle_begin(c, &l, "/v1/login/otp", d.tenant, d.user, &th))
+		goto out;
 	rc = second_factor(c, d.tenant, d.user, l.code);
-	if (rc == TG_ERR_REJECTED)
+	if (rc == TG_ERR_REJECTED) {
+		api_throttle_failed(c, &th, "otp");
 		bad_code(c, &l, d.tenant, LOGIN_ERROR_OTP);
-	else if (rc != TG_OK)
+	} else if (rc != TG_OK) {
 		api_fail(c, rc, "checking the code");
-	else
+	} else {
+		api_throttle_succeeded(c, &th);
 		add_otp(c, &l, d.sid);
+	}
 out:
 	authz_decision_fini(&d);
 	login_req_fini(&l);

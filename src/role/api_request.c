@@ -130,6 +130,26 @@ api_arg(const struct api_ctx *c, size_t i)
 	return tg_xstrndup(c->args->v[i].p, c->args->v[i].len);
 }
 
+void
+api_retry_after(struct api_ctx *c, int64_t seconds)
+{
+	char secs[24];
+
+	snprintf(secs, sizeof(secs), "%lld", (long long)seconds);
+	http_header_add(c->r, "Retry-After", secs);
+}
+
+void
+api_json_page(struct api_ctx *c, struct json_object *sessions_owned, const char *next_cursor)
+{
+	struct json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "sessions", sessions_owned);
+	json_object_object_add(o, "next_cursor", next_cursor ? json_object_new_string(next_cursor)
+							     : NULL);
+	api_json(c, 200, o);
+}
+
 bool
 api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant)
 {
@@ -138,7 +158,6 @@ api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant)
 						  : c->env->cfg->rate_limit_per_key;
 	int64_t burst = t && t->rate_limit_burst ? t->rate_limit_burst : c->env->cfg->rate_limit_burst;
 	int64_t retry = 1;
-	char secs[24];
 	enum tg_err rc;
 
 	if (rate == 0)
@@ -152,8 +171,7 @@ api_rate_take(struct api_ctx *c, const char *bucket, const char *tenant)
 	}
 	api_error(c, 429, "rate_limited", "too many requests (%lld per second, burst %lld); retry "
 		  "after %lld s", (long long)rate, (long long)burst, (long long)retry);
-	snprintf(secs, sizeof(secs), "%lld", (long long)retry);
-	http_header_add(c->r, "Retry-After", secs);
+	api_retry_after(c, retry);
 	return false;
 }
 

@@ -407,7 +407,7 @@ api_session_list(struct api_ctx *c)
 	static const char *const fields[] = { "user_id", "limit", "cursor", NULL };
 	const char *q = c->req->query_string ? c->req->query_string : "";
 	struct store_session_page page = { 0 };
-	struct json_object *o, *arr;
+	struct json_object *arr;
 	char *user = NULL, *cursor = NULL;
 	size_t limit;
 	enum tg_err rc;
@@ -435,11 +435,7 @@ api_session_list(struct api_ctx *c)
 	arr = json_object_new_array();
 	for (size_t i = 0; i < page.n; i++)
 		json_object_array_add(arr, session_to_json(page.v[i], c->env->now));
-	o = json_object_new_object();
-	json_object_object_add(o, "sessions", arr);
-	json_object_object_add(o, "next_cursor", page.next_cursor ?
-				 json_object_new_string(page.next_cursor) : NULL);
-	api_json(c, 200, o);
+	api_json_page(c, arr, page.next_cursor);
 out:
 	store_session_page_fini(&page);
 	free(cursor);

@@ -23,6 +23,8 @@
  *   rate             bucket name             -> rate record v1 (below)
  *   users            tenant '\0' user id     -> user record v1 (model/user.h, store_user.c)
  *   user_email       tenant '\0' email       -> user id (normalised email, unique per tenant)
+ *   login_throttle   throttle key (model/throttle.h) -> failed-login counter v1 (store_throttle.c)
+ *   meta             "throttle_sweep"        -> the throttle key the counters' sweep goes on from
  * Key record v1: u8 version=1, u8 state, u8 use, u8 alg name length L,
  *   L bytes alg name, i64 created (BE), u32 material length M (BE), M bytes
  *   material (keys_export form). The alg is stored by name so that

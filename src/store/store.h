@@ -19,6 +19,7 @@
 #include "model/keyrec.h"
 #include "model/session.h"
 #include "model/tenant.h"
+#include "model/throttle.h"
 #include "model/user.h"
 
 struct tg_store;
@@ -231,8 +232,9 @@ enum tg_err store_refresh_session(struct tg_store *s, const unsigned char hash[T
  * revocation) lies before now - grace, each with its refresh tokens and
  * index entries, oldest first within each of the expiry index's shards, in
  * short transactions; then a few batches of a logout or tenant removal that
- * was cut short (see store_session_revoke_user). *removed (may be NULL) gets
- * how many records went (sessions and refresh tokens).
+ * was cut short (see store_session_revoke_user), then the expired failed-login
+ * counters (store_throttle_sweep). *removed (may be NULL) gets how many
+ * records went (sessions, refresh tokens and counters).
  */
 enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit,
 			size_t *removed);
@@ -248,6 +250,36 @@ enum tg_err store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t l
  */
 enum tg_err store_ratelimit_take(struct tg_store *s, const char *bucket, int64_t rate,
 				 int64_t burst, int64_t now_ms, int64_t *retry_after);
+
+/* ---- failed-login counters (store_throttle.c): the arithmetic is model/throttle.c's */
+
+/*
+ * Before a login is tried: TG_ERR_LIMITED with *retry_after (seconds, the
+ * longer of the two waits) when the account's counter (account_free free
+ * failures) or the address's (addr_free; addr->len 0: none) still makes it
+ * wait at now_ms. One read transaction; a counter is never changed here.
+ */
+enum tg_err store_throttle_check(struct tg_store *s, const struct tg_throttle_key *account,
+				 const struct tg_throttle_key *addr,
+				 const struct tg_throttle_policy *p, int64_t now_ms,
+				 int64_t *retry_after);
+/*
+ * A failed login: both counters count it in one transaction, so attempts
+ * failing at once in many processes are each counted. *failures (may be
+ * NULL): the account's count now. Not flushed: a crash forgets the last few.
+ */
+enum tg_err store_throttle_fail(struct tg_store *s, const struct tg_throttle_key *account,
+				const struct tg_throttle_key *addr,
+				const struct tg_throttle_policy *p, int64_t now_ms,
+				int64_t *failures);
+/* A login that succeeded: the account's counter goes (the address's stays). */
+enum tg_err store_throttle_succeed(struct tg_store *s, const struct tg_throttle_key *account);
+/*
+ * Deletes counters expired by now_ms, at most a few thousand looked at per
+ * call in short transactions, going on where the last call (of any process)
+ * stopped; store_sweep calls it. *removed (may be NULL): how many went.
+ */
+enum tg_err store_throttle_sweep(struct tg_store *s, int64_t now_ms, size_t *removed);
 
 /* ---- users of first-party login (store_user.c); emails are normalised here too */
 

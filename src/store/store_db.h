@@ -44,6 +44,7 @@ enum store_table {
 	T_JOBS,
 	T_USERS,
 	T_USER_EMAIL,
+	T_THROTTLE,
 	T_COUNT
 };
 

@@ -84,6 +84,7 @@ static const char *const table_names[T_COUNT] = {
 	[T_JOBS] = "jobs",
 	[T_USERS] = "users",
 	[T_USER_EMAIL] = "user_email",
+	[T_THROTTLE] = "login_throttle",
 };
 
 

@@ -134,6 +134,12 @@ store_sweep(struct tg_store *s, int64_t now, int64_t grace, size_t limit, size_t
 		rc = store_jobs_resume(s, now, JOB_BATCHES_PER_SWEEP, &job_records);
 		records += job_records;
 	}
+	if (rc == TG_OK) {
+		size_t counters = 0;
+
+		rc = store_throttle_sweep(s, now * 1000, &counters);
+		records += counters;
+	}
 	if (rc == TG_OK && removed)
 		*removed = records;
 	return rc;

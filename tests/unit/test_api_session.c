@@ -11,8 +11,7 @@
 
 #include "base/log.h"
 
-#include "../lib/api_store_call.h"
-#include "../lib/find_named.h"
+#include "../lib/api_issue.h"
 
 #define ACME_KEY "tgk_acme-unit-test-key-0123456789abcdefghijkl"
 #define GLOBEX_KEY "tgk_globex-unit-test-key-0123456789abcdefghij"
@@ -31,69 +30,12 @@ num(const struct result *res, const char *name)
 	return -1;
 }
 
-TG_DEFINE_FIND_NAMED(header, struct http_response, headers, nheaders)
-
 /* RFC 6749 5.1, 5.2: neither a token nor its refusal may be kept by any cache. */
 static bool
 is_uncached(const struct http_response *r)
 {
 	return header(r, "Cache-Control") && strcmp(header(r, "Cache-Control"), "no-store") == 0 &&
 	       header(r, "Pragma") && strcmp(header(r, "Pragma"), "no-cache") == 0;
-}
-
-static char *
-bearer(const char *tok)
-{
-	return tg_xasprintf("Bearer %s", tok);
-}
-
-/* GET /v1/authorize with the token: its status. */
-static int
-authorize(const char *tok)
-{
-	char *auth = bearer(tok);
-	struct result res;
-	int status;
-
-	call(&(struct call){ "GET", "/v1/authorize", .authorization = auth }, &res);
-	status = res.status;
-	result_fini(&res);
-	free(auth);
-	return status;
-}
-
-struct issued {
-	char *sid, *access, *refresh;
-};
-
-static void
-issued_fini(struct issued *i)
-{
-	free(i->sid);
-	free(i->access);
-	free(i->refresh);
-}
-
-static bool
-issue(const char *key, const char *body, struct issued *out)
-{
-	char *auth = bearer(key);
-	struct result res;
-	bool is_ok;
-
-	call(&(struct call){ "POST", "/v1/sessions", .authorization = auth, .body = body }, &res);
-	is_ok = res.status == 201 && str(&res, "session_id") && str(&res, "access_token") &&
-		str(&res, "refresh_token");
-	if (is_ok) {
-		out->sid = tg_xstrdup(str(&res, "session_id"));
-		out->access = tg_xstrdup(str(&res, "access_token"));
-		out->refresh = tg_xstrdup(str(&res, "refresh_token"));
-	} else {
-		diag("issue: %d %s", res.status, res.r.body ? res.r.body : "");
-	}
-	result_fini(&res);
-	free(auth);
-	return is_ok;
 }
 
 static void

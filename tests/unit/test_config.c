@@ -57,6 +57,32 @@ test_defaults(void)
 	is_int(c->rate_limit_per_key, 10, "rate_limit_per_key default");
 	is_int(c->rate_limit_burst, 20, "rate_limit_burst default");
 	is_int(c->refresh_reuse_grace, 10, "refresh_reuse_grace default");
+	is_int(c->login_free_failures, 5, "login_free_failures default");
+	is_int(c->login_free_failures_per_address, 20, "login_free_failures_per_address default");
+	is_int(c->login_max_backoff, 900, "login_max_backoff default");
+	is_int(c->login_failure_ttl, 3600, "login_failure_ttl default");
+	ok(!c->log_emails, "log_emails defaults to no");
+	config_free(c);
+}
+
+/* The login throttle's keys, and the rule that spans two of them. */
+static void
+test_login_keys(void)
+{
+	struct tg_why why = { "" };
+	struct tg_config *c = parse("login_free_failures = 2\nlogin_max_backoff = 4\n"
+				    "login_failure_ttl = 4\nlog_emails = yes\n", "/x", &why);
+
+	ok(c && c->login_free_failures == 2 && c->login_max_backoff == 4 &&
+	   c->login_failure_ttl == 4 && c->log_emails, "login keys and log_emails = yes read");
+	config_free(c);
+	c = parse("log_emails = maybe\n", "/x", &why);
+	ok(!c && strstr(why.text, "log_emails") && strstr(why.text, "expected yes or no"),
+	   "log_emails takes yes or no: %s", why.text);
+	config_free(c);
+	c = parse("login_max_backoff = 600\nlogin_failure_ttl = 60\n", "/x", &why);
+	ok(!c && strstr(why.text, "login_failure_ttl") && strstr(why.text, "at least"),
+	   "a ttl shorter than the longest wait is refused: %s", why.text);
 	config_free(c);
 }
 
@@ -325,6 +351,7 @@ main(void)
 {
 	test_defaults();
 	test_values();
+	test_login_keys();
 	test_errors();
 	test_https_rule();
 	test_proxies();

@@ -2,7 +2,8 @@
  * The counters file (base/metrics.c) in a real directory with real
  * processes: counts made by forked children through their own mappings are
  * in the parent's totals, tenants beyond the slots fall into tenant="", a
- * histogram is cumulative, a foreign file is refused, and nothing is counted
+ * histogram is cumulative, a file of the older layout grows keeping its counts,
+ * a foreign file is refused, and nothing is counted
  * or rendered before a file is mapped.
  */
 #include "base/metrics.h"
@@ -130,6 +131,37 @@ test_histogram(void)
 	free(text);
 }
 
+/*
+ * A file written before tokengate_login_failures_total existed is 8 bytes
+ * shorter: it is grown, and the counts it held stay where they were.
+ */
+static void
+test_older_file(const char *dir)
+{
+	char *path = tg_xasprintf("%s/%s", dir, METRICS_FILE), *text;
+	long long hits;
+	struct stat st;
+
+	text = render();
+	hits = value_of(text, "tokengate_cache_hits_total");
+	free(text);
+	metrics_close();
+	ok(stat(path, &st) == 0 && truncate(path, st.st_size - 8) == 0,
+	   "the file cut to the layout before the login counter");
+	ok(metrics_open(dir, NULL) == TG_OK, "it still maps");
+	text = render();
+	ok(hits > 0 && value_of(text, "tokengate_cache_hits_total") == hits,
+	   "its counts kept (%lld cache hits)", hits);
+	is_int(value_of(text, "tokengate_login_failures_total"), 0, "the new counter starts at 0");
+	free(text);
+	metrics_add(METRICS_LOGIN_FAILED);
+	text = render();
+	is_int(value_of(text, "tokengate_login_failures_total"), 1, "and counts");
+	ok(stat(path, &st) == 0 && (size_t)st.st_size % 8 == 0, "the file grew back");
+	free(text);
+	free(path);
+}
+
 static void
 test_foreign_file(const char *dir)
 {
@@ -154,6 +186,7 @@ main(void)
 
 	test_not_open();
 	test_sum_over_processes(dir);
+	test_older_file(dir);
 	test_bounded_tenants();
 	test_histogram();
 	ok(mkdir(other, 0700) == 0 && metrics_open(other, NULL) == TG_OK, "another directory");
