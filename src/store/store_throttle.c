@@ -68,11 +68,15 @@ throttle_read(struct tg_store *s, DB_TXN *txn, struct store_call *c,
 	*t = (struct tg_throttle){ 0 };
 	ret = store_fetch(s, T_THROTTLE, txn, key->b, key->len, flags, &d, &is_found);
 	p = d.data;
-	if (ret == 0 && is_found && (d.size != THROTTLE_LEN || p[0] != THROTTLE_VERSION)) {
-		ret = store_corrupt(s, c, "login_throttle");
-	} else if (ret == 0 && is_found) {
+	if (ret == 0 && is_found && d.size == THROTTLE_LEN && p[0] == THROTTLE_VERSION) {
 		t->failures = (int64_t)bytes_get_u64(p + 1);
 		t->last_ms = (int64_t)bytes_get_u64(p + 9);
+	}
+	/* A count or time below zero was never written: the arithmetic on it could overflow. */
+	if (ret == 0 && is_found && (d.size != THROTTLE_LEN || p[0] != THROTTLE_VERSION ||
+				     t->failures < 0 || t->last_ms < 0)) {
+		*t = (struct tg_throttle){ 0 };
+		ret = store_corrupt(s, c, "login_throttle");
 	}
 	store_dbt_free(&d);
 	return ret;

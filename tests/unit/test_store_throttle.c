@@ -5,7 +5,10 @@
  * failing at once are each counted, and expired counters are swept (in
  * batches that go on where the last sweep stopped).
  */
+#include "../lib/store_call.h"
 #include "../lib/store_fixture.h"
+
+#include "base/bytes.h"
 
 #include "model/throttle.h"
 
@@ -199,6 +202,45 @@ test_sweep(struct tg_store *s)
 	is_int(check(s, "late@example.com", NULL, later, &retry), TG_OK, "late's counter is gone");
 }
 
+/* A counter record as a damaged file could hold it: a version, a count and a time. */
+struct raw_op {
+	struct store_call call;
+	const struct tg_throttle_key *key;
+	int64_t failures, last_ms;
+};
+
+static int
+raw_put_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+{
+	struct raw_op *op = STORE_OP_OF(c, struct raw_op);
+	unsigned char rec[1 + 8 + 8 + 8] = { 1 };
+
+	bytes_put_u64(rec + 1, (uint64_t)op->failures);
+	bytes_put_u64(rec + 9, (uint64_t)op->last_ms);
+	bytes_put_u64(rec + 17, (uint64_t)INT64_MAX);
+	return store_put(s, T_THROTTLE, txn, op->key->b, op->key->len, rec, sizeof(rec));
+}
+
+/* Values the store never writes are refused as damage, never used in the wait's arithmetic. */
+static void
+test_damaged(struct tg_store *s)
+{
+	static const int64_t bad[][2] = { { 9, INT64_MIN }, { -1, T0 }, { INT64_MIN, T0 } };
+	struct tg_throttle_key a, i;
+	int64_t retry;
+
+	keys("damaged@example.com", "192.0.2.77", &a, &i);
+	for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
+		struct raw_op op = { .key = &a, .failures = bad[k][0], .last_ms = bad[k][1] };
+
+		if (call_run(s, &op.call, raw_put_body, NULL, STORE_WRITE) != TG_OK)
+			diag("could not write the damaged counter");
+		is_int(store_throttle_check(s, &a, &i, &pol, T0, &retry), TG_ERR_DB,
+		       "a counter of %lld failures at %lld ms: damage, TG_ERR_DB",
+		       (long long)bad[k][0], (long long)bad[k][1]);
+	}
+}
+
 int
 main(void)
 {
@@ -208,6 +250,7 @@ main(void)
 		return done_testing();
 	test_account_and_addr(f.s);
 	test_threads(f.s);
+	test_damaged(f.s);
 	store_close(f.s);
 	f.s = NULL;
 	test_processes(f.dir);
