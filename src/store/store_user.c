@@ -40,6 +40,8 @@ struct uop {
 	bool had_totp;                   /* out: a TOTP secret was there before the change */
 	int64_t step;                    /* out: the TOTP step used */
 	size_t left;                     /* out: recovery codes left */
+	/* A use of the second factor: checks op->code against u and, when it passes, spends it in u. */
+	enum tg_err (*spend)(struct uop *op, struct tg_user *u);
 };
 
 static void
@@ -368,32 +370,51 @@ store_user_totp_clear(struct tg_store *s, const char *tenant, const char *email,
 
 /* ------------------------------------------------------------ the second factor used */
 
+/* A TOTP code: valid in its window and of a later step than the last one used, which it becomes. */
+static enum tg_err
+spend_totp(struct uop *op, struct tg_user *u)
+{
+	int64_t step = -1;
+	enum tg_err rc = user_has_totp(u) ? totp_verify(&u->totp_secret, op->code, op->now,
+							TOTP_WINDOW, &step)
+					  : TG_ERR_NOT_FOUND;
+
+	if (rc == TG_OK && totp_is_replay(step, u->totp_last_step))
+		rc = TG_ERR_REJECTED;
+	if (rc == TG_OK)
+		u->totp_last_step = op->step = step;
+	return rc;
+}
+
+/* A recovery code: one not used yet, which recovery_verify marks used. */
+static enum tg_err
+spend_recovery(struct uop *op, struct tg_user *u)
+{
+	size_t index;
+	enum tg_err rc = u->recovery.n ? recovery_verify(&u->recovery, op->code, &index)
+				       : TG_ERR_NOT_FOUND;
+
+	if (rc == TG_OK)
+		op->left = recovery_remaining(&u->recovery);
+	return rc;
+}
+
 /*
  * Under the record's write lock (DB_RMW), so that two requests with the same
- * code are serialised: the second one reads the step the first one recorded.
+ * code are serialised: the second one reads what the first one spent.
  */
 static int
-totp_use_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
+second_factor_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
 {
 	struct uop *op = STORE_OP_OF(c, struct uop);
 	struct tg_user *u = NULL;
-	int64_t step = -1;
-	enum tg_err rc;
 	int ret = fetch_by_id(s, txn, op, op->id, DB_RMW, &u);
 
-	if (ret != 0 || c->rc != TG_OK)
-		goto out;
-	rc = user_has_totp(u) ? totp_verify(&u->totp_secret, op->code, op->now, TOTP_WINDOW, &step)
-			      : TG_ERR_NOT_FOUND;
-	if (rc == TG_OK && totp_is_replay(step, u->totp_last_step))
-		rc = TG_ERR_REJECTED;
-	c->rc = rc;
-	if (rc != TG_OK)
-		goto out;
-	u->totp_last_step = step;
-	op->step = step;
-	ret = put_user(s, txn, u);
-out:
+	if (ret == 0 && c->rc == TG_OK) {
+		c->rc = op->spend(op, u);
+		if (c->rc == TG_OK)
+			ret = put_user(s, txn, u);
+	}
 	user_free(u);
 	return ret;
 }
@@ -402,8 +423,9 @@ enum tg_err
 store_user_totp_use(struct tg_store *s, const char *tenant, const char *user_id,
 		    const char *code, int64_t now, int64_t *step)
 {
-	struct uop op = { .call = { .body = totp_use_body, .mode = STORE_WRITE }, .tenant = tenant,
-			  .id = user_id, .code = code, .now = now };
+	struct uop op = { .call = { .body = second_factor_body, .mode = STORE_WRITE },
+			  .tenant = tenant, .id = user_id, .code = code, .now = now,
+			  .spend = spend_totp };
 	enum tg_err rc;
 
 	if (!user_id || !user_id[0] || !code || now < 0)
@@ -414,34 +436,12 @@ store_user_totp_use(struct tg_store *s, const char *tenant, const char *user_id,
 	return rc;
 }
 
-static int
-recovery_use_body(struct tg_store *s, DB_TXN *txn, struct store_call *c)
-{
-	struct uop *op = STORE_OP_OF(c, struct uop);
-	struct tg_user *u = NULL;
-	size_t index;
-	enum tg_err rc;
-	int ret = fetch_by_id(s, txn, op, op->id, DB_RMW, &u);
-
-	if (ret != 0 || c->rc != TG_OK)
-		goto out;
-	rc = u->recovery.n ? recovery_verify(&u->recovery, op->code, &index) : TG_ERR_NOT_FOUND;
-	c->rc = rc;
-	if (rc != TG_OK)
-		goto out;
-	op->left = recovery_remaining(&u->recovery);
-	ret = put_user(s, txn, u);
-out:
-	user_free(u);
-	return ret;
-}
-
 enum tg_err
 store_user_recovery_use(struct tg_store *s, const char *tenant, const char *user_id,
 			const char *code, size_t *left)
 {
-	struct uop op = { .call = { .body = recovery_use_body, .mode = STORE_WRITE },
-			  .tenant = tenant, .id = user_id, .code = code };
+	struct uop op = { .call = { .body = second_factor_body, .mode = STORE_WRITE },
+			  .tenant = tenant, .id = user_id, .code = code, .spend = spend_recovery };
 	enum tg_err rc;
 
 	if (!user_id || !user_id[0] || !code)
