@@ -102,6 +102,7 @@ page_url(const struct api_ctx *c, const char *page, const char *error, const cha
 struct login_req {
 	struct api_body b;
 	char *tenant, *email, *password, *code, *return_to;
+	const struct tg_tenant *t; /* tenant's record (the keyring's), NULL when it names none */
 };
 
 static void
@@ -136,7 +137,8 @@ login_tenant(struct api_ctx *c, struct login_req *l)
 		return false;
 	}
 	/* The log line names a tenant only when it is one: the body's text is anyone's. */
-	if (api_tenant(c, l->tenant))
+	l->t = api_tenant(c, l->tenant);
+	if (l->t)
 		c->tenant = tg_xstrdup(l->tenant);
 	return true;
 }
@@ -156,7 +158,7 @@ return_to_ok(struct api_ctx *c, struct login_req *l)
 	if (!l->return_to)
 		return true;
 	authz_request_of(c->req, &facts);
-	if (login_return_to_ok(c->env->cfg, api_tenant(c, l->tenant), &facts, l->return_to))
+	if (login_return_to_ok(c->env->cfg, l->t, &facts, l->return_to))
 		return true;
 	api_error(c, 400, "invalid_request", "return_to must be a path on this site (\"/...\", not "
 		  "\"//...\") or a URL of one of the tenant's allowed origins");
@@ -201,7 +203,7 @@ credentials(struct api_ctx *c, const struct login_req *l, struct tg_user **u)
 	char *phc = NULL;
 	enum tg_err rc;
 
-	password_params_of(api_tenant(c, l->tenant), &params);
+	password_params_of(l->t, &params);
 	/* An unknown tenant (c->tenant NULL) is an unknown email. */
 	rc = c->tenant ? store_user_get(c->env->store, l->tenant, l->email, &found)
 		       : TG_ERR_NOT_FOUND;
@@ -399,6 +401,7 @@ api_login_otp(struct api_ctx *c)
 		goto out;
 	}
 	l.tenant = tg_xstrdup(d.tenant);
+	l.t = api_tenant(c, l.tenant);
 	if (!api_origin_ok(c, l.tenant) || !return_to_ok(c, &l))
 		goto out;
 	if (!l.code) {
